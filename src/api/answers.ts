@@ -1,0 +1,24 @@
+import type { FastifyReply } from "fastify";
+import type { Result } from "../domain/errors.js";
+import type { Answer } from "../engine/engine.js";
+import { ApiError, errorBody, retryAfterSeconds, STATUS_OF } from "./errors.js";
+
+/** Renders an engine result as the HTTP answer that is stored with its idempotency key. */
+export function answerOf<T>(result: Result<T>, status: number, view: (value: T) => unknown): Answer {
+  if (result.ok) return { status, body: JSON.stringify(view(result.value)) };
+  const { code, message, details } = result.error;
+  return { status: STATUS_OF[code], body: JSON.stringify(errorBody(code, message, details)) };
+}
+
+export function sendAnswer(reply: FastifyReply, answer: Answer): FastifyReply {
+  if (answer.status === 503 || answer.status === 429) {
+    void reply.header("retry-after", String(retryAfterSeconds("BUSY")));
+  }
+  return reply.code(answer.status).type("application/json; charset=utf-8").send(answer.body);
+}
+
+/** The value of a result, or the ApiError that carries its failure. */
+export function valueOf<T>(result: Result<T>): T {
+  if (!result.ok) throw ApiError.of(result.error);
+  return result.value;
+}

@@ -1,0 +1,91 @@
+import swagger from "@fastify/swagger";
+import swaggerUi from "@fastify/swagger-ui";
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from "fastify";
+import type { AppContext } from "./context.js";
+import { ApiError, fromFastifyError, sendError } from "./errors.js";
+import { adminRoutes } from "./routes/admin.js";
+import { authRoutes } from "./routes/auth.js";
+import { opsRoutes } from "./routes/ops.js";
+import { transferRoutes } from "./routes/transfers.js";
+import { walletRoutes } from "./routes/wallet.js";
+import { errorSchema, transferSchema } from "./schemas.js";
+import { bearerOf } from "./tokens.js";
+
+/** Bodies are small JSON objects; anything bigger is refused before it is read. */
+export const BODY_BYTES_MAX = 16 * 1024;
+
+export interface AppOptions {
+  /** A pino logger; without one the app logs nothing (tests). */
+  readonly logger?: FastifyBaseLogger;
+  readonly version?: string;
+}
+
+/** Builds the HTTP shell around a started engine; the caller listens and closes. */
+export async function buildApp(context: AppContext, options: AppOptions = {}): Promise<FastifyInstance> {
+  const app = Fastify({
+    ...(options.logger === undefined ? { logger: false } : { loggerInstance: options.logger }),
+    bodyLimit: BODY_BYTES_MAX,
+    // One log line per request costs more than the request at flash-crowd rates; metrics count them instead.
+    logController: new LogController({ disableRequestLogging: true }),
+    return503OnClosing: true,
+    routerOptions: { maxParamLength: 64 },
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: true, allErrors: false } },
+  });
+  app.decorateRequest("userId", "");
+  app.addSchema(errorSchema);
+  app.addSchema(transferSchema);
+
+  await app.register(swagger, {
+    openapi: {
+      info: {
+        title: "hongbao",
+        version: options.version ?? "0.1.0",
+        description:
+          "Red packets and transfers. Amounts are integer fen; times are ISO 8601 with offset; errors are " +
+          '`{"error": {"code", "message"}}`. Money-moving POSTs take an `Idempotency-Key` header.',
+      },
+      components: {
+        securitySchemes: { bearer: { type: "http", scheme: "bearer" } },
+      },
+      security: [{ bearer: [] }],
+    },
+    refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => (json.$id as string | undefined) ?? `def-${i}` },
+  });
+  await app.register(swaggerUi, { routePrefix: "/docs", staticCSP: true });
+
+  app.addHook("onRequest", async (request) => {
+    const auth = request.routeOptions.config.auth ?? "none";
+    if (auth === "none") return;
+    const token = bearerOf(request.headers.authorization);
+    if (auth === "admin") {
+      if (context.tokens.isAdmin(token)) return;
+      await context.tokens.verifyUser(token); // a valid user token is forbidden here, anything else unauthorized
+      throw new ApiError("FORBIDDEN", "this route needs the admin token");
+    }
+    if (context.tokens.isAdmin(token)) throw new ApiError("FORBIDDEN", "the admin token does not act for a user");
+    const userId = await context.tokens.verifyUser(token);
+    if (!context.engine.state.hasUser(userId)) throw new ApiError("INVALID_TOKEN", "the token's user does not exist");
+    request.userId = userId;
+  });
+
+  app.addHook("onResponse", async (request, reply) => {
+    const route = request.routeOptions.url ?? "unmatched";
+    const labels = { method: request.method, route, status: String(reply.statusCode) };
+    context.metrics.requests.inc(labels);
+    context.metrics.latency.observe(labels, reply.elapsedTime / 1000);
+  });
+
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    const mapped = fromFastifyError(error);
+    if (mapped.statusCode >= 500) request.log.error({ err: error }, "request failed");
+    return sendError(reply, mapped);
+  });
+  app.setNotFoundHandler((_request, reply) => sendError(reply, new ApiError("NOT_FOUND", "no such route")));
+
+  authRoutes(app, context);
+  adminRoutes(app, context);
+  walletRoutes(app, context);
+  transferRoutes(app, context);
+  opsRoutes(app, context);
+  return app;
+}

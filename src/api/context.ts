@@ -1,0 +1,31 @@
+import "@fastify/swagger";
+import type { Engine } from "../engine/engine.js";
+import type { TestClock } from "../engine/clock.js";
+import type { LedgerStore } from "../engine/store-port.js";
+import type { LoginCodes } from "./login-codes.js";
+import type { Metrics } from "./metrics.js";
+import type { Tokens } from "./tokens.js";
+
+/** What every route plugin shares; handed over once when the app is built. */
+export interface AppContext {
+  readonly engine: Engine;
+  readonly store: LedgerStore;
+  readonly tokens: Tokens;
+  readonly codes: LoginCodes;
+  readonly metrics: Metrics;
+  /** Present only when the server runs with --test-clock. */
+  readonly testClock: TestClock | undefined;
+  readonly randomBytes: (size: number) => Uint8Array;
+}
+
+export type Auth = "none" | "user" | "admin";
+
+declare module "fastify" {
+  interface FastifyContextConfig {
+    auth?: Auth;
+  }
+  interface FastifyRequest {
+    /** The user a user token speaks for; "" on routes without user auth. */
+    userId: string;
+  }
+}

@@ -1,0 +1,52 @@
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
+import type { EngineObserver } from "../engine/engine.js";
+
+/** Prometheus metrics of one app instance, on its own registry so several can live in one process. */
+export class Metrics {
+  readonly registry = new Registry();
+  readonly requests = new Counter({
+    name: "hongbao_http_requests_total",
+    help: "HTTP requests by route and status",
+    labelNames: ["method", "route", "status"],
+    registers: [this.registry],
+  });
+  readonly latency = new Histogram({
+    name: "hongbao_http_request_duration_seconds",
+    help: "HTTP request latency by route and status",
+    labelNames: ["method", "route", "status"],
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [this.registry],
+  });
+  readonly batchSize = new Histogram({
+    name: "hongbao_engine_batch_size",
+    help: "Commands per committed batch",
+    buckets: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000],
+    registers: [this.registry],
+  });
+  readonly commitSeconds = new Histogram({
+    name: "hongbao_engine_commit_seconds",
+    help: "Time to apply and durably commit one batch",
+    buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1],
+    registers: [this.registry],
+  });
+  readonly queueDepth: Gauge;
+
+  constructor(queueDepth: () => number) {
+    this.queueDepth = new Gauge({
+      name: "hongbao_engine_queue_depth",
+      help: "Commands waiting for the engine",
+      registers: [this.registry],
+      collect() {
+        this.set(queueDepth());
+      },
+    });
+    collectDefaultMetrics({ register: this.registry, prefix: "hongbao_" });
+  }
+
+  readonly engineObserver: EngineObserver = {
+    batchCommitted: (commands, seconds) => {
+      this.batchSize.observe(commands);
+      this.commitSeconds.observe(seconds);
+    },
+  };
+}

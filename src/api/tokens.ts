@@ -1,0 +1,91 @@
+import { timingSafeEqual } from "node:crypto";
+import { errors as joseErrors, jwtVerify, SignJWT } from "jose";
+import type { Clock } from "../engine/clock.js";
+import { ApiError } from "./errors.js";
+
+export interface TokenOptions {
+  /** HMAC key for user tokens, at least 32 bytes. */
+  readonly secret: Uint8Array;
+  readonly adminToken: string;
+  readonly clock: Clock;
+  readonly lifetimeSeconds?: number;
+}
+
+const ISSUER = "hongbao";
+const VERIFIED_CACHE_MAX = 100_000;
+/** Tokens are short ASCII; anything longer is refused before any crypto runs. */
+export const TOKEN_LENGTH_MAX = 1024;
+
+/**
+ * User tokens are HS256 JWTs naming the user; the admin token is a configured secret.
+ * Verified user tokens are cached (bounded) so the hot path does one map lookup.
+ */
+export class Tokens {
+  readonly #secret: Uint8Array;
+  readonly #admin: Buffer;
+  readonly #clock: Clock;
+  readonly #lifetimeSeconds: number;
+  readonly #verified = new Map<string, { userId: string; expiresAt: number }>();
+
+  constructor(options: TokenOptions) {
+    if (options.secret.length < 32) throw new Error("the token secret must be at least 32 bytes");
+    if (options.adminToken.length < 16) throw new Error("the admin token must be at least 16 characters");
+    this.#secret = options.secret;
+    this.#admin = Buffer.from(options.adminToken);
+    this.#clock = options.clock;
+    this.#lifetimeSeconds = options.lifetimeSeconds ?? 30 * 24 * 3600;
+  }
+
+  async issue(userId: string): Promise<string> {
+    const nowSeconds = Math.floor(this.#clock.now() / 1000);
+    return new SignJWT({})
+      .setProtectedHeader({ alg: "HS256", typ: "JWT" })
+      .setIssuer(ISSUER)
+      .setSubject(userId)
+      .setIssuedAt(nowSeconds)
+      .setExpirationTime(nowSeconds + this.#lifetimeSeconds)
+      .sign(this.#secret);
+  }
+
+  isAdmin(token: string): boolean {
+    const given = Buffer.from(token);
+    return given.length === this.#admin.length && timingSafeEqual(given, this.#admin);
+  }
+
+  /** The user a token speaks for, or the reason it does not. */
+  async verifyUser(token: string): Promise<string> {
+    const now = this.#clock.now();
+    const cached = this.#verified.get(token);
+    if (cached !== undefined) {
+      if (cached.expiresAt > now) return cached.userId;
+      this.#verified.delete(token);
+      throw new ApiError("TOKEN_EXPIRED", "the token has expired; log in again");
+    }
+    if (token.length > TOKEN_LENGTH_MAX) throw new ApiError("INVALID_TOKEN", "the token is not valid");
+    try {
+      const { payload } = await jwtVerify(token, this.#secret, {
+        algorithms: ["HS256"],
+        issuer: ISSUER,
+        currentDate: new Date(now),
+        requiredClaims: ["sub", "exp"],
+      });
+      const userId = payload.sub as string;
+      if (this.#verified.size >= VERIFIED_CACHE_MAX) {
+        this.#verified.delete(this.#verified.keys().next().value as string);
+      }
+      this.#verified.set(token, { userId, expiresAt: (payload.exp as number) * 1000 });
+      return userId;
+    } catch (error) {
+      if (error instanceof joseErrors.JWTExpired) throw new ApiError("TOKEN_EXPIRED", "the token has expired; log in again");
+      throw new ApiError("INVALID_TOKEN", "the token is not valid");
+    }
+  }
+}
+
+/** The bearer token of a request, or a 401 that says what is wrong. */
+export function bearerOf(header: string | undefined): string {
+  if (header === undefined || header === "") throw new ApiError("UNAUTHORIZED", "send Authorization: Bearer <token>");
+  const match = /^Bearer ([\x21-\x7e]+)$/i.exec(header);
+  if (match === null) throw new ApiError("UNAUTHORIZED", "send Authorization: Bearer <token>");
+  return match[1] as string;
+}

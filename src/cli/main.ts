@@ -1,0 +1,55 @@
+#!/usr/bin/env node
+import { readFileSync } from "node:fs";
+import { Command, InvalidArgumentError } from "commander";
+import { startServer } from "../server.js";
+
+const pkg = JSON.parse(readFileSync(new URL("../../../package.json", import.meta.url), "utf8")) as { version: string };
+
+function port(value: string): number {
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed) || parsed < 0 || parsed > 65535) throw new InvalidArgumentError("a port is 0 to 65535");
+  return parsed;
+}
+
+const program = new Command()
+  .name("hongbao")
+  .description("Red packets and transfers that stay exact when a festival crowd arrives in the same second")
+  .version(pkg.version);
+
+program
+  .command("serve")
+  .description("serve the HTTP API on an embedded SQLite file")
+  .option("-p, --port <port>", "port to listen on (env HONGBAO_PORT)", port, port(process.env.HONGBAO_PORT ?? "8080"))
+  .option("--host <host>", "address to listen on (env HONGBAO_HOST)", process.env.HONGBAO_HOST ?? "127.0.0.1")
+  .option("--db <path>", "SQLite file (env HONGBAO_DB)", process.env.HONGBAO_DB ?? "./data/hongbao.db")
+  .option("--test-clock", "take POST /v1/admin/clock to set the clock (env HONGBAO_TEST_CLOCK=1)", process.env.HONGBAO_TEST_CLOCK === "1")
+  .option("--log-level <level>", "pino log level (env HONGBAO_LOG_LEVEL)", process.env.HONGBAO_LOG_LEVEL ?? "info")
+  .addHelpText(
+    "after",
+    "\nEnvironment:\n  HONGBAO_ADMIN_TOKEN   admin token (generated and printed when unset)\n  HONGBAO_TOKEN_SECRET  key for user tokens (kept beside the database when unset)",
+  )
+  .action(async (options: { port: number; host: string; db: string; testClock: boolean; logLevel: string }) => {
+    const server = await startServer({
+      port: options.port,
+      host: options.host,
+      db: options.db,
+      adminToken: process.env.HONGBAO_ADMIN_TOKEN || undefined,
+      tokenSecret: process.env.HONGBAO_TOKEN_SECRET || undefined,
+      testClock: options.testClock,
+      logLevel: options.logLevel,
+    });
+    const stop = (signal: string) => {
+      server.app.log.info({ signal }, "shutting down: draining requests and committing the last batch");
+      server.close().then(
+        () => process.exit(0),
+        (error: unknown) => {
+          server.app.log.error({ err: error }, "shutdown failed");
+          process.exit(1);
+        },
+      );
+    };
+    process.once("SIGTERM", () => stop("SIGTERM"));
+    process.once("SIGINT", () => stop("SIGINT"));
+  });
+
+await program.parseAsync(process.argv);

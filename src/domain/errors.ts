@@ -1,0 +1,61 @@
+/**
+ * Errors are values. Every failure the service can report has a stable code here;
+ * the HTTP shell maps the code to a status in one place (src/api/errors.ts).
+ */
+export const ERROR_CODES = [
+  "BAD_REQUEST",
+  "BAD_JSON",
+  "BODY_TOO_LARGE",
+  "UNSUPPORTED_MEDIA_TYPE",
+  "VALIDATION_FAILED",
+  "UNAUTHORIZED",
+  "INVALID_TOKEN",
+  "TOKEN_EXPIRED",
+  "FORBIDDEN",
+  "NOT_FOUND",
+  "USER_NOT_FOUND",
+  "TRANSFER_NOT_FOUND",
+  "PHONE_TAKEN",
+  "INVALID_CODE",
+  "CODE_EXPIRED",
+  "TOO_MANY_ATTEMPTS",
+  "RATE_LIMITED",
+  "IDEMPOTENCY_KEY_REUSED",
+  "IDEMPOTENCY_KEY_INVALID",
+  "INSUFFICIENT_FUNDS",
+  "AMOUNT_BELOW_MIN",
+  "AMOUNT_ABOVE_MAX",
+  "MEMO_TOO_LONG",
+  "SELF_TRANSFER",
+  "DUE_DATE_WITHOUT_LOAN",
+  "NOT_RECIPIENT",
+  "TRANSFER_NOT_PENDING",
+  "TOO_MANY_PENDING",
+  "BALANCE_LIMIT",
+  "BUSY",
+  "SHUTTING_DOWN",
+  "INTERNAL",
+] as const;
+
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+export interface DomainError {
+  readonly code: ErrorCode;
+  readonly message: string;
+  /** Machine-readable facts about the failure, e.g. the cap that was broken. */
+  readonly details?: Readonly<Record<string, unknown>>;
+}
+
+export type Result<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: DomainError };
+
+export function ok<T>(value: T): Result<T> {
+  return { ok: true, value };
+}
+
+export function fail<T = never>(code: ErrorCode, message: string, details?: Record<string, unknown>): Result<T> {
+  return { ok: false, error: details === undefined ? { code, message } : { code, message, details } };
+}
+
+export function isErrorCode(value: string): value is ErrorCode {
+  return (ERROR_CODES as readonly string[]).includes(value);
+}

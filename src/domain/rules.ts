@@ -1,0 +1,86 @@
+import type { Fen } from "./money.js";
+import { DAY_MS, formatInstant, type Instant } from "./time.js";
+
+/** The caps that a special day may change. */
+export interface Caps {
+  readonly singlePacketMax: Fen;
+  readonly shareMax: Fen;
+  readonly shareCountMax: number;
+  readonly transferMax: Fen;
+}
+
+/** Every rule in force at one instant; all of it is data, none of it is code. */
+export interface Rules extends Caps {
+  readonly singlePacketMin: Fen;
+  readonly shareMin: Fen;
+  readonly shareCountMin: number;
+  readonly transferMin: Fen;
+  readonly memoLengthMax: number;
+  readonly redPacketExpiryMs: number;
+  readonly transferRefundMs: number;
+}
+
+export const DEFAULT_RULES: Rules = {
+  singlePacketMin: 1,
+  singlePacketMax: 20_000,
+  shareMin: 1,
+  shareMax: 20_000,
+  shareCountMin: 1,
+  shareCountMax: 100,
+  transferMin: 1,
+  transferMax: 5_000_000,
+  memoLengthMax: 100,
+  redPacketExpiryMs: DAY_MS,
+  transferRefundMs: DAY_MS,
+};
+
+/** A day on which other caps apply, as resolved by a calendar for one instant. */
+export interface SpecialDay {
+  readonly name: string;
+  /** The local (Asia/Shanghai) date, "YYYY-MM-DD". */
+  readonly date: string;
+  readonly caps: Partial<Caps>;
+}
+
+/** The port through which the special-day calendar plugs into the rules. */
+export interface Calendar {
+  specialDayAt(at: Instant): SpecialDay | null;
+}
+
+export const NO_SPECIAL_DAYS: Calendar = { specialDayAt: () => null };
+
+export interface LimitsAt extends Rules {
+  readonly at: Instant;
+  readonly specialDay: { readonly name: string; readonly date: string } | null;
+  /** Sentences that say why each cap has its value. */
+  readonly reasons: readonly string[];
+}
+
+export function limitsAt(at: Instant, calendar: Calendar, base: Rules = DEFAULT_RULES): LimitsAt {
+  const day = calendar.specialDayAt(at);
+  if (day === null) {
+    return { ...base, at, specialDay: null, reasons: [`${formatInstant(at)} is an ordinary day: default caps`] };
+  }
+  const reasons = (Object.keys(day.caps) as (keyof Caps)[]).map(
+    (cap) => `${day.name} ${day.date}: ${capLabel(cap)} ${String(day.caps[cap])}${cap === "shareCountMax" ? "" : " fen"}`,
+  );
+  return { ...base, ...day.caps, at, specialDay: { name: day.name, date: day.date }, reasons };
+}
+
+const CAP_LABELS: Record<keyof Caps, string> = {
+  singlePacketMax: "single packet cap",
+  shareMax: "share cap",
+  shareCountMax: "share count cap",
+  transferMax: "transfer cap",
+};
+
+export function capLabel(cap: keyof Caps): string {
+  return CAP_LABELS[cap];
+}
+
+/** Memo limits count Unicode code points, not UTF-16 units: "🧧" is one character. */
+export function codePointLength(text: string): number {
+  let count = 0;
+  for (const _ of text) count++;
+  return count;
+}

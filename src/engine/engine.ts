@@ -1,0 +1,376 @@
+import { randomBytes } from "node:crypto";
+import { FUNDING } from "../domain/accounts.js";
+import { type DomainError, fail, ok, type Result } from "../domain/errors.js";
+import { isId, makeId } from "../domain/ids.js";
+import { move } from "../domain/ledger.js";
+import { type Calendar, limitsAt, NO_SPECIAL_DAYS } from "../domain/rules.js";
+import { HOUR_MS, type Instant } from "../domain/time.js";
+import { answerTransfer, refundTransfer, sendTransfer } from "../domain/transfer.js";
+import type { Clock } from "./clock.js";
+import { type Command, type CommandOf, type CommandResults, DEPOSIT_MAX } from "./commands.js";
+import { emptyBatch, isEmptyBatch, LedgerState, PENDING_TRANSFERS_PER_USER_MAX, userNotFound } from "./ledger-state.js";
+import type { Batch, LedgerStore } from "./store-port.js";
+
+/** The answer stored with an idempotency key: opaque to the engine, written in the same batch. */
+export interface Answer {
+  readonly status: number;
+  readonly body: string;
+}
+
+export interface Idempotency {
+  readonly scope: string;
+  readonly key: string;
+  readonly requestHash: string;
+}
+
+export interface EngineObserver {
+  batchCommitted?(commands: number, seconds: number): void;
+}
+
+export interface EngineOptions {
+  readonly store: LedgerStore;
+  readonly clock: Clock;
+  readonly calendar?: Calendar;
+  /** Commands in one durable transaction at most. */
+  readonly batchMax?: number;
+  /** Commands waiting at most; past it a command is refused with BUSY at once. */
+  readonly queueMax?: number;
+  /** Due refunds run in one batch at most; the rest follow in the next. */
+  readonly timersPerBatchMax?: number;
+  readonly random?: (size: number) => Uint8Array;
+  readonly observer?: EngineObserver;
+}
+
+/** Idempotency keys are kept twice as long as the 24 h the contract promises. */
+export const IDEMPOTENCY_KEEP_MS = 48 * HOUR_MS;
+const IDEMPOTENCY_FORGET_EVERY_MS = HOUR_MS;
+const TIMER_SLEEP_MS_MAX = 60_000;
+
+interface Waiting {
+  readonly command: Command;
+  readonly render: ((result: Result<unknown>) => Answer) | undefined;
+  readonly idempotency: Idempotency | undefined;
+  readonly resolve: (value: { result: Result<unknown>; answer: Answer | undefined }) => void;
+}
+
+interface InFlight {
+  readonly requestHash: string;
+  readonly answer: Promise<Answer>;
+}
+
+export class EngineError extends Error {
+  constructor(readonly error: DomainError) {
+    super(error.message);
+  }
+}
+
+/**
+ * The single writer. Commands queue here, are checked against memory, and each batch
+ * commits in one durable transaction before anybody in it is answered.
+ */
+export class Engine {
+  readonly #store: LedgerStore;
+  readonly #clock: Clock;
+  readonly #calendar: Calendar;
+  readonly #batchMax: number;
+  readonly #queueMax: number;
+  readonly #timersPerBatchMax: number;
+  readonly #random: (size: number) => Uint8Array;
+  readonly #observer: EngineObserver;
+  #state: LedgerState | undefined;
+  #queue: Waiting[] = [];
+  readonly #inFlight = new Map<string, InFlight>();
+  #flushScheduled = false;
+  #committing: Promise<void> | undefined;
+  #timer: NodeJS.Timeout | undefined;
+  #lastForgetAt = Number.NEGATIVE_INFINITY;
+  #closing = false;
+
+  constructor(options: EngineOptions) {
+    this.#store = options.store;
+    this.#clock = options.clock;
+    this.#calendar = options.calendar ?? NO_SPECIAL_DAYS;
+    this.#batchMax = options.batchMax ?? 2000;
+    this.#queueMax = options.queueMax ?? 50_000;
+    this.#timersPerBatchMax = options.timersPerBatchMax ?? 2000;
+    this.#random = options.random ?? randomBytes;
+    this.#observer = options.observer ?? {};
+  }
+
+  /** Rebuilds memory from the store; call once before anything else. */
+  async start(): Promise<void> {
+    this.#state = new LedgerState(await this.#store.load());
+    this.#armTimer();
+  }
+
+  get queueDepth(): number {
+    return this.#queue.length;
+  }
+
+  get state(): LedgerState {
+    if (this.#state === undefined) throw new Error("engine not started");
+    return this.#state;
+  }
+
+  get clock(): Clock {
+    return this.#clock;
+  }
+
+  get calendar(): Calendar {
+    return this.#calendar;
+  }
+
+  /** Runs a command and returns its result once the batch holding it is durable. */
+  async submit<K extends Command["type"]>(command: CommandOf<K>): Promise<Result<CommandResults[K]>> {
+    const early = await this.#precheck(command);
+    if (early !== undefined) return early as Result<CommandResults[K]>;
+    const { result } = await this.#enqueue(command, undefined, undefined);
+    return result as Result<CommandResults[K]>;
+  }
+
+  /**
+   * Runs a command and renders its answer; with an idempotency key the answer is stored in
+   * the same batch, and the same key with the same request gets that answer again.
+   */
+  async execute<K extends Command["type"]>(
+    command: CommandOf<K>,
+    render: (result: Result<CommandResults[K]>) => Answer,
+    idempotency?: Idempotency,
+  ): Promise<Answer> {
+    const renderAny = render as (result: Result<unknown>) => Answer;
+    if (idempotency === undefined) return this.#executeOnce(command, renderAny, undefined);
+    const slot = `${idempotency.scope}\u0000${idempotency.key}`;
+    const inFlight = this.#inFlight.get(slot);
+    if (inFlight !== undefined) {
+      if (inFlight.requestHash !== idempotency.requestHash) return reusedKey(renderAny);
+      return inFlight.answer;
+    }
+    const answer = this.#executeKeyed(command, renderAny, idempotency);
+    this.#inFlight.set(slot, { requestHash: idempotency.requestHash, answer });
+    try {
+      return await answer;
+    } finally {
+      this.#inFlight.delete(slot);
+    }
+  }
+
+  async #executeKeyed(command: Command, render: (r: Result<unknown>) => Answer, key: Idempotency): Promise<Answer> {
+    const stored = await this.#store.idempotency(key.scope, key.key);
+    if (stored !== undefined) {
+      return stored.requestHash === key.requestHash ? { status: stored.status, body: stored.body } : reusedKey(render);
+    }
+    return this.#executeOnce(command, render, key);
+  }
+
+  async #executeOnce(
+    command: Command,
+    render: (r: Result<unknown>) => Answer,
+    key: Idempotency | undefined,
+  ): Promise<Answer> {
+    const early = await this.#precheck(command);
+    if (early !== undefined) return render(early);
+    const { answer } = await this.#enqueue(command, render, key);
+    return answer as Answer;
+  }
+
+  /** Answers that need no batch: from memory, or from the store for settled transfers. */
+  async #precheck(command: Command): Promise<Result<unknown> | undefined> {
+    if (this.#closing) return fail("SHUTTING_DOWN", "the service is shutting down; retry shortly");
+    if (this.#queue.length >= this.#queueMax) return fail("BUSY", "the ledger is busy; retry shortly");
+    if (command.type !== "answerTransfer") return undefined;
+    const transfer = this.state.pending.get(command.transferId) ?? (await this.#store.transfer(command.transferId));
+    if (transfer === undefined || (command.by !== transfer.from && command.by !== transfer.to)) {
+      return fail("TRANSFER_NOT_FOUND", "no such transfer");
+    }
+    if (command.by !== transfer.to) return fail("NOT_RECIPIENT", "only the recipient may answer a transfer");
+    if (transfer.status !== "pending") {
+      return fail("TRANSFER_NOT_PENDING", `the transfer is already ${transfer.status}`, { status: transfer.status });
+    }
+    return undefined;
+  }
+
+  #enqueue(
+    command: Command,
+    render: Waiting["render"],
+    idempotency: Idempotency | undefined,
+  ): Promise<{ result: Result<unknown>; answer: Answer | undefined }> {
+    return new Promise((resolve) => {
+      this.#queue.push({ command, render, idempotency, resolve });
+      this.#scheduleFlush();
+    });
+  }
+
+  #scheduleFlush(): void {
+    if (this.#flushScheduled) return;
+    this.#flushScheduled = true;
+    // setImmediate lets every request that arrived in this turn of the event loop join the batch.
+    setImmediate(() => {
+      this.#flushScheduled = false;
+      void this.#flush();
+    });
+  }
+
+  async #flush(): Promise<void> {
+    if (this.#committing !== undefined || this.#state === undefined) return;
+    const at = this.#clock.now();
+    const batch = emptyBatch();
+    const waiting = this.#queue.length <= this.#batchMax ? this.#queue : this.#queue.slice(0, this.#batchMax);
+    this.#queue = waiting === this.#queue ? [] : this.#queue.slice(this.#batchMax);
+    const started = process.hrtime.bigint();
+    let timersLeft = false;
+    let outcomes: { result: Result<unknown>; answer: Answer | undefined }[];
+    try {
+      timersLeft = this.#runDueTimers(at, batch);
+      this.#forgetOldKeys(at, batch);
+      outcomes = waiting.map((item) => {
+        const result = this.#apply(item.command, at, batch);
+        const answer = item.render?.(result);
+        if (answer !== undefined && item.idempotency !== undefined) {
+          batch.idempotency.push({ ...item.idempotency, status: answer.status, body: answer.body, createdAt: at });
+        }
+        return { result, answer };
+      });
+      if (!isEmptyBatch(batch)) {
+        this.#committing = this.#store.commit(batch);
+        await this.#committing;
+      }
+    } catch (error) {
+      // Memory may be ahead of the store now: nobody in the batch is told it succeeded.
+      await this.#recover(waiting, error);
+      return;
+    } finally {
+      this.#committing = undefined;
+    }
+    this.#observer.batchCommitted?.(waiting.length, Number(process.hrtime.bigint() - started) / 1e9);
+    for (let i = 0; i < waiting.length; i++) (waiting[i] as Waiting).resolve(outcomes[i] as (typeof outcomes)[number]);
+    if (this.#queue.length > 0 || timersLeft) this.#scheduleFlush();
+    this.#armTimer();
+  }
+
+  /** A failed commit leaves memory ahead of the store: answer BUSY and rebuild memory from the store. */
+  async #recover(waiting: Waiting[], error: unknown): Promise<void> {
+    const failure = fail("BUSY", "the ledger could not commit; retry shortly");
+    process.emitWarning(`hongbao: batch commit failed, reloading state: ${String(error)}`);
+    this.#state = undefined;
+    try {
+      this.#state = new LedgerState(await this.#store.load());
+    } finally {
+      for (const item of waiting) item.resolve({ result: failure, answer: item.render?.(failure) });
+      if (this.#queue.length > 0) this.#scheduleFlush();
+    }
+  }
+
+  #apply(command: Command, at: Instant, batch: Batch): Result<unknown> {
+    const state = this.state;
+    switch (command.type) {
+      case "createUser": {
+        if (state.phones.has(command.phone)) return fail("PHONE_TAKEN", "a user with this phone exists");
+        if (!isId("user", command.id) || state.hasUser(command.id)) throw new Error(`bad new user id ${command.id}`);
+        const user = { id: command.id, phone: command.phone, name: command.name, createdAt: at };
+        state.addUser(user, batch);
+        return ok(user);
+      }
+      case "deposit": {
+        if (!state.hasUser(command.userId)) return userNotFound();
+        if (command.amount < 1) return fail("AMOUNT_BELOW_MIN", "a deposit is at least 1 fen", { limit: 1 });
+        if (command.amount > DEPOSIT_MAX) {
+          return fail("AMOUNT_ABOVE_MAX", `a deposit is at most ${DEPOSIT_MAX} fen`, { limit: DEPOSIT_MAX });
+        }
+        const posted = state.post({ kind: "deposit", ref: command.userId, at, legs: move(FUNDING, command.userId, command.amount) }, batch);
+        if (!posted.ok) return posted;
+        return ok({ userId: command.userId, amount: command.amount, balance: state.balanceOf(command.userId) });
+      }
+      case "sendTransfer": {
+        const request = { ...command.request, id: makeId("transfer", this.#random(10)) };
+        if (!state.hasUser(request.from)) return userNotFound();
+        if (!state.hasUser(request.to)) return fail("USER_NOT_FOUND", "the recipient does not exist");
+        if (state.pendingCount(request.from) >= PENDING_TRANSFERS_PER_USER_MAX) {
+          return fail("TOO_MANY_PENDING", `at most ${PENDING_TRANSFERS_PER_USER_MAX} transfers may wait for an answer`);
+        }
+        const sent = sendTransfer(request, at, limitsAt(at, this.#calendar));
+        if (!sent.ok) return sent;
+        const posted = state.post(sent.value.posting, batch);
+        if (!posted.ok) return posted;
+        state.putTransfer(sent.value.transfer, batch);
+        return ok(sent.value.transfer);
+      }
+      case "answerTransfer": {
+        const transfer = state.pending.get(command.transferId);
+        if (transfer === undefined) return fail("TRANSFER_NOT_PENDING", "the transfer is no longer pending");
+        const answered = answerTransfer(transfer, command.by, command.answer, at);
+        if (!answered.ok) return answered;
+        const posted = state.post(answered.value.posting, batch);
+        if (!posted.ok) throw new Error(`escrow cannot pay out transfer ${transfer.id}: ${posted.error.message}`);
+        state.putTransfer(answered.value.transfer, batch);
+        return ok(answered.value.transfer);
+      }
+      case "tick":
+        return ok({ at });
+    }
+  }
+
+  /** Refunds every transfer due by `at` (up to a bound); true when more are due. */
+  #runDueTimers(at: Instant, batch: Batch): boolean {
+    const state = this.state;
+    for (let n = 0; n < this.#timersPerBatchMax; n++) {
+      const transfer = state.nextDueRefund(at);
+      if (transfer === undefined) return false;
+      const refund = refundTransfer(transfer, at);
+      if (refund === null) continue;
+      const posted = state.post(refund.posting, batch);
+      if (!posted.ok) throw new Error(`escrow cannot refund transfer ${transfer.id}: ${posted.error.message}`);
+      state.putTransfer(refund.transfer, batch);
+    }
+    return state.nextRefundAt() !== undefined && (state.nextRefundAt() as number) <= at;
+  }
+
+  #forgetOldKeys(at: Instant, batch: Batch): void {
+    if (at - this.#lastForgetAt < IDEMPOTENCY_FORGET_EVERY_MS) return;
+    this.#lastForgetAt = at;
+    (batch as { idempotencyForgetBefore: Instant | null }).idempotencyForgetBefore = at - IDEMPOTENCY_KEEP_MS;
+  }
+
+  /** Sleeps until the next refund is due by the clock, then runs a batch for it. */
+  #armTimer(): void {
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer = undefined;
+    const next = this.#state?.nextRefundAt();
+    if (next === undefined || this.#closing) return;
+    const delay = Math.min(Math.max(0, next - this.#clock.now()), TIMER_SLEEP_MS_MAX);
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      if (this.#state !== undefined && (this.#state.nextRefundAt() ?? Number.POSITIVE_INFINITY) <= this.#clock.now()) {
+        this.#scheduleFlush();
+      } else {
+        this.#armTimer();
+      }
+    }, delay);
+    this.#timer.unref();
+  }
+
+  /** Runs every timer due by the clock now and resolves once their batch is durable. */
+  async runDueTimers(): Promise<void> {
+    for (;;) {
+      const result = await this.submit({ type: "tick" });
+      if (!result.ok) throw new EngineError(result.error);
+      const next = this.state.nextRefundAt();
+      if (next === undefined || next > this.#clock.now()) return;
+    }
+  }
+
+  /** Stops taking commands, commits what is queued, and stops the timers. */
+  async close(): Promise<void> {
+    this.#closing = true;
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer = undefined;
+    while (this.#queue.length > 0 || this.#committing !== undefined || this.#flushScheduled) {
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+  }
+}
+
+function reusedKey(render: (r: Result<unknown>) => Answer): Answer {
+  return render(
+    fail("IDEMPOTENCY_KEY_REUSED", "this Idempotency-Key was already used with a different request"),
+  );
+}

@@ -1,0 +1,126 @@
+import type { AccountId } from "../domain/accounts.js";
+import { fail, ok, type Result } from "../domain/errors.js";
+import { type Posting, postingEffect } from "../domain/ledger.js";
+import type { Fen } from "../domain/money.js";
+import type { Instant } from "../domain/time.js";
+import type { Transfer } from "../domain/transfer.js";
+import { DueHeap } from "./due-heap.js";
+import type { Batch, PostingRecord, Snapshot, UserRecord } from "./store-port.js";
+
+/** Outgoing transfers one user may have waiting for an answer: memory per user stays bounded. */
+export const PENDING_TRANSFERS_PER_USER_MAX = 1000;
+
+export function emptyBatch(): Batch {
+  return { users: [], postings: [], transfers: [], balances: new Map(), idempotency: [], idempotencyForgetBefore: null };
+}
+
+export function isEmptyBatch(batch: Batch): boolean {
+  return (
+    batch.users.length === 0 &&
+    batch.postings.length === 0 &&
+    batch.transfers.length === 0 &&
+    batch.balances.size === 0 &&
+    batch.idempotency.length === 0 &&
+    batch.idempotencyForgetBefore === null
+  );
+}
+
+/**
+ * The money state one engine owns, exact because the engine is its only writer. Every
+ * change is made here and recorded in the batch that the store will make durable.
+ */
+export class LedgerState {
+  readonly balances: Map<AccountId, Fen>;
+  readonly phones = new Map<string, string>();
+  readonly pending = new Map<string, Transfer>();
+  readonly #pendingByUser = new Map<string, number>();
+  readonly #refunds = new DueHeap();
+  #nextPostingId: number;
+  #nextEntryId: number;
+
+  constructor(snapshot: Snapshot) {
+    this.balances = new Map(snapshot.balances);
+    for (const user of snapshot.users) this.phones.set(user.phone, user.id);
+    for (const transfer of snapshot.pendingTransfers) this.#trackPending(transfer);
+    this.#nextPostingId = snapshot.nextPostingId;
+    this.#nextEntryId = snapshot.nextEntryId;
+  }
+
+  hasUser(id: string): boolean {
+    return id.startsWith("usr_") && this.balances.has(id);
+  }
+
+  balanceOf(account: AccountId): Fen {
+    return this.balances.get(account) ?? 0;
+  }
+
+  pendingCount(userId: string): number {
+    return this.#pendingByUser.get(userId) ?? 0;
+  }
+
+  addUser(user: UserRecord, batch: Batch): void {
+    this.phones.set(user.phone, user.id);
+    this.balances.set(user.id, 0);
+    batch.users.push(user);
+    batch.balances.set(user.id, 0);
+  }
+
+  /** Applies a posting if every account can bear it; nothing changes when it cannot. */
+  post(posting: Posting, batch: Batch): Result<PostingRecord> {
+    const effect = postingEffect(posting, (account) => this.balanceOf(account));
+    if (!effect.ok) return effect;
+    const running = new Map<AccountId, Fen>();
+    const legs = posting.legs.map((leg) => {
+      const balanceAfter = (running.get(leg.account) ?? this.balanceOf(leg.account)) + leg.amount;
+      running.set(leg.account, balanceAfter);
+      return { ...leg, entryId: this.#nextEntryId++, balanceAfter };
+    });
+    for (const [account, balance] of effect.value) {
+      this.balances.set(account, balance);
+      batch.balances.set(account, balance);
+    }
+    const record: PostingRecord = { id: this.#nextPostingId++, kind: posting.kind, ref: posting.ref, at: posting.at, legs };
+    batch.postings.push(record);
+    return ok(record);
+  }
+
+  putTransfer(transfer: Transfer, batch: Batch): void {
+    const wasPending = this.pending.has(transfer.id);
+    if (transfer.status === "pending" && !wasPending) this.#trackPending(transfer);
+    if (transfer.status !== "pending" && wasPending) this.#untrackPending(transfer);
+    batch.transfers.push(transfer);
+  }
+
+  /** The next pending transfer whose refund is due at `at`, or undefined. */
+  nextDueRefund(at: Instant): Transfer | undefined {
+    for (;;) {
+      const due = this.#refunds.peekAt();
+      if (due === undefined || due > at) return undefined;
+      const transfer = this.pending.get(this.#refunds.pop());
+      // Answered transfers stay in the heap until they surface; skip them here.
+      if (transfer !== undefined && transfer.refundAt <= at) return transfer;
+      if (transfer !== undefined) this.#refunds.push(transfer.refundAt, transfer.id);
+    }
+  }
+
+  nextRefundAt(): Instant | undefined {
+    return this.#refunds.peekAt();
+  }
+
+  #trackPending(transfer: Transfer): void {
+    this.pending.set(transfer.id, transfer);
+    this.#pendingByUser.set(transfer.from, this.pendingCount(transfer.from) + 1);
+    this.#refunds.push(transfer.refundAt, transfer.id);
+  }
+
+  #untrackPending(transfer: Transfer): void {
+    this.pending.delete(transfer.id);
+    const left = this.pendingCount(transfer.from) - 1;
+    if (left > 0) this.#pendingByUser.set(transfer.from, left);
+    else this.#pendingByUser.delete(transfer.from);
+  }
+}
+
+export function userNotFound(): Result<never> {
+  return fail("USER_NOT_FOUND", "no such user");
+}

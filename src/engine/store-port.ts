@@ -1,0 +1,86 @@
+import type { AccountId } from "../domain/accounts.js";
+import type { Leg, PostingKind } from "../domain/ledger.js";
+import type { Fen } from "../domain/money.js";
+import type { Instant } from "../domain/time.js";
+import type { Transfer } from "../domain/transfer.js";
+
+/**
+ * The port the engine owns and every store implements (src/store/sqlite, later
+ * src/store/postgres). The engine is the only writer: it hands over one batch at a time
+ * and waits until the batch is durable before it answers anybody in it.
+ */
+export interface UserRecord {
+  readonly id: string;
+  readonly phone: string;
+  readonly name: string;
+  readonly createdAt: Instant;
+}
+
+/** A posting with the ids the engine gave it and every leg's balance after it. */
+export interface PostingRecord {
+  readonly id: number;
+  readonly kind: PostingKind;
+  readonly ref: string;
+  readonly at: Instant;
+  readonly legs: readonly (Leg & { readonly entryId: number; readonly balanceAfter: Fen })[];
+}
+
+/** The answer first given for an idempotency key, kept so a retry gets it again. */
+export interface IdempotencyRecord {
+  readonly scope: string;
+  readonly key: string;
+  readonly requestHash: string;
+  readonly status: number;
+  readonly body: string;
+  readonly createdAt: Instant;
+}
+
+export interface Batch {
+  readonly users: UserRecord[];
+  readonly postings: PostingRecord[];
+  /** New and changed transfers; the last version of each in the batch wins. */
+  readonly transfers: Transfer[];
+  /** The balance each touched account holds once the batch is applied. */
+  readonly balances: Map<AccountId, Fen>;
+  readonly idempotency: IdempotencyRecord[];
+  /** Forget idempotency keys created before this instant. */
+  readonly idempotencyForgetBefore: Instant | null;
+}
+
+/** What the engine needs in memory to validate commands after a restart. */
+export interface Snapshot {
+  readonly balances: Map<AccountId, Fen>;
+  readonly users: readonly Pick<UserRecord, "id" | "phone">[];
+  readonly pendingTransfers: readonly Transfer[];
+  readonly nextPostingId: number;
+  readonly nextEntryId: number;
+}
+
+export interface StatementEntry {
+  readonly entryId: number;
+  readonly postingId: number;
+  readonly kind: PostingKind;
+  readonly ref: string;
+  readonly at: Instant;
+  readonly amount: Fen;
+  readonly balanceAfter: Fen;
+}
+
+export interface LedgerStore {
+  /** Reads the state the engine rebuilds memory from, checking the ledger as it goes. */
+  load(): Promise<Snapshot>;
+  /** Writes one batch atomically and durably; a failure leaves nothing of it behind. */
+  commit(batch: Batch): Promise<void>;
+  user(id: string): Promise<UserRecord | undefined>;
+  userByPhone(phone: string): Promise<UserRecord | undefined>;
+  balance(account: AccountId): Promise<Fen>;
+  transfer(id: string): Promise<Transfer | undefined>;
+  /** Entries of one account, newest first, with ids below `beforeEntryId`. */
+  statement(account: AccountId, beforeEntryId: number | null, limit: number): Promise<StatementEntry[]>;
+  postingsOf(ref: string): Promise<PostingRecord[]>;
+  idempotency(scope: string, key: string): Promise<IdempotencyRecord | undefined>;
+  /** The sum of every account's balance; zero in a sound ledger. */
+  balanceSum(): Promise<Fen>;
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}

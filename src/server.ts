@@ -1,0 +1,98 @@
+import { randomBytes } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import type { FastifyInstance } from "fastify";
+import pino from "pino";
+import { buildApp } from "./api/app.js";
+import type { AppContext } from "./api/context.js";
+import { LoginCodes, logSender } from "./api/login-codes.js";
+import { Metrics } from "./api/metrics.js";
+import { Tokens } from "./api/tokens.js";
+import { type Clock, systemClock, TestClock } from "./engine/clock.js";
+import { Engine } from "./engine/engine.js";
+import { SqliteStore } from "./store/sqlite/sqlite-store.js";
+
+export interface ServerConfig {
+  readonly port: number;
+  readonly host: string;
+  /** SQLite file; its folder also keeps the token key. ":memory:" keeps nothing. */
+  readonly db: string;
+  readonly adminToken: string | undefined;
+  readonly tokenSecret: string | undefined;
+  readonly testClock: boolean;
+  readonly logLevel: string;
+}
+
+export interface RunningServer extends Service {
+  readonly url: string;
+}
+
+/** The user-token key: from configuration, else kept beside the database so tokens outlive restarts. */
+function tokenSecretFor(config: Pick<ServerConfig, "db" | "tokenSecret">): Uint8Array {
+  if (config.tokenSecret !== undefined) return Buffer.from(config.tokenSecret, "utf8");
+  if (config.db === ":memory:") return randomBytes(32);
+  const file = join(dirname(config.db), "token-secret");
+  if (!existsSync(file)) {
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(file, randomBytes(32).toString("hex"), { mode: 0o600, flag: "wx" });
+  }
+  return Buffer.from(readFileSync(file, "utf8").trim(), "hex");
+}
+
+export interface Service {
+  readonly app: FastifyInstance;
+  readonly context: AppContext;
+  readonly adminToken: string;
+  /** Stops taking requests, drains, commits the last batch and closes the database. */
+  close(): Promise<void>;
+}
+
+/** Builds the store, engine and HTTP app without listening: tests inject requests into it. */
+export async function createService(config: Omit<ServerConfig, "port" | "host">): Promise<Service> {
+  const logger = pino({ level: config.logLevel, redact: ["req.headers.authorization", "headers.authorization"] });
+  const testClock = config.testClock ? new TestClock() : undefined;
+  const clock: Clock = testClock ?? systemClock;
+  const store = new SqliteStore({ path: config.db });
+  let engine: Engine | undefined;
+  const metrics = new Metrics(() => engine?.queueDepth ?? 0);
+  engine = new Engine({ store, clock, observer: metrics.engineObserver });
+  await engine.start();
+  const generated = config.adminToken === undefined;
+  const adminToken = config.adminToken ?? randomBytes(24).toString("base64url");
+  if (generated) logger.warn({ adminToken }, "no HONGBAO_ADMIN_TOKEN set: generated an admin token for this run");
+  const context: AppContext = {
+    engine,
+    store,
+    tokens: new Tokens({ secret: tokenSecretFor(config), adminToken, clock }),
+    codes: new LoginCodes(logSender((phone, code) => logger.info({ phone, code }, "login code (dev sender)")), clock),
+    metrics,
+    testClock,
+    randomBytes,
+  };
+  const app = await buildApp(context, { logger });
+  let closing: Promise<void> | undefined;
+  return {
+    app,
+    context,
+    adminToken,
+    close() {
+      closing ??= (async () => {
+        await app.close();
+        await context.engine.close();
+        await store.close();
+        logger.info("closed");
+      })();
+      return closing;
+    },
+  };
+}
+
+export async function startServer(config: ServerConfig): Promise<RunningServer> {
+  const service = await createService(config);
+  await service.app.listen({ port: config.port, host: config.host });
+  const address = service.app.server.address();
+  const port = typeof address === "object" && address !== null ? address.port : config.port;
+  const url = `http://${config.host.includes(":") ? `[${config.host}]` : config.host}:${port}`;
+  service.app.log.info({ url, db: config.db, testClock: config.testClock }, "listening");
+  return { ...service, url };
+}

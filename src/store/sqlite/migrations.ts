@@ -1,0 +1,74 @@
+/**
+ * Versioned schema. A migration is appended, never edited once released: the database
+ * records the versions it has applied in `schema_migrations`.
+ */
+export interface Migration {
+  readonly version: number;
+  readonly name: string;
+  readonly sql: string;
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: "ledger, users, transfers, idempotency keys",
+    sql: `
+      CREATE TABLE users (
+        id TEXT PRIMARY KEY,
+        phone TEXT NOT NULL UNIQUE,
+        name TEXT NOT NULL,
+        created_at INTEGER NOT NULL
+      ) STRICT;
+
+      CREATE TABLE accounts (
+        id TEXT PRIMARY KEY,
+        balance INTEGER NOT NULL,
+        CHECK (id = 'funding' OR balance >= 0)
+      ) STRICT;
+
+      CREATE TABLE postings (
+        id INTEGER PRIMARY KEY,
+        kind TEXT NOT NULL,
+        ref TEXT NOT NULL,
+        at INTEGER NOT NULL
+      ) STRICT;
+      CREATE INDEX postings_ref ON postings (ref);
+
+      CREATE TABLE entries (
+        id INTEGER PRIMARY KEY,
+        posting_id INTEGER NOT NULL REFERENCES postings (id),
+        account TEXT NOT NULL,
+        amount INTEGER NOT NULL,
+        balance_after INTEGER NOT NULL
+      ) STRICT;
+      CREATE INDEX entries_account ON entries (account, id);
+      CREATE INDEX entries_posting ON entries (posting_id);
+
+      CREATE TABLE transfers (
+        id TEXT PRIMARY KEY,
+        from_user TEXT NOT NULL,
+        to_user TEXT NOT NULL,
+        amount INTEGER NOT NULL CHECK (amount > 0),
+        memo TEXT NOT NULL,
+        nature TEXT NOT NULL,
+        due_date TEXT,
+        status TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        refund_at INTEGER NOT NULL,
+        answered_at INTEGER
+      ) STRICT;
+      CREATE INDEX transfers_pending ON transfers (refund_at) WHERE status = 'pending';
+
+      CREATE TABLE idempotency (
+        scope TEXT NOT NULL,
+        key TEXT NOT NULL,
+        request_hash TEXT NOT NULL,
+        status INTEGER NOT NULL,
+        body TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        PRIMARY KEY (scope, key)
+      ) STRICT, WITHOUT ROWID;
+      CREATE INDEX idempotency_created ON idempotency (created_at);
+    `,
+  },
+];

@@ -1,0 +1,260 @@
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import Database from "better-sqlite3";
+import type { AccountId } from "../../domain/accounts.js";
+import type { PostingKind } from "../../domain/ledger.js";
+import type { Fen } from "../../domain/money.js";
+import type { Nature, Transfer, TransferStatus } from "../../domain/transfer.js";
+import type {
+  Batch,
+  IdempotencyRecord,
+  LedgerStore,
+  PostingRecord,
+  Snapshot,
+  StatementEntry,
+  UserRecord,
+} from "../../engine/store-port.js";
+import { MIGRATIONS } from "./migrations.js";
+
+export interface SqliteStoreOptions {
+  /** A file path, or ":memory:" for tests that need no durability. */
+  readonly path: string;
+  /** Re-add every account's entries at load and compare with its balance (O(entries)). */
+  readonly verifyOnLoad?: boolean;
+}
+
+interface TransferRow {
+  id: string;
+  from_user: string;
+  to_user: string;
+  amount: number;
+  memo: string;
+  nature: string;
+  due_date: string | null;
+  status: string;
+  created_at: number;
+  refund_at: number;
+  answered_at: number | null;
+}
+
+function transferOf(row: TransferRow): Transfer {
+  return {
+    id: row.id,
+    from: row.from_user,
+    to: row.to_user,
+    amount: row.amount,
+    memo: row.memo,
+    nature: row.nature as Nature,
+    dueDate: row.due_date,
+    status: row.status as TransferStatus,
+    createdAt: row.created_at,
+    refundAt: row.refund_at,
+    answeredAt: row.answered_at,
+  };
+}
+
+/**
+ * The embedded store: one better-sqlite3 connection in WAL mode with synchronous=FULL,
+ * so a committed batch survives a crash of the process or the machine. All SQL of this
+ * store lives in this file.
+ */
+export class SqliteStore implements LedgerStore {
+  readonly #db: Database.Database;
+  readonly #verifyOnLoad: boolean;
+  readonly #statements;
+  readonly #writeBatch: (batch: Batch) => void;
+
+  constructor(options: SqliteStoreOptions) {
+    if (options.path !== ":memory:") mkdirSync(dirname(options.path), { recursive: true });
+    this.#db = new Database(options.path);
+    this.#verifyOnLoad = options.verifyOnLoad ?? true;
+    this.#db.pragma("journal_mode = WAL");
+    this.#db.pragma("synchronous = FULL");
+    this.#db.pragma("busy_timeout = 5000");
+    this.#migrate();
+    const db = this.#db;
+    this.#statements = {
+      insertUser: db.prepare("INSERT INTO users (id, phone, name, created_at) VALUES (?, ?, ?, ?)"),
+      insertPosting: db.prepare("INSERT INTO postings (id, kind, ref, at) VALUES (?, ?, ?, ?)"),
+      insertEntry: db.prepare(
+        "INSERT INTO entries (id, posting_id, account, amount, balance_after) VALUES (?, ?, ?, ?, ?)",
+      ),
+      upsertAccount: db.prepare(
+        "INSERT INTO accounts (id, balance) VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET balance = excluded.balance",
+      ),
+      upsertTransfer: db.prepare(
+        `INSERT INTO transfers (id, from_user, to_user, amount, memo, nature, due_date, status, created_at, refund_at, answered_at)
+         VALUES (@id, @from, @to, @amount, @memo, @nature, @dueDate, @status, @createdAt, @refundAt, @answeredAt)
+         ON CONFLICT (id) DO UPDATE SET status = excluded.status, answered_at = excluded.answered_at`,
+      ),
+      insertIdempotency: db.prepare(
+        "INSERT INTO idempotency (scope, key, request_hash, status, body, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+      ),
+      forgetIdempotency: db.prepare("DELETE FROM idempotency WHERE created_at < ?"),
+      user: db.prepare("SELECT id, phone, name, created_at AS createdAt FROM users WHERE id = ?"),
+      userByPhone: db.prepare("SELECT id, phone, name, created_at AS createdAt FROM users WHERE phone = ?"),
+      balance: db.prepare("SELECT balance FROM accounts WHERE id = ?").pluck(),
+      transfer: db.prepare("SELECT * FROM transfers WHERE id = ?"),
+      statement: db.prepare(
+        `SELECT e.id AS entryId, e.posting_id AS postingId, p.kind, p.ref, p.at, e.amount, e.balance_after AS balanceAfter
+         FROM entries e JOIN postings p ON p.id = e.posting_id
+         WHERE e.account = ? AND e.id < ? ORDER BY e.id DESC LIMIT ?`,
+      ),
+      postingsOf: db.prepare(
+        `SELECT p.id, p.kind, p.ref, p.at, e.id AS entryId, e.account, e.amount, e.balance_after AS balanceAfter
+         FROM postings p JOIN entries e ON e.posting_id = p.id WHERE p.ref = ? ORDER BY p.id, e.id`,
+      ),
+      idempotency: db.prepare(
+        `SELECT scope, key, request_hash AS requestHash, status, body, created_at AS createdAt
+         FROM idempotency WHERE scope = ? AND key = ?`,
+      ),
+      balanceSum: db.prepare("SELECT COALESCE(SUM(balance), 0) FROM accounts").pluck(),
+    };
+    this.#writeBatch = db.transaction((batch: Batch) => this.#write(batch));
+  }
+
+  #migrate(): void {
+    this.#db.exec(
+      "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL) STRICT",
+    );
+    const applied = new Set(
+      this.#db.prepare("SELECT version FROM schema_migrations").pluck().all() as number[],
+    );
+    const record = this.#db.prepare("INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)");
+    for (const migration of MIGRATIONS) {
+      if (applied.has(migration.version)) continue;
+      this.#db.transaction(() => {
+        this.#db.exec(migration.sql);
+        record.run(migration.version, migration.name, new Date().toISOString());
+      })();
+    }
+  }
+
+  #write(batch: Batch): void {
+    const s = this.#statements;
+    for (const user of batch.users) s.insertUser.run(user.id, user.phone, user.name, user.createdAt);
+    for (const posting of batch.postings) {
+      s.insertPosting.run(posting.id, posting.kind, posting.ref, posting.at);
+      for (const leg of posting.legs) {
+        s.insertEntry.run(leg.entryId, posting.id, leg.account, leg.amount, leg.balanceAfter);
+      }
+    }
+    for (const [account, balance] of batch.balances) s.upsertAccount.run(account, balance);
+    for (const transfer of batch.transfers) s.upsertTransfer.run(transfer);
+    for (const r of batch.idempotency) {
+      s.insertIdempotency.run(r.scope, r.key, r.requestHash, r.status, r.body, r.createdAt);
+    }
+    if (batch.idempotencyForgetBefore !== null) s.forgetIdempotency.run(batch.idempotencyForgetBefore);
+  }
+
+  async commit(batch: Batch): Promise<void> {
+    this.#writeBatch(batch);
+  }
+
+  async load(): Promise<Snapshot> {
+    const db = this.#db;
+    const balances = new Map<AccountId, Fen>();
+    for (const row of db.prepare("SELECT id, balance FROM accounts").iterate() as Iterable<{ id: string; balance: number }>) {
+      balances.set(row.id, row.balance);
+    }
+    if (this.#verifyOnLoad) this.#verify(balances);
+    const users = db.prepare("SELECT id, phone FROM users").all() as { id: string; phone: string }[];
+    const pendingTransfers = (db.prepare("SELECT * FROM transfers WHERE status = 'pending'").all() as TransferRow[]).map(
+      transferOf,
+    );
+    const nextPostingId = (db.prepare("SELECT COALESCE(MAX(id), 0) + 1 FROM postings").pluck().get() as number) ?? 1;
+    const nextEntryId = (db.prepare("SELECT COALESCE(MAX(id), 0) + 1 FROM entries").pluck().get() as number) ?? 1;
+    return { balances, users, pendingTransfers, nextPostingId, nextEntryId };
+  }
+
+  /** The read-back half of the balance check: postings balance and entries add up to balances. */
+  #verify(balances: Map<AccountId, Fen>): void {
+    const unbalanced = this.#db
+      .prepare("SELECT posting_id FROM entries GROUP BY posting_id HAVING SUM(amount) != 0 LIMIT 1")
+      .pluck()
+      .get();
+    if (unbalanced !== undefined) throw new Error(`ledger check failed: posting ${String(unbalanced)} does not balance`);
+    const sums = this.#db.prepare("SELECT account, SUM(amount) AS total FROM entries GROUP BY account").all() as {
+      account: string;
+      total: number;
+    }[];
+    const seen = new Set<string>();
+    for (const { account, total } of sums) {
+      seen.add(account);
+      if ((balances.get(account) ?? 0) !== total) {
+        throw new Error(`ledger check failed: account ${account} balance differs from its entries`);
+      }
+    }
+    let sum = 0;
+    for (const [account, balance] of balances) {
+      sum += balance;
+      if (!seen.has(account) && balance !== 0) throw new Error(`ledger check failed: account ${account} has no entries`);
+    }
+    if (sum !== 0) throw new Error("ledger check failed: balances do not sum to zero");
+  }
+
+  async user(id: string): Promise<UserRecord | undefined> {
+    return this.#statements.user.get(id) as UserRecord | undefined;
+  }
+
+  async userByPhone(phone: string): Promise<UserRecord | undefined> {
+    return this.#statements.userByPhone.get(phone) as UserRecord | undefined;
+  }
+
+  async balance(account: AccountId): Promise<Fen> {
+    return (this.#statements.balance.get(account) as number | undefined) ?? 0;
+  }
+
+  async transfer(id: string): Promise<Transfer | undefined> {
+    const row = this.#statements.transfer.get(id) as TransferRow | undefined;
+    return row === undefined ? undefined : transferOf(row);
+  }
+
+  async statement(account: AccountId, beforeEntryId: number | null, limit: number): Promise<StatementEntry[]> {
+    return this.#statements.statement.all(account, beforeEntryId ?? Number.MAX_SAFE_INTEGER, limit) as StatementEntry[];
+  }
+
+  async postingsOf(ref: string): Promise<PostingRecord[]> {
+    const rows = this.#statements.postingsOf.all(ref) as {
+      id: number;
+      kind: PostingKind;
+      ref: string;
+      at: number;
+      entryId: number;
+      account: string;
+      amount: number;
+      balanceAfter: number;
+    }[];
+    const postings: PostingRecord[] = [];
+    for (const row of rows) {
+      let last = postings[postings.length - 1];
+      if (last === undefined || last.id !== row.id) {
+        last = { id: row.id, kind: row.kind, ref: row.ref, at: row.at, legs: [] };
+        postings.push(last);
+      }
+      (last.legs as PostingRecord["legs"][number][]).push({
+        entryId: row.entryId,
+        account: row.account,
+        amount: row.amount,
+        balanceAfter: row.balanceAfter,
+      });
+    }
+    return postings;
+  }
+
+  async idempotency(scope: string, key: string): Promise<IdempotencyRecord | undefined> {
+    return this.#statements.idempotency.get(scope, key) as IdempotencyRecord | undefined;
+  }
+
+  async balanceSum(): Promise<Fen> {
+    return this.#statements.balanceSum.get() as number;
+  }
+
+  async ping(): Promise<void> {
+    this.#db.prepare("SELECT 1").get();
+  }
+
+  async close(): Promise<void> {
+    if (this.#db.open) this.#db.close();
+  }
+}

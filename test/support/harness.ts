@@ -1,0 +1,90 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { LightMyRequestResponse } from "fastify";
+import { createService, type Service } from "../../src/server.js";
+
+export const ADMIN_TOKEN = "test-admin-token-0123456789";
+
+export interface TestUser {
+  readonly userId: string;
+  readonly token: string;
+  readonly phone: string;
+}
+
+export interface TestApp extends Service {
+  readonly dir: string;
+  readonly db: string;
+  /** Sends a request through the app without a socket; `token` "admin" means the admin token. */
+  call(method: "GET" | "POST", url: string, options?: CallOptions): Promise<LightMyRequestResponse>;
+  createUser(name?: string): Promise<TestUser>;
+  deposit(userId: string, amount: number): Promise<void>;
+  /** The sum of every account's balance, read from the store. */
+  balanceSum(): Promise<number>;
+  /** Closes the service and deletes its folder. */
+  dispose(): Promise<void>;
+}
+
+export interface CallOptions {
+  readonly token?: string;
+  readonly body?: unknown;
+  readonly headers?: Record<string, string>;
+}
+
+let phones = 0;
+
+export function nextPhone(): string {
+  phones += 1;
+  return `+86139${String(process.pid % 10000).padStart(4, "0")}${String(phones).padStart(4, "0")}`;
+}
+
+/** A real service on a real SQLite file in a temporary folder. */
+export async function startTestApp(options: { testClock?: boolean; dir?: string } = {}): Promise<TestApp> {
+  const dir = options.dir ?? mkdtempSync(join(tmpdir(), "hongbao-test-"));
+  const db = join(dir, "hongbao.db");
+  const service = await createService({
+    db,
+    adminToken: ADMIN_TOKEN,
+    tokenSecret: "test-token-secret-that-is-at-least-32-bytes",
+    testClock: options.testClock ?? false,
+    logLevel: "silent",
+  });
+  const call: TestApp["call"] = (method, url, callOptions = {}) => {
+    const headers: Record<string, string> = { ...callOptions.headers };
+    if (callOptions.token !== undefined) {
+      headers.authorization = `Bearer ${callOptions.token === "admin" ? ADMIN_TOKEN : callOptions.token}`;
+    }
+    return service.app.inject({
+      method,
+      url,
+      headers,
+      ...(callOptions.body === undefined
+        ? {}
+        : typeof callOptions.body === "string"
+          ? { payload: callOptions.body, headers: { "content-type": "application/json", ...headers } }
+          : { payload: callOptions.body as object }),
+    });
+  };
+  return {
+    ...service,
+    dir,
+    db,
+    call,
+    async createUser(name = "user") {
+      const phone = nextPhone();
+      const response = await call("POST", "/v1/admin/users", { token: "admin", body: { phone, name } });
+      if (response.statusCode !== 201) throw new Error(`createUser: ${response.statusCode} ${response.body}`);
+      const { userId, token } = response.json() as { userId: string; token: string };
+      return { userId, token, phone };
+    },
+    async deposit(userId, amount) {
+      const response = await call("POST", "/v1/admin/deposits", { token: "admin", body: { userId, amount } });
+      if (response.statusCode !== 201) throw new Error(`deposit: ${response.statusCode} ${response.body}`);
+    },
+    balanceSum: () => service.context.store.balanceSum(),
+    async dispose() {
+      await service.close();
+      if (options.dir === undefined) rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}

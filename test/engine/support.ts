@@ -1,0 +1,45 @@
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { makeId } from "../../src/domain/ids.js";
+import { TestClock } from "../../src/engine/clock.js";
+import { Engine, type EngineOptions } from "../../src/engine/engine.js";
+import { SqliteStore } from "../../src/store/sqlite/sqlite-store.js";
+
+/** An engine on a real SQLite file that can be stopped and started again on the same file. */
+export class EngineRig {
+  readonly dir = mkdtempSync(join(tmpdir(), "hongbao-engine-"));
+  readonly path = join(this.dir, "ledger.db");
+  readonly clock = new TestClock(Date.parse("2026-02-14T12:00:00+08:00"));
+  store!: SqliteStore;
+  engine!: Engine;
+
+  constructor(readonly options: Partial<EngineOptions> = {}) {}
+
+  async start(): Promise<this> {
+    this.store = new SqliteStore({ path: this.path });
+    this.engine = new Engine({ ...this.options, store: this.store, clock: this.clock });
+    await this.engine.start();
+    return this;
+  }
+
+  async restart(): Promise<void> {
+    await this.engine.close();
+    await this.store.close();
+    await this.start();
+  }
+
+  async createUser(): Promise<string> {
+    const id = makeId("user", randomBytes(10));
+    const result = await this.engine.submit({ type: "createUser", id, phone: `+86${randomBytes(4).readUInt32BE() % 1e9}`, name: "u" });
+    if (!result.ok) throw new Error(result.error.message);
+    return id;
+  }
+
+  async dispose(): Promise<void> {
+    await this.engine.close();
+    await this.store.close();
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}

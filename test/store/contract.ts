@@ -1,0 +1,243 @@
+import assert from "node:assert/strict";
+import { after, describe, it } from "node:test";
+import type { Transfer } from "../../src/domain/transfer.js";
+import type { Batch, LedgerStore, PostingRecord } from "../../src/engine/store-port.js";
+
+/**
+ * The contract every LedgerStore adapter must keep. An adapter's test file is one call:
+ * `runStoreContract("sqlite", () => ...)`. `open` returns a fresh, empty store plus a way to
+ * reopen the same data after close (to prove durability) and a way to remove it.
+ */
+export interface StoreFixture {
+  readonly store: LedgerStore;
+  reopen(): Promise<LedgerStore>;
+  cleanup(): Promise<void>;
+}
+
+const ALICE = "usr_00000000000000000001";
+const BOB = "usr_00000000000000000002";
+
+function batch(parts: Partial<Batch>): Batch {
+  return {
+    users: [],
+    postings: [],
+    transfers: [],
+    balances: new Map(),
+    idempotency: [],
+    idempotencyForgetBefore: null,
+    ...parts,
+  };
+}
+
+function posting(id: number, entryId: number, kind: PostingRecord["kind"], ref: string, legs: [string, number, number][]): PostingRecord {
+  return {
+    id,
+    kind,
+    ref,
+    at: 1_000 * id,
+    legs: legs.map(([account, amount, balanceAfter], i) => ({ account, amount, balanceAfter, entryId: entryId + i })),
+  };
+}
+
+const transfer: Transfer = {
+  id: "tr_00000000000000000001",
+  from: ALICE,
+  to: BOB,
+  amount: 300,
+  memo: "饭钱 🍜",
+  nature: "loan",
+  dueDate: "2027-01-01",
+  status: "pending",
+  createdAt: 2_000,
+  refundAt: 2_000 + 86_400_000,
+  answeredAt: null,
+};
+
+/** Users, a deposit of 1000 to Alice and a pending transfer of 300 to Bob. */
+function seed(): Batch {
+  return batch({
+    users: [
+      { id: ALICE, phone: "+8613800000001", name: "Alice", createdAt: 1 },
+      { id: BOB, phone: "+8613800000002", name: "Bob", createdAt: 1 },
+    ],
+    postings: [
+      posting(1, 1, "deposit", ALICE, [
+        ["funding", -1000, -1000],
+        [ALICE, 1000, 1000],
+      ]),
+      posting(2, 3, "transfer.send", transfer.id, [
+        [ALICE, -300, 700],
+        ["escrow", 300, 300],
+      ]),
+    ],
+    transfers: [transfer],
+    balances: new Map([
+      [ALICE, 700],
+      [BOB, 0],
+      ["funding", -1000],
+      ["escrow", 300],
+    ]),
+    idempotency: [{ scope: `user:${ALICE}`, key: "k1", requestHash: "h1", status: 201, body: '{"id":"x"}', createdAt: 2_000 }],
+  });
+}
+
+export function runStoreContract(name: string, open: () => Promise<StoreFixture>): void {
+  describe(`store contract: ${name}`, () => {
+    const fixtures: StoreFixture[] = [];
+    const fresh = async () => {
+      const fixture = await open();
+      fixtures.push(fixture);
+      return fixture;
+    };
+    after(async () => {
+      for (const fixture of fixtures) await fixture.cleanup();
+    });
+
+    it("loads an empty ledger", async () => {
+      const { store } = await fresh();
+      const snapshot = await store.load();
+      assert.equal(snapshot.balances.size, 0);
+      assert.equal(snapshot.users.length, 0);
+      assert.equal(snapshot.pendingTransfers.length, 0);
+      assert.equal(snapshot.nextPostingId, 1);
+      assert.equal(snapshot.nextEntryId, 1);
+      assert.equal(await store.balanceSum(), 0);
+    });
+
+    it("reads back what a batch wrote", async () => {
+      const { store } = await fresh();
+      await store.commit(seed());
+      assert.deepEqual(await store.user(ALICE), { id: ALICE, phone: "+8613800000001", name: "Alice", createdAt: 1 });
+      assert.equal((await store.userByPhone("+8613800000002"))?.id, BOB);
+      assert.equal(await store.user("usr_ffffffffffffffffffff"), undefined);
+      assert.equal(await store.balance(ALICE), 700);
+      assert.equal(await store.balance("usr_ffffffffffffffffffff"), 0);
+      assert.deepEqual(await store.transfer(transfer.id), transfer);
+      assert.equal(await store.balanceSum(), 0);
+      const postings = await store.postingsOf(transfer.id);
+      assert.equal(postings.length, 1);
+      assert.deepEqual(postings[0]?.legs.map((leg) => leg.amount), [-300, 300]);
+      const key = await store.idempotency(`user:${ALICE}`, "k1");
+      assert.equal(key?.status, 201);
+      assert.equal(key?.body, '{"id":"x"}');
+      assert.equal(await store.idempotency(`user:${BOB}`, "k1"), undefined);
+    });
+
+    it("pages a statement newest first with running balances", async () => {
+      const { store } = await fresh();
+      await store.commit(seed());
+      const all = await store.statement(ALICE, null, 10);
+      assert.deepEqual(
+        all.map((entry) => [entry.kind, entry.amount, entry.balanceAfter]),
+        [
+          ["transfer.send", -300, 700],
+          ["deposit", 1000, 1000],
+        ],
+      );
+      const first = await store.statement(ALICE, null, 1);
+      const second = await store.statement(ALICE, first[0]?.entryId ?? 0, 1);
+      assert.equal(first[0]?.kind, "transfer.send");
+      assert.equal(second[0]?.kind, "deposit");
+      assert.deepEqual(await store.statement(ALICE, second[0]?.entryId ?? 0, 1), []);
+    });
+
+    it("updates a transfer's status and keeps its facts", async () => {
+      const { store } = await fresh();
+      await store.commit(seed());
+      const accepted = { ...transfer, status: "accepted" as const, answeredAt: 5_000 };
+      await store.commit(
+        batch({
+          postings: [
+            posting(3, 5, "transfer.accept", transfer.id, [
+              ["escrow", -300, 0],
+              [BOB, 300, 300],
+            ]),
+          ],
+          transfers: [accepted],
+          balances: new Map([
+            ["escrow", 0],
+            [BOB, 300],
+          ]),
+        }),
+      );
+      assert.deepEqual(await store.transfer(transfer.id), accepted);
+      const snapshot = await store.load();
+      assert.equal(snapshot.pendingTransfers.length, 0);
+      assert.equal(snapshot.nextPostingId, 4);
+      assert.equal(snapshot.nextEntryId, 7);
+    });
+
+    it("writes a batch all or nothing", async () => {
+      const { store } = await fresh();
+      await store.commit(seed());
+      const broken = batch({
+        users: [{ id: "usr_00000000000000000003", phone: "+8613800000003", name: "Carol", createdAt: 3 }],
+        balances: new Map([["usr_00000000000000000003", 0]]),
+        // The same key again violates the primary key: the whole batch must roll back.
+        idempotency: [{ scope: `user:${ALICE}`, key: "k1", requestHash: "h2", status: 201, body: "{}", createdAt: 3 }],
+      });
+      await assert.rejects(store.commit(broken));
+      assert.equal(await store.user("usr_00000000000000000003"), undefined);
+      assert.equal((await store.load()).users.length, 2);
+    });
+
+    it("keeps everything across close and reopen", async () => {
+      const fixture = await fresh();
+      await fixture.store.commit(seed());
+      await fixture.store.close();
+      const reopened = await fixture.reopen();
+      const snapshot = await reopened.load();
+      assert.equal(snapshot.balances.get(ALICE), 700);
+      assert.equal(snapshot.balances.get("funding"), -1000);
+      assert.deepEqual(snapshot.pendingTransfers, [transfer]);
+      assert.deepEqual(
+        snapshot.users.map((user) => user.phone).sort(),
+        ["+8613800000001", "+8613800000002"],
+      );
+      await reopened.close();
+    });
+
+    it("refuses to load a ledger whose postings do not balance", async () => {
+      const fixture = await fresh();
+      await fixture.store.commit(
+        batch({
+          postings: [posting(1, 1, "deposit", ALICE, [["funding", -10, -10], [ALICE, 11, 11]])],
+          balances: new Map([
+            ["funding", -10],
+            [ALICE, 11],
+          ]),
+        }),
+      );
+      await fixture.store.close();
+      const reopened = await fixture.reopen();
+      await assert.rejects(reopened.load(), /does not balance/);
+      await reopened.close();
+    });
+
+    it("refuses to load a balance that its entries do not add up to", async () => {
+      const fixture = await fresh();
+      await fixture.store.commit(seed());
+      await fixture.store.commit(batch({ balances: new Map([[ALICE, 701], ["escrow", 299]]) }));
+      await fixture.store.close();
+      const reopened = await fixture.reopen();
+      await assert.rejects(reopened.load(), /differs from its entries/);
+      await reopened.close();
+    });
+
+    it("forgets idempotency keys older than asked", async () => {
+      const { store } = await fresh();
+      await store.commit(seed());
+      await store.commit(batch({ idempotencyForgetBefore: 1_999 }));
+      assert.notEqual(await store.idempotency(`user:${ALICE}`, "k1"), undefined);
+      await store.commit(batch({ idempotencyForgetBefore: 2_001 }));
+      assert.equal(await store.idempotency(`user:${ALICE}`, "k1"), undefined);
+    });
+
+    it("never stores a negative user balance", async () => {
+      const { store } = await fresh();
+      await store.commit(seed());
+      await assert.rejects(store.commit(batch({ balances: new Map([[BOB, -1], ["funding", -999]]) })));
+      assert.equal(await store.balance(BOB), 0);
+    });
+  });
+}

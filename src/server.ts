@@ -55,7 +55,14 @@ export async function createService(config: Omit<ServerConfig, "port" | "host">)
   const store = new SqliteStore({ path: config.db });
   let engine: Engine | undefined;
   const metrics = new Metrics(() => engine?.queueDepth ?? 0);
-  engine = new Engine({ store, clock, observer: metrics.engineObserver });
+  engine = new Engine({
+    store,
+    clock,
+    observer: {
+      ...metrics.engineObserver,
+      commitFailed: (error) => logger.error({ err: error }, "batch commit failed; rebuilding memory from the store"),
+    },
+  });
   await engine.start();
   const generated = config.adminToken === undefined;
   const adminToken = config.adminToken ?? randomBytes(24).toString("base64url");

@@ -25,6 +25,8 @@ export interface Idempotency {
 
 export interface EngineObserver {
   batchCommitted?(commands: number, seconds: number): void;
+  /** A batch could not be made durable; memory is being rebuilt from the store. */
+  commitFailed?(error: unknown): void;
 }
 
 export interface EngineOptions {
@@ -85,6 +87,8 @@ export class Engine {
   #timer: NodeJS.Timeout | undefined;
   #lastForgetAt = Number.NEGATIVE_INFINITY;
   #closing = false;
+  #closed = false;
+  #open = 0;
 
   constructor(options: EngineOptions) {
     this.#store = options.store;
@@ -122,10 +126,23 @@ export class Engine {
 
   /** Runs a command and returns its result once the batch holding it is durable. */
   async submit<K extends Command["type"]>(command: CommandOf<K>): Promise<Result<CommandResults[K]>> {
-    const early = await this.#precheck(command);
-    if (early !== undefined) return early as Result<CommandResults[K]>;
-    const { result } = await this.#enqueue(command, undefined, undefined);
-    return result as Result<CommandResults[K]>;
+    if (this.#closing) return shuttingDown();
+    return this.#track(async () => {
+      const early = await this.#precheck(command);
+      if (early !== undefined) return early as Result<CommandResults[K]>;
+      const { result } = await this.#enqueue(command, undefined, undefined);
+      return result as Result<CommandResults[K]>;
+    });
+  }
+
+  /** Counts calls under way so close() can wait for every call that began before it. */
+  async #track<T>(work: () => Promise<T>): Promise<T> {
+    this.#open += 1;
+    try {
+      return await work();
+    } finally {
+      this.#open -= 1;
+    }
   }
 
   /**
@@ -138,6 +155,11 @@ export class Engine {
     idempotency?: Idempotency,
   ): Promise<Answer> {
     const renderAny = render as (result: Result<unknown>) => Answer;
+    if (this.#closing) return renderAny(shuttingDown());
+    return this.#track(() => this.#executeWithKey(command, renderAny, idempotency));
+  }
+
+  async #executeWithKey(command: Command, renderAny: (r: Result<unknown>) => Answer, idempotency: Idempotency | undefined) {
     if (idempotency === undefined) return this.#executeOnce(command, renderAny, undefined);
     const slot = `${idempotency.scope}\u0000${idempotency.key}`;
     const inFlight = this.#inFlight.get(slot);
@@ -175,8 +197,6 @@ export class Engine {
 
   /** Answers that need no batch: from memory, or from the store for settled transfers. */
   async #precheck(command: Command): Promise<Result<unknown> | undefined> {
-    if (this.#closing) return fail("SHUTTING_DOWN", "the service is shutting down; retry shortly");
-    if (this.#queue.length >= this.#queueMax) return fail("BUSY", "the ledger is busy; retry shortly");
     if (command.type !== "answerTransfer") return undefined;
     const transfer = this.state.pending.get(command.transferId) ?? (await this.#store.transfer(command.transferId));
     if (transfer === undefined || (command.by !== transfer.from && command.by !== transfer.to)) {
@@ -194,6 +214,13 @@ export class Engine {
     render: Waiting["render"],
     idempotency: Idempotency | undefined,
   ): Promise<{ result: Result<unknown>; answer: Answer | undefined }> {
+    // Checked here, synchronously, so concurrent callers cannot all slip past the bound.
+    const refused = this.#closed
+      ? shuttingDown()
+      : this.#queue.length >= this.#queueMax
+        ? fail("BUSY", "the ledger is busy; retry shortly")
+        : undefined;
+    if (refused !== undefined) return Promise.resolve({ result: refused, answer: render?.(refused) });
     return new Promise((resolve) => {
       this.#queue.push({ command, render, idempotency, resolve });
       this.#scheduleFlush();
@@ -250,7 +277,8 @@ export class Engine {
   /** A failed commit leaves memory ahead of the store: answer BUSY and rebuild memory from the store. */
   async #recover(waiting: Waiting[], error: unknown): Promise<void> {
     const failure = fail("BUSY", "the ledger could not commit; retry shortly");
-    process.emitWarning(`hongbao: batch commit failed, reloading state: ${String(error)}`);
+    if (this.#observer.commitFailed !== undefined) this.#observer.commitFailed(error);
+    else process.emitWarning(`hongbao: batch commit failed, reloading state: ${String(error)}`);
     this.#state = undefined;
     try {
       this.#state = new LedgerState(await this.#store.load());
@@ -363,10 +391,15 @@ export class Engine {
     this.#closing = true;
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     this.#timer = undefined;
-    while (this.#queue.length > 0 || this.#committing !== undefined || this.#flushScheduled) {
+    while (this.#open > 0 || this.#queue.length > 0 || this.#committing !== undefined || this.#flushScheduled) {
       await new Promise((resolve) => setImmediate(resolve));
     }
+    this.#closed = true;
   }
+}
+
+function shuttingDown(): Result<never> {
+  return fail("SHUTTING_DOWN", "the service is shutting down; retry shortly");
 }
 
 function reusedKey(render: (r: Result<unknown>) => Answer): Answer {

@@ -71,7 +71,10 @@ export async function createService(config: Omit<ServerConfig, "port" | "host">)
     engine,
     store,
     tokens: new Tokens({ secret: tokenSecretFor(config), adminToken, clock }),
-    codes: new LoginCodes(logSender((phone, code) => logger.info({ phone, code }, "login code (dev sender)")), clock),
+    codes: new LoginCodes(
+      logSender((phone, code) => logger.info({ phone, code }, "login code (dev sender)")),
+      clock,
+    ),
     metrics,
     testClock,
     randomBytes,

@@ -1,7 +1,7 @@
 import type { FastifyReply } from "fastify";
 import type { Result } from "../domain/errors.js";
 import type { Answer } from "../engine/engine.js";
-import { ApiError, errorBody, retryAfterSeconds, STATUS_OF } from "./errors.js";
+import { errorBody, retryAfterSeconds, STATUS_OF } from "./errors.js";
 
 /** Renders an engine result as the HTTP answer that is stored with its idempotency key. */
 export function answerOf<T>(result: Result<T>, status: number, view: (value: T) => unknown): Answer {
@@ -15,10 +15,4 @@ export function sendAnswer(reply: FastifyReply, answer: Answer): FastifyReply {
     void reply.header("retry-after", String(retryAfterSeconds("BUSY")));
   }
   return reply.code(answer.status).type("application/json; charset=utf-8").send(answer.body);
-}
-
-/** The value of a result, or the ApiError that carries its failure. */
-export function valueOf<T>(result: Result<T>): T {
-  if (!result.ok) throw ApiError.of(result.error);
-  return result.value;
 }

@@ -1,6 +1,6 @@
 import swagger from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from "fastify";
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, LogController } from "fastify";
 import type { AppContext } from "./context.js";
 import { ApiError, fromFastifyError, sendError } from "./errors.js";
 import { adminRoutes } from "./routes/admin.js";
@@ -49,7 +49,9 @@ export async function buildApp(context: AppContext, options: AppOptions = {}): P
       },
       security: [{ bearer: [] }],
     },
-    refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => (json.$id as string | undefined) ?? `def-${i}` },
+    refResolver: {
+      buildLocalReference: (json, _baseUri, _fragment, i) => (json.$id as string | undefined) ?? `def-${i}`,
+    },
   });
   await app.register(swaggerUi, { routePrefix: "/docs", staticCSP: true });
 

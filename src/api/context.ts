@@ -1,6 +1,6 @@
 import "@fastify/swagger";
-import type { Engine } from "../engine/engine.js";
 import type { TestClock } from "../engine/clock.js";
+import type { Engine } from "../engine/engine.js";
 import type { LedgerStore } from "../engine/store-port.js";
 import type { LoginCodes } from "./login-codes.js";
 import type { Metrics } from "./metrics.js";

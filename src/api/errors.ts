@@ -81,7 +81,8 @@ export function fromFastifyError(error: FastifyError): ApiError {
   }
   const status = error.statusCode ?? 500;
   if (status >= 400 && status < 500) {
-    if (error instanceof SyntaxError || /JSON|proto/i.test(error.message)) return new ApiError("BAD_JSON", "the body is not valid JSON");
+    if (error instanceof SyntaxError || /JSON|proto/i.test(error.message))
+      return new ApiError("BAD_JSON", "the body is not valid JSON");
     return new ApiError("BAD_REQUEST", error.message);
   }
   return new ApiError("INTERNAL", "internal error");

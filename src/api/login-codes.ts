@@ -58,13 +58,21 @@ export class LoginCodes {
     state.sentAt = state.sentAt.filter((at) => at > now - HOUR_MS);
     const last = state.sentAt[state.sentAt.length - 1];
     if (last !== undefined && now - last < this.rules.resendIntervalMs) {
-      throw new ApiError("RATE_LIMITED", "a code was sent a moment ago; wait before asking again", undefined,
-        Math.ceil((this.rules.resendIntervalMs - (now - last)) / 1000));
+      throw new ApiError(
+        "RATE_LIMITED",
+        "a code was sent a moment ago; wait before asking again",
+        undefined,
+        Math.ceil((this.rules.resendIntervalMs - (now - last)) / 1000),
+      );
     }
     if (state.sentAt.length >= this.rules.codesPerHourMax) {
       const oldest = state.sentAt[0] as number;
-      throw new ApiError("RATE_LIMITED", "too many codes asked for this phone; wait before asking again", undefined,
-        Math.ceil((oldest + HOUR_MS - now) / 1000));
+      throw new ApiError(
+        "RATE_LIMITED",
+        "too many codes asked for this phone; wait before asking again",
+        undefined,
+        Math.ceil((oldest + HOUR_MS - now) / 1000),
+      );
     }
     state.sentAt.push(now);
     const code = String(randomInt(0, 1_000_000)).padStart(6, "0");

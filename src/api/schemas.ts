@@ -11,8 +11,16 @@ export const AMOUNT_BOUND = Number.MAX_SAFE_INTEGER;
 export const amount = { type: "integer", minimum: -AMOUNT_BOUND, maximum: AMOUNT_BOUND, description: "fen" } as const;
 export const userId = { type: "string", pattern: ID_PATTERN.user, maxLength: 24 } as const;
 export const transferId = { type: "string", pattern: ID_PATTERN.transfer, maxLength: 23 } as const;
-export const phone = { type: "string", pattern: "^\\+?[0-9]{6,15}$", description: "digits, optionally with a leading +" } as const;
-export const instant = { type: "string", description: "ISO 8601 with offset", examples: ["2021-08-14T13:14:00.000+08:00"] } as const;
+export const phone = {
+  type: "string",
+  pattern: "^\\+?[0-9]{6,15}$",
+  description: "digits, optionally with a leading +",
+} as const;
+export const instant = {
+  type: "string",
+  description: "ISO 8601 with offset",
+  examples: ["2021-08-14T13:14:00.000+08:00"],
+} as const;
 
 export const errorSchema = {
   $id: "Error",

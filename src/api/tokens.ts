@@ -76,7 +76,8 @@ export class Tokens {
       this.#verified.set(token, { userId, expiresAt: (payload.exp as number) * 1000 });
       return userId;
     } catch (error) {
-      if (error instanceof joseErrors.JWTExpired) throw new ApiError("TOKEN_EXPIRED", "the token has expired; log in again");
+      if (error instanceof joseErrors.JWTExpired)
+        throw new ApiError("TOKEN_EXPIRED", "the token has expired; log in again");
       throw new ApiError("INVALID_TOKEN", "the token is not valid");
     }
   }

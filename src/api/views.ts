@@ -7,7 +7,11 @@ export interface NatureHint {
   readonly reason: string;
 }
 
-export function transferView(transfer: Transfer, natureHints: readonly NatureHint[] = [], warnings: readonly string[] = []) {
+export function transferView(
+  transfer: Transfer,
+  natureHints: readonly NatureHint[] = [],
+  warnings: readonly string[] = [],
+) {
   return {
     id: transfer.id,
     from: transfer.from,

@@ -22,7 +22,11 @@ program
   .option("-p, --port <port>", "port to listen on (env HONGBAO_PORT)", port, port(process.env.HONGBAO_PORT ?? "8080"))
   .option("--host <host>", "address to listen on (env HONGBAO_HOST)", process.env.HONGBAO_HOST ?? "127.0.0.1")
   .option("--db <path>", "SQLite file (env HONGBAO_DB)", process.env.HONGBAO_DB ?? "./data/hongbao.db")
-  .option("--test-clock", "take POST /v1/admin/clock to set the clock (env HONGBAO_TEST_CLOCK=1)", process.env.HONGBAO_TEST_CLOCK === "1")
+  .option(
+    "--test-clock",
+    "take POST /v1/admin/clock to set the clock (env HONGBAO_TEST_CLOCK=1)",
+    process.env.HONGBAO_TEST_CLOCK === "1",
+  )
   .option("--log-level <level>", "pino log level (env HONGBAO_LOG_LEVEL)", process.env.HONGBAO_LOG_LEVEL ?? "info")
   .addHelpText(
     "after",

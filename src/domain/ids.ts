@@ -1,4 +1,10 @@
-export const ID_PREFIXES = { user: "usr_", group: "grp_", redPacket: "rp_", transfer: "tr_", campaign: "cmp_" } as const;
+export const ID_PREFIXES = {
+  user: "usr_",
+  group: "grp_",
+  redPacket: "rp_",
+  transfer: "tr_",
+  campaign: "cmp_",
+} as const;
 
 export type IdKind = keyof typeof ID_PREFIXES;
 

@@ -8,12 +8,7 @@ export interface Leg {
   readonly amount: Fen;
 }
 
-export type PostingKind =
-  | "deposit"
-  | "transfer.send"
-  | "transfer.accept"
-  | "transfer.decline"
-  | "transfer.refund";
+export type PostingKind = "deposit" | "transfer.send" | "transfer.accept" | "transfer.decline" | "transfer.refund";
 
 /** A balanced movement of money: its legs sum to zero. */
 export interface Posting {

@@ -62,7 +62,8 @@ export function limitsAt(at: Instant, calendar: Calendar, base: Rules = DEFAULT_
     return { ...base, at, specialDay: null, reasons: [`${formatInstant(at)} is an ordinary day: default caps`] };
   }
   const reasons = (Object.keys(day.caps) as (keyof Caps)[]).map(
-    (cap) => `${day.name} ${day.date}: ${capLabel(cap)} ${String(day.caps[cap])}${cap === "shareCountMax" ? "" : " fen"}`,
+    (cap) =>
+      `${day.name} ${day.date}: ${capLabel(cap)} ${String(day.caps[cap])}${cap === "shareCountMax" ? "" : " fen"}`,
   );
   return { ...base, ...day.caps, at, specialDay: { name: day.name, date: day.date }, reasons };
 }

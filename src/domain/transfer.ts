@@ -79,7 +79,12 @@ export function sendTransfer(
     refundAt: at + limits.transferRefundMs,
     answeredAt: null,
   };
-  const posting: Posting = { kind: "transfer.send", ref: request.id, at, legs: move(request.from, ESCROW, request.amount) };
+  const posting: Posting = {
+    kind: "transfer.send",
+    ref: request.id,
+    at,
+    legs: move(request.from, ESCROW, request.amount),
+  };
   return ok({ transfer, posting });
 }
 

@@ -159,7 +159,11 @@ export class Engine {
     return this.#track(() => this.#executeWithKey(command, renderAny, idempotency));
   }
 
-  async #executeWithKey(command: Command, renderAny: (r: Result<unknown>) => Answer, idempotency: Idempotency | undefined) {
+  async #executeWithKey(
+    command: Command,
+    renderAny: (r: Result<unknown>) => Answer,
+    idempotency: Idempotency | undefined,
+  ) {
     if (idempotency === undefined) return this.#executeOnce(command, renderAny, undefined);
     const slot = `${idempotency.scope}\u0000${idempotency.key}`;
     const inFlight = this.#inFlight.get(slot);
@@ -304,7 +308,10 @@ export class Engine {
         if (command.amount > DEPOSIT_MAX) {
           return fail("AMOUNT_ABOVE_MAX", `a deposit is at most ${DEPOSIT_MAX} fen`, { limit: DEPOSIT_MAX });
         }
-        const posted = state.post({ kind: "deposit", ref: command.userId, at, legs: move(FUNDING, command.userId, command.amount) }, batch);
+        const posted = state.post(
+          { kind: "deposit", ref: command.userId, at, legs: move(FUNDING, command.userId, command.amount) },
+          batch,
+        );
         if (!posted.ok) return posted;
         return ok({ userId: command.userId, amount: command.amount, balance: state.balanceOf(command.userId) });
       }
@@ -403,7 +410,5 @@ function shuttingDown(): Result<never> {
 }
 
 function reusedKey(render: (r: Result<unknown>) => Answer): Answer {
-  return render(
-    fail("IDEMPOTENCY_KEY_REUSED", "this Idempotency-Key was already used with a different request"),
-  );
+  return render(fail("IDEMPOTENCY_KEY_REUSED", "this Idempotency-Key was already used with a different request"));
 }

@@ -11,7 +11,14 @@ import type { Batch, PostingRecord, Snapshot, UserRecord } from "./store-port.js
 export const PENDING_TRANSFERS_PER_USER_MAX = 1000;
 
 export function emptyBatch(): Batch {
-  return { users: [], postings: [], transfers: [], balances: new Map(), idempotency: [], idempotencyForgetBefore: null };
+  return {
+    users: [],
+    postings: [],
+    transfers: [],
+    balances: new Map(),
+    idempotency: [],
+    idempotencyForgetBefore: null,
+  };
 }
 
 export function isEmptyBatch(batch: Batch): boolean {
@@ -79,7 +86,13 @@ export class LedgerState {
       this.balances.set(account, balance);
       batch.balances.set(account, balance);
     }
-    const record: PostingRecord = { id: this.#nextPostingId++, kind: posting.kind, ref: posting.ref, at: posting.at, legs };
+    const record: PostingRecord = {
+      id: this.#nextPostingId++,
+      kind: posting.kind,
+      ref: posting.ref,
+      at: posting.at,
+      legs,
+    };
     batch.postings.push(record);
     return ok(record);
   }

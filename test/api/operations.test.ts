@@ -31,7 +31,14 @@ describe("operations endpoints", () => {
   it("documents every route in /openapi.json and serves /docs", async () => {
     const spec = (await app.call("GET", "/openapi.json")).json();
     assert.match(spec.openapi, /^3\./);
-    for (const path of ["/v1/transfers", "/v1/transfers/{id}/accept", "/v1/admin/users", "/v1/me/statement", "/v1/auth/token", "/v1/limits"]) {
+    for (const path of [
+      "/v1/transfers",
+      "/v1/transfers/{id}/accept",
+      "/v1/admin/users",
+      "/v1/me/statement",
+      "/v1/auth/token",
+      "/v1/limits",
+    ]) {
       assert.ok(spec.paths[path], `${path} is documented`);
     }
     assert.ok(spec.components.schemas.Transfer);
@@ -45,14 +52,20 @@ describe("operations endpoints", () => {
     await app.deposit(alice.userId, 100);
     const text = (await app.call("GET", "/metrics")).body;
     assert.match(text, /hongbao_http_requests_total\{method="POST",route="\/v1\/admin\/deposits",status="201"\} 1/);
-    assert.match(text, /hongbao_http_request_duration_seconds_bucket\{le="0\.005",method="POST",route="\/v1\/admin\/deposits",status="201"\}/);
+    assert.match(
+      text,
+      /hongbao_http_request_duration_seconds_bucket\{le="0\.005",method="POST",route="\/v1\/admin\/deposits",status="201"\}/,
+    );
     assert.match(text, /hongbao_engine_queue_depth 0/);
     assert.match(text, /hongbao_engine_batch_size_count [1-9]/);
     assert.match(text, /hongbao_engine_commit_seconds_count [1-9]/);
   });
 
   it("has no clock route without --test-clock", async () => {
-    const response = await app.call("POST", "/v1/admin/clock", { token: "admin", body: { now: "2030-01-01T00:00:00Z" } });
+    const response = await app.call("POST", "/v1/admin/clock", {
+      token: "admin",
+      body: { now: "2030-01-01T00:00:00Z" },
+    });
     assert.equal(response.statusCode, 404);
     assert.equal(response.json().error.code, "NOT_FOUND");
   });

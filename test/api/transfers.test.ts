@@ -52,8 +52,14 @@ describe("transfers and the test clock", () => {
     const transfer = sent.json();
     assert.equal(transfer.refundAt, "2026-05-21T09:00:00.000+08:00");
     await app.call("POST", "/v1/admin/clock", { token: "admin", body: { now: "2026-05-21T08:59:59.999+08:00" } });
-    assert.equal((await app.call("GET", `/v1/transfers/${transfer.id}`, { token: bob.token })).json().status, "pending");
-    const moved = await app.call("POST", "/v1/admin/clock", { token: "admin", body: { now: "2026-05-21T09:00:00.000+08:00" } });
+    assert.equal(
+      (await app.call("GET", `/v1/transfers/${transfer.id}`, { token: bob.token })).json().status,
+      "pending",
+    );
+    const moved = await app.call("POST", "/v1/admin/clock", {
+      token: "admin",
+      body: { now: "2026-05-21T09:00:00.000+08:00" },
+    });
     assert.equal(moved.json().now, "2026-05-21T09:00:00.000+08:00");
     const refunded = (await app.call("GET", `/v1/transfers/${transfer.id}`, { token: alice.token })).json();
     assert.equal(refunded.status, "refunded");
@@ -64,7 +70,9 @@ describe("transfers and the test clock", () => {
     assert.equal(late.statusCode, 409);
     assert.equal(late.json().error.code, "TRANSFER_NOT_PENDING");
     assert.deepEqual(late.json().error.details, { status: "refunded" });
-    const kinds = (await app.call("GET", "/v1/me/statement", { token: alice.token })).json().items.map((item: { kind: string }) => item.kind);
+    const kinds = (await app.call("GET", "/v1/me/statement", { token: alice.token }))
+      .json()
+      .items.map((item: { kind: string }) => item.kind);
     assert.deepEqual(kinds, ["transfer.refund", "transfer.send", "deposit"]);
     assert.equal(await app.balanceSum(), 0);
   });
@@ -74,7 +82,10 @@ describe("transfers and the test clock", () => {
     const bob = await app.createUser();
     await app.deposit(alice.userId, 1_000);
     for (let i = 1; i <= 5; i++) {
-      const sent = await app.call("POST", "/v1/transfers", { token: alice.token, body: { to: bob.userId, amount: i * 10, nature: "gift" } });
+      const sent = await app.call("POST", "/v1/transfers", {
+        token: alice.token,
+        body: { to: bob.userId, amount: i * 10, nature: "gift" },
+      });
       assert.equal(sent.statusCode, 201);
       const declined = await app.call("POST", `/v1/transfers/${sent.json().id}/decline`, { token: bob.token });
       assert.equal(declined.json().status, "declined");

@@ -1,12 +1,12 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import fc from "fast-check";
-import { DueHeap } from "../../src/engine/due-heap.js";
 import { canonicalJson } from "../../src/api/idempotency.js";
 import { isId, makeId } from "../../src/domain/ids.js";
 import { formatYuan } from "../../src/domain/money.js";
 import { codePointLength } from "../../src/domain/rules.js";
 import { formatInstant, isCalendarDate, parseInstant } from "../../src/domain/time.js";
+import { DueHeap } from "../../src/engine/due-heap.js";
 
 describe("small pure pieces", () => {
   it("writes instants in Shanghai time and reads any offset back", () => {
@@ -16,7 +16,9 @@ describe("small pure pieces", () => {
     assert.equal(parseInstant("2021-08-14T05:14:00Z"), at);
     assert.equal(parseInstant("2021-08-14 13:14"), undefined);
     assert.equal(parseInstant("2021-08-14T13:14:00"), undefined, "an instant without an offset is ambiguous");
-    fc.assert(fc.property(fc.integer({ min: 0, max: 4_102_444_800_000 }), (ms) => parseInstant(formatInstant(ms)) === ms));
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 4_102_444_800_000 }), (ms) => parseInstant(formatInstant(ms)) === ms),
+    );
   });
 
   it("knows real calendar dates", () => {
@@ -50,10 +52,13 @@ describe("small pure pieces", () => {
     fc.assert(
       fc.property(fc.array(fc.integer({ min: 0, max: 1000 }), { maxLength: 200 }), (dues) => {
         const heap = new DueHeap();
-        dues.forEach((at, i) => heap.push(at, String(i)));
+        for (const [i, at] of dues.entries()) heap.push(at, String(i));
         const popped: number[] = [];
         while (heap.size > 0) popped.push(dues[Number(heap.pop())] as number);
-        assert.deepEqual(popped, [...dues].sort((a, b) => a - b));
+        assert.deepEqual(
+          popped,
+          [...dues].sort((a, b) => a - b),
+        );
       }),
     );
   });

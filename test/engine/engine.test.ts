@@ -36,7 +36,12 @@ describe("engine", () => {
     assert.equal((await rig.store.transfer(sent.value.id))?.status, "refunded");
     assert.equal(await rig.store.balance(alice), 10_000);
     assert.equal((await rig.store.postingsOf(sent.value.id)).length, 2);
-    const late = await rig.engine.submit({ type: "answerTransfer", transferId: sent.value.id, by: bob, answer: "accept" });
+    const late = await rig.engine.submit({
+      type: "answerTransfer",
+      transferId: sent.value.id,
+      by: bob,
+      answer: "accept",
+    });
     assert.equal(late.ok ? "ok" : late.error.code, "TRANSFER_NOT_PENDING");
   });
 

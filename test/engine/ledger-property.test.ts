@@ -19,7 +19,10 @@ type Op =
 const USERS = 4;
 const user = fc.integer({ min: 0, max: USERS - 1 });
 const op: fc.Arbitrary<Op> = fc.oneof(
-  { weight: 3, arbitrary: fc.record({ kind: fc.constant("deposit" as const), user, amount: fc.integer({ min: -5, max: 50_000 }) }) },
+  {
+    weight: 3,
+    arbitrary: fc.record({ kind: fc.constant("deposit" as const), user, amount: fc.integer({ min: -5, max: 50_000 }) }),
+  },
   {
     weight: 6,
     arbitrary: fc.record({
@@ -31,9 +34,16 @@ const op: fc.Arbitrary<Op> = fc.oneof(
   },
   {
     weight: 4,
-    arbitrary: fc.record({ kind: fc.constantFrom("accept" as const, "decline" as const), pick: fc.nat(), byRecipient: fc.boolean() }),
+    arbitrary: fc.record({
+      kind: fc.constantFrom("accept" as const, "decline" as const),
+      pick: fc.nat(),
+      byRecipient: fc.boolean(),
+    }),
   },
-  { weight: 2, arbitrary: fc.record({ kind: fc.constant("jump" as const), ms: fc.integer({ min: 1, max: 2 * DAY_MS }) }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({ kind: fc.constant("jump" as const), ms: fc.integer({ min: 1, max: 2 * DAY_MS }) }),
+  },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant("restart" as const) }) },
 );
 const steps = fc.array(fc.array(op, { minLength: 1, maxLength: 6 }), { minLength: 1, maxLength: 25 });
@@ -64,7 +74,11 @@ async function runStep(rig: EngineRig, ids: string[], model: Model, step: Op[]):
   const work = step.map(async (operation) => {
     switch (operation.kind) {
       case "deposit": {
-        const result = await rig.engine.submit({ type: "deposit", userId: ids[operation.user] as string, amount: operation.amount });
+        const result = await rig.engine.submit({
+          type: "deposit",
+          userId: ids[operation.user] as string,
+          amount: operation.amount,
+        });
         if (result.ok) model.balances[operation.user] = (model.balances[operation.user] as number) + operation.amount;
         else assert.ok(operation.amount < 1, `deposit refused: ${result.error.code}`);
         return;
@@ -72,7 +86,14 @@ async function runStep(rig: EngineRig, ids: string[], model: Model, step: Op[]):
       case "transfer": {
         const result = await rig.engine.submit({
           type: "sendTransfer",
-          request: { from: ids[operation.from] as string, to: ids[operation.to] as string, amount: operation.amount, memo: "", nature: "unspecified", dueDate: null },
+          request: {
+            from: ids[operation.from] as string,
+            to: ids[operation.to] as string,
+            amount: operation.amount,
+            memo: "",
+            nature: "unspecified",
+            dueDate: null,
+          },
         });
         if (!result.ok) {
           assert.ok(
@@ -82,7 +103,12 @@ async function runStep(rig: EngineRig, ids: string[], model: Model, step: Op[]):
           return;
         }
         model.balances[operation.from] = (model.balances[operation.from] as number) - operation.amount;
-        model.pending.set(result.value.id, { from: operation.from, to: operation.to, amount: operation.amount, refundAt: result.value.refundAt });
+        model.pending.set(result.value.id, {
+          from: operation.from,
+          to: operation.to,
+          amount: operation.amount,
+          refundAt: result.value.refundAt,
+        });
         return;
       }
       case "accept":

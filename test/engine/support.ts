@@ -32,7 +32,12 @@ export class EngineRig {
 
   async createUser(): Promise<string> {
     const id = makeId("user", randomBytes(10));
-    const result = await this.engine.submit({ type: "createUser", id, phone: `+86${randomBytes(4).readUInt32BE() % 1e9}`, name: "u" });
+    const result = await this.engine.submit({
+      type: "createUser",
+      id,
+      phone: `+86${randomBytes(4).readUInt32BE() % 1e9}`,
+      name: "u",
+    });
     if (!result.ok) throw new Error(result.error.message);
     return id;
   }

@@ -29,7 +29,13 @@ function batch(parts: Partial<Batch>): Batch {
   };
 }
 
-function posting(id: number, entryId: number, kind: PostingRecord["kind"], ref: string, legs: [string, number, number][]): PostingRecord {
+function posting(
+  id: number,
+  entryId: number,
+  kind: PostingRecord["kind"],
+  ref: string,
+  legs: [string, number, number][],
+): PostingRecord {
   return {
     id,
     kind,
@@ -77,7 +83,9 @@ function seed(): Batch {
       ["funding", -1000],
       ["escrow", 300],
     ]),
-    idempotency: [{ scope: `user:${ALICE}`, key: "k1", requestHash: "h1", status: 201, body: '{"id":"x"}', createdAt: 2_000 }],
+    idempotency: [
+      { scope: `user:${ALICE}`, key: "k1", requestHash: "h1", status: 201, body: '{"id":"x"}', createdAt: 2_000 },
+    ],
   });
 }
 
@@ -116,7 +124,10 @@ export function runStoreContract(name: string, open: () => Promise<StoreFixture>
       assert.equal(await store.balanceSum(), 0);
       const postings = await store.postingsOf(transfer.id);
       assert.equal(postings.length, 1);
-      assert.deepEqual(postings[0]?.legs.map((leg) => leg.amount), [-300, 300]);
+      assert.deepEqual(
+        postings[0]?.legs.map((leg) => leg.amount),
+        [-300, 300],
+      );
       const key = await store.idempotency(`user:${ALICE}`, "k1");
       assert.equal(key?.status, 201);
       assert.equal(key?.body, '{"id":"x"}');
@@ -190,10 +201,7 @@ export function runStoreContract(name: string, open: () => Promise<StoreFixture>
       assert.equal(snapshot.balances.get(ALICE), 700);
       assert.equal(snapshot.balances.get("funding"), -1000);
       assert.deepEqual(snapshot.pendingTransfers, [transfer]);
-      assert.deepEqual(
-        snapshot.users.map((user) => user.phone).sort(),
-        ["+8613800000001", "+8613800000002"],
-      );
+      assert.deepEqual(snapshot.users.map((user) => user.phone).sort(), ["+8613800000001", "+8613800000002"]);
       await reopened.close();
     });
 
@@ -201,7 +209,12 @@ export function runStoreContract(name: string, open: () => Promise<StoreFixture>
       const fixture = await fresh();
       await fixture.store.commit(
         batch({
-          postings: [posting(1, 1, "deposit", ALICE, [["funding", -10, -10], [ALICE, 11, 11]])],
+          postings: [
+            posting(1, 1, "deposit", ALICE, [
+              ["funding", -10, -10],
+              [ALICE, 11, 11],
+            ]),
+          ],
           balances: new Map([
             ["funding", -10],
             [ALICE, 11],
@@ -217,7 +230,14 @@ export function runStoreContract(name: string, open: () => Promise<StoreFixture>
     it("refuses to load a balance that its entries do not add up to", async () => {
       const fixture = await fresh();
       await fixture.store.commit(seed());
-      await fixture.store.commit(batch({ balances: new Map([[ALICE, 701], ["escrow", 299]]) }));
+      await fixture.store.commit(
+        batch({
+          balances: new Map([
+            [ALICE, 701],
+            ["escrow", 299],
+          ]),
+        }),
+      );
       await fixture.store.close();
       const reopened = await fixture.reopen();
       await assert.rejects(reopened.load(), /differs from its entries/);
@@ -236,7 +256,16 @@ export function runStoreContract(name: string, open: () => Promise<StoreFixture>
     it("never stores a negative user balance", async () => {
       const { store } = await fresh();
       await store.commit(seed());
-      await assert.rejects(store.commit(batch({ balances: new Map([[BOB, -1], ["funding", -999]]) })));
+      await assert.rejects(
+        store.commit(
+          batch({
+            balances: new Map([
+              [BOB, -1],
+              ["funding", -999],
+            ]),
+          }),
+        ),
+      );
       assert.equal(await store.balance(BOB), 0);
     });
   });

@@ -27,7 +27,12 @@ export function adminRoutes(app: FastifyInstance, context: AppContext): void {
         response: {
           201: {
             type: "object",
-            properties: { userId: { type: "string" }, token: { type: "string" }, phone: { type: "string" }, name: { type: "string" } },
+            properties: {
+              userId: { type: "string" },
+              token: { type: "string" },
+              phone: { type: "string" },
+              name: { type: "string" },
+            },
           },
           ...errorResponses,
         },

@@ -3,9 +3,13 @@ import type { AppContext } from "../context.js";
 
 export function opsRoutes(app: FastifyInstance, context: AppContext): void {
   const hide = { hide: true } as const;
-  app.get("/healthz", { config: { auth: "none" }, schema: { tags: ["operations"], summary: "The process is alive" } }, async () => ({
-    status: "ok",
-  }));
+  app.get(
+    "/healthz",
+    { config: { auth: "none" }, schema: { tags: ["operations"], summary: "The process is alive" } },
+    async () => ({
+      status: "ok",
+    }),
+  );
 
   app.get(
     "/readyz",

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from "fastify";
-import type { Nature } from "../../domain/transfer.js";
 import { isCalendarDate } from "../../domain/time.js";
+import type { Nature } from "../../domain/transfer.js";
 import { answerOf, sendAnswer } from "../answers.js";
 import type { AppContext } from "../context.js";
 import { ApiError } from "../errors.js";
@@ -57,7 +57,8 @@ export function transferRoutes(app: FastifyInstance, context: AppContext): void 
       },
     },
     async (request) => {
-      const transfer = context.engine.state.pending.get(request.params.id) ?? (await context.store.transfer(request.params.id));
+      const transfer =
+        context.engine.state.pending.get(request.params.id) ?? (await context.store.transfer(request.params.id));
       if (transfer === undefined || (transfer.from !== request.userId && transfer.to !== request.userId)) {
         throw new ApiError("TRANSFER_NOT_FOUND", "no such transfer");
       }

@@ -18,7 +18,10 @@ export function walletRoutes(app: FastifyInstance, context: AppContext): void {
         tags: ["wallet"],
         summary: "The user the token speaks for",
         response: {
-          200: { type: "object", properties: { userId: { type: "string" }, phone: { type: "string" }, name: { type: "string" } } },
+          200: {
+            type: "object",
+            properties: { userId: { type: "string" }, phone: { type: "string" }, name: { type: "string" } },
+          },
           ...errorResponses,
         },
       },

@@ -117,9 +117,7 @@ export class SqliteStore implements LedgerStore {
     this.#db.exec(
       "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL) STRICT",
     );
-    const applied = new Set(
-      this.#db.prepare("SELECT version FROM schema_migrations").pluck().all() as number[],
-    );
+    const applied = new Set(this.#db.prepare("SELECT version FROM schema_migrations").pluck().all() as number[]);
     const record = this.#db.prepare("INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)");
     for (const migration of MIGRATIONS) {
       if (applied.has(migration.version)) continue;
@@ -154,14 +152,17 @@ export class SqliteStore implements LedgerStore {
   async load(): Promise<Snapshot> {
     const db = this.#db;
     const balances = new Map<AccountId, Fen>();
-    for (const row of db.prepare("SELECT id, balance FROM accounts").iterate() as Iterable<{ id: string; balance: number }>) {
+    for (const row of db.prepare("SELECT id, balance FROM accounts").iterate() as Iterable<{
+      id: string;
+      balance: number;
+    }>) {
       balances.set(row.id, row.balance);
     }
     if (this.#verifyOnLoad) this.#verify(balances);
     const users = db.prepare("SELECT id, phone FROM users").all() as { id: string; phone: string }[];
-    const pendingTransfers = (db.prepare("SELECT * FROM transfers WHERE status = 'pending'").all() as TransferRow[]).map(
-      transferOf,
-    );
+    const pendingTransfers = (
+      db.prepare("SELECT * FROM transfers WHERE status = 'pending'").all() as TransferRow[]
+    ).map(transferOf);
     const nextPostingId = (db.prepare("SELECT COALESCE(MAX(id), 0) + 1 FROM postings").pluck().get() as number) ?? 1;
     const nextEntryId = (db.prepare("SELECT COALESCE(MAX(id), 0) + 1 FROM entries").pluck().get() as number) ?? 1;
     return { balances, users, pendingTransfers, nextPostingId, nextEntryId };
@@ -173,7 +174,8 @@ export class SqliteStore implements LedgerStore {
       .prepare("SELECT posting_id FROM entries GROUP BY posting_id HAVING SUM(amount) != 0 LIMIT 1")
       .pluck()
       .get();
-    if (unbalanced !== undefined) throw new Error(`ledger check failed: posting ${String(unbalanced)} does not balance`);
+    if (unbalanced !== undefined)
+      throw new Error(`ledger check failed: posting ${String(unbalanced)} does not balance`);
     const sums = this.#db.prepare("SELECT account, SUM(amount) AS total FROM entries GROUP BY account").all() as {
       account: string;
       total: number;
@@ -188,7 +190,8 @@ export class SqliteStore implements LedgerStore {
     let sum = 0;
     for (const [account, balance] of balances) {
       sum += balance;
-      if (!seen.has(account) && balance !== 0) throw new Error(`ledger check failed: account ${account} has no entries`);
+      if (!seen.has(account) && balance !== 0)
+        throw new Error(`ledger check failed: account ${account} has no entries`);
     }
     if (sum !== 0) throw new Error("ledger check failed: balances do not sum to zero");
   }

@@ -6,9 +6,10 @@ import { ApiError, fromFastifyError, sendError } from "./errors.js";
 import { adminRoutes } from "./routes/admin.js";
 import { authRoutes } from "./routes/auth.js";
 import { opsRoutes } from "./routes/ops.js";
+import { redPacketRoutes } from "./routes/red-packets.js";
 import { transferRoutes } from "./routes/transfers.js";
 import { walletRoutes } from "./routes/wallet.js";
-import { errorSchema, transferSchema } from "./schemas.js";
+import { errorSchema, groupSchema, packetSchema, transferSchema } from "./schemas.js";
 import { bearerOf } from "./tokens.js";
 
 /** Bodies are small JSON objects; anything bigger is refused before it is read. */
@@ -34,6 +35,8 @@ export async function buildApp(context: AppContext, options: AppOptions = {}): P
   app.decorateRequest("userId", "");
   app.addSchema(errorSchema);
   app.addSchema(transferSchema);
+  app.addSchema(packetSchema);
+  app.addSchema(groupSchema);
 
   await app.register(swagger, {
     openapi: {
@@ -88,6 +91,7 @@ export async function buildApp(context: AppContext, options: AppOptions = {}): P
   adminRoutes(app, context);
   walletRoutes(app, context);
   transferRoutes(app, context);
+  redPacketRoutes(app, context);
   opsRoutes(app, context);
   return app;
 }

@@ -29,6 +29,12 @@ export class Metrics {
     buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1],
     registers: [this.registry],
   });
+  readonly grabs = new Counter({
+    name: "hongbao_red_packet_grabs_total",
+    help: "Red-packet grab answers by outcome: grabbed, or the error code in lower case (sold_out, already_grabbed …)",
+    labelNames: ["outcome"],
+    registers: [this.registry],
+  });
   readonly queueDepth: Gauge;
 
   constructor(queueDepth: () => number) {

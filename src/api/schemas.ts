@@ -1,4 +1,5 @@
 import { ID_PATTERN } from "../domain/ids.js";
+import { PACKET_KINDS } from "../domain/red-packet.js";
 import { NATURES, TRANSFER_STATUSES } from "../domain/transfer.js";
 
 /**
@@ -16,6 +17,8 @@ export const phone = {
   pattern: "^\\+?[0-9]{6,15}$",
   description: "digits, optionally with a leading +",
 } as const;
+export const groupId = { type: "string", pattern: ID_PATTERN.group, maxLength: 24 } as const;
+export const packetId = { type: "string", pattern: ID_PATTERN.redPacket, maxLength: 23 } as const;
 export const instant = {
   type: "string",
   description: "ISO 8601 with offset",
@@ -88,4 +91,63 @@ export const idempotencyHeader = {
 export const errorResponses = {
   "4xx": { $ref: "Error#" },
   "5xx": { $ref: "Error#" },
+} as const;
+
+const grabSchema = {
+  type: "object",
+  properties: { userId: { type: "string" }, amount: { type: "integer" }, at: { type: "string" } },
+} as const;
+
+export const packetSchema = {
+  $id: "RedPacket",
+  type: "object",
+  required: [
+    "id",
+    "kind",
+    "amount",
+    "count",
+    "remaining",
+    "status",
+    "createdAt",
+    "expiresAt",
+    "commitment",
+    "grabs",
+    "luckyKing",
+  ],
+  properties: {
+    id: { type: "string" },
+    kind: { type: "string", enum: PACKET_KINDS },
+    sender: { type: "string" },
+    to: { type: ["string", "null"] },
+    groupId: { type: ["string", "null"] },
+    amount: { type: "integer" },
+    count: { type: "integer" },
+    remaining: { type: "integer", description: "shares not yet grabbed" },
+    remainingAmount: { type: "integer" },
+    status: { type: "string", enum: ["active", "finished", "expired"] },
+    greeting: { type: "string" },
+    hasPassword: { type: "boolean" },
+    createdAt: { type: "string" },
+    expiresAt: { type: "string" },
+    settledAt: { type: ["string", "null"] },
+    commitment: { type: "string", description: "hex(sha256(id|shares joined by ,|salt))" },
+    grabs: { type: "array", items: grabSchema },
+    luckyKing: { anyOf: [{ type: "null" }, grabSchema] },
+    shares: { type: "array", items: { type: "integer" }, description: "once finished or expired" },
+    salt: { type: "string", description: "once finished or expired" },
+    natureHints: { type: "array", items: natureHintSchema },
+    warnings: { type: "array", items: { type: "string" } },
+  },
+} as const;
+
+export const groupSchema = {
+  $id: "Group",
+  type: "object",
+  properties: {
+    id: { type: "string" },
+    name: { type: "string" },
+    owner: { type: "string" },
+    memberIds: { type: "array", items: { type: "string" } },
+    createdAt: { type: "string" },
+  },
 } as const;

@@ -1,3 +1,5 @@
+import type { Group } from "../domain/group.js";
+import { type Grab, luckyKing, type RedPacket } from "../domain/red-packet.js";
 import { formatInstant } from "../domain/time.js";
 import type { Transfer } from "../domain/transfer.js";
 import type { StatementEntry } from "../engine/store-port.js";
@@ -38,5 +40,52 @@ export function statementItemView(entry: StatementEntry) {
     at: formatInstant(entry.at),
     amount: entry.amount,
     balance: entry.balanceAfter,
+  };
+}
+
+export function packetView(
+  packet: RedPacket,
+  natureHints: readonly NatureHint[] = [],
+  warnings: readonly string[] = [],
+) {
+  const revealed = packet.status !== "active";
+  const king = luckyKing(packet);
+  const grabbedAmount = packet.grabs.reduce((sum, grab) => sum + grab.amount, 0);
+  return {
+    id: packet.id,
+    kind: packet.kind,
+    sender: packet.sender,
+    to: packet.recipient,
+    groupId: packet.groupId,
+    amount: packet.amount,
+    count: packet.count,
+    remaining: packet.status === "active" ? packet.count - packet.grabs.length : 0,
+    remainingAmount: packet.status === "active" ? packet.amount - grabbedAmount : 0,
+    status: packet.status,
+    greeting: packet.greeting,
+    hasPassword: packet.passwordHash !== null,
+    createdAt: formatInstant(packet.createdAt),
+    expiresAt: formatInstant(packet.expiresAt),
+    settledAt: packet.settledAt === null ? null : formatInstant(packet.settledAt),
+    commitment: packet.commitment,
+    grabs: packet.grabs.map(grabView),
+    luckyKing: king === null ? null : grabView(king),
+    ...(revealed ? { shares: packet.shares, salt: packet.salt } : {}),
+    natureHints,
+    warnings,
+  };
+}
+
+function grabView(grab: Grab) {
+  return { userId: grab.userId, amount: grab.amount, at: formatInstant(grab.at) };
+}
+
+export function groupView(group: Group) {
+  return {
+    id: group.id,
+    name: group.name,
+    owner: group.owner,
+    memberIds: group.memberIds,
+    createdAt: formatInstant(group.createdAt),
   };
 }

@@ -2,6 +2,7 @@
 import { readFileSync } from "node:fs";
 import { Command, InvalidArgumentError } from "commander";
 import { startServer } from "../server.js";
+import { verifyPacket } from "./verify-packet.js";
 
 const pkg = JSON.parse(readFileSync(new URL("../../../package.json", import.meta.url), "utf8")) as { version: string };
 
@@ -54,6 +55,16 @@ program
     };
     process.once("SIGTERM", () => stop("SIGTERM"));
     process.once("SIGINT", () => stop("SIGINT"));
+  });
+
+program
+  .command("verify-packet")
+  .description("check a finished or expired red packet against the commitment it was sent with")
+  .argument("<source>", "a file holding the packet's JSON, or with --url the packet id")
+  .option("--url <base>", "read the packet from a running server, e.g. http://127.0.0.1:8080")
+  .option("--token <token>", "a user token that may read the packet (env HONGBAO_TOKEN)", process.env.HONGBAO_TOKEN)
+  .action(async (source: string, options: { url?: string; token?: string }) => {
+    process.exitCode = await verifyPacket(source, options, (line) => console.log(line));
   });
 
 await program.parseAsync(process.argv);

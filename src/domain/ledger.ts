@@ -8,7 +8,15 @@ export interface Leg {
   readonly amount: Fen;
 }
 
-export type PostingKind = "deposit" | "transfer.send" | "transfer.accept" | "transfer.decline" | "transfer.refund";
+export type PostingKind =
+  | "deposit"
+  | "transfer.send"
+  | "transfer.accept"
+  | "transfer.decline"
+  | "transfer.refund"
+  | "packet.send"
+  | "packet.grab"
+  | "packet.refund";
 
 /** A balanced movement of money: its legs sum to zero. */
 export interface Posting {

@@ -1,4 +1,6 @@
+import type { Group } from "../domain/group.js";
 import type { Fen } from "../domain/money.js";
+import type { Grab, RedPacket, SendPacketRequest } from "../domain/red-packet.js";
 import type { Transfer, TransferAnswer, TransferRequest } from "../domain/transfer.js";
 import type { UserRecord } from "./store-port.js";
 
@@ -13,6 +15,20 @@ export type Command =
       readonly by: string;
       readonly answer: TransferAnswer;
     }
+  | {
+      readonly type: "createGroup";
+      readonly id: string;
+      readonly owner: string;
+      readonly name: string;
+      readonly memberIds: readonly string[];
+    }
+  | { readonly type: "sendPacket"; readonly request: Omit<SendPacketRequest, "id"> }
+  | {
+      readonly type: "grabPacket";
+      readonly packetId: string;
+      readonly userId: string;
+      readonly password: string | null;
+    }
   /** Does nothing but wait for the next batch: due timers run in it. */
   | { readonly type: "tick" };
 
@@ -21,6 +37,9 @@ export interface CommandResults {
   deposit: { readonly userId: string; readonly amount: Fen; readonly balance: Fen };
   sendTransfer: Transfer;
   answerTransfer: Transfer;
+  createGroup: Group;
+  sendPacket: RedPacket;
+  grabPacket: { readonly packet: RedPacket; readonly grab: Grab };
   tick: { readonly at: number };
 }
 

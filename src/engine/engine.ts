@@ -1,9 +1,19 @@
-import { randomBytes } from "node:crypto";
+import { randomBytes, randomInt } from "node:crypto";
 import { FUNDING } from "../domain/accounts.js";
 import { type DomainError, fail, ok, type Result } from "../domain/errors.js";
+import { makeGroup } from "../domain/group.js";
 import { isId, makeId } from "../domain/ids.js";
 import { move } from "../domain/ledger.js";
+import {
+  type Audience,
+  expirePacket,
+  grabPacket,
+  grabRefusal,
+  type RedPacket,
+  sendPacket,
+} from "../domain/red-packet.js";
 import { type Calendar, limitsAt, NO_SPECIAL_DAYS } from "../domain/rules.js";
+import type { RandomInt } from "../domain/split.js";
 import { HOUR_MS, type Instant } from "../domain/time.js";
 import { answerTransfer, refundTransfer, sendTransfer } from "../domain/transfer.js";
 import type { Clock } from "./clock.js";
@@ -40,6 +50,7 @@ export interface EngineOptions {
   /** Due refunds run in one batch at most; the rest follow in the next. */
   readonly timersPerBatchMax?: number;
   readonly random?: (size: number) => Uint8Array;
+  readonly randomInt?: RandomInt;
   readonly observer?: EngineObserver;
 }
 
@@ -78,6 +89,7 @@ export class Engine {
   readonly #queueMax: number;
   readonly #timersPerBatchMax: number;
   readonly #random: (size: number) => Uint8Array;
+  readonly #randomInt: RandomInt;
   readonly #observer: EngineObserver;
   #state: LedgerState | undefined;
   #queue: Waiting[] = [];
@@ -98,6 +110,7 @@ export class Engine {
     this.#queueMax = options.queueMax ?? 50_000;
     this.#timersPerBatchMax = options.timersPerBatchMax ?? 2000;
     this.#random = options.random ?? randomBytes;
+    this.#randomInt = options.randomInt ?? ((bound) => randomInt(bound));
     this.#observer = options.observer ?? {};
   }
 
@@ -201,6 +214,7 @@ export class Engine {
 
   /** Answers that need no batch: from memory, or from the store for settled transfers. */
   async #precheck(command: Command): Promise<Result<unknown> | undefined> {
+    if (command.type === "grabPacket") return this.#precheckGrab(command);
     if (command.type !== "answerTransfer") return undefined;
     const transfer = this.state.pending.get(command.transferId) ?? (await this.#store.transfer(command.transferId));
     if (transfer === undefined || (command.by !== transfer.from && command.by !== transfer.to)) {
@@ -211,6 +225,22 @@ export class Engine {
       return fail("TRANSFER_NOT_PENDING", `the transfer is already ${transfer.status}`, { status: transfer.status });
     }
     return undefined;
+  }
+
+  /** Sold out, already grabbed, not allowed, expired: answered without queueing behind money work. */
+  async #precheckGrab(command: CommandOf<"grabPacket">): Promise<Result<unknown> | undefined> {
+    const state = this.state;
+    const packet =
+      state.packets.get(command.packetId) ??
+      state.settled.get(command.packetId) ??
+      (await this.#store.packet(command.packetId));
+    if (packet === undefined) return fail("PACKET_NOT_FOUND", "no such red packet");
+    if (packet.status !== "active") state.rememberSettled(packet);
+    return grabRefusal(packet, command.userId, command.password, this.#clock.now(), this.#audienceOf(packet.groupId));
+  }
+
+  #audienceOf(groupId: string | null): Audience {
+    return { members: groupId === null ? undefined : this.state.groups.get(groupId) };
   }
 
   #enqueue(
@@ -339,24 +369,94 @@ export class Engine {
         state.putTransfer(answered.value.transfer, batch);
         return ok(answered.value.transfer);
       }
+      case "createGroup": {
+        for (const userId of [command.owner, ...command.memberIds]) {
+          if (!state.hasUser(userId)) return fail("USER_NOT_FOUND", `no such user: ${userId}`, { userId });
+        }
+        const group = makeGroup(command.id, command.owner, command.name, command.memberIds, at);
+        if (!group.ok) return group;
+        state.addGroup(group.value, batch);
+        return group;
+      }
+      case "sendPacket":
+        return this.#applySendPacket(command, at, batch);
+      case "grabPacket":
+        return this.#applyGrab(command, at, batch);
       case "tick":
         return ok({ at });
     }
   }
 
-  /** Refunds every transfer due by `at` (up to a bound); true when more are due. */
+  #applySendPacket(command: CommandOf<"sendPacket">, at: Instant, batch: Batch): Result<RedPacket> {
+    const state = this.state;
+    const request = { ...command.request, id: makeId("redPacket", this.#random(10)) };
+    if (!state.hasUser(request.sender)) return userNotFound();
+    if (request.recipient !== null && !state.hasUser(request.recipient)) {
+      return fail("USER_NOT_FOUND", "the recipient does not exist");
+    }
+    const sent = sendPacket(request, {
+      at,
+      limits: limitsAt(at, this.#calendar),
+      audience: this.#audienceOf(request.groupId),
+      randomInt: this.#randomInt,
+      salt: Buffer.from(this.#random(32)).toString("hex"),
+    });
+    if (!sent.ok) return sent;
+    const posted = state.post(sent.value.posting, batch);
+    if (!posted.ok) return posted;
+    state.putPacket(sent.value.packet, batch, false);
+    return ok(sent.value.packet);
+  }
+
+  #applyGrab(command: CommandOf<"grabPacket">, at: Instant, batch: Batch): Result<CommandResults["grabPacket"]> {
+    const state = this.state;
+    const packet = state.packets.get(command.packetId);
+    if (packet === undefined) {
+      const settled = state.settled.get(command.packetId);
+      const refusal =
+        settled && grabRefusal(settled, command.userId, command.password, at, this.#audienceOf(settled.groupId));
+      return refusal ?? fail("SOLD_OUT", "手慢了，红包派完了 (all shares are taken)");
+    }
+    const grabbed = grabPacket(packet, command.userId, command.password, at, this.#audienceOf(packet.groupId));
+    if (!grabbed.ok) return grabbed;
+    const posted = state.post(grabbed.value.posting, batch);
+    if (!posted.ok) throw new Error(`escrow cannot pay packet ${packet.id}: ${posted.error.message}`);
+    state.putPacket(grabbed.value.packet, batch, true);
+    return ok({ packet: grabbed.value.packet, grab: grabbed.value.grab });
+  }
+
+  /** Refunds due transfers and expires due packets (each up to a bound); true when more are due. */
   #runDueTimers(at: Instant, batch: Batch): boolean {
     const state = this.state;
     for (let n = 0; n < this.#timersPerBatchMax; n++) {
       const transfer = state.nextDueRefund(at);
-      if (transfer === undefined) return false;
+      if (transfer === undefined) break;
       const refund = refundTransfer(transfer, at);
       if (refund === null) continue;
       const posted = state.post(refund.posting, batch);
       if (!posted.ok) throw new Error(`escrow cannot refund transfer ${transfer.id}: ${posted.error.message}`);
       state.putTransfer(refund.transfer, batch);
     }
-    return state.nextRefundAt() !== undefined && (state.nextRefundAt() as number) <= at;
+    for (let n = 0; n < this.#timersPerBatchMax; n++) {
+      const packet = state.nextDueExpiry(at);
+      if (packet === undefined) break;
+      const expiry = expirePacket(packet, at);
+      if (expiry === null) continue;
+      if (expiry.posting !== null) {
+        const posted = state.post(expiry.posting, batch);
+        if (!posted.ok) throw new Error(`escrow cannot refund packet ${packet.id}: ${posted.error.message}`);
+      }
+      state.putPacket(expiry.packet, batch, false);
+    }
+    return this.#nextTimerAt() <= at;
+  }
+
+  #nextTimerAt(): Instant {
+    const state = this.#state;
+    return Math.min(
+      state?.nextRefundAt() ?? Number.POSITIVE_INFINITY,
+      state?.nextExpiryAt() ?? Number.POSITIVE_INFINITY,
+    );
   }
 
   #forgetOldKeys(at: Instant, batch: Batch): void {
@@ -365,16 +465,16 @@ export class Engine {
     (batch as { idempotencyForgetBefore: Instant | null }).idempotencyForgetBefore = at - IDEMPOTENCY_KEEP_MS;
   }
 
-  /** Sleeps until the next refund is due by the clock, then runs a batch for it. */
+  /** Sleeps until the next timer is due by the clock, then runs a batch for it. */
   #armTimer(): void {
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     this.#timer = undefined;
-    const next = this.#state?.nextRefundAt();
-    if (next === undefined || this.#closing) return;
+    const next = this.#nextTimerAt();
+    if (next === Number.POSITIVE_INFINITY || this.#closing) return;
     const delay = Math.min(Math.max(0, next - this.#clock.now()), TIMER_SLEEP_MS_MAX);
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
-      if (this.#state !== undefined && (this.#state.nextRefundAt() ?? Number.POSITIVE_INFINITY) <= this.#clock.now()) {
+      if (this.#state !== undefined && this.#nextTimerAt() <= this.#clock.now()) {
         this.#scheduleFlush();
       } else {
         this.#armTimer();
@@ -388,8 +488,7 @@ export class Engine {
     for (;;) {
       const result = await this.submit({ type: "tick" });
       if (!result.ok) throw new EngineError(result.error);
-      const next = this.state.nextRefundAt();
-      if (next === undefined || next > this.#clock.now()) return;
+      if (this.#nextTimerAt() > this.#clock.now()) return;
     }
   }
 

@@ -1,7 +1,9 @@
 import type { AccountId } from "../domain/accounts.js";
 import { fail, ok, type Result } from "../domain/errors.js";
+import type { Group } from "../domain/group.js";
 import { type Posting, postingEffect } from "../domain/ledger.js";
 import type { Fen } from "../domain/money.js";
+import type { RedPacket } from "../domain/red-packet.js";
 import type { Instant } from "../domain/time.js";
 import type { Transfer } from "../domain/transfer.js";
 import { DueHeap } from "./due-heap.js";
@@ -9,12 +11,16 @@ import type { Batch, PostingRecord, Snapshot, UserRecord } from "./store-port.js
 
 /** Outgoing transfers one user may have waiting for an answer: memory per user stays bounded. */
 export const PENDING_TRANSFERS_PER_USER_MAX = 1000;
+export const SETTLED_PACKETS_REMEMBERED = 10_000;
 
 export function emptyBatch(): Batch {
   return {
     users: [],
     postings: [],
     transfers: [],
+    groups: [],
+    packets: [],
+    grabs: [],
     balances: new Map(),
     idempotency: [],
     idempotencyForgetBefore: null,
@@ -26,6 +32,8 @@ export function isEmptyBatch(batch: Batch): boolean {
     batch.users.length === 0 &&
     batch.postings.length === 0 &&
     batch.transfers.length === 0 &&
+    batch.groups.length === 0 &&
+    batch.packets.length === 0 &&
     batch.balances.size === 0 &&
     batch.idempotency.length === 0 &&
     batch.idempotencyForgetBefore === null
@@ -42,6 +50,12 @@ export class LedgerState {
   readonly pending = new Map<string, Transfer>();
   readonly #pendingByUser = new Map<string, number>();
   readonly #refunds = new DueHeap();
+  readonly groups = new Map<string, ReadonlySet<string>>();
+  /** Packets still open; settled ones live in the store (and briefly in `settled`). */
+  readonly packets = new Map<string, RedPacket>();
+  /** Recently settled packets, so late grabs are answered from memory (bounded, oldest out). */
+  readonly settled = new Map<string, RedPacket>();
+  readonly #expiries = new DueHeap();
   #nextPostingId: number;
   #nextEntryId: number;
 
@@ -49,6 +63,11 @@ export class LedgerState {
     this.balances = new Map(snapshot.balances);
     for (const user of snapshot.users) this.phones.set(user.phone, user.id);
     for (const transfer of snapshot.pendingTransfers) this.#trackPending(transfer);
+    for (const group of snapshot.groups) this.groups.set(group.id, new Set(group.memberIds));
+    for (const packet of snapshot.activePackets) {
+      this.packets.set(packet.id, packet);
+      this.#expiries.push(packet.expiresAt, packet.id);
+    }
     this.#nextPostingId = snapshot.nextPostingId;
     this.#nextEntryId = snapshot.nextEntryId;
   }
@@ -102,6 +121,48 @@ export class LedgerState {
     if (transfer.status === "pending" && !wasPending) this.#trackPending(transfer);
     if (transfer.status !== "pending" && wasPending) this.#untrackPending(transfer);
     batch.transfers.push(transfer);
+  }
+
+  addGroup(group: Group, batch: Batch): void {
+    this.groups.set(group.id, new Set(group.memberIds));
+    batch.groups.push(group);
+  }
+
+  /** Records a packet's new state; `grabbed` is the grab that made it, if any. */
+  putPacket(packet: RedPacket, batch: Batch, grabbed: boolean): void {
+    if (!this.packets.has(packet.id) && packet.status === "active") this.#expiries.push(packet.expiresAt, packet.id);
+    if (packet.status === "active") {
+      this.packets.set(packet.id, packet);
+    } else {
+      this.packets.delete(packet.id);
+      this.rememberSettled(packet);
+    }
+    batch.packets.push(packet);
+    if (grabbed) {
+      const seq = packet.grabs.length - 1;
+      const grab = packet.grabs[seq] as RedPacket["grabs"][number];
+      batch.grabs.push({ packetId: packet.id, seq, userId: grab.userId, amount: grab.amount, at: grab.at });
+    }
+  }
+
+  rememberSettled(packet: RedPacket): void {
+    if (this.settled.size >= SETTLED_PACKETS_REMEMBERED)
+      this.settled.delete(this.settled.keys().next().value as string);
+    this.settled.set(packet.id, packet);
+  }
+
+  /** The next open packet whose expiry is due at `at`, or undefined. */
+  nextDueExpiry(at: Instant): RedPacket | undefined {
+    for (;;) {
+      const due = this.#expiries.peekAt();
+      if (due === undefined || due > at) return undefined;
+      const packet = this.packets.get(this.#expiries.pop());
+      if (packet !== undefined) return packet;
+    }
+  }
+
+  nextExpiryAt(): Instant | undefined {
+    return this.#expiries.peekAt();
   }
 
   /** The next pending transfer whose refund is due at `at`, or undefined. */

@@ -1,6 +1,8 @@
 import type { AccountId } from "../domain/accounts.js";
+import type { Group } from "../domain/group.js";
 import type { Leg, PostingKind } from "../domain/ledger.js";
 import type { Fen } from "../domain/money.js";
+import type { RedPacket } from "../domain/red-packet.js";
 import type { Instant } from "../domain/time.js";
 import type { Transfer } from "../domain/transfer.js";
 
@@ -40,6 +42,10 @@ export interface Batch {
   readonly postings: PostingRecord[];
   /** New and changed transfers; the last version of each in the batch wins. */
   readonly transfers: Transfer[];
+  readonly groups: Group[];
+  /** New and changed packets (the grabs are written from `grabs`). */
+  readonly packets: RedPacket[];
+  readonly grabs: GrabRecord[];
   /** The balance each touched account holds once the batch is applied. */
   readonly balances: Map<AccountId, Fen>;
   readonly idempotency: IdempotencyRecord[];
@@ -47,11 +53,23 @@ export interface Batch {
   readonly idempotencyForgetBefore: Instant | null;
 }
 
+export interface GrabRecord {
+  readonly packetId: string;
+  /** 0-based position in the grab order; the share it took is shares[seq]. */
+  readonly seq: number;
+  readonly userId: string;
+  readonly amount: Fen;
+  readonly at: Instant;
+}
+
 /** What the engine needs in memory to validate commands after a restart. */
 export interface Snapshot {
   readonly balances: Map<AccountId, Fen>;
   readonly users: readonly Pick<UserRecord, "id" | "phone">[];
   readonly pendingTransfers: readonly Transfer[];
+  readonly groups: readonly Pick<Group, "id" | "memberIds">[];
+  /** Packets still open, with their grabs. */
+  readonly activePackets: readonly RedPacket[];
   readonly nextPostingId: number;
   readonly nextEntryId: number;
 }
@@ -78,6 +96,9 @@ export interface LedgerStore {
   /** Entries of one account, newest first, with ids below `beforeEntryId`. */
   statement(account: AccountId, beforeEntryId: number | null, limit: number): Promise<StatementEntry[]>;
   postingsOf(ref: string): Promise<PostingRecord[]>;
+  group(id: string): Promise<Group | undefined>;
+  /** A packet with its grabs in order. */
+  packet(id: string): Promise<RedPacket | undefined>;
   idempotency(scope: string, key: string): Promise<IdempotencyRecord | undefined>;
   /** The sum of every account's balance; zero in a sound ledger. */
   balanceSum(): Promise<Fen>;

@@ -71,4 +71,54 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX idempotency_created ON idempotency (created_at);
     `,
   },
+  {
+    version: 2,
+    name: "groups and red packets",
+    sql: `
+      CREATE TABLE groups (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        owner TEXT NOT NULL,
+        created_at INTEGER NOT NULL
+      ) STRICT;
+
+      CREATE TABLE group_members (
+        group_id TEXT NOT NULL REFERENCES groups (id),
+        position INTEGER NOT NULL,
+        user_id TEXT NOT NULL,
+        PRIMARY KEY (group_id, user_id)
+      ) STRICT, WITHOUT ROWID;
+
+      CREATE TABLE red_packets (
+        id TEXT PRIMARY KEY,
+        sender TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        amount INTEGER NOT NULL CHECK (amount > 0),
+        count INTEGER NOT NULL CHECK (count > 0),
+        group_id TEXT,
+        recipient TEXT,
+        greeting TEXT NOT NULL,
+        password_hash TEXT,
+        shares TEXT NOT NULL,
+        salt TEXT NOT NULL,
+        commitment TEXT NOT NULL,
+        status TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL,
+        settled_at INTEGER
+      ) STRICT;
+      CREATE INDEX red_packets_active ON red_packets (expires_at) WHERE status = 'active';
+
+      -- The last guard against a double grab: one row per position and per user.
+      CREATE TABLE grabs (
+        packet_id TEXT NOT NULL REFERENCES red_packets (id),
+        seq INTEGER NOT NULL CHECK (seq >= 0),
+        user_id TEXT NOT NULL,
+        amount INTEGER NOT NULL CHECK (amount > 0),
+        at INTEGER NOT NULL,
+        PRIMARY KEY (packet_id, seq),
+        UNIQUE (packet_id, user_id)
+      ) STRICT, WITHOUT ROWID;
+    `,
+  },
 ];

@@ -2,8 +2,10 @@ import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import Database from "better-sqlite3";
 import type { AccountId } from "../../domain/accounts.js";
+import type { Group } from "../../domain/group.js";
 import type { PostingKind } from "../../domain/ledger.js";
 import type { Fen } from "../../domain/money.js";
+import type { PacketKind, PacketStatus, RedPacket } from "../../domain/red-packet.js";
 import type { Nature, Transfer, TransferStatus } from "../../domain/transfer.js";
 import type {
   Batch,
@@ -53,6 +55,47 @@ function transferOf(row: TransferRow): Transfer {
   };
 }
 
+interface PacketRow {
+  id: string;
+  sender: string;
+  kind: string;
+  amount: number;
+  count: number;
+  group_id: string | null;
+  recipient: string | null;
+  greeting: string;
+  password_hash: string | null;
+  shares: string;
+  salt: string;
+  commitment: string;
+  status: string;
+  created_at: number;
+  expires_at: number;
+  settled_at: number | null;
+}
+
+function packetOf(row: PacketRow, grabs: RedPacket["grabs"]): RedPacket {
+  return {
+    id: row.id,
+    sender: row.sender,
+    kind: row.kind as PacketKind,
+    amount: row.amount,
+    count: row.count,
+    groupId: row.group_id,
+    recipient: row.recipient,
+    greeting: row.greeting,
+    passwordHash: row.password_hash,
+    shares: JSON.parse(row.shares) as number[],
+    salt: row.salt,
+    commitment: row.commitment,
+    status: row.status as PacketStatus,
+    createdAt: row.created_at,
+    expiresAt: row.expires_at,
+    settledAt: row.settled_at,
+    grabs,
+  };
+}
+
 /**
  * The embedded store: one better-sqlite3 connection in WAL mode with synchronous=FULL,
  * so a committed batch survives a crash of the process or the machine. All SQL of this
@@ -90,6 +133,20 @@ export class SqliteStore implements LedgerStore {
       insertIdempotency: db.prepare(
         "INSERT INTO idempotency (scope, key, request_hash, status, body, created_at) VALUES (?, ?, ?, ?, ?, ?)",
       ),
+      insertGroup: db.prepare("INSERT INTO groups (id, name, owner, created_at) VALUES (?, ?, ?, ?)"),
+      insertMember: db.prepare("INSERT INTO group_members (group_id, position, user_id) VALUES (?, ?, ?)"),
+      upsertPacket: db.prepare(
+        `INSERT INTO red_packets (id, sender, kind, amount, count, group_id, recipient, greeting, password_hash, shares, salt,
+           commitment, status, created_at, expires_at, settled_at)
+         VALUES (@id, @sender, @kind, @amount, @count, @groupId, @recipient, @greeting, @passwordHash, @sharesJson, @salt,
+           @commitment, @status, @createdAt, @expiresAt, @settledAt)
+         ON CONFLICT (id) DO UPDATE SET status = excluded.status, settled_at = excluded.settled_at`,
+      ),
+      insertGrab: db.prepare("INSERT INTO grabs (packet_id, seq, user_id, amount, at) VALUES (?, ?, ?, ?, ?)"),
+      group: db.prepare("SELECT id, name, owner, created_at AS createdAt FROM groups WHERE id = ?"),
+      members: db.prepare("SELECT user_id FROM group_members WHERE group_id = ? ORDER BY position").pluck(),
+      packet: db.prepare("SELECT * FROM red_packets WHERE id = ?"),
+      grabsOf: db.prepare("SELECT user_id AS userId, amount, at FROM grabs WHERE packet_id = ? ORDER BY seq"),
       forgetIdempotency: db.prepare("DELETE FROM idempotency WHERE created_at < ?"),
       user: db.prepare("SELECT id, phone, name, created_at AS createdAt FROM users WHERE id = ?"),
       userByPhone: db.prepare("SELECT id, phone, name, created_at AS createdAt FROM users WHERE phone = ?"),
@@ -137,6 +194,12 @@ export class SqliteStore implements LedgerStore {
         s.insertEntry.run(leg.entryId, posting.id, leg.account, leg.amount, leg.balanceAfter);
       }
     }
+    for (const group of batch.groups) {
+      s.insertGroup.run(group.id, group.name, group.owner, group.createdAt);
+      group.memberIds.forEach((userId, position) => s.insertMember.run(group.id, position, userId));
+    }
+    for (const packet of batch.packets) s.upsertPacket.run({ ...packet, sharesJson: JSON.stringify(packet.shares) });
+    for (const grab of batch.grabs) s.insertGrab.run(grab.packetId, grab.seq, grab.userId, grab.amount, grab.at);
     for (const [account, balance] of batch.balances) s.upsertAccount.run(account, balance);
     for (const transfer of batch.transfers) s.upsertTransfer.run(transfer);
     for (const r of batch.idempotency) {
@@ -163,9 +226,27 @@ export class SqliteStore implements LedgerStore {
     const pendingTransfers = (
       db.prepare("SELECT * FROM transfers WHERE status = 'pending'").all() as TransferRow[]
     ).map(transferOf);
+    const members = new Map<string, string[]>();
+    for (const row of db
+      .prepare("SELECT group_id, user_id FROM group_members ORDER BY group_id, position")
+      .iterate() as Iterable<{
+      group_id: string;
+      user_id: string;
+    }>) {
+      const list = members.get(row.group_id) ?? [];
+      list.push(row.user_id);
+      members.set(row.group_id, list);
+    }
+    const groups = (db.prepare("SELECT id FROM groups").pluck().all() as string[]).map((id) => ({
+      id,
+      memberIds: members.get(id) ?? [],
+    }));
+    const activePackets = (db.prepare("SELECT * FROM red_packets WHERE status = 'active'").all() as PacketRow[]).map(
+      (row) => packetOf(row, this.#grabsOf(row.id)),
+    );
     const nextPostingId = (db.prepare("SELECT COALESCE(MAX(id), 0) + 1 FROM postings").pluck().get() as number) ?? 1;
     const nextEntryId = (db.prepare("SELECT COALESCE(MAX(id), 0) + 1 FROM entries").pluck().get() as number) ?? 1;
-    return { balances, users, pendingTransfers, nextPostingId, nextEntryId };
+    return { balances, users, pendingTransfers, groups, activePackets, nextPostingId, nextEntryId };
   }
 
   /** The read-back half of the balance check: postings balance and entries add up to balances. */
@@ -243,6 +324,20 @@ export class SqliteStore implements LedgerStore {
       });
     }
     return postings;
+  }
+
+  async group(id: string): Promise<Group | undefined> {
+    const row = this.#statements.group.get(id) as Omit<Group, "memberIds"> | undefined;
+    return row === undefined ? undefined : { ...row, memberIds: this.#statements.members.all(id) as string[] };
+  }
+
+  async packet(id: string): Promise<RedPacket | undefined> {
+    const row = this.#statements.packet.get(id) as PacketRow | undefined;
+    return row === undefined ? undefined : packetOf(row, this.#grabsOf(id));
+  }
+
+  #grabsOf(packetId: string): RedPacket["grabs"] {
+    return this.#statements.grabsOf.all(packetId) as RedPacket["grabs"];
   }
 
   async idempotency(scope: string, key: string): Promise<IdempotencyRecord | undefined> {

@@ -30,9 +30,16 @@ export async function buildApp(context: AppContext, options: AppOptions = {}): P
     logController: new LogController({ disableRequestLogging: true }),
     return503OnClosing: true,
     routerOptions: { maxParamLength: 64 },
+    // Errors the router raises before any route runs (bad URL encoding, over-long ids) get our shape too.
+    frameworkErrors: (error, _request, reply) => {
+      const mapped = fromFastifyError(error);
+      void sendError(reply, mapped.code === "INTERNAL" ? new ApiError("BAD_REQUEST", "the URL is not valid") : mapped);
+    },
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: true, allErrors: false } },
   });
   app.decorateRequest("userId", "");
+  // Bodies are JSON only: a text/plain body is 415, not a string that fails a schema.
+  app.removeContentTypeParser("text/plain");
   app.addSchema(errorSchema);
   app.addSchema(transferSchema);
   app.addSchema(packetSchema);

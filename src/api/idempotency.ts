@@ -5,13 +5,18 @@ import { ApiError } from "./errors.js";
 
 const KEY = /^[\x21-\x7e]{1,255}$/;
 
+/** Bodies nest a few levels at most; deeper ones are refused before they are walked. */
+export const BODY_DEPTH_MAX = 16;
+
 /** JSON with object keys sorted, so the same body hashes the same whatever its key order. */
-export function canonicalJson(value: unknown): string {
+export function canonicalJson(value: unknown, depth = 0): string {
   if (value === null || typeof value !== "object") return JSON.stringify(value) ?? "null";
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
+  if (depth >= BODY_DEPTH_MAX)
+    throw new ApiError("VALIDATION_FAILED", `the body nests deeper than ${BODY_DEPTH_MAX} levels`);
+  if (Array.isArray(value)) return `[${value.map((item) => canonicalJson(item, depth + 1)).join(",")}]`;
   const entries = Object.keys(value as object)
     .sort()
-    .map((key) => `${JSON.stringify(key)}:${canonicalJson((value as Record<string, unknown>)[key])}`);
+    .map((key) => `${JSON.stringify(key)}:${canonicalJson((value as Record<string, unknown>)[key], depth + 1)}`);
   return `{${entries.join(",")}}`;
 }
 

@@ -17,7 +17,14 @@ export function formatInstant(at: Instant): string {
 const ISO_WITH_OFFSET = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
 
 export function parseInstant(text: string): Instant | undefined {
-  if (!ISO_WITH_OFFSET.test(text)) return undefined;
+  // Date.parse rolls 2026-02-30 over to March; a date that does not exist is refused instead.
+  if (!ISO_WITH_OFFSET.test(text) || !isCalendarDate(text.slice(0, 10))) return undefined;
+  const [hours, minutes, seconds] = [
+    Number(text.slice(11, 13)),
+    Number(text.slice(14, 16)),
+    Number(text.slice(17, 19) || "0"),
+  ];
+  if (hours > 23 || minutes > 59 || seconds > 59) return undefined;
   const at = Date.parse(text);
   return Number.isFinite(at) ? at : undefined;
 }

@@ -63,6 +63,8 @@ interface Waiting {
   readonly command: Command;
   readonly render: ((result: Result<unknown>) => Answer) | undefined;
   readonly idempotency: Idempotency | undefined;
+  /** A refusal decided before the batch; it is stored with the key instead of being applied. */
+  readonly decided: Result<unknown> | undefined;
   readonly resolve: (value: { result: Result<unknown>; answer: Answer | undefined }) => void;
 }
 
@@ -207,8 +209,9 @@ export class Engine {
     key: Idempotency | undefined,
   ): Promise<Answer> {
     const early = await this.#precheck(command);
-    if (early !== undefined) return render(early);
-    const { answer } = await this.#enqueue(command, render, key);
+    // Without a key a refusal needs no batch; with one, it is stored like any answer so the key stays bound.
+    if (early !== undefined && key === undefined) return render(early);
+    const { answer } = await this.#enqueue(command, render, key, early);
     return answer as Answer;
   }
 
@@ -247,6 +250,7 @@ export class Engine {
     command: Command,
     render: Waiting["render"],
     idempotency: Idempotency | undefined,
+    decided?: Result<unknown>,
   ): Promise<{ result: Result<unknown>; answer: Answer | undefined }> {
     // Checked here, synchronously, so concurrent callers cannot all slip past the bound.
     const refused = this.#closed
@@ -256,7 +260,7 @@ export class Engine {
         : undefined;
     if (refused !== undefined) return Promise.resolve({ result: refused, answer: render?.(refused) });
     return new Promise((resolve) => {
-      this.#queue.push({ command, render, idempotency, resolve });
+      this.#queue.push({ command, render, idempotency, decided, resolve });
       this.#scheduleFlush();
     });
   }
@@ -284,7 +288,7 @@ export class Engine {
       timersLeft = this.#runDueTimers(at, batch);
       this.#forgetOldKeys(at, batch);
       outcomes = waiting.map((item) => {
-        const result = this.#apply(item.command, at, batch);
+        const result = item.decided ?? this.#apply(item.command, at, batch);
         const answer = item.render?.(result);
         if (answer !== undefined && item.idempotency !== undefined) {
           batch.idempotency.push({ ...item.idempotency, status: answer.status, body: answer.body, createdAt: at });

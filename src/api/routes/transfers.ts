@@ -76,6 +76,7 @@ export function transferRoutes(app: FastifyInstance, context: AppContext): void 
           summary: answer === "accept" ? "The recipient takes the money" : "The recipient sends the money back",
           headers: idempotencyHeader,
           params: byId,
+          body: { type: ["object", "null"], additionalProperties: false, properties: {}, description: "no fields" },
           response: { 200: { $ref: "Transfer#" }, ...errorResponses },
         },
       },

@@ -69,13 +69,17 @@ export class Tokens {
         currentDate: new Date(now),
         requiredClaims: ["sub", "exp"],
       });
-      const userId = payload.sub as string;
+      const userId = payload.sub;
+      if (typeof userId !== "string" || typeof payload.exp !== "number") {
+        throw new ApiError("INVALID_TOKEN", "the token is not valid");
+      }
       if (this.#verified.size >= VERIFIED_CACHE_MAX) {
         this.#verified.delete(this.#verified.keys().next().value as string);
       }
       this.#verified.set(token, { userId, expiresAt: (payload.exp as number) * 1000 });
       return userId;
     } catch (error) {
+      if (error instanceof ApiError) throw error;
       if (error instanceof joseErrors.JWTExpired)
         throw new ApiError("TOKEN_EXPIRED", "the token has expired; log in again");
       throw new ApiError("INVALID_TOKEN", "the token is not valid");

@@ -1,4 +1,4 @@
-import { randomBytes } from "node:crypto";
+import { createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import type { FastifyInstance } from "fastify";
@@ -25,6 +25,19 @@ export interface ServerConfig {
 
 export interface RunningServer extends Service {
   readonly url: string;
+}
+
+/** The evidence signing key: kept beside the database (PKCS#8 PEM, mode 0600) so records stay verifiable. */
+function evidenceKeyFor(config: Pick<ServerConfig, "db">): AppContext["evidenceKey"] {
+  if (config.db === ":memory:") return generateKeyPairSync("ed25519");
+  const file = join(dirname(config.db), "evidence-key.pem");
+  if (!existsSync(file)) {
+    mkdirSync(dirname(file), { recursive: true });
+    const { privateKey } = generateKeyPairSync("ed25519");
+    writeFileSync(file, privateKey.export({ type: "pkcs8", format: "pem" }), { mode: 0o600, flag: "wx" });
+  }
+  const privateKey = createPrivateKey(readFileSync(file, "utf8"));
+  return { privateKey, publicKey: createPublicKey(privateKey) };
 }
 
 /** The user-token key: from configuration, else kept beside the database so tokens outlive restarts. */
@@ -78,6 +91,7 @@ export async function createService(config: Omit<ServerConfig, "port" | "host">)
     metrics,
     testClock,
     randomBytes,
+    evidenceKey: evidenceKeyFor(config),
   };
   const app = await buildApp(context, { logger });
   let closing: Promise<void> | undefined;

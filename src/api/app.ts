@@ -5,6 +5,7 @@ import type { AppContext } from "./context.js";
 import { ApiError, fromFastifyError, sendError } from "./errors.js";
 import { adminRoutes } from "./routes/admin.js";
 import { authRoutes } from "./routes/auth.js";
+import { evidenceRoutes } from "./routes/evidence.js";
 import { opsRoutes } from "./routes/ops.js";
 import { redPacketRoutes } from "./routes/red-packets.js";
 import { transferRoutes } from "./routes/transfers.js";
@@ -99,6 +100,7 @@ export async function buildApp(context: AppContext, options: AppOptions = {}): P
   walletRoutes(app, context);
   transferRoutes(app, context);
   redPacketRoutes(app, context);
+  evidenceRoutes(app, context);
   opsRoutes(app, context);
   return app;
 }

@@ -1,4 +1,5 @@
 import "@fastify/swagger";
+import type { KeyObject } from "node:crypto";
 import type { TestClock } from "../engine/clock.js";
 import type { Engine } from "../engine/engine.js";
 import type { LedgerStore } from "../engine/store-port.js";
@@ -16,6 +17,8 @@ export interface AppContext {
   /** Present only when the server runs with --test-clock. */
   readonly testClock: TestClock | undefined;
   readonly randomBytes: (size: number) => Uint8Array;
+  /** The Ed25519 key pair that signs evidence records. */
+  readonly evidenceKey: { readonly privateKey: KeyObject; readonly publicKey: KeyObject };
 }
 
 export type Auth = "none" | "user" | "admin";

@@ -63,6 +63,7 @@ export const transferSchema = {
     createdAt: { type: "string" },
     refundAt: { type: "string" },
     answeredAt: { type: ["string", "null"] },
+    loanAcknowledgedAt: { type: ["string", "null"] },
     natureHints: { type: "array", items: natureHintSchema },
     warnings: { type: "array", items: { type: "string" } },
   },

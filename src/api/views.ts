@@ -4,16 +4,7 @@ import { formatInstant } from "../domain/time.js";
 import type { Transfer } from "../domain/transfer.js";
 import type { StatementEntry } from "../engine/store-port.js";
 
-export interface NatureHint {
-  readonly nature: "gift" | "loan";
-  readonly reason: string;
-}
-
-export function transferView(
-  transfer: Transfer,
-  natureHints: readonly NatureHint[] = [],
-  warnings: readonly string[] = [],
-) {
+export function transferView(transfer: Transfer) {
   return {
     id: transfer.id,
     from: transfer.from,
@@ -26,8 +17,9 @@ export function transferView(
     createdAt: formatInstant(transfer.createdAt),
     refundAt: formatInstant(transfer.refundAt),
     answeredAt: transfer.answeredAt === null ? null : formatInstant(transfer.answeredAt),
-    natureHints,
-    warnings,
+    loanAcknowledgedAt: transfer.loanAcknowledgedAt === null ? null : formatInstant(transfer.loanAcknowledgedAt),
+    natureHints: transfer.natureHints,
+    warnings: transfer.warnings,
   };
 }
 
@@ -43,11 +35,7 @@ export function statementItemView(entry: StatementEntry) {
   };
 }
 
-export function packetView(
-  packet: RedPacket,
-  natureHints: readonly NatureHint[] = [],
-  warnings: readonly string[] = [],
-) {
+export function packetView(packet: RedPacket) {
   const revealed = packet.status !== "active";
   const king = luckyKing(packet);
   const grabbedAmount = packet.grabs.reduce((sum, grab) => sum + grab.amount, 0);
@@ -71,8 +59,8 @@ export function packetView(
     grabs: packet.grabs.map(grabView),
     luckyKing: king === null ? null : grabView(king),
     ...(revealed ? { shares: packet.shares, salt: packet.salt } : {}),
-    natureHints,
-    warnings,
+    natureHints: packet.natureHints,
+    warnings: packet.warnings,
   };
 }
 

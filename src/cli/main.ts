@@ -2,6 +2,7 @@
 import { readFileSync } from "node:fs";
 import { Command, InvalidArgumentError } from "commander";
 import { startServer } from "../server.js";
+import { verifyEvidence } from "./evidence-verify.js";
 import { verifyPacket } from "./verify-packet.js";
 
 const pkg = JSON.parse(readFileSync(new URL("../../../package.json", import.meta.url), "utf8")) as { version: string };
@@ -65,6 +66,17 @@ program
   .option("--token <token>", "a user token that may read the packet (env HONGBAO_TOKEN)", process.env.HONGBAO_TOKEN)
   .action(async (source: string, options: { url?: string; token?: string }) => {
     process.exitCode = await verifyPacket(source, options, (line) => console.log(line));
+  });
+
+program
+  .command("evidence")
+  .description("work with signed evidence records")
+  .command("verify")
+  .description("check an evidence file offline and say what it proves")
+  .argument("<file>", "the JSON the service served from …/evidence")
+  .option("--key <file>", "the service's public key: a PEM file, or the JSON of /v1/evidence/public-key")
+  .action(async (file: string, options: { key?: string }) => {
+    process.exitCode = await verifyEvidence(file, options.key, (line) => console.log(line));
   });
 
 await program.parseAsync(process.argv);

@@ -3,9 +3,11 @@ import { ESCROW } from "./accounts.js";
 import { fail, ok, type Result } from "./errors.js";
 import { move, type Posting } from "./ledger.js";
 import { type Fen, formatYuan } from "./money.js";
+import type { NatureHint } from "./nature-hints.js";
 import { codePointLength, type LimitsAt } from "./rules.js";
 import { equalSplit, luckySplit, type RandomInt } from "./split.js";
 import type { Instant } from "./time.js";
+import { natureOf } from "./transfer.js";
 
 export const PACKET_KINDS = ["single", "lucky", "equal", "exclusive"] as const;
 export type PacketKind = (typeof PACKET_KINDS)[number];
@@ -40,6 +42,9 @@ export interface RedPacket {
   readonly expiresAt: Instant;
   readonly settledAt: Instant | null;
   readonly grabs: readonly Grab[];
+  /** How the amount and greeting may be read (gift words, 520 …), shown to the sender. */
+  readonly natureHints: readonly NatureHint[];
+  readonly warnings: readonly string[];
 }
 
 export interface SendPacketRequest {
@@ -193,6 +198,7 @@ export function sendPacket(
     expiresAt: inputs.at + limits.redPacketExpiryMs,
     settledAt: null,
     grabs: [],
+    ...natureOf({ amount: request.amount, memo: request.greeting, nature: "unspecified", dueDate: null }),
   };
   const posting: Posting = {
     kind: "packet.send",

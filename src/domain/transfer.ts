@@ -2,6 +2,13 @@ import { ESCROW } from "./accounts.js";
 import { fail, ok, type Result } from "./errors.js";
 import { move, type Posting } from "./ledger.js";
 import { type Fen, formatYuan } from "./money.js";
+import {
+  DEFAULT_NATURE_TABLES,
+  declarationWarnings,
+  type NatureHint,
+  type NatureTables,
+  natureHints,
+} from "./nature-hints.js";
 import { codePointLength, type LimitsAt } from "./rules.js";
 import type { Instant } from "./time.js";
 
@@ -25,6 +32,11 @@ export interface Transfer {
   /** When an unanswered transfer goes back to the sender. */
   readonly refundAt: Instant;
   readonly answeredAt: Instant | null;
+  /** The hints and warnings shown to the sender when it was sent: part of the evidence. */
+  readonly natureHints: readonly NatureHint[];
+  readonly warnings: readonly string[];
+  /** When the recipient acknowledged a declared loan (确认借款). */
+  readonly loanAcknowledgedAt: Instant | null;
 }
 
 export interface TransferRequest {
@@ -65,10 +77,24 @@ export function checkTransfer(request: TransferRequest, limits: LimitsAt): Resul
   return ok(undefined);
 }
 
+/** What the sender is told before the money leaves: hints, and warnings where the declaration contradicts them. */
+export function natureOf(
+  request: Pick<TransferRequest, "amount" | "memo" | "nature" | "dueDate">,
+  tables: NatureTables = DEFAULT_NATURE_TABLES,
+): { natureHints: NatureHint[]; warnings: string[] } {
+  const hints = natureHints(request.amount, request.memo, tables);
+  const warnings = declarationWarnings(request.nature, hints);
+  if (request.nature === "loan" && request.dueDate === null) {
+    warnings.push("a loan without a due date is harder to prove; add one, and ask the recipient to acknowledge it");
+  }
+  return { natureHints: hints, warnings };
+}
+
 export function sendTransfer(
   request: TransferRequest,
   at: Instant,
   limits: LimitsAt,
+  tables: NatureTables = DEFAULT_NATURE_TABLES,
 ): Result<{ transfer: Transfer; posting: Posting }> {
   const checked = checkTransfer(request, limits);
   if (!checked.ok) return checked;
@@ -78,6 +104,8 @@ export function sendTransfer(
     createdAt: at,
     refundAt: at + limits.transferRefundMs,
     answeredAt: null,
+    ...natureOf(request, tables),
+    loanAcknowledgedAt: null,
   };
   const posting: Posting = {
     kind: "transfer.send",
@@ -119,4 +147,17 @@ export function refundTransfer(transfer: Transfer, at: Instant): { transfer: Tra
     transfer: { ...transfer, status: "refunded", answeredAt: at },
     posting: { kind: "transfer.refund", ref: transfer.id, at, legs: move(ESCROW, transfer.from, transfer.amount) },
   };
+}
+
+/** The recipient confirms a declared loan (确认借款); acknowledging twice keeps the first time. */
+export function acknowledgeLoan(transfer: Transfer, by: string, at: Instant): Result<Transfer> {
+  if (by !== transfer.to) return fail("NOT_RECIPIENT", "only the recipient may acknowledge a loan");
+  if (transfer.nature !== "loan") return fail("NOT_A_LOAN", "only a transfer declared as a loan can be acknowledged");
+  if (transfer.status === "declined" || transfer.status === "refunded") {
+    return fail("TRANSFER_NOT_PENDING", `the transfer was ${transfer.status}; there is no loan to acknowledge`, {
+      status: transfer.status,
+    });
+  }
+  if (transfer.loanAcknowledgedAt !== null) return ok(transfer);
+  return ok({ ...transfer, loanAcknowledgedAt: at });
 }

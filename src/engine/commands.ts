@@ -29,6 +29,7 @@ export type Command =
       readonly userId: string;
       readonly password: string | null;
     }
+  | { readonly type: "acknowledgeLoan"; readonly transferId: string; readonly by: string }
   /** Does nothing but wait for the next batch: due timers run in it. */
   | { readonly type: "tick" };
 
@@ -40,6 +41,7 @@ export interface CommandResults {
   createGroup: Group;
   sendPacket: RedPacket;
   grabPacket: { readonly packet: RedPacket; readonly grab: Grab };
+  acknowledgeLoan: Transfer;
   tick: { readonly at: number };
 }
 

@@ -15,7 +15,7 @@ import {
 import { type Calendar, limitsAt, NO_SPECIAL_DAYS } from "../domain/rules.js";
 import type { RandomInt } from "../domain/split.js";
 import { HOUR_MS, type Instant } from "../domain/time.js";
-import { answerTransfer, refundTransfer, sendTransfer } from "../domain/transfer.js";
+import { acknowledgeLoan, answerTransfer, refundTransfer, sendTransfer, type Transfer } from "../domain/transfer.js";
 import type { Clock } from "./clock.js";
 import { type Command, type CommandOf, type CommandResults, DEPOSIT_MAX } from "./commands.js";
 import { emptyBatch, isEmptyBatch, LedgerState, PENDING_TRANSFERS_PER_USER_MAX, userNotFound } from "./ledger-state.js";
@@ -218,16 +218,30 @@ export class Engine {
   /** Answers that need no batch: from memory, or from the store for settled transfers. */
   async #precheck(command: Command): Promise<Result<unknown> | undefined> {
     if (command.type === "grabPacket") return this.#precheckGrab(command);
-    if (command.type !== "answerTransfer") return undefined;
-    const transfer = this.state.pending.get(command.transferId) ?? (await this.#store.transfer(command.transferId));
+    if (command.type !== "answerTransfer" && command.type !== "acknowledgeLoan") return undefined;
+    const transfer = await this.#transferFor(command.transferId);
     if (transfer === undefined || (command.by !== transfer.from && command.by !== transfer.to)) {
       return fail("TRANSFER_NOT_FOUND", "no such transfer");
+    }
+    if (command.type === "acknowledgeLoan") {
+      const acknowledged = acknowledgeLoan(transfer, command.by, this.#clock.now());
+      return acknowledged.ok ? undefined : acknowledged;
     }
     if (command.by !== transfer.to) return fail("NOT_RECIPIENT", "only the recipient may answer a transfer");
     if (transfer.status !== "pending") {
       return fail("TRANSFER_NOT_PENDING", `the transfer is already ${transfer.status}`, { status: transfer.status });
     }
     return undefined;
+  }
+
+  /** A transfer from memory, or from the store (then kept among the recently settled ones). */
+  async #transferFor(id: string): Promise<Transfer | undefined> {
+    const state = this.state;
+    const known = state.pending.get(id) ?? state.settledTransfers.get(id);
+    if (known !== undefined) return known;
+    const stored = await this.#store.transfer(id);
+    if (stored !== undefined && stored.status !== "pending") state.rememberSettledTransfer(stored);
+    return stored;
   }
 
   /** Sold out, already grabbed, not allowed, expired: answered without queueing behind money work. */
@@ -386,6 +400,14 @@ export class Engine {
         return this.#applySendPacket(command, at, batch);
       case "grabPacket":
         return this.#applyGrab(command, at, batch);
+      case "acknowledgeLoan": {
+        const transfer = state.pending.get(command.transferId) ?? state.settledTransfers.get(command.transferId);
+        if (transfer === undefined) return fail("TRANSFER_NOT_FOUND", "no such transfer");
+        const acknowledged = acknowledgeLoan(transfer, command.by, at);
+        if (!acknowledged.ok || acknowledged.value === transfer) return acknowledged;
+        state.putTransfer(acknowledged.value, batch);
+        return acknowledged;
+      }
       case "tick":
         return ok({ at });
     }

@@ -12,6 +12,7 @@ import type { Batch, PostingRecord, Snapshot, UserRecord } from "./store-port.js
 /** Outgoing transfers one user may have waiting for an answer: memory per user stays bounded. */
 export const PENDING_TRANSFERS_PER_USER_MAX = 1000;
 export const SETTLED_PACKETS_REMEMBERED = 10_000;
+export const SETTLED_TRANSFERS_REMEMBERED = 10_000;
 
 export function emptyBatch(): Batch {
   return {
@@ -56,6 +57,8 @@ export class LedgerState {
   /** Recently settled packets, so late grabs are answered from memory (bounded, oldest out). */
   readonly settled = new Map<string, RedPacket>();
   readonly #expiries = new DueHeap();
+  /** Recently settled transfers, so later answers and loan acknowledgements need no store read. */
+  readonly settledTransfers = new Map<string, Transfer>();
   #nextPostingId: number;
   #nextEntryId: number;
 
@@ -118,9 +121,22 @@ export class LedgerState {
 
   putTransfer(transfer: Transfer, batch: Batch): void {
     const wasPending = this.pending.has(transfer.id);
-    if (transfer.status === "pending" && !wasPending) this.#trackPending(transfer);
-    if (transfer.status !== "pending" && wasPending) this.#untrackPending(transfer);
+    if (transfer.status === "pending") {
+      if (wasPending) this.pending.set(transfer.id, transfer);
+      else this.#trackPending(transfer);
+    } else {
+      if (wasPending) this.#untrackPending(transfer);
+      this.rememberSettledTransfer(transfer);
+    }
     batch.transfers.push(transfer);
+  }
+
+  rememberSettledTransfer(transfer: Transfer): void {
+    this.settledTransfers.delete(transfer.id);
+    if (this.settledTransfers.size >= SETTLED_TRANSFERS_REMEMBERED) {
+      this.settledTransfers.delete(this.settledTransfers.keys().next().value as string);
+    }
+    this.settledTransfers.set(transfer.id, transfer);
   }
 
   addGroup(group: Group, batch: Batch): void {

@@ -23,7 +23,11 @@ describe("transfers over HTTP", () => {
     const transfer = sent.json();
     assert.equal(transfer.status, "pending");
     assert.equal(transfer.amount, 1314);
-    assert.deepEqual(transfer.natureHints, []);
+    assert.deepEqual(
+      transfer.natureHints.map((hint: { nature: string }) => hint.nature),
+      ["gift", "gift"],
+      "13.14 yuan and 七夕快乐 both read as a gift",
+    );
     assert.equal((await app.call("GET", "/v1/me/wallet", { token: alice.token })).json().balance, 8686);
     const accepted = await app.call("POST", `/v1/transfers/${transfer.id}/accept`, { token: bob.token });
     assert.equal(accepted.statusCode, 200, accepted.body);

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import fc from "fast-check";
-import { canonicalJson } from "../../src/api/idempotency.js";
+import { canonicalJson } from "../../src/domain/canonical-json.js";
 import { isId, makeId } from "../../src/domain/ids.js";
 import { formatYuan } from "../../src/domain/money.js";
 import { codePointLength } from "../../src/domain/rules.js";

@@ -60,6 +60,9 @@ const transfer: Transfer = {
   createdAt: 2_000,
   refundAt: 2_000 + 86_400_000,
   answeredAt: null,
+  natureHints: [{ nature: "loan", reason: "the memo says 借钱" }],
+  warnings: [],
+  loanAcknowledgedAt: null,
 };
 
 /** Users, a deposit of 1000 to Alice and a pending transfer of 300 to Bob. */

@@ -1,11 +1,13 @@
 import type { FastifyInstance } from "fastify";
+import { NATURE_DISCLAIMER } from "../../domain/nature-hints.js";
+import { limitsAt } from "../../domain/rules.js";
 import { isCalendarDate } from "../../domain/time.js";
-import type { Nature } from "../../domain/transfer.js";
+import { checkTransfer, type Nature, natureOf } from "../../domain/transfer.js";
 import { answerOf, sendAnswer } from "../answers.js";
 import type { AppContext } from "../context.js";
 import { ApiError } from "../errors.js";
 import { idempotencyOf } from "../idempotency.js";
-import { errorResponses, idempotencyHeader, transferBody, transferId } from "../schemas.js";
+import { errorResponses, idempotencyHeader, natureHintSchema, transferBody, transferId } from "../schemas.js";
 import { transferView } from "../views.js";
 
 interface TransferBody {
@@ -39,6 +41,71 @@ export function transferRoutes(app: FastifyInstance, context: AppContext): void 
       const answer = await context.engine.execute(
         { type: "sendTransfer", request: { from: request.userId, to, amount, memo, nature, dueDate: dueDate ?? null } },
         (result) => answerOf(result, 201, (transfer) => transferView(transfer)),
+        idempotencyOf(request, `user:${request.userId}`),
+      );
+      return sendAnswer(reply, answer);
+    },
+  );
+
+  app.post<{ Body: TransferBody }>(
+    "/v1/transfers/preview",
+    {
+      config: { auth: "user" },
+      schema: {
+        tags: ["transfers"],
+        summary:
+          "How a transfer would be read (gift or loan hints, warnings) and whether its rules hold; no money moves",
+        body: transferBody,
+        response: {
+          200: {
+            type: "object",
+            properties: {
+              natureHints: { type: "array", items: natureHintSchema },
+              warnings: { type: "array", items: { type: "string" } },
+              disclaimer: { type: "string" },
+              limits: { type: "object", additionalProperties: true },
+            },
+          },
+          ...errorResponses,
+        },
+      },
+    },
+    async (request) => {
+      const { to, amount, memo = "", nature = "unspecified", dueDate } = request.body;
+      if (dueDate !== undefined && !isCalendarDate(dueDate)) {
+        throw new ApiError("VALIDATION_FAILED", "dueDate is not a calendar date (YYYY-MM-DD)");
+      }
+      if (!context.engine.state.hasUser(to)) throw new ApiError("USER_NOT_FOUND", "the recipient does not exist");
+      const preview = { id: "tr_preview", from: request.userId, to, amount, memo, nature, dueDate: dueDate ?? null };
+      const limits = limitsAt(context.engine.clock.now(), context.engine.calendar);
+      const checked = checkTransfer(preview, limits);
+      if (!checked.ok) throw ApiError.of(checked.error);
+      return {
+        ...natureOf(preview),
+        disclaimer: NATURE_DISCLAIMER,
+        limits: { transferMax: limits.transferMax, memoLengthMax: limits.memoLengthMax, specialDay: limits.specialDay },
+      };
+    },
+  );
+
+  app.post<{ Params: { id: string } }>(
+    "/v1/transfers/:id/acknowledge-loan",
+    {
+      config: { auth: "user" },
+      schema: {
+        tags: ["transfers"],
+        summary:
+          "The recipient acknowledges a transfer declared as a loan (确认借款); the acknowledgement joins the evidence",
+        headers: idempotencyHeader,
+        params: byId,
+        body: { type: ["object", "null"], additionalProperties: false, properties: {}, description: "no fields" },
+        response: { 200: { $ref: "Transfer#" }, ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      const answer = await context.engine.execute(
+        { type: "acknowledgeLoan", transferId: request.params.id, by: request.userId },
+        (result) => answerOf(result, 200, (transfer) => transferView(transfer)),
         idempotencyOf(request, `user:${request.userId}`),
       );
       return sendAnswer(reply, answer);

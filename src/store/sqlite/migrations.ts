@@ -121,4 +121,15 @@ export const MIGRATIONS: readonly Migration[] = [
       ) STRICT, WITHOUT ROWID;
     `,
   },
+  {
+    version: 3,
+    name: "nature hints and warnings on transfers and packets; loan acknowledgements",
+    sql: `
+      ALTER TABLE transfers ADD COLUMN nature_hints TEXT NOT NULL DEFAULT '[]';
+      ALTER TABLE transfers ADD COLUMN warnings TEXT NOT NULL DEFAULT '[]';
+      ALTER TABLE transfers ADD COLUMN loan_acknowledged_at INTEGER;
+      ALTER TABLE red_packets ADD COLUMN nature_hints TEXT NOT NULL DEFAULT '[]';
+      ALTER TABLE red_packets ADD COLUMN warnings TEXT NOT NULL DEFAULT '[]';
+    `,
+  },
 ];

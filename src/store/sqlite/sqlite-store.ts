@@ -37,6 +37,9 @@ interface TransferRow {
   created_at: number;
   refund_at: number;
   answered_at: number | null;
+  nature_hints: string;
+  warnings: string;
+  loan_acknowledged_at: number | null;
 }
 
 function transferOf(row: TransferRow): Transfer {
@@ -52,6 +55,9 @@ function transferOf(row: TransferRow): Transfer {
     createdAt: row.created_at,
     refundAt: row.refund_at,
     answeredAt: row.answered_at,
+    natureHints: JSON.parse(row.nature_hints) as Transfer["natureHints"],
+    warnings: JSON.parse(row.warnings) as string[],
+    loanAcknowledgedAt: row.loan_acknowledged_at,
   };
 }
 
@@ -72,6 +78,8 @@ interface PacketRow {
   created_at: number;
   expires_at: number;
   settled_at: number | null;
+  nature_hints: string;
+  warnings: string;
 }
 
 function packetOf(row: PacketRow, grabs: RedPacket["grabs"]): RedPacket {
@@ -93,6 +101,8 @@ function packetOf(row: PacketRow, grabs: RedPacket["grabs"]): RedPacket {
     expiresAt: row.expires_at,
     settledAt: row.settled_at,
     grabs,
+    natureHints: JSON.parse(row.nature_hints) as RedPacket["natureHints"],
+    warnings: JSON.parse(row.warnings) as string[],
   };
 }
 
@@ -126,9 +136,12 @@ export class SqliteStore implements LedgerStore {
         "INSERT INTO accounts (id, balance) VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET balance = excluded.balance",
       ),
       upsertTransfer: db.prepare(
-        `INSERT INTO transfers (id, from_user, to_user, amount, memo, nature, due_date, status, created_at, refund_at, answered_at)
-         VALUES (@id, @from, @to, @amount, @memo, @nature, @dueDate, @status, @createdAt, @refundAt, @answeredAt)
-         ON CONFLICT (id) DO UPDATE SET status = excluded.status, answered_at = excluded.answered_at`,
+        `INSERT INTO transfers (id, from_user, to_user, amount, memo, nature, due_date, status, created_at, refund_at, answered_at,
+           nature_hints, warnings, loan_acknowledged_at)
+         VALUES (@id, @from, @to, @amount, @memo, @nature, @dueDate, @status, @createdAt, @refundAt, @answeredAt,
+           @natureHintsJson, @warningsJson, @loanAcknowledgedAt)
+         ON CONFLICT (id) DO UPDATE SET status = excluded.status, answered_at = excluded.answered_at,
+           loan_acknowledged_at = COALESCE(transfers.loan_acknowledged_at, excluded.loan_acknowledged_at)`,
       ),
       insertIdempotency: db.prepare(
         "INSERT INTO idempotency (scope, key, request_hash, status, body, created_at) VALUES (?, ?, ?, ?, ?, ?)",
@@ -137,9 +150,9 @@ export class SqliteStore implements LedgerStore {
       insertMember: db.prepare("INSERT INTO group_members (group_id, position, user_id) VALUES (?, ?, ?)"),
       upsertPacket: db.prepare(
         `INSERT INTO red_packets (id, sender, kind, amount, count, group_id, recipient, greeting, password_hash, shares, salt,
-           commitment, status, created_at, expires_at, settled_at)
+           commitment, status, created_at, expires_at, settled_at, nature_hints, warnings)
          VALUES (@id, @sender, @kind, @amount, @count, @groupId, @recipient, @greeting, @passwordHash, @sharesJson, @salt,
-           @commitment, @status, @createdAt, @expiresAt, @settledAt)
+           @commitment, @status, @createdAt, @expiresAt, @settledAt, @natureHintsJson, @warningsJson)
          ON CONFLICT (id) DO UPDATE SET status = excluded.status, settled_at = excluded.settled_at`,
       ),
       insertGrab: db.prepare("INSERT INTO grabs (packet_id, seq, user_id, amount, at) VALUES (?, ?, ?, ?, ?)"),
@@ -198,10 +211,23 @@ export class SqliteStore implements LedgerStore {
       s.insertGroup.run(group.id, group.name, group.owner, group.createdAt);
       group.memberIds.forEach((userId, position) => s.insertMember.run(group.id, position, userId));
     }
-    for (const packet of batch.packets) s.upsertPacket.run({ ...packet, sharesJson: JSON.stringify(packet.shares) });
+    for (const packet of batch.packets) {
+      s.upsertPacket.run({
+        ...packet,
+        sharesJson: JSON.stringify(packet.shares),
+        natureHintsJson: JSON.stringify(packet.natureHints),
+        warningsJson: JSON.stringify(packet.warnings),
+      });
+    }
     for (const grab of batch.grabs) s.insertGrab.run(grab.packetId, grab.seq, grab.userId, grab.amount, grab.at);
     for (const [account, balance] of batch.balances) s.upsertAccount.run(account, balance);
-    for (const transfer of batch.transfers) s.upsertTransfer.run(transfer);
+    for (const transfer of batch.transfers) {
+      s.upsertTransfer.run({
+        ...transfer,
+        natureHintsJson: JSON.stringify(transfer.natureHints),
+        warningsJson: JSON.stringify(transfer.warnings),
+      });
+    }
     for (const r of batch.idempotency) {
       s.insertIdempotency.run(r.scope, r.key, r.requestHash, r.status, r.body, r.createdAt);
     }

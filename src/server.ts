@@ -23,6 +23,9 @@ export interface ServerConfig {
   readonly logLevel: string;
 }
 
+/** In-flight requests get this long to finish on SIGTERM before their connections are cut. */
+export const SHUTDOWN_DRAIN_MS = 10_000;
+
 export interface RunningServer extends Service {
   readonly url: string;
 }
@@ -101,7 +104,16 @@ export async function createService(config: Omit<ServerConfig, "port" | "host">)
     adminToken,
     close() {
       closing ??= (async () => {
-        await app.close();
+        // Node closes only the connections idle when close starts; keep closing those that go
+        // idle later, and cut the rest after a deadline, so a keep-alive pool cannot hold us up.
+        const sweep = setInterval(() => app.server.closeIdleConnections(), 100);
+        const deadline = setTimeout(() => app.server.closeAllConnections(), SHUTDOWN_DRAIN_MS);
+        try {
+          await app.close();
+        } finally {
+          clearInterval(sweep);
+          clearTimeout(deadline);
+        }
         await context.engine.close();
         await store.close();
         logger.info("closed");

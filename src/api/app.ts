@@ -29,7 +29,8 @@ export async function buildApp(context: AppContext, options: AppOptions = {}): P
     bodyLimit: BODY_BYTES_MAX,
     // One log line per request costs more than the request at flash-crowd rates; metrics count them instead.
     logController: new LogController({ disableRequestLogging: true }),
-    return503OnClosing: true,
+    // While closing we answer 503 SHUTTING_DOWN in our own shape (the onRequest hook below).
+    return503OnClosing: false,
     routerOptions: { maxParamLength: 64 },
     // Errors the router raises before any route runs (bad URL encoding, over-long ids) get our shape too.
     frameworkErrors: (error, _request, reply) => {
@@ -66,7 +67,16 @@ export async function buildApp(context: AppContext, options: AppOptions = {}): P
   });
   await app.register(swaggerUi, { routePrefix: "/docs", staticCSP: true });
 
-  app.addHook("onRequest", async (request) => {
+  let closing = false;
+  app.addHook("preClose", async () => {
+    closing = true;
+  });
+  app.addHook("onRequest", async (request, reply) => {
+    if (closing) {
+      // Tell keep-alive clients to go elsewhere: this connection closes after the answer.
+      void reply.header("connection", "close");
+      throw new ApiError("SHUTTING_DOWN", "the service is shutting down; retry shortly");
+    }
     const auth = request.routeOptions.config.auth ?? "none";
     if (auth === "none") return;
     const token = bearerOf(request.headers.authorization);

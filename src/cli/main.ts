@@ -8,8 +8,8 @@ import { verifyPacket } from "./verify-packet.js";
 const pkg = JSON.parse(readFileSync(new URL("../../../package.json", import.meta.url), "utf8")) as { version: string };
 
 function port(value: string): number {
-  const parsed = Number(value);
-  if (!Number.isInteger(parsed) || parsed < 0 || parsed > 65535) throw new InvalidArgumentError("a port is 0 to 65535");
+  const parsed = /^\d{1,5}$/.test(value) ? Number(value) : Number.NaN;
+  if (!(parsed >= 0 && parsed <= 65535)) throw new InvalidArgumentError("a port is a whole number from 0 to 65535");
   return parsed;
 }
 
@@ -54,8 +54,15 @@ program
         },
       );
     };
-    process.once("SIGTERM", () => stop("SIGTERM"));
-    process.once("SIGINT", () => stop("SIGINT"));
+    let stopping = false;
+    const onSignal = (signal: string) => {
+      // A second signal while draining is logged, not obeyed: the last batch is still being committed.
+      if (stopping) return server.app.log.warn({ signal }, "already shutting down");
+      stopping = true;
+      stop(signal);
+    };
+    process.on("SIGTERM", () => onSignal("SIGTERM"));
+    process.on("SIGINT", () => onSignal("SIGINT"));
   });
 
 program

@@ -8,6 +8,7 @@ import type { AppContext } from "./api/context.js";
 import { LoginCodes, logSender } from "./api/login-codes.js";
 import { Metrics } from "./api/metrics.js";
 import { Tokens } from "./api/tokens.js";
+import { DEFAULT_RULE_SET, SpecialDayCalendar } from "./domain/calendar/index.js";
 import { type Clock, systemClock, TestClock } from "./engine/clock.js";
 import { Engine } from "./engine/engine.js";
 import { SqliteStore } from "./store/sqlite/sqlite-store.js";
@@ -21,6 +22,16 @@ export interface ServerConfig {
   readonly tokenSecret: string | undefined;
   readonly testClock: boolean;
   readonly logLevel: string;
+  /** A rules document (JSON, see config/rules.json); the built-in defaults without one. */
+  readonly rules?: string | undefined;
+}
+
+/** The calendar of caps and special days, from the rules file when one is given. */
+export function calendarFor(rulesFile: string | undefined): SpecialDayCalendar {
+  if (rulesFile === undefined) return new SpecialDayCalendar(DEFAULT_RULE_SET);
+  const parsed = SpecialDayCalendar.fromJson(JSON.parse(readFileSync(rulesFile, "utf8")) as unknown);
+  if (!parsed.ok) throw new Error(`${rulesFile}: ${parsed.error.message}`);
+  return parsed.value;
 }
 
 /** In-flight requests get this long to finish on SIGTERM before their connections are cut. */
@@ -74,6 +85,7 @@ export async function createService(config: Omit<ServerConfig, "port" | "host">)
   engine = new Engine({
     store,
     clock,
+    calendar: calendarFor(config.rules),
     observer: {
       ...metrics.engineObserver,
       commitFailed: (error) => logger.error({ err: error }, "batch commit failed; rebuilding memory from the store"),

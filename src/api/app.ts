@@ -8,6 +8,7 @@ import { authRoutes } from "./routes/auth.js";
 import { evidenceRoutes } from "./routes/evidence.js";
 import { opsRoutes } from "./routes/ops.js";
 import { redPacketRoutes } from "./routes/red-packets.js";
+import { specialDayRoutes } from "./routes/special-days.js";
 import { transferRoutes } from "./routes/transfers.js";
 import { walletRoutes } from "./routes/wallet.js";
 import { errorSchema, groupSchema, packetSchema, transferSchema } from "./schemas.js";
@@ -111,6 +112,7 @@ export async function buildApp(context: AppContext, options: AppOptions = {}): P
   transferRoutes(app, context);
   redPacketRoutes(app, context);
   evidenceRoutes(app, context);
+  specialDayRoutes(app, context);
   opsRoutes(app, context);
   return app;
 }

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 import { readFileSync } from "node:fs";
 import { Command, InvalidArgumentError } from "commander";
-import { startServer } from "../server.js";
+import { calendarFor, startServer } from "../server.js";
+import { printCalendar } from "./calendar.js";
 import { verifyEvidence } from "./evidence-verify.js";
 import { verifyPacket } from "./verify-packet.js";
 
@@ -30,39 +31,68 @@ program
     process.env.HONGBAO_TEST_CLOCK === "1",
   )
   .option("--log-level <level>", "pino log level (env HONGBAO_LOG_LEVEL)", process.env.HONGBAO_LOG_LEVEL ?? "info")
+  .option(
+    "--rules <file>",
+    "rules document: caps and special days (env HONGBAO_RULES; see config/rules.json)",
+    process.env.HONGBAO_RULES,
+  )
   .addHelpText(
     "after",
     "\nEnvironment:\n  HONGBAO_ADMIN_TOKEN   admin token (generated and printed when unset)\n  HONGBAO_TOKEN_SECRET  key for user tokens (kept beside the database when unset)",
   )
-  .action(async (options: { port: number; host: string; db: string; testClock: boolean; logLevel: string }) => {
-    const server = await startServer({
-      port: options.port,
-      host: options.host,
-      db: options.db,
-      adminToken: process.env.HONGBAO_ADMIN_TOKEN || undefined,
-      tokenSecret: process.env.HONGBAO_TOKEN_SECRET || undefined,
-      testClock: options.testClock,
-      logLevel: options.logLevel,
-    });
-    const stop = (signal: string) => {
-      server.app.log.info({ signal }, "shutting down: draining requests and committing the last batch");
-      server.close().then(
-        () => process.exit(0),
-        (error: unknown) => {
-          server.app.log.error({ err: error }, "shutdown failed");
-          process.exit(1);
-        },
-      );
-    };
-    let stopping = false;
-    const onSignal = (signal: string) => {
-      // A second signal while draining is logged, not obeyed: the last batch is still being committed.
-      if (stopping) return server.app.log.warn({ signal }, "already shutting down");
-      stopping = true;
-      stop(signal);
-    };
-    process.on("SIGTERM", () => onSignal("SIGTERM"));
-    process.on("SIGINT", () => onSignal("SIGINT"));
+  .action(
+    async (options: {
+      port: number;
+      host: string;
+      db: string;
+      testClock: boolean;
+      logLevel: string;
+      rules?: string;
+    }) => {
+      const server = await startServer({
+        port: options.port,
+        host: options.host,
+        db: options.db,
+        adminToken: process.env.HONGBAO_ADMIN_TOKEN || undefined,
+        tokenSecret: process.env.HONGBAO_TOKEN_SECRET || undefined,
+        testClock: options.testClock,
+        logLevel: options.logLevel,
+        rules: options.rules,
+      });
+      const stop = (signal: string) => {
+        server.app.log.info({ signal }, "shutting down: draining requests and committing the last batch");
+        server.close().then(
+          () => process.exit(0),
+          (error: unknown) => {
+            server.app.log.error({ err: error }, "shutdown failed");
+            process.exit(1);
+          },
+        );
+      };
+      let stopping = false;
+      const onSignal = (signal: string) => {
+        // A second signal while draining is logged, not obeyed: the last batch is still being committed.
+        if (stopping) return server.app.log.warn({ signal }, "already shutting down");
+        stopping = true;
+        stop(signal);
+      };
+      process.on("SIGTERM", () => onSignal("SIGTERM"));
+      process.on("SIGINT", () => onSignal("SIGINT"));
+    },
+  );
+
+program
+  .command("calendar")
+  .description("print a year's special days and the caps they bring")
+  .argument("<year>", "a Gregorian year, e.g. 2027")
+  .option(
+    "--rules <file>",
+    "rules document (env HONGBAO_RULES); the built-in defaults without one",
+    process.env.HONGBAO_RULES,
+  )
+  .action((year: string, options: { rules?: string }) => {
+    if (!/^\d{4}$/.test(year)) throw new InvalidArgumentError("a year is four digits");
+    printCalendar(calendarFor(options.rules), Number(year), (line) => console.log(line));
   });
 
 program

@@ -1,3 +1,4 @@
+import type { Result } from "./errors.js";
 import type { Fen } from "./money.js";
 import { DAY_MS, formatInstant, type Instant } from "./time.js";
 
@@ -45,6 +46,12 @@ export interface SpecialDay {
 /** The port through which the special-day calendar plugs into the rules. */
 export interface Calendar {
   specialDayAt(at: Instant): SpecialDay | null;
+  /** The rules of an ordinary day, when the calendar's rule set carries its own. */
+  readonly defaults?: Rules;
+  /** A calendar with one more special day (an operator's addition), or why the rule is refused. */
+  withDay?(rule: unknown): Result<Calendar>;
+  /** The special days of a Gregorian year, in date order. */
+  specialDaysIn?(year: number): readonly SpecialDay[];
 }
 
 export const NO_SPECIAL_DAYS: Calendar = { specialDayAt: () => null };
@@ -56,7 +63,7 @@ export interface LimitsAt extends Rules {
   readonly reasons: readonly string[];
 }
 
-export function limitsAt(at: Instant, calendar: Calendar, base: Rules = DEFAULT_RULES): LimitsAt {
+export function limitsAt(at: Instant, calendar: Calendar, base: Rules = calendar.defaults ?? DEFAULT_RULES): LimitsAt {
   const day = calendar.specialDayAt(at);
   if (day === null) {
     return { ...base, at, specialDay: null, reasons: [`${formatInstant(at)} is an ordinary day: default caps`] };

@@ -30,6 +30,8 @@ export type Command =
       readonly password: string | null;
     }
   | { readonly type: "acknowledgeLoan"; readonly transferId: string; readonly by: string }
+  /** An operator's special day; the rule is validated by the calendar. */
+  | { readonly type: "addSpecialDay"; readonly rule: unknown }
   /** Does nothing but wait for the next batch: due timers run in it. */
   | { readonly type: "tick" };
 
@@ -42,6 +44,7 @@ export interface CommandResults {
   sendPacket: RedPacket;
   grabPacket: { readonly packet: RedPacket; readonly grab: Grab };
   acknowledgeLoan: Transfer;
+  addSpecialDay: { readonly rule: unknown };
   tick: { readonly at: number };
 }
 

@@ -65,6 +65,7 @@ interface Waiting {
   readonly idempotency: Idempotency | undefined;
   /** A refusal decided before the batch; it is stored with the key instead of being applied. */
   readonly decided: Result<unknown> | undefined;
+  readonly acceptedAt: Instant;
   readonly resolve: (value: { result: Result<unknown>; answer: Answer | undefined }) => void;
 }
 
@@ -86,7 +87,7 @@ export class EngineError extends Error {
 export class Engine {
   readonly #store: LedgerStore;
   readonly #clock: Clock;
-  readonly #calendar: Calendar;
+  #calendar: Calendar;
   readonly #batchMax: number;
   readonly #queueMax: number;
   readonly #timersPerBatchMax: number;
@@ -118,7 +119,14 @@ export class Engine {
 
   /** Rebuilds memory from the store; call once before anything else. */
   async start(): Promise<void> {
-    this.#state = new LedgerState(await this.#store.load());
+    const snapshot = await this.#store.load();
+    for (const rule of snapshot.specialDays) {
+      const next = this.#calendar.withDay?.(rule);
+      if (next === undefined || !next.ok)
+        throw new Error(`stored special day no longer valid: ${JSON.stringify(rule)}`);
+      this.#calendar = next.value;
+    }
+    this.#state = new LedgerState(snapshot);
     this.#armTimer();
   }
 
@@ -274,7 +282,7 @@ export class Engine {
         : undefined;
     if (refused !== undefined) return Promise.resolve({ result: refused, answer: render?.(refused) });
     return new Promise((resolve) => {
-      this.#queue.push({ command, render, idempotency, decided, resolve });
+      this.#queue.push({ command, render, idempotency, decided, acceptedAt: this.#clock.now(), resolve });
       this.#scheduleFlush();
     });
   }
@@ -302,7 +310,7 @@ export class Engine {
       timersLeft = this.#runDueTimers(at, batch);
       this.#forgetOldKeys(at, batch);
       outcomes = waiting.map((item) => {
-        const result = item.decided ?? this.#apply(item.command, at, batch);
+        const result = item.decided ?? this.#apply(item.command, at, batch, item.acceptedAt);
         const answer = item.render?.(result);
         if (answer !== undefined && item.idempotency !== undefined) {
           batch.idempotency.push({ ...item.idempotency, status: answer.status, body: answer.body, createdAt: at });
@@ -340,7 +348,8 @@ export class Engine {
     }
   }
 
-  #apply(command: Command, at: Instant, batch: Batch): Result<unknown> {
+  /** `acceptedAt` is when the engine took the command: the rules in force then are the ones that apply. */
+  #apply(command: Command, at: Instant, batch: Batch, acceptedAt: Instant): Result<unknown> {
     const state = this.state;
     switch (command.type) {
       case "createUser": {
@@ -370,7 +379,7 @@ export class Engine {
         if (state.pendingCount(request.from) >= PENDING_TRANSFERS_PER_USER_MAX) {
           return fail("TOO_MANY_PENDING", `at most ${PENDING_TRANSFERS_PER_USER_MAX} transfers may wait for an answer`);
         }
-        const sent = sendTransfer(request, at, limitsAt(at, this.#calendar));
+        const sent = sendTransfer(request, at, limitsAt(acceptedAt, this.#calendar));
         if (!sent.ok) return sent;
         const posted = state.post(sent.value.posting, batch);
         if (!posted.ok) return posted;
@@ -397,7 +406,7 @@ export class Engine {
         return group;
       }
       case "sendPacket":
-        return this.#applySendPacket(command, at, batch);
+        return this.#applySendPacket(command, at, batch, acceptedAt);
       case "grabPacket":
         return this.#applyGrab(command, at, batch);
       case "acknowledgeLoan": {
@@ -408,12 +417,25 @@ export class Engine {
         state.putTransfer(acknowledged.value, batch);
         return acknowledged;
       }
+      case "addSpecialDay": {
+        const next =
+          this.#calendar.withDay?.(command.rule) ?? fail("VALIDATION_FAILED", "this calendar takes no additions");
+        if (!next.ok) return next;
+        this.#calendar = next.value;
+        batch.specialDays.push(command.rule);
+        return ok({ rule: command.rule });
+      }
       case "tick":
         return ok({ at });
     }
   }
 
-  #applySendPacket(command: CommandOf<"sendPacket">, at: Instant, batch: Batch): Result<RedPacket> {
+  #applySendPacket(
+    command: CommandOf<"sendPacket">,
+    at: Instant,
+    batch: Batch,
+    acceptedAt: Instant,
+  ): Result<RedPacket> {
     const state = this.state;
     const request = { ...command.request, id: makeId("redPacket", this.#random(10)) };
     if (!state.hasUser(request.sender)) return userNotFound();
@@ -422,7 +444,7 @@ export class Engine {
     }
     const sent = sendPacket(request, {
       at,
-      limits: limitsAt(at, this.#calendar),
+      limits: limitsAt(acceptedAt, this.#calendar),
       audience: this.#audienceOf(request.groupId),
       randomInt: this.#randomInt,
       salt: Buffer.from(this.#random(32)).toString("hex"),

@@ -22,6 +22,7 @@ export function emptyBatch(): Batch {
     groups: [],
     packets: [],
     grabs: [],
+    specialDays: [],
     balances: new Map(),
     idempotency: [],
     idempotencyForgetBefore: null,
@@ -35,6 +36,7 @@ export function isEmptyBatch(batch: Batch): boolean {
     batch.transfers.length === 0 &&
     batch.groups.length === 0 &&
     batch.packets.length === 0 &&
+    batch.specialDays.length === 0 &&
     batch.balances.size === 0 &&
     batch.idempotency.length === 0 &&
     batch.idempotencyForgetBefore === null

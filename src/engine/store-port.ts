@@ -49,6 +49,8 @@ export interface Batch {
   /** The balance each touched account holds once the batch is applied. */
   readonly balances: Map<AccountId, Fen>;
   readonly idempotency: IdempotencyRecord[];
+  /** Special days an operator added, as validated rule documents. */
+  readonly specialDays: unknown[];
   /** Forget idempotency keys created before this instant. */
   readonly idempotencyForgetBefore: Instant | null;
 }
@@ -70,6 +72,8 @@ export interface Snapshot {
   readonly groups: readonly Pick<Group, "id" | "memberIds">[];
   /** Packets still open, with their grabs. */
   readonly activePackets: readonly RedPacket[];
+  /** Operators' special days, oldest first, to lay over the rule set. */
+  readonly specialDays: readonly unknown[];
   readonly nextPostingId: number;
   readonly nextEntryId: number;
 }

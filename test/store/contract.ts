@@ -25,6 +25,7 @@ function batch(parts: Partial<Batch>): Batch {
     groups: [],
     packets: [],
     grabs: [],
+    specialDays: [],
     balances: new Map(),
     idempotency: [],
     idempotencyForgetBefore: null,
@@ -247,6 +248,18 @@ export function runStoreContract(name: string, open: () => Promise<StoreFixture>
       await fixture.store.close();
       const reopened = await fixture.reopen();
       await assert.rejects(reopened.load(), /differs from its entries/);
+      await reopened.close();
+    });
+
+    it("keeps operators' special days in the order they were added", async () => {
+      const fixture = await fresh();
+      const first = { name: "店庆", kind: "date", date: "2027-03-15", caps: { singlePacketMax: 30_000 } };
+      const second = { name: "双十一", kind: "gregorian", month: 11, day: 11, caps: { singlePacketMax: 111_100 } };
+      await fixture.store.commit(batch({ specialDays: [first] }));
+      await fixture.store.commit(batch({ specialDays: [second] }));
+      await fixture.store.close();
+      const reopened = await fixture.reopen();
+      assert.deepEqual((await reopened.load()).specialDays, [first, second]);
       await reopened.close();
     });
 

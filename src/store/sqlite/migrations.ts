@@ -132,4 +132,14 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE red_packets ADD COLUMN warnings TEXT NOT NULL DEFAULT '[]';
     `,
   },
+  {
+    version: 4,
+    name: "special days added by operators",
+    sql: `
+      CREATE TABLE special_days (
+        id INTEGER PRIMARY KEY,
+        rule TEXT NOT NULL
+      ) STRICT;
+    `,
+  },
 ];

@@ -155,6 +155,7 @@ export class SqliteStore implements LedgerStore {
            @commitment, @status, @createdAt, @expiresAt, @settledAt, @natureHintsJson, @warningsJson)
          ON CONFLICT (id) DO UPDATE SET status = excluded.status, settled_at = excluded.settled_at`,
       ),
+      insertSpecialDay: db.prepare("INSERT INTO special_days (rule) VALUES (?)"),
       insertGrab: db.prepare("INSERT INTO grabs (packet_id, seq, user_id, amount, at) VALUES (?, ?, ?, ?, ?)"),
       group: db.prepare("SELECT id, name, owner, created_at AS createdAt FROM groups WHERE id = ?"),
       members: db.prepare("SELECT user_id FROM group_members WHERE group_id = ? ORDER BY position").pluck(),
@@ -219,6 +220,7 @@ export class SqliteStore implements LedgerStore {
         warningsJson: JSON.stringify(packet.warnings),
       });
     }
+    for (const rule of batch.specialDays) s.insertSpecialDay.run(JSON.stringify(rule));
     for (const grab of batch.grabs) s.insertGrab.run(grab.packetId, grab.seq, grab.userId, grab.amount, grab.at);
     for (const [account, balance] of batch.balances) s.upsertAccount.run(account, balance);
     for (const transfer of batch.transfers) {
@@ -272,7 +274,10 @@ export class SqliteStore implements LedgerStore {
     );
     const nextPostingId = (db.prepare("SELECT COALESCE(MAX(id), 0) + 1 FROM postings").pluck().get() as number) ?? 1;
     const nextEntryId = (db.prepare("SELECT COALESCE(MAX(id), 0) + 1 FROM entries").pluck().get() as number) ?? 1;
-    return { balances, users, pendingTransfers, groups, activePackets, nextPostingId, nextEntryId };
+    const specialDays = (db.prepare("SELECT rule FROM special_days ORDER BY id").pluck().all() as string[]).map(
+      (rule) => JSON.parse(rule) as unknown,
+    );
+    return { balances, users, pendingTransfers, groups, activePackets, specialDays, nextPostingId, nextEntryId };
   }
 
   /** The read-back half of the balance check: postings balance and entries add up to balances. */

@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import type { FastifyInstance } from "fastify";
 import pino from "pino";
+import { CampaignAdmission } from "./api/admission.js";
 import { buildApp } from "./api/app.js";
 import type { AppContext } from "./api/context.js";
 import { LoginCodes, logSender } from "./api/login-codes.js";
@@ -22,6 +23,8 @@ export interface ServerConfig {
   readonly tokenSecret: string | undefined;
   readonly testClock: boolean;
   readonly logLevel: string;
+  /** Campaign claims in their own lane and shed under overload (default); false: one FIFO, for comparison. */
+  readonly isolation?: boolean;
   /** A rules document (JSON, see config/rules.json); the built-in defaults without one. */
   readonly rules?: string | undefined;
 }
@@ -81,11 +84,12 @@ export async function createService(config: Omit<ServerConfig, "port" | "host">)
   const clock: Clock = testClock ?? systemClock;
   const store = new SqliteStore({ path: config.db });
   let engine: Engine | undefined;
-  const metrics = new Metrics(() => engine?.queueDepth ?? 0);
+  const metrics = new Metrics(() => engine);
   engine = new Engine({
     store,
     clock,
     calendar: calendarFor(config.rules),
+    isolation: config.isolation ?? true,
     observer: {
       ...metrics.engineObserver,
       commitFailed: (error) => logger.error({ err: error }, "batch commit failed; rebuilding memory from the store"),
@@ -104,6 +108,7 @@ export async function createService(config: Omit<ServerConfig, "port" | "host">)
       clock,
     ),
     metrics,
+    admission: new CampaignAdmission(engine),
     testClock,
     randomBytes,
     evidenceKey: evidenceKeyFor(config),

@@ -5,6 +5,7 @@ import type { AppContext } from "./context.js";
 import { ApiError, fromFastifyError, sendError } from "./errors.js";
 import { adminRoutes } from "./routes/admin.js";
 import { authRoutes } from "./routes/auth.js";
+import { campaignRoutes } from "./routes/campaigns.js";
 import { evidenceRoutes } from "./routes/evidence.js";
 import { opsRoutes } from "./routes/ops.js";
 import { redPacketRoutes } from "./routes/red-packets.js";
@@ -81,6 +82,7 @@ export async function buildApp(context: AppContext, options: AppOptions = {}): P
     const auth = request.routeOptions.config.auth ?? "none";
     if (auth === "none") return;
     const token = bearerOf(request.headers.authorization);
+    if (auth === "user-or-admin" && context.tokens.isAdmin(token)) return;
     if (auth === "admin") {
       if (context.tokens.isAdmin(token)) return;
       await context.tokens.verifyUser(token); // a valid user token is forbidden here, anything else unauthorized
@@ -113,6 +115,7 @@ export async function buildApp(context: AppContext, options: AppOptions = {}): P
   redPacketRoutes(app, context);
   evidenceRoutes(app, context);
   specialDayRoutes(app, context);
+  campaignRoutes(app, context);
   opsRoutes(app, context);
   return app;
 }

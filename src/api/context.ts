@@ -3,6 +3,7 @@ import type { KeyObject } from "node:crypto";
 import type { TestClock } from "../engine/clock.js";
 import type { Engine } from "../engine/engine.js";
 import type { LedgerStore } from "../engine/store-port.js";
+import type { CampaignAdmission } from "./admission.js";
 import type { LoginCodes } from "./login-codes.js";
 import type { Metrics } from "./metrics.js";
 import type { Tokens } from "./tokens.js";
@@ -14,6 +15,7 @@ export interface AppContext {
   readonly tokens: Tokens;
   readonly codes: LoginCodes;
   readonly metrics: Metrics;
+  readonly admission: CampaignAdmission;
   /** Present only when the server runs with --test-clock. */
   readonly testClock: TestClock | undefined;
   readonly randomBytes: (size: number) => Uint8Array;
@@ -21,7 +23,7 @@ export interface AppContext {
   readonly evidenceKey: { readonly privateKey: KeyObject; readonly publicKey: KeyObject };
 }
 
-export type Auth = "none" | "user" | "admin";
+export type Auth = "none" | "user" | "admin" | "user-or-admin";
 
 declare module "fastify" {
   interface FastifyContextConfig {

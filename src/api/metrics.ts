@@ -1,5 +1,5 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
-import type { EngineObserver } from "../engine/engine.js";
+import type { Engine, EngineObserver } from "../engine/engine.js";
 
 /** Prometheus metrics of one app instance, on its own registry so several can live in one process. */
 export class Metrics {
@@ -35,15 +35,32 @@ export class Metrics {
     labelNames: ["outcome"],
     registers: [this.registry],
   });
+  readonly claims = new Counter({
+    name: "hongbao_campaign_claims_total",
+    help: "Campaign claim answers by outcome: claimed, shed, or the error code in lower case (sold_out, already_claimed …)",
+    labelNames: ["outcome"],
+    registers: [this.registry],
+  });
   readonly queueDepth: Gauge;
 
-  constructor(queueDepth: () => number) {
+  constructor(engine: () => Engine | undefined) {
     this.queueDepth = new Gauge({
       name: "hongbao_engine_queue_depth",
-      help: "Commands waiting for the engine",
+      help: "Commands waiting for the engine, by lane (critical: transfers and packets; campaign: claims)",
+      labelNames: ["lane"],
       registers: [this.registry],
       collect() {
-        this.set(queueDepth());
+        for (const lane of ["critical", "campaign"] as const) this.set({ lane }, engine()?.laneDepth(lane) ?? 0);
+      },
+    });
+    new Gauge({
+      name: "hongbao_engine_queue_delay_seconds",
+      help: "Moving average of how long commands waited for their batch, by lane: the overload signal",
+      labelNames: ["lane"],
+      registers: [this.registry],
+      collect() {
+        for (const lane of ["critical", "campaign"] as const)
+          this.set({ lane }, (engine()?.queueDelayMs(lane) ?? 0) / 1000);
       },
     });
     collectDefaultMetrics({ register: this.registry, prefix: "hongbao_" });

@@ -16,7 +16,10 @@ export type PostingKind =
   | "transfer.refund"
   | "packet.send"
   | "packet.grab"
-  | "packet.refund";
+  | "packet.refund"
+  | "campaign.fund"
+  | "campaign.claim"
+  | "campaign.return";
 
 /** A balanced movement of money: its legs sum to zero. */
 export interface Posting {

@@ -1,3 +1,4 @@
+import type { Campaign, CampaignRequest } from "../domain/campaign.js";
 import type { Group } from "../domain/group.js";
 import type { Fen } from "../domain/money.js";
 import type { Grab, RedPacket, SendPacketRequest } from "../domain/red-packet.js";
@@ -30,6 +31,9 @@ export type Command =
       readonly password: string | null;
     }
   | { readonly type: "acknowledgeLoan"; readonly transferId: string; readonly by: string }
+  | { readonly type: "createCampaign"; readonly request: Omit<CampaignRequest, "id"> }
+  /** A campaign claim: decided against memory when it is taken, made durable in the next batch. */
+  | { readonly type: "claim"; readonly campaignId: string; readonly userId: string }
   /** An operator's special day; the rule is validated by the calendar. */
   | { readonly type: "addSpecialDay"; readonly rule: unknown }
   /** Does nothing but wait for the next batch: due timers run in it. */
@@ -45,6 +49,8 @@ export interface CommandResults {
   grabPacket: { readonly packet: RedPacket; readonly grab: Grab };
   acknowledgeLoan: Transfer;
   addSpecialDay: { readonly rule: unknown };
+  createCampaign: Campaign;
+  claim: { readonly campaignId: string; readonly amount: Fen; readonly n: number };
   tick: { readonly at: number };
 }
 

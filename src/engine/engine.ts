@@ -1,9 +1,11 @@
 import { randomBytes, randomInt } from "node:crypto";
 import { FUNDING } from "../domain/accounts.js";
+import { claimRefusal, claimsPosting, createCampaign, drawClaim, endCampaign } from "../domain/campaign.js";
 import { type DomainError, fail, ok, type Result } from "../domain/errors.js";
 import { makeGroup } from "../domain/group.js";
 import { isId, makeId } from "../domain/ids.js";
 import { move } from "../domain/ledger.js";
+import type { Fen } from "../domain/money.js";
 import {
   type Audience,
   expirePacket,
@@ -18,7 +20,14 @@ import { HOUR_MS, type Instant } from "../domain/time.js";
 import { acknowledgeLoan, answerTransfer, refundTransfer, sendTransfer, type Transfer } from "../domain/transfer.js";
 import type { Clock } from "./clock.js";
 import { type Command, type CommandOf, type CommandResults, DEPOSIT_MAX } from "./commands.js";
-import { emptyBatch, isEmptyBatch, LedgerState, PENDING_TRANSFERS_PER_USER_MAX, userNotFound } from "./ledger-state.js";
+import {
+  type CampaignState,
+  emptyBatch,
+  isEmptyBatch,
+  LedgerState,
+  PENDING_TRANSFERS_PER_USER_MAX,
+  userNotFound,
+} from "./ledger-state.js";
 import type { Batch, LedgerStore } from "./store-port.js";
 
 /** The answer stored with an idempotency key: opaque to the engine, written in the same batch. */
@@ -51,6 +60,14 @@ export interface EngineOptions {
   readonly timersPerBatchMax?: number;
   readonly random?: (size: number) => Uint8Array;
   readonly randomInt?: RandomInt;
+  /** Campaign claims waiting at most; past it a claim is refused with BUSY at once. */
+  readonly campaignQueueMax?: number;
+  /** Claims in one batch at most, on top of the other commands. */
+  readonly claimBatchMax?: number;
+  /** A claim that waited longer than this for its batch is answered BUSY instead. */
+  readonly claimDeadlineMs?: number;
+  /** Campaign claims queue in their own lane behind transfers and packets (default); off: one FIFO. */
+  readonly isolation?: boolean;
   readonly observer?: EngineObserver;
 }
 
@@ -66,7 +83,21 @@ interface Waiting {
   /** A refusal decided before the batch; it is stored with the key instead of being applied. */
   readonly decided: Result<unknown> | undefined;
   readonly acceptedAt: Instant;
+  /** performance.now() when queued: queueing delay is measured on it, not on the (test) clock. */
+  readonly enqueuedAt: number;
+  readonly lane: Lane;
+  /** The share of a campaign's budget a claim reserved when it was taken. */
+  readonly claim: ReservedClaim | undefined;
   readonly resolve: (value: { result: Result<unknown>; answer: Answer | undefined }) => void;
+}
+
+export type Lane = "critical" | "campaign";
+
+interface ReservedClaim {
+  readonly campaignId: string;
+  readonly userId: string;
+  readonly amount: Fen;
+  readonly n: number;
 }
 
 interface InFlight {
@@ -94,8 +125,14 @@ export class Engine {
   readonly #random: (size: number) => Uint8Array;
   readonly #randomInt: RandomInt;
   readonly #observer: EngineObserver;
+  readonly #campaignQueueMax: number;
+  readonly #claimBatchMax: number;
+  readonly #claimDeadlineMs: number;
+  readonly #isolation: boolean;
   #state: LedgerState | undefined;
-  #queue: Waiting[] = [];
+  #lanes: Record<Lane, Waiting[]> = { critical: [], campaign: [] };
+  /** Moving averages of how long commands waited for their batch, in ms. */
+  readonly #delayMs: Record<Lane, number> = { critical: 0, campaign: 0 };
   readonly #inFlight = new Map<string, InFlight>();
   #flushScheduled = false;
   #committing: Promise<void> | undefined;
@@ -114,6 +151,10 @@ export class Engine {
     this.#timersPerBatchMax = options.timersPerBatchMax ?? 2000;
     this.#random = options.random ?? randomBytes;
     this.#randomInt = options.randomInt ?? ((bound) => randomInt(bound));
+    this.#campaignQueueMax = options.campaignQueueMax ?? 20_000;
+    this.#claimBatchMax = options.claimBatchMax ?? 10_000;
+    this.#claimDeadlineMs = options.claimDeadlineMs ?? 2_000;
+    this.#isolation = options.isolation ?? true;
     this.#observer = options.observer ?? {};
   }
 
@@ -131,7 +172,30 @@ export class Engine {
   }
 
   get queueDepth(): number {
-    return this.#queue.length;
+    return this.#lanes.critical.length + this.#lanes.campaign.length;
+  }
+
+  laneDepth(lane: Lane): number {
+    return this.#lanes[lane].length;
+  }
+
+  /** How long commands of a lane have lately waited for their batch: the overload signal. */
+  queueDelayMs(lane: Lane): number {
+    return this.#delayMs[lane];
+  }
+
+  get isolation(): boolean {
+    return this.#isolation;
+  }
+
+  /**
+   * The answer a claim gets without touching the queue (not started, ended, already claimed,
+   * sold out, no such campaign), or undefined when it may be tried.
+   */
+  claimRefusal(campaignId: string, userId: string): Result<never> | undefined {
+    const open = this.state.campaigns.get(campaignId);
+    if (open === undefined) return fail("CAMPAIGN_NOT_FOUND", "no such campaign, or it has ended");
+    return claimRefusal(open.campaign, open.claimsByUser.get(userId) ?? 0, open.unreserved, this.#clock.now());
   }
 
   get state(): LedgerState {
@@ -274,17 +338,58 @@ export class Engine {
     idempotency: Idempotency | undefined,
     decided?: Result<unknown>,
   ): Promise<{ result: Result<unknown>; answer: Answer | undefined }> {
-    // Checked here, synchronously, so concurrent callers cannot all slip past the bound.
-    const refused = this.#closed
+    // Everything here is synchronous, so concurrent callers cannot slip past a bound or a budget.
+    const lane: Lane = this.#isolation && command.type === "claim" ? "campaign" : "critical";
+    const laneMax = lane === "campaign" ? this.#campaignQueueMax : this.#queueMax;
+    let refused = this.#closed
       ? shuttingDown()
-      : this.#queue.length >= this.#queueMax
+      : this.#lanes[lane].length >= laneMax
         ? fail("BUSY", "the ledger is busy; retry shortly")
         : undefined;
+    let claim: ReservedClaim | undefined;
+    if (refused === undefined && decided === undefined && command.type === "claim") {
+      const reserved = this.#reserveClaim(command);
+      if (reserved.ok) claim = reserved.value;
+      else if (idempotency === undefined) refused = reserved;
+      else decided = reserved;
+    }
     if (refused !== undefined) return Promise.resolve({ result: refused, answer: render?.(refused) });
     return new Promise((resolve) => {
-      this.#queue.push({ command, render, idempotency, decided, acceptedAt: this.#clock.now(), resolve });
+      this.#lanes[lane].push({
+        command,
+        render,
+        idempotency,
+        decided,
+        acceptedAt: this.#clock.now(),
+        enqueuedAt: performance.now(),
+        lane,
+        claim,
+        resolve,
+      });
       this.#scheduleFlush();
     });
+  }
+
+  /** Takes a claim's amount out of the unreserved budget, or says why not. */
+  #reserveClaim(command: CommandOf<"claim">): Result<ReservedClaim> {
+    const refusal = this.claimRefusal(command.campaignId, command.userId);
+    if (refusal !== undefined) return refusal;
+    const open = this.state.campaigns.get(command.campaignId) as CampaignState;
+    const amount = drawClaim(open.campaign.amount, open.unreserved, this.#randomInt);
+    const n = (open.claimsByUser.get(command.userId) ?? 0) + 1;
+    open.unreserved -= amount;
+    open.claimsByUser.set(command.userId, n);
+    return ok({ campaignId: command.campaignId, userId: command.userId, amount, n });
+  }
+
+  /** Gives a reserved claim back, for a claim that will not be made. */
+  #releaseClaim(claim: ReservedClaim): void {
+    const open = this.#state?.campaigns.get(claim.campaignId);
+    if (open === undefined) return;
+    if (open.campaign.status === "open") open.unreserved += claim.amount;
+    const left = (open.claimsByUser.get(claim.userId) ?? 1) - 1;
+    if (left > 0) open.claimsByUser.set(claim.userId, left);
+    else open.claimsByUser.delete(claim.userId);
   }
 
   #scheduleFlush(): void {
@@ -297,26 +402,46 @@ export class Engine {
     });
   }
 
+  /** Takes the next batch: transfers and packets first, then campaign claims. */
+  #takeBatch(): Waiting[] {
+    const critical = this.#lanes.critical.splice(0, this.#batchMax);
+    const claims = this.#lanes.campaign.splice(0, this.#claimBatchMax);
+    const now = performance.now();
+    for (const [lane, items] of [
+      ["critical", critical],
+      ["campaign", claims],
+    ] as const) {
+      if (items.length === 0) continue;
+      let waited = 0;
+      for (const item of items) waited += now - item.enqueuedAt;
+      // An exponential moving average over batches: recent batches weigh most.
+      this.#delayMs[lane] = 0.7 * this.#delayMs[lane] + 0.3 * (waited / items.length);
+    }
+    return claims.length === 0 ? critical : critical.concat(claims);
+  }
+
   async #flush(): Promise<void> {
     if (this.#committing !== undefined || this.#state === undefined) return;
     const at = this.#clock.now();
     const batch = emptyBatch();
-    const waiting = this.#queue.length <= this.#batchMax ? this.#queue : this.#queue.slice(0, this.#batchMax);
-    this.#queue = waiting === this.#queue ? [] : this.#queue.slice(this.#batchMax);
+    const waiting = this.#takeBatch();
     const started = process.hrtime.bigint();
+    const now = performance.now();
     let timersLeft = false;
     let outcomes: { result: Result<unknown>; answer: Answer | undefined }[];
     try {
       timersLeft = this.#runDueTimers(at, batch);
       this.#forgetOldKeys(at, batch);
+      const claims = new Map<string, ReservedClaim[]>();
       outcomes = waiting.map((item) => {
-        const result = item.decided ?? this.#apply(item.command, at, batch, item.acceptedAt);
+        const result = item.decided ?? this.#applyItem(item, at, batch, claims, now);
         const answer = item.render?.(result);
         if (answer !== undefined && item.idempotency !== undefined) {
           batch.idempotency.push({ ...item.idempotency, status: answer.status, body: answer.body, createdAt: at });
         }
         return { result, answer };
       });
+      this.#postClaims(claims, at, batch);
       if (!isEmptyBatch(batch)) {
         this.#committing = this.#store.commit(batch);
         await this.#committing;
@@ -330,8 +455,40 @@ export class Engine {
     }
     this.#observer.batchCommitted?.(waiting.length, Number(process.hrtime.bigint() - started) / 1e9);
     for (let i = 0; i < waiting.length; i++) (waiting[i] as Waiting).resolve(outcomes[i] as (typeof outcomes)[number]);
-    if (this.#queue.length > 0 || timersLeft) this.#scheduleFlush();
+    if (this.queueDepth > 0 || timersLeft) this.#scheduleFlush();
     this.#armTimer();
+  }
+
+  #applyItem(
+    item: Waiting,
+    at: Instant,
+    batch: Batch,
+    claims: Map<string, ReservedClaim[]>,
+    now: number,
+  ): Result<unknown> {
+    if (item.claim === undefined) return this.#apply(item.command, at, batch, item.acceptedAt);
+    if (now - item.enqueuedAt > this.#claimDeadlineMs) {
+      this.#releaseClaim(item.claim);
+      return fail("BUSY", "the claim waited too long; retry shortly");
+    }
+    const list = claims.get(item.claim.campaignId) ?? [];
+    list.push(item.claim);
+    claims.set(item.claim.campaignId, list);
+    return ok({ campaignId: item.claim.campaignId, amount: item.claim.amount, n: item.claim.n });
+  }
+
+  /** One posting per campaign per batch pays every claim in it: the budget account is debited once. */
+  #postClaims(claims: Map<string, ReservedClaim[]>, at: Instant, batch: Batch): void {
+    for (const [campaignId, list] of claims) {
+      const posted = this.state.post(claimsPosting(campaignId, list, at), batch);
+      if (!posted.ok) throw new Error(`campaign ${campaignId} cannot pay its reserved claims: ${posted.error.message}`);
+      const open = this.state.campaigns.get(campaignId) as CampaignState;
+      for (const claim of list) {
+        batch.claims.push({ ...claim, at, postingId: posted.value.id });
+        open.claimedCount += 1;
+        open.claimedAmount += claim.amount;
+      }
+    }
   }
 
   /** A failed commit leaves memory ahead of the store: answer BUSY and rebuild memory from the store. */
@@ -340,11 +497,14 @@ export class Engine {
     if (this.#observer.commitFailed !== undefined) this.#observer.commitFailed(error);
     else process.emitWarning(`hongbao: batch commit failed, reloading state: ${String(error)}`);
     this.#state = undefined;
+    // Queued claims reserved budget in the memory being thrown away: they are answered BUSY too.
+    const queued = [...this.#lanes.critical, ...this.#lanes.campaign];
+    this.#lanes.critical = [];
+    this.#lanes.campaign = [];
     try {
       this.#state = new LedgerState(await this.#store.load());
     } finally {
-      for (const item of waiting) item.resolve({ result: failure, answer: item.render?.(failure) });
-      if (this.#queue.length > 0) this.#scheduleFlush();
+      for (const item of [...waiting, ...queued]) item.resolve({ result: failure, answer: item.render?.(failure) });
     }
   }
 
@@ -417,6 +577,16 @@ export class Engine {
         state.putTransfer(acknowledged.value, batch);
         return acknowledged;
       }
+      case "createCampaign": {
+        const created = createCampaign({ ...command.request, id: makeId("campaign", this.#random(10)) }, at);
+        if (!created.ok) return created;
+        const posted = state.post(created.value.posting, batch);
+        if (!posted.ok) return posted;
+        state.addCampaign(created.value.campaign, batch);
+        return ok(created.value.campaign);
+      }
+      case "claim":
+        throw new Error("a claim is applied from its reservation");
       case "addSpecialDay": {
         const next =
           this.#calendar.withDay?.(command.rule) ?? fail("VALIDATION_FAILED", "this calendar takes no additions");
@@ -496,6 +666,19 @@ export class Engine {
       }
       state.putPacket(expiry.packet, batch, false);
     }
+    for (let n = 0; n < this.#timersPerBatchMax; n++) {
+      const open = state.nextDueCampaignEnd(at);
+      if (open === undefined) break;
+      const ended = endCampaign(open.campaign, open.unreserved, at);
+      if (ended.posting !== null) {
+        const posted = state.post(ended.posting, batch);
+        if (!posted.ok)
+          throw new Error(`campaign ${open.campaign.id} cannot return its budget: ${posted.error.message}`);
+      }
+      open.campaign = ended.campaign;
+      open.unreserved = 0;
+      batch.campaigns.push(ended.campaign);
+    }
     return this.#nextTimerAt() <= at;
   }
 
@@ -545,7 +728,7 @@ export class Engine {
     this.#closing = true;
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     this.#timer = undefined;
-    while (this.#open > 0 || this.#queue.length > 0 || this.#committing !== undefined || this.#flushScheduled) {
+    while (this.#open > 0 || this.queueDepth > 0 || this.#committing !== undefined || this.#flushScheduled) {
       await new Promise((resolve) => setImmediate(resolve));
     }
     this.#closed = true;

@@ -1,4 +1,5 @@
 import type { AccountId } from "../domain/accounts.js";
+import type { Campaign } from "../domain/campaign.js";
 import { fail, ok, type Result } from "../domain/errors.js";
 import type { Group } from "../domain/group.js";
 import { type Posting, postingEffect } from "../domain/ledger.js";
@@ -23,6 +24,8 @@ export function emptyBatch(): Batch {
     packets: [],
     grabs: [],
     specialDays: [],
+    campaigns: [],
+    claims: [],
     balances: new Map(),
     idempotency: [],
     idempotencyForgetBefore: null,
@@ -37,6 +40,8 @@ export function isEmptyBatch(batch: Batch): boolean {
     batch.groups.length === 0 &&
     batch.packets.length === 0 &&
     batch.specialDays.length === 0 &&
+    batch.campaigns.length === 0 &&
+    batch.claims.length === 0 &&
     batch.balances.size === 0 &&
     batch.idempotency.length === 0 &&
     batch.idempotencyForgetBefore === null
@@ -59,6 +64,8 @@ export class LedgerState {
   /** Recently settled packets, so late grabs are answered from memory (bounded, oldest out). */
   readonly settled = new Map<string, RedPacket>();
   readonly #expiries = new DueHeap();
+  readonly campaigns = new Map<string, CampaignState>();
+  readonly #campaignEnds = new DueHeap();
   /** Recently settled transfers, so later answers and loan acknowledgements need no store read. */
   readonly settledTransfers = new Map<string, Transfer>();
   #nextPostingId: number;
@@ -69,6 +76,8 @@ export class LedgerState {
     for (const user of snapshot.users) this.phones.set(user.phone, user.id);
     for (const transfer of snapshot.pendingTransfers) this.#trackPending(transfer);
     for (const group of snapshot.groups) this.groups.set(group.id, new Set(group.memberIds));
+    for (const open of snapshot.openCampaigns)
+      this.#trackCampaign(open.campaign, open.claimedAmount, open.claimsByUser);
     for (const packet of snapshot.activePackets) {
       this.packets.set(packet.id, packet);
       this.#expiries.push(packet.expiresAt, packet.id);
@@ -169,6 +178,38 @@ export class LedgerState {
     this.settled.set(packet.id, packet);
   }
 
+  addCampaign(campaign: Campaign, batch: Batch): void {
+    this.#trackCampaign(campaign, 0, new Map());
+    batch.campaigns.push(campaign);
+  }
+
+  #trackCampaign(campaign: Campaign, claimedAmount: Fen, claimsByUser: ReadonlyMap<string, number>): void {
+    let claimedCount = 0;
+    for (const count of claimsByUser.values()) claimedCount += count;
+    this.campaigns.set(campaign.id, {
+      campaign,
+      unreserved: campaign.status === "open" ? campaign.budget - claimedAmount : 0,
+      claimsByUser: new Map(claimsByUser),
+      claimedCount,
+      claimedAmount,
+    });
+    if (campaign.status === "open") this.#campaignEnds.push(campaign.endsAt, campaign.id);
+  }
+
+  /** The next open campaign whose end is due at `at`, or undefined. */
+  nextDueCampaignEnd(at: Instant): CampaignState | undefined {
+    for (;;) {
+      const due = this.#campaignEnds.peekAt();
+      if (due === undefined || due > at) return undefined;
+      const state = this.campaigns.get(this.#campaignEnds.pop());
+      if (state !== undefined && state.campaign.status === "open") return state;
+    }
+  }
+
+  nextCampaignEndAt(): Instant | undefined {
+    return this.#campaignEnds.peekAt();
+  }
+
   /** The next open packet whose expiry is due at `at`, or undefined. */
   nextDueExpiry(at: Instant): RedPacket | undefined {
     for (;;) {
@@ -211,6 +252,20 @@ export class LedgerState {
     if (left > 0) this.#pendingByUser.set(transfer.from, left);
     else this.#pendingByUser.delete(transfer.from);
   }
+}
+
+/**
+ * A campaign in memory. `unreserved` is the budget no claim has taken yet, counting claims
+ * still waiting for their batch: it is what decides "sold out", exactly, without a queue.
+ */
+export interface CampaignState {
+  campaign: Campaign;
+  unreserved: Fen;
+  /** Claims per user, waiting ones included: what decides "already claimed". */
+  readonly claimsByUser: Map<string, number>;
+  /** Committed claims only: the live counts a reader sees. */
+  claimedCount: number;
+  claimedAmount: Fen;
 }
 
 export function userNotFound(): Result<never> {

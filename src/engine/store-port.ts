@@ -1,4 +1,5 @@
 import type { AccountId } from "../domain/accounts.js";
+import type { Campaign } from "../domain/campaign.js";
 import type { Group } from "../domain/group.js";
 import type { Leg, PostingKind } from "../domain/ledger.js";
 import type { Fen } from "../domain/money.js";
@@ -49,6 +50,9 @@ export interface Batch {
   /** The balance each touched account holds once the batch is applied. */
   readonly balances: Map<AccountId, Fen>;
   readonly idempotency: IdempotencyRecord[];
+  /** New and changed campaigns. */
+  readonly campaigns: Campaign[];
+  readonly claims: ClaimRecord[];
   /** Special days an operator added, as validated rule documents. */
   readonly specialDays: unknown[];
   /** Forget idempotency keys created before this instant. */
@@ -64,6 +68,23 @@ export interface GrabRecord {
   readonly at: Instant;
 }
 
+export interface ClaimRecord {
+  readonly campaignId: string;
+  readonly userId: string;
+  /** 1 for a user's first claim of the campaign, 2 for the second … up to the per-user limit. */
+  readonly n: number;
+  readonly amount: Fen;
+  readonly at: Instant;
+  readonly postingId: number;
+}
+
+/** A campaign as memory needs it: the campaign, and who has claimed how often. */
+export interface CampaignSnapshot {
+  readonly campaign: Campaign;
+  readonly claimedAmount: Fen;
+  readonly claimsByUser: ReadonlyMap<string, number>;
+}
+
 /** What the engine needs in memory to validate commands after a restart. */
 export interface Snapshot {
   readonly balances: Map<AccountId, Fen>;
@@ -72,6 +93,8 @@ export interface Snapshot {
   readonly groups: readonly Pick<Group, "id" | "memberIds">[];
   /** Packets still open, with their grabs. */
   readonly activePackets: readonly RedPacket[];
+  /** Campaigns still open, with their claims so far. */
+  readonly openCampaigns: readonly CampaignSnapshot[];
   /** Operators' special days, oldest first, to lay over the rule set. */
   readonly specialDays: readonly unknown[];
   readonly nextPostingId: number;
@@ -101,6 +124,7 @@ export interface LedgerStore {
   statement(account: AccountId, beforeEntryId: number | null, limit: number): Promise<StatementEntry[]>;
   postingsOf(ref: string): Promise<PostingRecord[]>;
   group(id: string): Promise<Group | undefined>;
+  campaign(id: string): Promise<{ campaign: Campaign; claimedAmount: Fen; claimedCount: number } | undefined>;
   /** A packet with its grabs in order. */
   packet(id: string): Promise<RedPacket | undefined>;
   idempotency(scope: string, key: string): Promise<IdempotencyRecord | undefined>;

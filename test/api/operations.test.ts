@@ -56,7 +56,8 @@ describe("operations endpoints", () => {
       text,
       /hongbao_http_request_duration_seconds_bucket\{le="0\.005",method="POST",route="\/v1\/admin\/deposits",status="201"\}/,
     );
-    assert.match(text, /hongbao_engine_queue_depth 0/);
+    assert.match(text, /hongbao_engine_queue_depth\{lane="critical"\} 0/);
+    assert.match(text, /hongbao_engine_queue_delay_seconds\{lane="campaign"\}/);
     assert.match(text, /hongbao_engine_batch_size_count [1-9]/);
     assert.match(text, /hongbao_engine_commit_seconds_count [1-9]/);
   });

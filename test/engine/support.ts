@@ -19,7 +19,9 @@ export class EngineRig {
 
   async start(): Promise<this> {
     this.store = new SqliteStore({ path: this.path });
-    this.engine = new Engine({ ...this.options, store: this.store, clock: this.clock });
+    // Commit failures are injected on purpose in these tests; their outcomes are asserted, not logged.
+    const observer = this.options.observer ?? { commitFailed: () => {} };
+    this.engine = new Engine({ ...this.options, observer, store: this.store, clock: this.clock });
     await this.engine.start();
     return this;
   }

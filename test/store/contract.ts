@@ -26,6 +26,8 @@ function batch(parts: Partial<Batch>): Batch {
     packets: [],
     grabs: [],
     specialDays: [],
+    campaigns: [],
+    claims: [],
     balances: new Map(),
     idempotency: [],
     idempotencyForgetBefore: null,

@@ -142,4 +142,33 @@ export const MIGRATIONS: readonly Migration[] = [
       ) STRICT;
     `,
   },
+  {
+    version: 5,
+    name: "campaigns and their claims",
+    sql: `
+      CREATE TABLE campaigns (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        budget INTEGER NOT NULL CHECK (budget > 0),
+        amount_rule TEXT NOT NULL,
+        starts_at INTEGER NOT NULL,
+        ends_at INTEGER NOT NULL,
+        per_user_limit INTEGER NOT NULL CHECK (per_user_limit > 0),
+        created_at INTEGER NOT NULL,
+        status TEXT NOT NULL,
+        returned INTEGER NOT NULL DEFAULT 0
+      ) STRICT;
+
+      -- The last guard against claiming past the per-user limit: one row per (campaign, user, n).
+      CREATE TABLE campaign_claims (
+        campaign_id TEXT NOT NULL REFERENCES campaigns (id),
+        user_id TEXT NOT NULL,
+        n INTEGER NOT NULL CHECK (n > 0),
+        amount INTEGER NOT NULL CHECK (amount > 0),
+        at INTEGER NOT NULL,
+        posting_id INTEGER NOT NULL,
+        PRIMARY KEY (campaign_id, user_id, n)
+      ) STRICT, WITHOUT ROWID;
+    `,
+  },
 ];

@@ -2,6 +2,7 @@ import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import Database from "better-sqlite3";
 import type { AccountId } from "../../domain/accounts.js";
+import type { AmountRule, Campaign } from "../../domain/campaign.js";
 import type { Group } from "../../domain/group.js";
 import type { PostingKind } from "../../domain/ledger.js";
 import type { Fen } from "../../domain/money.js";
@@ -106,6 +107,34 @@ function packetOf(row: PacketRow, grabs: RedPacket["grabs"]): RedPacket {
   };
 }
 
+interface CampaignRow {
+  id: string;
+  name: string;
+  budget: number;
+  amount_rule: string;
+  starts_at: number;
+  ends_at: number;
+  per_user_limit: number;
+  created_at: number;
+  status: string;
+  returned: number;
+}
+
+function campaignOf(row: CampaignRow): Campaign {
+  return {
+    id: row.id,
+    name: row.name,
+    budget: row.budget,
+    amount: JSON.parse(row.amount_rule) as AmountRule,
+    startsAt: row.starts_at,
+    endsAt: row.ends_at,
+    perUserLimit: row.per_user_limit,
+    createdAt: row.created_at,
+    status: row.status as Campaign["status"],
+    returned: row.returned,
+  };
+}
+
 /**
  * The embedded store: one better-sqlite3 connection in WAL mode with synchronous=FULL,
  * so a committed batch survives a crash of the process or the machine. All SQL of this
@@ -154,6 +183,18 @@ export class SqliteStore implements LedgerStore {
          VALUES (@id, @sender, @kind, @amount, @count, @groupId, @recipient, @greeting, @passwordHash, @sharesJson, @salt,
            @commitment, @status, @createdAt, @expiresAt, @settledAt, @natureHintsJson, @warningsJson)
          ON CONFLICT (id) DO UPDATE SET status = excluded.status, settled_at = excluded.settled_at`,
+      ),
+      upsertCampaign: db.prepare(
+        `INSERT INTO campaigns (id, name, budget, amount_rule, starts_at, ends_at, per_user_limit, created_at, status, returned)
+         VALUES (@id, @name, @budget, @amountJson, @startsAt, @endsAt, @perUserLimit, @createdAt, @status, @returned)
+         ON CONFLICT (id) DO UPDATE SET status = excluded.status, returned = excluded.returned`,
+      ),
+      insertClaim: db.prepare(
+        "INSERT INTO campaign_claims (campaign_id, user_id, n, amount, at, posting_id) VALUES (?, ?, ?, ?, ?, ?)",
+      ),
+      campaign: db.prepare("SELECT * FROM campaigns WHERE id = ?"),
+      campaignTotals: db.prepare(
+        "SELECT COUNT(*) AS claimedCount, COALESCE(SUM(amount), 0) AS claimedAmount FROM campaign_claims WHERE campaign_id = ?",
       ),
       insertSpecialDay: db.prepare("INSERT INTO special_days (rule) VALUES (?)"),
       insertGrab: db.prepare("INSERT INTO grabs (packet_id, seq, user_id, amount, at) VALUES (?, ?, ?, ?, ?)"),
@@ -220,6 +261,9 @@ export class SqliteStore implements LedgerStore {
         warningsJson: JSON.stringify(packet.warnings),
       });
     }
+    for (const campaign of batch.campaigns)
+      s.upsertCampaign.run({ ...campaign, amountJson: JSON.stringify(campaign.amount) });
+    for (const c of batch.claims) s.insertClaim.run(c.campaignId, c.userId, c.n, c.amount, c.at, c.postingId);
     for (const rule of batch.specialDays) s.insertSpecialDay.run(JSON.stringify(rule));
     for (const grab of batch.grabs) s.insertGrab.run(grab.packetId, grab.seq, grab.userId, grab.amount, grab.at);
     for (const [account, balance] of batch.balances) s.upsertAccount.run(account, balance);
@@ -277,7 +321,30 @@ export class SqliteStore implements LedgerStore {
     const specialDays = (db.prepare("SELECT rule FROM special_days ORDER BY id").pluck().all() as string[]).map(
       (rule) => JSON.parse(rule) as unknown,
     );
-    return { balances, users, pendingTransfers, groups, activePackets, specialDays, nextPostingId, nextEntryId };
+    const openCampaigns = (db.prepare("SELECT * FROM campaigns WHERE status = 'open'").all() as CampaignRow[]).map(
+      (row) => {
+        const claimsByUser = new Map<string, number>();
+        let claimedAmount = 0;
+        for (const claim of db
+          .prepare("SELECT user_id, amount FROM campaign_claims WHERE campaign_id = ?")
+          .iterate(row.id) as Iterable<{ user_id: string; amount: number }>) {
+          claimsByUser.set(claim.user_id, (claimsByUser.get(claim.user_id) ?? 0) + 1);
+          claimedAmount += claim.amount;
+        }
+        return { campaign: campaignOf(row), claimedAmount, claimsByUser };
+      },
+    );
+    return {
+      balances,
+      users,
+      pendingTransfers,
+      groups,
+      activePackets,
+      openCampaigns,
+      specialDays,
+      nextPostingId,
+      nextEntryId,
+    };
   }
 
   /** The read-back half of the balance check: postings balance and entries add up to balances. */
@@ -360,6 +427,13 @@ export class SqliteStore implements LedgerStore {
   async group(id: string): Promise<Group | undefined> {
     const row = this.#statements.group.get(id) as Omit<Group, "memberIds"> | undefined;
     return row === undefined ? undefined : { ...row, memberIds: this.#statements.members.all(id) as string[] };
+  }
+
+  async campaign(id: string) {
+    const row = this.#statements.campaign.get(id) as CampaignRow | undefined;
+    if (row === undefined) return undefined;
+    const totals = this.#statements.campaignTotals.get(id) as { claimedCount: number; claimedAmount: number };
+    return { campaign: campaignOf(row), ...totals };
   }
 
   async packet(id: string): Promise<RedPacket | undefined> {

@@ -8,6 +8,11 @@ import type { UserRecord } from "./store-port.js";
 /** What the engine can be asked to do; each kind has one result type below. */
 export type Command =
   | { readonly type: "createUser"; readonly id: string; readonly phone: string; readonly name: string }
+  /** Many users at once (an operator's import, a load test's crowd): all are created or none. */
+  | {
+      readonly type: "createUsers";
+      readonly users: readonly { readonly id: string; readonly phone: string; readonly name: string }[];
+    }
   | { readonly type: "deposit"; readonly userId: string; readonly amount: Fen }
   | { readonly type: "sendTransfer"; readonly request: Omit<TransferRequest, "id"> }
   | {
@@ -41,6 +46,7 @@ export type Command =
 
 export interface CommandResults {
   createUser: UserRecord;
+  createUsers: { readonly created: number };
   deposit: { readonly userId: string; readonly amount: Fen; readonly balance: Fen };
   sendTransfer: Transfer;
   answerTransfer: Transfer;

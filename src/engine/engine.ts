@@ -519,6 +519,18 @@ export class Engine {
         state.addUser(user, batch);
         return ok(user);
       }
+      case "createUsers": {
+        const phones = new Set<string>();
+        for (const user of command.users) {
+          if (state.phones.has(user.phone) || phones.has(user.phone)) {
+            return fail("PHONE_TAKEN", `a user with phone ${user.phone} exists`, { phone: user.phone });
+          }
+          if (!isId("user", user.id) || state.hasUser(user.id)) throw new Error(`bad new user id ${user.id}`);
+          phones.add(user.phone);
+        }
+        for (const user of command.users) state.addUser({ ...user, createdAt: at }, batch);
+        return ok({ created: command.users.length });
+      }
       case "deposit": {
         if (!state.hasUser(command.userId)) return userNotFound();
         if (command.amount < 1) return fail("AMOUNT_BELOW_MIN", "a deposit is at least 1 fen", { limit: 1 });

@@ -8,6 +8,8 @@ import { idempotencyOf } from "../idempotency.js";
 import { amount, errorResponses, idempotencyHeader, instant, phone, userId } from "../schemas.js";
 
 const ADMIN_SCOPE = "admin";
+/** Users one bulk call creates at most: a million-user crowd is a hundred calls. */
+export const BULK_USERS_MAX = 10_000;
 
 export function adminRoutes(app: FastifyInstance, context: AppContext): void {
   app.post<{ Body: { phone: string; name: string } }>(
@@ -52,6 +54,65 @@ export function adminRoutes(app: FastifyInstance, context: AppContext): void {
     },
   );
 
+  app.post<{ Body: { users: { phone: string; name: string }[] } }>(
+    "/v1/admin/users/bulk",
+    {
+      config: { auth: "admin" },
+      bodyLimit: 1024 * 1024,
+      schema: {
+        tags: ["admin"],
+        summary: `Create up to ${BULK_USERS_MAX} users in one durable batch, all or none; answers each one's id and token`,
+        headers: idempotencyHeader,
+        body: {
+          type: "object",
+          additionalProperties: false,
+          required: ["users"],
+          properties: {
+            users: {
+              type: "array",
+              minItems: 1,
+              maxItems: BULK_USERS_MAX,
+              items: {
+                type: "object",
+                additionalProperties: false,
+                required: ["phone", "name"],
+                properties: { phone, name: { type: "string", minLength: 1, maxLength: 50 } },
+              },
+            },
+          },
+        },
+        response: {
+          201: {
+            type: "object",
+            properties: {
+              users: {
+                type: "array",
+                items: {
+                  type: "object",
+                  properties: { userId: { type: "string" }, token: { type: "string" }, phone: { type: "string" } },
+                },
+              },
+            },
+          },
+          ...errorResponses,
+        },
+      },
+    },
+    async (request, reply) => {
+      const users = request.body.users.map((user) => ({ ...user, id: makeId("user", context.randomBytes(10)) }));
+      const tokens = await Promise.all(users.map((user) => context.tokens.issue(user.id)));
+      const answer = await context.engine.execute(
+        { type: "createUsers", users },
+        (result) =>
+          answerOf(result, 201, () => ({
+            users: users.map((user, i) => ({ userId: user.id, token: tokens[i], phone: user.phone })),
+          })),
+        idempotencyOf(request, ADMIN_SCOPE),
+      );
+      return sendAnswer(reply, answer);
+    },
+  );
+
   app.post<{ Body: { userId: string; amount: number } }>(
     "/v1/admin/deposits",
     {
@@ -83,6 +144,29 @@ export function adminRoutes(app: FastifyInstance, context: AppContext): void {
       );
       return sendAnswer(reply, answer);
     },
+  );
+
+  app.get(
+    "/v1/admin/ledger",
+    {
+      config: { auth: "admin" },
+      schema: {
+        tags: ["admin"],
+        summary: "The ledger's health: the sum of all balances (always 0), funding and escrow",
+        response: {
+          200: {
+            type: "object",
+            properties: { balanceSum: { type: "integer" }, funding: { type: "integer" }, escrow: { type: "integer" } },
+          },
+          ...errorResponses,
+        },
+      },
+    },
+    async () => ({
+      balanceSum: await context.store.balanceSum(),
+      funding: await context.store.balance("funding"),
+      escrow: await context.store.balance("escrow"),
+    }),
   );
 
   if (context.testClock === undefined) return;

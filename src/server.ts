@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import type { FastifyInstance } from "fastify";
 import pino from "pino";
-import { CampaignAdmission } from "./api/admission.js";
+import { type AdmissionOptions, CampaignAdmission } from "./api/admission.js";
 import { buildApp } from "./api/app.js";
 import type { AppContext } from "./api/context.js";
 import { LoginCodes, logSender } from "./api/login-codes.js";
@@ -23,6 +23,8 @@ export interface ServerConfig {
   readonly tokenSecret: string | undefined;
   readonly testClock: boolean;
   readonly logLevel: string;
+  /** Tuning of campaign admission (tests and benchmarks); the defaults suit production. */
+  readonly admission?: AdmissionOptions;
   /** Campaign claims in their own lane and shed under overload (default); false: one FIFO, for comparison. */
   readonly isolation?: boolean;
   /** A rules document (JSON, see config/rules.json); the built-in defaults without one. */
@@ -108,7 +110,7 @@ export async function createService(config: Omit<ServerConfig, "port" | "host">)
       clock,
     ),
     metrics,
-    admission: new CampaignAdmission(engine),
+    admission: new CampaignAdmission(engine, config.admission),
     testClock,
     randomBytes,
     evidenceKey: evidenceKeyFor(config),

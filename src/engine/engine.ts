@@ -411,7 +411,11 @@ export class Engine {
       ["critical", critical],
       ["campaign", claims],
     ] as const) {
-      if (items.length === 0) continue;
+      if (items.length === 0) {
+        // An empty lane waits for nothing: its signal decays, so shedding cannot outlive the overload.
+        this.#delayMs[lane] *= 0.7;
+        continue;
+      }
       let waited = 0;
       for (const item of items) waited += now - item.enqueuedAt;
       // An exponential moving average over batches: recent batches weigh most.

@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { LightMyRequestResponse } from "fastify";
+import type { AdmissionOptions } from "../../src/api/admission.js";
 import { createService, type Service } from "../../src/server.js";
 
 export const ADMIN_TOKEN = "test-admin-token-0123456789";
@@ -39,7 +40,9 @@ export function nextPhone(): string {
 }
 
 /** A real service on a real SQLite file in a temporary folder. */
-export async function startTestApp(options: { testClock?: boolean; dir?: string } = {}): Promise<TestApp> {
+export async function startTestApp(
+  options: { testClock?: boolean; dir?: string; admission?: AdmissionOptions } = {},
+): Promise<TestApp> {
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), "hongbao-test-"));
   const db = join(dir, "hongbao.db");
   const service = await createService({
@@ -48,6 +51,7 @@ export async function startTestApp(options: { testClock?: boolean; dir?: string 
     tokenSecret: "test-token-secret-that-is-at-least-32-bytes",
     testClock: options.testClock ?? false,
     logLevel: "silent",
+    ...(options.admission === undefined ? {} : { admission: options.admission }),
   });
   const call: TestApp["call"] = (method, url, callOptions = {}) => {
     const headers: Record<string, string> = { ...callOptions.headers };

@@ -651,7 +651,38 @@ export function checkLedger(dbPath: string): Ledger {
         );
       }
     }
-    assert.equal(balances.get("escrow") ?? 0, pendingSum, "escrow holds exactly the pending transfers");
+    // Red packets: escrow also holds what nobody has grabbed yet of every open packet.
+    let openPacketsSum = 0;
+    const hasPackets = db.prepare("SELECT 1 FROM sqlite_master WHERE name = 'red_packets'").get() !== undefined;
+    if (hasPackets) {
+      for (const packet of db
+        .prepare(
+          `SELECT p.id, p.amount, p.status, COALESCE((SELECT SUM(amount) FROM grabs g WHERE g.packet_id = p.id), 0) AS grabbed,
+                  (SELECT COUNT(*) FROM grabs g WHERE g.packet_id = p.id) AS grabCount
+           FROM red_packets p`,
+        )
+        .all() as { id: string; amount: number; status: string; grabbed: number; grabCount: number }[]) {
+        const kinds = (postingsByRef.get(packet.id) ?? []).map((posting) => posting.kind);
+        const refunds = kinds.filter((kind) => kind === "packet.refund").length;
+        assert.equal(kinds.filter((kind) => kind === "packet.send").length, 1, `packet ${packet.id} is sent once`);
+        assert.equal(
+          kinds.filter((kind) => kind === "packet.grab").length,
+          packet.grabCount,
+          `packet ${packet.id}: a posting per grab`,
+        );
+        assert.equal(
+          refunds,
+          packet.status === "expired" && packet.grabbed < packet.amount ? 1 : 0,
+          `packet ${packet.id} (${packet.status}) refunded at most once`,
+        );
+        if (packet.status === "active") openPacketsSum += packet.amount - packet.grabbed;
+      }
+    }
+    assert.equal(
+      balances.get("escrow") ?? 0,
+      pendingSum + openPacketsSum,
+      "escrow holds exactly the pending transfers and open packets",
+    );
     return { transfers, balances, users, byMemo, postings: postings.size, entryCounts };
   } finally {
     db.close();

@@ -25,6 +25,7 @@ import {
   emptyBatch,
   isEmptyBatch,
   LedgerState,
+  OPEN_PACKETS_PER_SENDER_MAX,
   PENDING_TRANSFERS_PER_USER_MAX,
   userNotFound,
 } from "./ledger-state.js";
@@ -627,6 +628,9 @@ export class Engine {
     if (!state.hasUser(request.sender)) return userNotFound();
     if (request.recipient !== null && !state.hasUser(request.recipient)) {
       return fail("USER_NOT_FOUND", "the recipient does not exist");
+    }
+    if (state.openPacketCount(request.sender) >= OPEN_PACKETS_PER_SENDER_MAX) {
+      return fail("TOO_MANY_PENDING", `at most ${OPEN_PACKETS_PER_SENDER_MAX} of your packets may be open at once`);
     }
     const sent = sendPacket(request, {
       at,

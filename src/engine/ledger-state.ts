@@ -13,6 +13,8 @@ import type { Batch, PostingRecord, Snapshot, UserRecord } from "./store-port.js
 /** Outgoing transfers one user may have waiting for an answer: memory per user stays bounded. */
 export const PENDING_TRANSFERS_PER_USER_MAX = 1000;
 export const SETTLED_PACKETS_REMEMBERED = 10_000;
+/** Open packets one sender may have: packets live in memory until settled, so this bounds it per user. */
+export const OPEN_PACKETS_PER_SENDER_MAX = 1000;
 export const SETTLED_TRANSFERS_REMEMBERED = 10_000;
 
 export function emptyBatch(): Batch {
@@ -64,6 +66,7 @@ export class LedgerState {
   /** Recently settled packets, so late grabs are answered from memory (bounded, oldest out). */
   readonly settled = new Map<string, RedPacket>();
   readonly #expiries = new DueHeap();
+  readonly #openPacketsBySender = new Map<string, number>();
   readonly campaigns = new Map<string, CampaignState>();
   readonly #campaignEnds = new DueHeap();
   /** Recently settled transfers, so later answers and loan acknowledgements need no store read. */
@@ -81,6 +84,7 @@ export class LedgerState {
     for (const packet of snapshot.activePackets) {
       this.packets.set(packet.id, packet);
       this.#expiries.push(packet.expiresAt, packet.id);
+      this.#countOpenPacket(packet.sender, 1);
     }
     this.#nextPostingId = snapshot.nextPostingId;
     this.#nextEntryId = snapshot.nextEntryId;
@@ -157,10 +161,15 @@ export class LedgerState {
 
   /** Records a packet's new state; `grabbed` is the grab that made it, if any. */
   putPacket(packet: RedPacket, batch: Batch, grabbed: boolean): void {
-    if (!this.packets.has(packet.id) && packet.status === "active") this.#expiries.push(packet.expiresAt, packet.id);
+    const wasOpen = this.packets.has(packet.id);
+    if (!wasOpen && packet.status === "active") {
+      this.#expiries.push(packet.expiresAt, packet.id);
+      this.#countOpenPacket(packet.sender, 1);
+    }
     if (packet.status === "active") {
       this.packets.set(packet.id, packet);
     } else {
+      if (wasOpen) this.#countOpenPacket(packet.sender, -1);
       this.packets.delete(packet.id);
       this.rememberSettled(packet);
     }
@@ -170,6 +179,16 @@ export class LedgerState {
       const grab = packet.grabs[seq] as RedPacket["grabs"][number];
       batch.grabs.push({ packetId: packet.id, seq, userId: grab.userId, amount: grab.amount, at: grab.at });
     }
+  }
+
+  openPacketCount(sender: string): number {
+    return this.#openPacketsBySender.get(sender) ?? 0;
+  }
+
+  #countOpenPacket(sender: string, change: number): void {
+    const count = this.openPacketCount(sender) + change;
+    if (count > 0) this.#openPacketsBySender.set(sender, count);
+    else this.#openPacketsBySender.delete(sender);
   }
 
   rememberSettled(packet: RedPacket): void {

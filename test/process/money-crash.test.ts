@@ -30,21 +30,23 @@ describe("crash: SIGKILL during packet expiry and at a campaign's peak", () => {
     const setClock = (at: number) =>
       client.request("POST", "/v1/admin/clock", { token: ADMIN_TOKEN, body: { now: new Date(at).toISOString() } });
     assert.equal((await setClock(virtualNow)).status, 200);
-    const sender = await createUser(url, undefined, "sender");
+    // A sender may have 1 000 packets open at once: eight senders send 750 each per cycle.
+    const senders = await Promise.all(Array.from({ length: 8 }, (_, i) => createUser(url, undefined, `sender${i}`)));
+    const sender = senders[0] as (typeof senders)[number];
     const members = await Promise.all([1, 2, 3].map((i) => createUser(url, undefined, `member${i}`)));
-    await deposit(url, sender.userId, 100_000_000);
+    for (const each of senders) await deposit(url, each.userId, 10_000_000);
     const group = await client.request("POST", "/v1/groups", {
       token: sender.token,
-      body: { name: "家", memberIds: members.map((m) => m.userId) },
+      body: { name: "家", memberIds: [...senders.slice(1), ...members].map((m) => m.userId) },
     });
     const groupId = group.json().id as string;
     for (let cycle = 0; cycle < 3; cycle++) {
       const sent: string[] = [];
       for (let i = 0; i < 6_000; i += 100) {
         const replies = await Promise.all(
-          Array.from({ length: 100 }, () =>
+          Array.from({ length: 100 }, (_, k) =>
             client.request("POST", "/v1/red-packets", {
-              token: sender.token,
+              token: senders[(i + k) % senders.length]?.token,
               body: { kind: "lucky", amount: 300, count: 3, groupId },
             }),
           ),

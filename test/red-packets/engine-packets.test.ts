@@ -195,6 +195,14 @@ describe("red packets in the engine", () => {
     );
   });
 
+  it("keeps a sender to 1 000 open packets, so memory per user stays bounded", async () => {
+    const { rig, sender, groupId } = await setup();
+    const results = await Promise.all(
+      Array.from({ length: 1001 }, () => rig.engine.submit(packet(sender, groupId, "lucky", 2, 2))),
+    );
+    assert.deepEqual(results.filter((result) => !result.ok).map(codeOf), ["TOO_MANY_PENDING"]);
+  });
+
   it("refuses non-members, unknown packets and bad splits, changing nothing", async () => {
     const { rig, sender, groupId } = await setup();
     const outsider = await rig.createUser();

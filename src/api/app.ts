@@ -95,10 +95,12 @@ export async function buildApp(context: AppContext, options: AppOptions = {}): P
   });
 
   app.addHook("onResponse", async (request, reply) => {
-    const route = request.routeOptions.url ?? "unmatched";
-    const labels = { method: request.method, route, status: String(reply.statusCode) };
-    context.metrics.requests.inc(labels);
-    context.metrics.latency.observe(labels, reply.elapsedTime / 1000);
+    context.metrics.observeRequest(
+      request.method,
+      request.routeOptions.url ?? "unmatched",
+      reply.statusCode,
+      reply.elapsedTime / 1000,
+    );
   });
 
   app.setErrorHandler((error: FastifyError, request, reply) => {

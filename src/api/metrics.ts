@@ -66,6 +66,22 @@ export class Metrics {
     collectDefaultMetrics({ register: this.registry, prefix: "hongbao_" });
   }
 
+  /** Label children by method, route and status: bounded by the routes and statuses there are. */
+  readonly #requestChildren = new Map<string, { count: { inc(): void }; latency: { observe(value: number): void } }>();
+
+  /** Counts one answered request; the label children are looked up once and reused. */
+  observeRequest(method: string, route: string, status: number, seconds: number): void {
+    const key = `${method} ${route} ${status}`;
+    let children = this.#requestChildren.get(key);
+    if (children === undefined) {
+      const labels = { method, route, status: String(status) };
+      children = { count: this.requests.labels(labels), latency: this.latency.labels(labels) };
+      this.#requestChildren.set(key, children);
+    }
+    children.count.inc();
+    children.latency.observe(seconds);
+  }
+
   readonly engineObserver: EngineObserver = {
     batchCommitted: (commands, seconds) => {
       this.batchSize.observe(commands);

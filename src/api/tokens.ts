@@ -94,7 +94,10 @@ export class Tokens {
     if (!timingSafeEqual(expected, signature)) throw invalid();
     let payload: Record<string, unknown>;
     try {
-      payload = JSON.parse(Buffer.from(token.slice(first + 1, last), "base64url").toString("utf8")) as Record<string, unknown>;
+      payload = JSON.parse(Buffer.from(token.slice(first + 1, last), "base64url").toString("utf8")) as Record<
+        string,
+        unknown
+      >;
     } catch {
       throw invalid();
     }

@@ -116,4 +116,29 @@ program
     process.exitCode = await verifyEvidence(file, options.key, (line) => console.log(line));
   });
 
+program
+  .command("flash-crowd")
+  .description("set up a crowd and a campaign, let the crowd claim in one burst, check the invariants, and report")
+  .option("--users <n>", "people in the crowd (at most 1 000 000)", "10000")
+  .option("--connections <n>", "keep-alive connections the claims share", "1000")
+  .option("--burst <seconds>", "arrivals are uniform over this window", "10")
+  .option("--start-in <seconds>", "the burst starts this long after setup", "3")
+  .option("--shares <n>", "claims the budget pays (default users/10)")
+  .option("--amount <fen>", "a fixed amount per claim (default 1314)")
+  .option("--random-amount <min,max>", "a random amount per claim, in fen, e.g. 100,2000")
+  .option("--retries <n>", "Retry-After-driven retries per user at most", "3")
+  .option("--background-tps <n>", "steady transfers per second between funded users during the run", "0")
+  .option("--target <url>", "a running server (else a `hongbao serve` child on a temporary database)")
+  .option("--admin-token <token>", "the admin token of --target")
+  .option("--report <file>", "the HTML report (default reports/flash-crowd-<timestamp>.html)")
+  .option("--json <file>", "a machine-readable summary")
+  .option("--bare", "against a bare node:http server answering a fixed 200: the physical-limit baseline")
+  .option("--seed <n>", "seed for the arrival instants (printed with every run)")
+  .option("--timeout <seconds>", "a request without an answer this long fails", "30")
+  .option("--no-progress", "no progress bar or lines on stderr")
+  .action(async (options, command: Command) => {
+    const { flashCrowdCli } = await import("./flash-crowd/cli.js");
+    process.exitCode = await flashCrowdCli(options, (message) => command.error(message));
+  });
+
 await program.parseAsync(process.argv);

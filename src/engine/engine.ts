@@ -1,4 +1,4 @@
-import { randomBytes, randomInt } from "node:crypto";
+import { randomInt } from "node:crypto";
 import { FUNDING } from "../domain/accounts.js";
 import { claimRefusal, claimsPosting, createCampaign, drawClaim, endCampaign } from "../domain/campaign.js";
 import { type DomainError, fail, ok, type Result } from "../domain/errors.js";
@@ -14,7 +14,7 @@ import {
   type RedPacket,
   sendPacket,
 } from "../domain/red-packet.js";
-import { type Calendar, limitsAt, NO_SPECIAL_DAYS } from "../domain/rules.js";
+import { type Calendar, NO_SPECIAL_DAYS } from "../domain/rules.js";
 import type { RandomInt } from "../domain/split.js";
 import { HOUR_MS, type Instant } from "../domain/time.js";
 import { acknowledgeLoan, answerTransfer, refundTransfer, sendTransfer, type Transfer } from "../domain/transfer.js";
@@ -29,6 +29,8 @@ import {
   PENDING_TRANSFERS_PER_USER_MAX,
   userNotFound,
 } from "./ledger-state.js";
+import { LimitsCache } from "./limits-cache.js";
+import { pooledRandomBytes } from "./random-pool.js";
 import type { Batch, LedgerStore } from "./store-port.js";
 
 /** The answer stored with an idempotency key: opaque to the engine, written in the same batch. */
@@ -120,6 +122,7 @@ export class Engine {
   readonly #store: LedgerStore;
   readonly #clock: Clock;
   #calendar: Calendar;
+  readonly #limits = new LimitsCache();
   readonly #batchMax: number;
   readonly #queueMax: number;
   readonly #timersPerBatchMax: number;
@@ -150,7 +153,7 @@ export class Engine {
     this.#batchMax = options.batchMax ?? 2000;
     this.#queueMax = options.queueMax ?? 50_000;
     this.#timersPerBatchMax = options.timersPerBatchMax ?? 2000;
-    this.#random = options.random ?? randomBytes;
+    this.#random = options.random ?? pooledRandomBytes();
     this.#randomInt = options.randomInt ?? ((bound) => randomInt(bound));
     this.#campaignQueueMax = options.campaignQueueMax ?? 20_000;
     this.#claimBatchMax = options.claimBatchMax ?? 10_000;
@@ -556,7 +559,7 @@ export class Engine {
         if (state.pendingCount(request.from) >= PENDING_TRANSFERS_PER_USER_MAX) {
           return fail("TOO_MANY_PENDING", `at most ${PENDING_TRANSFERS_PER_USER_MAX} transfers may wait for an answer`);
         }
-        const sent = sendTransfer(request, at, limitsAt(acceptedAt, this.#calendar));
+        const sent = sendTransfer(request, at, this.#limits.at(acceptedAt, this.#calendar));
         if (!sent.ok) return sent;
         const posted = state.post(sent.value.posting, batch);
         if (!posted.ok) return posted;
@@ -634,7 +637,7 @@ export class Engine {
     }
     const sent = sendPacket(request, {
       at,
-      limits: limitsAt(acceptedAt, this.#calendar),
+      limits: this.#limits.at(acceptedAt, this.#calendar),
       audience: this.#audienceOf(request.groupId),
       randomInt: this.#randomInt,
       salt: Buffer.from(this.#random(32)).toString("hex"),

@@ -3,7 +3,7 @@ import { FUNDING } from "../domain/accounts.js";
 import { claimRefusal, claimsPosting, createCampaign, drawClaim, endCampaign } from "../domain/campaign.js";
 import { type DomainError, fail, ok, type Result } from "../domain/errors.js";
 import { makeGroup } from "../domain/group.js";
-import { isId, makeId } from "../domain/ids.js";
+import { isId } from "../domain/ids.js";
 import { move } from "../domain/ledger.js";
 import type { Fen } from "../domain/money.js";
 import {
@@ -20,6 +20,7 @@ import { HOUR_MS, type Instant } from "../domain/time.js";
 import { acknowledgeLoan, answerTransfer, refundTransfer, sendTransfer, type Transfer } from "../domain/transfer.js";
 import type { Clock } from "./clock.js";
 import { type Command, type CommandOf, type CommandResults, DEPOSIT_MAX } from "./commands.js";
+import { IdSource } from "./id-source.js";
 import {
   type CampaignState,
   emptyBatch,
@@ -123,6 +124,7 @@ export class Engine {
   readonly #clock: Clock;
   #calendar: Calendar;
   readonly #limits = new LimitsCache();
+  readonly #ids: IdSource;
   readonly #batchMax: number;
   readonly #queueMax: number;
   readonly #timersPerBatchMax: number;
@@ -154,6 +156,7 @@ export class Engine {
     this.#queueMax = options.queueMax ?? 50_000;
     this.#timersPerBatchMax = options.timersPerBatchMax ?? 2000;
     this.#random = options.random ?? pooledRandomBytes();
+    this.#ids = new IdSource(this.#random);
     this.#randomInt = options.randomInt ?? ((bound) => randomInt(bound));
     this.#campaignQueueMax = options.campaignQueueMax ?? 20_000;
     this.#claimBatchMax = options.claimBatchMax ?? 10_000;
@@ -553,7 +556,7 @@ export class Engine {
         return ok({ userId: command.userId, amount: command.amount, balance: state.balanceOf(command.userId) });
       }
       case "sendTransfer": {
-        const request = { ...command.request, id: makeId("transfer", this.#random(10)) };
+        const request = { ...command.request, id: this.#ids.next("transfer", Date.now()) };
         if (!state.hasUser(request.from)) return userNotFound();
         if (!state.hasUser(request.to)) return fail("USER_NOT_FOUND", "the recipient does not exist");
         if (state.pendingCount(request.from) >= PENDING_TRANSFERS_PER_USER_MAX) {
@@ -598,7 +601,7 @@ export class Engine {
         return acknowledged;
       }
       case "createCampaign": {
-        const created = createCampaign({ ...command.request, id: makeId("campaign", this.#random(10)) }, at);
+        const created = createCampaign({ ...command.request, id: this.#ids.next("campaign", Date.now()) }, at);
         if (!created.ok) return created;
         const posted = state.post(created.value.posting, batch);
         if (!posted.ok) return posted;
@@ -627,7 +630,7 @@ export class Engine {
     acceptedAt: Instant,
   ): Result<RedPacket> {
     const state = this.state;
-    const request = { ...command.request, id: makeId("redPacket", this.#random(10)) };
+    const request = { ...command.request, id: this.#ids.next("redPacket", Date.now()) };
     if (!state.hasUser(request.sender)) return userNotFound();
     if (request.recipient !== null && !state.hasUser(request.recipient)) {
       return fail("USER_NOT_FOUND", "the recipient does not exist");

@@ -1,0 +1,397 @@
+/**
+ * The crowd itself: open-loop arrivals onto a pool of keep-alive connections.
+ *
+ * Every user has an arrival instant (uniform over the burst, sorted, from a seeded PRNG). A
+ * timer a millisecond apart hands every user whose instant has come to the claim pool; a free
+ * connection picks the claim up and writes it. Nobody waits for anybody's answer to arrive, so
+ * a slow server meets a growing queue, as it would in life (a closed loop would slow the crowd
+ * down with the server and hide exactly the overload we are here to see).
+ *
+ * Two latencies per attempt: from the instant the request is written to its connection to the
+ * answer ("service"), and from the instant the user was due to the answer ("from arrival":
+ * it adds the wait for a free connection and any lateness of this generator). A third is per
+ * user: from the first arrival to the final answer, through every Retry-After.
+ *
+ * A 503 (or 429) with Retry-After puts the user in a typed-array min-heap until then, at most
+ * `retries` times; any other answer is final. A connection that fails under a request retries
+ * that request at once, within the same budget.
+ *
+ * Memory is per user a few typed-array slots (about 20 bytes), per bucket of the timeline a
+ * few counters and histograms, and nothing per request.
+ */
+import type { Histogram } from "hdr-histogram-js";
+import { type FailureReason, HttpPool } from "./http-pool.js";
+import {
+  arrivalInstants,
+  KIND,
+  KINDS,
+  newHistogram,
+  RetryHeap,
+  recordMs,
+  seededRandom,
+  type Timeline,
+  UNANSWERED,
+  UNDECIDED,
+} from "./stats.js";
+
+export interface TransferPlan {
+  readonly tps: number;
+  readonly connections: number;
+  /** Transfers start this long before the burst, so the charts show them before the crowd. */
+  readonly preRollMs: number;
+  /** Writes transfer number `n` into `scratch`; returns its length. */
+  build(n: number, scratch: Buffer): number;
+}
+
+export interface LoadPlan {
+  readonly url: URL;
+  readonly users: number;
+  readonly connections: number;
+  readonly burstMs: number;
+  readonly retries: number;
+  readonly requestTimeoutMs: number;
+  /** Past this many ms after the start instant, whoever has no answer is left "unanswered". */
+  readonly deadlineMs: number;
+  readonly seed: number;
+  /** Writes user `user`'s claim into `scratch`; returns its length. */
+  readonly claim: (user: number, scratch: Buffer) => number;
+  readonly transfers: TransferPlan | undefined;
+  readonly timeline: Timeline;
+}
+
+export interface LoadProgress {
+  readonly elapsedMs: number;
+  readonly decided: number;
+  readonly users: number;
+  readonly answered: number;
+  readonly shed: number;
+  readonly claimP99Ms: number;
+  readonly transferP99Ms: number;
+  readonly queued: number;
+  readonly inFlightRetries: number;
+}
+
+const TICK_MS = 1;
+const PROGRESS_EVERY_MS = 250;
+const RETRY_AFTER_DEFAULT_S = 1;
+/** Retry-After beyond this is not waited out (the server asked for a lifetime): capped. */
+const RETRY_AFTER_MAX_S = 60;
+
+export class CrowdLoad {
+  readonly plan: LoadPlan;
+  /** Per user: arrival instant, ms after the start instant (sorted). */
+  readonly arrivals: Float64Array;
+  /** Per user: when the current attempt was due (performance.now() time base). */
+  readonly #dueAt: Float64Array;
+  /** Per user: final kind + 1, or UNDECIDED / UNANSWERED. */
+  readonly outcome: Uint8Array;
+  readonly attempts: Uint8Array;
+  /** Per user: how many 200s they got (the invariant says at most one). */
+  readonly oks: Uint8Array;
+  readonly #retryHeap: RetryHeap;
+
+  readonly claimService: Histogram = newHistogram();
+  readonly claimFromArrival: Histogram = newHistogram();
+  readonly claimPerUser: Histogram = newHistogram();
+  readonly lateness: Histogram = newHistogram();
+  readonly transferService: Histogram = newHistogram();
+  readonly transferFromArrival: Histogram = newHistogram();
+
+  /** Answers by kind, one per attempt. */
+  readonly attemptKinds = new Uint32Array(KINDS.length);
+  readonly statuses = new Map<number, number>();
+  readonly transferFailures = new Map<string, number>();
+  sent = 0;
+  answered = 0;
+  retriesScheduled = 0;
+  decided = 0;
+  amountSum = 0;
+  transfersSent = 0;
+  transfersOk = 0;
+  transfersFailed = 0;
+  transfersAnswered = 0;
+  /** Transfers dropped unanswered at the deadline. */
+  transfersAbandoned = 0;
+  firstArrivalAt = Number.NaN;
+  lastAnswerAt = Number.NaN;
+  startPerf = Number.NaN;
+  /** Generator CPU seconds over the load (user + system). */
+  cpuSeconds = 0;
+  deadlineHit = false;
+
+  readonly claimPool: HttpPool;
+  readonly transferPool: HttpPool | undefined;
+  #next = 0;
+  #stopping = false;
+  #transfersStopped = false;
+  #done: (() => void) | undefined;
+  #timer: NodeJS.Timeout | undefined;
+
+  constructor(plan: LoadPlan) {
+    this.plan = plan;
+    this.arrivals = arrivalInstants(plan.users, plan.burstMs, seededRandom(plan.seed));
+    this.#dueAt = new Float64Array(plan.users);
+    this.outcome = new Uint8Array(plan.users);
+    this.attempts = new Uint8Array(plan.users);
+    this.oks = new Uint8Array(plan.users);
+    this.#retryHeap = new RetryHeap(plan.users);
+    this.claimPool = new HttpPool(
+      plan.url,
+      plan.connections,
+      {
+        build: (user, scratch) => {
+          this.attempts[user] = (this.attempts[user] as number) + 1;
+          this.sent++;
+          return plan.claim(user, scratch);
+        },
+        answered: (user, status, retryAfter, body, writtenAt, at) =>
+          this.#claimAnswered(user, status, retryAfter, body, writtenAt, at),
+        failed: (user, reason, writtenAt, at) => this.#claimFailed(user, reason, writtenAt, at),
+      },
+      { timeoutMs: plan.requestTimeoutMs, queueCapacity: Math.min(plan.users, 1 << 20) },
+    );
+    const transfers = plan.transfers;
+    this.transferPool =
+      transfers === undefined
+        ? undefined
+        : new HttpPool(
+            plan.url,
+            transfers.connections,
+            {
+              build: (n, scratch) => {
+                this.transfersSent++;
+                return transfers.build(n, scratch);
+              },
+              answered: (n, status, _retryAfter, body, writtenAt, at) =>
+                this.#transferAnswered(n, status, body, writtenAt, at),
+              failed: (n, reason, writtenAt, at) => this.#transferFailed(n, reason, writtenAt, at),
+            },
+            { timeoutMs: plan.requestTimeoutMs },
+          );
+  }
+
+  /** Opens both pools; answers how many claim connections are open. */
+  async open(): Promise<number> {
+    const [opened] = await Promise.all([this.claimPool.open(), this.transferPool?.open()]);
+    return opened;
+  }
+
+  /**
+   * Runs from `startPerf` (the start instant on the performance.now() clock) until every user
+   * has a final answer, or the deadline. `progress` is called a few times a second.
+   */
+  run(startPerf: number, progress: (snapshot: LoadProgress) => void): Promise<void> {
+    this.startPerf = startPerf;
+    this.firstArrivalAt = startPerf + (this.arrivals[0] ?? 0);
+    const begin = startPerf - (this.plan.transfers?.preRollMs ?? 0);
+    const cpuBefore = process.cpuUsage();
+    let progressAt = 0;
+    return new Promise<void>((resolve) => {
+      this.#done = () => {
+        const cpu = process.cpuUsage(cpuBefore);
+        this.cpuSeconds = (cpu.user + cpu.system) / 1e6;
+        progress(this.#snapshot());
+        resolve();
+      };
+      const tick = () => {
+        const now = performance.now();
+        this.#tick(now);
+        if (this.#finished()) {
+          this.#done?.();
+          return;
+        }
+        if (now - progressAt >= PROGRESS_EVERY_MS) {
+          progressAt = now;
+          progress(this.#snapshot());
+        }
+        this.#timer = setTimeout(tick, TICK_MS);
+      };
+      this.#timer = setTimeout(tick, Math.max(0, begin - performance.now()));
+    });
+  }
+
+  /** Closes every connection (call after run, or to abandon it). */
+  close(): void {
+    this.#stopping = true;
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.claimPool.close();
+    this.transferPool?.close();
+  }
+
+  #tick(now: number): void {
+    const sinceStart = now - this.startPerf;
+    if (sinceStart > this.plan.deadlineMs) {
+      this.#giveUp(now);
+      return;
+    }
+    const arrivals = this.arrivals;
+    const pool = this.claimPool;
+    while (this.#next < arrivals.length && (arrivals[this.#next] as number) <= sinceStart) {
+      const user = this.#next++;
+      const due = this.startPerf + (arrivals[user] as number);
+      this.#dueAt[user] = due;
+      recordMs(this.lateness, now - due);
+      pool.enqueue(user, now);
+    }
+    const heap = this.#retryHeap;
+    while (heap.peekDue() <= now) {
+      const due = heap.peekDue();
+      const user = heap.pop();
+      this.#dueAt[user] = due;
+      recordMs(this.lateness, now - due);
+      pool.enqueue(user, now);
+    }
+    pool.pump();
+    const transfers = this.plan.transfers;
+    if (transfers !== undefined && this.transferPool !== undefined && !this.#transfersStopped) {
+      // Transfer n is due n / tps seconds after the transfers begin; the first at once.
+      const elapsed = sinceStart + transfers.preRollMs;
+      const due = elapsed < 0 ? 0 : Math.floor((elapsed * transfers.tps) / 1000) + 1;
+      while (this.#transferCount < due) this.transferPool.enqueue(this.#transferCount++, now);
+      this.transferPool.pump();
+    }
+  }
+
+  #transferCount = 0;
+
+  #finished(): boolean {
+    if (this.decided < this.plan.users) return false;
+    this.#transfersStopped = true;
+    const pool = this.transferPool;
+    return pool === undefined || (pool.queued === 0 && pool.inFlight === 0);
+  }
+
+  /** Past the deadline: whoever has no final answer is "unanswered"; in-flight transfers are dropped. */
+  #giveUp(now: number): void {
+    this.deadlineHit = true;
+    this.#stopping = true;
+    this.#transfersStopped = true;
+    this.claimPool.close();
+    this.transferPool?.close();
+    for (let user = 0; user < this.outcome.length; user++) {
+      if (this.outcome[user] === UNDECIDED) this.#finalize(user, UNANSWERED, now);
+    }
+  }
+
+  #claimAnswered(user: number, status: number, retryAfter: number, body: Buffer, writtenAt: number, at: number) {
+    this.answered++;
+    this.statuses.set(status, (this.statuses.get(status) ?? 0) + 1);
+    let kind: number;
+    if (status === 200) {
+      kind = KIND.claimed;
+      this.oks[user] = (this.oks[user] as number) + 1;
+      this.amountSum += amountOf(body);
+    } else if (status === 503 || status === 429) kind = KIND.busy;
+    else kind = kindOfError(status, body);
+    this.attemptKinds[kind] = (this.attemptKinds[kind] as number) + 1;
+    const service = at - writtenAt;
+    const fromArrival = at - (this.#dueAt[user] as number);
+    recordMs(this.claimService, service);
+    recordMs(this.claimFromArrival, fromArrival);
+    this.plan.timeline.claimAnswer(at - this.startPerf, kind, service, fromArrival);
+    this.lastAnswerAt = at;
+    if (this.outcome[user] !== UNDECIDED) return;
+    if (kind === KIND.busy && !this.#stopping && (this.attempts[user] as number) <= this.plan.retries) {
+      const seconds = retryAfter < 0 ? RETRY_AFTER_DEFAULT_S : Math.min(retryAfter, RETRY_AFTER_MAX_S);
+      this.retriesScheduled++;
+      this.#retryHeap.push(at + seconds * 1000, user);
+      return;
+    }
+    this.#finalize(user, kind + 1, at);
+  }
+
+  #claimFailed(user: number, _reason: FailureReason, _writtenAt: number, at: number) {
+    if (this.#stopping) {
+      // Abandoned at the deadline (or by close()): not a network failure, just no answer.
+      if (this.outcome[user] === UNDECIDED) this.#finalize(user, UNANSWERED, at);
+      return;
+    }
+    this.attemptKinds[KIND.network] = (this.attemptKinds[KIND.network] as number) + 1;
+    this.plan.timeline.claimAnswer(at - this.startPerf, KIND.network, -1, -1);
+    if (this.outcome[user] !== UNDECIDED) return;
+    if ((this.attempts[user] as number) <= this.plan.retries) {
+      this.retriesScheduled++;
+      this.#dueAt[user] = at;
+      this.claimPool.enqueue(user, at);
+      return;
+    }
+    this.#finalize(user, KIND.network + 1, at);
+  }
+
+  #finalize(user: number, outcome: number, at: number): void {
+    this.outcome[user] = outcome;
+    this.decided++;
+    if (outcome !== UNANSWERED) recordMs(this.claimPerUser, at - (this.startPerf + (this.arrivals[user] as number)));
+  }
+
+  #transferDueAt(n: number): number {
+    const transfers = this.plan.transfers as TransferPlan;
+    return this.startPerf - transfers.preRollMs + (n * 1000) / transfers.tps;
+  }
+
+  #transferAnswered(n: number, status: number, body: Buffer, writtenAt: number, at: number) {
+    this.transfersAnswered++;
+    const ok = status >= 200 && status < 300;
+    if (ok) this.transfersOk++;
+    else {
+      this.transfersFailed++;
+      const key = `${status} ${codeOf(body) ?? ""}`.trim();
+      this.transferFailures.set(key, (this.transferFailures.get(key) ?? 0) + 1);
+    }
+    recordMs(this.transferService, at - writtenAt);
+    recordMs(this.transferFromArrival, at - this.#transferDueAt(n));
+    this.plan.timeline.transferAnswer(at - this.startPerf, ok, at - writtenAt);
+  }
+
+  #transferFailed(_n: number, reason: FailureReason, _writtenAt: number, at: number) {
+    if (this.#stopping) {
+      this.transfersAbandoned++;
+      return;
+    }
+    this.transfersFailed++;
+    const key = `network ${reason}`;
+    this.transferFailures.set(key, (this.transferFailures.get(key) ?? 0) + 1);
+    this.plan.timeline.transferAnswer(at - this.startPerf, false, -1);
+  }
+
+  #snapshot(): LoadProgress {
+    return {
+      elapsedMs: performance.now() - this.startPerf,
+      decided: this.decided,
+      users: this.plan.users,
+      answered: this.answered,
+      shed: this.attemptKinds[KIND.busy] as number,
+      claimP99Ms: this.claimService.totalCount === 0 ? 0 : this.claimService.getValueAtPercentile(99) / 1000,
+      transferP99Ms: this.transferService.totalCount === 0 ? 0 : this.transferService.getValueAtPercentile(99) / 1000,
+      queued: this.claimPool.queued,
+      inFlightRetries: this.#retryHeap.size,
+    };
+  }
+}
+
+const AMOUNT = /"amount"\s*:\s*(\d+)/;
+const CODE = /"code"\s*:\s*"([A-Z_]+)"/;
+
+function amountOf(body: Buffer): number {
+  const match = AMOUNT.exec(body.toString("latin1"));
+  return match === null ? 0 : Number(match[1]);
+}
+
+function codeOf(body: Buffer): string | undefined {
+  return CODE.exec(body.toString("latin1"))?.[1];
+}
+
+function kindOfError(status: number, body: Buffer): number {
+  switch (codeOf(body)) {
+    case "ALREADY_CLAIMED":
+      return KIND.alreadyClaimed;
+    case "SOLD_OUT":
+      return KIND.soldOut;
+    case "NOT_STARTED":
+      return KIND.notStarted;
+    case "ENDED":
+      return KIND.ended;
+    default:
+      return KIND.otherHttp;
+  }
+}

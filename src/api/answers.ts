@@ -11,7 +11,7 @@ export function answerOf<T>(result: Result<T>, status: number, view: (value: T) 
 }
 
 export function sendAnswer(reply: FastifyReply, answer: Answer): FastifyReply {
-  if (answer.status === 503 || answer.status === 429) {
+  if ((answer.status === 503 || answer.status === 429) && !reply.hasHeader("retry-after")) {
     void reply.header("retry-after", String(retryAfterSeconds("BUSY")));
   }
   return reply.code(answer.status).type("application/json; charset=utf-8").send(answer.body);

@@ -1,6 +1,8 @@
+import { createServer } from "node:http";
 import swagger from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, LogController } from "fastify";
+import { claimFastPath } from "./claim-fast-path.js";
 import type { AppContext } from "./context.js";
 import { ApiError, fromFastifyError, sendError } from "./errors.js";
 import { adminRoutes } from "./routes/admin.js";
@@ -26,8 +28,15 @@ export interface AppOptions {
 
 /** Builds the HTTP shell around a started engine; the caller listens and closes. */
 export async function buildApp(context: AppContext, options: AppOptions = {}): Promise<FastifyInstance> {
+  let closing = false;
+  const fastClaim = claimFastPath(context, () => closing);
   const app = Fastify({
     ...(options.logger === undefined ? { logger: false } : { loggerInstance: options.logger }),
+    // Plain campaign claims skip the framework (src/api/claim-fast-path.ts); all else is Fastify's.
+    serverFactory: (handler) =>
+      createServer((request, response) => {
+        if (!fastClaim(request, response)) handler(request, response);
+      }),
     bodyLimit: BODY_BYTES_MAX,
     // One log line per request costs more than the request at flash-crowd rates; metrics count them instead.
     logController: new LogController({ disableRequestLogging: true }),
@@ -69,7 +78,6 @@ export async function buildApp(context: AppContext, options: AppOptions = {}): P
   });
   await app.register(swaggerUi, { routePrefix: "/docs", staticCSP: true });
 
-  let closing = false;
   app.addHook("preClose", async () => {
     closing = true;
   });

@@ -60,6 +60,11 @@ export class Tokens {
 
   /** The user a token speaks for, or the reason it does not. */
   async verifyUser(token: string): Promise<string> {
+    return this.verifyUserNow(token);
+  }
+
+  /** The same check, synchronously: for the claim fast path. */
+  verifyUserNow(token: string): string {
     const now = this.#clock.now();
     const cached = this.#verified.get(token);
     if (cached !== undefined) {

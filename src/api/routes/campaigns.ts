@@ -5,6 +5,7 @@ import { ID_PATTERN } from "../../domain/ids.js";
 import type { Fen } from "../../domain/money.js";
 import { formatInstant, parseInstant } from "../../domain/time.js";
 import { answerOf, sendAnswer } from "../answers.js";
+import { claimOnce } from "../claim.js";
 import type { AppContext } from "../context.js";
 import { ApiError, errorBody, STATUS_OF } from "../errors.js";
 import { idempotencyOf } from "../idempotency.js";
@@ -194,41 +195,13 @@ export function campaignRoutes(app: FastifyInstance, context: AppContext): void 
       },
     },
     async (request, reply) => {
-      const { metrics, engine, admission } = context;
-      // Cheap answers first, from memory: they never queue and are never shed.
-      const refusal =
-        request.headers["idempotency-key"] === undefined
-          ? engine.claimRefusal(request.params.id, request.userId)
-          : undefined;
-      if (refusal !== undefined && !refusal.ok) {
-        metrics.claims.inc({ outcome: refusal.error.code.toLowerCase() });
-        const { code, message, details } = refusal.error;
-        return reply.code(STATUS_OF[code]).send(errorBody(code, message, details));
-      }
-      const decision = admission.decide(request.userId);
-      if (!decision.admitted) {
-        metrics.claims.inc({ outcome: "shed" });
-        throw new ApiError(
-          "BUSY",
-          "too many claims right now; retry after the time given",
-          undefined,
-          decision.retryAfterSeconds,
-        );
-      }
-      let outcome = "replayed";
-      const answer = await engine.execute(
-        { type: "claim", campaignId: request.params.id, userId: request.userId },
-        (result) => {
-          outcome = result.ok ? "claimed" : result.error.code.toLowerCase();
-          return answerOf(result, 200, (claim) => ({
-            campaignId: claim.campaignId,
-            amount: claim.amount,
-            status: "claimed",
-          }));
-        },
+      const answer = await claimOnce(
+        context,
+        request.params.id,
+        request.userId,
         idempotencyOf(request, `user:${request.userId}`),
       );
-      metrics.claims.inc({ outcome });
+      if (answer.retryAfterSeconds !== undefined) void reply.header("retry-after", String(answer.retryAfterSeconds));
       return sendAnswer(reply, answer);
     },
   );

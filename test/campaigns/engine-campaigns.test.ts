@@ -3,8 +3,7 @@ import { afterEach, describe, it } from "node:test";
 import fc from "fast-check";
 import type { AmountRule } from "../../src/domain/campaign.js";
 import { HOUR_MS } from "../../src/domain/time.js";
-import type { Batch } from "../../src/engine/store-port.js";
-import { EngineRig } from "../engine/support.js";
+import { EngineRig, holdCommits } from "../engine/support.js";
 
 const codeOf = (result: { ok: boolean; error?: { code: string } }) => (result.ok ? "ok" : (result.error?.code ?? "?"));
 
@@ -142,23 +141,15 @@ describe("campaigns in the engine", () => {
   it("answers BUSY and gives the budget back when a claim waits past its deadline", async () => {
     const { rig, id } = await campaign(10_000, { fixed: 1_000 }, 1, { claimDeadlineMs: 50 });
     const [slow, later] = await users(2);
-    const commit = rig.store.commit.bind(rig.store);
-    let open: () => void = () => {};
-    const gate = new Promise<void>((resolve) => {
-      open = resolve;
-    });
-    rig.store.commit = async (batch: Batch) => {
-      await gate;
-      return commit(batch);
-    };
+    const held = holdCommits(rig);
     const blocker = rig.engine.submit({ type: "deposit", userId: later as string, amount: 1 });
-    await new Promise((resolve) => setTimeout(resolve, 5));
+    await held.entered;
     const waiting = claim(id, slow as string);
     await new Promise((resolve) => setTimeout(resolve, 120));
-    open();
+    held.open();
     await blocker;
     assert.equal(codeOf(await waiting), "BUSY");
-    rig.store.commit = commit;
+    held.restore();
     assert.ok((await claim(id, slow as string)).ok, "the released reservation lets the same user claim again");
     assert.equal(await rig.store.balance(`campaign:${id}`), 9_000);
   });

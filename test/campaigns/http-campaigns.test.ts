@@ -1,8 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { CampaignAdmission } from "../../src/api/admission.js";
-import type { Batch } from "../../src/engine/store-port.js";
-import { EngineRig } from "../engine/support.js";
+import { EngineRig, holdCommits } from "../engine/support.js";
 import { startTestApp, type TestApp, type TestUser } from "../support/harness.js";
 
 describe("campaign claims over HTTP", () => {
@@ -157,23 +156,14 @@ describe("admission control at small scale", () => {
       const admission = new CampaignAdmission(rig.engine, { targetDelayMs: 5, clock: () => fakeNow });
       const users: string[] = [];
       for (let i = 0; i < 200; i++) users.push(await rig.createUser());
-      const commit = rig.store.commit.bind(rig.store);
-      let open: () => void = () => {};
-      const gate = new Promise<void>((resolve) => {
-        open = resolve;
-      });
-      rig.store.commit = async (batch: Batch) => {
-        await gate;
-        return commit(batch);
-      };
-      // The gate holds a batch while claims pile up behind it: their wait is the overload signal.
+      const held = holdCommits(rig);
       const blocker = rig.engine.submit({ type: "deposit", userId: users[199] as string, amount: 1 });
-      await new Promise((resolve) => setTimeout(resolve, 10));
+      await held.entered;
       const waiting = users
         .slice(0, 100)
         .map((userId) => rig.engine.submit({ type: "claim", campaignId: created.value.id, userId }));
       await new Promise((resolve) => setTimeout(resolve, 60));
-      open();
+      held.open();
       await blocker;
       await Promise.all(waiting);
       assert.ok(rig.engine.queueDelayMs("campaign") > 5, `delay ${rig.engine.queueDelayMs("campaign")} ms`);
@@ -183,7 +173,7 @@ describe("admission control at small scale", () => {
       }
       assert.ok(admission.level < 0.5, `level ${admission.level} after sustained delay`);
       assert.ok(admission.shed > 0);
-      rig.store.commit = commit;
+      held.restore();
       for (let i = 0; i < 30; i++) await rig.engine.submit({ type: "tick" });
       for (let step = 11; step <= 40; step++) {
         fakeNow = step * 100;

@@ -50,3 +50,25 @@ export class EngineRig {
     rmSync(this.dir, { recursive: true, force: true });
   }
 }
+
+/**
+ * Holds the store's commits until `open()`: commands queue behind the held batch, as they
+ * would behind a slow disk. `entered` resolves when the first held commit starts.
+ */
+export function holdCommits(rig: EngineRig): { open: () => void; entered: Promise<void>; restore: () => void } {
+  const commit = rig.store.commit.bind(rig.store);
+  let open: () => void = () => {};
+  let enter: () => void = () => {};
+  const gate = new Promise<void>((resolve) => {
+    open = resolve;
+  });
+  const entered = new Promise<void>((resolve) => {
+    enter = resolve;
+  });
+  rig.store.commit = async (batch) => {
+    enter();
+    await gate;
+    return commit(batch);
+  };
+  return { open, entered, restore: () => (rig.store.commit = commit) };
+}

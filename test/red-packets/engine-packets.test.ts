@@ -4,7 +4,7 @@ import { afterEach, describe, it } from "node:test";
 import { makeId } from "../../src/domain/ids.js";
 import { type PacketKind, verifyRevealed } from "../../src/domain/red-packet.js";
 import { DAY_MS } from "../../src/domain/time.js";
-import { EngineRig } from "../engine/support.js";
+import { EngineRig, holdCommits } from "../engine/support.js";
 
 const codeOf = (result: { ok: boolean; error?: { code: string } }) => (result.ok ? "ok" : result.error?.code);
 
@@ -110,23 +110,10 @@ describe("red packets in the engine", () => {
     const sent = await rig.engine.submit(packet(sender, groupId, "equal", 900, 3));
     assert.ok(sent.ok);
     rig.clock.set(sent.value.expiresAt - 1);
-    const commit = rig.store.commit.bind(rig.store);
-    let open: () => void = () => {};
-    let entered: () => void = () => {};
-    const gate = new Promise<void>((resolve) => {
-      open = resolve;
-    });
-    const inCommit = new Promise<void>((resolve) => {
-      entered = resolve;
-    });
-    rig.store.commit = async (batch) => {
-      entered();
-      await gate;
-      return commit(batch);
-    };
+    const held = holdCommits(rig);
     // A deposit holds the engine in a slow commit while a grab queues behind it.
     const deposit = rig.engine.submit({ type: "deposit", userId: users[1] as string, amount: 1 });
-    await inCommit;
+    await held.entered;
     const grab = rig.engine.submit({
       type: "grabPacket",
       packetId: sent.value.id,
@@ -135,7 +122,7 @@ describe("red packets in the engine", () => {
     });
     await new Promise((resolve) => setImmediate(resolve));
     rig.clock.set(sent.value.expiresAt);
-    open();
+    held.open();
     assert.ok((await deposit).ok);
     assert.equal(codeOf(await grab), "EXPIRED");
     await rig.engine.runDueTimers();

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { after, describe, it } from "node:test";
 import type { Transfer } from "../../src/domain/transfer.js";
+import { emptyBatch } from "../../src/engine/ledger-state.js";
 import type { Batch, LedgerStore, PostingRecord } from "../../src/engine/store-port.js";
 
 /**
@@ -18,21 +19,7 @@ const ALICE = "usr_00000000000000000001";
 const BOB = "usr_00000000000000000002";
 
 function batch(parts: Partial<Batch>): Batch {
-  return {
-    users: [],
-    postings: [],
-    transfers: [],
-    groups: [],
-    packets: [],
-    grabs: [],
-    specialDays: [],
-    campaigns: [],
-    claims: [],
-    balances: new Map(),
-    idempotency: [],
-    idempotencyForgetBefore: null,
-    ...parts,
-  };
+  return { ...emptyBatch(), ...parts };
 }
 
 function posting(

@@ -19,6 +19,8 @@ import { bearerOf } from "./tokens.js";
 
 /** Bodies are small JSON objects; anything bigger is refused before it is read. */
 export const BODY_BYTES_MAX = 16 * 1024;
+/** Idle keep-alive connections are kept this long (Fastify's own default). */
+export const KEEP_ALIVE_TIMEOUT_MS = 72_000;
 
 export interface AppOptions {
   /** A pino logger; without one the app logs nothing (tests). */
@@ -33,10 +35,15 @@ export async function buildApp(context: AppContext, options: AppOptions = {}): P
   const app = Fastify({
     ...(options.logger === undefined ? { logger: false } : { loggerInstance: options.logger }),
     // Plain campaign claims skip the framework (src/api/claim-fast-path.ts); all else is Fastify's.
-    serverFactory: (handler) =>
-      createServer((request, response) => {
+    serverFactory: (handler) => {
+      const server = createServer((request, response) => {
         if (!fastClaim(request, response)) handler(request, response);
-      }),
+      });
+      // Fastify sets these on servers it makes itself; a crowd that connects before 13:14 must not be dropped at 5 s.
+      server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
+      server.headersTimeout = KEEP_ALIVE_TIMEOUT_MS + 1_000;
+      return server;
+    },
     bodyLimit: BODY_BYTES_MAX,
     // One log line per request costs more than the request at flash-crowd rates; metrics count them instead.
     logController: new LogController({ disableRequestLogging: true }),
@@ -113,7 +120,8 @@ export async function buildApp(context: AppContext, options: AppOptions = {}): P
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const mapped = fromFastifyError(error);
-    if (mapped.statusCode >= 500) request.log.error({ err: error }, "request failed");
+    // Only our own faults are worth a log line; a 503 under load or while draining is expected.
+    if (mapped.code === "INTERNAL") request.log.error({ err: error }, "request failed");
     return sendError(reply, mapped);
   });
   app.setNotFoundHandler((_request, reply) => sendError(reply, new ApiError("NOT_FOUND", "no such route")));

@@ -135,6 +135,7 @@ program
   .option("--bare", "against a bare node:http server answering a fixed 200: the physical-limit baseline")
   .option("--seed <n>", "seed for the arrival instants (printed with every run)")
   .option("--timeout <seconds>", "a request without an answer this long fails", "30")
+  .option("--deadline <seconds>", "send nothing past this long after the start (default: burst + 30 s a retry + 90 s)")
   .option("--no-progress", "no progress bar or lines on stderr")
   .action(async (options, command: Command) => {
     const { flashCrowdCli } = await import("./flash-crowd/cli.js");

@@ -79,6 +79,8 @@ export interface EngineOptions {
 export const IDEMPOTENCY_KEEP_MS = 48 * HOUR_MS;
 const IDEMPOTENCY_FORGET_EVERY_MS = HOUR_MS;
 const TIMER_SLEEP_MS_MAX = 60_000;
+/** A waiting command older than this makes the next command start the batch itself. */
+const FLUSH_LINGER_MS = 2;
 
 interface Waiting {
   readonly command: Command;
@@ -141,6 +143,7 @@ export class Engine {
   readonly #delayMs: Record<Lane, number> = { critical: 0, campaign: 0 };
   readonly #inFlight = new Map<string, InFlight>();
   #flushScheduled = false;
+  #flushQueued = false;
   #committing: Promise<void> | undefined;
   #timer: NodeJS.Timeout | undefined;
   #lastForgetAt = Number.NEGATIVE_INFINITY;
@@ -374,6 +377,26 @@ export class Engine {
         resolve,
       });
       this.#scheduleFlush();
+      this.#flushIfLingering();
+    });
+  }
+
+  /**
+   * setImmediate runs only after the event loop has read every ready socket; with ten
+   * thousand connections that pass can take seconds, and batches would wait for it. Once the
+   * oldest waiting command has lingered FLUSH_LINGER_MS, the batch goes at once instead.
+   */
+  #flushIfLingering(): void {
+    if (this.#committing !== undefined || this.#flushQueued) return;
+    const oldest = Math.min(
+      this.#lanes.critical[0]?.enqueuedAt ?? Number.POSITIVE_INFINITY,
+      this.#lanes.campaign[0]?.enqueuedAt ?? Number.POSITIVE_INFINITY,
+    );
+    if (performance.now() - oldest < FLUSH_LINGER_MS) return;
+    this.#flushQueued = true;
+    queueMicrotask(() => {
+      this.#flushQueued = false;
+      void this.#flush();
     });
   }
 

@@ -31,6 +31,7 @@ export interface FlashCrowdFlags {
   json?: string;
   bare?: boolean;
   seed?: string;
+  deadline?: string;
   timeout: string;
   progress?: boolean;
 }
@@ -63,6 +64,7 @@ export function optionsFromFlags(flags: FlashCrowdFlags): FlashCrowdOptions {
   };
   if (flags.shares !== undefined) input.shares = parseWhole("--shares", flags.shares);
   if (flags.seed !== undefined) input.seed = parseWhole("--seed", flags.seed);
+  if (flags.deadline !== undefined) input.deadlineSeconds = parseSeconds("--deadline", flags.deadline);
   return resolveOptions(input);
 }
 

@@ -84,7 +84,7 @@ export function parseResponse(data: Buffer): Parsed | undefined {
   if (/\r\ntransfer-encoding:[^\r]*chunked/.test(lower))
     return parseChunked(data, bodyStart, status, retryAfter, close);
   const length = headerNumber(lower, "\r\ncontent-length:");
-  const bodyLength = length < 0 ? 0 : length;
+  const bodyLength = Math.max(0, length);
   if (bodyLength > RESPONSE_BYTES_MAX) throw new Error("response body too large");
   if (data.length < bodyStart + bodyLength) return undefined;
   return {
@@ -130,27 +130,23 @@ function parseChunked(data: Buffer, start: number, status: number, retryAfter: n
   }
 }
 
-/** A FIFO of (tag, enqueued-at) pairs in typed arrays that grows by doubling. */
+/** A FIFO of tags in a typed array that grows by doubling. */
 export class TagQueue {
   #tags: Uint32Array;
-  #times: Float64Array;
   #head = 0;
   #length = 0;
 
   constructor(capacity = 1024) {
     this.#tags = new Uint32Array(Math.max(16, capacity));
-    this.#times = new Float64Array(this.#tags.length);
   }
 
   get length(): number {
     return this.#length;
   }
 
-  push(tag: number, at: number): void {
+  push(tag: number): void {
     if (this.#length === this.#tags.length) this.#grow();
-    const slot = (this.#head + this.#length) % this.#tags.length;
-    this.#tags[slot] = tag;
-    this.#times[slot] = at;
+    this.#tags[(this.#head + this.#length) % this.#tags.length] = tag;
     this.#length++;
   }
 
@@ -164,14 +160,8 @@ export class TagQueue {
 
   #grow(): void {
     const tags = new Uint32Array(this.#tags.length * 2);
-    const times = new Float64Array(tags.length);
-    for (let i = 0; i < this.#length; i++) {
-      const slot = (this.#head + i) % this.#tags.length;
-      tags[i] = this.#tags[slot] as number;
-      times[i] = this.#times[slot] as number;
-    }
+    for (let i = 0; i < this.#length; i++) tags[i] = this.#tags[(this.#head + i) % this.#tags.length] as number;
     this.#tags = tags;
-    this.#times = times;
     this.#head = 0;
   }
 }
@@ -251,12 +241,12 @@ export class HttpPool {
   }
 
   /** Queues `tag`; it goes out on the next free connection (see pump). */
-  enqueue(tag: number, at: number): void {
+  enqueue(tag: number): void {
     const idle = this.#popIdle();
     if (idle !== undefined && this.#queue.length === 0) this.#send(idle, tag);
     else {
       if (idle !== undefined) this.#idle.push(idle);
-      this.#queue.push(tag, at);
+      this.#queue.push(tag);
     }
   }
 
@@ -267,6 +257,19 @@ export class HttpPool {
       if (idle === undefined) return;
       this.#send(idle, this.#queue.shift());
     }
+  }
+
+  /** Drops every queued request (each is reported failed); requests in flight go on. */
+  dropQueued(): void {
+    const now = performance.now();
+    while (this.#queue.length > 0) this.#handler.failed(this.#queue.shift(), "closed", now, now);
+  }
+
+  /** The tags of the requests in flight now. */
+  inFlightTags(): Set<number> {
+    const tags = new Set<number>();
+    for (const connection of this.#connections) if (connection.tag >= 0) tags.add(connection.tag);
+    return tags;
   }
 
   /** Drops every queued request (each is reported failed) and closes all connections. */

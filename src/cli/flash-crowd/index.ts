@@ -12,12 +12,12 @@ import { formatInstant } from "../../domain/time.js";
 import { type Check, checkInvariants, type Tally, tally } from "./invariants.js";
 import { CrowdLoad, type TransferPlan } from "./load.js";
 import { budgetFor, type FlashCrowdOptions, resolveOptions } from "./options.js";
-import { progressOn } from "./progress.js";
+import { type Progress, progressOn } from "./progress.js";
 import { htmlReport } from "./report-html.js";
 import { textReport } from "./report-text.js";
 import { createCampaign, createCrowd, fundSenders, type TokenStore } from "./setup.js";
 import { type LatencySummary, seededRandom, summarize, Timeline, type TimelineData } from "./stats.js";
-import { externalTarget, openFileLimit, spawnBare, spawnHongbao, type Target } from "./target.js";
+import { externalTarget, openFileLimit, type ProcessStats, spawnBare, spawnHongbao, type Target } from "./target.js";
 
 export type { FlashCrowdOptions } from "./options.js";
 export { resolveOptions } from "./options.js";
@@ -82,6 +82,8 @@ export interface Summary {
   } | null;
   readonly generator: {
     readonly cpuSeconds: number;
+    /** This process's own peak resident set size (not its children's). */
+    readonly peakRssMiB: number;
     /** How late arrivals were handed to the pool: this generator's own lag. */
     readonly lateness: LatencySummary;
     readonly connectErrors: number;
@@ -117,24 +119,82 @@ const TRANSFER_FEN_SPAN = 97;
 /** Arrivals begin this long after startsAt, so rounding between two clocks cannot make a NOT_STARTED. */
 const START_MARGIN_MS = 2;
 
-export async function runFlashCrowd(input: Partial<FlashCrowdOptions> = {}): Promise<Summary> {
-  const options = resolveOptions(input);
+/** Sizes derived from the options: connections under the open-file limit, senders, deadline. */
+function sizesFor(options: FlashCrowdOptions) {
   const notes: string[] = [];
-  const progress = progressOn(options.progressStream, options.progress);
+  // Enough transfer connections that a transfer rarely waits for one while the server answers
+  // within 500 ms (tps / 2), so "from arrival" measures the server rather than this pool.
   const transferConnections =
     options.backgroundTps > 0 && options.users >= 2
-      ? Math.min(32, Math.max(4, Math.ceil(options.backgroundTps / 50)))
+      ? Math.min(256, Math.max(4, Math.ceil(options.backgroundTps / 2)))
       : 0;
   const limit = openFileLimit();
   let connections = options.connections;
   if (limit !== undefined && connections + transferConnections + FILE_DESCRIPTOR_SPARE > limit.soft) {
     connections = Math.max(1, limit.soft - transferConnections - FILE_DESCRIPTOR_SPARE);
-    const note =
+    notes.push(
       `the open-file limit (ulimit -n) is ${limit.soft} (hard ${limit.hard}): using ${connections} connections, ` +
-      `not ${options.connections}; raise it with \`ulimit -n ${options.connections + 1024}\` (a spawned server inherits it)`;
-    notes.push(note);
-    progress.note(`note: ${note}`);
+        `not ${options.connections}; raise it with \`ulimit -n ${options.connections + 1024}\` (a spawned server inherits it)`,
+    );
   }
+  const burstMs = options.burstSeconds * 1000;
+  const deadlineMs =
+    options.deadlineSeconds === undefined
+      ? burstMs + options.retries * 30_000 + 60_000 + options.requestTimeoutMs
+      : options.deadlineSeconds * 1000;
+  const preRollMs = transferConnections > 0 ? Math.min(1_000, options.startInSeconds * 1000) : 0;
+  const expectedTransfers = Math.ceil(
+    (options.backgroundTps * (preRollMs + burstMs + options.retries * 3_000 + 10_000)) / 1000,
+  );
+  // A few hundred senders, each far below the server's 1 000 pending transfers.
+  const senders =
+    transferConnections === 0
+      ? 0
+      : Math.min(options.users, Math.max(SENDERS_MIN, Math.ceil(expectedTransfers / PENDING_PER_SENDER_TARGET)));
+  const senderFundingFen = Math.max(
+    SENDER_FUNDING_MIN_FEN,
+    senders === 0 ? 0 : Math.ceil((2 * expectedTransfers) / senders) * TRANSFER_FEN_SPAN,
+  );
+  return {
+    notes,
+    connections,
+    transferConnections,
+    burstMs,
+    deadlineMs,
+    preRollMs,
+    senders,
+    senderFundingFen,
+    openFileLimit: limit?.soft ?? null,
+  };
+}
+
+/** The crowd's users (and the funded senders among them), through the admin API. */
+async function setUpUsers(
+  options: FlashCrowdOptions,
+  target: Target,
+  senders: number,
+  senderFundingFen: number,
+  progress: Progress,
+): Promise<{ tokens: TokenStore; ids: string[]; bulkCalls: number }> {
+  progress.note(`flash-crowd: creating ${options.users.toLocaleString("en-US")} users on ${target.url}`);
+  let lastNote = 0;
+  const random = seededRandom(options.seed ^ 0x5eed);
+  const crowd = await createCrowd(target.url, target.adminToken, options.users, senders, random, (created) => {
+    if (created === options.users || performance.now() - lastNote > 2_000) {
+      lastNote = performance.now();
+      progress.note(`  ${created.toLocaleString("en-US")} users`);
+    }
+  });
+  if (senders > 0) await fundSenders(target.url, target.adminToken, crowd.ids, senderFundingFen);
+  return crowd;
+}
+
+export async function runFlashCrowd(input: Partial<FlashCrowdOptions> = {}): Promise<Summary> {
+  const options = resolveOptions(input);
+  const progress = progressOn(options.progressStream, options.progress);
+  const sizes = sizesFor(options);
+  const { connections, transferConnections, burstMs, deadlineMs, preRollMs, senders } = sizes;
+  for (const note of sizes.notes) progress.note(`note: ${note}`);
 
   const target = options.bare
     ? await spawnBare()
@@ -143,48 +203,24 @@ export async function runFlashCrowd(input: Partial<FlashCrowdOptions> = {}): Pro
       : externalTarget(options.target.url, options.target.adminToken);
   let load: CrowdLoad | undefined;
   try {
-    const random = seededRandom(options.seed ^ 0x5eed);
     const setupStarted = performance.now();
-    const burstMs = options.burstSeconds * 1000;
-    const retryWindowMs = options.retries * 30_000;
-    const deadlineMs = burstMs + retryWindowMs + 60_000 + options.requestTimeoutMs;
-    const preRollMs = transferConnections > 0 ? Math.min(1_000, options.startInSeconds * 1000) : 0;
-    const expectedTransfers = Math.ceil(
-      (options.backgroundTps * (preRollMs + burstMs + options.retries * 3_000 + 10_000)) / 1000,
-    );
-    const senders =
-      transferConnections === 0
-        ? 0
-        : Math.min(options.users, Math.max(SENDERS_MIN, Math.ceil(expectedTransfers / PENDING_PER_SENDER_TARGET)));
-
-    // Users and senders.
-    let tokens: TokenStore | undefined;
-    let ids: string[] = [];
-    let bulkCalls = 0;
-    if (!options.bare) {
-      progress.note(`flash-crowd: creating ${options.users.toLocaleString("en-US")} users on ${target.url}`);
-      let lastNote = 0;
-      const crowd = await createCrowd(target.url, target.adminToken, options.users, senders, random, (created) => {
-        if (created === options.users || performance.now() - lastNote > 2_000) {
-          lastNote = performance.now();
-          progress.note(`  ${created.toLocaleString("en-US")} users`);
-        }
-      });
-      tokens = crowd.tokens;
-      ids = crowd.ids;
-      bulkCalls = crowd.bulkCalls;
-      if (senders > 0) {
-        const perSender = Math.ceil((2 * expectedTransfers) / senders) * TRANSFER_FEN_SPAN;
-        await fundSenders(target.url, target.adminToken, ids, Math.max(SENDER_FUNDING_MIN_FEN, perSender));
-      }
-    }
+    const crowd = options.bare
+      ? undefined
+      : await setUpUsers(options, target, senders, sizes.senderFundingFen, progress);
+    const tokens = crowd?.tokens;
+    const ids = crowd?.ids ?? [];
+    const bulkCalls = crowd?.bulkCalls ?? 0;
 
     // The requests, as byte templates.
     const url = new URL(target.url);
     const host = url.host;
     const campaignId = options.bare ? fakeId("cmp_") : undefined;
     const requests = requestShapes(host, tokens, ids, options.bare, options.seed);
-    const timeline = new Timeline(BUCKET_MS, -preRollMs, Math.ceil((preRollMs + deadlineMs + 5_000) / BUCKET_MS));
+    const timeline = new Timeline(
+      BUCKET_MS,
+      -preRollMs,
+      Math.ceil((preRollMs + deadlineMs + options.requestTimeoutMs + 5_000) / BUCKET_MS),
+    );
     let claimTemplate: ClaimTemplate | undefined;
     const transferPlan: TransferPlan | undefined =
       transferConnections === 0
@@ -213,11 +249,6 @@ export async function runFlashCrowd(input: Partial<FlashCrowdOptions> = {}): Pro
     if (opened === 0) {
       throw new Error(`could not open any connection to ${target.url}: ${load.claimPool.stats.firstConnectError}`);
     }
-    if (opened < connections) {
-      notes.push(
-        `opened ${opened} of ${connections} connections (${load.claimPool.stats.firstConnectError ?? "unknown error"})`,
-      );
-    }
 
     // The campaign, starting at a whole second at least --start-in from now.
     const startWall = Math.ceil((Date.now() + options.startInSeconds * 1000) / 1000) * 1000;
@@ -228,7 +259,7 @@ export async function runFlashCrowd(input: Partial<FlashCrowdOptions> = {}): Pro
         budget: budgetFor(options.shares, options.amount),
         amount: options.amount,
         startsAt: startWall,
-        endsAt: startWall + deadlineMs + 3_600_000,
+        endsAt: startWall + deadlineMs + options.requestTimeoutMs + 3_600_000,
       });
     }
     claimTemplate = requests.claim((campaign?.id ?? campaignId) as string);
@@ -245,50 +276,91 @@ export async function runFlashCrowd(input: Partial<FlashCrowdOptions> = {}): Pro
     progress.finish();
     load.close();
 
-    const counts = tally(load);
-    const invariants =
-      campaign === null
-        ? []
-        : await checkInvariants(
-            target.url,
-            target.adminToken,
-            { id: campaign.id, budget: campaign.budget, shares: options.shares, amount: options.amount },
-            options.users,
-            counts,
-            load.amountSum,
-          );
-    if (load.deadlineHit) notes.push(`the run hit its deadline (${Math.round(deadlineMs / 1000)} s after the start)`);
-    const serverStats = target.stats();
-    const summary = buildSummary({
+    const summary = await conclude({
       options,
+      sizes,
       target,
       load,
-      counts,
-      invariants,
-      notes,
       campaign,
       startWall,
       opened,
       setupSeconds,
       bulkCalls,
-      senders,
-      transferConnections,
-      serverCpuSeconds:
-        serverStats?.cpuSeconds !== undefined && serverBefore?.cpuSeconds !== undefined
-          ? serverStats.cpuSeconds - serverBefore.cpuSeconds
-          : null,
-      serverPeakRssKiB: serverStats?.peakRssKiB ?? null,
-      serverLogBytes: serverStats?.logBytes ?? null,
-      openFileLimit: limit?.soft ?? null,
+      serverBefore,
     });
-    if (options.jsonFile !== undefined) writeFile(options.jsonFile, `${JSON.stringify(summary, null, 2)}\n`);
-    if (options.reportFile !== undefined) writeFile(options.reportFile, htmlReport(summary));
-    for (const line of textReport(summary)) options.print(line);
     return summary;
   } finally {
     load?.close();
     await target.stop();
   }
+}
+
+interface Conclusion {
+  readonly options: FlashCrowdOptions;
+  readonly sizes: ReturnType<typeof sizesFor>;
+  readonly target: Target;
+  readonly load: CrowdLoad;
+  readonly campaign: { id: string; budget: number } | null;
+  readonly startWall: number;
+  readonly opened: number;
+  readonly setupSeconds: number;
+  readonly bulkCalls: number;
+  readonly serverBefore: ProcessStats | undefined;
+}
+
+/** After the crowd: the checks, the summary, the files and the terminal report. */
+async function conclude(run: Conclusion): Promise<Summary> {
+  const { options, sizes, target, load, campaign } = run;
+  const notes = [...sizes.notes];
+  if (run.opened < sizes.connections) {
+    notes.push(
+      `opened ${run.opened} of ${sizes.connections} connections (${load.claimPool.stats.firstConnectError ?? "unknown error"})`,
+    );
+  }
+  const counts = tally(load);
+  const invariants =
+    campaign === null
+      ? []
+      : await checkInvariants(
+          target.url,
+          target.adminToken,
+          { id: campaign.id, budget: campaign.budget, shares: options.shares, amount: options.amount },
+          options.users,
+          counts,
+          load.amountSum,
+        );
+  if (load.deadlineHit) {
+    notes.push(
+      `the run hit its deadline (${Math.round(sizes.deadlineMs / 1000)} s after the start; --deadline moves it): ` +
+        "nothing was sent after it, answers in flight were waited for",
+    );
+  }
+  const serverStats = target.stats();
+  const cpuBefore = run.serverBefore?.cpuSeconds;
+  const summary = buildSummary({
+    options,
+    target,
+    load,
+    counts,
+    invariants,
+    notes,
+    campaign,
+    startWall: run.startWall,
+    opened: run.opened,
+    setupSeconds: run.setupSeconds,
+    bulkCalls: run.bulkCalls,
+    senders: sizes.senders,
+    transferConnections: sizes.transferConnections,
+    serverCpuSeconds:
+      serverStats?.cpuSeconds !== undefined && cpuBefore !== undefined ? serverStats.cpuSeconds - cpuBefore : null,
+    serverPeakRssKiB: serverStats?.peakRssKiB ?? null,
+    serverLogBytes: serverStats?.logBytes ?? null,
+    openFileLimit: sizes.openFileLimit,
+  });
+  if (options.jsonFile !== undefined) writeFile(options.jsonFile, `${JSON.stringify(summary, null, 2)}\n`);
+  if (options.reportFile !== undefined) writeFile(options.reportFile, htmlReport(summary));
+  for (const line of textReport(summary)) options.print(line);
+  return summary;
 }
 
 function writeFile(file: string, text: string): void {
@@ -453,6 +525,7 @@ function buildSummary(input: SummaryInput): Summary {
           },
     generator: {
       cpuSeconds: round(load.cpuSeconds, 2),
+      peakRssMiB: round(process.resourceUsage().maxRSS / 1024, 1),
       lateness: summarize(load.lateness),
       connectErrors: pool.connectErrors + (transferPool?.connectErrors ?? 0),
       firstConnectError: pool.firstConnectError ?? transferPool?.firstConnectError ?? null,

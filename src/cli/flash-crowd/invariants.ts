@@ -123,7 +123,7 @@ export async function checkInvariants(
   const parts = [
     ["busy after every retry", counts.busy],
     ["network error", counts.network],
-    ["no answer by the deadline", counts.unanswered],
+    ["no definite answer by the deadline", counts.unanswered],
     ["not started", counts.notStarted],
     ["ended", counts.ended],
     ["other answer", counts.otherHttp],

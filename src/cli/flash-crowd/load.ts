@@ -50,7 +50,10 @@ export interface LoadPlan {
   readonly burstMs: number;
   readonly retries: number;
   readonly requestTimeoutMs: number;
-  /** Past this many ms after the start instant, whoever has no answer is left "unanswered". */
+  /**
+   * Past this many ms after the start instant nothing more is sent: requests in flight are
+   * waited for, and whoever has no answer then is left "unanswered".
+   */
   readonly deadlineMs: number;
   readonly seed: number;
   /** Writes user `user`'s claim into `scratch`; returns its length. */
@@ -144,9 +147,14 @@ export class CrowdLoad {
           this.sent++;
           return plan.claim(user, scratch);
         },
-        answered: (user, status, retryAfter, body, writtenAt, at) =>
-          this.#claimAnswered(user, status, retryAfter, body, writtenAt, at),
-        failed: (user, reason, writtenAt, at) => this.#claimFailed(user, reason, writtenAt, at),
+        answered: (user, status, retryAfter, body, writtenAt, at) => {
+          this.#claimAnswered(user, status, retryAfter, body, writtenAt, at);
+          this.#admitDue(at);
+        },
+        failed: (user, reason, writtenAt, at) => {
+          this.#claimFailed(user, reason, writtenAt, at);
+          this.#admitDue(at);
+        },
       },
       { timeoutMs: plan.requestTimeoutMs, queueCapacity: Math.min(plan.users, 1 << 20) },
     );
@@ -219,11 +227,22 @@ export class CrowdLoad {
   }
 
   #tick(now: number): void {
-    const sinceStart = now - this.startPerf;
-    if (sinceStart > this.plan.deadlineMs) {
+    if (this.#stopping) return;
+    if (now - this.startPerf > this.plan.deadlineMs) {
       this.#giveUp(now);
       return;
     }
+    this.#admitDue(now);
+  }
+
+  /**
+   * Hands every user and transfer now due to its pool. It runs on the timer and after every
+   * answer: with thousands of connections one turn of the event loop can spend a long time on
+   * I/O, and arrivals must not wait for the timer behind it.
+   */
+  #admitDue(now: number): void {
+    if (this.#stopping) return;
+    const sinceStart = now - this.startPerf;
     const arrivals = this.arrivals;
     const pool = this.claimPool;
     while (this.#next < arrivals.length && (arrivals[this.#next] as number) <= sinceStart) {
@@ -231,7 +250,7 @@ export class CrowdLoad {
       const due = this.startPerf + (arrivals[user] as number);
       this.#dueAt[user] = due;
       recordMs(this.lateness, now - due);
-      pool.enqueue(user, now);
+      pool.enqueue(user);
     }
     const heap = this.#retryHeap;
     while (heap.peekDue() <= now) {
@@ -239,7 +258,7 @@ export class CrowdLoad {
       const user = heap.pop();
       this.#dueAt[user] = due;
       recordMs(this.lateness, now - due);
-      pool.enqueue(user, now);
+      pool.enqueue(user);
     }
     pool.pump();
     const transfers = this.plan.transfers;
@@ -247,7 +266,7 @@ export class CrowdLoad {
       // Transfer n is due n / tps seconds after the transfers begin; the first at once.
       const elapsed = sinceStart + transfers.preRollMs;
       const due = elapsed < 0 ? 0 : Math.floor((elapsed * transfers.tps) / 1000) + 1;
-      while (this.#transferCount < due) this.transferPool.enqueue(this.#transferCount++, now);
+      while (this.#transferCount < due) this.transferPool.enqueue(this.#transferCount++);
       this.transferPool.pump();
     }
   }
@@ -266,10 +285,13 @@ export class CrowdLoad {
     this.deadlineHit = true;
     this.#stopping = true;
     this.#transfersStopped = true;
-    this.claimPool.close();
-    this.transferPool?.close();
+    // Requests already written are waited for (or time out): the server may have acted on
+    // them, and an answer dropped here would read as a claim the crowd never heard of.
+    this.claimPool.dropQueued();
+    this.transferPool?.dropQueued();
+    const inFlight = this.claimPool.inFlightTags();
     for (let user = 0; user < this.outcome.length; user++) {
-      if (this.outcome[user] === UNDECIDED) this.#finalize(user, UNANSWERED, now);
+      if (this.outcome[user] === UNDECIDED && !inFlight.has(user)) this.#finalize(user, UNANSWERED, now);
     }
   }
 
@@ -282,7 +304,7 @@ export class CrowdLoad {
       this.oks[user] = (this.oks[user] as number) + 1;
       this.amountSum += amountOf(body);
     } else if (status === 503 || status === 429) kind = KIND.busy;
-    else kind = kindOfError(status, body);
+    else kind = kindOfError(body);
     this.attemptKinds[kind] = (this.attemptKinds[kind] as number) + 1;
     const service = at - writtenAt;
     const fromArrival = at - (this.#dueAt[user] as number);
@@ -291,10 +313,14 @@ export class CrowdLoad {
     this.plan.timeline.claimAnswer(at - this.startPerf, kind, service, fromArrival);
     this.lastAnswerAt = at;
     if (this.outcome[user] !== UNDECIDED) return;
-    if (kind === KIND.busy && !this.#stopping && (this.attempts[user] as number) <= this.plan.retries) {
-      const seconds = retryAfter < 0 ? RETRY_AFTER_DEFAULT_S : Math.min(retryAfter, RETRY_AFTER_MAX_S);
-      this.retriesScheduled++;
-      this.#retryHeap.push(at + seconds * 1000, user);
+    if (kind === KIND.busy && (this.attempts[user] as number) <= this.plan.retries) {
+      // Past the deadline a retry is not sent: the user is left without a definite answer.
+      if (this.#stopping) this.#finalize(user, UNANSWERED, at);
+      else {
+        const seconds = retryAfter < 0 ? RETRY_AFTER_DEFAULT_S : Math.min(retryAfter, RETRY_AFTER_MAX_S);
+        this.retriesScheduled++;
+        this.#retryHeap.push(at + seconds * 1000, user);
+      }
       return;
     }
     this.#finalize(user, kind + 1, at);
@@ -312,7 +338,7 @@ export class CrowdLoad {
     if ((this.attempts[user] as number) <= this.plan.retries) {
       this.retriesScheduled++;
       this.#dueAt[user] = at;
-      this.claimPool.enqueue(user, at);
+      this.claimPool.enqueue(user);
       return;
     }
     this.#finalize(user, KIND.network + 1, at);
@@ -381,7 +407,7 @@ function codeOf(body: Buffer): string | undefined {
   return CODE.exec(body.toString("latin1"))?.[1];
 }
 
-function kindOfError(status: number, body: Buffer): number {
+function kindOfError(body: Buffer): number {
   switch (codeOf(body)) {
     case "ALREADY_CLAIMED":
       return KIND.alreadyClaimed;

@@ -31,6 +31,11 @@ export interface FlashCrowdOptions {
   readonly bare: boolean;
   /** Seeds the arrival instants and random picks, so a run can be replayed. */
   readonly seed: number;
+  /**
+   * Seconds after the start instant past which nothing more is sent (requests in flight are
+   * still waited for); undefined: burst + 30 s per retry + 60 s + the request timeout.
+   */
+  readonly deadlineSeconds: number | undefined;
   /** A request without an answer after this long is a network failure of that attempt. */
   readonly requestTimeoutMs: number;
   /** "auto": a redrawn bar when stderr is a TTY, else a line every few seconds. */
@@ -73,6 +78,7 @@ export function resolveOptions(input: Partial<FlashCrowdOptions> = {}): FlashCro
     jsonFile: input.jsonFile,
     bare: input.bare ?? false,
     seed: input.seed ?? Math.floor(Math.random() * 2 ** 31),
+    deadlineSeconds: input.deadlineSeconds,
     requestTimeoutMs: input.requestTimeoutMs ?? 30_000,
     progress: input.progress ?? "auto",
     print: input.print ?? ((line) => process.stdout.write(`${line}\n`)),
@@ -87,6 +93,7 @@ export function resolveOptions(input: Partial<FlashCrowdOptions> = {}): FlashCro
   checkNumber("background-tps", options.backgroundTps, 0, BACKGROUND_TPS_MAX);
   checkWhole("seed", options.seed, 0, 2 ** 32 - 1);
   checkNumber("request timeout", options.requestTimeoutMs, 100, 600_000);
+  if (options.deadlineSeconds !== undefined) checkNumber("deadline", options.deadlineSeconds, 1, 4 * 3_600);
   if ("fixed" in options.amount) checkWhole("amount", options.amount.fixed, 1, CLAIM_AMOUNT_MAX);
   else {
     checkWhole("random-amount MIN", options.amount.min, 1, CLAIM_AMOUNT_MAX);

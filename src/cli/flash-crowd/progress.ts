@@ -58,7 +58,7 @@ export function progressOn(stream: NodeJS.WriteStream, mode: "auto" | "bar" | "l
       const filled = Math.round((width * snapshot.decided) / Math.max(1, snapshot.users));
       const bar = `[${"#".repeat(filled)}${".".repeat(width - filled)}]`;
       const line = `${bar} ${seconds}  ${text}`;
-      const columns = stream.columns ?? 120;
+      const columns = stream.columns || 120;
       stream.write(`\r\x1b[2K${line.slice(0, Math.max(20, columns - 1))}`);
       drawn = true;
     },

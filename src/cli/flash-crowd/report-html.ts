@@ -129,8 +129,9 @@ export function htmlReport(summary: Summary): string {
     ["requests", `${n(c.requests)} written, ${n(c.answers)} answered, ${n(c.retries)} retries`],
     ["shed (503)", `${n(c.shed)} = ${(100 * c.shedRate).toFixed(1)} % of answers`],
     [
-      "generator CPU",
-      `${summary.generator.cpuSeconds.toFixed(1)} s; late by p99 ${ms(summary.generator.lateness.p99Ms)} ms`,
+      "generator",
+      `CPU ${summary.generator.cpuSeconds.toFixed(1)} s, peak RSS ${summary.generator.peakRssMiB.toFixed(0)} MiB; ` +
+        `arrivals late by p99 ${ms(summary.generator.lateness.p99Ms)} ms`,
     ],
   ];
   if (summary.server !== null) {

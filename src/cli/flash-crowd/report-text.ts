@@ -34,7 +34,7 @@ export function outcomeRows(summary: Summary): [string, number][] {
     ["busy after every retry", o.busy],
     ["other HTTP answer", o.otherHttp],
     ["network error / timeout", o.network],
-    ["no answer by the deadline", o.unanswered],
+    ["no definite answer by the deadline", o.unanswered],
   ];
 }
 
@@ -108,7 +108,7 @@ export function textReport(summary: Summary): string[] {
   lines.push("");
   const g = summary.generator;
   lines.push(
-    `generator  CPU ${fixed(g.cpuSeconds, 1)} s; arrivals handed over late by p99 ${fixed(g.lateness.p99Ms, 1)} ms, ` +
+    `generator  CPU ${fixed(g.cpuSeconds, 1)} s, peak RSS ${fixed(g.peakRssMiB, 0)} MiB; arrivals handed over late by p99 ${fixed(g.lateness.p99Ms, 1)} ms, ` +
       `max ${fixed(g.lateness.maxMs, 1)} ms; connect errors ${g.connectErrors}, reconnects ${g.reconnects}, ` +
       `closed by server ${g.closedByServer}, timeouts ${g.timeouts}` +
       (g.openFileLimit === null ? "" : `; ulimit -n ${g.openFileLimit}`),

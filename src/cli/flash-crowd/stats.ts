@@ -32,7 +32,7 @@ export const KIND_LABEL: Record<Kind | "unanswered", string> = {
   busy: "busy (503)",
   otherHttp: "other HTTP answer",
   network: "network error / timeout",
-  unanswered: "no answer by the deadline",
+  unanswered: "no definite answer by the deadline",
 };
 
 export const KIND_COLOR: Record<Kind, string> = {
@@ -149,8 +149,8 @@ export class Timeline {
     const index = this.#index(atMs);
     this.#counts[index * KINDS.length + kind] = (this.#counts[index * KINDS.length + kind] as number) + 1;
     if (serviceMs >= 0) {
-      recordMs((this.#claimLatency[index] ??= newHistogram(2)), serviceMs);
-      recordMs((this.#claimFromArrival[index] ??= newHistogram(2)), fromArrivalMs);
+      recordMs(histogramAt(this.#claimLatency, index), serviceMs);
+      recordMs(histogramAt(this.#claimFromArrival, index), fromArrivalMs);
     }
   }
 
@@ -158,7 +158,7 @@ export class Timeline {
     const index = this.#index(atMs);
     if (ok) this.#transfersOk[index] = (this.#transfersOk[index] as number) + 1;
     else this.#transfersFailed[index] = (this.#transfersFailed[index] as number) + 1;
-    if (serviceMs >= 0) recordMs((this.#transferLatency[index] ??= newHistogram(2)), serviceMs);
+    if (serviceMs >= 0) recordMs(histogramAt(this.#transferLatency, index), serviceMs);
   }
 
   /** Buckets from the first to the last used, merged `factor` at a time. */
@@ -197,6 +197,16 @@ export class Timeline {
     if (seconds <= 240) return toSecond;
     return Math.max(toSecond, Math.ceil(this.#used / 240));
   }
+}
+
+/** The bucket's histogram, made on first use: most buckets of a long tail stay empty. */
+function histogramAt(list: (Histogram | undefined)[], index: number): Histogram {
+  let histogram = list[index];
+  if (histogram === undefined) {
+    histogram = newHistogram(2);
+    list[index] = histogram;
+  }
+  return histogram;
 }
 
 function percentilesOf(list: (Histogram | undefined)[], first: number, last: number): BucketPercentiles | null {

@@ -173,7 +173,9 @@ export class LedgerState {
       this.packets.delete(packet.id);
       this.rememberSettled(packet);
     }
-    batch.packets.push(packet);
+    // While a packet stays open its row does not change (grabs have their own rows): write it
+    // when it is new and when it settles, not on every grab.
+    if (!wasOpen || packet.status !== "active") batch.packets.push(packet);
     if (grabbed) {
       const seq = packet.grabs.length - 1;
       const grab = packet.grabs[seq] as RedPacket["grabs"][number];

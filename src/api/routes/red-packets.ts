@@ -2,6 +2,7 @@ import type { FastifyInstance } from "fastify";
 import { GROUP_MEMBERS_MAX, GROUP_NAME_LENGTH_MAX } from "../../domain/group.js";
 import { makeId } from "../../domain/ids.js";
 import { PACKET_KINDS, PASSWORD_LENGTH_MAX, type PacketKind, type RedPacket } from "../../domain/red-packet.js";
+import { formatInstant } from "../../domain/time.js";
 import { answerOf, sendAnswer } from "../answers.js";
 import type { AppContext } from "../context.js";
 import { ApiError } from "../errors.js";
@@ -186,7 +187,7 @@ export function redPacketRoutes(app: FastifyInstance, context: AppContext): void
           return answerOf(result, 200, ({ packet, grab }) => ({
             packetId: packet.id,
             amount: grab.amount,
-            at: packetView(packet).grabs.at(-1)?.at,
+            at: formatInstant(grab.at),
             remaining: packet.count - packet.grabs.length,
             status: packet.status,
           }));

@@ -1,15 +1,18 @@
 /**
  * The server under HTTP load, alone in its process:
  *   hongbao         — the real server (startServer) on a fresh SQLite file, with `users` funded users;
- *   bare            — node:http answering every request with a fixed small JSON body.
- * and, for `--ladder` (where the gap between the two goes):
+ *   hongbao-grab    — the same server with no users: the loader makes its groups, packets and
+ *   hongbao-claim     grabbers (or its campaign and claimers) through the public API;
+ *   bare            — node:http answering every request with a fixed small JSON body (201 for
+ *                     a transfer; 200 for a grab or a claim, with a body of the real size).
+ * and, for `--ladder` (where the gap between the two goes; hongbao-grab-… and hongbao-claim-… alike):
  *   fastify         — a bare Fastify app: one POST route with a JSON body, a fixed answer;
  *   hongbao-memory  — the real server on ":memory:" SQLite: every row inserted, no disk flush;
  *   hongbao-nostore — the real server whose store commit does nothing: HTTP + auth + engine only;
  *   hongbao-worker  — a prototype of committing off the event loop: the store's commit only
  *                     records its statements, a worker thread runs them durably on its own
  *                     connection to the same file, and the engine is answered when it is done.
- * IPC: → {type:"ready", url, users?}; on "mark" it notes its CPU clock (→ "marked"); on "report"
+ * IPC: → {type:"ready", url, users?, adminToken}; on "mark" it notes its CPU clock (→ "marked"); on "report"
  * → {type:"cpu", cpuSeconds, seconds, ...}; on "stop" it closes (→ "stopped") and exits.
  * Usage (from run.js): node http-target.js <mode> <users>
  */
@@ -21,7 +24,7 @@ import { join } from "node:path";
 import { Worker } from "node:worker_threads";
 import Fastify from "fastify";
 import { startServer } from "../src/server.js";
-import { cpuSecondsSince, startProfile, tell } from "./lib.js";
+import { cpuSecondsSince, makeProfiler, tell } from "./lib.js";
 import { type Op, openRecordable, recordRuns } from "./statements.js";
 
 export interface BenchUser {
@@ -29,12 +32,36 @@ export interface BenchUser {
   readonly token: string;
 }
 
-export const TARGETS = ["hongbao", "bare", "fastify", "hongbao-memory", "hongbao-nostore", "hongbao-worker"] as const;
+export const TARGETS = [
+  "hongbao",
+  "hongbao-grab",
+  "hongbao-claim",
+  "bare",
+  "fastify",
+  "hongbao-memory",
+  "hongbao-nostore",
+  "hongbao-worker",
+  "hongbao-grab-worker",
+  "hongbao-grab-memory",
+  "hongbao-grab-nostore",
+  "hongbao-claim-worker",
+  "hongbao-claim-memory",
+  "hongbao-claim-nostore",
+] as const;
 export type Target = (typeof TARGETS)[number];
 
 const ADMIN_TOKEN = "bench-admin-token-0123456789abcdef";
 const FUNDS = 1_000_000_000; // fen per user: far more than the bench can spend
 const BARE_BODY = JSON.stringify({ id: "tr_00000000000000000000", status: "pending" });
+/** The bare server's answers to a grab and a claim: 200 and a body of the real answer's size. */
+const BARE_GRAB_BODY = JSON.stringify({
+  packetId: "rp_00000000000000000000",
+  amount: 217,
+  at: "2026-08-19T13:14:00.000+08:00",
+  remaining: 57,
+  status: "active",
+});
+const BARE_CLAIM_BODY = JSON.stringify({ campaignId: "cmp_00000000000000000000", amount: 1314, status: "claimed" });
 const [mode, usersArg] = process.argv.slice(2);
 
 let close: () => Promise<Record<string, unknown>>;
@@ -52,11 +79,17 @@ if (mode === "bare") {
     // Read the body, as the real server does, then answer.
     request.on("data", () => {});
     request.on("end", () => {
-      response.writeHead(201, {
+      const url = request.url ?? "";
+      const [status, body] = url.endsWith("/grab")
+        ? [200, BARE_GRAB_BODY]
+        : url.endsWith("/claim")
+          ? [200, BARE_CLAIM_BODY]
+          : [201, BARE_BODY];
+      response.writeHead(status, {
         "content-type": "application/json; charset=utf-8",
-        "content-length": Buffer.byteLength(BARE_BODY),
+        "content-length": Buffer.byteLength(body),
       });
-      response.end(BARE_BODY);
+      response.end(body);
     });
   });
   server.keepAliveTimeout = 72_000; // as Fastify sets it
@@ -80,7 +113,10 @@ if (mode === "bare") {
   };
 } else {
   const dir = mkdtempSync(join(tmpdir(), "hongbao-bench-http-"));
-  const onDisk = mode === "hongbao" || mode === "hongbao-worker";
+  const variant = /-(memory|nostore|worker)$/.exec(mode ?? "")?.[1] ?? "file";
+  /** Grab and claim servers start empty: the loader makes their users, packets and campaign. */
+  const empty = mode?.startsWith("hongbao-grab") === true || mode?.startsWith("hongbao-claim") === true;
+  const onDisk = variant === "file" || variant === "worker";
   const db = onDisk ? join(dir, "hongbao.db") : ":memory:";
   const start = () =>
     startServer({
@@ -92,13 +128,13 @@ if (mode === "bare") {
       testClock: false,
       logLevel: "silent",
     });
-  const server = mode === "hongbao-worker" ? await openRecordable(start) : await start();
+  const server = variant === "worker" ? await openRecordable(start) : await start();
   let closeWorker = async () => {};
-  if (mode === "hongbao-worker") closeWorker = commitInWorker(server.context.store, db);
+  if (variant === "worker") closeWorker = commitInWorker(server.context.store, db);
   url = server.url;
   const admin = { authorization: `Bearer ${ADMIN_TOKEN}` };
   users = await Promise.all(
-    Array.from({ length: Number(usersArg) }, async (_, i) => {
+    Array.from({ length: empty ? 0 : Number(usersArg) }, async (_, i) => {
       const created = await server.app.inject({
         method: "POST",
         url: "/v1/admin/users",
@@ -128,7 +164,7 @@ if (mode === "bare") {
       seconds: pick(time, "hongbao_engine_commit_seconds_sum"),
     };
   };
-  if (mode === "hongbao-nostore") {
+  if (variant === "nostore") {
     // Shadow the store's commit on this instance: the engine still builds every batch, nothing is written.
     Object.assign(server.context.store, { commit: async () => {} });
   }
@@ -153,7 +189,8 @@ if (mode === "bare") {
 let cpu = process.cpuUsage();
 let markedAt = performance.now();
 let batchesAtMark = await batchTotals();
-let stopProfile: ((name: string) => Promise<void>) | undefined;
+// --profile: every measured slice of this server, from its "mark" to its "report" (set-up and the other arms' turns stay out).
+const profiler = await makeProfiler();
 let stopping = false;
 // A lost parent means nobody will ask for a clean stop: go.
 process.on("disconnect", () => {
@@ -162,8 +199,7 @@ process.on("disconnect", () => {
 process.on("message", async (raw) => {
   const message = raw as { type: string };
   if (message.type === "mark") {
-    // The profile (run.js --profile) covers every measured slice, from the first mark to "stop".
-    stopProfile ??= await startProfile();
+    await profiler.resume();
     batchesAtMark = await batchTotals();
     cpu = process.cpuUsage();
     markedAt = performance.now();
@@ -171,6 +207,7 @@ process.on("message", async (raw) => {
   } else if (message.type === "report") {
     const cpuSeconds = cpuSecondsSince(cpu);
     const seconds = (performance.now() - markedAt) / 1000;
+    await profiler.pause();
     const now = await batchTotals();
     const batches = now.batches - batchesAtMark.batches;
     tell({
@@ -184,8 +221,7 @@ process.on("message", async (raw) => {
   } else if (message.type === "stop") {
     if (stopping) return;
     stopping = true;
-    await stopProfile?.(`http-${mode}`);
-    stopProfile = undefined;
+    await profiler.finish(`http-${mode}`);
     void close().then(
       (summary) => {
         tell({ type: "stopped", ...summary });
@@ -200,7 +236,7 @@ process.on("message", async (raw) => {
     );
   }
 });
-tell({ type: "ready", url, users });
+tell({ type: "ready", url, users, adminToken: ADMIN_TOKEN });
 
 /**
  * Shadows `store.commit`: the store's own commit runs with its statements recorded instead

@@ -147,31 +147,95 @@ export function cpuSecondsSince(since: NodeJS.CpuUsage): number {
 export const PROFILE_ENV = "HONGBAO_BENCH_PROFILE_DIR";
 
 /**
- * Starts V8's sampling profiler in this process when PROFILE_ENV is set; the returned
- * function stops it and writes `<name>-<pid>.cpuprofile`. Only the window between the two
- * calls is profiled, so set-up and tear-down stay out of the picture.
+ * V8's sampling profiler (CPU, and allocations) over the measured windows only, when
+ * PROFILE_ENV is set: `resume()` at the start of a measured slice, `pause()` at its end, so
+ * set-up between slices (users, packets, the other side's turn) stays out of the picture.
+ * `finish(name)` writes `<name>-<pid>.cpuprofile` and `.heapprofile`, every window merged.
+ * Without PROFILE_ENV every call does nothing.
  */
-export async function startProfile(): Promise<(name: string) => Promise<void>> {
+export interface Profiler {
+  resume(): Promise<void>;
+  pause(): Promise<void>;
+  finish(name: string): Promise<void>;
+}
+
+interface CpuProfile {
+  nodes: { id: number; children?: number[] }[];
+  samples: number[];
+  timeDeltas: number[];
+  startTime: number;
+  endTime: number;
+}
+interface HeapProfileNode {
+  callFrame: unknown;
+  selfSize: number;
+  id: number;
+  children: HeapProfileNode[];
+}
+
+export async function makeProfiler(): Promise<Profiler> {
   const dir = process.env[PROFILE_ENV];
-  if (dir === undefined || dir === "") return async () => {};
+  if (dir === undefined || dir === "") return { resume: async () => {}, pause: async () => {}, finish: async () => {} };
   const session = new Session();
   session.connect();
   await session.post("Profiler.enable");
   await session.post("Profiler.setSamplingInterval", { interval: 250 });
   await session.post("HeapProfiler.enable");
-  // Where the garbage comes from: one sample per 32 KiB allocated, kept even once collected.
-  await session.post("HeapProfiler.startSampling", {
-    samplingInterval: 32 * 1024,
-    includeObjectsCollectedByMajorGC: true,
-    includeObjectsCollectedByMinorGC: true,
-  });
-  await session.post("Profiler.start");
-  return async (name: string) => {
+  const cpu: CpuProfile[] = [];
+  const heap: HeapProfileNode[] = [];
+  let running = false;
+  const pause = async () => {
+    if (!running) return;
+    running = false;
     const { profile } = await session.post("Profiler.stop");
-    const { profile: heap } = await session.post("HeapProfiler.stopSampling");
-    mkdirSync(dir, { recursive: true });
-    writeFileSync(join(dir, `${name}-${process.pid}.cpuprofile`), JSON.stringify(profile));
-    writeFileSync(join(dir, `${name}-${process.pid}.heapprofile`), JSON.stringify(heap));
-    session.disconnect();
+    const { profile: sampled } = await session.post("HeapProfiler.stopSampling");
+    cpu.push(profile as unknown as CpuProfile);
+    heap.push(sampled.head as unknown as HeapProfileNode);
   };
+  return {
+    async resume() {
+      if (running) return;
+      running = true;
+      // Where the garbage comes from: one sample per 32 KiB allocated, kept even once collected.
+      await session.post("HeapProfiler.startSampling", {
+        samplingInterval: 32 * 1024,
+        includeObjectsCollectedByMajorGC: true,
+        includeObjectsCollectedByMinorGC: true,
+      });
+      await session.post("Profiler.start");
+    },
+    pause,
+    async finish(name: string) {
+      await pause();
+      session.disconnect();
+      if (cpu.length === 0) return;
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(join(dir, `${name}-${process.pid}.cpuprofile`), JSON.stringify(mergeCpu(cpu)));
+      const root: HeapProfileNode = { callFrame: heap[0]?.callFrame ?? {}, selfSize: 0, id: 0, children: heap };
+      writeFileSync(join(dir, `${name}-${process.pid}.heapprofile`), JSON.stringify({ head: root }));
+    },
+  };
+}
+
+/** One profile out of several windows: node ids renumbered, each window's tree under its own root. */
+function mergeCpu(profiles: readonly CpuProfile[]): CpuProfile {
+  const merged: CpuProfile = {
+    nodes: [],
+    samples: [],
+    timeDeltas: [],
+    startTime: profiles[0]?.startTime ?? 0,
+    endTime: profiles.at(-1)?.endTime ?? 0,
+  };
+  let offset = 0;
+  for (const p of profiles) {
+    let max = 0;
+    for (const node of p.nodes) {
+      max = Math.max(max, node.id);
+      merged.nodes.push({ ...node, id: node.id + offset, children: node.children?.map((c) => c + offset) });
+    }
+    for (const id of p.samples) merged.samples.push(id + offset);
+    merged.timeDeltas.push(...p.timeDeltas);
+    offset += max;
+  }
+  return merged;
 }

@@ -139,21 +139,30 @@ print("inclusive time of src/ and bench/ functions", inclusive, (k) => / (src|be
  */
 const PHASES: [string, RegExp][] = [
   ["GC", /^\(garbage collector\)/],
-  ["profiler itself", /^(dispatch|startProfile) /],
+  ["profiler itself", /^dispatch |^(resume|pause) bench\/lib/],
   ["store: statements (#write)", /^#write src\/store\//],
   ["store: BEGIN/COMMIT (WAL write + fsync)", /^commit src\/store\//],
   ["engine: crypto ids (randomBytes)", /^randomBytes node:/],
   ["engine: limitsAt (rules + reasons text)", /^limitsAt src\//],
   ["engine: apply (domain + ledger state)", /^#apply src\/engine\//],
+  ["engine: grab precheck (memory)", /^#precheckGrab src\/engine\//],
+  [
+    "engine: claims (reserve, deadline, one posting per batch)",
+    /^(#reserveClaim|#applyItem|#postClaims|claimRefusal) src\//,
+  ],
+  ["admission control (campaign claims)", /^decide src\/api\/admission/],
   ["engine: idempotency lookup (store read)", /^#executeKeyed src\/engine\//],
   ["render answer (answerOf, transferView, JSON)", /^answerOf src\/api\//],
   [
     "engine: flush, queue, promises",
     /^(#flush|#enqueue|#track|#executeOnce|#executeWithKey|execute|submit) src\/engine\//,
   ],
+  ["auth: user token check (HMAC, cache)", /^(verifyUser|verifyUserNow|#verifySignature) src\/api\/tokens/],
   ["auth + metrics hooks (app.ts)", /^\(anonymous\) src\/api\/app\.ts/],
   ["socket writes (kernel, writev)", /^(writev|writevGeneric|writeGeneric|writeBuffer|writeUtf8String) /],
   ["reply send (Fastify + node:http)", /^sendAnswer src\/api\//],
+  ["claim fast path (match, headers, answer)", /^(\(anonymous\)|send) src\/api\/claim-fast-path/],
+  ["metrics (prom-client)", /npm:prom-client/],
   ["route handler other", /src\/api\/routes\//],
   [
     "Fastify (routing, body, validation, hooks)",
@@ -172,8 +181,15 @@ if (answersArg !== undefined) {
     const node = byId.get(profile.samples[i] as number);
     if (node === undefined || node.callFrame.functionName === "(idle)") continue;
     const frames: string[] = [];
-    for (let id: number | undefined = node.id; id !== undefined; id = parent.get(id))
-      frames.push(keyOf(byId.get(id) as Node));
+    for (let id: number | undefined = node.id; id !== undefined; id = parent.get(id)) {
+      const key = keyOf(byId.get(id) as Node);
+      const caller = parent.get(id);
+      // app.ts's server factory (the claim fast path's switch) is under every request: not a hook.
+      if (/^\(anonymous\) src\/api\/app\.ts/.test(key) && caller !== undefined) {
+        if (/^emit node:events/.test(keyOf(byId.get(caller) as Node))) continue;
+      }
+      frames.push(key);
+    }
     const name = PHASES.find(([, re]) => frames.some((f) => re.test(f)))?.[0] ?? "other";
     phase.set(name, (phase.get(name) ?? 0) + dt);
   }

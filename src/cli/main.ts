@@ -36,6 +36,7 @@ program
     "rules document: caps and special days (env HONGBAO_RULES; see config/rules.json)",
     process.env.HONGBAO_RULES,
   )
+  .option("--no-isolation", "let campaign claims share one queue with transfers and never shed them (to compare)")
   .addHelpText(
     "after",
     "\nEnvironment:\n  HONGBAO_ADMIN_TOKEN   admin token (generated and printed when unset)\n  HONGBAO_TOKEN_SECRET  key for user tokens (kept beside the database when unset)",
@@ -48,6 +49,7 @@ program
       testClock: boolean;
       logLevel: string;
       rules?: string;
+      isolation: boolean;
     }) => {
       const server = await startServer({
         port: options.port,
@@ -58,6 +60,7 @@ program
         testClock: options.testClock,
         logLevel: options.logLevel,
         rules: options.rules,
+        isolation: options.isolation,
       });
       const stop = (signal: string) => {
         server.app.log.info({ signal }, "shutting down: draining requests and committing the last batch");

@@ -141,6 +141,8 @@ describe("hongbao CLI", () => {
       "--db",
       "--test-clock",
       "--log-level",
+      "--rules",
+      "--no-isolation",
       "HONGBAO_ADMIN_TOKEN",
       "HONGBAO_TOKEN_SECRET",
     ]) {

@@ -1,5 +1,4 @@
 import { createHmac, timingSafeEqual } from "node:crypto";
-import { SignJWT } from "jose";
 import type { Clock } from "../engine/clock.js";
 import { ApiError } from "./errors.js";
 
@@ -42,15 +41,16 @@ export class Tokens {
     this.#lifetimeSeconds = options.lifetimeSeconds ?? 30 * 24 * 3600;
   }
 
+  /**
+   * A standard HS256 JWT (RFC 7519): header, claims and HMAC-SHA256, each base64url. Written
+   * with node:crypto because jose's WebCrypto signing measured 53 µs a token, half a second
+   * for each 10 000-user bulk call; the tests check these tokens against jose's verifier.
+   */
   async issue(userId: string): Promise<string> {
     const nowSeconds = Math.floor(this.#clock.now() / 1000);
-    return new SignJWT({})
-      .setProtectedHeader({ alg: "HS256", typ: "JWT" })
-      .setIssuer(ISSUER)
-      .setSubject(userId)
-      .setIssuedAt(nowSeconds)
-      .setExpirationTime(nowSeconds + this.#lifetimeSeconds)
-      .sign(this.#secret);
+    const claims = { iss: ISSUER, sub: userId, iat: nowSeconds, exp: nowSeconds + this.#lifetimeSeconds };
+    const signed = `${HEADER}.${Buffer.from(JSON.stringify(claims)).toString("base64url")}`;
+    return `${signed}.${createHmac("sha256", this.#secret).update(signed).digest("base64url")}`;
   }
 
   isAdmin(token: string): boolean {

@@ -279,3 +279,23 @@ describe("phone login and tokens", () => {
     assert.equal((await app.call("GET", "/v1/me/wallet", { token: again.json().token })).statusCode, 200);
   });
 });
+
+describe("user tokens are standard JWTs", () => {
+  it("verify with an independent implementation (jose) and carry the claims the service expects", async () => {
+    const { jwtVerify } = await import("jose");
+    const app = await startTestApp();
+    try {
+      const user = await app.createUser();
+      const secret = new TextEncoder().encode("test-token-secret-that-is-at-least-32-bytes");
+      const { payload, protectedHeader } = await jwtVerify(user.token, secret, {
+        algorithms: ["HS256"],
+        issuer: "hongbao",
+      });
+      assert.deepEqual(protectedHeader, { alg: "HS256", typ: "JWT" });
+      assert.equal(payload.sub, user.userId);
+      assert.equal((payload.exp as number) - (payload.iat as number), 30 * 24 * 3600);
+    } finally {
+      await app.dispose();
+    }
+  });
+});

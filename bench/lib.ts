@@ -113,17 +113,8 @@ export function median(values: readonly number[]): number {
     : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
 }
 
-/** A small seeded PRNG (mulberry32), so both sides of a comparison draw the same traffic. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A seeded PRNG, so both sides of a comparison draw the same traffic. */
+export { seededRandom as prng } from "../src/domain/seeded-random.js";
 
 export function fmtInt(n: number): string {
   return Math.round(n).toLocaleString("en-US");

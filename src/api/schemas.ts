@@ -152,3 +152,11 @@ export const groupSchema = {
     createdAt: { type: "string" },
   },
 } as const;
+
+/** The body of a POST that takes no fields: nothing, null or {}. */
+export const noBody = {
+  type: ["object", "null"],
+  additionalProperties: false,
+  properties: {},
+  description: "no fields",
+} as const;

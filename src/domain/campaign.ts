@@ -13,14 +13,8 @@ export const CAMPAIGN_BUDGET_MAX: Fen = 10 ** 12;
 export const CAMPAIGN_PER_USER_LIMIT_MAX = 100;
 export const CAMPAIGN_LENGTH_MS_MAX = 31 * DAY_MS;
 
-export interface Campaign {
-  readonly id: string;
-  readonly name: string;
-  readonly budget: Fen;
-  readonly amount: AmountRule;
-  readonly startsAt: Instant;
-  readonly endsAt: Instant;
-  readonly perUserLimit: number;
+/** A campaign: what was asked for, and what became of it. */
+export interface Campaign extends CampaignRequest {
   readonly createdAt: Instant;
   readonly status: "open" | "ended";
   /** The unspent budget that went back to funding when the campaign ended. */

@@ -21,7 +21,7 @@ export interface Grab {
   readonly at: Instant;
 }
 
-export interface RedPacket {
+export interface SendPacketRequest {
   readonly id: string;
   readonly sender: string;
   readonly kind: PacketKind;
@@ -31,6 +31,11 @@ export interface RedPacket {
   /** The one user who may open a single or exclusive packet. */
   readonly recipient: string | null;
   readonly greeting: string;
+  readonly password: string | null;
+}
+
+/** A sent packet: the request (its password kept only as a hash) and its state since. */
+export interface RedPacket extends Omit<SendPacketRequest, "password"> {
   /** sha256 of the packet id and its password (口令), or null without one. */
   readonly passwordHash: string | null;
   /** Fixed at send time, in grab order; secret until the packet is finished or expired. */
@@ -45,18 +50,6 @@ export interface RedPacket {
   /** How the amount and greeting may be read (gift words, 520 …), shown to the sender. */
   readonly natureHints: readonly NatureHint[];
   readonly warnings: readonly string[];
-}
-
-export interface SendPacketRequest {
-  readonly id: string;
-  readonly sender: string;
-  readonly kind: PacketKind;
-  readonly amount: Fen;
-  readonly count: number;
-  readonly groupId: string | null;
-  readonly recipient: string | null;
-  readonly greeting: string;
-  readonly password: string | null;
 }
 
 /** Who the packet is sent to, as the engine knows it. */

@@ -23,6 +23,19 @@ export class DueHeap {
     }
   }
 
+  /**
+   * The first entry due by `at` that is still live, removed from the heap. Entries whose
+   * object has gone (answered, settled) stay until they surface and are dropped here.
+   */
+  popDue<T>(at: number, live: (id: string) => T | undefined): T | undefined {
+    for (;;) {
+      const due = this.peekAt();
+      if (due === undefined || due > at) return undefined;
+      const found = live(this.pop());
+      if (found !== undefined) return found;
+    }
+  }
+
   /** Removes and returns the id on top; call only when size > 0. */
   pop(): string {
     const top = this.#id[0] as string;

@@ -301,7 +301,7 @@ export class Engine {
   async #precheck(command: Command): Promise<Result<unknown> | undefined> {
     if (command.type === "grabPacket") return this.#precheckGrab(command);
     if (command.type !== "answerTransfer" && command.type !== "acknowledgeLoan") return undefined;
-    const transfer = await this.#transferFor(command.transferId);
+    const transfer = await this.transfer(command.transferId);
     if (transfer === undefined || (command.by !== transfer.from && command.by !== transfer.to)) {
       return fail("TRANSFER_NOT_FOUND", "no such transfer");
     }
@@ -317,7 +317,7 @@ export class Engine {
   }
 
   /** A transfer from memory, or from the store (then kept among the recently settled ones). */
-  async #transferFor(id: string): Promise<Transfer | undefined> {
+  async transfer(id: string): Promise<Transfer | undefined> {
     const state = this.state;
     const known = state.pending.get(id) ?? state.settledTransfers.get(id);
     if (known !== undefined) return known;

@@ -219,12 +219,10 @@ export class LedgerState {
 
   /** The next open campaign whose end is due at `at`, or undefined. */
   nextDueCampaignEnd(at: Instant): CampaignState | undefined {
-    for (;;) {
-      const due = this.#campaignEnds.peekAt();
-      if (due === undefined || due > at) return undefined;
-      const state = this.campaigns.get(this.#campaignEnds.pop());
-      if (state !== undefined && state.campaign.status === "open") return state;
-    }
+    return this.#campaignEnds.popDue(at, (id) => {
+      const open = this.campaigns.get(id);
+      return open?.campaign.status === "open" ? open : undefined;
+    });
   }
 
   nextCampaignEndAt(): Instant | undefined {
@@ -233,12 +231,7 @@ export class LedgerState {
 
   /** The next open packet whose expiry is due at `at`, or undefined. */
   nextDueExpiry(at: Instant): RedPacket | undefined {
-    for (;;) {
-      const due = this.#expiries.peekAt();
-      if (due === undefined || due > at) return undefined;
-      const packet = this.packets.get(this.#expiries.pop());
-      if (packet !== undefined) return packet;
-    }
+    return this.#expiries.popDue(at, (id) => this.packets.get(id));
   }
 
   nextExpiryAt(): Instant | undefined {
@@ -247,14 +240,7 @@ export class LedgerState {
 
   /** The next pending transfer whose refund is due at `at`, or undefined. */
   nextDueRefund(at: Instant): Transfer | undefined {
-    for (;;) {
-      const due = this.#refunds.peekAt();
-      if (due === undefined || due > at) return undefined;
-      const transfer = this.pending.get(this.#refunds.pop());
-      // Answered transfers stay in the heap until they surface; skip them here.
-      if (transfer !== undefined && transfer.refundAt <= at) return transfer;
-      if (transfer !== undefined) this.#refunds.push(transfer.refundAt, transfer.id);
-    }
+    return this.#refunds.popDue(at, (id) => this.pending.get(id));
   }
 
   nextRefundAt(): Instant | undefined {

@@ -2,22 +2,13 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import fc from "fast-check";
 import { commitmentOf, verifyRevealed } from "../../src/domain/red-packet.js";
+import { seededRandomInt } from "../../src/domain/seeded-random.js";
 import { equalSplit, luckySplit, type RandomInt } from "../../src/domain/split.js";
 
 const CAP = 20_000;
 
-/** mulberry32: a small seeded generator, so the statistical test is repeatable. */
-export function seeded(seed: number): RandomInt {
-  let state = seed >>> 0;
-  return (bound) => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    const unit = ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-    return Math.floor(unit * bound);
-  };
-}
+/** mulberry32, seeded, so the statistical test is repeatable. */
+export const seeded = seededRandomInt;
 
 function assertValid(shares: number[], total: number, count: number): void {
   assert.equal(shares.length, count);

@@ -9,7 +9,7 @@ import { claimOnce } from "../claim.js";
 import type { AppContext } from "../context.js";
 import { ApiError, errorBody, STATUS_OF } from "../errors.js";
 import { idempotencyOf } from "../idempotency.js";
-import { amount, errorResponses, idempotencyHeader, instant } from "../schemas.js";
+import { amount, errorResponses, idempotencyHeader, instant, noBody } from "../schemas.js";
 
 const campaignId = { type: "string", pattern: ID_PATTERN.campaign, maxLength: 24 } as const;
 
@@ -180,7 +180,7 @@ export function campaignRoutes(app: FastifyInstance, context: AppContext): void 
           "Claim once: claimed (with the amount), or ALREADY_CLAIMED, SOLD_OUT, NOT_STARTED, ENDED, BUSY (503 + Retry-After)",
         headers: idempotencyHeader,
         params: { type: "object", required: ["id"], properties: { id: campaignId } },
-        body: { type: ["object", "null"], additionalProperties: false, properties: {}, description: "no fields" },
+        body: noBody,
         response: {
           200: {
             type: "object",

@@ -4,6 +4,7 @@ import type { AppContext } from "../context.js";
 import { ApiError } from "../errors.js";
 import { evidenceHtml } from "../evidence-html.js";
 import { errorResponses, packetId, transferId } from "../schemas.js";
+import { transferForParty } from "./transfers.js";
 
 const formatQuery = {
   type: "object",
@@ -71,10 +72,7 @@ export function evidenceRoutes(app: FastifyInstance, context: AppContext): void 
     },
     async (request, reply) => {
       const id = request.params.id;
-      const transfer = context.engine.state.pending.get(id) ?? (await context.store.transfer(id));
-      if (transfer === undefined || (transfer.from !== request.userId && transfer.to !== request.userId)) {
-        throw new ApiError("TRANSFER_NOT_FOUND", "no such transfer");
-      }
+      const transfer = await transferForParty(context, id, request.userId);
       const parties = { sender: await partyOf(transfer.from), recipient: await partyOf(transfer.to) };
       const record = transferRecord(transfer, parties, await context.store.postingsOf(id), context.engine.clock.now());
       return send(reply, record, request.query.format);

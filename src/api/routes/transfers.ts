@@ -2,12 +2,12 @@ import type { FastifyInstance } from "fastify";
 import { NATURE_DISCLAIMER } from "../../domain/nature-hints.js";
 import { limitsAt } from "../../domain/rules.js";
 import { isCalendarDate } from "../../domain/time.js";
-import { checkTransfer, type Nature, natureOf } from "../../domain/transfer.js";
+import { checkTransfer, type Nature, natureOf, type Transfer, type TransferRequest } from "../../domain/transfer.js";
 import { answerOf, sendAnswer } from "../answers.js";
 import type { AppContext } from "../context.js";
 import { ApiError } from "../errors.js";
 import { idempotencyOf } from "../idempotency.js";
-import { errorResponses, idempotencyHeader, natureHintSchema, transferBody, transferId } from "../schemas.js";
+import { errorResponses, idempotencyHeader, natureHintSchema, noBody, transferBody, transferId } from "../schemas.js";
 import { transferView } from "../views.js";
 
 interface TransferBody {
@@ -19,6 +19,24 @@ interface TransferBody {
 }
 
 const byId = { type: "object", required: ["id"], properties: { id: transferId } } as const;
+
+/** A send or preview body as the engine's request, with defaults; dueDate must be a real date. */
+function transferRequestOf(body: TransferBody, from: string): Omit<TransferRequest, "id"> {
+  const { to, amount, memo = "", nature = "unspecified", dueDate } = body;
+  if (dueDate !== undefined && !isCalendarDate(dueDate)) {
+    throw new ApiError("VALIDATION_FAILED", "dueDate is not a calendar date (YYYY-MM-DD)");
+  }
+  return { from, to, amount, memo, nature, dueDate: dueDate ?? null };
+}
+
+/** A transfer its reader is a party to; to anyone else it does not exist. */
+export async function transferForParty(context: AppContext, id: string, reader: string): Promise<Transfer> {
+  const transfer = await context.engine.transfer(id);
+  if (transfer === undefined || (transfer.from !== reader && transfer.to !== reader)) {
+    throw new ApiError("TRANSFER_NOT_FOUND", "no such transfer");
+  }
+  return transfer;
+}
 
 export function transferRoutes(app: FastifyInstance, context: AppContext): void {
   app.post<{ Body: TransferBody }>(
@@ -34,12 +52,8 @@ export function transferRoutes(app: FastifyInstance, context: AppContext): void 
       },
     },
     async (request, reply) => {
-      const { to, amount, memo = "", nature = "unspecified", dueDate } = request.body;
-      if (dueDate !== undefined && !isCalendarDate(dueDate)) {
-        throw new ApiError("VALIDATION_FAILED", "dueDate is not a calendar date (YYYY-MM-DD)");
-      }
       const answer = await context.engine.execute(
-        { type: "sendTransfer", request: { from: request.userId, to, amount, memo, nature, dueDate: dueDate ?? null } },
+        { type: "sendTransfer", request: transferRequestOf(request.body, request.userId) },
         (result) => answerOf(result, 201, (transfer) => transferView(transfer)),
         idempotencyOf(request, `user:${request.userId}`),
       );
@@ -71,12 +85,9 @@ export function transferRoutes(app: FastifyInstance, context: AppContext): void 
       },
     },
     async (request) => {
-      const { to, amount, memo = "", nature = "unspecified", dueDate } = request.body;
-      if (dueDate !== undefined && !isCalendarDate(dueDate)) {
-        throw new ApiError("VALIDATION_FAILED", "dueDate is not a calendar date (YYYY-MM-DD)");
-      }
-      if (!context.engine.state.hasUser(to)) throw new ApiError("USER_NOT_FOUND", "the recipient does not exist");
-      const preview = { id: "tr_preview", from: request.userId, to, amount, memo, nature, dueDate: dueDate ?? null };
+      const preview = { ...transferRequestOf(request.body, request.userId), id: "tr_preview" };
+      if (!context.engine.state.hasUser(preview.to))
+        throw new ApiError("USER_NOT_FOUND", "the recipient does not exist");
       const limits = limitsAt(context.engine.clock.now(), context.engine.calendar);
       const checked = checkTransfer(preview, limits);
       if (!checked.ok) throw ApiError.of(checked.error);
@@ -98,7 +109,7 @@ export function transferRoutes(app: FastifyInstance, context: AppContext): void 
           "The recipient acknowledges a transfer declared as a loan (确认借款); the acknowledgement joins the evidence",
         headers: idempotencyHeader,
         params: byId,
-        body: { type: ["object", "null"], additionalProperties: false, properties: {}, description: "no fields" },
+        body: noBody,
         response: { 200: { $ref: "Transfer#" }, ...errorResponses },
       },
     },
@@ -124,12 +135,7 @@ export function transferRoutes(app: FastifyInstance, context: AppContext): void 
       },
     },
     async (request) => {
-      const transfer =
-        context.engine.state.pending.get(request.params.id) ?? (await context.store.transfer(request.params.id));
-      if (transfer === undefined || (transfer.from !== request.userId && transfer.to !== request.userId)) {
-        throw new ApiError("TRANSFER_NOT_FOUND", "no such transfer");
-      }
-      return transferView(transfer);
+      return transferView(await transferForParty(context, request.params.id, request.userId));
     },
   );
 
@@ -143,7 +149,7 @@ export function transferRoutes(app: FastifyInstance, context: AppContext): void 
           summary: answer === "accept" ? "The recipient takes the money" : "The recipient sends the money back",
           headers: idempotencyHeader,
           params: byId,
-          body: { type: ["object", "null"], additionalProperties: false, properties: {}, description: "no fields" },
+          body: noBody,
           response: { 200: { $ref: "Transfer#" }, ...errorResponses },
         },
       },

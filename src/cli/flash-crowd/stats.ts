@@ -291,17 +291,7 @@ export class RetryHeap {
   }
 }
 
-/** mulberry32: a small seeded PRNG, so a run's arrivals can be replayed from its seed. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom } from "../../domain/seeded-random.js";
 
 /** `count` arrival instants uniform over [0, windowMs), sorted: user i arrives at the i-th. */
 export function arrivalInstants(count: number, windowMs: number, random: () => number): Float64Array {

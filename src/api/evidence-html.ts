@@ -2,12 +2,12 @@ import type { EvidenceDocument } from "../domain/evidence.js";
 
 const ESCAPES: Record<string, string> = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" };
 
-function escape(text: unknown): string {
+function escapeHtml(text: unknown): string {
   return String(text ?? "").replace(/[&<>"']/g, (char) => ESCAPES[char] as string);
 }
 
 function row(label: string, value: unknown): string {
-  return `<tr><th>${escape(label)}</th><td>${escape(value)}</td></tr>`;
+  return `<tr><th>${escapeHtml(label)}</th><td>${escapeHtml(value)}</td></tr>`;
 }
 
 function party(value: unknown): string {
@@ -40,7 +40,7 @@ export function evidenceHtml(document: EvidenceDocument, text: string): string {
     row("Record issued at", r.issuedAt),
   ];
   return `<!doctype html>
-<html lang="zh-CN"><head><meta charset="utf-8"><title>hongbao evidence ${escape(r.id)}</title>
+<html lang="zh-CN"><head><meta charset="utf-8"><title>hongbao evidence ${escapeHtml(r.id)}</title>
 <style>
 body{font:14px/1.5 system-ui,sans-serif;max-width:52rem;margin:2rem auto;color:#222}
 h1{font-size:1.4rem;color:#b71c1c}table{border-collapse:collapse;width:100%}
@@ -50,12 +50,12 @@ pre{white-space:pre-wrap;word-break:break-all;font-size:11px;background:#f6f6f6;
 </style></head><body>
 <h1>hongbao evidence record</h1>
 <table>${rows.join("")}</table>
-<p class="note">${escape(r.disclaimer)}</p>
+<p class="note">${escapeHtml(r.disclaimer)}</p>
 <h2>Signature</h2>
-<p>Ed25519, key id <code>${escape(document.signature.keyId)}</code>. The signature covers the record exactly as
+<p>Ed25519, key id <code>${escapeHtml(document.signature.keyId)}</code>. The signature covers the record exactly as
 written below (canonical JSON). To check it: save the block below to a file and run
 <code>hongbao evidence verify FILE --key PUBLIC_KEY.pem</code> with the key the service publishes at
 <code>/v1/evidence/public-key</code>; any changed byte makes the check fail.</p>
-<pre>${escape(text)}</pre>
+<pre>${escapeHtml(text)}</pre>
 </body></html>`;
 }

@@ -69,7 +69,7 @@ export function passwordHashOf(id: string, password: string): string {
 }
 
 export function checkPacket(request: SendPacketRequest, limits: LimitsAt, audience: Audience): Result<void> {
-  const { kind, amount, count } = request;
+  const { kind, count } = request;
   if (!Number.isSafeInteger(count) || count < limits.shareCountMin || count > limits.shareCountMax) {
     return fail("BAD_SPLIT", `a packet has ${limits.shareCountMin} to ${limits.shareCountMax} shares`, {
       cap: "shareCountMax",

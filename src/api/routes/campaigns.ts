@@ -7,7 +7,7 @@ import { formatInstant, parseInstant } from "../../domain/time.js";
 import { answerOf, sendAnswer } from "../answers.js";
 import { claimOnce } from "../claim.js";
 import type { AppContext } from "../context.js";
-import { ApiError, errorBody, STATUS_OF } from "../errors.js";
+import { ApiError } from "../errors.js";
 import { idempotencyOf } from "../idempotency.js";
 import { amount, errorResponses, idempotencyHeader, instant, noBody } from "../schemas.js";
 

@@ -251,7 +251,7 @@ export class SqliteStore implements LedgerStore {
     }
     for (const group of batch.groups) {
       s.insertGroup.run(group.id, group.name, group.owner, group.createdAt);
-      group.memberIds.forEach((userId, position) => s.insertMember.run(group.id, position, userId));
+      for (const [position, userId] of group.memberIds.entries()) s.insertMember.run(group.id, position, userId);
     }
     for (const packet of batch.packets) {
       s.upsertPacket.run({

@@ -4,6 +4,7 @@ import { fail, ok, type Result } from "../domain/errors.js";
 import type { Group } from "../domain/group.js";
 import { type Posting, postingEffect } from "../domain/ledger.js";
 import type { Fen } from "../domain/money.js";
+import { RecentMap } from "../domain/recent-map.js";
 import type { RedPacket } from "../domain/red-packet.js";
 import type { Instant } from "../domain/time.js";
 import type { Transfer } from "../domain/transfer.js";
@@ -64,13 +65,13 @@ export class LedgerState {
   /** Packets still open; settled ones live in the store (and briefly in `settled`). */
   readonly packets = new Map<string, RedPacket>();
   /** Recently settled packets, so late grabs are answered from memory (bounded, oldest out). */
-  readonly settled = new Map<string, RedPacket>();
+  readonly settled = new RecentMap<string, RedPacket>(SETTLED_PACKETS_REMEMBERED);
   readonly #expiries = new DueHeap();
   readonly #openPacketsBySender = new Map<string, number>();
   readonly campaigns = new Map<string, CampaignState>();
   readonly #campaignEnds = new DueHeap();
   /** Recently settled transfers, so later answers and loan acknowledgements need no store read. */
-  readonly settledTransfers = new Map<string, Transfer>();
+  readonly settledTransfers = new RecentMap<string, Transfer>(SETTLED_TRANSFERS_REMEMBERED);
   #nextPostingId: number;
   #nextEntryId: number;
 
@@ -147,10 +148,6 @@ export class LedgerState {
   }
 
   rememberSettledTransfer(transfer: Transfer): void {
-    this.settledTransfers.delete(transfer.id);
-    if (this.settledTransfers.size >= SETTLED_TRANSFERS_REMEMBERED) {
-      this.settledTransfers.delete(this.settledTransfers.keys().next().value as string);
-    }
     this.settledTransfers.set(transfer.id, transfer);
   }
 
@@ -194,8 +191,6 @@ export class LedgerState {
   }
 
   rememberSettled(packet: RedPacket): void {
-    if (this.settled.size >= SETTLED_PACKETS_REMEMBERED)
-      this.settled.delete(this.settled.keys().next().value as string);
     this.settled.set(packet.id, packet);
   }
 

@@ -6,6 +6,7 @@ import pino from "pino";
 import { type AdmissionOptions, CampaignAdmission } from "./api/admission.js";
 import { buildApp } from "./api/app.js";
 import type { AppContext } from "./api/context.js";
+import { CrowdGate, type CrowdGateOptions } from "./api/crowd-gate.js";
 import { LoginCodes, logSender } from "./api/login-codes.js";
 import { Metrics } from "./api/metrics.js";
 import { Tokens } from "./api/tokens.js";
@@ -25,6 +26,8 @@ export interface ServerConfig {
   readonly logLevel: string;
   /** Tuning of campaign admission (tests and benchmarks); the defaults suit production. */
   readonly admission?: AdmissionOptions;
+  /** Tuning of the crowd gate (tests and benchmarks). */
+  readonly gate?: CrowdGateOptions;
   /** Campaign claims in their own lane and shed under overload (default); false: one FIFO, for comparison. */
   readonly isolation?: boolean;
   /** A rules document (JSON, see config/rules.json); the built-in defaults without one. */
@@ -86,7 +89,11 @@ export async function createService(config: Omit<ServerConfig, "port" | "host">)
   const clock: Clock = testClock ?? systemClock;
   const store = new SqliteStore({ path: config.db });
   let engine: Engine | undefined;
-  const metrics = new Metrics(() => engine);
+  const gate = new CrowdGate(config.gate);
+  const metrics = new Metrics(
+    () => engine,
+    () => gate.stats,
+  );
   engine = new Engine({
     store,
     clock,
@@ -98,6 +105,7 @@ export async function createService(config: Omit<ServerConfig, "port" | "host">)
     },
   });
   await engine.start();
+  if (engine.isolation) gate.start();
   const generated = config.adminToken === undefined;
   const adminToken = config.adminToken ?? randomBytes(24).toString("base64url");
   if (generated) logger.warn({ adminToken }, "no HONGBAO_ADMIN_TOKEN set: generated an admin token for this run");
@@ -111,6 +119,7 @@ export async function createService(config: Omit<ServerConfig, "port" | "host">)
     ),
     metrics,
     admission: new CampaignAdmission(engine, config.admission),
+    gate,
     testClock,
     randomBytes,
     evidenceKey: evidenceKeyFor(config),
@@ -125,6 +134,7 @@ export async function createService(config: Omit<ServerConfig, "port" | "host">)
       closing ??= (async () => {
         // Node closes only the connections idle when close starts; keep closing those that go
         // idle later, and cut the rest after a deadline, so a keep-alive pool cannot hold us up.
+        gate.stop();
         const sweep = setInterval(() => app.server.closeIdleConnections(), 100);
         const deadline = setTimeout(() => app.server.closeAllConnections(), SHUTDOWN_DRAIN_MS);
         try {

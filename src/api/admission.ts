@@ -63,7 +63,12 @@ export class CampaignAdmission {
       return { admitted: true };
     }
     this.shed++;
-    return { admitted: false, retryAfterSeconds: this.#retryMin + Math.floor(Math.random() * this.#retrySpan) };
+    return { admitted: false, retryAfterSeconds: this.retryAfterSeconds() };
+  }
+
+  /** A jittered Retry-After, so the shed do not all come back in the same second. */
+  retryAfterSeconds(): number {
+    return this.#retryMin + Math.floor(Math.random() * this.#retrySpan);
   }
 
   #adjust(): void {

@@ -37,7 +37,7 @@ export async function buildApp(context: AppContext, options: AppOptions = {}): P
     // Plain campaign claims skip the framework (src/api/claim-fast-path.ts); all else is Fastify's.
     serverFactory: (handler) => {
       const server = createServer((request, response) => {
-        if (!fastClaim(request, response)) handler(request, response);
+        if (!fastClaim(request, response, handler)) handler(request, response);
       });
       // Fastify sets these on servers it makes itself; a crowd that connects before 13:14 must not be dropped at 5 s.
       server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;

@@ -1,40 +1,50 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { claimOnce } from "./claim.js";
+import { type ClaimAnswer, claimOnce, lateClaim } from "./claim.js";
 import type { AppContext } from "./context.js";
 
 const CLAIM_PATH = /^\/v1\/campaigns\/(cmp_[0-9a-f]{20})\/claim$/;
 const BEARER = /^Bearer ([\x21-\x7e]{1,1024})$/i;
 const ROUTE = "/v1/campaigns/:id/claim";
 
+type Handler = (request: IncomingMessage, response: ServerResponse) => void;
+
 /**
  * The claim route without the framework, for the one request a flash crowd sends a million
- * times. It takes only the plain case: POST, no body, no Idempotency-Key, a valid user
- * token. Anything else (a key, a body, a bad token, shutting down) returns false and goes
- * through Fastify, which validates it and answers errors in the one shape. The decision
- * itself is `claimOnce`, the same code the Fastify route runs.
+ * times. It takes only the plain case: POST, no body, no Idempotency-Key. It passes the
+ * crowd gate first (src/api/crowd-gate.ts), so under a crowd the claim may be decided a few
+ * turns of the event loop later. Anything else (a key, a body, a bad token, shutting down)
+ * goes to `fallback`, Fastify, which validates it and answers errors in the one shape. The
+ * decision itself is `claimOnce`, the same code the Fastify route runs. The request has no
+ * body, so it is not resumed here: node:http discards it when the answer is sent.
  */
 export function claimFastPath(context: AppContext, isClosing: () => boolean) {
-  return (request: IncomingMessage, response: ServerResponse): boolean => {
-    if (request.method !== "POST" || request.url === undefined || !request.url.startsWith("/v1/campaigns/"))
-      return false;
-    const match = CLAIM_PATH.exec(request.url);
-    if (match === null || isClosing()) return false;
-    const headers = request.headers;
-    if (headers["idempotency-key"] !== undefined || headers["transfer-encoding"] !== undefined) return false;
-    if (headers["content-length"] !== undefined && headers["content-length"] !== "0") return false;
-    const bearer = BEARER.exec(headers.authorization ?? "");
-    if (bearer === null) return false;
-    let userId: string;
+  /** The user of a valid token naming a known user; undefined sends the request to Fastify. */
+  const plainUser = (request: IncomingMessage): string | undefined => {
+    const bearer = BEARER.exec(request.headers.authorization ?? "");
+    if (bearer === null) return undefined;
     try {
-      userId = context.tokens.verifyUserNow(bearer[1] as string);
+      const userId = context.tokens.verifyUserNow(bearer[1] as string);
+      return context.engine.state.hasUser(userId) ? userId : undefined;
     } catch {
-      return false;
+      return undefined;
     }
-    if (!context.engine.state.hasUser(userId)) return false;
+  };
+
+  const answerClaim = (
+    request: IncomingMessage,
+    response: ServerResponse,
+    campaignId: string,
+    fallback: Handler,
+    late: boolean,
+  ): void => {
     const started = performance.now();
-    request.resume();
-    const answer = claimOnce(context, match[1] as string, userId, undefined);
-    const send = (result: Awaited<typeof answer>) => {
+    const userId = late || isClosing() ? undefined : plainUser(request);
+    if (!late && userId === undefined) {
+      fallback(request, response);
+      return;
+    }
+    const answer = userId === undefined ? lateClaim(context) : claimOnce(context, campaignId, userId, undefined);
+    const send = (result: ClaimAnswer) => {
       const head: Record<string, string | number> = {
         "content-type": "application/json; charset=utf-8",
         "content-length": Buffer.byteLength(result.body),
@@ -51,6 +61,18 @@ export function claimFastPath(context: AppContext, isClosing: () => boolean) {
     } else {
       send(answer);
     }
+  };
+
+  return (request: IncomingMessage, response: ServerResponse, fallback: Handler): boolean => {
+    if (request.method !== "POST" || request.url === undefined || !request.url.startsWith("/v1/campaigns/"))
+      return false;
+    const match = CLAIM_PATH.exec(request.url);
+    if (match === null || isClosing()) return false;
+    const headers = request.headers;
+    if (headers["idempotency-key"] !== undefined || headers["transfer-encoding"] !== undefined) return false;
+    if (headers["content-length"] !== undefined && headers["content-length"] !== "0") return false;
+    const campaignId = match[1] as string;
+    context.gate.admit(request.socket, (late) => answerClaim(request, response, campaignId, fallback, late));
     return true;
   };
 }

@@ -1,3 +1,4 @@
+import type { DomainError, Result } from "../domain/errors.js";
 import type { Answer, Idempotency } from "../engine/engine.js";
 import { answerOf } from "./answers.js";
 import type { AppContext } from "./context.js";
@@ -14,6 +15,33 @@ const claimed = (claim: { campaignId: string; amount: number }) => ({
   status: "claimed",
 });
 
+const SHED_BODY = JSON.stringify(errorBody("BUSY", "too many claims right now; retry after the time given"));
+
+/** The answer to a claim that waited in the crowd gate past its deadline: retry later. */
+export function lateClaim(context: AppContext): ClaimAnswer {
+  context.metrics.countClaim("shed");
+  return { status: 503, body: SHED_BODY, retryAfterSeconds: context.admission.retryAfterSeconds() };
+}
+
+/**
+ * Rendered refusals, by the refusal object: sold out, ended and already claimed are constants
+ * in the domain, so a crowd's millionth "sold out" costs a lookup, not a JSON.stringify.
+ */
+const renderedRefusals = new WeakMap<object, { answer: ClaimAnswer; outcome: string }>();
+
+function renderRefusal(refusal: { readonly ok: false; readonly error: DomainError }) {
+  let rendered = renderedRefusals.get(refusal);
+  if (rendered === undefined) {
+    const { code, message, details } = refusal.error;
+    rendered = {
+      answer: { status: STATUS_OF[code], body: JSON.stringify(errorBody(code, message, details)) },
+      outcome: code.toLowerCase(),
+    };
+    if (Object.isFrozen(refusal)) renderedRefusals.set(refusal, rendered);
+  }
+  return rendered;
+}
+
 /**
  * One claim, in the order that keeps a crowd cheap: answers memory can give (not started,
  * ended, already claimed, sold out) first, never queued and never shed; then admission;
@@ -28,20 +56,17 @@ export function claimOnce(
 ): ClaimAnswer | Promise<ClaimAnswer> {
   const { metrics, engine, admission } = context;
   // With a key the stored answer must be found first, so a replay never reads as "already claimed".
-  const refusal = idempotency === undefined ? engine.claimRefusal(campaignId, userId) : undefined;
+  const refusal: Result<never> | undefined =
+    idempotency === undefined ? engine.claimRefusal(campaignId, userId) : undefined;
   if (refusal !== undefined && !refusal.ok) {
-    metrics.claims.inc({ outcome: refusal.error.code.toLowerCase() });
-    const { code, message, details } = refusal.error;
-    return { status: STATUS_OF[code], body: JSON.stringify(errorBody(code, message, details)) };
+    const { answer, outcome } = renderRefusal(refusal);
+    metrics.countClaim(outcome);
+    return answer;
   }
   const decision = admission.decide(userId);
   if (!decision.admitted) {
-    metrics.claims.inc({ outcome: "shed" });
-    return {
-      status: 503,
-      body: JSON.stringify(errorBody("BUSY", "too many claims right now; retry after the time given")),
-      retryAfterSeconds: decision.retryAfterSeconds,
-    };
+    metrics.countClaim("shed");
+    return { status: 503, body: SHED_BODY, retryAfterSeconds: decision.retryAfterSeconds };
   }
   let outcome = "replayed";
   return engine
@@ -54,7 +79,7 @@ export function claimOnce(
       idempotency,
     )
     .then((answer) => {
-      metrics.claims.inc({ outcome });
+      metrics.countClaim(outcome);
       return answer;
     });
 }

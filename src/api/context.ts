@@ -4,6 +4,7 @@ import type { TestClock } from "../engine/clock.js";
 import type { Engine } from "../engine/engine.js";
 import type { LedgerStore } from "../engine/store-port.js";
 import type { CampaignAdmission } from "./admission.js";
+import type { CrowdGate } from "./crowd-gate.js";
 import type { LoginCodes } from "./login-codes.js";
 import type { Metrics } from "./metrics.js";
 import type { Tokens } from "./tokens.js";
@@ -16,6 +17,8 @@ export interface AppContext {
   readonly codes: LoginCodes;
   readonly metrics: Metrics;
   readonly admission: CampaignAdmission;
+  /** Parks claim connections while the event loop lags (started only with isolation on). */
+  readonly gate: CrowdGate;
   /** Present only when the server runs with --test-clock. */
   readonly testClock: TestClock | undefined;
   readonly randomBytes: (size: number) => Uint8Array;

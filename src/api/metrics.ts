@@ -1,5 +1,6 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 import type { Engine, EngineObserver } from "../engine/engine.js";
+import type { CrowdGateStats } from "./crowd-gate.js";
 
 /** Prometheus metrics of one app instance, on its own registry so several can live in one process. */
 export class Metrics {
@@ -43,7 +44,7 @@ export class Metrics {
   });
   readonly queueDepth: Gauge;
 
-  constructor(engine: () => Engine | undefined) {
+  constructor(engine: () => Engine | undefined, gate: () => CrowdGateStats | undefined = () => undefined) {
     this.queueDepth = new Gauge({
       name: "hongbao_engine_queue_depth",
       help: "Commands waiting for the engine, by lane (critical: transfers and packets; campaign: claims)",
@@ -63,11 +64,55 @@ export class Metrics {
           this.set({ lane }, (engine()?.queueDelayMs(lane) ?? 0) / 1000);
       },
     });
+    const gateGauges: [name: string, help: string, read: (stats: CrowdGateStats) => number][] = [
+      [
+        "hongbao_crowd_turn_seconds",
+        "How long the last event-loop turn that handled claims took: what a transfer read in it waited",
+        (stats) => stats.turnMs / 1000,
+      ],
+      [
+        "hongbao_crowd_waiting_claims",
+        "Claims read but not yet decided, their connections parked until the event loop catches up",
+        (stats) => stats.waiting,
+      ],
+      [
+        "hongbao_crowd_gate_budget",
+        "Claims the crowd gate lets through per event-loop turn now",
+        (stats) => stats.budget,
+      ],
+      [
+        "hongbao_crowd_parks_total",
+        "Claims that waited in the crowd gate since start (a counter, read from the gate)",
+        (stats) => stats.parkedTotal,
+      ],
+    ];
+    for (const [name, help, read] of gateGauges) {
+      new Gauge({
+        name,
+        help,
+        registers: [this.registry],
+        collect() {
+          const stats = gate();
+          this.set(stats === undefined ? 0 : read(stats));
+        },
+      });
+    }
     collectDefaultMetrics({ register: this.registry, prefix: "hongbao_" });
   }
 
   /** Label children by method, route and status: bounded by the routes and statuses there are. */
   readonly #requestChildren = new Map<string, { count: { inc(): void }; latency: { observe(value: number): void } }>();
+  readonly #claimChildren = new Map<string, { inc(): void }>();
+
+  /** Counts one claim answer by outcome (claimed, shed, or an error code in lower case). */
+  countClaim(outcome: string): void {
+    let child = this.#claimChildren.get(outcome);
+    if (child === undefined) {
+      child = this.claims.labels(outcome);
+      this.#claimChildren.set(outcome, child);
+    }
+    child.inc();
+  }
 
   /** Counts one answered request; the label children are looked up once and reused. */
   observeRequest(method: string, route: string, status: number, seconds: number): void {

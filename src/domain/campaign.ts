@@ -70,12 +70,17 @@ export function claimRefusal(
 ): Result<never> | undefined {
   if (at < campaign.startsAt)
     return fail("NOT_STARTED", "the campaign has not started yet", { startsAt: campaign.startsAt });
-  if (campaign.status === "ended" || at >= campaign.endsAt) return fail("ENDED", "the campaign has ended");
-  if (userClaims >= campaign.perUserLimit) return fail("ALREADY_CLAIMED", "you have already claimed this campaign");
-  if (unreserved < amountFloor(campaign.amount, unreserved))
-    return fail("SOLD_OUT", "手慢了，红包派完了 (the budget is spent)");
+  if (campaign.status === "ended" || at >= campaign.endsAt) return ENDED;
+  if (userClaims >= campaign.perUserLimit) return ALREADY_CLAIMED;
+  if (unreserved < amountFloor(campaign.amount, unreserved)) return SOLD_OUT;
   return undefined;
 }
+
+// The refusals a crowd hears a million times are the same objects each time, so the answer
+// rendered for one can be reused for all (see api/claim.ts).
+const ENDED = Object.freeze(fail("ENDED", "the campaign has ended"));
+const ALREADY_CLAIMED = Object.freeze(fail("ALREADY_CLAIMED", "you have already claimed this campaign"));
+const SOLD_OUT = Object.freeze(fail("SOLD_OUT", "手慢了，红包派完了 (the budget is spent)"));
 
 /**
  * The smallest claim the rule still pays from what is left: a fixed amount needs all of it;

@@ -5,7 +5,7 @@ import { ID_PATTERN } from "../../domain/ids.js";
 import type { Fen } from "../../domain/money.js";
 import { formatInstant, parseInstant } from "../../domain/time.js";
 import { answerOf, sendAnswer } from "../answers.js";
-import { claimOnce } from "../claim.js";
+import { claimOnce, lateClaim } from "../claim.js";
 import type { AppContext } from "../context.js";
 import { ApiError } from "../errors.js";
 import { idempotencyOf } from "../idempotency.js";
@@ -195,12 +195,10 @@ export function campaignRoutes(app: FastifyInstance, context: AppContext): void 
       },
     },
     async (request, reply) => {
-      const answer = await claimOnce(
-        context,
-        request.params.id,
-        request.userId,
-        idempotencyOf(request, `user:${request.userId}`),
-      );
+      const late = await new Promise<boolean>((admit) => context.gate.admit(request.raw.socket, admit));
+      const answer = late
+        ? lateClaim(context)
+        : await claimOnce(context, request.params.id, request.userId, idempotencyOf(request, `user:${request.userId}`));
       if (answer.retryAfterSeconds !== undefined) void reply.header("retry-after", String(answer.retryAfterSeconds));
       return sendAnswer(reply, answer);
     },

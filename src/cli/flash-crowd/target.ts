@@ -9,6 +9,7 @@ import { closeSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, statS
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { SERVER_NODE_FLAGS } from "../node-flags.js";
 
 export interface ProcessStats {
   readonly pid: number;
@@ -79,7 +80,17 @@ export async function spawnHongbao(): Promise<Target> {
   const adminToken = randomBytes(24).toString("base64url");
   // "listening" (with the url) is an info line: at warn the child would say nothing we can
   // wait for. Request logging is off in the app, so info adds nothing per request.
-  const args = [MAIN, "serve", "--port", "0", "--host", "127.0.0.1", "--db", join(folder, "hongbao.db")];
+  const args = [
+    ...SERVER_NODE_FLAGS,
+    MAIN,
+    "serve",
+    "--port",
+    "0",
+    "--host",
+    "127.0.0.1",
+    "--db",
+    join(folder, "hongbao.db"),
+  ];
   args.push("--log-level", "info");
   const child = await startChild(args, { HONGBAO_ADMIN_TOKEN: adminToken }, folder);
   return childTarget("spawned", child, adminToken);

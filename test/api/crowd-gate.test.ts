@@ -1,0 +1,137 @@
+import assert from "node:assert/strict";
+import type { Socket } from "node:net";
+import { describe, it } from "node:test";
+import { CrowdGate, type CrowdGateOptions } from "../../src/api/crowd-gate.js";
+
+/** A socket as far as the gate sees one: its handle's reading switched off and on. */
+function fakeSocket() {
+  const socket = {
+    destroyed: false,
+    reading: true,
+    _handle: {
+      readStop() {
+        socket.reading = false;
+        return 0;
+      },
+      readStart() {
+        socket.reading = true;
+        return 0;
+      },
+    },
+  };
+  return socket;
+}
+
+/** A gate whose turns end when the test says, on a clock the test moves. */
+function rig(options: CrowdGateOptions = {}) {
+  let now = 0;
+  const ends: (() => void)[] = [];
+  const gate = new CrowdGate({ clock: () => now, afterTurn: (end) => ends.push(end), ...options });
+  gate.start();
+  const runs: { id: number; late: boolean }[] = [];
+  const sockets = new Map<number, ReturnType<typeof fakeSocket>>();
+  return {
+    gate,
+    runs,
+    sockets,
+    claim(id: number) {
+      const socket = sockets.get(id) ?? fakeSocket();
+      sockets.set(id, socket);
+      gate.admit(socket as unknown as Socket, (late) => runs.push({ id, late }));
+    },
+    advance(ms: number) {
+      now += ms;
+    },
+    endTurn() {
+      const end = ends.shift();
+      assert.ok(end !== undefined, "a turn end was scheduled");
+      end();
+    },
+    turnsScheduled: () => ends.length,
+  };
+}
+
+describe("the crowd gate", () => {
+  it("runs every claim at once until it is started, and when a turn has budget", () => {
+    const idle = new CrowdGate({ afterTurn: () => assert.fail("no turn while stopped") });
+    let ran = 0;
+    for (let i = 0; i < 1_000; i++) idle.admit(fakeSocket() as unknown as Socket, () => ran++);
+    assert.equal(ran, 1_000);
+    const { claim, runs, gate } = rig({ budgetMax: 5 });
+    for (let i = 0; i < 5; i++) claim(i);
+    assert.equal(runs.length, 5);
+    assert.equal(gate.waiting, 0);
+  });
+
+  it("parks connections over the turn's budget and lets them back in arrival order at the turn's end", () => {
+    const { claim, runs, sockets, gate, endTurn, advance } = rig({ budgetMax: 3, targetTurnMs: 10 });
+    for (let i = 0; i < 7; i++) claim(i);
+    assert.deepEqual(
+      runs.map((run) => run.id),
+      [0, 1, 2],
+    );
+    assert.equal(gate.waiting, 4);
+    for (let i = 3; i < 7; i++) assert.equal(sockets.get(i)?.reading, false, `socket ${i} is parked`);
+    advance(2);
+    endTurn();
+    assert.deepEqual(
+      runs.map((run) => run.id),
+      [0, 1, 2, 3, 4, 5],
+    );
+    assert.equal(sockets.get(3)?.reading, true);
+    assert.equal(sockets.get(6)?.reading, false);
+    advance(2);
+    endTurn();
+    assert.deepEqual(
+      runs.map((run) => run.id),
+      [0, 1, 2, 3, 4, 5, 6],
+    );
+    assert.ok(runs.every((run) => !run.late));
+    assert.equal(gate.waiting, 0);
+    assert.equal(gate.stats.parkedTotal, 4);
+  });
+
+  it("shrinks the budget to what fits the target after a slow turn and grows it back after quick ones", () => {
+    const { claim, gate, endTurn, advance } = rig({ budgetMax: 100, budgetMin: 4, targetTurnMs: 10 });
+    for (let i = 0; i < 100; i++) claim(i);
+    advance(50);
+    endTurn();
+    assert.equal(gate.stats.budget, 20, "100 claims took 50 ms: 20 fit in 10 ms");
+    for (let i = 0; i < 8; i++) claim(1_000 + i);
+    advance(1);
+    endTurn();
+    assert.equal(gate.stats.budget, 22, "a quick turn adds an eighth");
+    for (let i = 0; i < 22; i++) claim(2_000 + i);
+    advance(1_000);
+    endTurn();
+    assert.equal(gate.stats.budget, 4, "never below the minimum, so waiting claims keep moving");
+  });
+
+  it("answers a claim that waited past its deadline as late, and skips closed connections", () => {
+    const { claim, runs, sockets, endTurn, advance } = rig({ budgetMax: 1, waitMaxMs: 100 });
+    claim(0);
+    claim(1);
+    claim(2);
+    claim(3);
+    const closed = sockets.get(2);
+    if (closed !== undefined) closed.destroyed = true;
+    advance(150);
+    endTurn();
+    advance(1);
+    endTurn();
+    assert.deepEqual(runs, [
+      { id: 0, late: false },
+      { id: 1, late: true },
+      { id: 3, late: true },
+    ]);
+  });
+
+  it("lets every waiting claim go when stopped", () => {
+    const { claim, runs, gate, sockets } = rig({ budgetMax: 1 });
+    for (let i = 0; i < 10; i++) claim(i);
+    gate.stop();
+    assert.equal(runs.length, 10);
+    assert.equal(gate.waiting, 0);
+    assert.ok([...sockets.values()].every((socket) => socket.reading));
+  });
+});

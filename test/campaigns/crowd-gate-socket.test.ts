@@ -1,0 +1,155 @@
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { Agent, request } from "node:http";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import type { CrowdGateOptions } from "../../src/api/crowd-gate.js";
+import { type RunningServer, startServer } from "../../src/server.js";
+
+const ADMIN = "crowd-gate-admin-token-0123456789";
+const USERS = 400;
+const SHARES = 100;
+const AMOUNT = 1314;
+
+interface Reply {
+  readonly status: number;
+  readonly retryAfter: string | undefined;
+  readonly body: Record<string, any>;
+}
+
+/** A crowd of claims on a few keep-alive connections, against a gate tight enough to park them. */
+function crowdServer(gate: CrowdGateOptions) {
+  const state = {} as {
+    server: RunningServer;
+    dir: string;
+    agent: Agent;
+    users: { userId: string; token: string }[];
+    campaignId: string;
+    call(method: string, path: string, token: string | undefined, body?: unknown): Promise<Reply>;
+  };
+
+  before(async () => {
+    state.dir = mkdtempSync(join(tmpdir(), "hongbao-gate-"));
+    state.server = await startServer({
+      port: 0,
+      host: "127.0.0.1",
+      db: join(state.dir, "hongbao.db"),
+      adminToken: ADMIN,
+      tokenSecret: "crowd-gate-token-secret-at-least-32-bytes",
+      testClock: false,
+      logLevel: "silent",
+      gate,
+    });
+    state.agent = new Agent({ keepAlive: true, maxSockets: 40 });
+    state.call = (method, path, token, body) =>
+      new Promise((resolve, reject) => {
+        const payload = body === undefined ? undefined : JSON.stringify(body);
+        const outgoing = request(
+          `${state.server.url}${path}`,
+          {
+            method,
+            agent: state.agent,
+            headers: {
+              ...(token === undefined ? {} : { authorization: `Bearer ${token}` }),
+              ...(payload === undefined ? {} : { "content-type": "application/json" }),
+            },
+          },
+          (incoming) => {
+            const chunks: Buffer[] = [];
+            incoming.on("data", (chunk: Buffer) => chunks.push(chunk));
+            incoming.on("end", () =>
+              resolve({
+                status: incoming.statusCode ?? 0,
+                retryAfter: incoming.headers["retry-after"],
+                body: JSON.parse(Buffer.concat(chunks).toString("utf8")),
+              }),
+            );
+          },
+        );
+        outgoing.on("error", reject);
+        outgoing.end(payload);
+      });
+    const bulk = await state.call("POST", "/v1/admin/users/bulk", ADMIN, {
+      users: Array.from({ length: USERS }, (_, i) => ({ phone: `+86156${String(i).padStart(8, "0")}`, name: `u${i}` })),
+    });
+    state.users = bulk.body.users;
+    const now = Date.now();
+    const created = await state.call("POST", "/v1/admin/campaigns", ADMIN, {
+      name: "gated",
+      budget: SHARES * AMOUNT,
+      amount: { fixed: AMOUNT },
+      startsAt: new Date(now - 60_000).toISOString(),
+      endsAt: new Date(now + 3_600_000).toISOString(),
+    });
+    state.campaignId = created.body.id;
+    for (const sender of state.users.slice(0, 5)) {
+      const deposit = await state.call("POST", "/v1/admin/deposits", ADMIN, { userId: sender.userId, amount: 10_000 });
+      assert.equal(deposit.status, 201);
+    }
+  });
+
+  after(async () => {
+    state.agent.destroy();
+    await state.server.close();
+    rmSync(state.dir, { recursive: true, force: true });
+  });
+
+  return state;
+}
+
+async function metric(server: RunningServer, name: string): Promise<number> {
+  const text = await (await fetch(`${server.url}/metrics`)).text();
+  const line = text.split("\n").find((row) => row.startsWith(`${name} `));
+  return Number(line?.split(" ")[1]);
+}
+
+describe("the crowd gate over real sockets", () => {
+  const crowd = crowdServer({ budgetMax: 4, budgetMin: 1, targetTurnMs: 1 });
+
+  it("parks claim connections, then decides every claim exactly, while transfers go through", async () => {
+    const { call, users, campaignId, server } = crowd;
+    const claims = users.map((user) => call("POST", `/v1/campaigns/${campaignId}/claim`, user.token));
+    const transfers = users
+      .slice(0, 5)
+      .map((sender, i) =>
+        call("POST", "/v1/transfers", sender.token, { to: users[USERS - 1 - i]?.userId, amount: 100 + i }),
+      );
+    const answers = await Promise.all(claims);
+    const statuses = answers.map((answer) => answer.status);
+    assert.equal(statuses.filter((status) => status === 200).length, SHARES);
+    assert.equal(statuses.filter((status) => status === 410).length, USERS - SHARES);
+    for (const answer of answers.filter((a) => a.status === 200)) assert.equal(answer.body.amount, AMOUNT);
+    for (const sent of await Promise.all(transfers)) assert.equal(sent.status, 201, JSON.stringify(sent.body));
+    assert.ok((await metric(server, "hongbao_crowd_parks_total")) > 0, "the gate parked some connections");
+    assert.equal(await metric(server, "hongbao_crowd_waiting_claims"), 0);
+    const campaign = await call("GET", `/v1/campaigns/${campaignId}`, users[0]?.token);
+    assert.equal(campaign.body.claimedCount, SHARES);
+    assert.equal(campaign.body.claimedAmount, SHARES * AMOUNT);
+    const again = await call("POST", `/v1/campaigns/${campaignId}/claim`, users[0]?.token);
+    assert.ok(["ALREADY_CLAIMED", "SOLD_OUT"].includes(again.body.error.code));
+    assert.equal((await call("GET", "/v1/admin/ledger", ADMIN)).body.balanceSum, 0);
+  });
+});
+
+describe("the crowd gate's deadline", () => {
+  const crowd = crowdServer({ budgetMax: 2, budgetMin: 1, targetTurnMs: 1, waitMaxMs: 0 });
+
+  it("answers claims that waited past it 503 with a Retry-After, and they change nothing", async () => {
+    const { call, users, campaignId } = crowd;
+    const answers = await Promise.all(
+      users.map((user) => call("POST", `/v1/campaigns/${campaignId}/claim`, user.token)),
+    );
+    const busy = answers.filter((answer) => answer.status === 503);
+    assert.ok(busy.length > 0, "some claims waited");
+    for (const answer of busy) {
+      assert.equal(answer.body.error.code, "BUSY");
+      assert.match(answer.retryAfter ?? "", /^[1-9][0-9]*$/);
+    }
+    assert.ok(answers.every((answer) => [200, 410, 503].includes(answer.status)));
+    const claimed = answers.filter((answer) => answer.status === 200).length;
+    const campaign = await call("GET", `/v1/campaigns/${campaignId}`, users[0]?.token);
+    assert.equal(campaign.body.claimedCount, claimed);
+    assert.equal((await call("GET", "/v1/admin/ledger", ADMIN)).body.balanceSum, 0);
+  });
+});

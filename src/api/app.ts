@@ -5,6 +5,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstanc
 import { claimFastPath } from "./claim-fast-path.js";
 import type { AppContext } from "./context.js";
 import { ApiError, fromFastifyError, sendError } from "./errors.js";
+import { priorityOf } from "./priority.js";
 import { adminRoutes } from "./routes/admin.js";
 import { authRoutes } from "./routes/auth.js";
 import { campaignRoutes } from "./routes/campaigns.js";
@@ -94,6 +95,13 @@ export async function buildApp(context: AppContext, options: AppOptions = {}): P
       void reply.header("connection", "close");
       throw new ApiError("SHUTTING_DOWN", "the service is shutting down; retry shortly");
     }
+    const priority = priorityOf(request.method, request.routeOptions.url);
+    if (priority === "read" && context.gate.overloaded && !sentByOperator(request.headers.authorization)) {
+      // Reads come last: while claims wait at the gate, a user's read would only lengthen the turn.
+      context.metrics.countAdmission("read", "shed");
+      throw new ApiError("BUSY", "reads wait while a crowd is being served; retry after the time given");
+    }
+    if (priority !== undefined && priority !== "campaign") context.metrics.countAdmission(priority, "admitted");
     const auth = request.routeOptions.config.auth ?? "none";
     if (auth === "none") return;
     const token = bearerOf(request.headers.authorization);
@@ -108,6 +116,10 @@ export async function buildApp(context: AppContext, options: AppOptions = {}): P
     if (!context.engine.state.hasUser(userId)) throw new ApiError("INVALID_TOKEN", "the token's user does not exist");
     request.userId = userId;
   });
+
+  /** The operator's reads (the admin token) are never shed: they are how a crowd is watched. */
+  const sentByOperator = (authorization: string | undefined) =>
+    authorization?.startsWith("Bearer ") === true && context.tokens.isAdmin(authorization.slice(7));
 
   app.addHook("onResponse", async (request, reply) => {
     context.metrics.observeRequest(

@@ -20,6 +20,7 @@ const SHED_BODY = JSON.stringify(errorBody("BUSY", "too many claims right now; r
 /** The answer to a claim that waited in the crowd gate past its deadline: retry later. */
 export function lateClaim(context: AppContext): ClaimAnswer {
   context.metrics.countClaim("shed");
+  context.metrics.countAdmission("campaign", "shed");
   return { status: 503, body: SHED_BODY, retryAfterSeconds: context.admission.retryAfterSeconds() };
 }
 
@@ -61,9 +62,11 @@ export function claimOnce(
   if (refusal !== undefined && !refusal.ok) {
     const { answer, outcome } = renderRefusal(refusal);
     metrics.countClaim(outcome);
+    metrics.countAdmission("campaign", "admitted");
     return answer;
   }
   const decision = admission.decide(userId);
+  metrics.countAdmission("campaign", decision.admitted ? "admitted" : "shed");
   if (!decision.admitted) {
     metrics.countClaim("shed");
     return { status: 503, body: SHED_BODY, retryAfterSeconds: decision.retryAfterSeconds };

@@ -32,6 +32,9 @@ interface ReadableHandle {
   readStart(): number;
 }
 
+/** How long a slow turn keeps the gate counting as overloaded. */
+const OVERLOAD_MEMORY_MS = 1_000;
+
 type HandledSocket = Socket & { _handle?: Partial<ReadableHandle> | null };
 
 interface Waiting {
@@ -66,6 +69,7 @@ export class CrowdGate {
   #used = 0;
   #turnStartedAt = 0;
   #turnMs = 0;
+  #turnEndedAt = Number.NEGATIVE_INFINITY;
   #turnScheduled = false;
   readonly #waiting: (Waiting | undefined)[] = [];
   #head = 0;
@@ -110,6 +114,17 @@ export class CrowdGate {
     this.#parkedTotal++;
   }
 
+  /**
+   * Whether the crowd is more than the loop can take right now: claims are waiting, or the
+   * last turn that handled claims overran its target less than a second ago. Reads, the
+   * lowest class, are shed while this holds.
+   */
+  get overloaded(): boolean {
+    if (!this.#enabled) return false;
+    if (this.waiting > 0) return true;
+    return this.#turnMs > this.#targetTurnMs && this.#now() - this.#turnEndedAt < OVERLOAD_MEMORY_MS;
+  }
+
   get stats(): CrowdGateStats {
     return { turnMs: this.#turnMs, budget: this.#budget, waiting: this.waiting, parkedTotal: this.#parkedTotal };
   }
@@ -128,8 +143,10 @@ export class CrowdGate {
 
   #endTurn(): void {
     this.#turnScheduled = false;
-    const took = this.#now() - this.#turnStartedAt;
+    const now = this.#now();
+    const took = now - this.#turnStartedAt;
     this.#turnMs = took;
+    this.#turnEndedAt = now;
     if (took > this.#targetTurnMs && this.#used > 0) {
       const fitting = Math.floor((this.#used * this.#targetTurnMs) / took);
       this.#budget = Math.max(this.#budgetMin, Math.min(this.#budget, fitting));

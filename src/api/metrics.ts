@@ -1,6 +1,7 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 import type { Engine, EngineObserver } from "../engine/engine.js";
 import type { CrowdGateStats } from "./crowd-gate.js";
+import type { PriorityClass } from "./priority.js";
 
 /** Prometheus metrics of one app instance, on its own registry so several can live in one process. */
 export class Metrics {
@@ -40,6 +41,12 @@ export class Metrics {
     name: "hongbao_campaign_claims_total",
     help: "Campaign claim answers by outcome: claimed, shed, or the error code in lower case (sold_out, already_claimed …)",
     labelNames: ["outcome"],
+    registers: [this.registry],
+  });
+  readonly admission = new Counter({
+    name: "hongbao_admission_total",
+    help: "Admission decisions by priority class (critical: transfers and packets; campaign: claims; read) and decision (admitted, or shed with 503); claims that waited at the crowd gate first are hongbao_crowd_parks_total",
+    labelNames: ["class", "decision"],
     registers: [this.registry],
   });
   readonly queueDepth: Gauge;
@@ -103,6 +110,18 @@ export class Metrics {
   /** Label children by method, route and status: bounded by the routes and statuses there are. */
   readonly #requestChildren = new Map<string, { count: { inc(): void }; latency: { observe(value: number): void } }>();
   readonly #claimChildren = new Map<string, { inc(): void }>();
+  readonly #admissionChildren = new Map<string, { inc(): void }>();
+
+  /** Counts one admission decision; children cached as for claims. */
+  countAdmission(priority: PriorityClass, decision: "admitted" | "shed"): void {
+    const key = `${priority} ${decision}`;
+    let child = this.#admissionChildren.get(key);
+    if (child === undefined) {
+      child = this.admission.labels(priority, decision);
+      this.#admissionChildren.set(key, child);
+    }
+    child.inc();
+  }
 
   /** Counts one claim answer by outcome (claimed, shed, or an error code in lower case). */
   countClaim(outcome: string): void {

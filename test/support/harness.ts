@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { LightMyRequestResponse } from "fastify";
 import type { AdmissionOptions } from "../../src/api/admission.js";
+import type { CrowdGateOptions } from "../../src/api/crowd-gate.js";
 import { createService, type Service } from "../../src/server.js";
 
 export const ADMIN_TOKEN = "test-admin-token-0123456789";
@@ -41,7 +42,7 @@ export function nextPhone(): string {
 
 /** A real service on a real SQLite file in a temporary folder. */
 export async function startTestApp(
-  options: { testClock?: boolean; dir?: string; admission?: AdmissionOptions } = {},
+  options: { testClock?: boolean; dir?: string; admission?: AdmissionOptions; gate?: CrowdGateOptions } = {},
 ): Promise<TestApp> {
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), "hongbao-test-"));
   const db = join(dir, "hongbao.db");
@@ -52,6 +53,7 @@ export async function startTestApp(
     testClock: options.testClock ?? false,
     logLevel: "silent",
     ...(options.admission === undefined ? {} : { admission: options.admission }),
+    ...(options.gate === undefined ? {} : { gate: options.gate }),
   });
   const call: TestApp["call"] = (method, url, callOptions = {}) => {
     const headers: Record<string, string> = { ...callOptions.headers };

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { type ClaimAnswer, claimOnce, lateClaim } from "./claim.js";
+import { type ClaimAnswer, claimOnce, JSON_TYPE, lateClaim } from "./claim.js";
 import type { AppContext } from "./context.js";
 
 const CLAIM_PATH = /^\/v1\/campaigns\/(cmp_[0-9a-f]{20})\/claim$/;
@@ -45,17 +45,21 @@ export function claimFastPath(context: AppContext, isClosing: () => boolean) {
     }
     const answer = userId === undefined ? lateClaim(context) : claimOnce(context, campaignId, userId, undefined);
     const send = (result: ClaimAnswer) => {
-      const head: Record<string, string | number> = {
-        "content-type": "application/json; charset=utf-8",
-        "content-length": Buffer.byteLength(result.body),
-      };
-      if (result.retryAfterSeconds !== undefined) head["retry-after"] = result.retryAfterSeconds;
-      response.writeHead(result.status, head).end(result.body);
+      if (result.encoded !== undefined) {
+        response.writeHead(result.status, result.encoded.head).end(result.encoded.bytes);
+      } else {
+        const head: Record<string, string | number> = {
+          "content-type": JSON_TYPE,
+          "content-length": Buffer.byteLength(result.body),
+        };
+        if (result.retryAfterSeconds !== undefined) head["retry-after"] = result.retryAfterSeconds;
+        response.writeHead(result.status, head).end(result.body);
+      }
       context.metrics.observeRequest("POST", ROUTE, result.status, (performance.now() - started) / 1000);
     };
     if (answer instanceof Promise) {
       answer.then(send, () => {
-        response.writeHead(503, { "content-type": "application/json; charset=utf-8", "retry-after": "1" });
+        response.writeHead(503, { "content-type": JSON_TYPE, "retry-after": "1" });
         response.end(JSON.stringify({ error: { code: "BUSY", message: "retry shortly" } }));
       });
     } else {

@@ -7,7 +7,11 @@ import { errorBody, STATUS_OF } from "./errors.js";
 /** A claim's answer, with the Retry-After a shed claim carries. */
 export interface ClaimAnswer extends Answer {
   readonly retryAfterSeconds?: number;
+  /** For answers rendered once and sent many times: the body's bytes and the whole head. */
+  readonly encoded?: { readonly bytes: Buffer; readonly head: Readonly<Record<string, string | number>> };
 }
+
+export const JSON_TYPE = "application/json; charset=utf-8";
 
 const claimed = (claim: { campaignId: string; amount: number }) => ({
   campaignId: claim.campaignId,
@@ -34,8 +38,14 @@ function renderRefusal(refusal: { readonly ok: false; readonly error: DomainErro
   let rendered = renderedRefusals.get(refusal);
   if (rendered === undefined) {
     const { code, message, details } = refusal.error;
+    const body = JSON.stringify(errorBody(code, message, details));
+    const bytes = Buffer.from(body);
     rendered = {
-      answer: { status: STATUS_OF[code], body: JSON.stringify(errorBody(code, message, details)) },
+      answer: {
+        status: STATUS_OF[code],
+        body,
+        encoded: { bytes, head: Object.freeze({ "content-type": JSON_TYPE, "content-length": bytes.length }) },
+      },
       outcome: code.toLowerCase(),
     };
     if (Object.isFrozen(refusal)) renderedRefusals.set(refusal, rendered);

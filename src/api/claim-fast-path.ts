@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { type ClaimAnswer, claimOnce, JSON_TYPE, lateClaim } from "./claim.js";
+import { type ClaimAnswer, claimOnce, JSON_TYPE } from "./claim.js";
 import type { AppContext } from "./context.js";
+import type { GateVerdict } from "./crowd-gate.js";
 
 const CLAIM_PATH = /^\/v1\/campaigns\/(cmp_[0-9a-f]{20})\/claim$/;
 const BEARER = /^Bearer ([\x21-\x7e]{1,1024})$/i;
@@ -12,8 +13,9 @@ type Handler = (request: IncomingMessage, response: ServerResponse) => void;
  * The claim route without the framework, for the one request a flash crowd sends a million
  * times. It takes only the plain case: POST, no body, no Idempotency-Key. It passes the
  * crowd gate first (src/api/crowd-gate.ts), so under a crowd the claim may be decided a few
- * turns of the event loop later. Anything else (a key, a body, a bad token, shutting down)
- * goes to `fallback`, Fastify, which validates it and answers errors in the one shape. The
+ * turns of the event loop later; its token is checked then, whether it waited or not.
+ * Anything else (a key, a body, a bad token, shutting down) goes to `fallback`, Fastify,
+ * which validates it and answers errors in the one shape. The
  * decision itself is `claimOnce`, the same code the Fastify route runs. The request has no
  * body, so it is not resumed here: node:http discards it when the answer is sent.
  */
@@ -35,15 +37,17 @@ export function claimFastPath(context: AppContext, isClosing: () => boolean) {
     response: ServerResponse,
     campaignId: string,
     fallback: Handler,
-    late: boolean,
+    verdict: GateVerdict,
   ): void => {
+    // Its connection closed while it waited: nobody would hear the answer, so decide nothing.
+    if (verdict === "gone") return;
     const started = performance.now();
-    const userId = late || isClosing() ? undefined : plainUser(request);
-    if (!late && userId === undefined) {
+    const userId = isClosing() ? undefined : plainUser(request);
+    if (userId === undefined) {
       fallback(request, response);
       return;
     }
-    const answer = userId === undefined ? lateClaim(context) : claimOnce(context, campaignId, userId, undefined);
+    const answer = claimOnce(context, campaignId, userId, undefined, verdict === "late");
     const send = (result: ClaimAnswer) => {
       if (result.encoded !== undefined) {
         response.writeHead(result.status, result.encoded.head).end(result.encoded.bytes);
@@ -76,7 +80,7 @@ export function claimFastPath(context: AppContext, isClosing: () => boolean) {
     if (headers["idempotency-key"] !== undefined || headers["transfer-encoding"] !== undefined) return false;
     if (headers["content-length"] !== undefined && headers["content-length"] !== "0") return false;
     const campaignId = match[1] as string;
-    context.gate.admit(request.socket, (late) => answerClaim(request, response, campaignId, fallback, late));
+    context.gate.admit(request.socket, (verdict) => answerClaim(request, response, campaignId, fallback, verdict));
     return true;
   };
 }

@@ -22,10 +22,14 @@ const claimed = (claim: { campaignId: string; amount: number }) => ({
 const SHED_BODY = JSON.stringify(errorBody("BUSY", "too many claims right now; retry after the time given"));
 
 /** The answer to a claim that waited in the crowd gate past its deadline: retry later. */
-export function lateClaim(context: AppContext): ClaimAnswer {
-  context.metrics.countClaim("shed");
+function lateClaim(context: AppContext): ClaimAnswer {
   context.metrics.countAdmission("campaign", "shed");
-  return { status: 503, body: SHED_BODY, retryAfterSeconds: context.admission.retryAfterSeconds() };
+  return shed(context, context.admission.retryAfterSeconds());
+}
+
+function shed(context: AppContext, retryAfterSeconds: number): ClaimAnswer {
+  context.metrics.countClaim("shed");
+  return { status: 503, body: SHED_BODY, retryAfterSeconds };
 }
 
 /**
@@ -40,14 +44,17 @@ function renderRefusal(refusal: { readonly ok: false; readonly error: DomainErro
     const { code, message, details } = refusal.error;
     const body = JSON.stringify(errorBody(code, message, details));
     const bytes = Buffer.from(body);
-    rendered = {
-      answer: {
+    rendered = Object.freeze({
+      answer: Object.freeze({
         status: STATUS_OF[code],
         body,
-        encoded: { bytes, head: Object.freeze({ "content-type": JSON_TYPE, "content-length": bytes.length }) },
-      },
+        encoded: Object.freeze({
+          bytes,
+          head: Object.freeze({ "content-type": JSON_TYPE, "content-length": bytes.length }),
+        }),
+      }),
       outcome: code.toLowerCase(),
-    };
+    });
     if (Object.isFrozen(refusal)) renderedRefusals.set(refusal, rendered);
   }
   return rendered;
@@ -55,8 +62,9 @@ function renderRefusal(refusal: { readonly ok: false; readonly error: DomainErro
 
 /**
  * One claim, in the order that keeps a crowd cheap: answers memory can give (not started,
- * ended, already claimed, sold out) first, never queued and never shed; then admission;
- * only then the engine. Both the Fastify route and the fast path answer through here.
+ * ended, already claimed, sold out) first, never queued and never shed; then, for a claim
+ * that waited too long at the crowd gate (`late`), 503 + Retry-After; then admission; only
+ * then the engine. Both the Fastify route and the fast path answer through here.
  * Returns a value at once when it can, a promise only for claims that go to the engine.
  */
 export function claimOnce(
@@ -64,6 +72,7 @@ export function claimOnce(
   campaignId: string,
   userId: string,
   idempotency: Idempotency | undefined,
+  late = false,
 ): ClaimAnswer | Promise<ClaimAnswer> {
   const { metrics, engine, admission } = context;
   // With a key the stored answer must be found first, so a replay never reads as "already claimed".
@@ -75,12 +84,10 @@ export function claimOnce(
     metrics.countAdmission("campaign", "admitted");
     return answer;
   }
+  if (late) return lateClaim(context);
   const decision = admission.decide(userId);
   metrics.countAdmission("campaign", decision.admitted ? "admitted" : "shed");
-  if (!decision.admitted) {
-    metrics.countClaim("shed");
-    return { status: 503, body: SHED_BODY, retryAfterSeconds: decision.retryAfterSeconds };
-  }
+  if (!decision.admitted) return shed(context, decision.retryAfterSeconds);
   let outcome = "replayed";
   return engine
     .execute(

@@ -7,8 +7,10 @@ export interface CrowdGateOptions {
   readonly budgetMax?: number;
   /** Claims handled in one turn at least, however slow turns are: waiting claims always move. */
   readonly budgetMin?: number;
-  /** A claim that waited longer than this is answered "busy, retry" instead of being decided. */
+  /** A claim that waited longer than this is answered "busy, retry" unless memory decides it. */
   readonly waitMaxMs?: number;
+  /** Claims that may wait at once; past it a claim is treated as late at once. */
+  readonly waitingMax?: number;
   readonly clock?: () => number;
   /** Runs the end of a turn once the sockets ready now have been read; tests end turns by hand. */
   readonly afterTurn?: (endTurn: () => void) => void;
@@ -23,11 +25,20 @@ export interface CrowdGateStats {
   readonly parkedTotal: number;
 }
 
-/** How a claim that waited is let through: `late` when it waited past `waitMaxMs`. */
-export type GatedClaim = (late: boolean) => void;
+/**
+ * How a claim is let through: `now` (decide it), `late` (it waited past `waitMaxMs`, or the
+ * queue was full: answer it only if memory can, else 503 + Retry-After), or `gone` (its
+ * connection closed while it waited: nobody is listening, decide nothing).
+ */
+export type GateVerdict = "now" | "late" | "gone";
+export type GatedClaim = (verdict: GateVerdict) => void;
 
-/** The slice of a TCP handle the gate uses: libuv's read stop and start. */
+/**
+ * The slice of a TCP handle the gate uses: libuv's read stop and start, and the `reading`
+ * flag net.Socket keeps beside them (its own pause and resume read and write it too).
+ */
 interface ReadableHandle {
+  reading: boolean;
   readStop(): number;
   readStart(): number;
 }
@@ -35,7 +46,8 @@ interface ReadableHandle {
 /** How long a slow turn keeps the gate counting as overloaded. */
 const OVERLOAD_MEMORY_MS = 1_000;
 
-type HandledSocket = Socket & { _handle?: Partial<ReadableHandle> | null };
+/** `_paused` is node:http's own mark of a socket it has paused (answers backed up). */
+type HandledSocket = Socket & { _handle?: Partial<ReadableHandle> | null; _paused?: boolean };
 
 interface Waiting {
   readonly socket: HandledSocket;
@@ -54,14 +66,16 @@ interface Waiting {
  * turn's claims would have taken at `targetTurnMs` when it was slower, an eighth more when
  * it was not — and that many waiting claims are decided and their connections read again.
  * Connections that bring no claim are never parked, so transfers and packets always find
- * a short loop. A claim that waited past `waitMaxMs` is answered 503 with a Retry-After at
- * once: it never waits longer.
+ * a short loop. A claim that waited past `waitMaxMs` when its turn comes is let through as
+ * late: answered from memory when memory can (sold out, already claimed …), else 503 with a
+ * Retry-After, never queued for the engine. The queue holds at most `waitingMax` claims.
  */
 export class CrowdGate {
   readonly #targetTurnMs: number;
   readonly #budgetMax: number;
   readonly #budgetMin: number;
   readonly #waitMaxMs: number;
+  readonly #waitingMax: number;
   readonly #now: () => number;
   readonly #afterTurn: (endTurn: () => void) => void;
   #enabled = false;
@@ -72,14 +86,17 @@ export class CrowdGate {
   #turnEndedAt = Number.NEGATIVE_INFINITY;
   #turnScheduled = false;
   readonly #waiting: (Waiting | undefined)[] = [];
+  /** Claims waiting per parked socket (more than one only when a client pipelines). */
+  readonly #parkedSockets = new Map<HandledSocket, number>();
   #head = 0;
   #parkedTotal = 0;
 
   constructor(options: CrowdGateOptions = {}) {
-    this.#targetTurnMs = options.targetTurnMs ?? 10;
-    this.#budgetMax = options.budgetMax ?? 256;
-    this.#budgetMin = Math.min(options.budgetMin ?? 16, this.#budgetMax);
-    this.#waitMaxMs = options.waitMaxMs ?? 1_000;
+    this.#targetTurnMs = positive("targetTurnMs", options.targetTurnMs ?? 10);
+    this.#budgetMax = whole("budgetMax", options.budgetMax ?? 256);
+    this.#budgetMin = Math.min(whole("budgetMin", options.budgetMin ?? 16), this.#budgetMax);
+    this.#waitMaxMs = positive("waitMaxMs", options.waitMaxMs ?? 1_000, true);
+    this.#waitingMax = whole("waitingMax", options.waitingMax ?? 100_000);
     this.#now = options.clock ?? (() => performance.now());
     this.#afterTurn = options.afterTurn ?? ((endTurn) => setImmediate(endTurn));
     this.#budget = this.#budgetMax;
@@ -99,17 +116,22 @@ export class CrowdGate {
   /** Decides `run` now if this turn's budget allows, else parks `socket` and queues `run`. */
   admit(socket: Socket, run: GatedClaim): void {
     if (!this.#enabled) {
-      run(false);
+      run("now");
       return;
     }
     if (this.#used === 0) this.#beginTurn();
     if (this.#used < this.#budget) {
       this.#used++;
-      run(false);
+      run("now");
+      return;
+    }
+    if (this.waiting >= this.#waitingMax) {
+      this.#used += LATE_COST;
+      run("late");
       return;
     }
     const handled = socket as HandledSocket;
-    handled._handle?.readStop?.();
+    this.#park(handled);
     this.#waiting.push({ socket: handled, run, since: this.#now() });
     this.#parkedTotal++;
   }
@@ -165,16 +187,61 @@ export class CrowdGate {
     while (this.#used < count && this.#head < this.#waiting.length) {
       const waiting = this.#waiting[this.#head] as Waiting;
       this.#waiting[this.#head++] = undefined;
-      if (waiting.socket.destroyed) continue;
+      this.#unpark(waiting.socket);
+      if (waiting.socket.destroyed) {
+        waiting.run("gone");
+        continue;
+      }
       const late = now - waiting.since > this.#waitMaxMs;
-      // A late claim is only answered "retry": a quarter of the work of deciding one.
-      this.#used += late ? 0.25 : 1;
-      waiting.socket._handle?.readStart?.();
-      waiting.run(late);
+      this.#used += late ? LATE_COST : 1;
+      waiting.run(late ? "late" : "now");
     }
     if (this.#head > 1024 && this.#head * 2 > this.#waiting.length) {
       this.#waiting.splice(0, this.#head);
       this.#head = 0;
     }
   }
+
+  /** Stops reading `socket` as net.Socket's own pause does, keeping its `reading` flag true. */
+  #park(socket: HandledSocket): void {
+    const parked = this.#parkedSockets.get(socket) ?? 0;
+    this.#parkedSockets.set(socket, parked + 1);
+    const handle = socket._handle;
+    if (parked > 0 || handle == null || typeof handle.readStop !== "function" || handle.reading === false) return;
+    handle.reading = false;
+    handle.readStop();
+  }
+
+  /**
+   * Reads `socket` again once its last waiting claim is let through, unless node:http has
+   * paused it itself (its answers backed up): node:http resumes it when they drain, and
+   * starting it under a paused parser would break the connection.
+   */
+  #unpark(socket: HandledSocket): void {
+    const parked = (this.#parkedSockets.get(socket) ?? 1) - 1;
+    if (parked > 0) {
+      this.#parkedSockets.set(socket, parked);
+      return;
+    }
+    this.#parkedSockets.delete(socket);
+    const handle = socket._handle;
+    if (socket.destroyed || socket._paused === true || handle == null || handle.reading !== false) return;
+    if (typeof handle.readStart !== "function") return;
+    handle.reading = true;
+    handle.readStart();
+  }
+}
+
+/** A late claim is answered from memory or "retry": about a quarter of the work of deciding one. */
+const LATE_COST = 0.25;
+
+function whole(name: string, value: number): number {
+  if (!Number.isInteger(value) || value < 1) throw new RangeError(`crowd gate: ${name} must be a whole number ≥ 1`);
+  return value;
+}
+
+function positive(name: string, value: number, zeroAllowed = false): number {
+  if (!Number.isFinite(value) || value < 0 || (value === 0 && !zeroAllowed))
+    throw new RangeError(`crowd gate: ${name} must be a finite number${zeroAllowed ? " ≥ 0" : " > 0"}`);
+  return value;
 }

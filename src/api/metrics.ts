@@ -109,28 +109,27 @@ export class Metrics {
 
   /** Label children by method, route and status: bounded by the routes and statuses there are. */
   readonly #requestChildren = new Map<string, { count: { inc(): void }; latency: { observe(value: number): void } }>();
-  readonly #claimChildren = new Map<string, { inc(): void }>();
-  readonly #admissionChildren = new Map<string, { inc(): void }>();
+  /** Counter children by counter and label values, looked up once and reused on hot paths. */
+  readonly #counterChildren = new Map<string, { inc(): void }>();
 
-  /** Counts one admission decision; children cached as for claims. */
-  countAdmission(priority: PriorityClass, decision: "admitted" | "shed"): void {
-    const key = `${priority} ${decision}`;
-    let child = this.#admissionChildren.get(key);
+  #count(name: string, counter: Counter<string>, ...values: string[]): void {
+    const key = `${name} ${values.join(" ")}`;
+    let child = this.#counterChildren.get(key);
     if (child === undefined) {
-      child = this.admission.labels(priority, decision);
-      this.#admissionChildren.set(key, child);
+      child = counter.labels(...values);
+      this.#counterChildren.set(key, child);
     }
     child.inc();
   }
 
+  /** Counts one admission decision by priority class. */
+  countAdmission(priority: PriorityClass, decision: "admitted" | "shed"): void {
+    this.#count("admission", this.admission, priority, decision);
+  }
+
   /** Counts one claim answer by outcome (claimed, shed, or an error code in lower case). */
   countClaim(outcome: string): void {
-    let child = this.#claimChildren.get(outcome);
-    if (child === undefined) {
-      child = this.claims.labels(outcome);
-      this.#claimChildren.set(outcome, child);
-    }
-    child.inc();
+    this.#count("claims", this.claims, outcome);
   }
 
   /** Counts one answered request; the label children are looked up once and reused. */

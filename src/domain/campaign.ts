@@ -1,5 +1,5 @@
 import { campaignAccount, FUNDING } from "./accounts.js";
-import { fail, ok, type Result } from "./errors.js";
+import { type ErrorCode, fail, ok, type Result } from "./errors.js";
 import { move, type Posting } from "./ledger.js";
 import type { Fen } from "./money.js";
 import type { RandomInt } from "./split.js";
@@ -78,9 +78,13 @@ export function claimRefusal(
 
 // The refusals a crowd hears a million times are the same objects each time, so the answer
 // rendered for one can be reused for all (see api/claim.ts).
-const ENDED = Object.freeze(fail("ENDED", "the campaign has ended"));
-const ALREADY_CLAIMED = Object.freeze(fail("ALREADY_CLAIMED", "you have already claimed this campaign"));
-const SOLD_OUT = Object.freeze(fail("SOLD_OUT", "手慢了，红包派完了 (the budget is spent)"));
+const ENDED = constantRefusal("ENDED", "the campaign has ended");
+const ALREADY_CLAIMED = constantRefusal("ALREADY_CLAIMED", "you have already claimed this campaign");
+const SOLD_OUT = constantRefusal("SOLD_OUT", "手慢了，红包派完了 (the budget is spent)");
+
+function constantRefusal(code: ErrorCode, message: string): Result<never> {
+  return Object.freeze({ ok: false, error: Object.freeze({ code, message }) });
+}
 
 /**
  * The smallest claim the rule still pays from what is left: a fixed amount needs all of it;

@@ -65,13 +65,14 @@ export class LedgerState {
   /** Packets still open; settled ones live in the store (and briefly in `settled`). */
   readonly packets = new Map<string, RedPacket>();
   /** Recently settled packets, so late grabs are answered from memory (bounded, oldest out). */
-  readonly settled = new RecentMap<string, RedPacket>(SETTLED_PACKETS_REMEMBERED);
+  // A RecentMap of capacity 2n remembers at least the last n.
+  readonly settled = new RecentMap<string, RedPacket>(2 * SETTLED_PACKETS_REMEMBERED);
   readonly #expiries = new DueHeap();
   readonly #openPacketsBySender = new Map<string, number>();
   readonly campaigns = new Map<string, CampaignState>();
   readonly #campaignEnds = new DueHeap();
   /** Recently settled transfers, so later answers and loan acknowledgements need no store read. */
-  readonly settledTransfers = new RecentMap<string, Transfer>(SETTLED_TRANSFERS_REMEMBERED);
+  readonly settledTransfers = new RecentMap<string, Transfer>(2 * SETTLED_TRANSFERS_REMEMBERED);
   #nextPostingId: number;
   #nextEntryId: number;
 

@@ -1,20 +1,27 @@
 import assert from "node:assert/strict";
 import type { Socket } from "node:net";
 import { describe, it } from "node:test";
-import { CrowdGate, type CrowdGateOptions } from "../../src/api/crowd-gate.js";
+import { CrowdGate, type CrowdGateOptions, type GateVerdict } from "../../src/api/crowd-gate.js";
 
 /** A socket as far as the gate sees one: its handle's reading switched off and on. */
 function fakeSocket() {
   const socket = {
     destroyed: false,
+    _paused: false,
+    /** What libuv would do: whether data is being read from the kernel now. */
     reading: true,
+    stops: 0,
+    starts: 0,
     _handle: {
+      reading: true,
       readStop() {
         socket.reading = false;
+        socket.stops++;
         return 0;
       },
       readStart() {
         socket.reading = true;
+        socket.starts++;
         return 0;
       },
     },
@@ -28,7 +35,7 @@ function rig(options: CrowdGateOptions = {}) {
   const ends: (() => void)[] = [];
   const gate = new CrowdGate({ clock: () => now, afterTurn: (end) => ends.push(end), ...options });
   gate.start();
-  const runs: { id: number; late: boolean }[] = [];
+  const runs: { id: number; verdict: GateVerdict }[] = [];
   const sockets = new Map<number, ReturnType<typeof fakeSocket>>();
   return {
     gate,
@@ -37,7 +44,7 @@ function rig(options: CrowdGateOptions = {}) {
     claim(id: number) {
       const socket = sockets.get(id) ?? fakeSocket();
       sockets.set(id, socket);
-      gate.admit(socket as unknown as Socket, (late) => runs.push({ id, late }));
+      gate.admit(socket as unknown as Socket, (verdict) => runs.push({ id, verdict }));
     },
     advance(ms: number) {
       now += ms;
@@ -86,7 +93,7 @@ describe("the crowd gate", () => {
       runs.map((run) => run.id),
       [0, 1, 2, 3, 4, 5, 6],
     );
-    assert.ok(runs.every((run) => !run.late));
+    assert.ok(runs.every((run) => run.verdict === "now"));
     assert.equal(gate.waiting, 0);
     assert.equal(gate.stats.parkedTotal, 4);
   });
@@ -107,7 +114,7 @@ describe("the crowd gate", () => {
     assert.equal(gate.stats.budget, 4, "never below the minimum, so waiting claims keep moving");
   });
 
-  it("answers a claim that waited past its deadline as late, and skips closed connections", () => {
+  it("lets a claim that waited past its deadline through as late, and one whose connection closed as gone", () => {
     const { claim, runs, sockets, endTurn, advance } = rig({ budgetMax: 1, waitMaxMs: 100 });
     claim(0);
     claim(1);
@@ -120,10 +127,64 @@ describe("the crowd gate", () => {
     advance(1);
     endTurn();
     assert.deepEqual(runs, [
-      { id: 0, late: false },
-      { id: 1, late: true },
-      { id: 3, late: true },
+      { id: 0, verdict: "now" },
+      { id: 1, verdict: "late" },
+      { id: 2, verdict: "gone" },
+      { id: 3, verdict: "late" },
     ]);
+  });
+
+  it("treats a claim as late at once when the queue is full", () => {
+    const { claim, runs, gate } = rig({ budgetMax: 1, waitingMax: 2 });
+    for (let i = 0; i < 5; i++) claim(i);
+    assert.deepEqual(runs, [
+      { id: 0, verdict: "now" },
+      { id: 3, verdict: "late" },
+      { id: 4, verdict: "late" },
+    ]);
+    assert.equal(gate.waiting, 2);
+  });
+
+  it("reads a pipelining connection again only after its last waiting claim, and never under node:http's own pause", () => {
+    const { claim, runs, sockets, endTurn, advance } = rig({ budgetMax: 1, budgetMin: 1 });
+    claim(0);
+    claim(1);
+    claim(1);
+    claim(2);
+    const pipelined = sockets.get(1);
+    const pausedByHttp = sockets.get(2);
+    assert.equal(pipelined?.stops, 1, "stopped once however many of its claims wait");
+    if (pausedByHttp !== undefined) pausedByHttp._paused = true;
+    advance(1);
+    endTurn();
+    assert.deepEqual(
+      runs.map((run) => run.id),
+      [0, 1],
+    );
+    assert.equal(pipelined?.reading, false, "its second claim still waits");
+    advance(1);
+    endTurn();
+    assert.equal(pipelined?.reading, true);
+    assert.equal(pipelined?.starts, 1);
+    advance(1);
+    endTurn();
+    assert.deepEqual(
+      runs.map((run) => run.id),
+      [0, 1, 1, 2],
+    );
+    assert.equal(pausedByHttp?.starts, 0, "node:http resumes what it paused");
+  });
+
+  it("refuses settings that would park claims for ever", () => {
+    for (const options of [
+      { budgetMax: 0 },
+      { budgetMax: Number.NaN },
+      { budgetMin: 0.5 },
+      { targetTurnMs: 0 },
+      { waitMaxMs: -1 },
+      { waitingMax: 0 },
+    ])
+      assert.throws(() => new CrowdGate(options), RangeError, JSON.stringify(options));
   });
 
   it("lets every waiting claim go when stopped", () => {

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
 import { Agent, request } from "node:http";
+import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -129,6 +130,43 @@ describe("the crowd gate over real sockets", () => {
     const again = await call("POST", `/v1/campaigns/${campaignId}/claim`, users[0]?.token);
     assert.ok(["ALREADY_CLAIMED", "SOLD_OUT"].includes(again.body.error.code));
     assert.equal((await call("GET", "/v1/admin/ledger", ADMIN)).body.balanceSum, 0);
+  });
+});
+
+describe("the crowd gate and a pipelining client", () => {
+  const crowd = crowdServer({ budgetMax: 1, budgetMin: 1, targetTurnMs: 1 });
+
+  it("answers every pipelined request, also when node:http pauses the connection under the gate", async () => {
+    const { server, users, campaignId } = crowd;
+    const claim = (token: string | undefined) =>
+      `POST /v1/campaigns/${campaignId}/claim HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${token}\r\n\r\n`;
+    const read = `GET /v1/campaigns/${campaignId} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${ADMIN}\r\n\r\n`;
+    // Claims that wait at the gate with 60 reads queued behind each: enough answers back up
+    // for node:http to pause the connection itself while the gate holds it.
+    const chunks = Array.from(
+      { length: 6 },
+      (_, c) => claim(users[c * 2]?.token) + read.repeat(60) + claim(users[c * 2 + 1]?.token),
+    );
+    const requests = chunks.length * 62;
+    const received = await new Promise<string>((resolve) => {
+      const socket = connect(Number(new URL(server.url).port), "127.0.0.1");
+      let data = "";
+      socket.on("data", (chunk: Buffer) => {
+        data += chunk.toString("latin1");
+        if ((data.match(/HTTP\/1\.1 /g) ?? []).length >= requests) socket.end();
+      });
+      socket.on("close", () => resolve(data));
+      socket.on("error", () => {});
+      let sent = 0;
+      const next = () => {
+        if (sent < chunks.length) socket.write(chunks[sent++] as string, () => setTimeout(next, 1));
+      };
+      next();
+      setTimeout(() => socket.destroy(), 10_000);
+    });
+    const statuses = [...received.matchAll(/HTTP\/1\.1 (\d+)/g)].map((match) => match[1]);
+    assert.equal(statuses.length, requests, "no answer lost, the connection not dropped");
+    assert.equal(statuses.filter((status) => status === "200").length, 60 * 6 + 12);
   });
 });
 

@@ -5,8 +5,9 @@ import { ID_PATTERN } from "../../domain/ids.js";
 import type { Fen } from "../../domain/money.js";
 import { formatInstant, parseInstant } from "../../domain/time.js";
 import { answerOf, sendAnswer } from "../answers.js";
-import { claimOnce, lateClaim } from "../claim.js";
+import { claimOnce } from "../claim.js";
 import type { AppContext } from "../context.js";
+import type { GateVerdict } from "../crowd-gate.js";
 import { ApiError } from "../errors.js";
 import { idempotencyOf } from "../idempotency.js";
 import { amount, errorResponses, idempotencyHeader, instant, noBody } from "../schemas.js";
@@ -195,10 +196,14 @@ export function campaignRoutes(app: FastifyInstance, context: AppContext): void 
       },
     },
     async (request, reply) => {
-      const late = await new Promise<boolean>((admit) => context.gate.admit(request.raw.socket, admit));
-      const answer = late
-        ? lateClaim(context)
-        : await claimOnce(context, request.params.id, request.userId, idempotencyOf(request, `user:${request.userId}`));
+      const verdict = await new Promise<GateVerdict>((admit) => context.gate.admit(request.raw.socket, admit));
+      const answer = await claimOnce(
+        context,
+        request.params.id,
+        request.userId,
+        idempotencyOf(request, `user:${request.userId}`),
+        verdict !== "now",
+      );
       if (answer.retryAfterSeconds !== undefined) void reply.header("retry-after", String(answer.retryAfterSeconds));
       return sendAnswer(reply, answer);
     },

@@ -24,11 +24,12 @@ const SHED_BODY = JSON.stringify(errorBody("BUSY", "too many claims right now; r
 /** The answer to a claim that waited in the crowd gate past its deadline: retry later. */
 function lateClaim(context: AppContext): ClaimAnswer {
   context.metrics.countAdmission("campaign", "shed");
-  return shed(context, context.admission.retryAfterSeconds());
+  return shed(context, "late", context.admission.retryAfterSeconds());
 }
 
-function shed(context: AppContext, retryAfterSeconds: number): ClaimAnswer {
-  context.metrics.countClaim("shed");
+/** A 503 for a claim: `late` at the crowd gate, or `shed` by admission. */
+function shed(context: AppContext, outcome: "late" | "shed", retryAfterSeconds: number): ClaimAnswer {
+  context.metrics.countClaim(outcome);
   return { status: 503, body: SHED_BODY, retryAfterSeconds };
 }
 
@@ -87,7 +88,7 @@ export function claimOnce(
   if (late) return lateClaim(context);
   const decision = admission.decide(userId);
   metrics.countAdmission("campaign", decision.admitted ? "admitted" : "shed");
-  if (!decision.admitted) return shed(context, decision.retryAfterSeconds);
+  if (!decision.admitted) return shed(context, "shed", decision.retryAfterSeconds);
   let outcome = "replayed";
   return engine
     .execute(

@@ -95,7 +95,7 @@ export class CrowdGate {
     this.#targetTurnMs = positive("targetTurnMs", options.targetTurnMs ?? 10);
     this.#budgetMax = whole("budgetMax", options.budgetMax ?? 256);
     this.#budgetMin = Math.min(whole("budgetMin", options.budgetMin ?? 16), this.#budgetMax);
-    this.#waitMaxMs = positive("waitMaxMs", options.waitMaxMs ?? 1_000, true);
+    this.#waitMaxMs = positive("waitMaxMs", options.waitMaxMs ?? 3_000, true);
     this.#waitingMax = whole("waitingMax", options.waitingMax ?? 100_000);
     this.#now = options.clock ?? (() => performance.now());
     this.#afterTurn = options.afterTurn ?? ((endTurn) => setImmediate(endTurn));

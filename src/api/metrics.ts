@@ -39,7 +39,7 @@ export class Metrics {
   });
   readonly claims = new Counter({
     name: "hongbao_campaign_claims_total",
-    help: "Campaign claim answers by outcome: claimed, shed, or the error code in lower case (sold_out, already_claimed …)",
+    help: "Campaign claim answers by outcome: claimed, shed (by admission), late (waited past the crowd gate's deadline), or the error code in lower case (sold_out, already_claimed …)",
     labelNames: ["outcome"],
     registers: [this.registry],
   });

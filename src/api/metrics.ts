@@ -109,27 +109,29 @@ export class Metrics {
 
   /** Label children by method, route and status: bounded by the routes and statuses there are. */
   readonly #requestChildren = new Map<string, { count: { inc(): void }; latency: { observe(value: number): void } }>();
-  /** Counter children by counter and label values, looked up once and reused on hot paths. */
-  readonly #counterChildren = new Map<string, { inc(): void }>();
-
-  #count(name: string, counter: Counter<string>, ...values: string[]): void {
-    const key = `${name} ${values.join(" ")}`;
-    let child = this.#counterChildren.get(key);
-    if (child === undefined) {
-      child = counter.labels(...values);
-      this.#counterChildren.set(key, child);
-    }
-    child.inc();
-  }
+  /** Claim-outcome children, looked up once and reused: claims are the crowd's hot path. */
+  readonly #claimChildren = new Map<string, { inc(): void }>();
+  /** Every admission child, made up front: three classes by two decisions. */
+  readonly #admissionChildren = Object.fromEntries(
+    (["critical", "campaign", "read"] as const).map((priority) => [
+      priority,
+      { admitted: this.admission.labels(priority, "admitted"), shed: this.admission.labels(priority, "shed") },
+    ]),
+  ) as Record<PriorityClass, Record<"admitted" | "shed", { inc(): void }>>;
 
   /** Counts one admission decision by priority class. */
   countAdmission(priority: PriorityClass, decision: "admitted" | "shed"): void {
-    this.#count("admission", this.admission, priority, decision);
+    this.#admissionChildren[priority][decision].inc();
   }
 
-  /** Counts one claim answer by outcome (claimed, shed, or an error code in lower case). */
+  /** Counts one claim answer by outcome (claimed, shed, late, or an error code in lower case). */
   countClaim(outcome: string): void {
-    this.#count("claims", this.claims, outcome);
+    let child = this.#claimChildren.get(outcome);
+    if (child === undefined) {
+      child = this.claims.labels(outcome);
+      this.#claimChildren.set(outcome, child);
+    }
+    child.inc();
   }
 
   /** Counts one answered request; the label children are looked up once and reused. */

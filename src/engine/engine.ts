@@ -32,7 +32,7 @@ import {
 } from "./ledger-state.js";
 import { LimitsCache } from "./limits-cache.js";
 import { pooledRandomBytes } from "./random-pool.js";
-import type { Batch, LedgerStore } from "./store-port.js";
+import type { Batch, LedgerStore, Snapshot } from "./store-port.js";
 
 /** The answer stored with an idempotency key: opaque to the engine, written in the same batch. */
 export interface Answer {
@@ -124,6 +124,8 @@ export class EngineError extends Error {
 export class Engine {
   readonly #store: LedgerStore;
   readonly #clock: Clock;
+  /** The calendar the engine was given; operators' special days from the store go on top. */
+  readonly #baseCalendar: Calendar;
   #calendar: Calendar;
   readonly #limits = new LimitsCache();
   readonly #ids: IdSource;
@@ -154,7 +156,8 @@ export class Engine {
   constructor(options: EngineOptions) {
     this.#store = options.store;
     this.#clock = options.clock;
-    this.#calendar = options.calendar ?? NO_SPECIAL_DAYS;
+    this.#baseCalendar = options.calendar ?? NO_SPECIAL_DAYS;
+    this.#calendar = this.#baseCalendar;
     this.#batchMax = options.batchMax ?? 2000;
     this.#queueMax = options.queueMax ?? 50_000;
     this.#timersPerBatchMax = options.timersPerBatchMax ?? 2000;
@@ -170,15 +173,21 @@ export class Engine {
 
   /** Rebuilds memory from the store; call once before anything else. */
   async start(): Promise<void> {
-    const snapshot = await this.#store.load();
+    this.#restore(await this.#store.load());
+    this.#armTimer();
+  }
+
+  /** Memory from a snapshot: the ledger state, and the calendar with the stored special days. */
+  #restore(snapshot: Snapshot): void {
+    let calendar = this.#baseCalendar;
     for (const rule of snapshot.specialDays) {
-      const next = this.#calendar.withDay?.(rule);
+      const next = calendar.withDay?.(rule);
       if (next === undefined || !next.ok)
         throw new Error(`stored special day no longer valid: ${JSON.stringify(rule)}`);
-      this.#calendar = next.value;
+      calendar = next.value;
     }
+    this.#calendar = calendar;
     this.#state = new LedgerState(snapshot);
-    this.#armTimer();
   }
 
   get queueDepth(): number {
@@ -536,7 +545,8 @@ export class Engine {
     this.#lanes.critical = [];
     this.#lanes.campaign = [];
     try {
-      this.#state = new LedgerState(await this.#store.load());
+      // A special day added in the failed batch goes with it: the calendar is rebuilt too.
+      this.#restore(await this.#store.load());
     } finally {
       for (const item of [...waiting, ...queued]) item.resolve({ result: failure, answer: item.render?.(failure) });
     }

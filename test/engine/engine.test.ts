@@ -1,5 +1,8 @@
 import assert from "node:assert/strict";
 import { afterEach, describe, it } from "node:test";
+import { DEFAULT_RULE_SET } from "../../src/domain/calendar/rule-set.js";
+import { SpecialDayCalendar } from "../../src/domain/calendar/special-day-calendar.js";
+import { limitsAt } from "../../src/domain/rules.js";
 import { DAY_MS } from "../../src/domain/time.js";
 import type { Batch } from "../../src/engine/store-port.js";
 import { EngineRig } from "./support.js";
@@ -78,6 +81,30 @@ describe("engine", () => {
     assert.ok(retried.ok);
     assert.equal(await rig.store.balance(alice), 9_000);
     assert.equal(await rig.store.balanceSum(), 0);
+  });
+
+  it("forgets a special day whose batch failed to commit, and keeps one that committed", async () => {
+    const rig = await new EngineRig({ calendar: new SpecialDayCalendar(DEFAULT_RULE_SET) }).start();
+    try {
+      const day = (date: string) => ({ name: "店庆", kind: "date", date, caps: { singlePacketMax: 30_000 } });
+      const onDay = (date: string) => limitsAt(Date.parse(`${date}T12:00:00+08:00`), rig.engine.calendar);
+      const realCommit = rig.store.commit.bind(rig.store);
+      rig.store.commit = async () => {
+        rig.store.commit = realCommit;
+        throw new Error("disk full");
+      };
+      const failed = await rig.engine.submit({ type: "addSpecialDay", rule: day("2027-03-15") });
+      assert.equal(failed.ok ? "ok" : failed.error.code, "BUSY");
+      assert.equal(onDay("2027-03-15").specialDay ?? null, null, "the day went with its batch");
+      const added = await rig.engine.submit({ type: "addSpecialDay", rule: day("2027-03-16") });
+      assert.ok(added.ok);
+      assert.equal(onDay("2027-03-16").singlePacketMax, 30_000);
+      await rig.restart();
+      assert.equal(onDay("2027-03-15").specialDay ?? null, null);
+      assert.equal(onDay("2027-03-16").singlePacketMax, 30_000);
+    } finally {
+      await rig.dispose();
+    }
   });
 
   it("refuses at once with BUSY when the queue is full", async () => {

@@ -4,6 +4,8 @@ import type { Instant } from "./time.js";
 /** Members one group may have; a packet's audience is held in memory, so it is bounded. */
 export const GROUP_MEMBERS_MAX = 2000;
 export const GROUP_NAME_LENGTH_MAX = 50;
+/** Groups one user may own: groups live in memory, so this bounds them per user. */
+export const GROUPS_PER_OWNER_MAX = 500;
 
 export interface Group {
   readonly id: string;

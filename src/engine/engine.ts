@@ -2,7 +2,7 @@ import { randomInt } from "node:crypto";
 import { FUNDING } from "../domain/accounts.js";
 import { claimRefusal, claimsPosting, createCampaign, drawClaim, endCampaign } from "../domain/campaign.js";
 import { type DomainError, fail, ok, type Result } from "../domain/errors.js";
-import { makeGroup } from "../domain/group.js";
+import { GROUPS_PER_OWNER_MAX, makeGroup } from "../domain/group.js";
 import { isId } from "../domain/ids.js";
 import { move } from "../domain/ledger.js";
 import type { Fen } from "../domain/money.js";
@@ -615,6 +615,11 @@ export class Engine {
       case "createGroup": {
         for (const userId of [command.owner, ...command.memberIds]) {
           if (!state.hasUser(userId)) return fail("USER_NOT_FOUND", `no such user: ${userId}`, { userId });
+        }
+        if (state.groupsOwnedBy(command.owner) >= GROUPS_PER_OWNER_MAX) {
+          return fail("TOO_MANY_GROUPS", `a user owns at most ${GROUPS_PER_OWNER_MAX} groups`, {
+            limit: GROUPS_PER_OWNER_MAX,
+          });
         }
         const group = makeGroup(command.id, command.owner, command.name, command.memberIds, at);
         if (!group.ok) return group;

@@ -69,6 +69,7 @@ export class LedgerState {
   readonly settled = new RecentMap<string, RedPacket>(2 * SETTLED_PACKETS_REMEMBERED);
   readonly #expiries = new DueHeap();
   readonly #openPacketsBySender = new Map<string, number>();
+  readonly #groupsByOwner = new Map<string, number>();
   readonly campaigns = new Map<string, CampaignState>();
   readonly #campaignEnds = new DueHeap();
   /** Recently settled transfers, so later answers and loan acknowledgements need no store read. */
@@ -80,7 +81,7 @@ export class LedgerState {
     this.balances = new Map(snapshot.balances);
     for (const user of snapshot.users) this.phones.set(user.phone, user.id);
     for (const transfer of snapshot.pendingTransfers) this.#trackPending(transfer);
-    for (const group of snapshot.groups) this.groups.set(group.id, new Set(group.memberIds));
+    for (const group of snapshot.groups) this.#trackGroup(group);
     for (const open of snapshot.openCampaigns)
       this.#trackCampaign(open.campaign, open.claimedAmount, open.claimsByUser);
     for (const packet of snapshot.activePackets) {
@@ -152,8 +153,17 @@ export class LedgerState {
     this.settledTransfers.set(transfer.id, transfer);
   }
 
-  addGroup(group: Group, batch: Batch): void {
+  groupsOwnedBy(owner: string): number {
+    return this.#groupsByOwner.get(owner) ?? 0;
+  }
+
+  #trackGroup(group: Pick<Group, "id" | "owner" | "memberIds">): void {
     this.groups.set(group.id, new Set(group.memberIds));
+    this.#groupsByOwner.set(group.owner, this.groupsOwnedBy(group.owner) + 1);
+  }
+
+  addGroup(group: Group, batch: Batch): void {
+    this.#trackGroup(group);
     batch.groups.push(group);
   }
 

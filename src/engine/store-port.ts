@@ -90,7 +90,7 @@ export interface Snapshot {
   readonly balances: Map<AccountId, Fen>;
   readonly users: readonly Pick<UserRecord, "id" | "phone">[];
   readonly pendingTransfers: readonly Transfer[];
-  readonly groups: readonly Pick<Group, "id" | "memberIds">[];
+  readonly groups: readonly Pick<Group, "id" | "owner" | "memberIds">[];
   /** Packets still open, with their grabs. */
   readonly activePackets: readonly RedPacket[];
   /** Campaigns still open, with their claims so far. */

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { afterEach, describe, it } from "node:test";
+import { GROUPS_PER_OWNER_MAX } from "../../src/domain/group.js";
 import { makeId } from "../../src/domain/ids.js";
 import { type PacketKind, verifyRevealed } from "../../src/domain/red-packet.js";
 import { DAY_MS } from "../../src/domain/time.js";
@@ -37,6 +38,29 @@ describe("red packets in the engine", () => {
       type: "sendPacket",
       request: { sender, kind, amount, count, groupId, recipient: null, greeting: "", password: null, ...extra },
     }) as const;
+
+  it("bounds the groups one user owns, also across a restart", async () => {
+    const { rig, users, sender } = await setup(2);
+    const create = (owner: string) =>
+      rig.engine.submit({
+        type: "createGroup",
+        id: makeId("group", randomBytes(10)),
+        owner,
+        name: "群",
+        memberIds: [],
+      });
+    const made = await Promise.all(Array.from({ length: GROUPS_PER_OWNER_MAX - 1 }, () => create(sender)));
+    assert.ok(
+      made.every((result) => result.ok),
+      "the setup's group and these make the limit",
+    );
+    const over = await create(sender);
+    assert.equal(codeOf(over), "TOO_MANY_GROUPS");
+    assert.deepEqual(over.ok ? undefined : over.error.details, { limit: GROUPS_PER_OWNER_MAX });
+    await rig.restart();
+    assert.equal(codeOf(await create(sender)), "TOO_MANY_GROUPS");
+    assert.equal(codeOf(await create(users[1] as string)), "ok", "another user's groups are their own");
+  });
 
   it("lets each member grab once, even when one member grabs many times at once", async () => {
     const { rig, users, sender, groupId } = await setup();

@@ -309,10 +309,9 @@ export class SqliteStore implements LedgerStore {
       list.push(row.user_id);
       members.set(row.group_id, list);
     }
-    const groups = (db.prepare("SELECT id FROM groups").pluck().all() as string[]).map((id) => ({
-      id,
-      memberIds: members.get(id) ?? [],
-    }));
+    const groups = (db.prepare("SELECT id, owner FROM groups").all() as { id: string; owner: string }[]).map(
+      ({ id, owner }) => ({ id, owner, memberIds: members.get(id) ?? [] }),
+    );
     const activePackets = (db.prepare("SELECT * FROM red_packets WHERE status = 'active'").all() as PacketRow[]).map(
       (row) => packetOf(row, this.#grabsOf(row.id)),
     );

@@ -16,11 +16,12 @@ const AMOUNT = 1314;
 interface Reply {
   readonly status: number;
   readonly retryAfter: string | undefined;
+  // biome-ignore lint/suspicious/noExplicitAny: the tests read answers' JSON by path
   readonly body: Record<string, any>;
 }
 
 /** A crowd of claims on a few keep-alive connections, against a gate tight enough to park them. */
-function crowdServer(gate: CrowdGateOptions) {
+function crowdServer(gate: CrowdGateOptions, isolation = true) {
   const state = {} as {
     server: RunningServer;
     dir: string;
@@ -41,6 +42,7 @@ function crowdServer(gate: CrowdGateOptions) {
       testClock: false,
       logLevel: "silent",
       gate,
+      isolation,
     });
     state.agent = new Agent({ keepAlive: true, maxSockets: 40 });
     state.call = (method, path, token, body) =>
@@ -130,6 +132,21 @@ describe("the crowd gate over real sockets", () => {
     const again = await call("POST", `/v1/campaigns/${campaignId}/claim`, users[0]?.token);
     assert.ok(["ALREADY_CLAIMED", "SOLD_OUT"].includes(again.body.error.code));
     assert.equal((await call("GET", "/v1/admin/ledger", ADMIN)).body.balanceSum, 0);
+  });
+});
+
+describe("the crowd gate with --no-isolation", () => {
+  const crowd = crowdServer({ budgetMax: 1, budgetMin: 1, targetTurnMs: 1 }, false);
+
+  it("is not started: no claim waits, no read is shed", async () => {
+    const { call, users, campaignId, server } = crowd;
+    const answers = await Promise.all(
+      users.map((user) => call("POST", `/v1/campaigns/${campaignId}/claim`, user.token)),
+    );
+    assert.equal(answers.filter((answer) => answer.status === 200).length, SHARES);
+    assert.equal(answers.filter((answer) => answer.status === 410).length, USERS - SHARES);
+    assert.equal(await metric(server, "hongbao_crowd_parks_total"), 0);
+    assert.equal((await call("GET", "/v1/me/wallet", users[0]?.token)).status, 200);
   });
 });
 

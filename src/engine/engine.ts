@@ -81,6 +81,13 @@ const IDEMPOTENCY_FORGET_EVERY_MS = HOUR_MS;
 const TIMER_SLEEP_MS_MAX = 60_000;
 /** A waiting command older than this makes the next command start the batch itself. */
 const FLUSH_LINGER_MS = 2;
+/**
+ * While only claims wait, a batch waits for this long or this many claims: each commit
+ * costs about 3 ms whatever its size, which a crowd's claims otherwise pay a hundred at a
+ * time. Anything else waiting (a transfer, a packet) takes the claims along at once.
+ */
+const CLAIM_LINGER_MS = 10;
+const CLAIM_LINGER_BATCH = 1_000;
 
 interface Waiting {
   readonly command: Command;
@@ -150,6 +157,7 @@ export class Engine {
   #timer: NodeJS.Timeout | undefined;
   #lastForgetAt = Number.NEGATIVE_INFINITY;
   #closing = false;
+  #lingerTimer: NodeJS.Timeout | undefined;
   #closed = false;
   #open = 0;
 
@@ -431,6 +439,22 @@ export class Engine {
     else open.claimsByUser.delete(claim.userId);
   }
 
+  /** Whether the batch should wait for more claims; if so, a timer flushes when it is due. */
+  #claimsLinger(): boolean {
+    const claims = this.#lanes.campaign;
+    if (this.#closing || this.#lanes.critical.length > 0 || claims.length === 0) return false;
+    if (claims.length >= CLAIM_LINGER_BATCH) return false;
+    const waited = performance.now() - (claims[0] as Waiting).enqueuedAt;
+    if (waited >= CLAIM_LINGER_MS) return false;
+    if (this.#lingerTimer === undefined) {
+      this.#lingerTimer = setTimeout(() => {
+        this.#lingerTimer = undefined;
+        void this.#flush();
+      }, CLAIM_LINGER_MS - waited);
+    }
+    return true;
+  }
+
   #scheduleFlush(): void {
     if (this.#flushScheduled) return;
     this.#flushScheduled = true;
@@ -465,6 +489,7 @@ export class Engine {
 
   async #flush(): Promise<void> {
     if (this.#committing !== undefined || this.#state === undefined) return;
+    if (this.#claimsLinger()) return;
     const at = this.#clock.now();
     const batch = emptyBatch();
     const waiting = this.#takeBatch();
@@ -792,6 +817,8 @@ export class Engine {
     this.#closing = true;
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     this.#timer = undefined;
+    // Claims lingering for a bigger batch go now.
+    if (this.queueDepth > 0) this.#scheduleFlush();
     while (this.#open > 0 || this.queueDepth > 0 || this.#committing !== undefined || this.#flushScheduled) {
       await new Promise((resolve) => setImmediate(resolve));
     }

@@ -51,6 +51,37 @@ describe("campaigns in the engine", () => {
     assert.equal(await rig.store.balanceSum(), 0);
   });
 
+  it("lets claims alone linger for one bigger batch, and a transfer take them along at once", async () => {
+    const sizes: number[] = [];
+    const { rig, id } = await campaign(100 * 1314, { fixed: 1314 }, 1, {
+      observer: { batchCommitted: (commands: number) => sizes.push(commands) },
+    });
+    const crowd = await users(41);
+    const payer = crowd.pop() as string;
+    assert.ok((await rig.engine.submit({ type: "deposit", userId: payer, amount: 10_000 })).ok);
+    sizes.length = 0;
+    // Claims arriving over five turns of the event loop: one batch, not one a turn.
+    const first: Promise<unknown>[] = [];
+    for (let turn = 0; turn < 5; turn++) {
+      for (const userId of crowd.slice(turn * 4, turn * 4 + 4)) first.push(claim(id, userId));
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    await Promise.all(first);
+    assert.deepEqual(sizes, [20]);
+    // A transfer does not wait for the linger: the claims waiting with it go in its batch.
+    sizes.length = 0;
+    const second = crowd.slice(20).map((userId) => claim(id, userId));
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.deepEqual(sizes, [], "claims alone linger past the turn");
+    const sent = await rig.engine.submit({
+      type: "sendTransfer",
+      request: { from: payer, to: crowd[0] as string, amount: 100, memo: "", nature: "unspecified", dueDate: null },
+    });
+    assert.ok(sent.ok, codeOf(sent));
+    await Promise.all(second);
+    assert.deepEqual(sizes, [21]);
+  });
+
   it("spends a random-amount budget that does not divide exactly, the last claim taking what is left", async () => {
     const { rig, id } = await campaign(1001, { min: 10, max: 100 });
     const crowd = await users(60);

@@ -1,4 +1,4 @@
-import type { DomainError, Result } from "../domain/errors.js";
+import type { DomainError } from "../domain/errors.js";
 import type { Answer, Idempotency } from "../engine/engine.js";
 import { answerOf } from "./answers.js";
 import type { AppContext } from "./context.js";
@@ -21,15 +21,10 @@ const claimed = (claim: { campaignId: string; amount: number }) => ({
 
 const SHED_BODY = JSON.stringify(errorBody("BUSY", "too many claims right now; retry after the time given"));
 
-/** The answer to a claim that waited in the crowd gate past its deadline: retry later. */
-function lateClaim(context: AppContext): ClaimAnswer {
-  context.metrics.countAdmission("campaign", "shed");
-  return shed(context, "late", context.admission.retryAfterSeconds());
-}
-
-/** A 503 for a claim: `late` at the crowd gate, or `shed` by admission. */
+/** A 503 for a claim: `late` (it waited past the crowd gate's deadline), or `shed` by admission. */
 function shed(context: AppContext, outcome: "late" | "shed", retryAfterSeconds: number): ClaimAnswer {
   context.metrics.countClaim(outcome);
+  context.metrics.countAdmission("campaign", "shed");
   return { status: 503, body: SHED_BODY, retryAfterSeconds };
 }
 
@@ -77,18 +72,17 @@ export function claimOnce(
 ): ClaimAnswer | Promise<ClaimAnswer> {
   const { metrics, engine, admission } = context;
   // With a key the stored answer must be found first, so a replay never reads as "already claimed".
-  const refusal: Result<never> | undefined =
-    idempotency === undefined ? engine.claimRefusal(campaignId, userId) : undefined;
+  const refusal = idempotency === undefined ? engine.claimRefusal(campaignId, userId) : undefined;
   if (refusal !== undefined && !refusal.ok) {
     const { answer, outcome } = renderRefusal(refusal);
     metrics.countClaim(outcome);
     metrics.countAdmission("campaign", "admitted");
     return answer;
   }
-  if (late) return lateClaim(context);
+  if (late) return shed(context, "late", admission.retryAfterSeconds());
   const decision = admission.decide(userId);
-  metrics.countAdmission("campaign", decision.admitted ? "admitted" : "shed");
   if (!decision.admitted) return shed(context, "shed", decision.retryAfterSeconds);
+  metrics.countAdmission("campaign", "admitted");
   let outcome = "replayed";
   return engine
     .execute(

@@ -59,12 +59,13 @@ interface Waiting {
  * Admission for the event loop. A flash crowd's claims cost little each, but ten thousand
  * connections with a claim ready make one turn of the event loop last hundreds of
  * milliseconds, and a transfer read in that turn waits as long, whatever its priority in
- * the engine. So claims get a budget per turn: a claim over it is not decided now; its
- * connection is parked (the server stops reading it, so its next requests wait in the
- * kernel's buffer at no cost to the loop) and the claim waits in arrival order. At the end
+ * the engine. So claims get a budget per turn: a claim over it is not decided now; it
+ * waits in arrival order, and a connection that pipelines more claims behind it is parked
+ * (the server stops reading it, so its next requests wait in the kernel's buffer at no cost
+ * to the loop). At the end
  * of each turn (`setImmediate`) the budget is set from how long the turn took — what the
  * turn's claims would have taken at `targetTurnMs` when it was slower, an eighth more when
- * it was not — and that many waiting claims are decided and their connections read again.
+ * it was not — and that many waiting claims are decided (parked connections are read again).
  * Connections that bring no claim are never parked, so transfers and packets always find
  * a short loop. A claim that waited past `waitMaxMs` when its turn comes is let through as
  * late: answered from memory when memory can (sold out, already claimed …), else 503 with a
@@ -88,6 +89,8 @@ export class CrowdGate {
   readonly #waiting: (Waiting | undefined)[] = [];
   /** Claims waiting per parked socket (more than one only when a client pipelines). */
   readonly #parkedSockets = new Map<HandledSocket, number>();
+  /** Parked sockets the gate stopped reading (those with more than one claim waiting). */
+  readonly #stopped = new Set<HandledSocket>();
   #head = 0;
   #parkedTotal = 0;
 
@@ -202,20 +205,29 @@ export class CrowdGate {
     }
   }
 
-  /** Stops reading `socket` as net.Socket's own pause does, keeping its `reading` flag true. */
+  /**
+   * Counts a waiting claim of `socket`, and stops reading it, as net.Socket's own pause does
+   * (keeping its `reading` flag true), once a second claim of it waits. A connection's first
+   * claim waits with the connection still read: a client that waits for its answer sends
+   * nothing more meanwhile, and stopping and restarting the read would cost the loop three
+   * system calls per claim. A client that pipelines is stopped at its second waiting claim,
+   * and its further requests wait in the kernel's buffer.
+   */
   #park(socket: HandledSocket): void {
-    const parked = this.#parkedSockets.get(socket) ?? 0;
-    this.#parkedSockets.set(socket, parked + 1);
+    const parked = (this.#parkedSockets.get(socket) ?? 0) + 1;
+    this.#parkedSockets.set(socket, parked);
+    if (parked !== 2) return;
     const handle = socket._handle;
-    if (parked > 0 || handle == null || typeof handle.readStop !== "function" || handle.reading === false) return;
+    if (handle == null || typeof handle.readStop !== "function" || handle.reading === false) return;
     handle.reading = false;
     handle.readStop();
+    this.#stopped.add(socket);
   }
 
   /**
-   * Reads `socket` again once its last waiting claim is let through, unless node:http has
-   * paused it itself (its answers backed up): node:http resumes it when they drain, and
-   * starting it under a paused parser would break the connection.
+   * Reads `socket` again once its last waiting claim is let through, if the gate stopped it,
+   * unless node:http has paused it itself (its answers backed up): node:http resumes it when
+   * they drain, and starting it under a paused parser would break the connection.
    */
   #unpark(socket: HandledSocket): void {
     const parked = (this.#parkedSockets.get(socket) ?? 1) - 1;
@@ -224,6 +236,7 @@ export class CrowdGate {
       return;
     }
     this.#parkedSockets.delete(socket);
+    if (!this.#stopped.delete(socket)) return;
     const handle = socket._handle;
     if (socket.destroyed || socket._paused === true || handle == null || handle.reading !== false) return;
     if (typeof handle.readStart !== "function") return;

@@ -70,7 +70,7 @@ describe("the crowd gate", () => {
     assert.equal(gate.waiting, 0);
   });
 
-  it("parks connections over the turn's budget and lets them back in arrival order at the turn's end", () => {
+  it("holds claims over the turn's budget and lets them through in arrival order at the turn's end", () => {
     const { claim, runs, sockets, gate, endTurn, advance } = rig({ budgetMax: 3, targetTurnMs: 10 });
     for (let i = 0; i < 7; i++) claim(i);
     assert.deepEqual(
@@ -78,15 +78,14 @@ describe("the crowd gate", () => {
       [0, 1, 2],
     );
     assert.equal(gate.waiting, 4);
-    for (let i = 3; i < 7; i++) assert.equal(sockets.get(i)?.reading, false, `socket ${i} is parked`);
+    // A connection whose one claim waits sends nothing more: it is still read (no read stop and start).
+    for (let i = 3; i < 7; i++) assert.equal(sockets.get(i)?.stops, 0, `socket ${i} is still read`);
     advance(2);
     endTurn();
     assert.deepEqual(
       runs.map((run) => run.id),
       [0, 1, 2, 3, 4, 5],
     );
-    assert.equal(sockets.get(3)?.reading, true);
-    assert.equal(sockets.get(6)?.reading, false);
     advance(2);
     endTurn();
     assert.deepEqual(
@@ -145,15 +144,19 @@ describe("the crowd gate", () => {
     assert.equal(gate.waiting, 2);
   });
 
-  it("reads a pipelining connection again only after its last waiting claim, and never under node:http's own pause", () => {
+  it("stops reading a pipelining connection at its second waiting claim, reads it again after its last, never under node:http's own pause", () => {
     const { claim, runs, sockets, endTurn, advance } = rig({ budgetMax: 1, budgetMin: 1 });
     claim(0);
     claim(1);
     claim(1);
+    claim(1);
+    claim(2);
     claim(2);
     const pipelined = sockets.get(1);
     const pausedByHttp = sockets.get(2);
     assert.equal(pipelined?.stops, 1, "stopped once however many of its claims wait");
+    assert.equal(pipelined?.reading, false);
+    assert.equal(pausedByHttp?.stops, 1);
     if (pausedByHttp !== undefined) pausedByHttp._paused = true;
     advance(1);
     endTurn();
@@ -161,16 +164,21 @@ describe("the crowd gate", () => {
       runs.map((run) => run.id),
       [0, 1],
     );
-    assert.equal(pipelined?.reading, false, "its second claim still waits");
+    assert.equal(pipelined?.reading, false, "two of its claims still wait");
+    advance(1);
+    endTurn();
+    assert.equal(pipelined?.reading, false, "one of its claims still waits");
     advance(1);
     endTurn();
     assert.equal(pipelined?.reading, true);
     assert.equal(pipelined?.starts, 1);
-    advance(1);
-    endTurn();
+    for (let turn = 0; turn < 2; turn++) {
+      advance(1);
+      endTurn();
+    }
     assert.deepEqual(
       runs.map((run) => run.id),
-      [0, 1, 1, 2],
+      [0, 1, 1, 1, 2, 2],
     );
     assert.equal(pausedByHttp?.starts, 0, "node:http resumes what it paused");
   });

@@ -89,11 +89,11 @@ export async function createService(config: Omit<ServerConfig, "port" | "host">)
   const clock: Clock = testClock ?? systemClock;
   const store = new SqliteStore({ path: config.db });
   let engine: Engine | undefined;
-  const gate = new CrowdGate(config.gate);
-  const metrics = new Metrics(
+  const metrics: Metrics = new Metrics(
     () => engine,
     () => gate.stats,
   );
+  const gate = new CrowdGate({ observeWait: (waitedMs) => metrics.observeGateWait(waitedMs), ...config.gate });
   engine = new Engine({
     store,
     clock,

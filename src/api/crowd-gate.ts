@@ -14,6 +14,8 @@ export interface CrowdGateOptions {
   readonly clock?: () => number;
   /** Runs the end of a turn once the sockets ready now have been read; tests end turns by hand. */
   readonly afterTurn?: (endTurn: () => void) => void;
+  /** Told how long each claim let through waited at the gate, in ms (0 when it had budget at once). */
+  readonly observeWait?: (waitedMs: number) => void;
 }
 
 /** What `stats` reports, for metrics. */
@@ -79,6 +81,7 @@ export class CrowdGate {
   readonly #waitingMax: number;
   readonly #now: () => number;
   readonly #afterTurn: (endTurn: () => void) => void;
+  readonly #observeWait: (waitedMs: number) => void;
   #enabled = false;
   #budget: number;
   #used = 0;
@@ -102,6 +105,7 @@ export class CrowdGate {
     this.#waitingMax = whole("waitingMax", options.waitingMax ?? 100_000);
     this.#now = options.clock ?? (() => performance.now());
     this.#afterTurn = options.afterTurn ?? ((endTurn) => setImmediate(endTurn));
+    this.#observeWait = options.observeWait ?? (() => {});
     this.#budget = this.#budgetMax;
   }
 
@@ -125,11 +129,13 @@ export class CrowdGate {
     if (this.#used === 0) this.#beginTurn();
     if (this.#used < this.#budget) {
       this.#used++;
+      this.#observeWait(0);
       run("now");
       return;
     }
     if (this.waiting >= this.#waitingMax) {
       this.#used += LATE_COST;
+      this.#observeWait(0);
       run("late");
       return;
     }
@@ -195,8 +201,10 @@ export class CrowdGate {
         waiting.run("gone");
         continue;
       }
-      const late = now - waiting.since > this.#waitMaxMs;
+      const waitedMs = now - waiting.since;
+      const late = waitedMs > this.#waitMaxMs;
       this.#used += late ? LATE_COST : 1;
+      this.#observeWait(waitedMs);
       waiting.run(late ? "late" : "now");
     }
     if (this.#head > 1024 && this.#head * 2 > this.#waiting.length) {

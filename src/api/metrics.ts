@@ -49,6 +49,18 @@ export class Metrics {
     labelNames: ["class", "decision"],
     registers: [this.registry],
   });
+  readonly queueWait = new Histogram({
+    name: "hongbao_queue_wait_seconds",
+    help: "How long requests waited before they were decided, by priority class (critical: transfers and packets; campaign: claims) and queue (gate: the crowd gate in front of the event loop, claims only; engine: the engine's lane until a batch took them). Reads never wait: they are answered or shed at once",
+    labelNames: ["class", "queue"],
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [this.registry],
+  });
+  readonly #waitChildren = {
+    gate: this.queueWait.labels("campaign", "gate"),
+    critical: this.queueWait.labels("critical", "engine"),
+    campaign: this.queueWait.labels("campaign", "engine"),
+  };
   readonly queueDepth: Gauge;
 
   constructor(engine: () => Engine | undefined, gate: () => CrowdGateStats | undefined = () => undefined) {
@@ -147,10 +159,16 @@ export class Metrics {
     children.latency.observe(seconds);
   }
 
+  /** A claim's wait at the crowd gate, in ms. */
+  observeGateWait(waitedMs: number): void {
+    this.#waitChildren.gate.observe(waitedMs / 1000);
+  }
+
   readonly engineObserver: EngineObserver = {
     batchCommitted: (commands, seconds) => {
       this.batchSize.observe(commands);
       this.commitSeconds.observe(seconds);
     },
+    commandWaited: (lane, seconds) => this.#waitChildren[lane].observe(seconds),
   };
 }

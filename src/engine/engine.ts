@@ -48,6 +48,8 @@ export interface Idempotency {
 
 export interface EngineObserver {
   batchCommitted?(commands: number, seconds: number): void;
+  /** How long one command waited in its lane for the batch that took it, in seconds. */
+  commandWaited?(lane: Lane, seconds: number): void;
   /** A batch could not be made durable; memory is being rebuilt from the store. */
   commitFailed?(error: unknown): void;
 }
@@ -480,7 +482,11 @@ export class Engine {
         continue;
       }
       let waited = 0;
-      for (const item of items) waited += now - item.enqueuedAt;
+      for (const item of items) {
+        const itemWaited = now - item.enqueuedAt;
+        waited += itemWaited;
+        this.#observer.commandWaited?.(lane, itemWaited / 1000);
+      }
       // An exponential moving average over batches: recent batches weigh most.
       this.#delayMs[lane] = 0.7 * this.#delayMs[lane] + 0.3 * (waited / items.length);
     }

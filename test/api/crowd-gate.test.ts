@@ -133,6 +133,16 @@ describe("the crowd gate", () => {
     ]);
   });
 
+  it("tells how long each claim it lets through waited: 0 with budget, else the time held", () => {
+    const waits: number[] = [];
+    const { claim, endTurn, advance } = rig({ budgetMax: 2, budgetMin: 2, observeWait: (ms) => waits.push(ms) });
+    for (let i = 0; i < 4; i++) claim(i);
+    assert.deepEqual(waits, [0, 0]);
+    advance(7);
+    endTurn();
+    assert.deepEqual(waits, [0, 0, 7, 7]);
+  });
+
   it("treats a claim as late at once when the queue is full", () => {
     const { claim, runs, gate } = rig({ budgetMax: 1, waitingMax: 2 });
     for (let i = 0; i < 5; i++) claim(i);

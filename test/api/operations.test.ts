@@ -58,6 +58,7 @@ describe("operations endpoints", () => {
     );
     assert.match(text, /hongbao_engine_queue_depth\{lane="critical"\} 0/);
     assert.match(text, /hongbao_engine_queue_delay_seconds\{lane="campaign"\}/);
+    assert.match(text, /hongbao_queue_wait_seconds_count\{class="critical",queue="engine"\} [1-9]/);
     assert.match(text, /hongbao_engine_batch_size_count [1-9]/);
     assert.match(text, /hongbao_engine_commit_seconds_count [1-9]/);
   });

@@ -126,6 +126,13 @@ describe("the crowd gate over real sockets", () => {
     for (const sent of await Promise.all(transfers)) assert.equal(sent.status, 201, JSON.stringify(sent.body));
     assert.ok((await metric(server, "hongbao_crowd_parks_total")) > 0, "the gate parked some connections");
     assert.equal(await metric(server, "hongbao_crowd_waiting_claims"), 0);
+    const gateWaits = await metric(server, 'hongbao_queue_wait_seconds_count{class="campaign",queue="gate"}');
+    assert.equal(gateWaits, USERS, "every claim's wait at the gate is observed");
+    assert.ok(
+      (await metric(server, 'hongbao_queue_wait_seconds_bucket{le="0.0005",class="campaign",queue="gate"}')) < USERS,
+      "some claims waited",
+    );
+    assert.ok((await metric(server, 'hongbao_queue_wait_seconds_count{class="campaign",queue="engine"}')) >= SHARES);
     const campaign = await call("GET", `/v1/campaigns/${campaignId}`, ADMIN);
     assert.equal(campaign.body.claimedCount, SHARES);
     assert.equal(campaign.body.claimedAmount, SHARES * AMOUNT);

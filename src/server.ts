@@ -93,7 +93,14 @@ export async function createService(config: Omit<ServerConfig, "port" | "host">)
     () => engine,
     () => gate.stats,
   );
-  const gate = new CrowdGate({ observeWait: (waitedMs) => metrics.observeGateWait(waitedMs), ...config.gate });
+  const observeWait = config.gate?.observeWait;
+  const gate = new CrowdGate({
+    ...config.gate,
+    observeWait: (waitedMs) => {
+      metrics.observeGateWait(waitedMs);
+      observeWait?.(waitedMs);
+    },
+  });
   engine = new Engine({
     store,
     clock,

@@ -43,6 +43,11 @@ export async function buildApp(context: AppContext, options: AppOptions = {}): P
       // Fastify sets these on servers it makes itself; a crowd that connects before 13:14 must not be dropped at 5 s.
       server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
       server.headersTimeout = KEEP_ALIVE_TIMEOUT_MS + 1_000;
+      // A client may send its request and close its sending side: in HTTP/1.1 that does not
+      // mean it wants no answer. node:http's default aborts what it has not answered yet, so a
+      // claim waiting at the crowd gate or for its batch would be decided and never told. With
+      // this switch (long-standing in node:http, not in its types) it answers, then closes.
+      (server as unknown as { httpAllowHalfOpen: boolean }).httpAllowHalfOpen = true;
       return server;
     },
     bodyLimit: BODY_BYTES_MAX,

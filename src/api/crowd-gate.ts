@@ -14,7 +14,7 @@ export interface CrowdGateOptions {
   readonly clock?: () => number;
   /** Runs the end of a turn once the sockets ready now have been read; tests end turns by hand. */
   readonly afterTurn?: (endTurn: () => void) => void;
-  /** Told how long each claim let through waited at the gate, in ms (0 when it had budget at once). */
+  /** Told how long each claim waited at the gate, in ms (0 when it had budget at once), whatever its verdict. */
   readonly observeWait?: (waitedMs: number) => void;
 }
 
@@ -25,6 +25,8 @@ export interface CrowdGateStats {
   readonly budget: number;
   readonly waiting: number;
   readonly parkedTotal: number;
+  /** Connections the gate stopped reading since start (clients that pipeline claims). */
+  readonly stoppedTotal: number;
 }
 
 /**
@@ -96,6 +98,7 @@ export class CrowdGate {
   readonly #stopped = new Set<HandledSocket>();
   #head = 0;
   #parkedTotal = 0;
+  #stoppedTotal = 0;
 
   constructor(options: CrowdGateOptions = {}) {
     this.#targetTurnMs = positive("targetTurnMs", options.targetTurnMs ?? 10);
@@ -157,7 +160,13 @@ export class CrowdGate {
   }
 
   get stats(): CrowdGateStats {
-    return { turnMs: this.#turnMs, budget: this.#budget, waiting: this.waiting, parkedTotal: this.#parkedTotal };
+    return {
+      turnMs: this.#turnMs,
+      budget: this.#budget,
+      waiting: this.waiting,
+      parkedTotal: this.#parkedTotal,
+      stoppedTotal: this.#stoppedTotal,
+    };
   }
 
   get waiting(): number {
@@ -197,14 +206,14 @@ export class CrowdGate {
       const waiting = this.#waiting[this.#head] as Waiting;
       this.#waiting[this.#head++] = undefined;
       this.#unpark(waiting.socket);
+      const waitedMs = now - waiting.since;
+      this.#observeWait(waitedMs);
       if (waiting.socket.destroyed) {
         waiting.run("gone");
         continue;
       }
-      const waitedMs = now - waiting.since;
       const late = waitedMs > this.#waitMaxMs;
       this.#used += late ? LATE_COST : 1;
-      this.#observeWait(waitedMs);
       waiting.run(late ? "late" : "now");
     }
     if (this.#head > 1024 && this.#head * 2 > this.#waiting.length) {
@@ -230,6 +239,7 @@ export class CrowdGate {
     handle.reading = false;
     handle.readStop();
     this.#stopped.add(socket);
+    this.#stoppedTotal++;
   }
 
   /**

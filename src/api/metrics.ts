@@ -51,7 +51,7 @@ export class Metrics {
   });
   readonly queueWait = new Histogram({
     name: "hongbao_queue_wait_seconds",
-    help: "How long requests waited before they were decided, by priority class (critical: transfers and packets; campaign: claims) and queue (gate: the crowd gate in front of the event loop, claims only; engine: the engine's lane until a batch took them). Reads never wait: they are answered or shed at once",
+    help: "How long requests waited before they were decided, by priority class (critical: transfers and packets, and claims too with isolation off; campaign: claims) and queue (gate: the crowd gate in front of the event loop, claims only; engine: the engine's lane until a batch took them). Reads never wait: they are answered or shed at once",
     labelNames: ["class", "queue"],
     buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
     registers: [this.registry],
@@ -103,6 +103,11 @@ export class Metrics {
         "hongbao_crowd_parks_total",
         "Claims that waited in the crowd gate since start (a counter, read from the gate)",
         (stats) => stats.parkedTotal,
+      ],
+      [
+        "hongbao_crowd_stops_total",
+        "Connections the crowd gate stopped reading since start, at their second waiting claim: clients that pipeline claims (a counter, read from the gate)",
+        (stats) => stats.stoppedTotal,
       ],
     ];
     for (const [name, help, read] of gateGauges) {

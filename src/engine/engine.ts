@@ -482,11 +482,7 @@ export class Engine {
         continue;
       }
       let waited = 0;
-      for (const item of items) {
-        const itemWaited = now - item.enqueuedAt;
-        waited += itemWaited;
-        this.#observer.commandWaited?.(lane, itemWaited / 1000);
-      }
+      for (const item of items) waited += now - item.enqueuedAt;
       // An exponential moving average over batches: recent batches weigh most.
       this.#delayMs[lane] = 0.7 * this.#delayMs[lane] + 0.3 * (waited / items.length);
     }
@@ -504,6 +500,7 @@ export class Engine {
     let timersLeft = false;
     let outcomes: { result: Result<unknown>; answer: Answer | undefined }[];
     try {
+      for (const item of waiting) this.#observer.commandWaited?.(item.lane, (now - item.enqueuedAt) / 1000);
       timersLeft = this.#runDueTimers(at, batch);
       this.#forgetOldKeys(at, batch);
       const claims = new Map<string, ReservedClaim[]>();

@@ -205,12 +205,55 @@ describe("the crowd gate", () => {
       assert.throws(() => new CrowdGate(options), RangeError, JSON.stringify(options));
   });
 
-  it("lets every waiting claim go when stopped", () => {
-    const { claim, runs, gate, sockets } = rig({ budgetMax: 1 });
+  it("lets every waiting claim go when stopped, and reads the connections it stopped again", () => {
+    const waits: number[] = [];
+    const { claim, runs, gate, sockets, advance } = rig({ budgetMax: 1, observeWait: (ms) => waits.push(ms) });
     for (let i = 0; i < 10; i++) claim(i);
+    claim(3);
+    claim(3);
+    assert.equal(sockets.get(3)?.reading, false);
+    advance(4);
     gate.stop();
-    assert.equal(runs.length, 10);
+    assert.equal(runs.length, 12);
     assert.equal(gate.waiting, 0);
     assert.ok([...sockets.values()].every((socket) => socket.reading));
+    assert.equal(sockets.get(3)?.starts, 1);
+    assert.deepEqual(waits, [0, ...Array(11).fill(4)]);
+    assert.equal(gate.stats.stoppedTotal, 1);
+  });
+
+  it("never starts a connection it did not stop itself", () => {
+    const { claim, sockets, endTurn, advance } = rig({ budgetMax: 1, budgetMin: 1 });
+    claim(0);
+    claim(1);
+    const other = sockets.get(1);
+    // Someone else (net.Socket's own pause) stopped it while its one claim waited.
+    if (other !== undefined) other._handle.reading = false;
+    advance(1);
+    endTurn();
+    assert.equal(other?.starts, 0);
+    assert.equal(other?._handle.reading, false);
+  });
+
+  it("tells the wait of a claim let through late, or gone, and 0 for one late at a full queue", () => {
+    const waits: number[] = [];
+    const { claim, runs, sockets, endTurn, advance } = rig({
+      budgetMax: 1,
+      budgetMin: 1,
+      waitMaxMs: 5,
+      waitingMax: 2,
+      observeWait: (ms) => waits.push(ms),
+    });
+    for (let i = 0; i < 4; i++) claim(i);
+    const closed = sockets.get(2);
+    if (closed !== undefined) closed.destroyed = true;
+    advance(9);
+    endTurn();
+    endTurn();
+    assert.deepEqual(
+      runs.map((run) => run.verdict),
+      ["now", "late", "late", "gone"],
+    );
+    assert.deepEqual(waits, [0, 0, 9, 9]);
   });
 });

@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
+import { once } from "node:events";
 import { mkdtempSync, rmSync } from "node:fs";
 import { Agent, request } from "node:http";
-import { connect } from "node:net";
+import { connect, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -160,18 +161,19 @@ describe("the crowd gate with --no-isolation", () => {
 describe("the crowd gate and a pipelining client", () => {
   const crowd = crowdServer({ budgetMax: 1, budgetMin: 1, targetTurnMs: 1 });
 
-  it("answers every pipelined request, also when node:http pauses the connection under the gate", async () => {
+  it("answers every pipelined request on a connection the gate stops and node:http may pause", async () => {
     const { server, users, campaignId } = crowd;
     const claim = (token: string | undefined) =>
       `POST /v1/campaigns/${campaignId}/claim HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${token}\r\n\r\n`;
     const read = `GET /v1/campaigns/${campaignId} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${ADMIN}\r\n\r\n`;
-    // Claims that wait at the gate with 60 reads queued behind each: enough answers back up
-    // for node:http to pause the connection itself while the gate holds it.
+    // Three claims, of which at least two wait at the gate (it stops reading the connection
+    // at the second), and 60 reads behind them, whose answers back up behind the claims'.
     const chunks = Array.from(
       { length: 6 },
-      (_, c) => claim(users[c * 2]?.token) + read.repeat(60) + claim(users[c * 2 + 1]?.token),
+      (_, c) =>
+        claim(users[c * 3]?.token) + claim(users[c * 3 + 1]?.token) + claim(users[c * 3 + 2]?.token) + read.repeat(60),
     );
-    const requests = chunks.length * 62;
+    const requests = chunks.length * 63;
     const received = await new Promise<string>((resolve) => {
       const socket = connect(Number(new URL(server.url).port), "127.0.0.1");
       let data = "";
@@ -190,7 +192,44 @@ describe("the crowd gate and a pipelining client", () => {
     });
     const statuses = [...received.matchAll(/HTTP\/1\.1 (\d+)/g)].map((match) => match[1]);
     assert.equal(statuses.length, requests, "no answer lost, the connection not dropped");
-    assert.equal(statuses.filter((status) => status === "200").length, 60 * 6 + 12);
+    assert.equal(statuses.filter((status) => status === "200").length, 60 * 6 + 18);
+    assert.ok((await metric(server, "hongbao_crowd_stops_total")) > 0, "the gate stopped reading the connection");
+  });
+});
+
+describe("the crowd gate and clients that close their side after sending", () => {
+  const crowd = crowdServer({ budgetMax: 1, budgetMin: 1, targetTurnMs: 1 });
+
+  it("answers every claim, held at the gate or in a batch, before it closes the connection", async () => {
+    const { server, users, campaignId, call } = crowd;
+    const port = Number(new URL(server.url).port);
+    // Every connection open first, then every claim sent and every sending side closed at
+    // once, so that most claims wait at the gate.
+    const sockets: Socket[] = users.map(() => connect(port, "127.0.0.1"));
+    await Promise.all(sockets.map((socket) => once(socket, "connect")));
+    // …and accepted by the server, so that their claims arrive in the same turns.
+    const accepted = () =>
+      new Promise<number>((resolve) => server.app.server.getConnections((_, count) => resolve(count)));
+    while ((await accepted()) < USERS) await new Promise((resolve) => setTimeout(resolve, 5));
+    const statuses = await Promise.all(
+      sockets.map((socket, i) => {
+        let data = "";
+        socket.on("data", (chunk: Buffer) => {
+          data += chunk.toString("latin1");
+        });
+        socket.on("error", () => {});
+        const closed = once(socket, "close").then(() => /^HTTP\/1\.1 (\d+)/.exec(data)?.[1] ?? "none");
+        socket.end(
+          `POST /v1/campaigns/${campaignId}/claim HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${users[i]?.token}\r\n\r\n`,
+        );
+        return closed;
+      }),
+    );
+    assert.equal(statuses.filter((status) => status === "200").length, SHARES);
+    assert.equal(statuses.filter((status) => status === "410").length, USERS - SHARES);
+    assert.ok((await metric(server, "hongbao_crowd_parks_total")) > 0, "claims waited at the gate");
+    const campaign = await call("GET", `/v1/campaigns/${campaignId}`, ADMIN);
+    assert.equal(campaign.body.claimedCount, SHARES);
   });
 });
 

@@ -84,9 +84,10 @@ const TIMER_SLEEP_MS_MAX = 60_000;
 /** A waiting command older than this makes the next command start the batch itself. */
 const FLUSH_LINGER_MS = 2;
 /**
- * While only claims wait, a batch waits for this long or this many claims: each commit
- * costs about 3 ms whatever its size, which a crowd's claims otherwise pay a hundred at a
- * time. Anything else waiting (a transfer, a packet) takes the claims along at once.
+ * While only claims wait, and each turn of the event loop brings more, a batch waits for
+ * at most this long or this many claims: each commit costs about 3 ms whatever its size,
+ * which a crowd's claims otherwise pay a hundred at a time. Anything else waiting (a
+ * transfer, a packet) takes the claims along at once.
  */
 const CLAIM_LINGER_MS = 10;
 const CLAIM_LINGER_BATCH = 1_000;
@@ -159,7 +160,8 @@ export class Engine {
   #timer: NodeJS.Timeout | undefined;
   #lastForgetAt = Number.NEGATIVE_INFINITY;
   #closing = false;
-  #lingerTimer: NodeJS.Timeout | undefined;
+  /** A linger under way: claims waiting when it last looked (it goes on while turns bring more). */
+  #linger: { claimsAtLastLook: number } | undefined;
   #closed = false;
   #open = 0;
 
@@ -441,20 +443,42 @@ export class Engine {
     else open.claimsByUser.delete(claim.userId);
   }
 
-  /** Whether the batch should wait for more claims; if so, a timer flushes when it is due. */
+  /**
+   * Whether the batch should wait for more claims. A linger looks again at the end of each
+   * turn of the event loop (`#lookAgain`) and goes on only while turns bring more claims: a
+   * turn that brings none means the clients are waiting for these answers (a hundred
+   * connections, a hundred claims), and waiting longer would only delay them.
+   */
   #claimsLinger(): boolean {
     const claims = this.#lanes.campaign;
-    if (this.#closing || this.#lanes.critical.length > 0 || claims.length === 0) return false;
-    if (claims.length >= CLAIM_LINGER_BATCH) return false;
-    const waited = performance.now() - (claims[0] as Waiting).enqueuedAt;
-    if (waited >= CLAIM_LINGER_MS) return false;
-    if (this.#lingerTimer === undefined) {
-      this.#lingerTimer = setTimeout(() => {
-        this.#lingerTimer = undefined;
-        void this.#flush();
-      }, CLAIM_LINGER_MS - waited);
+    const may =
+      !this.#closing &&
+      this.#lanes.critical.length === 0 &&
+      claims.length > 0 &&
+      claims.length < CLAIM_LINGER_BATCH &&
+      performance.now() - (claims[0] as Waiting).enqueuedAt < CLAIM_LINGER_MS;
+    if (!may) {
+      this.#linger = undefined;
+      return false;
+    }
+    if (this.#linger === undefined) {
+      const linger = { claimsAtLastLook: claims.length };
+      this.#linger = linger;
+      setImmediate(() => this.#lookAgain(linger));
     }
     return true;
+  }
+
+  #lookAgain(linger: { claimsAtLastLook: number }): void {
+    if (this.#linger !== linger) return;
+    const claims = this.#lanes.campaign.length;
+    if (claims > linger.claimsAtLastLook) {
+      linger.claimsAtLastLook = claims;
+      setImmediate(() => this.#lookAgain(linger));
+      return;
+    }
+    this.#linger = undefined;
+    void this.#flush(false);
   }
 
   #scheduleFlush(): void {
@@ -489,9 +513,9 @@ export class Engine {
     return claims.length === 0 ? critical : critical.concat(claims);
   }
 
-  async #flush(): Promise<void> {
+  async #flush(mayLinger = true): Promise<void> {
     if (this.#committing !== undefined || this.#state === undefined) return;
-    if (this.#claimsLinger()) return;
+    if (mayLinger && this.#claimsLinger()) return;
     const at = this.#clock.now();
     const batch = emptyBatch();
     const waiting = this.#takeBatch();

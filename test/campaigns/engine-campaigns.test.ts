@@ -82,6 +82,19 @@ describe("campaigns in the engine", () => {
     assert.deepEqual(sizes, [21]);
   });
 
+  it("ends a linger at the first turn that brings no more claims: their clients wait for these answers", async () => {
+    const sizes: number[] = [];
+    const { id } = await campaign(100 * 1314, { fixed: 1314 }, 1, {
+      observer: { batchCommitted: (commands: number) => sizes.push(commands) },
+    });
+    const crowd = await users(5);
+    sizes.length = 0;
+    const claims = crowd.map((userId) => claim(id, userId));
+    for (let turn = 0; turn < 3; turn++) await new Promise((resolve) => setImmediate(resolve));
+    assert.deepEqual(sizes, [5], "committed within three turns, not after the whole linger");
+    assert.ok((await Promise.all(claims)).every((result) => result.ok));
+  });
+
   it("spends a random-amount budget that does not divide exactly, the last claim taking what is left", async () => {
     const { rig, id } = await campaign(1001, { min: 10, max: 100 });
     const crowd = await users(60);

@@ -9,10 +9,8 @@
  *   packet-once     — the red_packets upsert only once per packet per batch (its last state);
  *   status-change   — the red_packets upsert only when the packet's status changes (finished),
  *                     the grabs row carrying the rest.
- * and for every workload:
- *   no-balances     — without the accounts upserts: what the balance rows cost, if balances
- *                     were read back from entries.balance_after (the entries_account index)
- *                     instead of being rewritten every batch.
+ * (A fourth, no-balances, measured the accounts table's upserts before balances became the
+ * last entry of each account: docs/decisions/0016-balances-from-entries.md.)
  *
  * Usage: node dist/bench/store-experiment.js <grab|claim|transfer> [commands=60000] [batch sizes=75,2000]
  * Prints one JSON line per case.
@@ -36,15 +34,12 @@ const count = Number(countArg ?? 60_000);
 const sizes = (sizesArg ?? "75,2000").split(",").map(Number);
 const PAGE = 4096;
 
-type Variant = "as-is" | "packet-once" | "status-change" | "no-balances";
+type Variant = "as-is" | "packet-once" | "status-change";
 const isPacketUpsert = ([sql]: Op) => sql.trimStart().startsWith("INSERT INTO red_packets");
 const packetOf = ([, args]: Op) => args[0] as { id: string; status: string };
 
-const isBalanceUpsert = ([sql]: Op) => sql.trimStart().startsWith("INSERT INTO accounts");
-
 function filter(ops: Op[], variant: Variant): Op[] {
   if (variant === "as-is") return ops;
-  if (variant === "no-balances") return ops.filter((op) => !isBalanceUpsert(op));
   if (variant === "status-change") return ops.filter((op) => !isPacketUpsert(op) || packetOf(op).status !== "active");
   const last = new Map<string, number>();
   ops.forEach((op, i) => {
@@ -132,6 +127,5 @@ async function measure(size: number, variant: Variant) {
   };
 }
 
-const variants: Variant[] =
-  workload === "grab" ? ["as-is", "packet-once", "status-change", "no-balances"] : ["as-is", "no-balances"];
+const variants: Variant[] = workload === "grab" ? ["as-is", "packet-once", "status-change"] : ["as-is"];
 for (const size of sizes) for (const variant of variants) console.log(JSON.stringify(await measure(size, variant)));

@@ -29,7 +29,6 @@ export function emptyBatch(): Batch {
     specialDays: [],
     campaigns: [],
     claims: [],
-    balances: new Map(),
     idempotency: [],
     idempotencyForgetBefore: null,
   };
@@ -45,7 +44,6 @@ export function isEmptyBatch(batch: Batch): boolean {
     batch.specialDays.length === 0 &&
     batch.campaigns.length === 0 &&
     batch.claims.length === 0 &&
-    batch.balances.size === 0 &&
     batch.idempotency.length === 0 &&
     batch.idempotencyForgetBefore === null
   );
@@ -109,7 +107,6 @@ export class LedgerState {
     this.phones.set(user.phone, user.id);
     this.balances.set(user.id, 0);
     batch.users.push(user);
-    batch.balances.set(user.id, 0);
   }
 
   /** Applies a posting if every account can bear it; nothing changes when it cannot. */
@@ -122,10 +119,7 @@ export class LedgerState {
       running.set(leg.account, balanceAfter);
       return { ...leg, entryId: this.#nextEntryId++, balanceAfter };
     });
-    for (const [account, balance] of effect.value) {
-      this.balances.set(account, balance);
-      batch.balances.set(account, balance);
-    }
+    for (const [account, balance] of effect.value) this.balances.set(account, balance);
     const record: PostingRecord = {
       id: this.#nextPostingId++,
       kind: posting.kind,

@@ -47,8 +47,6 @@ export interface Batch {
   /** New and changed packets (the grabs are written from `grabs`). */
   readonly packets: RedPacket[];
   readonly grabs: GrabRecord[];
-  /** The balance each touched account holds once the batch is applied. */
-  readonly balances: Map<AccountId, Fen>;
   readonly idempotency: IdempotencyRecord[];
   /** New and changed campaigns. */
   readonly campaigns: Campaign[];

@@ -882,7 +882,7 @@ async function snapshot(app: TestApp, users: readonly TestUser[]): Promise<Ledge
       wallets,
       statementLengths,
       balanceSum: await app.balanceSum(),
-      accounts: db.prepare("SELECT id, balance FROM accounts ORDER BY id").all(),
+      accounts: db.prepare("SELECT id, balance FROM balances ORDER BY id").all(),
       transfers: db
         .prepare("SELECT id, from_user, to_user, amount, status, answered_at FROM transfers ORDER BY id")
         .all(),

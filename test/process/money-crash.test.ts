@@ -153,7 +153,7 @@ describe("crash: SIGKILL during packet expiry and at a campaign's peak", () => {
         .pluck()
         .get(campaignId) as number;
       const left = file
-        .prepare("SELECT balance FROM accounts WHERE id = ?")
+        .prepare("SELECT balance FROM balances WHERE id = ?")
         .pluck()
         .get(`campaign:${campaignId}`) as number;
       file.close();

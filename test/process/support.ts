@@ -525,10 +525,12 @@ export function checkLedger(dbPath: string): Ledger {
     const integrity = db.pragma("integrity_check", { simple: true });
     assert.equal(integrity, "ok", "SQLite integrity_check");
     const balances = new Map<string, number>();
-    for (const row of db.prepare("SELECT id, balance FROM accounts").all() as { id: string; balance: number }[]) {
+    for (const row of db.prepare("SELECT id, balance FROM balances").all() as { id: string; balance: number }[]) {
       balances.set(row.id, row.balance);
     }
     const users = new Set(db.prepare("SELECT id FROM users").pluck().all() as string[]);
+    // A user without entries holds 0.
+    for (const user of users) if (!balances.has(user)) balances.set(user, 0);
     const postings = new Map<number, PostingRow>();
     for (const row of db.prepare("SELECT id, kind, ref FROM postings ORDER BY id").all() as PostingRow[]) {
       postings.set(row.id, row);

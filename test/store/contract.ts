@@ -73,12 +73,6 @@ function seed(): Batch {
       ]),
     ],
     transfers: [transfer],
-    balances: new Map([
-      [ALICE, 700],
-      [BOB, 0],
-      ["funding", -1000],
-      ["escrow", 300],
-    ]),
     idempotency: [
       { scope: `user:${ALICE}`, key: "k1", requestHash: "h1", status: 201, body: '{"id":"x"}', createdAt: 2_000 },
     ],
@@ -161,10 +155,6 @@ export function runStoreContract(name: string, open: () => Promise<StoreFixture>
             ]),
           ],
           transfers: [accepted],
-          balances: new Map([
-            ["escrow", 0],
-            [BOB, 300],
-          ]),
         }),
       );
       assert.deepEqual(await store.transfer(transfer.id), accepted);
@@ -179,7 +169,6 @@ export function runStoreContract(name: string, open: () => Promise<StoreFixture>
       await store.commit(seed());
       const broken = batch({
         users: [{ id: "usr_00000000000000000003", phone: "+8613800000003", name: "Carol", createdAt: 3 }],
-        balances: new Map([["usr_00000000000000000003", 0]]),
         // The same key again violates the primary key: the whole batch must roll back.
         idempotency: [{ scope: `user:${ALICE}`, key: "k1", requestHash: "h2", status: 201, body: "{}", createdAt: 3 }],
       });
@@ -211,10 +200,6 @@ export function runStoreContract(name: string, open: () => Promise<StoreFixture>
               [ALICE, 11, 11],
             ]),
           ],
-          balances: new Map([
-            ["funding", -10],
-            [ALICE, 11],
-          ]),
         }),
       );
       await fixture.store.close();
@@ -228,15 +213,18 @@ export function runStoreContract(name: string, open: () => Promise<StoreFixture>
       await fixture.store.commit(seed());
       await fixture.store.commit(
         batch({
-          balances: new Map([
-            [ALICE, 701],
-            ["escrow", 299],
-          ]),
+          postings: [
+            // Balanced, but Alice's entry claims 701 where 700 - 1 = 699.
+            posting(3, 5, "transfer.send", "trf_x", [
+              [ALICE, -1, 701],
+              ["escrow", 1, 301],
+            ]),
+          ],
         }),
       );
       await fixture.store.close();
       const reopened = await fixture.reopen();
-      await assert.rejects(reopened.load(), /differs from its entries/);
+      await assert.rejects(reopened.load(), /is not the sum of its entries/);
       await reopened.close();
     });
 
@@ -267,10 +255,12 @@ export function runStoreContract(name: string, open: () => Promise<StoreFixture>
       await assert.rejects(
         store.commit(
           batch({
-            balances: new Map([
-              [BOB, -1],
-              ["funding", -999],
-            ]),
+            postings: [
+              posting(3, 5, "transfer.send", "trf_x", [
+                [BOB, -1, -1],
+                ["funding", 1, -999],
+              ]),
+            ],
           }),
         ),
       );

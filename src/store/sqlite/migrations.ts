@@ -171,4 +171,21 @@ export const MIGRATIONS: readonly Migration[] = [
       ) STRICT, WITHOUT ROWID;
     `,
   },
+  {
+    version: 6,
+    name: "balances are the last entry of each account",
+    // Every entry already carries the balance it leaves. A row per account rewritten in every
+    // batch cost a random B-tree page per account touched: 30-40 % of a claim's commit.
+    // The accounts table's CHECK moves to a trigger: no entry may leave a balance below 0,
+    // except the funding account's.
+    sql: `
+      DROP TABLE accounts;
+      CREATE VIEW balances AS
+        SELECT e.account AS id, e.balance_after AS balance
+        FROM entries e JOIN (SELECT account, MAX(id) AS id FROM entries GROUP BY account) last ON last.id = e.id;
+      CREATE TRIGGER entries_no_negative_balance BEFORE INSERT ON entries
+        WHEN NEW.account <> 'funding' AND NEW.balance_after < 0
+        BEGIN SELECT RAISE(ABORT, 'a balance may not go below 0'); END;
+    `,
+  },
 ];

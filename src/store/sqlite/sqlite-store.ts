@@ -161,9 +161,6 @@ export class SqliteStore implements LedgerStore {
       insertEntry: db.prepare(
         "INSERT INTO entries (id, posting_id, account, amount, balance_after) VALUES (?, ?, ?, ?, ?)",
       ),
-      upsertAccount: db.prepare(
-        "INSERT INTO accounts (id, balance) VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET balance = excluded.balance",
-      ),
       upsertTransfer: db.prepare(
         `INSERT INTO transfers (id, from_user, to_user, amount, memo, nature, due_date, status, created_at, refund_at, answered_at,
            nature_hints, warnings, loan_acknowledged_at)
@@ -205,7 +202,7 @@ export class SqliteStore implements LedgerStore {
       forgetIdempotency: db.prepare("DELETE FROM idempotency WHERE created_at < ?"),
       user: db.prepare("SELECT id, phone, name, created_at AS createdAt FROM users WHERE id = ?"),
       userByPhone: db.prepare("SELECT id, phone, name, created_at AS createdAt FROM users WHERE phone = ?"),
-      balance: db.prepare("SELECT balance FROM accounts WHERE id = ?").pluck(),
+      balance: db.prepare("SELECT balance_after FROM entries WHERE account = ? ORDER BY id DESC LIMIT 1").pluck(),
       transfer: db.prepare("SELECT * FROM transfers WHERE id = ?"),
       statement: db.prepare(
         `SELECT e.id AS entryId, e.posting_id AS postingId, p.kind, p.ref, p.at, e.amount, e.balance_after AS balanceAfter
@@ -220,7 +217,7 @@ export class SqliteStore implements LedgerStore {
         `SELECT scope, key, request_hash AS requestHash, status, body, created_at AS createdAt
          FROM idempotency WHERE scope = ? AND key = ?`,
       ),
-      balanceSum: db.prepare("SELECT COALESCE(SUM(balance), 0) FROM accounts").pluck(),
+      balanceSum: db.prepare("SELECT COALESCE(SUM(balance), 0) FROM balances").pluck(),
     };
     this.#writeBatch = db.transaction((batch: Batch) => this.#write(batch));
   }
@@ -266,7 +263,6 @@ export class SqliteStore implements LedgerStore {
     for (const c of batch.claims) s.insertClaim.run(c.campaignId, c.userId, c.n, c.amount, c.at, c.postingId);
     for (const rule of batch.specialDays) s.insertSpecialDay.run(JSON.stringify(rule));
     for (const grab of batch.grabs) s.insertGrab.run(grab.packetId, grab.seq, grab.userId, grab.amount, grab.at);
-    for (const [account, balance] of batch.balances) s.upsertAccount.run(account, balance);
     for (const transfer of batch.transfers) {
       s.upsertTransfer.run({
         ...transfer,
@@ -287,7 +283,7 @@ export class SqliteStore implements LedgerStore {
   async load(): Promise<Snapshot> {
     const db = this.#db;
     const balances = new Map<AccountId, Fen>();
-    for (const row of db.prepare("SELECT id, balance FROM accounts").iterate() as Iterable<{
+    for (const row of db.prepare("SELECT id, balance FROM balances").iterate() as Iterable<{
       id: string;
       balance: number;
     }>) {
@@ -295,6 +291,8 @@ export class SqliteStore implements LedgerStore {
     }
     if (this.#verifyOnLoad) this.#verify(balances);
     const users = db.prepare("SELECT id, phone FROM users").all() as { id: string; phone: string }[];
+    // A user without entries yet has an account all the same, at 0.
+    for (const user of users) if (!balances.has(user.id)) balances.set(user.id, 0);
     const pendingTransfers = (
       db.prepare("SELECT * FROM transfers WHERE status = 'pending'").all() as TransferRow[]
     ).map(transferOf);
@@ -358,19 +356,13 @@ export class SqliteStore implements LedgerStore {
       account: string;
       total: number;
     }[];
-    const seen = new Set<string>();
     for (const { account, total } of sums) {
-      seen.add(account);
       if ((balances.get(account) ?? 0) !== total) {
-        throw new Error(`ledger check failed: account ${account} balance differs from its entries`);
+        throw new Error(`ledger check failed: account ${account}'s last balance is not the sum of its entries`);
       }
     }
     let sum = 0;
-    for (const [account, balance] of balances) {
-      sum += balance;
-      if (!seen.has(account) && balance !== 0)
-        throw new Error(`ledger check failed: account ${account} has no entries`);
-    }
+    for (const balance of balances.values()) sum += balance;
     if (sum !== 0) throw new Error("ledger check failed: balances do not sum to zero");
   }
 

@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { type ClaimAnswer, claimOnce, JSON_TYPE } from "./claim.js";
 import type { AppContext } from "./context.js";
 import type { GateVerdict } from "./crowd-gate.js";
+import { WriteBurst } from "./write-burst.js";
 
 const CLAIM_PATH = /^\/v1\/campaigns\/(cmp_[0-9a-f]{20})\/claim$/;
 const BEARER = /^Bearer ([\x21-\x7e]{1,1024})$/i;
@@ -20,6 +21,9 @@ type Handler = (request: IncomingMessage, response: ServerResponse) => void;
  * body, so it is not resumed here: node:http discards it when the answer is sent.
  */
 export function claimFastPath(context: AppContext, isClosing: () => boolean) {
+  // Answers go out together at the end of the turn that decided them (src/api/write-burst.ts).
+  const burst = new WriteBurst();
+
   /** The user of a valid token naming a known user; undefined sends the request to Fastify. */
   const plainUser = (request: IncomingMessage): string | undefined => {
     const bearer = BEARER.exec(request.headers.authorization ?? "");
@@ -48,7 +52,12 @@ export function claimFastPath(context: AppContext, isClosing: () => boolean) {
       return;
     }
     const answer = claimOnce(context, campaignId, userId, undefined, verdict === "late");
-    const send = (result: ClaimAnswer) => {
+    const send = (result: ClaimAnswer) =>
+      burst.soon(
+        () => write(result),
+        () => response.destroy(),
+      );
+    const write = (result: ClaimAnswer) => {
       if (result.encoded !== undefined) {
         response.writeHead(result.status, result.encoded.head).end(result.encoded.bytes);
       } else {

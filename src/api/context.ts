@@ -17,7 +17,7 @@ export interface AppContext {
   readonly codes: LoginCodes;
   readonly metrics: Metrics;
   readonly admission: CampaignAdmission;
-  /** Parks claim connections while the event loop lags (started only with isolation on). */
+  /** Holds claims while the event loop lags (started only with isolation on). */
   readonly gate: CrowdGate;
   /** Present only when the server runs with --test-clock. */
   readonly testClock: TestClock | undefined;

@@ -21,7 +21,7 @@ type Handler = (request: IncomingMessage, response: ServerResponse) => void;
  * body, so it is not resumed here: node:http discards it when the answer is sent.
  */
 export function claimFastPath(context: AppContext, isClosing: () => boolean) {
-  // Answers go out together at the end of the turn that decided them (src/api/write-burst.ts).
+  // Answers go out together when the callback that decided them returns (src/api/write-burst.ts).
   const burst = new WriteBurst();
 
   /** The user of a valid token naming a known user; undefined sends the request to Fastify. */

@@ -108,7 +108,10 @@ export async function createService(config: Omit<ServerConfig, "port" | "host">)
     isolation: config.isolation ?? true,
     observer: {
       ...metrics.engineObserver,
-      commitFailed: (error) => logger.error({ err: error }, "batch commit failed; rebuilding memory from the store"),
+      commitFailed: (error) => {
+        metrics.engineObserver.commitFailed?.(error);
+        logger.error({ err: error }, "batch commit failed; rebuilding memory from the store");
+      },
     },
   });
   await engine.start();

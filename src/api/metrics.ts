@@ -1,7 +1,19 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
+import { ESCROW, FUNDING } from "../domain/accounts.js";
 import type { Engine, EngineObserver } from "../engine/engine.js";
+import type { LedgerState } from "../engine/ledger-state.js";
 import type { CrowdGateStats } from "./crowd-gate.js";
 import type { PriorityClass } from "./priority.js";
+
+/** A read of the engine's memory for a gauge: 0 before the engine starts or while it rebuilds after a failed commit. */
+function ledgerRead(engine: () => Engine | undefined, read: (state: LedgerState) => number): number {
+  try {
+    const current = engine();
+    return current === undefined ? 0 : read(current.state);
+  } catch {
+    return 0;
+  }
+}
 
 /** Prometheus metrics of one app instance, on its own registry so several can live in one process. */
 export class Metrics {
@@ -62,6 +74,11 @@ export class Metrics {
     campaign: this.queueWait.labels("campaign", "engine"),
   };
   readonly queueDepth: Gauge;
+  readonly commitFailures = new Counter({
+    name: "hongbao_engine_commit_failures_total",
+    help: "Batches that could not be made durable (their commands were answered 503 and memory was rebuilt from the store)",
+    registers: [this.registry],
+  });
 
   constructor(engine: () => Engine | undefined, gate: () => CrowdGateStats | undefined = () => undefined) {
     this.queueDepth = new Gauge({
@@ -121,6 +138,25 @@ export class Metrics {
         },
       });
     }
+    new Gauge({
+      name: "hongbao_ledger_escrow_fen",
+      help: "Fen held in escrow: pending transfers and what nobody has grabbed yet of open packets (in memory, a batch ahead of the disk at most)",
+      registers: [this.registry],
+      collect() {
+        this.set(ledgerRead(engine, (state) => state.balanceOf(ESCROW)));
+      },
+    });
+    new Gauge({
+      name: "hongbao_ledger_deposited_fen",
+      help: "Fen that entered through deposits and has not left: minus the funding account's balance, so every wallet, escrow and budget sum to it",
+      registers: [this.registry],
+      collect() {
+        this.set(ledgerRead(engine, (state) => -state.balanceOf(FUNDING)));
+      },
+    });
+    // Stock dashboards (Grafana's Node.js ones) look for the standard names; the prefixed
+    // copies stay for the dashboards and alerts already written against them.
+    collectDefaultMetrics({ register: this.registry });
     collectDefaultMetrics({ register: this.registry, prefix: "hongbao_" });
   }
 
@@ -175,5 +211,6 @@ export class Metrics {
       this.commitSeconds.observe(seconds);
     },
     commandWaited: (lane, seconds) => this.#waitChildren[lane].observe(seconds),
+    commitFailed: () => this.commitFailures.inc(),
   };
 }

@@ -61,6 +61,24 @@ describe("operations endpoints", () => {
     assert.match(text, /hongbao_queue_wait_seconds_count\{class="critical",queue="engine"\} [1-9]/);
     assert.match(text, /hongbao_engine_batch_size_count [1-9]/);
     assert.match(text, /hongbao_engine_commit_seconds_count [1-9]/);
+    assert.match(text, /hongbao_ledger_deposited_fen 100\n/);
+    assert.match(text, /hongbao_ledger_escrow_fen 0\n/);
+    assert.match(text, /hongbao_engine_commit_failures_total 0\n/);
+  });
+
+  it("keeps Node's process metrics under their standard names, and the prefixed ones too", async () => {
+    const text = (await app.call("GET", "/metrics")).body;
+    for (const name of [
+      "process_cpu_seconds_total",
+      "process_resident_memory_bytes",
+      "process_start_time_seconds",
+      "nodejs_eventloop_lag_p99_seconds",
+      "nodejs_heap_size_used_bytes",
+      "nodejs_gc_duration_seconds",
+    ]) {
+      assert.match(text, new RegExp(`^# TYPE ${name} `, "m"), name);
+      assert.match(text, new RegExp(`^# TYPE hongbao_${name} `, "m"), `hongbao_${name}`);
+    }
   });
 
   it("has no clock route without --test-clock", async () => {

@@ -2,6 +2,7 @@
 import { readFileSync } from "node:fs";
 import { Command, InvalidArgumentError } from "commander";
 import { calendarFor, startServer } from "../server.js";
+import { registerBackupCommands } from "./backup/command.js";
 import { printCalendar } from "./calendar.js";
 import { verifyEvidence } from "./evidence-verify.js";
 import { verifyPacket } from "./verify-packet.js";
@@ -144,5 +145,7 @@ program
     const { flashCrowdCli } = await import("./flash-crowd/cli.js");
     process.exitCode = await flashCrowdCli(options, (message) => command.error(message));
   });
+
+registerBackupCommands(program);
 
 await program.parseAsync(process.argv);

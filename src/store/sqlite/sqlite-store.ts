@@ -1,7 +1,7 @@
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import Database from "better-sqlite3";
-import type { AccountId } from "../../domain/accounts.js";
+import { type AccountId, mayGoNegative } from "../../domain/accounts.js";
 import type { AmountRule, Campaign } from "../../domain/campaign.js";
 import type { Group } from "../../domain/group.js";
 import type { PostingKind } from "../../domain/ledger.js";
@@ -362,7 +362,11 @@ export class SqliteStore implements LedgerStore {
       }
     }
     let sum = 0;
-    for (const balance of balances.values()) sum += balance;
+    for (const [account, balance] of balances) {
+      if (balance < 0 && !mayGoNegative(account))
+        throw new Error(`ledger check failed: account ${account} is negative`);
+      sum += balance;
+    }
     if (sum !== 0) throw new Error("ledger check failed: balances do not sum to zero");
   }
 

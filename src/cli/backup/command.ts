@@ -1,0 +1,66 @@
+import type { Command } from "commander";
+import { restoreBackup } from "./restore.js";
+import { BackupRefused, takeBackup } from "./take.js";
+
+type Print = (line: string) => void;
+
+/** `hongbao backup` and `hongbao restore`: each answers a refusal with one line and exit code 1. */
+export function registerBackupCommands(
+  program: Command,
+  print: Print = console.log,
+  printError: Print = console.error,
+): void {
+  program
+    .command("backup")
+    .description(
+      "copy a live database (SQLite's online backup, while it serves), its keys and a checksummed manifest into a new folder",
+    )
+    .requiredOption("--to <dir>", "an absent or empty folder for the backup")
+    .option("--db <path>", "the SQLite file (env HONGBAO_DB)", process.env.HONGBAO_DB ?? "./data/hongbao.db")
+    .action(async (options: { to: string; db: string }) => {
+      process.exitCode = await answer("backup", printError, async () => {
+        const taken = await takeBackup({
+          ...options,
+          adminTokenFile: process.env.HONGBAO_ADMIN_TOKEN_FILE || undefined,
+        });
+        print(`backup of ${options.db} in ${taken.folder}`);
+        print(
+          `  taken at ${taken.manifest.takenAt} (everything acknowledged before it is in), schema version ${taken.manifest.schemaVersion}`,
+        );
+        for (const file of taken.manifest.files)
+          print(`  ${file.name.padEnd(17)} ${String(file.bytes).padStart(12)} bytes  sha256 ${file.sha256}`);
+        for (const name of taken.absent) print(`  ${name.padEnd(17)} not in the data folder: not backed up`);
+      });
+    });
+  program
+    .command("restore")
+    .description("restore a backup into a new data folder, after checking every file's checksum and the ledger")
+    .requiredOption("--from <dir>", "a folder written by `hongbao backup`")
+    .requiredOption("--db <path>", "where the restored database goes; its folder must be absent or empty")
+    .action(async (options: { from: string; db: string }) => {
+      process.exitCode = await answer("restore", printError, async () => {
+        const restored = await restoreBackup(options);
+        const { ledger } = restored;
+        print(`restored the backup taken at ${restored.manifest.takenAt} into ${restored.folder}`);
+        print(
+          `  ${restored.manifest.files.length} files match their checksums; schema version ${ledger.schemaVersion}`,
+        );
+        print(
+          `  ledger checked: ${ledger.users} users, ${ledger.accounts} accounts, ${ledger.postings} postings; every posting balances, no account below zero but funding, balances sum to 0`,
+        );
+      });
+    });
+}
+
+/** Runs a command; a refusal or a failure of the file system is one line on stderr, never a stack trace. */
+async function answer(command: string, printError: Print, run: () => Promise<void>): Promise<number> {
+  try {
+    await run();
+    return 0;
+  } catch (error) {
+    const message =
+      error instanceof BackupRefused ? error.message : `failed: ${(error as Error).message ?? String(error)}`;
+    printError(`hongbao ${command}: ${message}`);
+    return 1;
+  }
+}

@@ -12,8 +12,9 @@ import { Metrics } from "./api/metrics.js";
 import { Tokens } from "./api/tokens.js";
 import { DEFAULT_RULE_SET, SpecialDayCalendar } from "./domain/calendar/index.js";
 import { type Clock, systemClock, TestClock } from "./engine/clock.js";
-import { Engine } from "./engine/engine.js";
+import { Engine, type EngineObserver } from "./engine/engine.js";
 import { SqliteStore } from "./store/sqlite/sqlite-store.js";
+import type { TracingConfig } from "./tracing/config.js";
 
 export interface ServerConfig {
   readonly port: number;
@@ -32,6 +33,8 @@ export interface ServerConfig {
   readonly isolation?: boolean;
   /** A rules document (JSON, see config/rules.json); the built-in defaults without one. */
   readonly rules?: string | undefined;
+  /** OTLP trace export; without it the OpenTelemetry SDK is not even loaded. */
+  readonly tracing?: TracingConfig | undefined;
 }
 
 /** The calendar of caps and special days, from the rules file when one is given. */
@@ -74,6 +77,25 @@ function tokenSecretFor(config: Pick<ServerConfig, "db" | "tokenSecret">): Uint8
   return Buffer.from(readFileSync(file, "utf8").trim(), "hex");
 }
 
+/** Both observers, or the first alone (the same object) when there is no second. */
+function alongside(first: EngineObserver, second: EngineObserver | undefined): EngineObserver {
+  if (second === undefined) return first;
+  return {
+    batchCommitted: (commands, seconds) => {
+      first.batchCommitted?.(commands, seconds);
+      second.batchCommitted?.(commands, seconds);
+    },
+    commandWaited: (lane, seconds) => {
+      first.commandWaited?.(lane, seconds);
+      second.commandWaited?.(lane, seconds);
+    },
+    commitFailed: (error) => {
+      first.commitFailed?.(error);
+      second.commitFailed?.(error);
+    },
+  };
+}
+
 export interface Service {
   readonly app: FastifyInstance;
   readonly context: AppContext;
@@ -87,6 +109,9 @@ export async function createService(config: Omit<ServerConfig, "port" | "host">)
   const logger = pino({ level: config.logLevel, redact: ["req.headers.authorization", "headers.authorization"] });
   const testClock = config.testClock ? new TestClock() : undefined;
   const clock: Clock = testClock ?? systemClock;
+  // Imported only when configured: a server without tracing pays nothing for it.
+  const tracing =
+    config.tracing === undefined ? undefined : (await import("./tracing/otel.js")).startTracing(config.tracing);
   const store = new SqliteStore({ path: config.db });
   let engine: Engine | undefined;
   const metrics: Metrics = new Metrics(
@@ -106,13 +131,16 @@ export async function createService(config: Omit<ServerConfig, "port" | "host">)
     clock,
     calendar: calendarFor(config.rules),
     isolation: config.isolation ?? true,
-    observer: {
-      ...metrics.engineObserver,
-      commitFailed: (error) => {
-        metrics.engineObserver.commitFailed?.(error);
-        logger.error({ err: error }, "batch commit failed; rebuilding memory from the store");
+    observer: alongside(
+      {
+        ...metrics.engineObserver,
+        commitFailed: (error) => {
+          metrics.engineObserver.commitFailed?.(error);
+          logger.error({ err: error }, "batch commit failed; rebuilding memory from the store");
+        },
       },
-    },
+      tracing?.engineObserver,
+    ),
   });
   await engine.start();
   if (engine.isolation) gate.start();
@@ -134,7 +162,7 @@ export async function createService(config: Omit<ServerConfig, "port" | "host">)
     randomBytes,
     evidenceKey: evidenceKeyFor(config),
   };
-  const app = await buildApp(context, { logger });
+  const app = await buildApp(context, { logger, ...(tracing === undefined ? {} : { tracing }) });
   let closing: Promise<void> | undefined;
   return {
     app,
@@ -155,6 +183,8 @@ export async function createService(config: Omit<ServerConfig, "port" | "host">)
         }
         await context.engine.close();
         await store.close();
+        // After the engine's last batch, so its span is exported too.
+        await tracing?.shutdown();
         logger.info("closed");
       })();
       return closing;

@@ -1,8 +1,9 @@
-import { createServer } from "node:http";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import swagger from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, LogController } from "fastify";
-import { claimFastPath } from "./claim-fast-path.js";
+import type { Tracing } from "../tracing/otel.js";
+import { claimFastPath, fastPathRoute } from "./claim-fast-path.js";
 import type { AppContext } from "./context.js";
 import { ApiError, fromFastifyError, sendError } from "./errors.js";
 import { priorityOf } from "./priority.js";
@@ -27,6 +28,8 @@ export interface AppOptions {
   /** A pino logger; without one the app logs nothing (tests). */
   readonly logger?: FastifyBaseLogger;
   readonly version?: string;
+  /** A span per request (src/tracing/otel.ts); without it requests are not wrapped at all. */
+  readonly tracing?: Pick<Tracing, "wrap" | "routed">;
 }
 
 /** Builds the HTTP shell around a started engine; the caller listens and closes. */
@@ -37,9 +40,20 @@ export async function buildApp(context: AppContext, options: AppOptions = {}): P
     ...(options.logger === undefined ? { logger: false } : { loggerInstance: options.logger }),
     // Plain campaign claims skip the framework (src/api/claim-fast-path.ts); all else is Fastify's.
     serverFactory: (handler) => {
-      const server = createServer((request, response) => {
+      const listener = (request: IncomingMessage, response: ServerResponse) => {
         if (!fastClaim(request, response, handler)) handler(request, response);
-      });
+      };
+      const { tracing } = options;
+      const server = createServer(
+        tracing === undefined
+          ? listener
+          : tracing.wrap((request, response) => {
+              // Fastify names the routes it takes (the onRequest hook below); the fast path's is named here.
+              const route = fastPathRoute(request.url);
+              if (route !== undefined) tracing.routed(request, route);
+              listener(request, response);
+            }),
+      );
       // Fastify sets these on servers it makes itself; a crowd that connects before 13:14 must not be dropped at 5 s.
       server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
       server.headersTimeout = KEEP_ALIVE_TIMEOUT_MS + 1_000;
@@ -91,6 +105,13 @@ export async function buildApp(context: AppContext, options: AppOptions = {}): P
   });
   await app.register(swaggerUi, { routePrefix: "/docs", staticCSP: true });
 
+  const { tracing } = options;
+  if (tracing !== undefined) {
+    app.addHook("onRequest", (request, _reply, done) => {
+      tracing.routed(request.raw, request.routeOptions.url ?? "unmatched");
+      done();
+    });
+  }
   app.addHook("preClose", async () => {
     closing = true;
   });

@@ -2,6 +2,7 @@
 import { readFileSync } from "node:fs";
 import { Command, InvalidArgumentError } from "commander";
 import { calendarFor, startServer } from "../server.js";
+import { tracingConfigFrom } from "../tracing/config.js";
 import { registerBackupCommands } from "./backup/command.js";
 import { printCalendar } from "./calendar.js";
 import { verifyEvidence } from "./evidence-verify.js";
@@ -38,6 +39,10 @@ program
     process.env.HONGBAO_RULES,
   )
   .option("--no-isolation", "let campaign claims share one queue with transfers and never shed them (to compare)")
+  .option(
+    "--otlp-endpoint <url>",
+    "export traces over OTLP/HTTP to this collector, e.g. http://127.0.0.1:4318 (env OTEL_EXPORTER_OTLP_ENDPOINT); off without one",
+  )
   .addHelpText(
     "after",
     "\nEnvironment:\n  HONGBAO_ADMIN_TOKEN   admin token (generated and printed when unset)\n  HONGBAO_TOKEN_SECRET  key for user tokens (kept beside the database when unset)",
@@ -51,7 +56,14 @@ program
       logLevel: string;
       rules?: string;
       isolation: boolean;
+      otlpEndpoint?: string;
     }) => {
+      let tracing: ReturnType<typeof tracingConfigFrom>;
+      try {
+        tracing = tracingConfigFrom(process.env, options.otlpEndpoint, pkg.version);
+      } catch (error) {
+        return program.error(`error: ${(error as Error).message}`);
+      }
       const server = await startServer({
         port: options.port,
         host: options.host,
@@ -62,6 +74,7 @@ program
         logLevel: options.logLevel,
         rules: options.rules,
         isolation: options.isolation,
+        tracing,
       });
       const stop = (signal: string) => {
         server.app.log.info({ signal }, "shutting down: draining requests and committing the last batch");

@@ -3,11 +3,12 @@
  * answer, as a ratio against the same server without it, measured in the same run (Linux:
  * it reads the servers' CPU time from /proc).
  *
- * Two `hongbao serve` processes on fresh databases: one without tracing (the OpenTelemetry
+ * Three `hongbao serve` processes on fresh databases: one without tracing (the OpenTelemetry
  * SDK not loaded), one exporting every span over OTLP/HTTP to a receiver in this process that
- * reads and discards each export. autocannon (in this process too) loads one, then the other,
- * in alternating slices (ABBA), so both see the same noise of a shared machine; the first
- * round warms up and is not counted. Two workloads: `GET /v1/me` (the cheapest answer with a
+ * reads and discards each export, and one sampling 1 % of traces with the standard sampler
+ * variables. autocannon (in this process too) loads each in turn, the order rotating every
+ * round, so all see the same noise of a shared machine; the first round warms up and is not
+ * counted. Two workloads: `GET /v1/me` (the cheapest answer with a
  * token, where a span's cost is the largest share) and `POST /v1/admin/deposits` (durable,
  * one batch span per commit besides the request's span). Each side's figure is its answers
  * and the server process's CPU time (user + system, from /proc) over its slices: CPU per
@@ -177,49 +178,59 @@ try {
   servers.push(off);
   const on = await startServer("on", dir, { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url });
   servers.push(on);
+  // The standard sampler variables: 1 % of traces recorded, the rest cost a non-recording span.
+  const sampled = await startServer("sampled", dir, {
+    OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+    OTEL_TRACES_SAMPLER: "parentbased_traceidratio",
+    OTEL_TRACES_SAMPLER_ARG: "0.01",
+  });
+  servers.push(sampled);
+  const arms = [off, on, sampled];
   console.log(
-    `tracing cost: ${rounds} rounds (the first a warm-up) of ${seconds} s slices, ${connections} connections, ABBA`,
+    `tracing cost: ${rounds} rounds (the first a warm-up) of ${seconds} s slices per server, ${connections} connections, the order rotating`,
   );
   const rows: string[][] = [];
   for (const workload of ["read", "deposit"] as const) {
-    const sum = { off: { answers: 0, cpuSeconds: 0 }, on: { answers: 0, cpuSeconds: 0 } };
-    const pairs: number[] = [];
+    const sum = new Map(arms.map((arm) => [arm.name, { answers: 0, cpuSeconds: 0 }]));
+    const pairs = new Map(arms.map((arm) => [arm.name, [] as number[]]));
+    const perAnswer = (side: Slice) => side.cpuSeconds / side.answers;
     for (let round = 0; round < rounds; round++) {
-      const order = round % 2 === 0 ? [off, on] : [on, off];
-      const got: Record<string, Slice> = {};
-      for (const server of order) got[server.name] = await slice(workload, server);
+      const order = arms.map((_, i) => arms[(i + round) % arms.length] as Server);
+      const got = new Map<string, Slice>();
+      for (const server of order) got.set(server.name, await slice(workload, server));
       if (round === 0) continue;
-      const [a, b] = [got.off as Slice, got.on as Slice];
-      sum.off.answers += a.answers;
-      sum.off.cpuSeconds += a.cpuSeconds;
-      sum.on.answers += b.answers;
-      sum.on.cpuSeconds += b.cpuSeconds;
-      pairs.push(b.cpuSeconds / b.answers / (a.cpuSeconds / a.answers));
+      for (const arm of arms) {
+        const side = got.get(arm.name) as Slice;
+        const total = sum.get(arm.name) as { answers: number; cpuSeconds: number };
+        total.answers += side.answers;
+        total.cpuSeconds += side.cpuSeconds;
+        pairs.get(arm.name)?.push(perAnswer(side) / perAnswer(got.get("off") as Slice));
+      }
     }
     const measured = (rounds - 1) * seconds;
-    const cpuMicros = (side: { answers: number; cpuSeconds: number }) => (side.cpuSeconds / side.answers) * 1e6;
-    rows.push([
-      workload === "read" ? "GET /v1/me" : "POST /v1/admin/deposits",
-      fmtInt(sum.off.answers / measured),
-      fmtInt(sum.on.answers / measured),
-      (sum.off.answers / sum.on.answers).toFixed(2),
-      cpuMicros(sum.off).toFixed(0),
-      cpuMicros(sum.on).toFixed(0),
-      (cpuMicros(sum.on) / cpuMicros(sum.off)).toFixed(2),
-      `${Math.min(...pairs).toFixed(2)}–${Math.max(...pairs).toFixed(2)}`,
-    ]);
+    const base = sum.get("off") as Slice;
+    for (const arm of [on, sampled]) {
+      const side = sum.get(arm.name) as Slice;
+      const ratios = pairs.get(arm.name) as number[];
+      rows.push([
+        workload === "read" ? "GET /v1/me" : "POST /v1/admin/deposits",
+        arm === on ? "every request" : "1 % (traceidratio)",
+        `${fmtInt(base.answers / measured)} → ${fmtInt(side.answers / measured)}`,
+        `${(perAnswer(base) * 1e6).toFixed(0)} → ${(perAnswer(side) * 1e6).toFixed(0)}`,
+        (perAnswer(side) / perAnswer(base)).toFixed(2),
+        `${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)}`,
+      ]);
+    }
   }
   console.log(
     table(
       [
         "workload",
-        "answers/s off",
-        "answers/s on",
-        "time per answer on / off",
-        "server CPU µs/answer off",
-        "on",
+        "traced",
+        "answers/s off → on",
+        "server CPU µs/answer off → on",
         "CPU per answer on / off",
-        "round pairs (CPU)",
+        "round pairs",
       ],
       rows,
     ),

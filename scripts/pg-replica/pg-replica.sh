@@ -277,9 +277,11 @@ cmd_promote() {
     # is the operator's choice, and this is where it is made.
     sql "$standby" -c "ALTER SYSTEM SET synchronous_standby_names = ''" >/dev/null
   fi
-  local promoted
+  local promoted started_ns
+  started_ns=$(date +%s%N)
   promoted=$(sql "$standby" -c "SELECT pg_promote(true, ${WAIT_S})")
   [ "$promoted" = "t" ] || die "pg_promote did not finish within ${WAIT_S} s"
+  say "pg_promote took $((($(date +%s%N) - started_ns) / 1000000)) ms"
   sql "$standby" -c "SELECT pg_reload_conf()" >/dev/null
   set_roles "$standby" ""
   # The slot would keep WAL for a standby that will be rebuilt with its own slot.

@@ -13,6 +13,7 @@ class InsertStream {
   readonly #sent: number[] = [];
   readonly acknowledged: number[] = [];
   readonly exited: Promise<void>;
+  stderr = "";
   #partial = "";
 
   constructor(pair: PgPair, node: "a" | "b") {
@@ -29,7 +30,9 @@ class InsertStream {
         this.acknowledged.push(id);
       }
     });
-    this.#child.stderr.resume();
+    this.#child.stderr.setEncoding("utf8").on("data", (chunk: string) => {
+      this.stderr += chunk;
+    });
   }
 
   insert(id: number): void {
@@ -45,6 +48,8 @@ class InsertStream {
     this.#child.stdin.end();
   }
 }
+
+const WAITING = "SELECT count(*) FROM pg_stat_activity WHERE wait_event = 'SyncRep'";
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -76,11 +81,22 @@ describe("pg-replica.sh: a primary with a synchronous standby, on loopback", () 
     stream.insert(2);
     await sleep(2_000);
     assert.deepEqual(stream.acknowledged, [1], "no commit is acknowledged while the synchronous standby is away");
-    assert.equal(
-      pair.psql("a", "SELECT count(*) FROM pg_stat_activity WHERE wait_event = 'SyncRep'"),
-      "1",
-      "the commit waits for the standby",
+    assert.equal(pair.psql("a", WAITING), "1", "the commit waits for the standby");
+
+    // What a store must not trust: a cancelled wait reports the COMMIT as done, with a warning.
+    const cancelled = new InsertStream(pair, "a");
+    cancelled.insert(-1);
+    await waitFor("two commits waiting", () => pair?.psql("a", WAITING) === "2", 30_000);
+    pair.psql(
+      "a",
+      `SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE wait_event = 'SyncRep' AND query LIKE '%(-1)%'`,
     );
+    await waitFor("the cancelled commit's answer", () => cancelled.acknowledged.length === 1, 30_000);
+    assert.match(cancelled.stderr, /canceling wait for synchronous replication/);
+    assert.match(cancelled.stderr, /already committed locally, but might not have been replicated/);
+    cancelled.close();
+    assert.deepEqual(stream.acknowledged, [1]);
+
     await pair.run("start", ["b"]);
     await waitFor("the waiting commit's answer", () => stream.acknowledged.length === 2, 30_000);
 
@@ -105,7 +121,8 @@ describe("pg-replica.sh: a primary with a synchronous standby, on loopback", () 
     pair.psql("b", `INSERT INTO ops (id) VALUES (${next + 1})`);
     process.stdout.write(
       `# pg pair: ${acknowledged.length} acknowledged of ${stream.sent} sent, ${present.size} rows after promotion; ` +
-        `kill ${Math.round(killed.ms)} ms, fence+promote ${Math.round(promoted.ms)} ms\n`,
+        `kill ${Math.round(killed.ms)} ms, fence+promote ${Math.round(promoted.ms)} ms ` +
+        `(${/pg_promote took \d+ ms/.exec(promoted.stderr)?.[0] ?? "?"})\n`,
     );
   });
 });

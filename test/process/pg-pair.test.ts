@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
 import { after, describe, it } from "node:test";
 import { PG_REPLICA, PgPair } from "./pg-pair.js";
+import { sleep } from "./support.js";
 
 /**
  * One psql session fed statements one at a time: every "INSERT 0 1" it prints is the
@@ -50,8 +51,6 @@ class InsertStream {
 }
 
 const WAITING = "SELECT count(*) FROM pg_stat_activity WHERE wait_event = 'SyncRep'";
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function waitFor(what: string, predicate: () => boolean, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;

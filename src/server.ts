@@ -141,6 +141,15 @@ export async function createService(config: Omit<ServerConfig, "port" | "host">)
       },
       tracing?.engineObserver,
     ),
+    onFatal: (report) => {
+      // A broken invariant is a bug: say all that is known, synchronously, and stop serving.
+      logger.fatal(
+        { err: report.error, context: report.context, batch: report.batch, memory: report.memory },
+        "engine stopped: an invariant is broken; nothing of the batch was committed or acknowledged",
+      );
+      logger.flush?.();
+      process.exit(70);
+    },
   });
   await engine.start();
   if (engine.isolation) gate.start();

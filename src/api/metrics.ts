@@ -55,6 +55,12 @@ export class Metrics {
     labelNames: ["outcome"],
     registers: [this.registry],
   });
+  readonly timersFired = new Counter({
+    name: "hongbao_timers_fired_total",
+    help: "Timers that fired in a durable batch, by kind: refund (an unanswered transfer after 24 h), expiry (an unopened packet), campaignStart, campaignEnd",
+    labelNames: ["kind"],
+    registers: [this.registry],
+  });
   readonly admission = new Counter({
     name: "hongbao_admission_total",
     help: "Admission decisions by priority class (critical: transfers and packets; campaign: claims; read) and decision (admitted, or shed with 503); claims that waited at the crowd gate first are hongbao_crowd_parks_total",
@@ -212,5 +218,6 @@ export class Metrics {
     },
     commandWaited: (lane, seconds) => this.#waitChildren[lane].observe(seconds),
     commitFailed: () => this.commitFailures.inc(),
+    timersFired: (kind, count) => this.timersFired.inc({ kind }, count),
   };
 }

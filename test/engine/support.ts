@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { makeId } from "../../src/domain/ids.js";
-import { TestClock } from "../../src/engine/clock.js";
+import { type Clock, TestClock } from "../../src/engine/clock.js";
 import { Engine, type EngineOptions } from "../../src/engine/engine.js";
 import { SqliteStore } from "../../src/store/sqlite/sqlite-store.js";
 
@@ -15,13 +15,22 @@ export class EngineRig {
   store!: SqliteStore;
   engine!: Engine;
 
-  constructor(readonly options: Partial<EngineOptions> = {}) {}
+  /** `ruleClock` replaces the test clock for the engine, e.g. the real one. */
+  constructor(
+    readonly options: Partial<EngineOptions> = {},
+    readonly ruleClock: Clock | undefined = undefined,
+  ) {}
 
   async start(): Promise<this> {
     this.store = new SqliteStore({ path: this.path });
     // Commit failures are injected on purpose in these tests; their outcomes are asserted, not logged.
     const observer = this.options.observer ?? { commitFailed: () => {} };
-    this.engine = new Engine({ ...this.options, observer, store: this.store, clock: this.clock });
+    this.engine = new Engine({
+      ...this.options,
+      observer,
+      store: this.store,
+      clock: this.ruleClock ?? this.clock,
+    });
     await this.engine.start();
     return this;
   }

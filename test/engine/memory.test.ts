@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { afterEach, describe, it } from "node:test";
 import { campaignAccount } from "../../src/domain/accounts.js";
 import { HOUR_MS } from "../../src/domain/time.js";
-import { EngineRig, holdCommits } from "./support.js";
+import { createCampaign, EngineRig, holdCommits } from "./support.js";
 
 const codeOf = (result: { ok: boolean; error?: { code: string } }) => (result.ok ? "ok" : (result.error?.code ?? "?"));
 
@@ -20,19 +20,7 @@ describe("memory after campaigns end", () => {
     const now = rig.clock.now();
     const ids: string[] = [];
     for (let c = 0; c < 300; c++) {
-      const created = await rig.engine.submit({
-        type: "createCampaign",
-        request: {
-          name: `c${c}`,
-          budget: 50,
-          amount: { fixed: 10 },
-          startsAt: now,
-          endsAt: now + HOUR_MS,
-          perUserLimit: 1,
-        },
-      });
-      assert.ok(created.ok);
-      ids.push(created.value.id);
+      ids.push(await createCampaign(rig.engine, now, { name: `c${c}`, budget: 50, amount: { fixed: 10 } }));
     }
     await Promise.all(
       ids.flatMap((id) =>
@@ -68,19 +56,7 @@ describe("memory after campaigns end", () => {
     const user = await rig.createUser();
     const other = await rig.createUser();
     const now = rig.clock.now();
-    const created = await rig.engine.submit({
-      type: "createCampaign",
-      request: {
-        name: "edge",
-        budget: 1_000,
-        amount: { fixed: 100 },
-        startsAt: now,
-        endsAt: now + HOUR_MS,
-        perUserLimit: 1,
-      },
-    });
-    assert.ok(created.ok);
-    const id = created.value.id;
+    const id = await createCampaign(rig.engine, now, { name: "edge", budget: 1_000, amount: { fixed: 100 } });
     // A batch held on its way to disk; a claim reserves its amount behind it, the campaign
     // ends before the claim's batch runs, and the claim (past its deadline) is given back.
     const held = holdCommits(rig);

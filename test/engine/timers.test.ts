@@ -3,7 +3,7 @@ import { afterEach, describe, it } from "node:test";
 import { campaignAccount } from "../../src/domain/accounts.js";
 import { HOUR_MS } from "../../src/domain/time.js";
 import { systemClock } from "../../src/engine/clock.js";
-import { EngineRig } from "./support.js";
+import { createCampaign, EngineRig } from "./support.js";
 
 /**
  * Every due kind wakes an engine that nothing else wakes: refunds, expiries, campaign starts
@@ -19,19 +19,12 @@ describe("timers on an idle engine", () => {
   it("ends a campaign and returns its budget by the real clock, with no other command arriving", async () => {
     rig = await new EngineRig({}, systemClock).start();
     const now = Date.now();
-    const created = await rig.engine.submit({
-      type: "createCampaign",
-      request: {
-        name: "idle",
-        budget: 5_000,
-        amount: { fixed: 100 },
-        startsAt: now,
-        endsAt: now + 300,
-        perUserLimit: 1,
-      },
+    const id = await createCampaign(rig.engine, now, {
+      name: "idle",
+      budget: 5_000,
+      amount: { fixed: 100 },
+      endsAt: now + 300,
     });
-    assert.ok(created.ok);
-    const id = created.value.id;
     const deadline = Date.now() + 5_000;
     let stored = await rig.store.campaign(id);
     while (stored?.campaign.status !== "ended" && Date.now() < deadline) {
@@ -50,19 +43,14 @@ describe("timers on an idle engine", () => {
     const now = rig.clock.now();
     const ids: string[] = [];
     for (let i = 0; i < 3; i++) {
-      const created = await rig.engine.submit({
-        type: "createCampaign",
-        request: {
+      ids.push(
+        await createCampaign(rig.engine, now, {
           name: `c${i}`,
           budget: 1_000,
           amount: { fixed: 10 },
-          startsAt: now,
           endsAt: now + HOUR_MS + i,
-          perUserLimit: 1,
-        },
-      });
-      assert.ok(created.ok);
-      ids.push(created.value.id);
+        }),
+      );
     }
     rig.clock.set(now + 2 * HOUR_MS);
     await rig.engine.runDueTimers();
@@ -82,21 +70,10 @@ describe("timers on an idle engine", () => {
       request: { from: alice, to: bob, amount: 400, memo: "", nature: "unspecified", dueDate: null },
     });
     assert.ok(sent.ok);
-    const created = await rig.engine.submit({
-      type: "createCampaign",
-      request: {
-        name: "late",
-        budget: 100,
-        amount: { fixed: 10 },
-        startsAt: now,
-        endsAt: now + 48 * HOUR_MS,
-        perUserLimit: 1,
-      },
-    });
-    assert.ok(created.ok);
+    const campaignId = await createCampaign(rig.engine, now, { name: "late", budget: 100, endsAt: now + 48 * HOUR_MS });
     rig.clock.set(sent.value.refundAt);
     await rig.engine.runDueTimers();
     assert.equal((await rig.store.transfer(sent.value.id))?.status, "refunded");
-    assert.equal((await rig.store.campaign(created.value.id))?.campaign.status, "open");
+    assert.equal((await rig.store.campaign(campaignId))?.campaign.status, "open");
   });
 });

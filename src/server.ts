@@ -93,7 +93,11 @@ function alongside(first: EngineObserver, second: EngineObserver | undefined): E
       first.commitFailed?.(error);
       second.commitFailed?.(error);
     },
-  };
+    timersFired: (kind, count) => {
+      first.timersFired?.(kind, count);
+      second.timersFired?.(kind, count);
+    },
+  } satisfies Required<EngineObserver>;
 }
 
 export interface Service {

@@ -93,7 +93,11 @@ function alongside(first: EngineObserver, second: EngineObserver | undefined): E
       first.commitFailed?.(error);
       second.commitFailed?.(error);
     },
-  };
+    timersFired: (kind, count) => {
+      first.timersFired?.(kind, count);
+      second.timersFired?.(kind, count);
+    },
+  } satisfies Required<EngineObserver>;
 }
 
 export interface Service {
@@ -141,6 +145,15 @@ export async function createService(config: Omit<ServerConfig, "port" | "host">)
       },
       tracing?.engineObserver,
     ),
+    onFatal: (report) => {
+      // A broken invariant is a bug: say all that is known, synchronously, and stop serving.
+      logger.fatal(
+        { err: report.error, context: report.context, batch: report.batch, memory: report.memory },
+        "engine stopped: an invariant is broken; nothing of the batch was committed or acknowledged",
+      );
+      logger.flush?.();
+      process.exit(70);
+    },
   });
   await engine.start();
   if (engine.isolation) gate.start();

@@ -13,10 +13,15 @@ export interface AdmissionOptions {
   /** Queueing delay past which claims are shed (DAGOR uses about 20 ms). */
   readonly targetDelayMs?: number;
   /** Claims waiting in the engine past which new ones are shed whatever the delay. */
-  readonly campaignQueueMax?: number;
+  readonly claimQueueLengthMax?: number;
   readonly retryAfterSecondsMin?: number;
   readonly retryAfterSecondsMax?: number;
+  /** A monotonic clock in ms, for how often the level adjusts. */
   readonly clock?: () => number;
+  /** The wall clock, in ms since the epoch: the hour that rotates who is shed first. */
+  readonly wallClock?: () => number;
+  /** A uniform draw in [0, 1), for the jitter of Retry-After. */
+  readonly random?: () => number;
 }
 
 export type AdmissionDecision =
@@ -32,6 +37,8 @@ export class CampaignAdmission {
   readonly #retryMin: number;
   readonly #retrySpan: number;
   readonly #now: () => number;
+  readonly #wallNow: () => number;
+  readonly #random: () => number;
   #level = 1;
   #adjustedAt = 0;
   admitted = 0;
@@ -40,10 +47,12 @@ export class CampaignAdmission {
   constructor(engine: Engine, options: AdmissionOptions = {}) {
     this.#engine = engine;
     this.#targetDelayMs = options.targetDelayMs ?? 20;
-    this.#queueMax = options.campaignQueueMax ?? 5_000;
+    this.#queueMax = options.claimQueueLengthMax ?? 5_000;
     this.#retryMin = options.retryAfterSecondsMin ?? 1;
     this.#retrySpan = (options.retryAfterSecondsMax ?? 3) - this.#retryMin + 1;
     this.#now = options.clock ?? (() => performance.now());
+    this.#wallNow = options.wallClock ?? Date.now;
+    this.#random = options.random ?? Math.random;
   }
 
   /** The share of users let in now, 0 … 1. */
@@ -58,7 +67,7 @@ export class CampaignAdmission {
     }
     this.#adjust();
     const queued = this.#engine.laneDepth("campaign");
-    if (queued < this.#queueMax && (this.#level >= 1 || userRank(userId) < this.#level)) {
+    if (queued < this.#queueMax && (this.#level >= 1 || userRank(userId, this.#wallNow()) < this.#level)) {
       this.admitted++;
       return { admitted: true };
     }
@@ -68,7 +77,7 @@ export class CampaignAdmission {
 
   /** A jittered Retry-After, so the shed do not all come back in the same second. */
   retryAfterSeconds(): number {
-    return this.#retryMin + Math.floor(Math.random() * this.#retrySpan);
+    return this.#retryMin + Math.floor(this.#random() * this.#retrySpan);
   }
 
   #adjust(): void {
@@ -81,7 +90,7 @@ export class CampaignAdmission {
 }
 
 /** A user's place in this hour's admission order, uniform in [0, 1). */
-function userRank(userId: string): number {
-  const hour = Math.floor(Date.now() / 3_600_000);
+function userRank(userId: string, nowMs: number): number {
+  const hour = Math.floor(nowMs / 3_600_000);
   return createHash("sha256").update(`${hour}|${userId}`).digest().readUInt32BE(0) / 4_294_967_296;
 }

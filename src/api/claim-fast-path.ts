@@ -35,7 +35,7 @@ export function claimFastPath(context: AppContext, isClosing: () => boolean) {
     if (bearer === null) return undefined;
     try {
       const userId = context.tokens.verifyUserNow(bearer[1] as string);
-      return context.engine.state.hasUser(userId) ? userId : undefined;
+      return context.engine.hasUser(userId) ? userId : undefined;
     } catch {
       return undefined;
     }

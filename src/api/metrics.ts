@@ -1,15 +1,14 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 import { ESCROW, FUNDING } from "../domain/accounts.js";
 import type { Engine, EngineObserver } from "../engine/engine.js";
-import type { LedgerState } from "../engine/ledger-state.js";
 import type { CrowdGateStats } from "./crowd-gate.js";
 import type { PriorityClass } from "./priority.js";
 
 /** A read of the engine's memory for a gauge: 0 before the engine starts or while it rebuilds after a failed commit. */
-function ledgerRead(engine: () => Engine | undefined, read: (state: LedgerState) => number): number {
+function ledgerRead(engine: () => Engine | undefined, read: (engine: Engine) => number): number {
   try {
     const current = engine();
-    return current === undefined ? 0 : read(current.state);
+    return current === undefined ? 0 : read(current);
   } catch {
     return 0;
   }
@@ -53,6 +52,12 @@ export class Metrics {
     name: "hongbao_campaign_claims_total",
     help: "Campaign claim answers by outcome: claimed, shed (by admission), late (waited past the crowd gate's deadline), or the error code in lower case (sold_out, already_claimed …)",
     labelNames: ["outcome"],
+    registers: [this.registry],
+  });
+  readonly timersFired = new Counter({
+    name: "hongbao_timers_fired_total",
+    help: "Timers that fired in a durable batch, by kind: refund (an unanswered transfer after 24 h), expiry (an unopened packet), campaignStart, campaignEnd",
+    labelNames: ["kind"],
     registers: [this.registry],
   });
   readonly admission = new Counter({
@@ -143,7 +148,7 @@ export class Metrics {
       help: "Fen held in escrow: pending transfers and what nobody has grabbed yet of open packets (in memory, a batch ahead of the disk at most)",
       registers: [this.registry],
       collect() {
-        this.set(ledgerRead(engine, (state) => state.balanceOf(ESCROW)));
+        this.set(ledgerRead(engine, (current) => current.balanceOf(ESCROW)));
       },
     });
     new Gauge({
@@ -151,7 +156,7 @@ export class Metrics {
       help: "Fen that entered through deposits and has not left: minus the funding account's balance, so every wallet, escrow and budget sum to it",
       registers: [this.registry],
       collect() {
-        this.set(ledgerRead(engine, (state) => -state.balanceOf(FUNDING)));
+        this.set(ledgerRead(engine, (current) => -current.balanceOf(FUNDING)));
       },
     });
     // Stock dashboards (Grafana's Node.js ones) look for the standard names; the prefixed
@@ -212,5 +217,6 @@ export class Metrics {
     },
     commandWaited: (lane, seconds) => this.#waitChildren[lane].observe(seconds),
     commitFailed: () => this.commitFailures.inc(),
+    timersFired: (kind, count) => this.timersFired.inc({ kind }, count),
   };
 }

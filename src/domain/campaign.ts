@@ -140,3 +140,23 @@ export function endCampaign(
           },
   };
 }
+
+/**
+ * A claim reserved before its campaign ended and given back after (it waited too long for
+ * its batch): its amount goes back to funding like the rest of the unspent budget.
+ */
+export function returnReleasedClaim(
+  campaign: Campaign,
+  amount: Fen,
+  at: Instant,
+): { campaign: Campaign; posting: Posting } {
+  return {
+    campaign: { ...campaign, returned: campaign.returned + amount },
+    posting: {
+      kind: "campaign.return",
+      ref: campaign.id,
+      at,
+      legs: move(campaignAccount(campaign.id), FUNDING, amount),
+    },
+  };
+}

@@ -1,43 +1,33 @@
 import { randomInt } from "node:crypto";
-import { FUNDING } from "../domain/accounts.js";
-import { claimRefusal, claimsPosting, createCampaign, drawClaim, endCampaign } from "../domain/campaign.js";
+import type { AccountId } from "../domain/accounts.js";
+import { claimRefusal, claimsPosting, drawClaim, returnReleasedClaim } from "../domain/campaign.js";
 import { type DomainError, fail, ok, type Result } from "../domain/errors.js";
-import { GROUPS_PER_OWNER_MAX, makeGroup } from "../domain/group.js";
-import { isId } from "../domain/ids.js";
-import { move } from "../domain/ledger.js";
 import type { Fen } from "../domain/money.js";
-import {
-  type Audience,
-  expirePacket,
-  grabPacket,
-  grabRefusal,
-  type RedPacket,
-  sendPacket,
-} from "../domain/red-packet.js";
+import { grabRefusal, type RedPacket } from "../domain/red-packet.js";
 import { type Calendar, NO_SPECIAL_DAYS } from "../domain/rules.js";
 import type { RandomInt } from "../domain/split.js";
 import { HOUR_MS, type Instant } from "../domain/time.js";
-import { acknowledgeLoan, answerTransfer, refundTransfer, sendTransfer, type Transfer } from "../domain/transfer.js";
-import type { Clock } from "./clock.js";
-import { type Command, type CommandOf, type CommandResults, DEPOSIT_MAX } from "./commands.js";
+import { acknowledgeLoan, type Transfer } from "../domain/transfer.js";
+import { type ApplyContext, applyCommand, audienceOf } from "./appliers.js";
+import { type Clock, systemClock } from "./clock.js";
+import type { Command, CommandOf, CommandResults } from "./commands.js";
 import { IdSource } from "./id-source.js";
-import {
-  type CampaignState,
-  emptyBatch,
-  isEmptyBatch,
-  LedgerState,
-  OPEN_PACKETS_PER_SENDER_MAX,
-  PENDING_TRANSFERS_PER_USER_MAX,
-  userNotFound,
-} from "./ledger-state.js";
+import { InvariantError, invariant } from "./invariant.js";
+import { type CampaignState, emptyBatch, isEmptyBatch, LedgerState, type LedgerStateSizes } from "./ledger-state.js";
 import { LimitsCache } from "./limits-cache.js";
 import { pooledRandomBytes } from "./random-pool.js";
-import type { Batch, LedgerStore, Snapshot } from "./store-port.js";
+import { type BatchOutcome, type Lane, Scheduler } from "./scheduler.js";
+import type { Batch, IdempotencyRecord, LedgerStore, Snapshot } from "./store-port.js";
+import { runDueTimers } from "./timers.js";
 
-/** The answer stored with an idempotency key: opaque to the engine, written in the same batch. */
+export type { Lane } from "./scheduler.js";
+
+/** The HTTP answer to a command: rendered from its result after the batch is durable. */
 export interface Answer {
   readonly status: number;
   readonly body: string;
+  /** The answer first given for this idempotency key, given again. */
+  readonly replayed?: true;
 }
 
 export interface Idempotency {
@@ -52,22 +42,34 @@ export interface EngineObserver {
   commandWaited?(lane: Lane, seconds: number): void;
   /** A batch could not be made durable; memory is being rebuilt from the store. */
   commitFailed?(error: unknown): void;
+  /** Timers of one kind that fired in a durable batch. */
+  timersFired?(kind: string, count: number): void;
+}
+
+/** What the engine knew when it stopped on a broken invariant: for the log, before the process exits. */
+export interface FatalReport {
+  readonly error: Error;
+  readonly context: Readonly<Record<string, unknown>>;
+  readonly batch: { readonly commands: number; readonly kinds: Readonly<Record<string, number>> };
+  readonly memory: LedgerStateSizes | undefined;
 }
 
 export interface EngineOptions {
   readonly store: LedgerStore;
   readonly clock: Clock;
+  /** The clock ids are ordered by; the real one by default, whatever clock the rules follow. */
+  readonly idClock?: Clock;
   readonly calendar?: Calendar;
   /** Commands in one durable transaction at most. */
   readonly batchMax?: number;
   /** Commands waiting at most; past it a command is refused with BUSY at once. */
   readonly queueMax?: number;
-  /** Due refunds run in one batch at most; the rest follow in the next. */
+  /** Due timers run in one batch at most; the rest follow in the next. */
   readonly timersPerBatchMax?: number;
   readonly random?: (size: number) => Uint8Array;
   readonly randomInt?: RandomInt;
   /** Campaign claims waiting at most; past it a claim is refused with BUSY at once. */
-  readonly campaignQueueMax?: number;
+  readonly claimQueueLengthMax?: number;
   /** Claims in one batch at most, on top of the other commands. */
   readonly claimBatchMax?: number;
   /** A claim that waited longer than this for its batch is answered BUSY instead. */
@@ -75,22 +77,16 @@ export interface EngineOptions {
   /** Campaign claims queue in their own lane behind transfers and packets (default); off: one FIFO. */
   readonly isolation?: boolean;
   readonly observer?: EngineObserver;
+  /**
+   * Called once when an invariant breaks (a bug): the engine has stopped and answers nothing
+   * more. By default the report goes to stderr and the process exits with status 70.
+   */
+  readonly onFatal?: (report: FatalReport) => void;
 }
 
 /** Idempotency keys are kept twice as long as the 24 h the contract promises. */
 export const IDEMPOTENCY_KEEP_MS = 48 * HOUR_MS;
 const IDEMPOTENCY_FORGET_EVERY_MS = HOUR_MS;
-const TIMER_SLEEP_MS_MAX = 60_000;
-/** A waiting command older than this makes the next command start the batch itself. */
-const FLUSH_LINGER_MS = 2;
-/**
- * While only claims wait, and each turn of the event loop brings more, a batch waits for
- * at most this long or this many claims: each commit costs about 3 ms whatever its size,
- * which a crowd's claims otherwise pay a hundred at a time. Anything else waiting (a
- * transfer, a packet) takes the claims along at once.
- */
-const CLAIM_LINGER_MS = 10;
-const CLAIM_LINGER_BATCH = 1_000;
 
 interface Waiting {
   readonly command: Command;
@@ -99,15 +95,18 @@ interface Waiting {
   /** A refusal decided before the batch; it is stored with the key instead of being applied. */
   readonly decided: Result<unknown> | undefined;
   readonly acceptedAt: Instant;
-  /** performance.now() when queued: queueing delay is measured on it, not on the (test) clock. */
   readonly enqueuedAt: number;
   readonly lane: Lane;
   /** The share of a campaign's budget a claim reserved when it was taken. */
   readonly claim: ReservedClaim | undefined;
-  readonly resolve: (value: { result: Result<unknown>; answer: Answer | undefined }) => void;
+  readonly resolve: (value: Outcome) => void;
+  readonly reject: (error: unknown) => void;
 }
 
-export type Lane = "critical" | "campaign";
+interface Outcome {
+  readonly result: Result<unknown>;
+  readonly answer: Answer | undefined;
+}
 
 interface ReservedClaim {
   readonly campaignId: string;
@@ -127,9 +126,20 @@ export class EngineError extends Error {
   }
 }
 
+/** Raised to every caller once the engine stopped on a broken invariant. */
+export class EngineStoppedError extends Error {
+  constructor(override readonly cause: Error) {
+    super(`the engine stopped: ${cause.message}`);
+  }
+}
+
 /**
- * The single writer. Commands queue here, are checked against memory, and each batch
- * commits in one durable transaction before anybody in it is answered.
+ * The single writer's front: commands come in here (submit, execute), are checked against
+ * memory, queue in the scheduler (src/engine/scheduler.ts), are applied one function per
+ * command (src/engine/appliers.ts) into a batch with the timers due (src/engine/timers.ts),
+ * and every batch commits in one durable transaction before anybody in it is answered.
+ * Views run after the commit, one caller at a time, so rendering can touch neither the
+ * ledger nor another caller. Callers read memory through the narrow methods below.
  */
 export class Engine {
   readonly #store: LedgerStore;
@@ -139,30 +149,22 @@ export class Engine {
   #calendar: Calendar;
   readonly #limits = new LimitsCache();
   readonly #ids: IdSource;
-  readonly #batchMax: number;
-  readonly #queueMax: number;
+  readonly #queueLengthMax: number;
+  readonly #claimQueueLengthMax: number;
   readonly #timersPerBatchMax: number;
   readonly #random: (size: number) => Uint8Array;
   readonly #randomInt: RandomInt;
   readonly #observer: EngineObserver;
-  readonly #campaignQueueMax: number;
-  readonly #claimBatchMax: number;
+  readonly #onFatal: (report: FatalReport) => void;
   readonly #claimDeadlineMs: number;
   readonly #isolation: boolean;
+  readonly #scheduler: Scheduler<Waiting>;
   #state: LedgerState | undefined;
-  #lanes: Record<Lane, Waiting[]> = { critical: [], campaign: [] };
-  /** Moving averages of how long commands waited for their batch, in ms. */
-  readonly #delayMs: Record<Lane, number> = { critical: 0, campaign: 0 };
   readonly #inFlight = new Map<string, InFlight>();
-  #flushScheduled = false;
-  #flushQueued = false;
-  #committing: Promise<void> | undefined;
-  #timer: NodeJS.Timeout | undefined;
   #lastForgetAt = Number.NEGATIVE_INFINITY;
   #closing = false;
-  /** A linger under way: claims waiting when it last looked (it goes on while turns bring more). */
-  #linger: { claimsAtLastLook: number } | undefined;
   #closed = false;
+  #stopped: Error | undefined;
   #open = 0;
 
   constructor(options: EngineOptions) {
@@ -170,23 +172,29 @@ export class Engine {
     this.#clock = options.clock;
     this.#baseCalendar = options.calendar ?? NO_SPECIAL_DAYS;
     this.#calendar = this.#baseCalendar;
-    this.#batchMax = options.batchMax ?? 2000;
-    this.#queueMax = options.queueMax ?? 50_000;
+    this.#queueLengthMax = options.queueMax ?? 50_000;
+    this.#claimQueueLengthMax = options.claimQueueLengthMax ?? 20_000;
     this.#timersPerBatchMax = options.timersPerBatchMax ?? 2000;
     this.#random = options.random ?? pooledRandomBytes();
-    this.#ids = new IdSource(this.#random);
+    this.#ids = new IdSource(this.#random, options.idClock ?? systemClock);
     this.#randomInt = options.randomInt ?? ((bound) => randomInt(bound));
-    this.#campaignQueueMax = options.campaignQueueMax ?? 20_000;
-    this.#claimBatchMax = options.claimBatchMax ?? 10_000;
     this.#claimDeadlineMs = options.claimDeadlineMs ?? 2_000;
     this.#isolation = options.isolation ?? true;
     this.#observer = options.observer ?? {};
+    this.#onFatal = options.onFatal ?? exitOnFatal;
+    this.#scheduler = new Scheduler<Waiting>({
+      clock: this.#clock,
+      batchMax: options.batchMax ?? 2000,
+      claimBatchMax: options.claimBatchMax ?? 10_000,
+      runBatch: (waiting) => this.#runBatch(waiting),
+      nextDueAt: () => this.#state?.nextDueAt(),
+    });
   }
 
   /** Rebuilds memory from the store; call once before anything else. */
   async start(): Promise<void> {
     this.#restore(await this.#store.load());
-    this.#armTimer();
+    this.#scheduler.start();
   }
 
   /** Memory from a snapshot: the ledger state, and the calendar with the stored special days. */
@@ -202,36 +210,34 @@ export class Engine {
     this.#state = new LedgerState(snapshot);
   }
 
+  get #ledger(): LedgerState {
+    if (this.#stopped !== undefined) throw new EngineStoppedError(this.#stopped);
+    if (this.#state === undefined) throw new Error("engine not started");
+    return this.#state;
+  }
+
+  // ——— Narrow reads for callers outside the engine ———
+
+  /** True once memory is loaded and while the engine serves. */
+  get ready(): boolean {
+    return this.#state !== undefined && this.#stopped === undefined && !this.#closed;
+  }
+
   get queueDepth(): number {
-    return this.#lanes.critical.length + this.#lanes.campaign.length;
+    return this.#scheduler.depth;
   }
 
   laneDepth(lane: Lane): number {
-    return this.#lanes[lane].length;
+    return this.#scheduler.laneDepth(lane);
   }
 
   /** How long commands of a lane have lately waited for their batch: the overload signal. */
   queueDelayMs(lane: Lane): number {
-    return this.#delayMs[lane];
+    return this.#scheduler.queueDelayMs(lane);
   }
 
   get isolation(): boolean {
     return this.#isolation;
-  }
-
-  /**
-   * The answer a claim gets without touching the queue (not started, ended, already claimed,
-   * sold out, no such campaign), or undefined when it may be tried.
-   */
-  claimRefusal(campaignId: string, userId: string): Result<never> | undefined {
-    const open = this.state.campaigns.get(campaignId);
-    if (open === undefined) return fail("CAMPAIGN_NOT_FOUND", "no such campaign, or it has ended");
-    return claimRefusal(open.campaign, open.claimsByUser.get(userId) ?? 0, open.unreserved, this.#clock.now());
-  }
-
-  get state(): LedgerState {
-    if (this.#state === undefined) throw new Error("engine not started");
-    return this.#state;
   }
 
   get clock(): Clock {
@@ -242,8 +248,79 @@ export class Engine {
     return this.#calendar;
   }
 
+  hasUser(userId: string): boolean {
+    return this.#ledger.hasUser(userId);
+  }
+
+  userIdByPhone(phone: string): string | undefined {
+    return this.#ledger.phones.get(phone);
+  }
+
+  balanceOf(account: AccountId): Fen {
+    return this.#ledger.balanceOf(account);
+  }
+
+  isGroupMember(groupId: string, userId: string): boolean {
+    return this.#ledger.groups.get(groupId)?.has(userId) === true;
+  }
+
+  /** A packet as memory has it (open, or recently settled), else from the store. */
+  async packet(id: string): Promise<RedPacket | undefined> {
+    const state = this.#ledger;
+    return state.packets.get(id) ?? state.settled.get(id) ?? (await this.#store.packet(id));
+  }
+
+  /** A campaign with its live counts while memory holds it; undefined sends the reader to the store. */
+  campaignLive(
+    id: string,
+  ):
+    | { readonly campaign: CampaignState["campaign"]; claimedCount: number; claimedAmount: Fen; unreserved: Fen }
+    | undefined {
+    const open = this.#ledger.campaigns.get(id);
+    if (open === undefined) return undefined;
+    return {
+      campaign: open.campaign,
+      claimedCount: open.claimedCount,
+      claimedAmount: open.claimedAmount,
+      unreserved: open.unreserved,
+    };
+  }
+
+  /** How much memory holds, by kind. */
+  memorySizes(): LedgerStateSizes {
+    return this.#ledger.sizes();
+  }
+
+  /**
+   * The answer a claim gets without touching the queue (not started, ended, already claimed,
+   * sold out, no such campaign), or undefined when it may be tried.
+   */
+  claimRefusal(campaignId: string, userId: string): Result<never> | undefined {
+    const state = this.#ledger;
+    const open = state.campaigns.get(campaignId);
+    if (open === undefined) {
+      const ended = state.endedCampaigns.get(campaignId);
+      if (ended !== undefined) return claimRefusal(ended, 0, 0, this.#clock.now());
+      return fail("CAMPAIGN_NOT_FOUND", "no such campaign, or it has ended");
+    }
+    return claimRefusal(open.campaign, open.claimsByUser.get(userId) ?? 0, open.unreserved, this.#clock.now());
+  }
+
+  /** A transfer from memory, or from the store (then kept among the recently settled ones). */
+  async transfer(id: string): Promise<Transfer | undefined> {
+    const state = this.#ledger;
+    const known = state.pending.get(id) ?? state.settledTransfers.get(id);
+    if (known !== undefined) return known;
+    const stored = await this.#store.transfer(id);
+    if (stored !== undefined && stored.status !== "pending") state.rememberSettledTransfer(stored);
+    return stored;
+  }
+
+  // ——— Commands ———
+
   /** Runs a command and returns its result once the batch holding it is durable. */
   async submit<K extends Command["type"]>(command: CommandOf<K>): Promise<Result<CommandResults[K]>> {
+    if (this.#stopped !== undefined) throw new EngineStoppedError(this.#stopped);
     if (this.#closing) return shuttingDown();
     return this.#track(async () => {
       const early = await this.#precheck(command);
@@ -264,8 +341,9 @@ export class Engine {
   }
 
   /**
-   * Runs a command and renders its answer; with an idempotency key the answer is stored in
-   * the same batch, and the same key with the same request gets that answer again.
+   * Runs a command and renders its answer once it is durable; with an idempotency key the
+   * result is stored in the same batch, and the same key with the same request gets the
+   * answer rendered from it again.
    */
   async execute<K extends Command["type"]>(
     command: CommandOf<K>,
@@ -273,6 +351,7 @@ export class Engine {
     idempotency?: Idempotency,
   ): Promise<Answer> {
     const renderAny = render as (result: Result<unknown>) => Answer;
+    if (this.#stopped !== undefined) throw new EngineStoppedError(this.#stopped);
     if (this.#closing) return renderAny(shuttingDown());
     return this.#track(() => this.#executeWithKey(command, renderAny, idempotency));
   }
@@ -281,13 +360,13 @@ export class Engine {
     command: Command,
     renderAny: (r: Result<unknown>) => Answer,
     idempotency: Idempotency | undefined,
-  ) {
+  ): Promise<Answer> {
     if (idempotency === undefined) return this.#executeOnce(command, renderAny, undefined);
     const slot = `${idempotency.scope}\u0000${idempotency.key}`;
     const inFlight = this.#inFlight.get(slot);
     if (inFlight !== undefined) {
       if (inFlight.requestHash !== idempotency.requestHash) return reusedKey(renderAny);
-      return inFlight.answer;
+      return { ...(await inFlight.answer), replayed: true };
     }
     const answer = this.#executeKeyed(command, renderAny, idempotency);
     this.#inFlight.set(slot, { requestHash: idempotency.requestHash, answer });
@@ -301,7 +380,8 @@ export class Engine {
   async #executeKeyed(command: Command, render: (r: Result<unknown>) => Answer, key: Idempotency): Promise<Answer> {
     const stored = await this.#store.idempotency(key.scope, key.key);
     if (stored !== undefined) {
-      return stored.requestHash === key.requestHash ? { status: stored.status, body: stored.body } : reusedKey(render);
+      if (stored.requestHash !== key.requestHash) return reusedKey(render);
+      return { ...replayOf(stored, render), replayed: true };
     }
     return this.#executeOnce(command, render, key);
   }
@@ -312,16 +392,30 @@ export class Engine {
     key: Idempotency | undefined,
   ): Promise<Answer> {
     const early = await this.#precheck(command);
-    // Without a key a refusal needs no batch; with one, it is stored like any answer so the key stays bound.
+    // Without a key a refusal needs no batch; with one, it is stored like any result so the key stays bound.
     if (early !== undefined && key === undefined) return render(early);
     const { answer } = await this.#enqueue(command, render, key, early);
     return answer as Answer;
   }
 
-  /** Answers that need no batch: from memory, or from the store for settled transfers. */
+  /** Answers that need no batch: from memory, or from the store for settled transfers and old campaigns. */
   async #precheck(command: Command): Promise<Result<unknown> | undefined> {
-    if (command.type === "grabPacket") return this.#precheckGrab(command);
-    if (command.type !== "answerTransfer" && command.type !== "acknowledgeLoan") return undefined;
+    switch (command.type) {
+      case "grabPacket":
+        return this.#precheckGrab(command);
+      case "claim":
+        return this.#precheckClaim(command);
+      case "answerTransfer":
+      case "acknowledgeLoan":
+        return this.#precheckTransferAnswer(command);
+      default:
+        return undefined;
+    }
+  }
+
+  async #precheckTransferAnswer(
+    command: CommandOf<"answerTransfer"> | CommandOf<"acknowledgeLoan">,
+  ): Promise<Result<unknown> | undefined> {
     const transfer = await this.transfer(command.transferId);
     if (transfer === undefined || (command.by !== transfer.from && command.by !== transfer.to)) {
       return fail("TRANSFER_NOT_FOUND", "no such transfer");
@@ -337,30 +431,26 @@ export class Engine {
     return undefined;
   }
 
-  /** A transfer from memory, or from the store (then kept among the recently settled ones). */
-  async transfer(id: string): Promise<Transfer | undefined> {
-    const state = this.state;
-    const known = state.pending.get(id) ?? state.settledTransfers.get(id);
-    if (known !== undefined) return known;
-    const stored = await this.#store.transfer(id);
-    if (stored !== undefined && stored.status !== "pending") state.rememberSettledTransfer(stored);
-    return stored;
-  }
-
   /** Sold out, already grabbed, not allowed, expired: answered without queueing behind money work. */
   async #precheckGrab(command: CommandOf<"grabPacket">): Promise<Result<unknown> | undefined> {
-    const state = this.state;
+    const state = this.#ledger;
     const packet =
       state.packets.get(command.packetId) ??
       state.settled.get(command.packetId) ??
       (await this.#store.packet(command.packetId));
     if (packet === undefined) return fail("PACKET_NOT_FOUND", "no such red packet");
     if (packet.status !== "active") state.rememberSettled(packet);
-    return grabRefusal(packet, command.userId, command.password, this.#clock.now(), this.#audienceOf(packet.groupId));
+    return grabRefusal(packet, command.userId, command.password, this.#clock.now(), audienceOf(state, packet.groupId));
   }
 
-  #audienceOf(groupId: string | null): Audience {
-    return { members: groupId === null ? undefined : this.state.groups.get(groupId) };
+  /** A campaign memory has let go of (ended long ago) is looked up in the store. */
+  async #precheckClaim(command: CommandOf<"claim">): Promise<Result<unknown> | undefined> {
+    const state = this.#ledger;
+    if (state.campaignOf(command.campaignId) !== undefined) return undefined;
+    const stored = await this.#store.campaign(command.campaignId);
+    if (stored === undefined) return undefined;
+    state.endedCampaigns.set(stored.campaign.id, stored.campaign);
+    return claimRefusal(stored.campaign, 0, 0, this.#clock.now());
   }
 
   #enqueue(
@@ -368,13 +458,13 @@ export class Engine {
     render: Waiting["render"],
     idempotency: Idempotency | undefined,
     decided?: Result<unknown>,
-  ): Promise<{ result: Result<unknown>; answer: Answer | undefined }> {
+  ): Promise<Outcome> {
     // Everything here is synchronous, so concurrent callers cannot slip past a bound or a budget.
     const lane: Lane = this.#isolation && command.type === "claim" ? "campaign" : "critical";
-    const laneMax = lane === "campaign" ? this.#campaignQueueMax : this.#queueMax;
+    const laneMax = lane === "campaign" ? this.#claimQueueLengthMax : this.#queueLengthMax;
     let refused = this.#closed
       ? shuttingDown()
-      : this.#lanes[lane].length >= laneMax
+      : this.#scheduler.laneDepth(lane) >= laneMax
         ? fail("BUSY", "the ledger is busy; retry shortly")
         : undefined;
     let claim: ReservedClaim | undefined;
@@ -385,8 +475,8 @@ export class Engine {
       else decided = reserved;
     }
     if (refused !== undefined) return Promise.resolve({ result: refused, answer: render?.(refused) });
-    return new Promise((resolve) => {
-      this.#lanes[lane].push({
+    return new Promise((resolve, reject) => {
+      this.#scheduler.push({
         command,
         render,
         idempotency,
@@ -396,28 +486,8 @@ export class Engine {
         lane,
         claim,
         resolve,
+        reject,
       });
-      this.#scheduleFlush();
-      this.#flushIfLingering();
-    });
-  }
-
-  /**
-   * setImmediate runs only after the event loop has read every ready socket; with ten
-   * thousand connections that pass can take seconds, and batches would wait for it. Once the
-   * oldest waiting command has lingered FLUSH_LINGER_MS, the batch goes at once instead.
-   */
-  #flushIfLingering(): void {
-    if (this.#committing !== undefined || this.#flushQueued) return;
-    const oldest = Math.min(
-      this.#lanes.critical[0]?.enqueuedAt ?? Number.POSITIVE_INFINITY,
-      this.#lanes.campaign[0]?.enqueuedAt ?? Number.POSITIVE_INFINITY,
-    );
-    if (performance.now() - oldest < FLUSH_LINGER_MS) return;
-    this.#flushQueued = true;
-    queueMicrotask(() => {
-      this.#flushQueued = false;
-      void this.#flush();
     });
   }
 
@@ -425,164 +495,134 @@ export class Engine {
   #reserveClaim(command: CommandOf<"claim">): Result<ReservedClaim> {
     const refusal = this.claimRefusal(command.campaignId, command.userId);
     if (refusal !== undefined) return refusal;
-    const open = this.state.campaigns.get(command.campaignId) as CampaignState;
+    const open = this.#ledger.campaigns.get(command.campaignId) as CampaignState;
     const amount = drawClaim(open.campaign.amount, open.unreserved, this.#randomInt);
     const n = (open.claimsByUser.get(command.userId) ?? 0) + 1;
     open.unreserved -= amount;
     open.claimsByUser.set(command.userId, n);
+    open.waitingClaims += 1;
     return ok({ campaignId: command.campaignId, userId: command.userId, amount, n });
   }
 
-  /** Gives a reserved claim back, for a claim that will not be made. */
-  #releaseClaim(claim: ReservedClaim): void {
-    const open = this.#state?.campaigns.get(claim.campaignId);
-    if (open === undefined) return;
-    if (open.campaign.status === "open") open.unreserved += claim.amount;
+  /**
+   * Gives a reserved claim back, for a claim that will not be made. Once its campaign has
+   * ended, the amount goes back to funding in this batch, as the rest of the budget did.
+   */
+  #releaseClaim(claim: ReservedClaim, context: ApplyContext): void {
+    const open = context.state.campaigns.get(claim.campaignId);
+    invariant(open !== undefined, "a reserved claim's campaign is in memory", { campaignId: claim.campaignId });
+    open.waitingClaims -= 1;
     const left = (open.claimsByUser.get(claim.userId) ?? 1) - 1;
     if (left > 0) open.claimsByUser.set(claim.userId, left);
     else open.claimsByUser.delete(claim.userId);
+    if (open.campaign.status === "open") {
+      open.unreserved += claim.amount;
+      return;
+    }
+    const returned = returnReleasedClaim(open.campaign, claim.amount, context.at);
+    const posted = context.state.post(returned.posting, context.batch);
+    invariant(posted.ok, "an ended campaign holds its waiting claims", { campaignId: claim.campaignId });
+    open.campaign = returned.campaign;
+    context.batch.campaigns.push(returned.campaign);
+    context.state.forgetIfSettled(open);
   }
+
+  // ——— Batches ———
 
   /**
-   * Whether the batch should wait for more claims. A linger looks again at the end of each
-   * turn of the event loop (`#lookAgain`) and goes on only while turns bring more claims: a
-   * turn that brings none means the clients are waiting for these answers (a hundred
-   * connections, a hundred claims), and waiting longer would only delay them.
+   * Applies one batch and makes it durable: due timers first, then each command. A broken
+   * invariant stops the engine; a failed commit rebuilds memory from the store. Only after
+   * the commit is anybody answered.
    */
-  #claimsLinger(): boolean {
-    const claims = this.#lanes.campaign;
-    const may =
-      !this.#closing &&
-      this.#lanes.critical.length === 0 &&
-      claims.length > 0 &&
-      claims.length < CLAIM_LINGER_BATCH &&
-      performance.now() - (claims[0] as Waiting).enqueuedAt < CLAIM_LINGER_MS;
-    if (!may) {
-      this.#linger = undefined;
-      return false;
-    }
-    if (this.#linger === undefined) {
-      const linger = { claimsAtLastLook: claims.length };
-      this.#linger = linger;
-      setImmediate(() => this.#lookAgain(linger));
-    }
-    return true;
-  }
-
-  #lookAgain(linger: { claimsAtLastLook: number }): void {
-    if (this.#linger !== linger) return;
-    const claims = this.#lanes.campaign.length;
-    if (claims > linger.claimsAtLastLook) {
-      linger.claimsAtLastLook = claims;
-      setImmediate(() => this.#lookAgain(linger));
-      return;
-    }
-    this.#linger = undefined;
-    void this.#flush(false);
-  }
-
-  #scheduleFlush(): void {
-    if (this.#flushScheduled) return;
-    this.#flushScheduled = true;
-    // setImmediate lets every request that arrived in this turn of the event loop join the batch.
-    setImmediate(() => {
-      this.#flushScheduled = false;
-      void this.#flush();
-    });
-  }
-
-  /** Takes the next batch: transfers and packets first, then campaign claims. */
-  #takeBatch(): Waiting[] {
-    const critical = this.#lanes.critical.splice(0, this.#batchMax);
-    const claims = this.#lanes.campaign.splice(0, this.#claimBatchMax);
-    const now = performance.now();
-    for (const [lane, items] of [
-      ["critical", critical],
-      ["campaign", claims],
-    ] as const) {
-      if (items.length === 0) {
-        // An empty lane waits for nothing: its signal decays, so shedding cannot outlive the overload.
-        this.#delayMs[lane] *= 0.7;
-        continue;
-      }
-      let waited = 0;
-      for (const item of items) waited += now - item.enqueuedAt;
-      // An exponential moving average over batches: recent batches weigh most.
-      this.#delayMs[lane] = 0.7 * this.#delayMs[lane] + 0.3 * (waited / items.length);
-    }
-    return claims.length === 0 ? critical : critical.concat(claims);
-  }
-
-  async #flush(mayLinger = true): Promise<void> {
-    if (this.#committing !== undefined || this.#state === undefined) return;
-    if (mayLinger && this.#claimsLinger()) return;
+  async #runBatch(waiting: Waiting[]): Promise<BatchOutcome> {
+    if (this.#stopped !== undefined) return { timersLeft: false };
+    const state = this.#ledger;
     const at = this.#clock.now();
-    const batch = emptyBatch();
-    const waiting = this.#takeBatch();
-    const started = process.hrtime.bigint();
     const now = performance.now();
-    let timersLeft = false;
-    let outcomes: { result: Result<unknown>; answer: Answer | undefined }[];
+    const batch = emptyBatch();
+    const started = process.hrtime.bigint();
+    for (const item of waiting) this.#observer.commandWaited?.(item.lane, (now - item.enqueuedAt) / 1000);
+    let results: Result<unknown>[];
+    let fired: Map<string, number>;
     try {
-      for (const item of waiting) this.#observer.commandWaited?.(item.lane, (now - item.enqueuedAt) / 1000);
-      timersLeft = this.#runDueTimers(at, batch);
+      fired = runDueTimers(state, at, batch, this.#timersPerBatchMax);
       this.#forgetOldKeys(at, batch);
-      const claims = new Map<string, ReservedClaim[]>();
-      outcomes = waiting.map((item) => {
-        const result = item.decided ?? this.#applyItem(item, at, batch, claims, now);
-        const answer = item.render?.(result);
-        if (answer !== undefined && item.idempotency !== undefined) {
-          batch.idempotency.push({ ...item.idempotency, status: answer.status, body: answer.body, createdAt: at });
-        }
-        return { result, answer };
-      });
-      this.#postClaims(claims, at, batch);
-      if (!isEmptyBatch(batch)) {
-        this.#committing = this.#store.commit(batch);
-        await this.#committing;
-      }
+      results = this.#applyAll(waiting, state, at, batch, now);
     } catch (error) {
-      // Memory may be ahead of the store now: nobody in the batch is told it succeeded.
+      this.#stop(error, waiting);
+      return { timersLeft: false };
+    }
+    try {
+      if (!isEmptyBatch(batch)) await this.#store.commit(batch);
+    } catch (error) {
       await this.#recover(waiting, error);
-      return;
-    } finally {
-      this.#committing = undefined;
+      return { timersLeft: false };
     }
     this.#observer.batchCommitted?.(waiting.length, Number(process.hrtime.bigint() - started) / 1e9);
-    for (let i = 0; i < waiting.length; i++) (waiting[i] as Waiting).resolve(outcomes[i] as (typeof outcomes)[number]);
-    if (this.queueDepth > 0 || timersLeft) this.#scheduleFlush();
-    this.#armTimer();
+    for (const [kind, count] of fired) this.#observer.timersFired?.(kind, count);
+    for (let i = 0; i < waiting.length; i++) answer(waiting[i] as Waiting, results[i] as Result<unknown>);
+    return { timersLeft: (state.nextDueAt() ?? Number.POSITIVE_INFINITY) <= at };
   }
 
-  #applyItem(
-    item: Waiting,
-    at: Instant,
-    batch: Batch,
-    claims: Map<string, ReservedClaim[]>,
-    now: number,
-  ): Result<unknown> {
-    if (item.claim === undefined) return this.#apply(item.command, at, batch, item.acceptedAt);
+  #applyAll(waiting: Waiting[], state: LedgerState, at: Instant, batch: Batch, now: number): Result<unknown>[] {
+    const claims = new Map<string, ReservedClaim[]>();
+    const results = waiting.map((item) => {
+      const context = this.#applyContext(state, batch, at, item.acceptedAt);
+      const result = item.decided ?? this.#applyItem(item, context, claims, now);
+      if (item.idempotency !== undefined) {
+        batch.idempotency.push({ ...item.idempotency, outcome: JSON.stringify({ result }), createdAt: at });
+      }
+      return result;
+    });
+    this.#postClaims(claims, state, at, batch);
+    return results;
+  }
+
+  #applyContext(state: LedgerState, batch: Batch, at: Instant, acceptedAt: Instant): ApplyContext {
+    return {
+      state,
+      batch,
+      at,
+      acceptedAt,
+      calendar: this.#calendar,
+      replaceCalendar: (calendar) => {
+        this.#calendar = calendar;
+      },
+      limits: this.#limits,
+      ids: this.#ids,
+      random: this.#random,
+      randomInt: this.#randomInt,
+    };
+  }
+
+  #applyItem(item: Waiting, context: ApplyContext, claims: Map<string, ReservedClaim[]>, now: number): Result<unknown> {
+    if (item.command.type !== "claim") return applyCommand(item.command, context);
+    const claim = item.claim;
+    invariant(claim !== undefined, "a queued claim holds its reservation");
     if (now - item.enqueuedAt > this.#claimDeadlineMs) {
-      this.#releaseClaim(item.claim);
+      this.#releaseClaim(claim, context);
       return fail("BUSY", "the claim waited too long; retry shortly");
     }
-    const list = claims.get(item.claim.campaignId) ?? [];
-    list.push(item.claim);
-    claims.set(item.claim.campaignId, list);
-    return ok({ campaignId: item.claim.campaignId, amount: item.claim.amount, n: item.claim.n });
+    const list = claims.get(claim.campaignId) ?? [];
+    list.push(claim);
+    claims.set(claim.campaignId, list);
+    return ok({ campaignId: claim.campaignId, amount: claim.amount, n: claim.n });
   }
 
   /** One posting per campaign per batch pays every claim in it: the budget account is debited once. */
-  #postClaims(claims: Map<string, ReservedClaim[]>, at: Instant, batch: Batch): void {
+  #postClaims(claims: Map<string, ReservedClaim[]>, state: LedgerState, at: Instant, batch: Batch): void {
     for (const [campaignId, list] of claims) {
-      const posted = this.state.post(claimsPosting(campaignId, list, at), batch);
-      if (!posted.ok) throw new Error(`campaign ${campaignId} cannot pay its reserved claims: ${posted.error.message}`);
-      const open = this.state.campaigns.get(campaignId) as CampaignState;
+      const posted = state.post(claimsPosting(campaignId, list, at), batch);
+      invariant(posted.ok, "a campaign can pay its reserved claims", { campaignId, claims: list.length });
+      const open = state.campaigns.get(campaignId);
+      invariant(open !== undefined, "a paid campaign is in memory", { campaignId });
       for (const claim of list) {
         batch.claims.push({ ...claim, at, postingId: posted.value.id });
         open.claimedCount += 1;
         open.claimedAmount += claim.amount;
+        open.waitingClaims -= 1;
       }
+      state.forgetIfSettled(open);
     }
   }
 
@@ -593,217 +633,34 @@ export class Engine {
     else process.emitWarning(`hongbao: batch commit failed, reloading state: ${String(error)}`);
     this.#state = undefined;
     // Queued claims reserved budget in the memory being thrown away: they are answered BUSY too.
-    const queued = [...this.#lanes.critical, ...this.#lanes.campaign];
-    this.#lanes.critical = [];
-    this.#lanes.campaign = [];
+    const queued = this.#scheduler.drain();
     try {
       // A special day added in the failed batch goes with it: the calendar is rebuilt too.
       this.#restore(await this.#store.load());
     } finally {
-      for (const item of [...waiting, ...queued]) item.resolve({ result: failure, answer: item.render?.(failure) });
+      for (const item of [...waiting, ...queued]) answer(item, failure);
     }
   }
 
-  /** `acceptedAt` is when the engine took the command: the rules in force then are the ones that apply. */
-  #apply(command: Command, at: Instant, batch: Batch, acceptedAt: Instant): Result<unknown> {
-    const state = this.state;
-    switch (command.type) {
-      case "createUser": {
-        if (state.phones.has(command.phone)) return fail("PHONE_TAKEN", "a user with this phone exists");
-        if (!isId("user", command.id) || state.hasUser(command.id)) throw new Error(`bad new user id ${command.id}`);
-        const user = { id: command.id, phone: command.phone, name: command.name, createdAt: at };
-        state.addUser(user, batch);
-        return ok(user);
-      }
-      case "createUsers": {
-        const phones = new Set<string>();
-        for (const user of command.users) {
-          if (state.phones.has(user.phone) || phones.has(user.phone)) {
-            return fail("PHONE_TAKEN", `a user with phone ${user.phone} exists`, { phone: user.phone });
-          }
-          if (!isId("user", user.id) || state.hasUser(user.id)) throw new Error(`bad new user id ${user.id}`);
-          phones.add(user.phone);
-        }
-        for (const user of command.users) state.addUser({ ...user, createdAt: at }, batch);
-        return ok({ created: command.users.length });
-      }
-      case "deposit": {
-        if (!state.hasUser(command.userId)) return userNotFound();
-        if (command.amount < 1) return fail("AMOUNT_BELOW_MIN", "a deposit is at least 1 fen", { limit: 1 });
-        if (command.amount > DEPOSIT_MAX) {
-          return fail("AMOUNT_ABOVE_MAX", `a deposit is at most ${DEPOSIT_MAX} fen`, { limit: DEPOSIT_MAX });
-        }
-        const posted = state.post(
-          { kind: "deposit", ref: command.userId, at, legs: move(FUNDING, command.userId, command.amount) },
-          batch,
-        );
-        if (!posted.ok) return posted;
-        return ok({ userId: command.userId, amount: command.amount, balance: state.balanceOf(command.userId) });
-      }
-      case "sendTransfer": {
-        const request = { ...command.request, id: this.#ids.next("transfer", Date.now()) };
-        if (!state.hasUser(request.from)) return userNotFound();
-        if (!state.hasUser(request.to)) return fail("USER_NOT_FOUND", "the recipient does not exist");
-        if (state.pendingCount(request.from) >= PENDING_TRANSFERS_PER_USER_MAX) {
-          return fail("TOO_MANY_PENDING", `at most ${PENDING_TRANSFERS_PER_USER_MAX} transfers may wait for an answer`);
-        }
-        const sent = sendTransfer(request, at, this.#limits.at(acceptedAt, this.#calendar));
-        if (!sent.ok) return sent;
-        const posted = state.post(sent.value.posting, batch);
-        if (!posted.ok) return posted;
-        state.putTransfer(sent.value.transfer, batch);
-        return ok(sent.value.transfer);
-      }
-      case "answerTransfer": {
-        const transfer = state.pending.get(command.transferId);
-        if (transfer === undefined) return fail("TRANSFER_NOT_PENDING", "the transfer is no longer pending");
-        const answered = answerTransfer(transfer, command.by, command.answer, at);
-        if (!answered.ok) return answered;
-        const posted = state.post(answered.value.posting, batch);
-        if (!posted.ok) throw new Error(`escrow cannot pay out transfer ${transfer.id}: ${posted.error.message}`);
-        state.putTransfer(answered.value.transfer, batch);
-        return ok(answered.value.transfer);
-      }
-      case "createGroup": {
-        for (const userId of [command.owner, ...command.memberIds]) {
-          if (!state.hasUser(userId)) return fail("USER_NOT_FOUND", `no such user: ${userId}`, { userId });
-        }
-        if (state.groupsOwnedBy(command.owner) >= GROUPS_PER_OWNER_MAX) {
-          return fail("TOO_MANY_GROUPS", `a user owns at most ${GROUPS_PER_OWNER_MAX} groups`, {
-            limit: GROUPS_PER_OWNER_MAX,
-          });
-        }
-        const group = makeGroup(command.id, command.owner, command.name, command.memberIds, at);
-        if (!group.ok) return group;
-        state.addGroup(group.value, batch);
-        return group;
-      }
-      case "sendPacket":
-        return this.#applySendPacket(command, at, batch, acceptedAt);
-      case "grabPacket":
-        return this.#applyGrab(command, at, batch);
-      case "acknowledgeLoan": {
-        const transfer = state.pending.get(command.transferId) ?? state.settledTransfers.get(command.transferId);
-        if (transfer === undefined) return fail("TRANSFER_NOT_FOUND", "no such transfer");
-        const acknowledged = acknowledgeLoan(transfer, command.by, at);
-        if (!acknowledged.ok || acknowledged.value === transfer) return acknowledged;
-        state.putTransfer(acknowledged.value, batch);
-        return acknowledged;
-      }
-      case "createCampaign": {
-        const created = createCampaign({ ...command.request, id: this.#ids.next("campaign", Date.now()) }, at);
-        if (!created.ok) return created;
-        const posted = state.post(created.value.posting, batch);
-        if (!posted.ok) return posted;
-        state.addCampaign(created.value.campaign, batch);
-        return ok(created.value.campaign);
-      }
-      case "claim":
-        throw new Error("a claim is applied from its reservation");
-      case "addSpecialDay": {
-        const next =
-          this.#calendar.withDay?.(command.rule) ?? fail("VALIDATION_FAILED", "this calendar takes no additions");
-        if (!next.ok) return next;
-        this.#calendar = next.value;
-        batch.specialDays.push(command.rule);
-        return ok({ rule: command.rule });
-      }
-      case "tick":
-        return ok({ at });
-    }
-  }
-
-  #applySendPacket(
-    command: CommandOf<"sendPacket">,
-    at: Instant,
-    batch: Batch,
-    acceptedAt: Instant,
-  ): Result<RedPacket> {
-    const state = this.state;
-    const request = { ...command.request, id: this.#ids.next("redPacket", Date.now()) };
-    if (!state.hasUser(request.sender)) return userNotFound();
-    if (request.recipient !== null && !state.hasUser(request.recipient)) {
-      return fail("USER_NOT_FOUND", "the recipient does not exist");
-    }
-    if (state.openPacketCount(request.sender) >= OPEN_PACKETS_PER_SENDER_MAX) {
-      return fail("TOO_MANY_PENDING", `at most ${OPEN_PACKETS_PER_SENDER_MAX} of your packets may be open at once`);
-    }
-    const sent = sendPacket(request, {
-      at,
-      limits: this.#limits.at(acceptedAt, this.#calendar),
-      audience: this.#audienceOf(request.groupId),
-      randomInt: this.#randomInt,
-      salt: Buffer.from(this.#random(32)).toString("hex"),
+  /**
+   * A broken invariant, or any throw while applying, is a bug: memory can no longer be
+   * trusted. Nothing in the batch is committed or answered as done; the report goes to the
+   * log and, by default, the process exits. Callers still waiting are failed, never told BUSY.
+   */
+  #stop(error: unknown, waiting: Waiting[]): void {
+    const cause = error instanceof Error ? error : new Error(String(error));
+    this.#stopped = cause;
+    const kinds: Record<string, number> = {};
+    for (const item of waiting) kinds[item.command.type] = (kinds[item.command.type] ?? 0) + 1;
+    this.#scheduler.close();
+    this.#onFatal({
+      error: cause,
+      context: error instanceof InvariantError ? error.context : {},
+      batch: { commands: waiting.length, kinds },
+      memory: this.#state?.sizes(),
     });
-    if (!sent.ok) return sent;
-    const posted = state.post(sent.value.posting, batch);
-    if (!posted.ok) return posted;
-    state.putPacket(sent.value.packet, batch, false);
-    return ok(sent.value.packet);
-  }
-
-  #applyGrab(command: CommandOf<"grabPacket">, at: Instant, batch: Batch): Result<CommandResults["grabPacket"]> {
-    const state = this.state;
-    const packet = state.packets.get(command.packetId);
-    if (packet === undefined) {
-      const settled = state.settled.get(command.packetId);
-      const refusal =
-        settled && grabRefusal(settled, command.userId, command.password, at, this.#audienceOf(settled.groupId));
-      return refusal ?? fail("SOLD_OUT", "手慢了，红包派完了 (all shares are taken)");
-    }
-    const grabbed = grabPacket(packet, command.userId, command.password, at, this.#audienceOf(packet.groupId));
-    if (!grabbed.ok) return grabbed;
-    const posted = state.post(grabbed.value.posting, batch);
-    if (!posted.ok) throw new Error(`escrow cannot pay packet ${packet.id}: ${posted.error.message}`);
-    state.putPacket(grabbed.value.packet, batch, true);
-    return ok({ packet: grabbed.value.packet, grab: grabbed.value.grab });
-  }
-
-  /** Refunds due transfers and expires due packets (each up to a bound); true when more are due. */
-  #runDueTimers(at: Instant, batch: Batch): boolean {
-    const state = this.state;
-    for (let n = 0; n < this.#timersPerBatchMax; n++) {
-      const transfer = state.nextDueRefund(at);
-      if (transfer === undefined) break;
-      const refund = refundTransfer(transfer, at);
-      if (refund === null) continue;
-      const posted = state.post(refund.posting, batch);
-      if (!posted.ok) throw new Error(`escrow cannot refund transfer ${transfer.id}: ${posted.error.message}`);
-      state.putTransfer(refund.transfer, batch);
-    }
-    for (let n = 0; n < this.#timersPerBatchMax; n++) {
-      const packet = state.nextDueExpiry(at);
-      if (packet === undefined) break;
-      const expiry = expirePacket(packet, at);
-      if (expiry === null) continue;
-      if (expiry.posting !== null) {
-        const posted = state.post(expiry.posting, batch);
-        if (!posted.ok) throw new Error(`escrow cannot refund packet ${packet.id}: ${posted.error.message}`);
-      }
-      state.putPacket(expiry.packet, batch, false);
-    }
-    for (let n = 0; n < this.#timersPerBatchMax; n++) {
-      const open = state.nextDueCampaignEnd(at);
-      if (open === undefined) break;
-      const ended = endCampaign(open.campaign, open.unreserved, at);
-      if (ended.posting !== null) {
-        const posted = state.post(ended.posting, batch);
-        if (!posted.ok)
-          throw new Error(`campaign ${open.campaign.id} cannot return its budget: ${posted.error.message}`);
-      }
-      open.campaign = ended.campaign;
-      open.unreserved = 0;
-      batch.campaigns.push(ended.campaign);
-    }
-    return this.#nextTimerAt() <= at;
-  }
-
-  #nextTimerAt(): Instant {
-    const state = this.#state;
-    return Math.min(
-      state?.nextRefundAt() ?? Number.POSITIVE_INFINITY,
-      state?.nextExpiryAt() ?? Number.POSITIVE_INFINITY,
-    );
+    const stopped = new EngineStoppedError(cause);
+    for (const item of [...waiting, ...this.#scheduler.drain()]) item.reject(stopped);
   }
 
   #forgetOldKeys(at: Instant, batch: Batch): void {
@@ -812,45 +669,49 @@ export class Engine {
     (batch as { idempotencyForgetBefore: Instant | null }).idempotencyForgetBefore = at - IDEMPOTENCY_KEEP_MS;
   }
 
-  /** Sleeps until the next timer is due by the clock, then runs a batch for it. */
-  #armTimer(): void {
-    if (this.#timer !== undefined) clearTimeout(this.#timer);
-    this.#timer = undefined;
-    const next = this.#nextTimerAt();
-    if (next === Number.POSITIVE_INFINITY || this.#closing) return;
-    const delay = Math.min(Math.max(0, next - this.#clock.now()), TIMER_SLEEP_MS_MAX);
-    this.#timer = setTimeout(() => {
-      this.#timer = undefined;
-      if (this.#state !== undefined && this.#nextTimerAt() <= this.#clock.now()) {
-        this.#scheduleFlush();
-      } else {
-        this.#armTimer();
-      }
-    }, delay);
-    this.#timer.unref();
-  }
-
   /** Runs every timer due by the clock now and resolves once their batch is durable. */
   async runDueTimers(): Promise<void> {
     for (;;) {
       const result = await this.submit({ type: "tick" });
       if (!result.ok) throw new EngineError(result.error);
-      if (this.#nextTimerAt() > this.#clock.now()) return;
+      if ((this.#ledger.nextDueAt() ?? Number.POSITIVE_INFINITY) > this.#clock.now()) return;
     }
   }
 
   /** Stops taking commands, commits what is queued, and stops the timers. */
   async close(): Promise<void> {
     this.#closing = true;
-    if (this.#timer !== undefined) clearTimeout(this.#timer);
-    this.#timer = undefined;
-    // Claims lingering for a bigger batch go now.
-    if (this.queueDepth > 0) this.#scheduleFlush();
-    while (this.#open > 0 || this.queueDepth > 0 || this.#committing !== undefined || this.#flushScheduled) {
+    this.#scheduler.close();
+    while (this.#open > 0 || !this.#scheduler.idle) {
+      if (this.#stopped !== undefined) break;
       await new Promise((resolve) => setImmediate(resolve));
     }
     this.#closed = true;
   }
+}
+
+/** Renders a caller's answer outside the batch: a view that throws fails its own caller only. */
+function answer(item: Waiting, result: Result<unknown>): void {
+  if (item.render === undefined) {
+    item.resolve({ result, answer: undefined });
+    return;
+  }
+  let rendered: Answer;
+  try {
+    rendered = item.render(result);
+  } catch (error) {
+    item.reject(error);
+    return;
+  }
+  item.resolve({ result, answer: rendered });
+}
+
+/** The answer for a stored key: rendered from the stored result, or as stored by an older version. */
+function replayOf(stored: IdempotencyRecord, render: (r: Result<unknown>) => Answer): Answer {
+  const outcome = JSON.parse(stored.outcome) as { result?: Result<unknown>; answer?: Answer };
+  if (outcome.result !== undefined) return render(outcome.result);
+  if (outcome.answer !== undefined) return { status: outcome.answer.status, body: outcome.answer.body };
+  throw new Error("a stored idempotency outcome has neither a result nor an answer");
 }
 
 function shuttingDown(): Result<never> {
@@ -859,4 +720,20 @@ function shuttingDown(): Result<never> {
 
 function reusedKey(render: (r: Result<unknown>) => Answer): Answer {
   return render(fail("IDEMPOTENCY_KEY_REUSED", "this Idempotency-Key was already used with a different request"));
+}
+
+/** The default when an invariant breaks: say everything known on stderr, then exit non-zero. */
+function exitOnFatal(report: FatalReport): void {
+  process.stderr.write(
+    `${JSON.stringify({
+      level: "fatal",
+      msg: "hongbao engine stopped: invariant broken",
+      error: report.error.message,
+      stack: report.error.stack,
+      context: report.context,
+      batch: report.batch,
+      memory: report.memory,
+    })}\n`,
+  );
+  process.exit(70);
 }

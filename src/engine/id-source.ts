@@ -1,4 +1,5 @@
 import { ID_PREFIXES, type IdKind } from "../domain/ids.js";
+import type { Clock } from "./clock.js";
 
 /** Ids count milliseconds from here: 44 bits of them last until the year 2577. */
 const EPOCH_MS = Date.UTC(2020, 0, 1);
@@ -16,10 +17,13 @@ export class IdSource {
   #lastMs = 0;
   readonly #issued = new Set<string>();
 
-  constructor(private readonly random: (size: number) => Uint8Array) {}
+  constructor(
+    private readonly random: (size: number) => Uint8Array,
+    private readonly clock: Clock,
+  ) {}
 
-  next(kind: IdKind, nowMs: number): string {
-    const ms = Math.max(Math.floor(nowMs) - EPOCH_MS, this.#lastMs, 0);
+  next(kind: IdKind): string {
+    const ms = Math.max(Math.floor(this.clock.now()) - EPOCH_MS, this.#lastMs, 0);
     if (ms !== this.#lastMs) {
       this.#lastMs = ms;
       this.#issued.clear();

@@ -17,6 +17,21 @@ export const SETTLED_PACKETS_REMEMBERED = 10_000;
 /** Open packets one sender may have: packets live in memory until settled, so this bounds it per user. */
 export const OPEN_PACKETS_PER_SENDER_MAX = 1000;
 export const SETTLED_TRANSFERS_REMEMBERED = 10_000;
+/** Ended campaigns remembered without their claim maps, so late claims are answered from memory. */
+export const ENDED_CAMPAIGNS_REMEMBERED = 10_000;
+
+/** A timer that fell due: what it is for, with the live object it acts on. */
+export type DueTimer =
+  | { readonly kind: "refund"; readonly transfer: Transfer }
+  | { readonly kind: "expiry"; readonly packet: RedPacket }
+  | { readonly kind: "campaignStart"; readonly campaign: CampaignState }
+  | { readonly kind: "campaignEnd"; readonly campaign: CampaignState };
+
+export type TimerKind = DueTimer["kind"];
+
+// One heap holds every timer, its kind in the first character of the key: the next due
+// instant of all of them is its top, so no kind can be left out of the engine's wake-up.
+const TIMER_TAG: Record<TimerKind, string> = { refund: "r", expiry: "x", campaignStart: "s", campaignEnd: "e" };
 
 export function emptyBatch(): Batch {
   return {
@@ -58,18 +73,19 @@ export class LedgerState {
   readonly phones = new Map<string, string>();
   readonly pending = new Map<string, Transfer>();
   readonly #pendingByUser = new Map<string, number>();
-  readonly #refunds = new DueHeap();
+  readonly #timers = new DueHeap();
   readonly groups = new Map<string, ReadonlySet<string>>();
   /** Packets still open; settled ones live in the store (and briefly in `settled`). */
   readonly packets = new Map<string, RedPacket>();
   /** Recently settled packets, so late grabs are answered from memory (bounded, oldest out). */
   // A RecentMap of capacity 2n remembers at least the last n.
   readonly settled = new RecentMap<string, RedPacket>(2 * SETTLED_PACKETS_REMEMBERED);
-  readonly #expiries = new DueHeap();
   readonly #openPacketsBySender = new Map<string, number>();
   readonly #groupsByOwner = new Map<string, number>();
+  /** Campaigns open, or ended with claims still waiting for their batch. */
   readonly campaigns = new Map<string, CampaignState>();
-  readonly #campaignEnds = new DueHeap();
+  /** Ended campaigns without their claim maps, bounded: memory does not grow with every campaign ever run. */
+  readonly endedCampaigns = new RecentMap<string, Campaign>(2 * ENDED_CAMPAIGNS_REMEMBERED);
   /** Recently settled transfers, so later answers and loan acknowledgements need no store read. */
   readonly settledTransfers = new RecentMap<string, Transfer>(2 * SETTLED_TRANSFERS_REMEMBERED);
   #nextPostingId: number;
@@ -84,7 +100,7 @@ export class LedgerState {
       this.#trackCampaign(open.campaign, open.claimedAmount, open.claimsByUser);
     for (const packet of snapshot.activePackets) {
       this.packets.set(packet.id, packet);
-      this.#expiries.push(packet.expiresAt, packet.id);
+      this.#arm("expiry", packet.expiresAt, packet.id);
       this.#countOpenPacket(packet.sender, 1);
     }
     this.#nextPostingId = snapshot.nextPostingId;
@@ -165,7 +181,7 @@ export class LedgerState {
   putPacket(packet: RedPacket, batch: Batch, grabbed: boolean): void {
     const wasOpen = this.packets.has(packet.id);
     if (!wasOpen && packet.status === "active") {
-      this.#expiries.push(packet.expiresAt, packet.id);
+      this.#arm("expiry", packet.expiresAt, packet.id);
       this.#countOpenPacket(packet.sender, 1);
     }
     if (packet.status === "active") {
@@ -207,50 +223,102 @@ export class LedgerState {
   #trackCampaign(campaign: Campaign, claimedAmount: Fen, claimsByUser: ReadonlyMap<string, number>): void {
     let claimedCount = 0;
     for (const count of claimsByUser.values()) claimedCount += count;
+    if (campaign.status !== "open") {
+      this.endedCampaigns.set(campaign.id, campaign);
+      return;
+    }
     this.campaigns.set(campaign.id, {
       campaign,
-      unreserved: campaign.status === "open" ? campaign.budget - claimedAmount : 0,
+      unreserved: campaign.budget - claimedAmount,
       claimsByUser: new Map(claimsByUser),
       claimedCount,
       claimedAmount,
+      waitingClaims: 0,
     });
-    if (campaign.status === "open") this.#campaignEnds.push(campaign.endsAt, campaign.id);
+    this.#arm("campaignStart", campaign.startsAt, campaign.id);
+    this.#arm("campaignEnd", campaign.endsAt, campaign.id);
   }
 
-  /** The next open campaign whose end is due at `at`, or undefined. */
-  nextDueCampaignEnd(at: Instant): CampaignState | undefined {
-    return this.#campaignEnds.popDue(at, (id) => {
-      const open = this.campaigns.get(id);
-      return open?.campaign.status === "open" ? open : undefined;
-    });
+  /** Records a campaign's end; its claim maps are freed once no claim of it waits for a batch. */
+  endCampaign(open: CampaignState, ended: Campaign, batch: Batch): void {
+    open.campaign = ended;
+    open.unreserved = 0;
+    batch.campaigns.push(ended);
+    this.forgetIfSettled(open);
   }
 
-  nextCampaignEndAt(): Instant | undefined {
-    return this.#campaignEnds.peekAt();
+  /** Drops an ended campaign's claim maps when nothing more can happen to it. */
+  forgetIfSettled(open: CampaignState): void {
+    if (open.campaign.status === "open" || open.waitingClaims > 0) return;
+    this.campaigns.delete(open.campaign.id);
+    this.endedCampaigns.set(open.campaign.id, open.campaign);
   }
 
-  /** The next open packet whose expiry is due at `at`, or undefined. */
-  nextDueExpiry(at: Instant): RedPacket | undefined {
-    return this.#expiries.popDue(at, (id) => this.packets.get(id));
+  /** An open or recently ended campaign, as memory knows it. */
+  campaignOf(id: string): Campaign | undefined {
+    return this.campaigns.get(id)?.campaign ?? this.endedCampaigns.get(id);
   }
 
-  nextExpiryAt(): Instant | undefined {
-    return this.#expiries.peekAt();
+  /** The instant the next timer of any kind is due, or undefined when none is set. */
+  nextDueAt(): Instant | undefined {
+    return this.#timers.peekAt();
   }
 
-  /** The next pending transfer whose refund is due at `at`, or undefined. */
-  nextDueRefund(at: Instant): Transfer | undefined {
-    return this.#refunds.popDue(at, (id) => this.pending.get(id));
+  /** The next timer due by `at` whose object is still live, removed from the heap. */
+  nextDueTimer(at: Instant): DueTimer | undefined {
+    return this.#timers.popDue(at, (key) => this.#liveTimer(key));
   }
 
-  nextRefundAt(): Instant | undefined {
-    return this.#refunds.peekAt();
+  #arm(kind: TimerKind, at: Instant, id: string): void {
+    this.#timers.push(at, TIMER_TAG[kind] + id);
+  }
+
+  #liveTimer(key: string): DueTimer | undefined {
+    const id = key.slice(1);
+    switch (key[0]) {
+      case TIMER_TAG.refund: {
+        const transfer = this.pending.get(id);
+        return transfer && { kind: "refund", transfer };
+      }
+      case TIMER_TAG.expiry: {
+        const packet = this.packets.get(id);
+        return packet && { kind: "expiry", packet };
+      }
+      case TIMER_TAG.campaignStart: {
+        const campaign = this.campaigns.get(id);
+        return campaign?.campaign.status === "open" ? { kind: "campaignStart", campaign } : undefined;
+      }
+      case TIMER_TAG.campaignEnd: {
+        const campaign = this.campaigns.get(id);
+        return campaign?.campaign.status === "open" ? { kind: "campaignEnd", campaign } : undefined;
+      }
+      default:
+        throw new Error(`unknown timer ${key}`);
+    }
+  }
+
+  /** How much memory holds, by kind: for operators and for tests that memory stays bounded. */
+  sizes(): LedgerStateSizes {
+    let claimMapEntries = 0;
+    for (const open of this.campaigns.values()) claimMapEntries += open.claimsByUser.size;
+    return {
+      users: this.phones.size,
+      pendingTransfers: this.pending.size,
+      openPackets: this.packets.size,
+      groups: this.groups.size,
+      campaignsInMemory: this.campaigns.size,
+      claimMapEntries,
+      endedCampaignsRemembered: this.endedCampaigns.size,
+      settledPacketsRemembered: this.settled.size,
+      settledTransfersRemembered: this.settledTransfers.size,
+      timers: this.#timers.size,
+    };
   }
 
   #trackPending(transfer: Transfer): void {
     this.pending.set(transfer.id, transfer);
     this.#pendingByUser.set(transfer.from, this.pendingCount(transfer.from) + 1);
-    this.#refunds.push(transfer.refundAt, transfer.id);
+    this.#arm("refund", transfer.refundAt, transfer.id);
   }
 
   #untrackPending(transfer: Transfer): void {
@@ -273,6 +341,21 @@ export interface CampaignState {
   /** Committed claims only: the live counts a reader sees. */
   claimedCount: number;
   claimedAmount: Fen;
+  /** Claims reserved and not yet posted or given back: the state stays in memory while any wait. */
+  waitingClaims: number;
+}
+
+export interface LedgerStateSizes {
+  readonly users: number;
+  readonly pendingTransfers: number;
+  readonly openPackets: number;
+  readonly groups: number;
+  readonly campaignsInMemory: number;
+  readonly claimMapEntries: number;
+  readonly endedCampaignsRemembered: number;
+  readonly settledPacketsRemembered: number;
+  readonly settledTransfersRemembered: number;
+  readonly timers: number;
 }
 
 export function userNotFound(): Result<never> {

@@ -28,13 +28,17 @@ export interface PostingRecord {
   readonly legs: readonly (Leg & { readonly entryId: number; readonly balanceAfter: Fen })[];
 }
 
-/** The answer first given for an idempotency key, kept so a retry gets it again. */
+/**
+ * What a command with an idempotency key came to, kept so a retry gets the same answer.
+ * `outcome` is JSON: `{"result": …}`, the command's result, from which the answer is
+ * rendered again on every replay; rows written before views ran after the commit hold
+ * `{"answer": {"status", "body"}}` instead.
+ */
 export interface IdempotencyRecord {
   readonly scope: string;
   readonly key: string;
   readonly requestHash: string;
-  readonly status: number;
-  readonly body: string;
+  readonly outcome: string;
   readonly createdAt: Instant;
 }
 

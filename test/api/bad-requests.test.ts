@@ -863,7 +863,7 @@ interface LedgerSnapshot {
   readonly accounts: unknown[];
   readonly transfers: unknown[];
   readonly counts: Record<string, number>;
-  readonly pending: string[];
+  readonly pendingInMemory: number;
 }
 
 async function snapshot(app: TestApp, users: readonly TestUser[]): Promise<LedgerSnapshot> {
@@ -892,7 +892,7 @@ async function snapshot(app: TestApp, users: readonly TestUser[]): Promise<Ledge
         entries: count("entries"),
         transfers: count("transfers"),
       },
-      pending: [...app.context.engine.state.pending.keys()].sort(),
+      pendingInMemory: app.context.engine.memorySizes().pendingTransfers,
     };
   } finally {
     db.close();

@@ -44,6 +44,9 @@ function crowdServer(gate: CrowdGateOptions, isolation = true) {
       logLevel: "silent",
       gate,
       isolation,
+      // These tests are about the gate; admission's shedding, which a loaded test host can
+      // trigger through slow batches, is tested on its own (test/campaigns/http-campaigns.test.ts).
+      admission: { targetDelayMs: 60_000 },
     });
     state.agent = new Agent({ keepAlive: true, maxSockets: 40 });
     state.call = (method, path, token, body) =>

@@ -8,7 +8,8 @@ describe("campaign claims over HTTP", () => {
   let app: TestApp;
   let crowd: TestUser[];
   before(async () => {
-    app = await startTestApp({ testClock: true });
+    // Outcomes, not the gate: a slow turn on a loaded host must not shed this test's reads.
+    app = await startTestApp({ testClock: true, gate: { targetTurnMs: 1_000 } });
     await app.call("POST", "/v1/admin/clock", { token: "admin", body: { now: "2021-08-14T13:00:00+08:00" } });
     crowd = [];
     for (let i = 0; i < 6; i++) crowd.push(await app.createUser());
@@ -100,7 +101,7 @@ describe("campaign claims over HTTP", () => {
 
 describe("admission control at small scale", () => {
   it("sheds admitted-looking claims with 503 and a jittered Retry-After when the claim lane is full, but still answers cheap outcomes", async () => {
-    const app = await startTestApp({ admission: { campaignQueueMax: 0 } });
+    const app = await startTestApp({ admission: { claimQueueLengthMax: 0 } });
     try {
       const users = [await app.createUser(), await app.createUser()];
       const now = Date.now();

@@ -53,7 +53,7 @@ describe("engine", () => {
     const sent = await rig.engine.submit(send(alice, bob, 700));
     assert.ok(sent.ok);
     await rig.restart();
-    assert.equal(rig.engine.state.pending.size, 1);
+    assert.equal(rig.engine.memorySizes().pendingTransfers, 1);
     rig.clock.set(sent.value.refundAt + 1);
     await rig.engine.runDueTimers();
     await rig.restart();
@@ -76,7 +76,7 @@ describe("engine", () => {
     };
     const failed = await rig.engine.submit(send(alice, bob, 1_000));
     assert.equal(failed.ok ? "ok" : failed.error.code, "BUSY");
-    assert.equal(rig.engine.state.balanceOf(alice), 10_000, "memory was rebuilt from the store");
+    assert.equal(rig.engine.balanceOf(alice), 10_000, "memory was rebuilt from the store");
     const retried = await rig.engine.submit(send(alice, bob, 1_000));
     assert.ok(retried.ok);
     assert.equal(await rig.store.balance(alice), 9_000);

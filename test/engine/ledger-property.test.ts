@@ -159,7 +159,7 @@ async function checkInvariants(rig: EngineRig, ids: string[], model: Model): Pro
     const balance = await rig.store.balance(id);
     assert.ok(balance >= 0, "no wallet is negative");
     assert.equal(balance, model.balances[i], "wallet matches the model");
-    assert.equal(rig.engine.state.balanceOf(id), balance, "memory matches the store");
+    assert.equal(rig.engine.balanceOf(id), balance, "memory matches the store");
     const entries = await rig.store.statement(id, null, 10_000);
     let running = 0;
     for (const entry of [...entries].reverse()) {

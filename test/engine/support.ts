@@ -2,8 +2,10 @@ import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import type { AmountRule } from "../../src/domain/campaign.js";
 import { makeId } from "../../src/domain/ids.js";
-import { TestClock } from "../../src/engine/clock.js";
+import { HOUR_MS } from "../../src/domain/time.js";
+import { type Clock, TestClock } from "../../src/engine/clock.js";
 import { Engine, type EngineOptions } from "../../src/engine/engine.js";
 import { SqliteStore } from "../../src/store/sqlite/sqlite-store.js";
 
@@ -15,13 +17,22 @@ export class EngineRig {
   store!: SqliteStore;
   engine!: Engine;
 
-  constructor(readonly options: Partial<EngineOptions> = {}) {}
+  /** `ruleClock` replaces the test clock for the engine, e.g. the real one. */
+  constructor(
+    readonly options: Partial<EngineOptions> = {},
+    readonly ruleClock: Clock | undefined = undefined,
+  ) {}
 
   async start(): Promise<this> {
     this.store = new SqliteStore({ path: this.path });
     // Commit failures are injected on purpose in these tests; their outcomes are asserted, not logged.
     const observer = this.options.observer ?? { commitFailed: () => {} };
-    this.engine = new Engine({ ...this.options, observer, store: this.store, clock: this.clock });
+    this.engine = new Engine({
+      ...this.options,
+      observer,
+      store: this.store,
+      clock: this.ruleClock ?? this.clock,
+    });
     await this.engine.start();
     return this;
   }
@@ -71,4 +82,25 @@ export function holdCommits(rig: EngineRig): { open: () => void; entered: Promis
     return commit(batch);
   };
   return { open, entered, restore: () => (rig.store.commit = commit) };
+}
+
+/** Creates a campaign that starts now and ends in an hour unless told otherwise; returns its id. */
+export async function createCampaign(
+  engine: Engine,
+  now: number,
+  request: Partial<{ name: string; budget: number; amount: AmountRule; endsAt: number; perUserLimit: number }> = {},
+): Promise<string> {
+  const created = await engine.submit({
+    type: "createCampaign",
+    request: {
+      name: request.name ?? "c",
+      budget: request.budget ?? 1_000,
+      amount: request.amount ?? { fixed: 10 },
+      startsAt: now,
+      endsAt: request.endsAt ?? now + HOUR_MS,
+      perUserLimit: request.perUserLimit ?? 1,
+    },
+  });
+  if (!created.ok) throw new Error(created.error.message);
+  return created.value.id;
 }

@@ -74,7 +74,7 @@ function seed(): Batch {
     ],
     transfers: [transfer],
     idempotency: [
-      { scope: `user:${ALICE}`, key: "k1", requestHash: "h1", status: 201, body: '{"id":"x"}', createdAt: 2_000 },
+      { scope: `user:${ALICE}`, key: "k1", requestHash: "h1", outcome: '{"result":{"ok":true}}', createdAt: 2_000 },
     ],
   });
 }
@@ -119,8 +119,7 @@ export function runStoreContract(name: string, open: () => Promise<StoreFixture>
         [-300, 300],
       );
       const key = await store.idempotency(`user:${ALICE}`, "k1");
-      assert.equal(key?.status, 201);
-      assert.equal(key?.body, '{"id":"x"}');
+      assert.equal(key?.outcome, '{"result":{"ok":true}}');
       assert.equal(await store.idempotency(`user:${BOB}`, "k1"), undefined);
     });
 
@@ -170,7 +169,7 @@ export function runStoreContract(name: string, open: () => Promise<StoreFixture>
       const broken = batch({
         users: [{ id: "usr_00000000000000000003", phone: "+8613800000003", name: "Carol", createdAt: 3 }],
         // The same key again violates the primary key: the whole batch must roll back.
-        idempotency: [{ scope: `user:${ALICE}`, key: "k1", requestHash: "h2", status: 201, body: "{}", createdAt: 3 }],
+        idempotency: [{ scope: `user:${ALICE}`, key: "k1", requestHash: "h2", outcome: "{}", createdAt: 3 }],
       });
       await assert.rejects(store.commit(broken));
       assert.equal(await store.user("usr_00000000000000000003"), undefined);

@@ -19,7 +19,7 @@ export function authRoutes(app: FastifyInstance, context: AppContext): void {
       },
     },
     async (request, reply) => {
-      const hasUser = context.engine.state.phones.has(request.body.phone);
+      const hasUser = context.engine.userIdByPhone(request.body.phone) !== undefined;
       const { expiresInSeconds } = await context.codes.request(request.body.phone, hasUser);
       return reply.code(202).send({ sent: true, expiresInSeconds });
     },
@@ -46,7 +46,7 @@ export function authRoutes(app: FastifyInstance, context: AppContext): void {
     },
     async (request) => {
       context.codes.verify(request.body.phone, request.body.code);
-      const userId = context.engine.state.phones.get(request.body.phone) as string;
+      const userId = context.engine.userIdByPhone(request.body.phone) as string;
       return { token: await context.tokens.issue(userId), userId };
     },
   );

@@ -93,7 +93,7 @@ export function evidenceRoutes(app: FastifyInstance, context: AppContext): void 
     },
     async (request, reply) => {
       const id = request.params.id;
-      const packet = context.engine.state.packets.get(id) ?? (await context.store.packet(id));
+      const packet = await context.engine.packet(id);
       const isParty =
         packet !== undefined &&
         (packet.sender === request.userId ||

@@ -17,7 +17,7 @@ export function opsRoutes(app: FastifyInstance, context: AppContext): void {
     async (_request, reply) => {
       try {
         await context.store.ping();
-        void context.engine.state;
+        if (!context.engine.ready) throw new Error("the engine does not serve");
         return { status: "ready", queueDepth: context.engine.queueDepth };
       } catch {
         return reply.code(503).send({ error: { code: "BUSY", message: "not ready" } });

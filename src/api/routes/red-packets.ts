@@ -24,7 +24,7 @@ interface PacketBody {
 /** Who may read a packet: its sender, its recipient, and the members of its group. */
 function mayRead(context: AppContext, packet: RedPacket, reader: string): boolean {
   if (packet.sender === reader || packet.recipient === reader) return true;
-  return packet.groupId !== null && context.engine.state.groups.get(packet.groupId)?.has(reader) === true;
+  return packet.groupId !== null && context.engine.isGroupMember(packet.groupId, reader);
 }
 
 export function redPacketRoutes(app: FastifyInstance, context: AppContext): void {
@@ -211,8 +211,7 @@ export function redPacketRoutes(app: FastifyInstance, context: AppContext): void
       },
     },
     async (request) => {
-      const packet =
-        context.engine.state.packets.get(request.params.id) ?? (await context.store.packet(request.params.id));
+      const packet = await context.engine.packet(request.params.id);
       if (packet === undefined || !mayRead(context, packet, request.userId)) {
         throw new ApiError("PACKET_NOT_FOUND", "no such red packet");
       }

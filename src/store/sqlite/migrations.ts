@@ -189,4 +189,27 @@ export const MIGRATIONS: readonly Migration[] = [
         BEGIN SELECT RAISE(ABORT, 'a balance may not go below 0'); END;
     `,
   },
+  {
+    version: 7,
+    name: "idempotency keys keep the command's result, rendered after the commit",
+    // Views run after the commit, outside the batch, so the batch keeps what the command
+    // came to and every replay renders its answer from that. Rows from before keep the
+    // answer they stored, wrapped so that both kinds read alike.
+    sql: `
+      CREATE TABLE idempotency_outcomes (
+        scope TEXT NOT NULL,
+        key TEXT NOT NULL,
+        request_hash TEXT NOT NULL,
+        outcome TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        PRIMARY KEY (scope, key)
+      ) STRICT, WITHOUT ROWID;
+      INSERT INTO idempotency_outcomes (scope, key, request_hash, outcome, created_at)
+        SELECT scope, key, request_hash, json_object('answer', json_object('status', status, 'body', body)), created_at
+        FROM idempotency;
+      DROP TABLE idempotency;
+      ALTER TABLE idempotency_outcomes RENAME TO idempotency;
+      CREATE INDEX idempotency_created ON idempotency (created_at);
+    `,
+  },
 ];

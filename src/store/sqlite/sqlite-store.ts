@@ -170,7 +170,7 @@ export class SqliteStore implements LedgerStore {
            loan_acknowledged_at = COALESCE(transfers.loan_acknowledged_at, excluded.loan_acknowledged_at)`,
       ),
       insertIdempotency: db.prepare(
-        "INSERT INTO idempotency (scope, key, request_hash, status, body, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+        "INSERT INTO idempotency (scope, key, request_hash, outcome, created_at) VALUES (?, ?, ?, ?, ?)",
       ),
       insertGroup: db.prepare("INSERT INTO groups (id, name, owner, created_at) VALUES (?, ?, ?, ?)"),
       insertMember: db.prepare("INSERT INTO group_members (group_id, position, user_id) VALUES (?, ?, ?)"),
@@ -214,7 +214,7 @@ export class SqliteStore implements LedgerStore {
          FROM postings p JOIN entries e ON e.posting_id = p.id WHERE p.ref = ? ORDER BY p.id, e.id`,
       ),
       idempotency: db.prepare(
-        `SELECT scope, key, request_hash AS requestHash, status, body, created_at AS createdAt
+        `SELECT scope, key, request_hash AS requestHash, outcome, created_at AS createdAt
          FROM idempotency WHERE scope = ? AND key = ?`,
       ),
       balanceSum: db.prepare("SELECT COALESCE(SUM(balance), 0) FROM balances").pluck(),
@@ -271,7 +271,7 @@ export class SqliteStore implements LedgerStore {
       });
     }
     for (const r of batch.idempotency) {
-      s.insertIdempotency.run(r.scope, r.key, r.requestHash, r.status, r.body, r.createdAt);
+      s.insertIdempotency.run(r.scope, r.key, r.requestHash, r.outcome, r.createdAt);
     }
     if (batch.idempotencyForgetBefore !== null) s.forgetIdempotency.run(batch.idempotencyForgetBefore);
   }

@@ -1,0 +1,242 @@
+import type { Instant } from "../domain/time.js";
+import type { Clock } from "./clock.js";
+
+/** Transfers, packets and everything else go first; campaign claims queue behind them. */
+export type Lane = "critical" | "campaign";
+
+export interface Queued {
+  readonly lane: Lane;
+  /** performance.now() when queued: queueing delay is measured on it, not on the (test) clock. */
+  readonly enqueuedAt: number;
+}
+
+export interface SchedulerOptions<T extends Queued> {
+  readonly clock: Clock;
+  /** Commands of the critical lane in one batch at most. */
+  readonly batchMax: number;
+  /** Claims in one batch at most, on top of the critical ones. */
+  readonly claimBatchMax: number;
+  /** Runs one batch: the commands taken, and every timer due. Resolves once it is durable. */
+  readonly runBatch: (items: T[]) => Promise<BatchOutcome>;
+  /** The instant the next timer of any kind is due; undefined when none is. */
+  readonly nextDueAt: () => Instant | undefined;
+}
+
+export interface BatchOutcome {
+  /** Timers were due beyond the batch's bound: another batch should follow at once. */
+  readonly timersLeft: boolean;
+}
+
+/** A waiting command older than this makes the next command start the batch itself. */
+const FLUSH_LINGER_MS = 2;
+/**
+ * While only claims wait, and each turn of the event loop brings more, a batch waits for
+ * at most this long or this many claims: each commit costs about 3 ms whatever its size,
+ * which a crowd's claims otherwise pay a hundred at a time. Anything else waiting (a
+ * transfer, a packet) takes the claims along at once.
+ */
+const CLAIM_LINGER_MS = 10;
+const CLAIM_LINGER_BATCH = 1_000;
+/** The timer wakes at least this often, so a clock that jumps is noticed within a minute. */
+const TIMER_SLEEP_MS_MAX = 60_000;
+
+/**
+ * Decides when the next batch runs; the one place that does. A batch runs one at a time,
+ * and one runs when any of these says so, each through `#run`:
+ * - a command was queued: at the end of this turn of the event loop (setImmediate), so every
+ *   request read in the turn joins it; or at once when the oldest has waited
+ *   FLUSH_LINGER_MS (under ten thousand connections a turn can take seconds);
+ * - only claims wait: the batch lingers while each turn brings more (`#lookAgain`);
+ * - a batch ended with more waiting or timers left: the next turn;
+ * - the next due timer of any kind (refund, expiry, campaign start or end) comes: a
+ *   setTimeout armed for the one instant `nextDueAt` gives, after every batch.
+ */
+export class Scheduler<T extends Queued> {
+  readonly #options: SchedulerOptions<T>;
+  #lanes: Record<Lane, T[]> = { critical: [], campaign: [] };
+  /** Moving averages of how long commands waited for their batch, in ms. */
+  readonly #delayMs: Record<Lane, number> = { critical: 0, campaign: 0 };
+  #running: Promise<void> | undefined;
+  #turnScheduled = false;
+  #runQueued = false;
+  /** A linger under way: claims waiting when it last looked (it goes on while turns bring more). */
+  #linger: { claimsAtLastLook: number } | undefined;
+  #timer: NodeJS.Timeout | undefined;
+  #started = false;
+  #closing = false;
+
+  constructor(options: SchedulerOptions<T>) {
+    this.#options = options;
+  }
+
+  get depth(): number {
+    return this.#lanes.critical.length + this.#lanes.campaign.length;
+  }
+
+  laneDepth(lane: Lane): number {
+    return this.#lanes[lane].length;
+  }
+
+  /** How long commands of a lane have lately waited for their batch: the overload signal. */
+  queueDelayMs(lane: Lane): number {
+    return this.#delayMs[lane];
+  }
+
+  get idle(): boolean {
+    return this.depth === 0 && this.#running === undefined && !this.#turnScheduled;
+  }
+
+  start(): void {
+    this.#started = true;
+    this.#armTimer();
+  }
+
+  /** Queues a command; its batch runs by the rules above. */
+  push(item: T): void {
+    this.#lanes[item.lane].push(item);
+    this.#nextTurn();
+    this.#soonIfLingering();
+  }
+
+  /** Memory was rebuilt: everything queued is handed back to be answered, and nothing runs for it. */
+  drain(): T[] {
+    const queued = [...this.#lanes.critical, ...this.#lanes.campaign];
+    this.#lanes = { critical: [], campaign: [] };
+    return queued;
+  }
+
+  /** Something due may have changed outside a batch (the clock was set): look at the timers again. */
+  wake(): void {
+    this.#nextTurn();
+  }
+
+  /** Stops the timers; what is queued still runs, lingering claims at once. */
+  close(): void {
+    this.#closing = true;
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer = undefined;
+    if (this.depth > 0) this.#nextTurn();
+  }
+
+  #nextTurn(): void {
+    if (this.#turnScheduled) return;
+    this.#turnScheduled = true;
+    setImmediate(() => {
+      this.#turnScheduled = false;
+      void this.#run(true);
+    });
+  }
+
+  #soonIfLingering(): void {
+    if (this.#running !== undefined || this.#runQueued) return;
+    const oldest = Math.min(
+      this.#lanes.critical[0]?.enqueuedAt ?? Number.POSITIVE_INFINITY,
+      this.#lanes.campaign[0]?.enqueuedAt ?? Number.POSITIVE_INFINITY,
+    );
+    if (performance.now() - oldest < FLUSH_LINGER_MS) return;
+    this.#runQueued = true;
+    queueMicrotask(() => {
+      this.#runQueued = false;
+      void this.#run(true);
+    });
+  }
+
+  /**
+   * Whether the batch should wait for more claims. A linger looks again at the end of each
+   * turn of the event loop and goes on only while turns bring more claims: a turn that
+   * brings none means the clients are waiting for these answers (a hundred connections, a
+   * hundred claims), and waiting longer would only delay them.
+   */
+  #claimsLinger(): boolean {
+    const claims = this.#lanes.campaign;
+    const may =
+      !this.#closing &&
+      this.#lanes.critical.length === 0 &&
+      claims.length > 0 &&
+      claims.length < CLAIM_LINGER_BATCH &&
+      performance.now() - (claims[0] as T).enqueuedAt < CLAIM_LINGER_MS &&
+      !this.#timerDue();
+    if (!may) {
+      this.#linger = undefined;
+      return false;
+    }
+    if (this.#linger === undefined) {
+      const linger = { claimsAtLastLook: claims.length };
+      this.#linger = linger;
+      setImmediate(() => this.#lookAgain(linger));
+    }
+    return true;
+  }
+
+  #lookAgain(linger: { claimsAtLastLook: number }): void {
+    if (this.#linger !== linger) return;
+    const claims = this.#lanes.campaign.length;
+    if (claims > linger.claimsAtLastLook) {
+      linger.claimsAtLastLook = claims;
+      setImmediate(() => this.#lookAgain(linger));
+      return;
+    }
+    this.#linger = undefined;
+    void this.#run(false);
+  }
+
+  #timerDue(): boolean {
+    const due = this.#options.nextDueAt();
+    return due !== undefined && due <= this.#options.clock.now();
+  }
+
+  async #run(mayLinger: boolean): Promise<void> {
+    if (this.#running !== undefined || !this.#started) return;
+    if (this.depth === 0 && !this.#timerDue()) return;
+    if (mayLinger && this.#claimsLinger()) return;
+    let outcome: BatchOutcome = { timersLeft: false };
+    const running = (async () => {
+      outcome = await this.#options.runBatch(this.#take());
+    })();
+    this.#running = running;
+    try {
+      await running;
+    } finally {
+      this.#running = undefined;
+    }
+    if (this.depth > 0 || outcome.timersLeft) this.#nextTurn();
+    this.#armTimer();
+  }
+
+  /** The next batch: transfers and packets first, then campaign claims. */
+  #take(): T[] {
+    const critical = this.#lanes.critical.splice(0, this.#options.batchMax);
+    const claims = this.#lanes.campaign.splice(0, this.#options.claimBatchMax);
+    const now = performance.now();
+    for (const [lane, items] of [
+      ["critical", critical],
+      ["campaign", claims],
+    ] as const) {
+      if (items.length === 0) {
+        // An empty lane waits for nothing: its signal decays, so shedding cannot outlive the overload.
+        this.#delayMs[lane] *= 0.7;
+        continue;
+      }
+      let waited = 0;
+      for (const item of items) waited += now - item.enqueuedAt;
+      // An exponential moving average over batches: recent batches weigh most.
+      this.#delayMs[lane] = 0.7 * this.#delayMs[lane] + 0.3 * (waited / items.length);
+    }
+    return claims.length === 0 ? critical : critical.concat(claims);
+  }
+
+  /** Sleeps until the next timer of any kind is due by the clock, then runs a batch for it. */
+  #armTimer(): void {
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer = undefined;
+    const next = this.#options.nextDueAt();
+    if (next === undefined || this.#closing) return;
+    const delay = Math.min(Math.max(0, next - this.#options.clock.now()), TIMER_SLEEP_MS_MAX);
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      if (this.#timerDue()) this.#nextTurn();
+      else this.#armTimer();
+    }, delay);
+    this.#timer.unref();
+  }
+}

@@ -6,6 +6,7 @@ import type { Tracing } from "../tracing/otel.js";
 import { claimFastPath, fastPathRoute } from "./claim-fast-path.js";
 import type { AppContext } from "./context.js";
 import { ApiError, fromFastifyError, sendError } from "./errors.js";
+import { requireIdempotencyKey } from "./idempotency.js";
 import { priorityOf } from "./priority.js";
 import { adminRoutes } from "./routes/admin.js";
 import { authRoutes } from "./routes/auth.js";
@@ -92,7 +93,7 @@ export async function buildApp(context: AppContext, options: AppOptions = {}): P
         version: options.version ?? "0.1.0",
         description:
           "Red packets and transfers. Amounts are integer fen; times are ISO 8601 with offset; errors are " +
-          '`{"error": {"code", "message"}}`. Money-moving POSTs take an `Idempotency-Key` header.',
+          '`{"error": {"code", "message"}}`. Every POST that moves money requires an `Idempotency-Key` header (400 `IDEMPOTENCY_KEY_REQUIRED` without it); a grab or a claim takes one optionally. A replayed answer carries `Idempotent-Replayed: true`.',
       },
       components: {
         securitySchemes: { bearer: { type: "http", scheme: "bearer" } },
@@ -142,6 +143,9 @@ export async function buildApp(context: AppContext, options: AppOptions = {}): P
     if (!context.engine.state.hasUser(userId)) throw new ApiError("INVALID_TOKEN", "the token's user does not exist");
     request.userId = userId;
   });
+
+  // After authentication (a stranger learns nothing of the route), before the body is read or the engine asked.
+  app.addHook("onRequest", async (request) => requireIdempotencyKey(request));
 
   /** The operator's reads (the admin token) are never shed: they are how a crowd is watched. */
   const sentByOperator = (authorization: string | undefined) =>

@@ -7,6 +7,7 @@ import { claimFastPath, fastPathRoute } from "./claim-fast-path.js";
 import type { AppContext } from "./context.js";
 import { ApiError, fromFastifyError, sendError } from "./errors.js";
 import { requireIdempotencyKey } from "./idempotency.js";
+import { registerLimits } from "./login-limits.js";
 import { priorityOf } from "./priority.js";
 import { adminRoutes } from "./routes/admin.js";
 import { authRoutes } from "./routes/auth.js";
@@ -31,6 +32,8 @@ export interface AppOptions {
   readonly version?: string;
   /** A span per request (src/tracing/otel.ts); without it requests are not wrapped at all. */
   readonly tracing?: Pick<Tracing, "wrap" | "routed">;
+  /** Proxies whose X-Forwarded-For names the client (addresses or CIDRs, comma-separated); none by default. */
+  readonly trustProxy?: string | undefined;
 }
 
 /** Builds the HTTP shell around a started engine; the caller listens and closes. */
@@ -66,6 +69,8 @@ export async function buildApp(context: AppContext, options: AppOptions = {}): P
       return server;
     },
     bodyLimit: BODY_BYTES_MAX,
+    // request.ip is the socket's address unless the socket is a configured proxy.
+    trustProxy: options.trustProxy ?? false,
     // One log line per request costs more than the request at flash-crowd rates; metrics count them instead.
     logController: new LogController({ disableRequestLogging: true }),
     // While closing we answer 503 SHUTTING_DOWN in our own shape (the onRequest hook below).
@@ -105,6 +110,7 @@ export async function buildApp(context: AppContext, options: AppOptions = {}): P
     },
   });
   await app.register(swaggerUi, { routePrefix: "/docs", staticCSP: true });
+  await registerLimits(app, context.codes.clock);
 
   const { tracing } = options;
   if (tracing !== undefined) {

@@ -50,7 +50,14 @@ export function nextPhone(): string {
 
 /** A real service on a real SQLite file in a temporary folder. */
 export async function startTestApp(
-  options: { testClock?: boolean; dir?: string; admission?: AdmissionOptions; gate?: CrowdGateOptions } = {},
+  options: {
+    testClock?: boolean;
+    dir?: string;
+    admission?: AdmissionOptions;
+    gate?: CrowdGateOptions;
+    signup?: boolean;
+    trustProxy?: string;
+  } = {},
 ): Promise<TestApp> {
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), "hongbao-test-"));
   const db = join(dir, "hongbao.db");
@@ -62,6 +69,8 @@ export async function startTestApp(
     logLevel: "silent",
     ...(options.admission === undefined ? {} : { admission: options.admission }),
     ...(options.gate === undefined ? {} : { gate: options.gate }),
+    ...(options.signup === undefined ? {} : { signup: options.signup }),
+    ...(options.trustProxy === undefined ? {} : { trustProxy: options.trustProxy }),
   });
   const call: TestApp["call"] = (method, url, callOptions = {}) => {
     const headers = keyedHeaders(method, url, callOptions);

@@ -146,7 +146,7 @@ if (mode === "bare") {
       const funded = await server.app.inject({
         method: "POST",
         url: "/v1/admin/deposits",
-        headers: admin,
+        headers: { ...admin, "idempotency-key": `bench-fund-${userId}` },
         payload: { userId, amount: FUNDS },
       });
       if (funded.statusCode !== 201) throw new Error(`deposit: ${funded.statusCode} ${funded.body}`);

@@ -8,8 +8,8 @@
  * costs the loader CPU and would slow the bare baseline most):
  *   transfer — every connection loops over its own list of POST /v1/transfers requests
  *              (varied senders, tokens, recipients and amounts), built once from the same seed
- *              for every arm; an arm with `idempotencyKeys` adds a unique Idempotency-Key to
- *              each request (autocannon's [<id>]).
+ *              for every arm, each with a unique Idempotency-Key (autocannon's [<id>]), which
+ *              the route requires.
  *   grab     — POST /v1/red-packets/:id/grab with body {}, each a (user, packet) pair that
  *              succeeds once;
  *   claim    — POST /v1/campaigns/:id/claim with no body (a plain claim, as an app sends it),
@@ -28,6 +28,7 @@
  *      ← {type:"supply", arm} → {type:"supply", ...} (what the supply made and handed out);
  *      ← "stop".
  */
+import { randomUUID } from "node:crypto";
 import type { EventEmitter } from "node:events";
 import { createRequire } from "node:module";
 import type { BenchUser } from "./http-target.js";
@@ -49,7 +50,6 @@ export interface LoadArm {
   readonly kind: WorkloadName;
   /** The status of a successful answer (201 for a transfer, 200 for a grab or a claim). */
   readonly okStatus: number;
-  readonly idempotencyKeys: boolean;
   /** Whose tokens and ids transfer requests carry: the target's own users, or any for a target that ignores them. */
   readonly users: readonly BenchUser[];
   /** Grab and claim arms: each request is used once (true) or the connection loops over a fixed list (false). */
@@ -125,7 +125,7 @@ const autocannon = require("autocannon") as Autocannon;
 
 function transferLists(init: LoadInit, arm: LoadArm): Request[][] {
   const random = prng(init.seed);
-  const { users, idempotencyKeys } = arm;
+  const { users } = arm;
   return Array.from({ length: init.connections }, () =>
     Array.from({ length: init.perConnection }, () => {
       const a = Math.floor(random() * users.length);
@@ -133,15 +133,14 @@ function transferLists(init: LoadInit, arm: LoadArm): Request[][] {
       if (b >= a) b += 1;
       const from = users[a] as BenchUser;
       const to = users[b] as BenchUser;
-      const headers: Record<string, string> = {
-        "content-type": "application/json",
-        authorization: `Bearer ${from.token}`,
-      };
-      if (idempotencyKeys) headers["idempotency-key"] = "bench-[<id>]";
       return {
         method: "POST",
         path: "/v1/transfers",
-        headers,
+        headers: {
+          "content-type": "application/json",
+          authorization: `Bearer ${from.token}`,
+          "idempotency-key": "bench-[<id>]",
+        },
         body: JSON.stringify({ to: to.userId, amount: 1 + Math.floor(random() * 999) }),
       };
     }),
@@ -150,11 +149,11 @@ function transferLists(init: LoadInit, arm: LoadArm): Request[][] {
 
 // ---------------------------------------------------------------- supplies of single-use requests
 
-/** One admin or user call of the set-up; a few thousand of them, so fetch is fine here. */
+/** One admin or user call of the set-up; a few thousand of them, so fetch is fine here. It is never retried. */
 async function api(base: string, path: string, token: string, body: unknown): Promise<unknown> {
   const response = await fetch(`${base}${path}`, {
     method: "POST",
-    headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+    headers: { authorization: `Bearer ${token}`, "content-type": "application/json", "idempotency-key": randomUUID() },
     body: JSON.stringify(body),
     signal: AbortSignal.timeout(120_000),
   });
@@ -456,7 +455,7 @@ function runSlice(state: ArmState, connections: number, seconds: number, record:
         // autocannon stops at the first sample tick after `duration`: tick often, so a slice lasts what it is asked.
         sampleInt: 100,
         timeout: 10,
-        idReplacement: arm.idempotencyKeys,
+        idReplacement: arm.kind === "transfer",
         requests: [lists[0]?.[0]],
         setupClient: (client: Client) => {
           listOf.set(client, next % lists.length);

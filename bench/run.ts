@@ -88,7 +88,6 @@ const config = {
     users: option("http-users", 2000),
     connections: option("connections", 100),
     perConnection: 100,
-    keyArm: !quick && !argv.includes("--no-idempotency"),
   },
 };
 
@@ -198,7 +197,6 @@ function rate(slices: readonly Slice[]): number {
 interface Arm {
   readonly name: string;
   readonly target: Target;
-  readonly idempotencyKeys: boolean;
   readonly what: string;
   /** What the requests do (default transfer). */
   readonly kind?: WorkloadName;
@@ -273,7 +271,6 @@ async function httpSection(groups: readonly (readonly Arm[])[], rounds: number):
           url: target.url,
           kind,
           okStatus: okStatusOf(kind),
-          idempotencyKeys: a.idempotencyKeys,
           users: kind !== "transfer" ? [] : target.users.length > 0 ? target.users : users,
           consumes: a.consumes ?? false,
           supplyOf: owner.name,
@@ -430,33 +427,27 @@ interface HttpFigures {
   readonly kind: WorkloadName;
   readonly hongbao: ArmSummary;
   readonly bare: ArmSummary;
-  readonly keyed: ArmSummary | undefined;
   readonly hongbaoLat: LoadLatency;
   readonly bareLat: LoadLatency;
-  readonly keyedLat: LoadLatency | undefined;
   readonly supply: SupplyReport | undefined;
 }
 
 function armsOf(kind: WorkloadName): Arm[] {
   if (kind === "transfer") {
     return [
-      { name: "hongbao", target: "hongbao", idempotencyKeys: false, what: "" },
-      { name: "bare", target: "bare", idempotencyKeys: false, what: "" },
-      ...(config.http.keyArm
-        ? [{ name: "hongbao+key", target: "hongbao" as const, idempotencyKeys: true, what: "" }]
-        : []),
+      { name: "hongbao", target: "hongbao", what: "" },
+      { name: "bare", target: "bare", what: "" },
     ];
   }
   return [
     {
       name: `hongbao-${kind}`,
       target: kind === "grab" ? "hongbao-grab" : "hongbao-claim",
-      idempotencyKeys: false,
       what: "",
       kind,
       consumes: true,
     },
-    { name: `bare-${kind}`, target: "bare", idempotencyKeys: false, what: "", kind, supplyOf: `hongbao-${kind}` },
+    { name: `bare-${kind}`, target: "bare", what: "", kind, supplyOf: `hongbao-${kind}` },
   ];
 }
 
@@ -467,15 +458,13 @@ async function httpFigures(kinds: readonly WorkloadName[]): Promise<Map<Workload
   const byName = new Map(h.map((f) => [f.arm.name, f]));
   const result = new Map<WorkloadName, HttpFigures>();
   kinds.forEach((kind, i) => {
-    const [hongbao, bare, keyed] = (groups[i] as Arm[]).map((a) => byName.get(a.name) as ArmFigures);
+    const [hongbao, bare] = (groups[i] as Arm[]).map((a) => byName.get(a.name) as ArmFigures);
     result.set(kind, {
       kind,
       hongbao: summarize(hongbao as ArmFigures),
       bare: summarize(bare as ArmFigures),
-      keyed: keyed === undefined ? undefined : summarize(keyed),
       hongbaoLat: (hongbao as ArmFigures).latency,
       bareLat: (bare as ArmFigures).latency,
-      keyedLat: keyed?.latency,
       supply: (hongbao as ArmFigures).supply,
     });
   });
@@ -545,24 +534,6 @@ async function main(): Promise<void> {
       rows.push(["   share of claim answers that were 503 (shed)", pct(h.hongbao.shed), "", "", "", ""]);
       rows.push(["   share of claim answers that were 200 (claimed)", pct(1 - h.hongbao.other), "", "", "", ""]);
     }
-    if (h.keyed !== undefined && h.keyedLat !== undefined) {
-      rows.push([
-        "   (info) HTTP with a unique Idempotency-Key: transfers/s",
-        fmtInt(h.keyed.rate),
-        fmtInt(h.bare.rate),
-        (h.keyed.rate / h.bare.rate).toFixed(2),
-        "",
-        "",
-      ]);
-      rows.push([
-        "   (info) …and its latency p50 / p99 (ms)",
-        `${ms(h.keyedLat.p50)} / ${ms(h.keyedLat.p99)}`,
-        "",
-        "",
-        "",
-        "",
-      ]);
-    }
 
     const engineRow = (name: string, slices: Slice[]) => [
       name,
@@ -588,9 +559,6 @@ async function main(): Promise<void> {
       httpRow(`${noun}: http hongbao (${hc.rounds} slices)`, h.hongbao, h.hongbaoLat),
       httpRow(`${noun}: http bare (${hc.rounds} slices)`, h.bare, h.bareLat),
     );
-    if (h.keyed !== undefined && h.keyedLat !== undefined) {
-      detail.push(httpRow(`${noun}: http hongbao+key (${hc.rounds} slices)`, h.keyed, h.keyedLat));
-    }
     notes.push(
       `${noun}: engine/raw ratio of each slice pair: ${e.pairRatios.map((r) => r.toFixed(2)).join(" ")}` +
         (quick && workload === "transfer"
@@ -600,11 +568,7 @@ async function main(): Promise<void> {
     const failures = e.engine.flatMap((s) => Object.entries(s.failures));
     if (failures.length > 0)
       notes.push(`WARNING: ${noun}: the engine refused some commands: ${JSON.stringify(failures)}`);
-    for (const [name, a] of [
-      ["hongbao", h.hongbao],
-      ["hongbao+key", h.keyed],
-    ] as const) {
-      if (a === undefined) continue;
+    for (const [name, a] of [["hongbao", h.hongbao]] as const) {
       // Shed claims (503) are an expected answer of admission control; anything else is worth a warning.
       const unexpected = workload === "claim" ? a.other - a.shed : a.other;
       if (unexpected > 0.01) {
@@ -617,7 +581,6 @@ async function main(): Promise<void> {
     notes.push(
       `${noun}: HTTP answers other than ${okStatusOf(workload)}: hongbao ${pct(h.hongbao.other)} ${JSON.stringify(h.hongbao.statusCodes)}, ` +
         `bare ${pct(h.bare.other)}` +
-        (h.keyed !== undefined ? `, hongbao+key ${pct(h.keyed.other)}` : "") +
         `; mean latency hongbao ${ms(h.hongbaoLat.mean)} ms, bare ${ms(h.bareLat.mean)} ms` +
         (h.supply !== undefined
           ? `; single-use requests made ${fmtInt(h.supply.made)}, handed out ${fmtInt(h.supply.handedOut)} (set-up ${h.supply.setupSeconds.toFixed(1)} s)`
@@ -652,34 +615,29 @@ async function ladder(kind: WorkloadName): Promise<void> {
           {
             name: "hongbao",
             target: "hongbao",
-            idempotencyKeys: false,
             what: "real server, SQLite file (WAL, synchronous=FULL)",
           },
           {
             name: "hongbao-worker",
             target: "hongbao-worker",
-            idempotencyKeys: false,
             what: "prototype: same commits, run durably by a worker thread",
           },
           {
             name: "hongbao-memory",
             target: "hongbao-memory",
-            idempotencyKeys: false,
             what: "real server, SQLite :memory:",
           },
           {
             name: "hongbao-nostore",
             target: "hongbao-nostore",
-            idempotencyKeys: false,
             what: "real server, store commit a no-op",
           },
           {
             name: "fastify",
             target: "fastify",
-            idempotencyKeys: false,
             what: "bare Fastify, one POST route, fixed answer",
           },
-          { name: "bare", target: "bare", idempotencyKeys: false, what: "bare node:http, fixed answer" },
+          { name: "bare", target: "bare", what: "bare node:http, fixed answer" },
         ]
       : (
           [
@@ -693,7 +651,6 @@ async function ladder(kind: WorkloadName): Promise<void> {
             ([suffix, what]): Arm => ({
               name: `hongbao-${kind}${suffix}`,
               target: `hongbao-${kind}${suffix}` as Target,
-              idempotencyKeys: false,
               what,
               kind,
               consumes: true,
@@ -703,7 +660,6 @@ async function ladder(kind: WorkloadName): Promise<void> {
             {
               name: `bare-${kind}`,
               target: "bare",
-              idempotencyKeys: false,
               what: "bare node:http, fixed answer",
               kind,
               supplyOf: `hongbao-${kind}`,

@@ -7,7 +7,8 @@ import { type AdmissionOptions, CampaignAdmission } from "./api/admission.js";
 import { buildApp } from "./api/app.js";
 import type { AppContext } from "./api/context.js";
 import { CrowdGate, type CrowdGateOptions } from "./api/crowd-gate.js";
-import { LoginCodes, logSender } from "./api/login-codes.js";
+import { type LoginCodeRules, LoginCodes, logSender } from "./api/login-codes.js";
+import { DEFAULT_LOGIN_LIMITS, type LoginLimits } from "./api/login-limits.js";
 import { Metrics } from "./api/metrics.js";
 import { Tokens } from "./api/tokens.js";
 import { DEFAULT_RULE_SET, SpecialDayCalendar } from "./domain/calendar/index.js";
@@ -35,6 +36,17 @@ export interface ServerConfig {
   readonly rules?: string | undefined;
   /** OTLP trace export; without it the OpenTelemetry SDK is not even loaded. */
   readonly tracing?: TracingConfig | undefined;
+  /** A verified login code for a phone without a user makes its user (default off). */
+  readonly signup?: boolean;
+  /**
+   * The proxies whose X-Forwarded-For gives the client's address (addresses or CIDRs,
+   * comma-separated); without it the socket's address is the client's.
+   */
+  readonly trustProxy?: string | undefined;
+  /** Login rate limits (tests); the defaults suit production. */
+  readonly loginLimits?: LoginLimits;
+  /** Login code lifetimes and table bounds (tests). */
+  readonly loginCodeRules?: LoginCodeRules;
 }
 
 /** The calendar of caps and special days, from the rules file when one is given. */
@@ -167,7 +179,10 @@ export async function createService(config: Omit<ServerConfig, "port" | "host">)
     codes: new LoginCodes(
       logSender((phone, code) => logger.info({ phone, code }, "login code (dev sender)")),
       clock,
+      config.loginCodeRules,
+      (error) => logger.error({ err: error }, "a login code could not be sent"),
     ),
+    login: { signup: config.signup ?? false, limits: config.loginLimits ?? DEFAULT_LOGIN_LIMITS },
     metrics,
     admission: new CampaignAdmission(engine, config.admission),
     gate,
@@ -175,7 +190,11 @@ export async function createService(config: Omit<ServerConfig, "port" | "host">)
     randomBytes,
     evidenceKey: evidenceKeyFor(config),
   };
-  const app = await buildApp(context, { logger, ...(tracing === undefined ? {} : { tracing }) });
+  const app = await buildApp(context, {
+    logger,
+    trustProxy: config.trustProxy,
+    ...(tracing === undefined ? {} : { tracing }),
+  });
   let closing: Promise<void> | undefined;
   return {
     app,

@@ -6,6 +6,8 @@ import type { Tracing } from "../tracing/otel.js";
 import { claimFastPath, fastPathRoute } from "./claim-fast-path.js";
 import type { AppContext } from "./context.js";
 import { ApiError, fromFastifyError, sendError } from "./errors.js";
+import { requireIdempotencyKey } from "./idempotency.js";
+import { registerLimits } from "./login-limits.js";
 import { priorityOf } from "./priority.js";
 import { adminRoutes } from "./routes/admin.js";
 import { authRoutes } from "./routes/auth.js";
@@ -30,6 +32,8 @@ export interface AppOptions {
   readonly version?: string;
   /** A span per request (src/tracing/otel.ts); without it requests are not wrapped at all. */
   readonly tracing?: Pick<Tracing, "wrap" | "routed">;
+  /** Proxies whose X-Forwarded-For names the client (addresses or CIDRs, comma-separated); none by default. */
+  readonly trustProxy?: string | undefined;
 }
 
 /** Builds the HTTP shell around a started engine; the caller listens and closes. */
@@ -65,6 +69,8 @@ export async function buildApp(context: AppContext, options: AppOptions = {}): P
       return server;
     },
     bodyLimit: BODY_BYTES_MAX,
+    // request.ip is the socket's address unless the socket is a configured proxy.
+    trustProxy: options.trustProxy ?? false,
     // One log line per request costs more than the request at flash-crowd rates; metrics count them instead.
     logController: new LogController({ disableRequestLogging: true }),
     // While closing we answer 503 SHUTTING_DOWN in our own shape (the onRequest hook below).
@@ -92,7 +98,7 @@ export async function buildApp(context: AppContext, options: AppOptions = {}): P
         version: options.version ?? "0.1.0",
         description:
           "Red packets and transfers. Amounts are integer fen; times are ISO 8601 with offset; errors are " +
-          '`{"error": {"code", "message"}}`. Money-moving POSTs take an `Idempotency-Key` header.',
+          '`{"error": {"code", "message"}}`. Every POST that moves money requires an `Idempotency-Key` header (400 `IDEMPOTENCY_KEY_REQUIRED` without it); a grab or a claim takes one optionally. A replayed answer carries `Idempotent-Replayed: true`.',
       },
       components: {
         securitySchemes: { bearer: { type: "http", scheme: "bearer" } },
@@ -104,6 +110,7 @@ export async function buildApp(context: AppContext, options: AppOptions = {}): P
     },
   });
   await app.register(swaggerUi, { routePrefix: "/docs", staticCSP: true });
+  await registerLimits(app, context.codes.clock);
 
   const { tracing } = options;
   if (tracing !== undefined) {
@@ -142,6 +149,9 @@ export async function buildApp(context: AppContext, options: AppOptions = {}): P
     if (!context.engine.hasUser(userId)) throw new ApiError("INVALID_TOKEN", "the token's user does not exist");
     request.userId = userId;
   });
+
+  // After authentication (a stranger learns nothing of the route), before the body is read or the engine asked.
+  app.addHook("onRequest", async (request) => requireIdempotencyKey(request));
 
   /** The operator's reads (the admin token) are never shed: they are how a crowd is watched. */
   const sentByOperator = (authorization: string | undefined) =>

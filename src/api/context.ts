@@ -6,6 +6,7 @@ import type { LedgerStore } from "../engine/store-port.js";
 import type { CampaignAdmission } from "./admission.js";
 import type { CrowdGate } from "./crowd-gate.js";
 import type { LoginCodes } from "./login-codes.js";
+import type { LoginLimits } from "./login-limits.js";
 import type { Metrics } from "./metrics.js";
 import type { Tokens } from "./tokens.js";
 
@@ -15,6 +16,11 @@ export interface AppContext {
   readonly store: LedgerStore;
   readonly tokens: Tokens;
   readonly codes: LoginCodes;
+  readonly login: {
+    /** A verified code for a phone without a user makes its user (--signup). */
+    readonly signup: boolean;
+    readonly limits: LoginLimits;
+  };
   readonly metrics: Metrics;
   readonly admission: CampaignAdmission;
   /** Holds claims while the event loop lags (started only with isolation on). */

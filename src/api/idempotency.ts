@@ -1,8 +1,12 @@
 import { createHash } from "node:crypto";
 import type { FastifyRequest } from "fastify";
 import { canonicalJson, TooDeepError } from "../domain/canonical-json.js";
-import type { Idempotency } from "../engine/engine.js";
+import type { Result } from "../domain/errors.js";
+import type { Command, CommandOf, CommandResults } from "../engine/commands.js";
+import type { Answer, Engine, Idempotency } from "../engine/engine.js";
+import type { SentAnswer } from "./answers.js";
 import { ApiError } from "./errors.js";
+import { IDEMPOTENCY_KEY_HEADER } from "./schemas.js";
 
 function bodyText(body: unknown): string {
   try {
@@ -19,9 +23,47 @@ const KEY = /^[\x21-\x7e]{1,255}$/;
 /** Bodies nest a few levels at most; deeper ones are refused before they are walked. */
 export const BODY_DEPTH_MAX = 16;
 
+/**
+ * Refuses a POST that moves money without a key: its retry after a lost answer would move
+ * the money again. The route's header schema says which routes need one (and the OpenAPI
+ * document shows it), so this runs before the body is read or the engine is asked anything.
+ */
+export function requireIdempotencyKey(request: FastifyRequest): void {
+  const headers = request.routeOptions.schema?.headers as { required?: readonly string[] } | undefined;
+  if (headers?.required?.includes(IDEMPOTENCY_KEY_HEADER) !== true) return;
+  if (request.headers[IDEMPOTENCY_KEY_HEADER] !== undefined) return;
+  throw new ApiError(
+    "IDEMPOTENCY_KEY_REQUIRED",
+    "this request moves money: send an Idempotency-Key header (1 to 255 printable ASCII characters) and reuse it on a retry",
+  );
+}
+
+/**
+ * Runs a command and tells whether its answer is a replay: the render runs only for the
+ * request that executes the command, so a keyed answer it never rendered is the first one
+ * given again (from the store, or shared with the first request still in flight).
+ */
+export async function executeKeyed<K extends Command["type"]>(
+  engine: Engine,
+  command: CommandOf<K>,
+  render: (result: Result<CommandResults[K]>) => Answer,
+  idempotency: Idempotency | undefined,
+): Promise<SentAnswer> {
+  let rendered = false;
+  const answer = await engine.execute(
+    command,
+    (result) => {
+      rendered = true;
+      return render(result);
+    },
+    idempotency,
+  );
+  return idempotency !== undefined && !rendered ? { ...answer, replayed: true } : answer;
+}
+
 /** The key a money-moving POST was sent with, scoped to its caller; undefined without one. */
 export function idempotencyOf(request: FastifyRequest, scope: string): Idempotency | undefined {
-  const header = request.headers["idempotency-key"];
+  const header = request.headers[IDEMPOTENCY_KEY_HEADER];
   if (header === undefined) return undefined;
   if (typeof header !== "string" || !KEY.test(header)) {
     throw new ApiError("IDEMPOTENCY_KEY_INVALID", "Idempotency-Key is 1 to 255 printable ASCII characters");

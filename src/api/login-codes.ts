@@ -10,121 +10,133 @@ export interface CodeSender {
 export interface LoginCodeRules {
   readonly codeLifetimeMs: number;
   readonly attemptsMax: number;
-  readonly resendIntervalMs: number;
-  readonly codesPerHourMax: number;
-  /** Phones with a live code or recent requests kept in memory at most. */
-  readonly phonesMax: number;
+  /** Live codes for phones that have a user, at most; past it the oldest is dropped (its owner asks again). */
+  readonly userCodesMax: number;
+  /**
+   * Live codes for phones without a user (sign-up on), at most. They are kept apart from
+   * users' codes, so a flood of sign-ups can never drop a user's code.
+   */
+  readonly signupCodesMax: number;
 }
 
 export const DEFAULT_LOGIN_CODE_RULES: LoginCodeRules = {
   codeLifetimeMs: 5 * 60_000,
   attemptsMax: 5,
-  resendIntervalMs: 60_000,
-  codesPerHourMax: 5,
-  phonesMax: 100_000,
+  userCodesMax: 100_000,
+  signupCodesMax: 10_000,
 };
 
-interface PhoneState {
-  codeHash: Buffer | null;
-  expiresAt: number;
-  attemptsLeft: number;
-  /** When codes were sent in the last hour, oldest first. */
-  sentAt: number[];
-}
+/** Whom a code was issued for: a phone with a user, or a phone signing up. */
+export type CodeFor = "user" | "signup";
 
-const HOUR_MS = 3_600_000;
+interface LiveCode {
+  readonly hash: Buffer;
+  readonly expiresAt: number;
+  attemptsLeft: number;
+}
 
 function hash(code: string): Buffer {
   return createHash("sha256").update(code).digest();
 }
 
 /**
- * One-time login codes: six digits, short-lived, few attempts, and a phone may ask only
- * so often. Codes live in memory only (a restart asks people for a new code).
+ * Live codes by phone, at most `max`, in the order they were issued (a new code for a phone
+ * moves it to the end). Every code lives as long, so the oldest are the first to expire:
+ * making room drops expired codes from the front, then, if it must, the oldest live one.
+ */
+class CodeTable {
+  readonly #codes = new Map<string, LiveCode>();
+
+  constructor(readonly max: number) {}
+
+  get size(): number {
+    return this.#codes.size;
+  }
+
+  get(phone: string): LiveCode | undefined {
+    return this.#codes.get(phone);
+  }
+
+  delete(phone: string): void {
+    this.#codes.delete(phone);
+  }
+
+  put(phone: string, code: LiveCode, now: number): void {
+    this.#codes.delete(phone);
+    for (const [oldest, live] of this.#codes) {
+      if (live.expiresAt > now && this.#codes.size < this.max) break;
+      this.#codes.delete(oldest);
+    }
+    this.#codes.set(phone, code);
+  }
+}
+
+/**
+ * One-time login codes: six digits, short-lived, few attempts. Codes live in memory only (a
+ * restart asks people for a new code), for phones with a user and, with sign-up on, for new
+ * phones, each in a bounded table. How often a phone or an address may ask is the HTTP
+ * layer's rate limits (src/api/login-limits.ts), the same for every phone.
  */
 export class LoginCodes {
-  readonly #phones = new Map<string, PhoneState>();
+  readonly #users: CodeTable;
+  readonly #signups: CodeTable;
 
   constructor(
     readonly sender: CodeSender,
     readonly clock: Clock,
     readonly rules: LoginCodeRules = DEFAULT_LOGIN_CODE_RULES,
-  ) {}
-
-  /** Sends a code when the phone belongs to a user; answers the same either way. */
-  async request(phone: string, hasUser: boolean): Promise<{ expiresInSeconds: number }> {
-    const now = this.clock.now();
-    const state = this.#stateFor(phone, now);
-    state.sentAt = state.sentAt.filter((at) => at > now - HOUR_MS);
-    const last = state.sentAt[state.sentAt.length - 1];
-    if (last !== undefined && now - last < this.rules.resendIntervalMs) {
-      throw new ApiError(
-        "RATE_LIMITED",
-        "a code was sent a moment ago; wait before asking again",
-        undefined,
-        Math.ceil((this.rules.resendIntervalMs - (now - last)) / 1000),
-      );
-    }
-    if (state.sentAt.length >= this.rules.codesPerHourMax) {
-      const oldest = state.sentAt[0] as number;
-      throw new ApiError(
-        "RATE_LIMITED",
-        "too many codes asked for this phone; wait before asking again",
-        undefined,
-        Math.ceil((oldest + HOUR_MS - now) / 1000),
-      );
-    }
-    state.sentAt.push(now);
-    const code = String(randomInt(0, 1_000_000)).padStart(6, "0");
-    state.codeHash = hasUser ? hash(code) : null;
-    state.expiresAt = now + this.rules.codeLifetimeMs;
-    state.attemptsLeft = this.rules.attemptsMax;
-    if (hasUser) await this.sender.send(phone, code);
-    return { expiresInSeconds: Math.round(this.rules.codeLifetimeMs / 1000) };
+    readonly onSendFailed: (error: unknown) => void = () => {},
+  ) {
+    this.#users = new CodeTable(rules.userCodesMax);
+    this.#signups = new CodeTable(rules.signupCodesMax);
   }
 
-  /** Consumes a correct code; a wrong one costs an attempt. */
-  verify(phone: string, code: string): void {
+  /** Live codes held, by table. */
+  get outstanding(): { readonly users: number; readonly signups: number } {
+    return { users: this.#users.size, signups: this.#signups.size };
+  }
+
+  /**
+   * Issues a code for a phone with a user, or for a phone signing up; for any other phone
+   * nothing is kept and nothing is sent. The answer is the same either way.
+   */
+  request(phone: string, issueFor: CodeFor | undefined): { expiresInSeconds: number } {
+    const expiresInSeconds = Math.round(this.rules.codeLifetimeMs / 1000);
+    if (issueFor === undefined) return { expiresInSeconds };
     const now = this.clock.now();
-    const state = this.#phones.get(phone);
-    if (state === undefined || state.codeHash === null) throw new ApiError("INVALID_CODE", "the code is not valid");
-    if (state.expiresAt <= now) {
-      state.codeHash = null;
+    const code = String(randomInt(0, 1_000_000)).padStart(6, "0");
+    const table = issueFor === "user" ? this.#users : this.#signups;
+    table.put(
+      phone,
+      { hash: hash(code), expiresAt: now + this.rules.codeLifetimeMs, attemptsLeft: this.rules.attemptsMax },
+      now,
+    );
+    // Not awaited: an answer that waited for the SMS would take longer for a phone that gets one.
+    this.sender.send(phone, code).catch(this.onSendFailed);
+    return { expiresInSeconds };
+  }
+
+  /** Consumes a correct code and says whom it was for; a wrong one costs an attempt. */
+  verify(phone: string, code: string): CodeFor {
+    const now = this.clock.now();
+    const [table, issuedFor] =
+      this.#users.get(phone) !== undefined ? [this.#users, "user" as const] : [this.#signups, "signup" as const];
+    const live = table.get(phone);
+    if (live === undefined) throw new ApiError("INVALID_CODE", "the code is not valid");
+    if (live.expiresAt <= now) {
+      table.delete(phone);
       throw new ApiError("CODE_EXPIRED", "the code has expired; ask for a new one");
     }
-    if (state.attemptsLeft <= 0) {
-      throw new ApiError("TOO_MANY_ATTEMPTS", "too many wrong codes; ask for a new one", undefined, 60);
-    }
-    const given = hash(code);
-    if (!timingSafeEqual(given, state.codeHash)) {
-      state.attemptsLeft -= 1;
-      if (state.attemptsLeft <= 0) {
-        state.codeHash = null;
+    if (!timingSafeEqual(hash(code), live.hash)) {
+      live.attemptsLeft -= 1;
+      if (live.attemptsLeft <= 0) {
+        table.delete(phone);
         throw new ApiError("TOO_MANY_ATTEMPTS", "too many wrong codes; ask for a new one", undefined, 60);
       }
       throw new ApiError("INVALID_CODE", "the code is not valid");
     }
-    state.codeHash = null;
-  }
-
-  #stateFor(phone: string, now: number): PhoneState {
-    const existing = this.#phones.get(phone);
-    if (existing !== undefined) return existing;
-    if (this.#phones.size >= this.rules.phonesMax) this.#evict(now);
-    if (this.#phones.size >= this.rules.phonesMax) {
-      throw new ApiError("RATE_LIMITED", "too many login codes outstanding; retry shortly", undefined, 30);
-    }
-    const state: PhoneState = { codeHash: null, expiresAt: 0, attemptsLeft: 0, sentAt: [] };
-    this.#phones.set(phone, state);
-    return state;
-  }
-
-  /** Drops phones with no live code and nothing sent in the last hour. */
-  #evict(now: number): void {
-    for (const [phone, state] of this.#phones) {
-      const lastSent = state.sentAt[state.sentAt.length - 1] ?? 0;
-      if (state.expiresAt <= now && lastSent <= now - HOUR_MS) this.#phones.delete(phone);
-    }
+    table.delete(phone);
+    return issuedFor;
   }
 }
 

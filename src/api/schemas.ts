@@ -1,3 +1,4 @@
+import { ERROR_CODES } from "../domain/errors.js";
 import { ID_PATTERN } from "../domain/ids.js";
 import { PACKET_KINDS } from "../domain/red-packet.js";
 import { NATURES, TRANSFER_STATUSES } from "../domain/transfer.js";
@@ -34,7 +35,7 @@ export const errorSchema = {
       type: "object",
       required: ["code", "message"],
       properties: {
-        code: { type: "string" },
+        code: { type: "string", enum: ERROR_CODES },
         message: { type: "string" },
         details: { type: "object", additionalProperties: true },
       },
@@ -82,10 +83,34 @@ export const transferBody = {
   },
 } as const;
 
+export const IDEMPOTENCY_KEY_HEADER = "idempotency-key";
+
+/** On a grab, a claim or a POST that moves no money: one per user by nature, so the key may be left out. */
 export const idempotencyHeader = {
   type: "object",
   properties: {
-    "idempotency-key": { type: "string", description: "at most 255 printable ASCII characters; scoped to the caller" },
+    [IDEMPOTENCY_KEY_HEADER]: {
+      type: "string",
+      description:
+        "1 to 255 printable ASCII characters; scoped to the caller. A replayed answer carries `Idempotent-Replayed: true`.",
+    },
+  },
+} as const;
+
+/**
+ * On every POST that moves money. The app refuses a request without it (400
+ * IDEMPOTENCY_KEY_REQUIRED) by reading this `required`, so the document and the check agree.
+ */
+export const idempotencyHeaderRequired = {
+  type: "object",
+  required: [IDEMPOTENCY_KEY_HEADER],
+  properties: {
+    [IDEMPOTENCY_KEY_HEADER]: {
+      type: "string",
+      description:
+        "Required: 1 to 255 printable ASCII characters; scoped to the caller. Missing: 400 IDEMPOTENCY_KEY_REQUIRED. " +
+        "A retry with the same key and body gets the first answer again, with `Idempotent-Replayed: true`.",
+    },
   },
 } as const;
 

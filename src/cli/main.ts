@@ -43,6 +43,16 @@ program
     "--otlp-endpoint <url>",
     "export traces over OTLP/HTTP to this collector, e.g. http://127.0.0.1:4318 (env OTEL_EXPORTER_OTLP_ENDPOINT); off without one",
   )
+  .option(
+    "--signup",
+    "a verified login code for a phone without a user makes its user (env HONGBAO_SIGNUP=1)",
+    process.env.HONGBAO_SIGNUP === "1",
+  )
+  .option(
+    "--trust-proxy <addresses>",
+    "proxies whose X-Forwarded-For gives the client's address: addresses or CIDRs, comma-separated (env HONGBAO_TRUST_PROXY)",
+    process.env.HONGBAO_TRUST_PROXY || undefined,
+  )
   .addHelpText(
     "after",
     "\nEnvironment:\n  HONGBAO_ADMIN_TOKEN   admin token (generated and printed when unset)\n  HONGBAO_TOKEN_SECRET  key for user tokens (kept beside the database when unset)",
@@ -57,6 +67,8 @@ program
       rules?: string;
       isolation: boolean;
       otlpEndpoint?: string;
+      signup: boolean;
+      trustProxy?: string;
     }) => {
       let tracing: ReturnType<typeof tracingConfigFrom>;
       try {
@@ -75,6 +87,8 @@ program
         rules: options.rules,
         isolation: options.isolation,
         tracing,
+        signup: options.signup,
+        trustProxy: options.trustProxy,
       });
       const stop = (signal: string) => {
         server.app.log.info({ signal }, "shutting down: draining requests and committing the last batch");

@@ -3,7 +3,7 @@ import { after, before, describe, it } from "node:test";
 import Database from "better-sqlite3";
 import type { LightMyRequestResponse } from "fastify";
 import { SignJWT } from "jose";
-import { ADMIN_TOKEN, startTestApp, type TestApp, type TestUser } from "../support/harness.js";
+import { ADMIN_TOKEN, keyedHeaders, startTestApp, type TestApp, type TestUser } from "../support/harness.js";
 
 /**
  * A table of bad requests against one app with funded users and a pending transfer. Every
@@ -43,6 +43,8 @@ interface Request {
   readonly body?: unknown;
   readonly contentType?: string;
   readonly headers?: Record<string, string>;
+  /** As in the harness: left out, a POST that moves money gets a fresh key; `null` sends none. */
+  readonly idempotencyKey?: null;
 }
 
 interface Case {
@@ -604,6 +606,58 @@ const CASES: readonly Case[] = [
     status: 400,
     code: "IDEMPOTENCY_KEY_INVALID",
   },
+  // Each of these would move money with a key; without one it is refused before anything runs.
+  ...(
+    [
+      ["a transfer", (w) => ({ ...send(valid)(w) })],
+      ["an accept", (w) => ({ method: "POST", url: `/v1/transfers/${w.pendingId}/accept`, token: w.bob.token })],
+      ["a decline", (w) => ({ method: "POST", url: `/v1/transfers/${w.pendingId}/decline`, token: w.bob.token })],
+      [
+        "a loan acknowledgement",
+        (w) => ({ method: "POST", url: `/v1/transfers/${w.pendingId}/acknowledge-loan`, token: w.bob.token }),
+      ],
+      [
+        "a red packet",
+        (w) => ({
+          method: "POST",
+          url: "/v1/red-packets",
+          token: w.alice.token,
+          body: { kind: "single", amount: 100, to: w.bob.userId },
+        }),
+      ],
+      [
+        "a deposit",
+        (w) => ({
+          method: "POST",
+          url: "/v1/admin/deposits",
+          token: "admin",
+          body: { userId: w.carol.userId, amount: 1000 },
+        }),
+      ],
+      [
+        "a campaign",
+        () => ({
+          method: "POST",
+          url: "/v1/admin/campaigns",
+          token: "admin",
+          body: {
+            name: "no key",
+            budget: 1000,
+            amount: { fixed: 10 },
+            startsAt: "2030-01-01T00:00:00+08:00",
+            endsAt: "2030-01-02T00:00:00+08:00",
+          },
+        }),
+      ],
+    ] as const satisfies readonly (readonly [string, (w: World) => Request])[]
+  ).map(
+    ([what, request]): Case => ({
+      name: `${what} without an Idempotency-Key`,
+      request: (w) => ({ ...request(w), idempotencyKey: null }),
+      status: 400,
+      code: "IDEMPOTENCY_KEY_REQUIRED",
+    }),
+  ),
   // ── statement and limits ────────────────────────────────────────────────────
   {
     name: "statement limit=0",
@@ -812,7 +866,7 @@ const CASES: readonly Case[] = [
 ];
 
 function toInject(request: Request) {
-  const headers: Record<string, string> = { ...request.headers };
+  const headers = keyedHeaders(request.method, request.url, request);
   if (request.authorization !== undefined) headers.authorization = request.authorization;
   else if (request.token !== undefined)
     headers.authorization = `Bearer ${request.token === "admin" ? ADMIN_TOKEN : request.token}`;

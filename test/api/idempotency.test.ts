@@ -5,7 +5,14 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import Database from "better-sqlite3";
 import type { LightMyRequestResponse } from "fastify";
-import { ADMIN_TOKEN, startTestApp, type TestApp, type TestUser } from "../support/harness.js";
+import {
+  ADMIN_TOKEN,
+  keyedHeaders,
+  movesMoney,
+  startTestApp,
+  type TestApp,
+  type TestUser,
+} from "../support/harness.js";
 
 /**
  * Idempotency-Key over HTTP: the same key and body answer the first answer again (status and
@@ -15,14 +22,15 @@ import { ADMIN_TOKEN, startTestApp, type TestApp, type TestUser } from "../suppo
 
 interface Keyed {
   readonly token: string;
-  readonly key?: string;
+  /** Left out: a fresh key where the route requires one (as the harness does); null: none. */
+  readonly key?: string | null;
   /** An object is sent as JSON; a string is sent as it is. */
   readonly body?: unknown;
 }
 
 function post(app: TestApp, url: string, { token, key, body }: Keyed): Promise<LightMyRequestResponse> {
-  const headers: Record<string, string> = { authorization: `Bearer ${token === "admin" ? ADMIN_TOKEN : token}` };
-  if (key !== undefined) headers["idempotency-key"] = key;
+  const headers = keyedHeaders("POST", url, key === undefined ? {} : { idempotencyKey: key });
+  headers.authorization = `Bearer ${token === "admin" ? ADMIN_TOKEN : token}`;
   if (body !== undefined) headers["content-type"] = "application/json";
   return app.app.inject({
     method: "POST",
@@ -32,10 +40,9 @@ function post(app: TestApp, url: string, { token, key, body }: Keyed): Promise<L
   });
 }
 
+/** From the store: a user's read could be shed while a campaign's claims have just been served. */
 async function balance(app: TestApp, user: TestUser): Promise<number> {
-  const response = await app.call("GET", "/v1/me/wallet", { token: user.token });
-  assert.equal(response.statusCode, 200, response.body);
-  return response.json().balance;
+  return app.context.store.balance(user.userId);
 }
 
 async function statementKinds(app: TestApp, user: TestUser): Promise<string[]> {
@@ -238,15 +245,13 @@ describe("Idempotency-Key", () => {
 
     // The transfer is no longer pending, yet the same key still gets the first answer.
     assertSameAnswers([first, await post(app, `/v1/transfers/${id}/accept`, { token: bob.token, key: "take-it" })]);
-    // A new key, or none, gets the truth of now.
-    for (const key of ["another-key", undefined]) {
-      const again = await post(app, `/v1/transfers/${id}/accept`, {
-        token: bob.token,
-        ...(key === undefined ? {} : { key }),
-      });
-      assert.equal(again.statusCode, 409, again.body);
-      assert.equal(errorCode(again), "TRANSFER_NOT_PENDING");
-    }
+    // A new key gets the truth of now; no key is refused before it is looked at.
+    const again = await post(app, `/v1/transfers/${id}/accept`, { token: bob.token, key: "another-key" });
+    assert.equal(again.statusCode, 409, again.body);
+    assert.equal(errorCode(again), "TRANSFER_NOT_PENDING");
+    const keyless = await post(app, `/v1/transfers/${id}/accept`, { token: bob.token, key: null });
+    assert.equal(keyless.statusCode, 400, keyless.body);
+    assert.equal(errorCode(keyless), "IDEMPOTENCY_KEY_REQUIRED");
     // The key answers accept of this transfer only: decline, or another transfer, is another request.
     const decline = await post(app, `/v1/transfers/${id}/decline`, { token: bob.token, key: "take-it" });
     assert.equal(decline.statusCode, 409);
@@ -255,7 +260,7 @@ describe("Idempotency-Key", () => {
     assert.equal(await app.balanceSum(), 0);
   });
 
-  it("50 concurrent accepts without a key: exactly one is accepted, the rest are 409", async () => {
+  it("50 concurrent accepts, each with its own key: exactly one is accepted, the rest are 409", async () => {
     const alice = await app.createUser();
     const bob = await app.createUser();
     await app.deposit(alice.userId, 10_000);
@@ -394,6 +399,199 @@ describe("Idempotency-Key", () => {
   });
 });
 
+describe("Idempotency-Key is required where money moves", () => {
+  let app: TestApp;
+  before(async () => {
+    app = await startTestApp();
+  });
+  after(async () => {
+    await app.dispose();
+  });
+
+  /** What a keyless request could have touched: the ledger, the transfers and the stored keys. */
+  function counts(): Record<string, number> {
+    const db = new Database(app.db, { readonly: true, fileMustExist: true });
+    try {
+      const count = (table: string) => (db.prepare(`SELECT COUNT(*) AS n FROM ${table}`).get() as { n: number }).n;
+      return Object.fromEntries(
+        ["postings", "entries", "transfers", "red_packets", "campaigns", "idempotency"].map((t) => [t, count(t)]),
+      );
+    } finally {
+      db.close();
+    }
+  }
+
+  it("a deposit and a transfer retried without a key are refused each time and move nothing", async () => {
+    const alice = await app.createUser();
+    const bob = await app.createUser();
+    await app.deposit(alice.userId, 10_000);
+    const before_ = counts();
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const deposit = await post(app, "/v1/admin/deposits", {
+        token: "admin",
+        key: null,
+        body: { userId: alice.userId, amount: 5_000 },
+      });
+      assert.equal(deposit.statusCode, 400, deposit.body);
+      assert.deepEqual(deposit.json(), {
+        error: {
+          code: "IDEMPOTENCY_KEY_REQUIRED",
+          message:
+            "this request moves money: send an Idempotency-Key header (1 to 255 printable ASCII characters) and reuse it on a retry",
+        },
+      });
+      const transfer = await post(app, "/v1/transfers", {
+        token: alice.token,
+        key: null,
+        body: { to: bob.userId, amount: 1_314 },
+      });
+      assert.equal(transfer.statusCode, 400, transfer.body);
+      assert.equal(errorCode(transfer), "IDEMPOTENCY_KEY_REQUIRED");
+    }
+    assert.deepEqual(counts(), before_);
+    assert.equal(await balance(app, alice), 10_000);
+    assert.equal(await balance(app, bob), 0);
+  });
+
+  it("is checked after the token and before the body: a bad body without a key is IDEMPOTENCY_KEY_REQUIRED", async () => {
+    const alice = await app.createUser();
+    const noToken = await app.app.inject({ method: "POST", url: "/v1/transfers", payload: { amount: 1 } });
+    assert.equal(noToken.statusCode, 401, noToken.body);
+    const badBody = await post(app, "/v1/transfers", { token: alice.token, key: null, body: "{not json" });
+    assert.equal(badBody.statusCode, 400, badBody.body);
+    assert.equal(errorCode(badBody), "IDEMPOTENCY_KEY_REQUIRED");
+  });
+
+  it("a grab and a claim without a key still work, and a keyed grab or claim is replayed with the header", async () => {
+    const alice = await app.createUser();
+    const bob = await app.createUser();
+    const carol = await app.createUser();
+    await app.deposit(alice.userId, 10_000);
+    const group = await app.call("POST", "/v1/groups", {
+      token: alice.token,
+      body: { name: "family", memberIds: [bob.userId, carol.userId] },
+    });
+    assert.equal(group.statusCode, 201, group.body);
+    const packet = await app.call("POST", "/v1/red-packets", {
+      token: alice.token,
+      body: { kind: "equal", amount: 200, count: 2, groupId: group.json().id },
+    });
+    assert.equal(packet.statusCode, 201, packet.body);
+    const packetId = packet.json().id as string;
+    const keyless = await post(app, `/v1/red-packets/${packetId}/grab`, { token: bob.token, key: null });
+    assert.equal(keyless.statusCode, 200, keyless.body);
+    assert.equal(keyless.headers["idempotent-replayed"], undefined);
+    const keyed = await post(app, `/v1/red-packets/${packetId}/grab`, { token: carol.token, key: "grab-1" });
+    assert.equal(keyed.statusCode, 200, keyed.body);
+    assert.equal(keyed.headers["idempotent-replayed"], undefined);
+    const grabAgain = await post(app, `/v1/red-packets/${packetId}/grab`, { token: carol.token, key: "grab-1" });
+    assertSameAnswers([keyed, grabAgain]);
+    assert.equal(grabAgain.headers["idempotent-replayed"], "true");
+
+    const now = Date.now();
+    const campaign = await app.call("POST", "/v1/admin/campaigns", {
+      token: "admin",
+      body: {
+        name: "keys",
+        budget: 100,
+        amount: { fixed: 10 },
+        startsAt: new Date(now - 60_000).toISOString(),
+        endsAt: new Date(now + 3_600_000).toISOString(),
+      },
+    });
+    assert.equal(campaign.statusCode, 201, campaign.body);
+    const campaignId = campaign.json().id as string;
+    const claimKeyless = await post(app, `/v1/campaigns/${campaignId}/claim`, { token: bob.token, key: null });
+    assert.equal(claimKeyless.statusCode, 200, claimKeyless.body);
+    assert.equal(claimKeyless.headers["idempotent-replayed"], undefined);
+    const claimKeyed = await post(app, `/v1/campaigns/${campaignId}/claim`, { token: carol.token, key: "claim-1" });
+    assert.equal(claimKeyed.statusCode, 200, claimKeyed.body);
+    assert.equal(claimKeyed.headers["idempotent-replayed"], undefined);
+    const claimAgain = await post(app, `/v1/campaigns/${campaignId}/claim`, { token: carol.token, key: "claim-1" });
+    assertSameAnswers([claimKeyed, claimAgain]);
+    assert.equal(claimAgain.headers["idempotent-replayed"], "true");
+    assert.equal(await balance(app, bob), 100 + 10);
+    assert.equal(await balance(app, carol), 100 + 10);
+    assert.equal(await app.balanceSum(), 0);
+  });
+
+  it("a replayed answer carries Idempotent-Replayed: true; the first answer and a 409 do not", async () => {
+    const alice = await app.createUser();
+    const bob = await app.createUser();
+    await app.deposit(alice.userId, 10_000);
+    const body = { to: bob.userId, amount: 52 };
+    // Together: one request runs the transfer, the rest share its answer while it is in flight.
+    const together = await Promise.all(
+      Array.from({ length: 20 }, () => post(app, "/v1/transfers", { token: alice.token, key: "replay-me", body })),
+    );
+    assertSameAnswers(together);
+    const firsts = together.filter((r) => r.headers["idempotent-replayed"] === undefined);
+    assert.equal(firsts.length, 1, "exactly one answer is the first");
+    for (const r of together) assert.ok([undefined, "true"].includes(r.headers["idempotent-replayed"] as string));
+    // Later, from the store.
+    const stored = await post(app, "/v1/transfers", { token: alice.token, key: "replay-me", body });
+    assertSameAnswers([together[0] as LightMyRequestResponse, stored]);
+    assert.equal(stored.headers["idempotent-replayed"], "true");
+    const reused = await post(app, "/v1/transfers", {
+      token: alice.token,
+      key: "replay-me",
+      body: { ...body, amount: 53 },
+    });
+    assert.equal(errorCode(reused), "IDEMPOTENCY_KEY_REUSED");
+    assert.equal(reused.headers["idempotent-replayed"], undefined);
+    // A stored refusal is replayed with the header too.
+    const refusedFirst = await post(app, "/v1/transfers", {
+      token: bob.token,
+      key: "too-poor",
+      body: { to: alice.userId, amount: 1_000_000 },
+    });
+    assert.equal(errorCode(refusedFirst), "INSUFFICIENT_FUNDS");
+    assert.equal(refusedFirst.headers["idempotent-replayed"], undefined);
+    const refusedAgain = await post(app, "/v1/transfers", {
+      token: bob.token,
+      key: "too-poor",
+      body: { to: alice.userId, amount: 1_000_000 },
+    });
+    assertSameAnswers([refusedFirst, refusedAgain]);
+    assert.equal(refusedAgain.headers["idempotent-replayed"], "true");
+    assert.equal(transfersFrom(app, alice).length, 1);
+    assert.equal(await balance(app, alice), 10_000 - 52);
+  });
+
+  it("the OpenAPI document requires the key on exactly the POSTs that move money, optional elsewhere", async () => {
+    const spec = (await app.call("GET", "/openapi.json")).json() as {
+      paths: Record<string, Record<string, { parameters?: { name: string; in: string; required?: boolean }[] }>>;
+      components: { schemas: { Error: { properties: { error: { properties: { code: { enum: string[] } } } } } } };
+    };
+    const required: string[] = [];
+    const optional: string[] = [];
+    for (const [path, operations] of Object.entries(spec.paths)) {
+      for (const [method, operation] of Object.entries(operations)) {
+        const key = operation.parameters?.find((p) => p.in === "header" && p.name === "idempotency-key");
+        if (key === undefined) continue;
+        (key.required === true ? required : optional).push(`${method.toUpperCase()} ${path}`);
+      }
+    }
+    assert.deepEqual(required.sort(), [
+      "POST /v1/admin/campaigns",
+      "POST /v1/admin/deposits",
+      "POST /v1/red-packets",
+      "POST /v1/transfers",
+      "POST /v1/transfers/{id}/accept",
+      "POST /v1/transfers/{id}/acknowledge-loan",
+      "POST /v1/transfers/{id}/decline",
+    ]);
+    for (const route of ["POST /v1/red-packets/{id}/grab", "POST /v1/campaigns/{id}/claim"])
+      assert.ok(optional.includes(route), `${route} takes the key optionally`);
+    // The harness adds keys on the same routes.
+    for (const route of required) {
+      const url = route.slice(5).replace("{id}", "tr_00000000000000000000");
+      assert.ok(movesMoney("POST", url), `${route} is among the harness's money POSTs`);
+    }
+    assert.ok(spec.components.schemas.Error.properties.error.properties.code.enum.includes("IDEMPOTENCY_KEY_REQUIRED"));
+  });
+});
+
 describe("Idempotency-Key across a restart", () => {
   const dir = mkdtempSync(join(tmpdir(), "hongbao-idem-restart-"));
   after(() => {
@@ -451,6 +649,7 @@ describe("Idempotency-Key across a restart", () => {
           body: { to: alice.userId, amount: 9_999 },
         }),
       ]);
+      for (const replay of replays) assert.equal(replay.headers["idempotent-replayed"], "true");
       assertSameAnswers([deposit, replays[0] as LightMyRequestResponse]);
       assertSameAnswers([sent, replays[1] as LightMyRequestResponse]);
       assertSameAnswers([accepted, replays[2] as LightMyRequestResponse]);

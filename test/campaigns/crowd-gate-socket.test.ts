@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import type { CrowdGateOptions } from "../../src/api/crowd-gate.js";
 import { type RunningServer, startServer } from "../../src/server.js";
+import { keyedHeaders } from "../support/keys.js";
 
 const ADMIN = "crowd-gate-admin-token-0123456789";
 const USERS = 400;
@@ -58,6 +59,7 @@ function crowdServer(gate: CrowdGateOptions, isolation = true) {
             method,
             agent: state.agent,
             headers: {
+              ...keyedHeaders(method, path),
               ...(token === undefined ? {} : { authorization: `Bearer ${token}` }),
               ...(payload === undefined ? {} : { "content-type": "application/json" }),
             },

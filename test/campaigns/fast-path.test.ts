@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { type RunningServer, startServer } from "../../src/server.js";
+import { keyedHeaders } from "../support/keys.js";
 
 const ADMIN = "fast-path-admin-token-0123456789";
 
@@ -24,6 +25,7 @@ describe("claims over a real socket (the fast path)", () => {
     const response = await fetch(`${server.url}${path}`, {
       method,
       headers: {
+        ...keyedHeaders(method, path),
         ...(token === undefined ? {} : { authorization: `Bearer ${token}` }),
         ...(body === undefined ? {} : { "content-type": "application/json" }),
         ...headers,

@@ -52,6 +52,9 @@ describe("campaign claims over HTTP", () => {
     assert.ok(
       rest.filter((answer) => answer.statusCode === 410).every((answer) => answer.json().error.code === "SOLD_OUT"),
     );
+    // Users' reads are shed for a second after a slow turn of claims (by design); on a busy machine
+    // the claims above can make one, so the reads wait for the gate to calm down, as a client would.
+    while (app.context.gate.overloaded) await new Promise((resolve) => setTimeout(resolve, 50));
     const view = (await app.call("GET", `/v1/campaigns/${id}`, { token: crowd[0]?.token })).json();
     assert.equal(view.claimedCount, 3);
     assert.equal(view.claimedAmount, 3 * 1314);

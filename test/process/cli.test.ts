@@ -143,6 +143,10 @@ describe("hongbao CLI", () => {
       "--log-level",
       "--rules",
       "--no-isolation",
+      "--signup",
+      "HONGBAO_SIGNUP",
+      "--trust-proxy",
+      "HONGBAO_TRUST_PROXY",
       "HONGBAO_ADMIN_TOKEN",
       "HONGBAO_TOKEN_SECRET",
     ]) {
@@ -226,6 +230,53 @@ describe("hongbao CLI", () => {
     assert.ok(existsSync(db), "the database file exists");
     await stop(proc, "SIGINT");
   });
+
+  it(
+    "--trust-proxy counts the forwarded address for login limits; HONGBAO_SIGNUP=1 lets a new phone sign up",
+    SLOW,
+    async () => {
+      const db = join(tempDir(), "hongbao.db");
+      const env = childEnv({
+        HONGBAO_ADMIN_TOKEN: ADMIN_TOKEN,
+        HONGBAO_TOKEN_SECRET: TOKEN_SECRET,
+        HONGBAO_SIGNUP: "1",
+      });
+      const { proc, url } = await serve({ db, env, extraArgs: ["--trust-proxy", "127.0.0.1", "--log-level", "info"] });
+      const askCode = (phone: string, from: string) =>
+        fetch(`${url}/v1/auth/otp`, {
+          method: "POST",
+          headers: { "content-type": "application/json", "x-forwarded-for": from },
+          body: JSON.stringify({ phone }),
+        });
+      const statuses: number[] = [];
+      for (let i = 0; i < 21; i++)
+        statuses.push((await askCode(`+8617000000${String(i).padStart(3, "0")}`, "203.0.113.5")).status);
+      assert.deepEqual(statuses, [...Array(20).fill(202), 429]);
+      const limited = await askCode("+8617000000999", "203.0.113.5");
+      assert.equal(limited.status, 429);
+      assert.match(String(limited.headers.get("retry-after")), /^[1-9][0-9]*$/);
+      assert.equal(((await limited.json()) as { error: { code: string } }).error.code, "RATE_LIMITED");
+      // Another forwarded address is another source; its new phone signs up with the code from the log.
+      const phone = "+8617000001000";
+      assert.equal((await askCode(phone, "203.0.113.6")).status, 202);
+      const line = await proc.waitForLine((l) => l.phone === phone && typeof l.code === "string", 10_000, "the code");
+      const token = await fetch(`${url}/v1/auth/token`, {
+        method: "POST",
+        headers: { "content-type": "application/json", "x-forwarded-for": "203.0.113.6" },
+        body: JSON.stringify({ phone, code: line.code }),
+      });
+      assert.equal(token.status, 200);
+      const { userId } = (await token.json()) as { userId: string };
+      assert.match(userId, /^usr_/);
+      await stop(proc, "SIGTERM");
+      const file = new Database(db, { readonly: true });
+      try {
+        assert.deepEqual(file.prepare("SELECT id FROM users WHERE phone = ?").all(phone), [{ id: userId }]);
+      } finally {
+        file.close();
+      }
+    },
+  );
 
   it(
     "without HONGBAO_ADMIN_TOKEN prints a generated admin token that works; user tokens outlive a restart",

@@ -112,6 +112,7 @@ describe("crash: SIGKILL under concurrent transfers, restart on the same file", 
     async function oneRequest(cycle: number, stats: CycleStats, onAck: () => void): Promise<void> {
       counter += 1;
       const n = counter;
+      // Every money POST carries a key; half the clients keep theirs to retry a lost answer, half give up.
       const keyed = random() < 0.5;
       const answerable = model.open.length > 0 && random() < 0.35;
       let keyedRequest: Keyed;

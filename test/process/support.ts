@@ -13,6 +13,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import Database from "better-sqlite3";
+import { keyedHeaders } from "../support/keys.js";
 
 /** The compiled CLI, seen from dist/test/process/. */
 export const MAIN = fileURLToPath(new URL("../../src/cli/main.js", import.meta.url));
@@ -263,7 +264,8 @@ export interface Reply {
 export interface RequestOptions {
   readonly token?: string;
   readonly body?: unknown;
-  readonly key?: string;
+  /** Left out: a fresh key where the route requires one; null: none. */
+  readonly key?: string | null;
   readonly timeoutMs?: number;
 }
 
@@ -274,9 +276,8 @@ export async function request(
   path: string,
   options: RequestOptions = {},
 ): Promise<Reply> {
-  const headers: Record<string, string> = {};
+  const headers = keyedHeaders(method, path, { idempotencyKey: options.key });
   if (options.token !== undefined) headers.authorization = `Bearer ${options.token}`;
-  if (options.key !== undefined) headers["idempotency-key"] = options.key;
   let body: string | undefined;
   if (options.body !== undefined) {
     headers["content-type"] = "application/json";
@@ -307,9 +308,8 @@ export class Client {
   constructor(readonly url: string) {}
 
   request(method: "GET" | "POST", path: string, options: RequestOptions = {}): Promise<Reply> {
-    const headers: Record<string, string> = {};
+    const headers = keyedHeaders(method, path, { idempotencyKey: options.key });
     if (options.token !== undefined) headers.authorization = `Bearer ${options.token}`;
-    if (options.key !== undefined) headers["idempotency-key"] = options.key;
     const body = options.body === undefined ? undefined : JSON.stringify(options.body);
     if (body !== undefined) headers["content-type"] = "application/json";
     return new Promise((resolve, reject) => {
@@ -392,10 +392,11 @@ export class RawConnection {
     return this.#closed;
   }
 
-  /** The request line and headers of a JSON request, with Content-Length for `body`. */
+  /** The request line and headers of a JSON request, with Content-Length for `body` (and a fresh key where money moves). */
   head(method: string, path: string, token: string | undefined, body: string | undefined): string {
     const lines = [`${method} ${path} HTTP/1.1`, `Host: ${this.host}`, "Connection: keep-alive"];
     if (token !== undefined) lines.push(`Authorization: Bearer ${token}`);
+    for (const [name, value] of Object.entries(keyedHeaders(method, path))) lines.push(`${name}: ${value}`);
     if (body !== undefined) lines.push("Content-Type: application/json", `Content-Length: ${Buffer.byteLength(body)}`);
     return `${lines.join("\r\n")}\r\n\r\n`;
   }

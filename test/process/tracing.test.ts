@@ -152,6 +152,7 @@ describe("tracing over OTLP/HTTP", () => {
       headers: {
         authorization: `Bearer ${ADMIN_TOKEN}`,
         "content-type": "application/json",
+        "idempotency-key": "traced-deposit-1",
         traceparent: `00-${traceId}-${parentId}-01`,
       },
       body: JSON.stringify({ userId: alice.userId, amount: 1314 }),

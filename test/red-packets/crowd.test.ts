@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { verifyRevealed } from "../../src/domain/red-packet.js";
 import { type RunningServer, startServer } from "../../src/server.js";
+import { keyedHeaders } from "../support/keys.js";
 
 const ADMIN = "crowd-admin-token-0123456789";
 const MEMBERS = 1000;
@@ -20,6 +21,7 @@ describe("a group of 1 000 grabbing at once over HTTP", () => {
     const response = await fetch(`${server.url}${path}`, {
       method,
       headers: {
+        ...keyedHeaders(method, path),
         authorization: `Bearer ${token}`,
         ...(body === undefined ? {} : { "content-type": "application/json" }),
       },

@@ -5,6 +5,7 @@ import type { LightMyRequestResponse } from "fastify";
 import type { AdmissionOptions } from "../../src/api/admission.js";
 import type { CrowdGateOptions } from "../../src/api/crowd-gate.js";
 import { createService, type Service } from "../../src/server.js";
+import { keyedHeaders } from "./keys.js";
 
 export const ADMIN_TOKEN = "test-admin-token-0123456789";
 
@@ -31,7 +32,14 @@ export interface CallOptions {
   readonly token?: string;
   readonly body?: unknown;
   readonly headers?: Record<string, string>;
+  /**
+   * The Idempotency-Key to send; `null` sends none. Left out, a POST that moves money gets
+   * a fresh key (the contract requires one there) and every other request goes without.
+   */
+  readonly idempotencyKey?: string | null;
 }
+
+export { freshKey, keyedHeaders, MONEY_POSTS, movesMoney } from "./keys.js";
 
 let phones = 0;
 
@@ -42,7 +50,14 @@ export function nextPhone(): string {
 
 /** A real service on a real SQLite file in a temporary folder. */
 export async function startTestApp(
-  options: { testClock?: boolean; dir?: string; admission?: AdmissionOptions; gate?: CrowdGateOptions } = {},
+  options: {
+    testClock?: boolean;
+    dir?: string;
+    admission?: AdmissionOptions;
+    gate?: CrowdGateOptions;
+    signup?: boolean;
+    trustProxy?: string;
+  } = {},
 ): Promise<TestApp> {
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), "hongbao-test-"));
   const db = join(dir, "hongbao.db");
@@ -54,9 +69,11 @@ export async function startTestApp(
     logLevel: "silent",
     ...(options.admission === undefined ? {} : { admission: options.admission }),
     ...(options.gate === undefined ? {} : { gate: options.gate }),
+    ...(options.signup === undefined ? {} : { signup: options.signup }),
+    ...(options.trustProxy === undefined ? {} : { trustProxy: options.trustProxy }),
   });
   const call: TestApp["call"] = (method, url, callOptions = {}) => {
-    const headers: Record<string, string> = { ...callOptions.headers };
+    const headers = keyedHeaders(method, url, callOptions);
     if (callOptions.token !== undefined) {
       headers.authorization = `Bearer ${callOptions.token === "admin" ? ADMIN_TOKEN : callOptions.token}`;
     }

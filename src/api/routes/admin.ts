@@ -4,8 +4,16 @@ import { formatInstant, parseInstant } from "../../domain/time.js";
 import { answerOf, sendAnswer } from "../answers.js";
 import type { AppContext } from "../context.js";
 import { ApiError } from "../errors.js";
-import { idempotencyOf } from "../idempotency.js";
-import { amount, errorResponses, idempotencyHeader, instant, phone, userId } from "../schemas.js";
+import { executeKeyed, idempotencyOf } from "../idempotency.js";
+import {
+  amount,
+  errorResponses,
+  idempotencyHeader,
+  idempotencyHeaderRequired,
+  instant,
+  phone,
+  userId,
+} from "../schemas.js";
 
 const ADMIN_SCOPE = "admin";
 /** Users one bulk call creates at most: a million-user crowd is a hundred calls. */
@@ -45,7 +53,8 @@ export function adminRoutes(app: FastifyInstance, context: AppContext): void {
       const id = makeId("user", context.randomBytes(10));
       const token = await context.tokens.issue(id);
       const { phone: userPhone, name } = request.body;
-      const answer = await context.engine.execute(
+      const answer = await executeKeyed(
+        context.engine,
         { type: "createUser", id, phone: userPhone, name },
         (result) => answerOf(result, 201, (user) => ({ userId: user.id, token, phone: user.phone, name: user.name })),
         idempotency,
@@ -101,7 +110,8 @@ export function adminRoutes(app: FastifyInstance, context: AppContext): void {
     async (request, reply) => {
       const users = request.body.users.map((user) => ({ ...user, id: makeId("user", context.randomBytes(10)) }));
       const tokens = await Promise.all(users.map((user) => context.tokens.issue(user.id)));
-      const answer = await context.engine.execute(
+      const answer = await executeKeyed(
+        context.engine,
         { type: "createUsers", users },
         (result) =>
           answerOf(result, 201, () => ({
@@ -120,7 +130,7 @@ export function adminRoutes(app: FastifyInstance, context: AppContext): void {
       schema: {
         tags: ["admin"],
         summary: "Top up a wallet from the funding account",
-        headers: idempotencyHeader,
+        headers: idempotencyHeaderRequired,
         body: {
           type: "object",
           additionalProperties: false,
@@ -137,7 +147,8 @@ export function adminRoutes(app: FastifyInstance, context: AppContext): void {
       },
     },
     async (request, reply) => {
-      const answer = await context.engine.execute(
+      const answer = await executeKeyed(
+        context.engine,
         { type: "deposit", userId: request.body.userId, amount: request.body.amount },
         (result) => answerOf(result, 201, (deposit) => deposit),
         idempotencyOf(request, ADMIN_SCOPE),

@@ -9,8 +9,8 @@ import { claimOnce } from "../claim.js";
 import type { AppContext } from "../context.js";
 import type { GateVerdict } from "../crowd-gate.js";
 import { ApiError } from "../errors.js";
-import { idempotencyOf } from "../idempotency.js";
-import { amount, errorResponses, idempotencyHeader, instant, noBody } from "../schemas.js";
+import { executeKeyed, idempotencyOf } from "../idempotency.js";
+import { amount, errorResponses, idempotencyHeader, idempotencyHeaderRequired, instant, noBody } from "../schemas.js";
 
 const campaignId = { type: "string", pattern: ID_PATTERN.campaign, maxLength: 24 } as const;
 
@@ -85,7 +85,7 @@ export function campaignRoutes(app: FastifyInstance, context: AppContext): void 
       schema: {
         tags: ["campaigns"],
         summary: "Create a campaign and fund its budget account from funding",
-        headers: idempotencyHeader,
+        headers: idempotencyHeaderRequired,
         body: {
           type: "object",
           additionalProperties: false,
@@ -127,7 +127,8 @@ export function campaignRoutes(app: FastifyInstance, context: AppContext): void 
       if (startsAt === undefined || endsAt === undefined) {
         throw new ApiError("VALIDATION_FAILED", "startsAt and endsAt are ISO 8601 with an offset");
       }
-      const answer = await context.engine.execute(
+      const answer = await executeKeyed(
+        context.engine,
         {
           type: "createCampaign",
           request: {

@@ -6,8 +6,17 @@ import { formatInstant } from "../../domain/time.js";
 import { answerOf, sendAnswer } from "../answers.js";
 import type { AppContext } from "../context.js";
 import { ApiError } from "../errors.js";
-import { idempotencyOf } from "../idempotency.js";
-import { amount, errorResponses, groupId, idempotencyHeader, MEMO_LENGTH_BOUND, packetId, userId } from "../schemas.js";
+import { executeKeyed, idempotencyOf } from "../idempotency.js";
+import {
+  amount,
+  errorResponses,
+  groupId,
+  idempotencyHeader,
+  idempotencyHeaderRequired,
+  MEMO_LENGTH_BOUND,
+  packetId,
+  userId,
+} from "../schemas.js";
 import { groupView, packetView } from "../views.js";
 
 interface PacketBody {
@@ -51,7 +60,8 @@ export function redPacketRoutes(app: FastifyInstance, context: AppContext): void
       },
     },
     async (request, reply) => {
-      const answer = await context.engine.execute(
+      const answer = await executeKeyed(
+        context.engine,
         {
           type: "createGroup",
           id: makeId("group", context.randomBytes(10)),
@@ -93,7 +103,7 @@ export function redPacketRoutes(app: FastifyInstance, context: AppContext): void
       schema: {
         tags: ["red packets"],
         summary: "Send a red packet; the money waits in escrow, the shares are fixed and committed to now",
-        headers: idempotencyHeader,
+        headers: idempotencyHeaderRequired,
         body: {
           type: "object",
           additionalProperties: false,
@@ -123,7 +133,8 @@ export function redPacketRoutes(app: FastifyInstance, context: AppContext): void
       if (body.kind === "exclusive" && body.memberId === undefined) {
         throw new ApiError("VALIDATION_FAILED", "an exclusive packet needs `memberId`");
       }
-      const answer = await context.engine.execute(
+      const answer = await executeKeyed(
+        context.engine,
         {
           type: "sendPacket",
           request: {
@@ -175,7 +186,8 @@ export function redPacketRoutes(app: FastifyInstance, context: AppContext): void
     },
     async (request, reply) => {
       let outcome = "replayed";
-      const answer = await context.engine.execute(
+      const answer = await executeKeyed(
+        context.engine,
         {
           type: "grabPacket",
           packetId: request.params.id,

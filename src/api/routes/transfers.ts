@@ -6,8 +6,15 @@ import { checkTransfer, type Nature, natureOf, type Transfer, type TransferReque
 import { answerOf, sendAnswer } from "../answers.js";
 import type { AppContext } from "../context.js";
 import { ApiError } from "../errors.js";
-import { idempotencyOf } from "../idempotency.js";
-import { errorResponses, idempotencyHeader, natureHintSchema, noBody, transferBody, transferId } from "../schemas.js";
+import { executeKeyed, idempotencyOf } from "../idempotency.js";
+import {
+  errorResponses,
+  idempotencyHeaderRequired,
+  natureHintSchema,
+  noBody,
+  transferBody,
+  transferId,
+} from "../schemas.js";
 import { transferView } from "../views.js";
 
 interface TransferBody {
@@ -46,13 +53,14 @@ export function transferRoutes(app: FastifyInstance, context: AppContext): void 
       schema: {
         tags: ["transfers"],
         summary: "Send a transfer; the money waits in escrow until the recipient answers (24 h at most)",
-        headers: idempotencyHeader,
+        headers: idempotencyHeaderRequired,
         body: transferBody,
         response: { 201: { $ref: "Transfer#" }, ...errorResponses },
       },
     },
     async (request, reply) => {
-      const answer = await context.engine.execute(
+      const answer = await executeKeyed(
+        context.engine,
         { type: "sendTransfer", request: transferRequestOf(request.body, request.userId) },
         (result) => answerOf(result, 201, (transfer) => transferView(transfer)),
         idempotencyOf(request, `user:${request.userId}`),
@@ -106,14 +114,15 @@ export function transferRoutes(app: FastifyInstance, context: AppContext): void 
         tags: ["transfers"],
         summary:
           "The recipient acknowledges a transfer declared as a loan (确认借款); the acknowledgement joins the evidence",
-        headers: idempotencyHeader,
+        headers: idempotencyHeaderRequired,
         params: byId,
         body: noBody,
         response: { 200: { $ref: "Transfer#" }, ...errorResponses },
       },
     },
     async (request, reply) => {
-      const answer = await context.engine.execute(
+      const answer = await executeKeyed(
+        context.engine,
         { type: "acknowledgeLoan", transferId: request.params.id, by: request.userId },
         (result) => answerOf(result, 200, (transfer) => transferView(transfer)),
         idempotencyOf(request, `user:${request.userId}`),
@@ -146,14 +155,15 @@ export function transferRoutes(app: FastifyInstance, context: AppContext): void 
         schema: {
           tags: ["transfers"],
           summary: answer === "accept" ? "The recipient takes the money" : "The recipient sends the money back",
-          headers: idempotencyHeader,
+          headers: idempotencyHeaderRequired,
           params: byId,
           body: noBody,
           response: { 200: { $ref: "Transfer#" }, ...errorResponses },
         },
       },
       async (request, reply) => {
-        const result = await context.engine.execute(
+        const result = await executeKeyed(
+          context.engine,
           { type: "answerTransfer", transferId: request.params.id, by: request.userId, answer },
           (outcome) => answerOf(outcome, 200, (transfer) => transferView(transfer)),
           idempotencyOf(request, `user:${request.userId}`),

@@ -10,6 +10,7 @@
  * crowd cannot act for anyone it was not given a token for. Tokens are kept packed in one
  * Buffer per call (about 180 MB for a million), not as a million strings or objects.
  */
+import { randomUUID } from "node:crypto";
 import { formatInstant } from "../../domain/time.js";
 import type { AmountRule } from "./options.js";
 
@@ -26,22 +27,29 @@ export interface ApiAnswer {
   readonly json: any;
 }
 
-/** One admin or user call; setup and checks are a few hundred calls, so fetch is fine here. */
+const API_TIMEOUT_MS = 120_000;
+
+/**
+ * One admin or user call; setup and checks are a few hundred calls, so fetch is fine here.
+ * A POST that moves money needs an `idempotencyKey`, made once per operation so that a
+ * retry of the same operation would send the same one.
+ */
 export async function apiCall(
   base: string,
   method: "GET" | "POST",
   path: string,
   token: string,
   body?: unknown,
-  timeoutMs = 120_000,
+  idempotencyKey?: string,
 ): Promise<ApiAnswer> {
   const headers: Record<string, string> = { authorization: `Bearer ${token}` };
   if (body !== undefined) headers["content-type"] = "application/json";
+  if (idempotencyKey !== undefined) headers["idempotency-key"] = idempotencyKey;
   const response = await fetch(`${base}${path}`, {
     method,
     headers,
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    signal: AbortSignal.timeout(timeoutMs),
+    signal: AbortSignal.timeout(API_TIMEOUT_MS),
   });
   const text = await response.text();
   let json: unknown;
@@ -163,12 +171,13 @@ export async function createCrowd(
 }
 
 export async function fundSenders(base: string, adminToken: string, ids: readonly string[], amount: number) {
+  const runId = randomUUID();
   let next = 0;
   const worker = async () => {
     while (next < ids.length) {
       const userId = ids[next++] as string;
       expect(
-        await apiCall(base, "POST", "/v1/admin/deposits", adminToken, { userId, amount }),
+        await apiCall(base, "POST", "/v1/admin/deposits", adminToken, { userId, amount }, `fund-${runId}-${userId}`),
         201,
         "funding a transfer sender (POST /v1/admin/deposits)",
       );
@@ -187,14 +196,21 @@ export async function createCampaign(
   adminToken: string,
   request: { name: string; budget: number; amount: AmountRule; startsAt: number; endsAt: number },
 ): Promise<CampaignCreated> {
-  const answer = await apiCall(base, "POST", "/v1/admin/campaigns", adminToken, {
-    name: request.name,
-    budget: request.budget,
-    amount: request.amount,
-    startsAt: formatInstant(request.startsAt),
-    endsAt: formatInstant(request.endsAt),
-    perUserLimit: 1,
-  });
+  const answer = await apiCall(
+    base,
+    "POST",
+    "/v1/admin/campaigns",
+    adminToken,
+    {
+      name: request.name,
+      budget: request.budget,
+      amount: request.amount,
+      startsAt: formatInstant(request.startsAt),
+      endsAt: formatInstant(request.endsAt),
+      perUserLimit: 1,
+    },
+    randomUUID(),
+  );
   expect(answer, 201, "creating the campaign (POST /v1/admin/campaigns)");
   return { id: answer.json.id as string, budget: answer.json.budget as number };
 }

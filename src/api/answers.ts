@@ -10,12 +10,7 @@ export function answerOf<T>(result: Result<T>, status: number, view: (value: T) 
   return { status: STATUS_OF[code], body: JSON.stringify(errorBody(code, message, details)) };
 }
 
-/** An answer on its way out; `replayed` when it is the first answer to its Idempotency-Key given again. */
-export interface SentAnswer extends Answer {
-  readonly replayed?: boolean;
-}
-
-export function sendAnswer(reply: FastifyReply, answer: SentAnswer): FastifyReply {
+export function sendAnswer(reply: FastifyReply, answer: Answer): FastifyReply {
   if (answer.replayed === true) void reply.header("idempotent-replayed", "true");
   if ((answer.status === 503 || answer.status === 429) && !reply.hasHeader("retry-after")) {
     void reply.header("retry-after", String(retryAfterSeconds("BUSY")));

@@ -1,11 +1,11 @@
 import type { DomainError } from "../domain/errors.js";
-import type { Idempotency } from "../engine/engine.js";
-import { answerOf, type SentAnswer } from "./answers.js";
+import type { Answer, Idempotency } from "../engine/engine.js";
+import { answerOf } from "./answers.js";
 import type { AppContext } from "./context.js";
 import { errorBody, STATUS_OF } from "./errors.js";
 
 /** A claim's answer, with the Retry-After a shed claim carries. */
-export interface ClaimAnswer extends SentAnswer {
+export interface ClaimAnswer extends Answer {
   readonly retryAfterSeconds?: number;
   /** For answers rendered once and sent many times: the body's bytes and the whole head. */
   readonly encoded?: { readonly bytes: Buffer; readonly head: Readonly<Record<string, string | number>> };

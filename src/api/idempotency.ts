@@ -1,10 +1,7 @@
 import { createHash } from "node:crypto";
 import type { FastifyRequest } from "fastify";
 import { canonicalJson, TooDeepError } from "../domain/canonical-json.js";
-import type { Result } from "../domain/errors.js";
-import type { Command, CommandOf, CommandResults } from "../engine/commands.js";
-import type { Answer, Engine, Idempotency } from "../engine/engine.js";
-import type { SentAnswer } from "./answers.js";
+import type { Idempotency } from "../engine/engine.js";
 import { ApiError } from "./errors.js";
 import { IDEMPOTENCY_KEY_HEADER } from "./schemas.js";
 
@@ -36,29 +33,6 @@ export function requireIdempotencyKey(request: FastifyRequest): void {
     "IDEMPOTENCY_KEY_REQUIRED",
     "this request moves money: send an Idempotency-Key header (1 to 255 printable ASCII characters) and reuse it on a retry",
   );
-}
-
-/**
- * Runs a command and tells whether its answer is a replay: the render runs only for the
- * request that executes the command, so a keyed answer it never rendered is the first one
- * given again (from the store, or shared with the first request still in flight).
- */
-export async function executeKeyed<K extends Command["type"]>(
-  engine: Engine,
-  command: CommandOf<K>,
-  render: (result: Result<CommandResults[K]>) => Answer,
-  idempotency: Idempotency | undefined,
-): Promise<SentAnswer> {
-  let rendered = false;
-  const answer = await engine.execute(
-    command,
-    (result) => {
-      rendered = true;
-      return render(result);
-    },
-    idempotency,
-  );
-  return idempotency !== undefined && !rendered ? { ...answer, replayed: true } : answer;
 }
 
 /** The key a money-moving POST was sent with, scoped to its caller; undefined without one. */

@@ -4,7 +4,7 @@ import { formatInstant, parseInstant } from "../../domain/time.js";
 import { answerOf, sendAnswer } from "../answers.js";
 import type { AppContext } from "../context.js";
 import { ApiError } from "../errors.js";
-import { executeKeyed, idempotencyOf } from "../idempotency.js";
+import { idempotencyOf } from "../idempotency.js";
 import {
   amount,
   errorResponses,
@@ -53,9 +53,7 @@ export function adminRoutes(app: FastifyInstance, context: AppContext): void {
       const id = makeId("user", context.randomBytes(10));
       const token = await context.tokens.issue(id);
       const { phone: userPhone, name } = request.body;
-      const answer = await executeKeyed(
-        context.engine,
-        { type: "createUser", id, phone: userPhone, name },
+      const answer = await context.engine.execute({ type: "createUser", id, phone: userPhone, name },
         (result) => answerOf(result, 201, (user) => ({ userId: user.id, token, phone: user.phone, name: user.name })),
         idempotency,
       );
@@ -110,9 +108,7 @@ export function adminRoutes(app: FastifyInstance, context: AppContext): void {
     async (request, reply) => {
       const users = request.body.users.map((user) => ({ ...user, id: makeId("user", context.randomBytes(10)) }));
       const tokens = await Promise.all(users.map((user) => context.tokens.issue(user.id)));
-      const answer = await executeKeyed(
-        context.engine,
-        { type: "createUsers", users },
+      const answer = await context.engine.execute({ type: "createUsers", users },
         (result) =>
           answerOf(result, 201, () => ({
             users: users.map((user, i) => ({ userId: user.id, token: tokens[i], phone: user.phone })),
@@ -147,9 +143,7 @@ export function adminRoutes(app: FastifyInstance, context: AppContext): void {
       },
     },
     async (request, reply) => {
-      const answer = await executeKeyed(
-        context.engine,
-        { type: "deposit", userId: request.body.userId, amount: request.body.amount },
+      const answer = await context.engine.execute({ type: "deposit", userId: request.body.userId, amount: request.body.amount },
         (result) => answerOf(result, 201, (deposit) => deposit),
         idempotencyOf(request, ADMIN_SCOPE),
       );

@@ -9,7 +9,7 @@ import { claimOnce } from "../claim.js";
 import type { AppContext } from "../context.js";
 import type { GateVerdict } from "../crowd-gate.js";
 import { ApiError } from "../errors.js";
-import { executeKeyed, idempotencyOf } from "../idempotency.js";
+import { idempotencyOf } from "../idempotency.js";
 import { amount, errorResponses, idempotencyHeader, idempotencyHeaderRequired, instant, noBody } from "../schemas.js";
 
 const campaignId = { type: "string", pattern: ID_PATTERN.campaign, maxLength: 24 } as const;
@@ -127,9 +127,7 @@ export function campaignRoutes(app: FastifyInstance, context: AppContext): void 
       if (startsAt === undefined || endsAt === undefined) {
         throw new ApiError("VALIDATION_FAILED", "startsAt and endsAt are ISO 8601 with an offset");
       }
-      const answer = await executeKeyed(
-        context.engine,
-        {
+      const answer = await context.engine.execute({
           type: "createCampaign",
           request: {
             name: body.name,

@@ -6,7 +6,7 @@ import { formatInstant } from "../../domain/time.js";
 import { answerOf, sendAnswer } from "../answers.js";
 import type { AppContext } from "../context.js";
 import { ApiError } from "../errors.js";
-import { executeKeyed, idempotencyOf } from "../idempotency.js";
+import { idempotencyOf } from "../idempotency.js";
 import {
   amount,
   errorResponses,
@@ -60,9 +60,7 @@ export function redPacketRoutes(app: FastifyInstance, context: AppContext): void
       },
     },
     async (request, reply) => {
-      const answer = await executeKeyed(
-        context.engine,
-        {
+      const answer = await context.engine.execute({
           type: "createGroup",
           id: makeId("group", context.randomBytes(10)),
           owner: request.userId,
@@ -133,9 +131,7 @@ export function redPacketRoutes(app: FastifyInstance, context: AppContext): void
       if (body.kind === "exclusive" && body.memberId === undefined) {
         throw new ApiError("VALIDATION_FAILED", "an exclusive packet needs `memberId`");
       }
-      const answer = await executeKeyed(
-        context.engine,
-        {
+      const answer = await context.engine.execute({
           type: "sendPacket",
           request: {
             sender: request.userId,
@@ -186,9 +182,7 @@ export function redPacketRoutes(app: FastifyInstance, context: AppContext): void
     },
     async (request, reply) => {
       let outcome = "replayed";
-      const answer = await executeKeyed(
-        context.engine,
-        {
+      const answer = await context.engine.execute({
           type: "grabPacket",
           packetId: request.params.id,
           userId: request.userId,

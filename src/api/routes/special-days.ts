@@ -3,7 +3,7 @@ import { describeSpecialDay } from "../../domain/calendar/index.js";
 import { answerOf, sendAnswer } from "../answers.js";
 import type { AppContext } from "../context.js";
 import { ApiError } from "../errors.js";
-import { executeKeyed, idempotencyOf } from "../idempotency.js";
+import { idempotencyOf } from "../idempotency.js";
 import { errorResponses, idempotencyHeader } from "../schemas.js";
 
 const capsSchema = {
@@ -105,9 +105,7 @@ export function specialDayRoutes(app: FastifyInstance, context: AppContext): voi
           "a date rule takes `date`; a gregorian or lunar rule takes `month` and `day`",
         );
       }
-      const answer = await executeKeyed(
-        context.engine,
-        { type: "addSpecialDay", rule: body },
+      const answer = await context.engine.execute({ type: "addSpecialDay", rule: body },
         (result) => answerOf(result, 201, (added) => added),
         idempotencyOf(request, "admin"),
       );

@@ -6,7 +6,7 @@ import { checkTransfer, type Nature, natureOf, type Transfer, type TransferReque
 import { answerOf, sendAnswer } from "../answers.js";
 import type { AppContext } from "../context.js";
 import { ApiError } from "../errors.js";
-import { executeKeyed, idempotencyOf } from "../idempotency.js";
+import { idempotencyOf } from "../idempotency.js";
 import {
   errorResponses,
   idempotencyHeaderRequired,
@@ -59,9 +59,7 @@ export function transferRoutes(app: FastifyInstance, context: AppContext): void 
       },
     },
     async (request, reply) => {
-      const answer = await executeKeyed(
-        context.engine,
-        { type: "sendTransfer", request: transferRequestOf(request.body, request.userId) },
+      const answer = await context.engine.execute({ type: "sendTransfer", request: transferRequestOf(request.body, request.userId) },
         (result) => answerOf(result, 201, (transfer) => transferView(transfer)),
         idempotencyOf(request, `user:${request.userId}`),
       );
@@ -121,9 +119,7 @@ export function transferRoutes(app: FastifyInstance, context: AppContext): void 
       },
     },
     async (request, reply) => {
-      const answer = await executeKeyed(
-        context.engine,
-        { type: "acknowledgeLoan", transferId: request.params.id, by: request.userId },
+      const answer = await context.engine.execute({ type: "acknowledgeLoan", transferId: request.params.id, by: request.userId },
         (result) => answerOf(result, 200, (transfer) => transferView(transfer)),
         idempotencyOf(request, `user:${request.userId}`),
       );
@@ -162,9 +158,7 @@ export function transferRoutes(app: FastifyInstance, context: AppContext): void 
         },
       },
       async (request, reply) => {
-        const result = await executeKeyed(
-          context.engine,
-          { type: "answerTransfer", transferId: request.params.id, by: request.userId, answer },
+        const result = await context.engine.execute({ type: "answerTransfer", transferId: request.params.id, by: request.userId, answer },
           (outcome) => answerOf(outcome, 200, (transfer) => transferView(transfer)),
           idempotencyOf(request, `user:${request.userId}`),
         );

@@ -1,10 +1,6 @@
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { type RunningServer, startServer } from "../../src/server.js";
-import { ADMIN_TOKEN } from "../support/harness.js";
+import { ADMIN_TOKEN, type ListeningApp, startListeningApp } from "../support/harness.js";
 import { LedgerReader } from "../support/ledger-snapshot.js";
 import { assertErrorContract, type Exchange, exchange } from "../support/raw-http.js";
 
@@ -277,32 +273,21 @@ const CASES: readonly Case[] = [
 ];
 
 describe("malformed HTTP on raw sockets", () => {
-  let server: RunningServer;
+  let app: ListeningApp;
   let port: number;
-  let dir: string;
   let reader: LedgerReader;
   let before_: unknown;
 
   before(async () => {
-    dir = mkdtempSync(join(tmpdir(), "hongbao-malformed-"));
-    server = await startServer({
-      port: 0,
-      host: "127.0.0.1",
-      db: join(dir, "hongbao.db"),
-      adminToken: ADMIN_TOKEN,
-      tokenSecret: "test-token-secret-that-is-at-least-32-bytes",
-      testClock: false,
-      logLevel: "silent",
-    });
-    port = Number(new URL(server.url).port);
-    reader = new LedgerReader(join(dir, "hongbao.db"));
+    app = await startListeningApp();
+    port = app.port;
+    reader = new LedgerReader(app.db);
     before_ = reader.snapshot();
   });
 
   after(async () => {
     reader.close();
-    await server.close();
-    rmSync(dir, { recursive: true, force: true });
+    await app.dispose();
   });
 
   const assertServes = async () => {
@@ -340,7 +325,7 @@ describe("malformed HTTP on raw sockets", () => {
   }
 
   it("counts the refusals made before routing", async () => {
-    const text = await (await fetch(`${server.url}/metrics`)).text();
+    const text = await (await fetch(`${app.server.url}/metrics`)).text();
     assert.match(text, /hongbao_http_requests_total\{method="-",route="unrouted",status="400"\} [1-9]/);
     assert.match(text, /hongbao_http_requests_total\{method="-",route="unrouted",status="431"\} [1-9]/);
   });

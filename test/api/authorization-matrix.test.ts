@@ -1,11 +1,11 @@
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import { after, before, describe, it } from "node:test";
-import { SignJWT } from "jose";
 import { ADMIN_TOKEN, type ListeningApp, startListeningApp, TOKEN_SECRET } from "../support/harness.js";
 import { Client, type Reply } from "../support/http-client.js";
 import { LedgerReader, type LedgerSnapshot } from "../support/ledger-snapshot.js";
 import { assertErrorContract } from "../support/raw-http.js";
+import { signToken } from "../support/tokens.js";
 
 /**
  * Every route of the OpenAPI document × every kind of wrong token, against a real listening
@@ -252,14 +252,7 @@ function expected(row: Row, variant: Variant): Expected | "same as no token" | u
   }
 }
 
-const sign = (claims: { sub: string; iat: number; exp: number }, secret: string) =>
-  new SignJWT({})
-    .setProtectedHeader({ alg: "HS256", typ: "JWT" })
-    .setIssuer("hongbao")
-    .setSubject(claims.sub)
-    .setIssuedAt(claims.iat)
-    .setExpirationTime(claims.exp)
-    .sign(new TextEncoder().encode(secret));
+const sign = signToken;
 
 describe("authorization matrix: every route of the OpenAPI document × every wrong token", () => {
   let app: ListeningApp;

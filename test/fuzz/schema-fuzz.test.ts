@@ -1,12 +1,12 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import fc from "fast-check";
-import { SignJWT } from "jose";
 import { ID_PATTERN } from "../../src/domain/ids.js";
 import { ADMIN_TOKEN, type ListeningApp, startListeningApp, TOKEN_SECRET } from "../support/harness.js";
 import { Client, type Reply, type Sent } from "../support/http-client.js";
 import { LedgerReader, type LedgerSnapshot } from "../support/ledger-snapshot.js";
 import { assertErrorContract } from "../support/raw-http.js";
+import { signToken } from "../support/tokens.js";
 import { type FuzzWorld, hostileRequests, type Operation, operationsOf } from "./hostile-requests.js";
 import { RUNS, SEED } from "./settings.js";
 
@@ -27,14 +27,7 @@ interface Tally {
   codes: Map<string, number>;
 }
 
-const sign = (claims: { sub: string; iat: number; exp: number }, secret: string) =>
-  new SignJWT({})
-    .setProtectedHeader({ alg: "HS256", typ: "JWT" })
-    .setIssuer("hongbao")
-    .setSubject(claims.sub)
-    .setIssuedAt(claims.iat)
-    .setExpirationTime(claims.exp)
-    .sign(new TextEncoder().encode(secret));
+const sign = signToken;
 
 describe(`schema-driven fuzzing: ${RUNS} hostile requests a route (seed ${SEED})`, () => {
   let app: ListeningApp;

@@ -12,7 +12,7 @@ import { assertErrorContract, type Exchange, exchange } from "../support/raw-htt
 
 const good = "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n";
 const post = (headers: string, body = "") =>
-  `POST /v1/admin/users HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${ADMIN_TOKEN}\r\nContent-Type: application/json\r\n${headers}\r\n${body}`;
+  `POST /v1/admin/users HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${ADMIN_TOKEN}\r\nContent-Type: application/json\r\nIdempotency-Key: malformed-1\r\n${headers}\r\n${body}`;
 const userBody = '{"phone":"+8613900000001","name":"smuggled"}';
 const smuggled = `POST /v1/admin/deposits HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${ADMIN_TOKEN}\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}`;
 

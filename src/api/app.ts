@@ -4,10 +4,11 @@ import swaggerUi from "@fastify/swagger-ui";
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, LogController } from "fastify";
 import type { Tracing } from "../tracing/otel.js";
 import { claimFastPath, fastPathRoute } from "./claim-fast-path.js";
-import type { AppContext } from "./context.js";
+import type { AppContext, Auth } from "./context.js";
 import { ApiError, fromFastifyError, sendError } from "./errors.js";
 import { requireIdempotencyKey } from "./idempotency.js";
 import { registerLimits } from "./login-limits.js";
+import { answerClientError, guardServer } from "./http-guard.js";
 import { priorityOf } from "./priority.js";
 import { adminRoutes } from "./routes/admin.js";
 import { authRoutes } from "./routes/auth.js";
@@ -36,19 +37,37 @@ export interface AppOptions {
   readonly trustProxy?: string | undefined;
 }
 
+/** OpenAPI security requirements by route setting: none, one scheme, or either. */
+const SECURITY_OF: Record<Auth, readonly Record<string, string[]>[]> = {
+  none: [],
+  user: [{ user: [] }],
+  admin: [{ admin: [] }],
+  "user-or-admin": [{ user: [] }, { admin: [] }],
+};
+
+/** A route's URL (`/v1/transfers/:id/accept`, `/docs/*`) as a pattern over request paths. */
+function pathPattern(url: string): RegExp {
+  const escaped = url.replace(/[.+?^${}()|[\]\\]/g, "\\$&");
+  return new RegExp(`^${escaped.replace(/:[^/]+/g, "[^/]+").replace(/\*/g, ".*")}$`);
+}
+
 /** Builds the HTTP shell around a started engine; the caller listens and closes. */
 export async function buildApp(context: AppContext, options: AppOptions = {}): Promise<FastifyInstance> {
   let closing = false;
   const fastClaim = claimFastPath(context, () => closing);
+  // Requests refused before any route (src/api/http-guard.ts) are counted under one route label.
+  const observeRefusal = (status: number) => context.metrics.observeRequest("-", "unrouted", status, 0);
   const app = Fastify({
     ...(options.logger === undefined ? { logger: false } : { loggerInstance: options.logger }),
     // Plain campaign claims skip the framework (src/api/claim-fast-path.ts); all else is Fastify's.
     serverFactory: (handler) => {
       const listener = (request: IncomingMessage, response: ServerResponse) => {
+        if (refusedBeforeRouting(request, response)) return;
         if (!fastClaim(request, response, handler)) handler(request, response);
       };
       const { tracing } = options;
       const server = createServer(
+        { requireHostHeader: false },
         tracing === undefined
           ? listener
           : tracing.wrap((request, response) => {
@@ -58,6 +77,7 @@ export async function buildApp(context: AppContext, options: AppOptions = {}): P
               listener(request, response);
             }),
       );
+      const refusedBeforeRouting = guardServer(server, observeRefusal);
       // Fastify sets these on servers it makes itself; a crowd that connects before 13:14 must not be dropped at 5 s.
       server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
       server.headersTimeout = KEEP_ALIVE_TIMEOUT_MS + 1_000;
@@ -68,6 +88,8 @@ export async function buildApp(context: AppContext, options: AppOptions = {}): P
       (server as unknown as { httpAllowHalfOpen: boolean }).httpAllowHalfOpen = true;
       return server;
     },
+    // What node:http cannot parse is answered in our shape too, and the connection closed.
+    clientErrorHandler: (error, socket) => answerClientError(error, socket, observeRefusal),
     bodyLimit: BODY_BYTES_MAX,
     // request.ip is the socket's address unless the socket is a configured proxy.
     trustProxy: options.trustProxy ?? false,
@@ -84,6 +106,17 @@ export async function buildApp(context: AppContext, options: AppOptions = {}): P
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: true, allErrors: false } },
   });
   app.decorateRequest("userId", "");
+  const routes: { readonly method: string; readonly path: RegExp }[] = [];
+  app.addHook("onRoute", (route) => {
+    for (const method of [route.method].flat()) routes.push({ method, path: pathPattern(route.url) });
+    // The OpenAPI document says which token each route takes, from the same setting that enforces it.
+    route.schema = { ...route.schema, security: SECURITY_OF[route.config?.auth ?? "none"] };
+  });
+  /** The methods some route takes at `url`: a known path with another method is 405, not 404. */
+  const methodsAt = (url: string) => {
+    const path = url.split("?", 1)[0] as string;
+    return [...new Set(routes.filter((route) => route.path.test(path)).map((route) => route.method))];
+  };
   // Bodies are JSON only: a text/plain body is 415, not a string that fails a schema.
   app.removeContentTypeParser("text/plain");
   app.addSchema(errorSchema);
@@ -101,9 +134,11 @@ export async function buildApp(context: AppContext, options: AppOptions = {}): P
           '`{"error": {"code", "message"}}`. Every POST that moves money requires an `Idempotency-Key` header (400 `IDEMPOTENCY_KEY_REQUIRED` without it); a grab or a claim takes one optionally. A replayed answer carries `Idempotent-Replayed: true`.',
       },
       components: {
-        securitySchemes: { bearer: { type: "http", scheme: "bearer" } },
+        securitySchemes: {
+          user: { type: "http", scheme: "bearer", description: "a user's token (POST /v1/auth/token)" },
+          admin: { type: "http", scheme: "bearer", description: "the admin token from configuration" },
+        },
       },
-      security: [{ bearer: [] }],
     },
     refResolver: {
       buildLocalReference: (json, _baseUri, _fragment, i) => (json.$id as string | undefined) ?? `def-${i}`,
@@ -172,7 +207,12 @@ export async function buildApp(context: AppContext, options: AppOptions = {}): P
     if (mapped.code === "INTERNAL") request.log.error({ err: error }, "request failed");
     return sendError(reply, mapped);
   });
-  app.setNotFoundHandler((_request, reply) => sendError(reply, new ApiError("NOT_FOUND", "no such route")));
+  app.setNotFoundHandler((request, reply) => {
+    const allowed = methodsAt(request.url);
+    if (allowed.length === 0) return sendError(reply, new ApiError("NOT_FOUND", "no such route"));
+    void reply.header("allow", allowed.join(", "));
+    return sendError(reply, new ApiError("METHOD_NOT_ALLOWED", `${request.method} is not allowed here`));
+  });
 
   authRoutes(app, context);
   adminRoutes(app, context);

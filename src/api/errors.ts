@@ -4,6 +4,17 @@ import type { DomainError, ErrorCode } from "../domain/errors.js";
 /** The one place where an error code becomes an HTTP status. */
 export const STATUS_OF: Record<ErrorCode, number> = {
   BAD_REQUEST: 400,
+  // What node:http refuses while parsing, or before a route runs (src/api/http-guard.ts).
+  MALFORMED_REQUEST: 400,
+  BAD_FRAMING: 400,
+  HEADERS_TOO_LARGE: 431,
+  URL_TOO_LONG: 414,
+  HOST_REQUIRED: 400,
+  // 505 is the status HTTP names, but no client input may cause a 5xx here: the client's fault is a 4xx.
+  HTTP_VERSION_NOT_SUPPORTED: 400,
+  METHOD_NOT_ALLOWED: 405,
+  EXPECTATION_FAILED: 417,
+  REQUEST_TIMEOUT: 408,
   BAD_JSON: 400,
   BODY_TOO_LARGE: 413,
   UNSUPPORTED_MEDIA_TYPE: 415,
@@ -94,6 +105,8 @@ export function fromFastifyError(error: FastifyError): ApiError {
       return new ApiError("BODY_TOO_LARGE", "the request body is too large");
     case "FST_ERR_CTP_INVALID_MEDIA_TYPE":
       return new ApiError("UNSUPPORTED_MEDIA_TYPE", "send the body as application/json");
+    case "FST_ERR_CTP_INVALID_CONTENT_LENGTH":
+      return new ApiError("BAD_FRAMING", "the body's length does not match its Content-Length");
     case "FST_ERR_CTP_EMPTY_JSON_BODY":
     case "FST_ERR_CTP_INVALID_JSON_BODY":
       return new ApiError("BAD_JSON", "the body is not valid JSON");

@@ -549,12 +549,18 @@ const CASES: readonly Case[] = [
   {
     name: "wrong method DELETE /v1/transfers",
     request: asAlice("DELETE", () => "/v1/transfers"),
-    status: 404,
-    code: "NOT_FOUND",
+    status: 405,
+    code: "METHOD_NOT_ALLOWED",
   },
   {
     name: "wrong method POST /v1/me/wallet",
     request: asAlice("POST", () => "/v1/me/wallet", {}),
+    status: 405,
+    code: "METHOD_NOT_ALLOWED",
+  },
+  {
+    name: "a path no route has",
+    request: asAlice("GET", () => "/v1/nothing-here"),
     status: 404,
     code: "NOT_FOUND",
   },

@@ -4,10 +4,11 @@ import { join } from "node:path";
 import type { LightMyRequestResponse } from "fastify";
 import type { AdmissionOptions } from "../../src/api/admission.js";
 import type { CrowdGateOptions } from "../../src/api/crowd-gate.js";
-import { createService, type Service } from "../../src/server.js";
+import { createService, type RunningServer, type Service, startServer } from "../../src/server.js";
 import { keyedHeaders } from "./keys.js";
 
 export const ADMIN_TOKEN = "test-admin-token-0123456789";
+export const TOKEN_SECRET = "test-token-secret-that-is-at-least-32-bytes";
 
 export interface TestUser {
   readonly userId: string;
@@ -64,7 +65,7 @@ export async function startTestApp(
   const service = await createService({
     db,
     adminToken: ADMIN_TOKEN,
-    tokenSecret: "test-token-secret-that-is-at-least-32-bytes",
+    tokenSecret: TOKEN_SECRET,
     testClock: options.testClock ?? false,
     logLevel: "silent",
     ...(options.admission === undefined ? {} : { admission: options.admission }),
@@ -108,6 +109,38 @@ export async function startTestApp(
     async dispose() {
       await service.close();
       if (options.dir === undefined) rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface ListeningApp {
+  readonly server: RunningServer;
+  readonly port: number;
+  readonly db: string;
+  /** Closes the server and deletes its folder. */
+  dispose(): Promise<void>;
+}
+
+/** A real server listening on 127.0.0.1 at a port of its own, on a real SQLite file. */
+export async function startListeningApp(options: { testClock?: boolean } = {}): Promise<ListeningApp> {
+  const dir = mkdtempSync(join(tmpdir(), "hongbao-listening-"));
+  const db = join(dir, "hongbao.db");
+  const server = await startServer({
+    port: 0,
+    host: "127.0.0.1",
+    db,
+    adminToken: ADMIN_TOKEN,
+    tokenSecret: TOKEN_SECRET,
+    testClock: options.testClock ?? false,
+    logLevel: "silent",
+  });
+  return {
+    server,
+    port: Number(new URL(server.url).port),
+    db,
+    async dispose() {
+      await server.close();
+      rmSync(dir, { recursive: true, force: true });
     },
   };
 }

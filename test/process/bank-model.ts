@@ -36,8 +36,6 @@ export interface Op {
   readonly packetId?: string;
   readonly campaignId?: string;
   readonly amount?: number;
-  /** A grab or claim sent on purpose by someone who already has one: it must be refused. */
-  readonly repeat?: boolean;
 }
 
 export interface SentTransfer {
@@ -86,8 +84,11 @@ export class BankModel {
   readonly openCampaigns: string[] = [];
   readonly claimAmounts = new Map<string, number>();
   readonly deposits = new Map<string, number[]>();
-  /** Grabs and claims tried (told or not): a second try is a deliberate repeat. */
-  readonly tried = new Set<string>();
+  /**
+   * Grabs and claims sent, by (target, user), told or not. A few are sent on purpose by
+   * someone who already sent one: all but one of those must be refused.
+   */
+  readonly tried = new Map<string, number>();
   /** Operations without a definite answer yet. */
   limbo: Op[] = [];
 

@@ -83,7 +83,7 @@ const REFUSALS: Record<OpKind, readonly string[]> = {
   grab: ["ALREADY_GRABBED", "SOLD_OUT", "EXPIRED"],
   claim: ["ALREADY_CLAIMED", "SOLD_OUT", "ENDED"],
 };
-/** Refusals only a deliberate repeat may get: to anyone else they mean a grab or claim nobody was told of. */
+/** Refusals only a pair tried more than once may get: to anyone else they mean a grab or claim nobody was told of. */
 const REPEAT_ONLY = new Set(["ALREADY_GRABBED", "ALREADY_CLAIMED"]);
 
 export async function runBank(options: BankOptions): Promise<BankFigures> {
@@ -106,6 +106,8 @@ class BankRun {
   #clockAsked = 0;
   #clockAcknowledged = 0;
   #unexpected: string[] = [];
+  /** Every grab and claim key sent, by (target, user), and what it was answered: for the report of a breach. */
+  readonly #history = new Map<string, string[]>();
   readonly #log: (line: string) => void;
 
   constructor(options: BankOptions) {
@@ -329,8 +331,8 @@ class BankRun {
   #grab(): Op {
     const packetId = this.#pick(this.#model.grabbable);
     const user = this.#userFor(packetId);
-    const repeated = this.#model.tried.has(BankModel.grabKey(packetId, user.userId));
-    this.#model.tried.add(BankModel.grabKey(packetId, user.userId));
+    const pairKey = BankModel.grabKey(packetId, user.userId);
+    this.#model.tried.set(pairKey, (this.#model.tried.get(pairKey) ?? 0) + 1);
     return {
       kind: "grab",
       key: this.#key("grab"),
@@ -338,15 +340,14 @@ class BankRun {
       path: `/v1/red-packets/${packetId}/grab`,
       userId: user.userId,
       packetId,
-      repeat: repeated,
     };
   }
 
   #claim(): Op {
     const campaignId = this.#pick(this.#model.openCampaigns);
     const user = this.#userFor(campaignId);
-    const repeated = this.#model.tried.has(BankModel.grabKey(campaignId, user.userId));
-    this.#model.tried.add(BankModel.grabKey(campaignId, user.userId));
+    const pairKey = BankModel.grabKey(campaignId, user.userId);
+    this.#model.tried.set(pairKey, (this.#model.tried.get(pairKey) ?? 0) + 1);
     return {
       kind: "claim",
       key: this.#key("claim"),
@@ -354,7 +355,6 @@ class BankRun {
       path: `/v1/campaigns/${campaignId}/claim`,
       userId: user.userId,
       campaignId,
-      repeat: repeated,
     };
   }
 
@@ -372,6 +372,11 @@ class BankRun {
       this.figures.lostAnswers += 1;
       this.#model.limbo.push(op);
       return false;
+    }
+    const target = op.packetId ?? op.campaignId;
+    if (target !== undefined) {
+      const pairKey = `${target}|${op.userId}`;
+      this.#history.set(pairKey, [...(this.#history.get(pairKey) ?? []), `${op.key}: ${reply.status}`]);
     }
     this.#settle(op, reply);
     return true;
@@ -397,14 +402,23 @@ class BankRun {
       // not in the error shape: reported below
     }
     const allowed =
-      (REFUSALS[op.kind].includes(code) && (op.repeat === true || !REPEAT_ONLY.has(code))) ||
+      (REFUSALS[op.kind].includes(code) && (!REPEAT_ONLY.has(code) || this.#triedTwice(op))) ||
       (code === "CAMPAIGN_NOT_FOUND" && this.#ended(op.campaignId));
     if (!allowed) {
-      this.#unexpected.push(`${op.kind} ${op.key} (${op.path}): ${reply.status} ${reply.text.slice(0, 300)}`);
+      const target = op.packetId ?? op.campaignId;
+      const history = target === undefined ? "" : ` (earlier tries: ${this.#history.get(`${target}|${op.userId}`)})`;
+      this.#unexpected.push(
+        `${op.kind} ${op.key} by ${op.userId} (${op.path}): ${reply.status} ${reply.text.slice(0, 300)}${history}`,
+      );
       return;
     }
     this.figures.refused[code] = (this.figures.refused[code] ?? 0) + 1;
     this.#model.refuse(op, code);
+  }
+
+  #triedTwice(op: Op): boolean {
+    const target = (op.packetId ?? op.campaignId) as string;
+    return (this.#model.tried.get(BankModel.grabKey(target, op.userId)) ?? 0) > 1;
   }
 
   /** An ended campaign is answered as not found: only once its end has passed on the clock asked for. */

@@ -20,6 +20,7 @@ import {
   createUser,
   type Proc,
   type Reply,
+  type ServeOptions,
   seededRandom,
   serve,
   sleep,
@@ -39,6 +40,8 @@ export interface BankOptions {
   /** Stop after the cycle that passes this much wall time (the figures say so). */
   readonly timeLimitMs?: number;
   readonly log?: (line: string) => void;
+  /** How the server is started: another entry (a test fixture), or under a wrapper (strace). */
+  readonly serve?: Pick<ServeOptions, "main" | "wrapper">;
 }
 
 export interface BankFigures {
@@ -70,7 +73,8 @@ const START_BALANCE = 50_000_000;
 const REQUESTS_PER_CYCLE_MAX = 2_000;
 /** Kill anyway after this long, however few answers came back. */
 const KILL_FALLBACK_MS = 15_000;
-const RETRY_ROUNDS_MAX = 30;
+/** Retries of what is in limbo stop with a failure after this long (503s are retried as Retry-After says). */
+const SETTLE_MS_MAX = 180_000;
 
 /** The refusals each kind may get; anything else fails the soak. */
 const REFUSALS: Record<OpKind, readonly string[]> = {
@@ -90,6 +94,11 @@ export async function runBank(options: BankOptions): Promise<BankFigures> {
   return new BankRun(options).run();
 }
 
+/** The same load against one server that is never killed (for the durability-order trace). */
+export async function runBankOnce(options: Omit<BankOptions, "cycles">, requests: number): Promise<BankFigures> {
+  return new BankRun({ ...options, cycles: 0 }).runOnce(requests);
+}
+
 class BankRun {
   readonly #options: BankOptions;
   readonly #random: () => number;
@@ -100,6 +109,9 @@ class BankRun {
   #users: User[] = [];
   #groupId = "";
   #proc: Proc | undefined;
+  #pid = 0;
+  /** The longest Retry-After of the 503s since the last retry round. */
+  #retryAfterS = 0;
   #client: Client | undefined;
   #counter = 0;
   /** The clock the server was last asked for, and the last one it acknowledged. */
@@ -153,10 +165,33 @@ class BankRun {
       }
     }
     await this.#restart("final restart");
+    return this.#stop(began);
+  }
+
+  /** One server and no kill: `requests` operations of the same load, a graceful stop, the exact checks. */
+  async runOnce(requests: number): Promise<BankFigures> {
+    const began = Date.now();
+    await this.#start();
+    await this.#setUp();
+    let started = 0;
+    const worker = async () => {
+      while (started < requests) {
+        started += 1;
+        if (!(await this.#perform(this.#nextOp()))) throw new Error("the server gave no answer without a kill");
+      }
+    };
+    await Promise.all(Array.from({ length: this.#options.concurrency ?? 48 }, worker));
+    await this.#settleLimbo("after the load");
+    if (this.#unexpected.length > 0) throw new Error(`unexpected answers:\n  ${this.#unexpected.join("\n  ")}`);
+    return this.#stop(began);
+  }
+
+  /** SIGTERM to the server itself (not to a wrapper), which must exit 0; then the exact checks. */
+  async #stop(began: number): Promise<BankFigures> {
     const proc = this.#proc as Proc;
     this.#client?.close();
-    proc.child.kill("SIGTERM");
-    const exit = await proc.waitForExit(30_000);
+    process.kill(this.#pid, "SIGTERM");
+    const exit = await proc.waitForExit(60_000);
     if (exit.code !== 0)
       throw new Error(`a graceful stop exits 0, not ${exit.code ?? exit.signal}\n${proc.describe()}`);
     this.#checkFile("after the graceful stop", true);
@@ -166,8 +201,14 @@ class BankRun {
   }
 
   async #start(): Promise<void> {
-    const { proc, url } = await serve({ db: this.#db, testClock: this.#options.testClock });
+    const { proc, url, pid } = await serve({
+      db: this.#db,
+      testClock: this.#options.testClock,
+      readyTimeoutMs: 120_000,
+      ...this.#options.serve,
+    });
     this.#proc = proc;
+    this.#pid = pid;
     this.#client = new Client(url);
     if (this.#options.testClock) {
       if (this.#clockAsked === 0) this.#clockAsked = Date.now();
@@ -392,6 +433,7 @@ class BankRun {
     }
     if (reply.status === 503) {
       this.figures.busy += 1;
+      this.#retryAfterS = Math.max(this.#retryAfterS, Number(reply.headers.get("retry-after") ?? "0") || 0);
       this.#model.limbo.push(op);
       return;
     }
@@ -503,10 +545,14 @@ class BankRun {
 
   /** Sends every operation without a definite answer again, with its key, until each has one. */
   async #settleLimbo(context: string): Promise<void> {
+    const deadline = Date.now() + SETTLE_MS_MAX;
     for (let round = 0; this.#model.limbo.length > 0; round++) {
-      if (round >= RETRY_ROUNDS_MAX)
-        throw new Error(`${context}: ${this.#model.limbo.length} operations never settled`);
-      if (round > 0) await sleep(200);
+      if (Date.now() > deadline) {
+        const left = this.#model.limbo.map((op) => op.key).slice(0, 10);
+        throw new Error(`${context}: ${this.#model.limbo.length} operations never settled (${left})`);
+      }
+      if (round > 0) await sleep(Math.min(5_000, Math.max(200, this.#retryAfterS * 1000)));
+      this.#retryAfterS = 0;
       const ops = this.#model.limbo;
       this.#model.limbo = [];
       let next = 0;

@@ -98,8 +98,19 @@ export class Proc {
   stderr = "";
   #waiters: { predicate: (line: LogLine) => boolean; resolve: (line: LogLine) => void }[] = [];
 
-  constructor(args: readonly string[], options: { env?: NodeJS.ProcessEnv; cwd?: string } = {}) {
-    this.child = spawn(process.execPath, [MAIN, ...args], {
+  /**
+   * Runs `node MAIN ...args`; `main` puts another entry in place of MAIN (a test fixture), and
+   * `wrapper` runs the whole command under another program (strace), whose child the server is.
+   */
+  constructor(
+    args: readonly string[],
+    options: { env?: NodeJS.ProcessEnv; cwd?: string; main?: string; wrapper?: readonly string[] } = {},
+  ) {
+    const [command, ...commandArgs] = [...(options.wrapper ?? []), process.execPath, options.main ?? MAIN, ...args] as [
+      string,
+      ...string[],
+    ];
+    this.child = spawn(command, commandArgs, {
       cwd: options.cwd ?? process.cwd(),
       env: options.env ?? childEnv(),
       stdio: ["ignore", "pipe", "pipe"],
@@ -229,10 +240,13 @@ export interface ServeOptions {
   readonly env?: NodeJS.ProcessEnv;
   readonly cwd?: string;
   readonly readyTimeoutMs?: number;
+  readonly main?: string;
+  readonly wrapper?: readonly string[];
 }
 
 /** Spawns `serve --port 0` and resolves once it logs "listening" with its url. */
-export async function serve(options: ServeOptions = {}): Promise<{ proc: Proc; url: string }> {
+/** `pid` is the server's own (the child of `proc` when it runs under a wrapper). */
+export async function serve(options: ServeOptions = {}): Promise<{ proc: Proc; url: string; pid: number }> {
   const args = ["serve", "--port", "0"];
   if (options.db !== undefined) args.push("--db", options.db);
   if (options.testClock === true) args.push("--test-clock");
@@ -240,12 +254,14 @@ export async function serve(options: ServeOptions = {}): Promise<{ proc: Proc; u
   const proc = new Proc(args, {
     env: options.env ?? childEnv({ HONGBAO_ADMIN_TOKEN: ADMIN_TOKEN, HONGBAO_TOKEN_SECRET: TOKEN_SECRET }),
     ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
+    ...(options.main === undefined ? {} : { main: options.main }),
+    ...(options.wrapper === undefined ? {} : { wrapper: options.wrapper }),
   });
   const line = await proc.waitForLine((l) => l.msg === "listening", options.readyTimeoutMs ?? 30_000, '"listening"');
   const url = line.url;
   assert.equal(typeof url, "string", `listening line without url: ${JSON.stringify(line)}`);
   assert.match(url as string, /^http:\/\/127\.0\.0\.1:\d+$/);
-  return { proc, url: url as string };
+  return { proc, url: url as string, pid: Number(line.pid) };
 }
 
 // ---------------------------------------------------------------------------------------------

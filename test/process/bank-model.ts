@@ -217,23 +217,19 @@ export class BankModel {
   }
 
   #checkPackets(ledger: Ledger, checks: Checks, limboTags: Set<string>, limboPairs: Set<string>): void {
-    for (const [id, packet] of this.packets) {
-      const row = ledger.packets.get(id);
-      checks.expect(
-        row !== undefined && row.sender === packet.sender && row.amount === packet.amount,
-        () => `acknowledged packet ${id} (${packet.greeting}) is not in the file as sent`,
-      );
-    }
-    const greetings = new Map<string, number>();
-    for (const row of ledger.packets.values()) {
-      greetings.set(row.greeting, (greetings.get(row.greeting) ?? 0) + 1);
-      checks.expect(
-        this.packets.has(row.id) || limboTags.has(row.greeting),
-        () => `packet ${row.id} is in the file, but nobody was told of it nor waits for it`,
-      );
-    }
-    for (const [greeting, count] of greetings) {
-      checks.expect(count === 1, () => `one request (${greeting}) made ${count} packets`);
+    checkNamedRows(
+      checks,
+      "packet",
+      ledger.packets,
+      (row) => row.greeting,
+      limboTags,
+      (id, row) => {
+        const packet = this.packets.get(id);
+        return packet !== undefined && row.sender === packet.sender && row.amount === packet.amount;
+      },
+    );
+    for (const id of this.packets.keys()) {
+      checks.expect(ledger.packets.has(id), () => `acknowledged packet ${id} is not in the file`);
     }
     for (const [key, amount] of this.grabAmounts) {
       const [packetId, userId] = key.split("|") as [string, string];
@@ -252,23 +248,20 @@ export class BankModel {
   }
 
   #checkCampaigns(ledger: Ledger, checks: Checks, limboTags: Set<string>, limboPairs: Set<string>): void {
-    for (const [id, campaign] of this.campaigns) {
-      const row = ledger.campaigns.get(id);
-      checks.expect(
-        row !== undefined && row.budget === campaign.budget && row.name === campaign.name,
-        () => `acknowledged campaign ${id} (${campaign.name}) is not in the file as created`,
-      );
+    checkNamedRows(
+      checks,
+      "campaign",
+      ledger.campaigns,
+      (row) => row.name,
+      limboTags,
+      (id, row) => {
+        const campaign = this.campaigns.get(id);
+        return campaign !== undefined && row.budget === campaign.budget && row.name === campaign.name;
+      },
+    );
+    for (const id of this.campaigns.keys()) {
+      checks.expect(ledger.campaigns.has(id), () => `acknowledged campaign ${id} is not in the file`);
     }
-    const names = new Map<string, number>();
-    for (const row of ledger.campaigns.values()) {
-      names.set(row.name, (names.get(row.name) ?? 0) + 1);
-      checks.expect(
-        this.campaigns.has(row.id) || limboTags.has(row.name),
-        () => `campaign ${row.id} is in the file, but nobody was told of it nor waits for it`,
-      );
-    }
-    for (const [name, count] of names)
-      checks.expect(count === 1, () => `one request (${name}) made ${count} campaigns`);
     for (const [key, amount] of this.claimAmounts) {
       const [campaignId, userId] = key.split("|") as [string, string];
       const inFile = ledger.claims.get(campaignId)?.get(userId);
@@ -320,6 +313,31 @@ export class BankModel {
       );
     }
   }
+}
+
+/**
+ * Rows a request names by a tag made from its key (a packet's greeting, a campaign's name):
+ * one row per request at most; each row either acknowledged (and then as acknowledged,
+ * `asAcknowledged`) or still waiting for its answer.
+ */
+function checkNamedRows<Row>(
+  checks: Checks,
+  what: string,
+  rows: Map<string, Row>,
+  tagOf: (row: Row) => string,
+  limboTags: Set<string>,
+  asAcknowledged: (id: string, row: Row) => boolean,
+): void {
+  const perTag = new Map<string, number>();
+  for (const [id, row] of rows) {
+    const tag = tagOf(row);
+    perTag.set(tag, (perTag.get(tag) ?? 0) + 1);
+    checks.expect(
+      asAcknowledged(id, row) || limboTags.has(tag),
+      () => `${what} ${id} (${tag}) is in the file, but not as acknowledged, nor waiting for its answer`,
+    );
+  }
+  for (const [tag, count] of perTag) checks.expect(count === 1, () => `one request (${tag}) made ${count} ${what}s`);
 }
 
 /**

@@ -309,8 +309,8 @@ class BankRun {
     if (roll < 0.05 || model.openCampaigns.length === 0) return this.#campaign();
     if (roll < 0.23 && model.openTransfers.length > 0) return this.#answer();
     if (roll < 0.35) return this.#packet();
-    if (roll < 0.55 && model.grabbable.length > 0) return this.#grab();
-    if (roll < 0.72) return this.#claim();
+    if (roll < 0.55 && model.grabbable.length > 0) return this.#grabOrClaim("grab");
+    if (roll < 0.72) return this.#grabOrClaim("claim");
     return this.#send();
   }
 
@@ -374,33 +374,20 @@ class BankRun {
     return this.#pick(this.#users);
   }
 
-  #grab(): Op {
-    const packetId = this.#pick(this.#model.grabbable);
-    const user = this.#userFor(packetId);
-    const pairKey = BankModel.grabKey(packetId, user.userId);
+  /** A grab of a packet that may have shares left, or a claim on an open campaign. */
+  #grabOrClaim(kind: "grab" | "claim"): Op {
+    const grab = kind === "grab";
+    const target = this.#pick(grab ? this.#model.grabbable : this.#model.openCampaigns);
+    const user = this.#userFor(target);
+    const pairKey = BankModel.grabKey(target, user.userId);
     this.#model.tried.set(pairKey, (this.#model.tried.get(pairKey) ?? 0) + 1);
     return {
-      kind: "grab",
-      key: this.#key("grab"),
+      kind,
+      key: this.#key(kind),
       token: user.token,
-      path: `/v1/red-packets/${packetId}/grab`,
+      path: grab ? `/v1/red-packets/${target}/grab` : `/v1/campaigns/${target}/claim`,
       userId: user.userId,
-      packetId,
-    };
-  }
-
-  #claim(): Op {
-    const campaignId = this.#pick(this.#model.openCampaigns);
-    const user = this.#userFor(campaignId);
-    const pairKey = BankModel.grabKey(campaignId, user.userId);
-    this.#model.tried.set(pairKey, (this.#model.tried.get(pairKey) ?? 0) + 1);
-    return {
-      kind: "claim",
-      key: this.#key("claim"),
-      token: user.token,
-      path: `/v1/campaigns/${campaignId}/claim`,
-      userId: user.userId,
-      campaignId,
+      ...(grab ? { packetId: target } : { campaignId: target }),
     };
   }
 

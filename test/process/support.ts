@@ -99,8 +99,19 @@ export class Proc {
   stderr = "";
   #waiters: { predicate: (line: LogLine) => boolean; resolve: (line: LogLine) => void }[] = [];
 
-  constructor(args: readonly string[], options: { env?: NodeJS.ProcessEnv; cwd?: string } = {}) {
-    this.child = spawn(process.execPath, [MAIN, ...args], {
+  /**
+   * Runs `node MAIN ...args`; `main` puts another entry in place of MAIN (a test fixture), and
+   * `wrapper` runs the whole command under another program (strace), whose child the server is.
+   */
+  constructor(
+    args: readonly string[],
+    options: { env?: NodeJS.ProcessEnv; cwd?: string; main?: string; wrapper?: readonly string[] } = {},
+  ) {
+    const [command, ...commandArgs] = [...(options.wrapper ?? []), process.execPath, options.main ?? MAIN, ...args] as [
+      string,
+      ...string[],
+    ];
+    this.child = spawn(command, commandArgs, {
       cwd: options.cwd ?? process.cwd(),
       env: options.env ?? childEnv(),
       stdio: ["ignore", "pipe", "pipe"],
@@ -230,10 +241,13 @@ export interface ServeOptions {
   readonly env?: NodeJS.ProcessEnv;
   readonly cwd?: string;
   readonly readyTimeoutMs?: number;
+  readonly main?: string;
+  readonly wrapper?: readonly string[];
 }
 
 /** Spawns `serve --port 0` and resolves once it logs "listening" with its url. */
-export async function serve(options: ServeOptions = {}): Promise<{ proc: Proc; url: string }> {
+/** `pid` is the server's own (the child of `proc` when it runs under a wrapper). */
+export async function serve(options: ServeOptions = {}): Promise<{ proc: Proc; url: string; pid: number }> {
   const args = ["serve", "--port", "0"];
   if (options.db !== undefined) args.push("--db", options.db);
   if (options.testClock === true) args.push("--test-clock");
@@ -241,12 +255,14 @@ export async function serve(options: ServeOptions = {}): Promise<{ proc: Proc; u
   const proc = new Proc(args, {
     env: options.env ?? childEnv({ HONGBAO_ADMIN_TOKEN: ADMIN_TOKEN, HONGBAO_TOKEN_SECRET: TOKEN_SECRET }),
     ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
+    ...(options.main === undefined ? {} : { main: options.main }),
+    ...(options.wrapper === undefined ? {} : { wrapper: options.wrapper }),
   });
   const line = await proc.waitForLine((l) => l.msg === "listening", options.readyTimeoutMs ?? 30_000, '"listening"');
   const url = line.url;
   assert.equal(typeof url, "string", `listening line without url: ${JSON.stringify(line)}`);
   assert.match(url as string, /^http:\/\/127\.0\.0\.1:\d+$/);
-  return { proc, url: url as string };
+  return { proc, url: url as string, pid: Number(line.pid) };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -492,6 +508,34 @@ export interface Ledger {
   readonly postings: number;
   /** Entries per account. */
   readonly entryCounts: Map<string, number>;
+  readonly packets: Map<string, PacketRow>;
+  /** Grabs by packet, then by user: the amount. */
+  readonly grabs: Map<string, Map<string, number>>;
+  readonly campaigns: Map<string, CampaignRow>;
+  /** Claims by campaign, then by user: the amounts, one per claim. */
+  readonly claims: Map<string, Map<string, number[]>>;
+  /** Deposit postings by user: the amounts, oldest first. */
+  readonly deposits: Map<string, number[]>;
+}
+
+export interface PacketRow {
+  readonly id: string;
+  readonly sender: string;
+  readonly amount: number;
+  readonly count: number;
+  readonly greeting: string;
+  readonly status: string;
+  readonly expires_at: number;
+}
+
+export interface CampaignRow {
+  readonly id: string;
+  readonly name: string;
+  readonly budget: number;
+  readonly per_user_limit: number;
+  readonly status: string;
+  readonly returned: number;
+  readonly ends_at: number;
 }
 
 interface EntryRow {
@@ -652,10 +696,36 @@ export function checkLedger(dbPath: string): Ledger {
         );
       }
     }
+    const deposits = new Map<string, number[]>();
+    for (const posting of postings.values()) {
+      if (posting.kind !== "deposit") continue;
+      const list = deposits.get(posting.ref) ?? [];
+      list.push(legsByAccount(posting)[posting.ref] ?? 0);
+      deposits.set(posting.ref, list);
+    }
     // Red packets: escrow also holds what nobody has grabbed yet of every open packet.
     let openPacketsSum = 0;
-    const hasPackets = db.prepare("SELECT 1 FROM sqlite_master WHERE name = 'red_packets'").get() !== undefined;
+    const packets = new Map<string, PacketRow>();
+    const grabs = new Map<string, Map<string, number>>();
+    const hasTable = (name: string) =>
+      db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(name) !== undefined;
+    const hasPackets = hasTable("red_packets");
     if (hasPackets) {
+      for (const row of db
+        .prepare("SELECT id, sender, amount, count, greeting, status, expires_at FROM red_packets")
+        .all() as PacketRow[]) {
+        packets.set(row.id, row);
+      }
+      for (const row of db.prepare("SELECT packet_id, user_id, amount FROM grabs").all() as {
+        packet_id: string;
+        user_id: string;
+        amount: number;
+      }[]) {
+        const byUser = grabs.get(row.packet_id) ?? new Map<string, number>();
+        assert.ok(!byUser.has(row.user_id), `${row.user_id} grabbed packet ${row.packet_id} twice`);
+        byUser.set(row.user_id, row.amount);
+        grabs.set(row.packet_id, byUser);
+      }
       for (const packet of db
         .prepare(
           `SELECT p.id, p.amount, p.status, COALESCE((SELECT SUM(amount) FROM grabs g WHERE g.packet_id = p.id), 0) AS grabbed,
@@ -684,9 +754,101 @@ export function checkLedger(dbPath: string): Ledger {
       pendingSum + openPacketsSum,
       "escrow holds exactly the pending transfers and open packets",
     );
-    return { transfers, balances, users, byMemo, postings: postings.size, entryCounts };
+    const campaigns = new Map<string, CampaignRow>();
+    const claims = new Map<string, Map<string, number[]>>();
+    if (hasTable("campaigns")) checkCampaigns(db, postingsByRef, legsByAccount, balances, campaigns, claims);
+    return {
+      transfers,
+      balances,
+      users,
+      byMemo,
+      postings: postings.size,
+      entryCounts,
+      packets,
+      grabs,
+      campaigns,
+      claims,
+      deposits,
+    };
   } finally {
     db.close();
+  }
+}
+
+/**
+ * Campaigns: the budget is never exceeded, nobody claims past the per-user limit, the budget
+ * account holds exactly what was neither claimed nor returned, and the claim postings pay
+ * exactly the claim rows.
+ */
+function checkCampaigns(
+  db: Database.Database,
+  postingsByRef: Map<string, PostingRow[]>,
+  legsByAccount: (posting: PostingRow) => Record<string, number>,
+  balances: Map<string, number>,
+  campaigns: Map<string, CampaignRow>,
+  claims: Map<string, Map<string, number[]>>,
+): void {
+  for (const row of db
+    .prepare("SELECT id, name, budget, per_user_limit, status, returned, ends_at FROM campaigns")
+    .all() as CampaignRow[]) {
+    campaigns.set(row.id, row);
+    claims.set(row.id, new Map());
+  }
+  for (const row of db
+    .prepare("SELECT campaign_id, user_id, amount FROM campaign_claims ORDER BY campaign_id, user_id, n")
+    .all() as { campaign_id: string; user_id: string; amount: number }[]) {
+    const byUser = claims.get(row.campaign_id);
+    assert.ok(byUser !== undefined, `claim of ${row.user_id} on missing campaign ${row.campaign_id}`);
+    const list = byUser.get(row.user_id) ?? [];
+    list.push(row.amount);
+    byUser.set(row.user_id, list);
+  }
+  for (const campaign of campaigns.values()) {
+    const account = `campaign:${campaign.id}`;
+    const byUser = claims.get(campaign.id) as Map<string, number[]>;
+    let claimed = 0;
+    const paidByRows = new Map<string, number>();
+    for (const [userId, amounts] of byUser) {
+      assert.ok(
+        amounts.length <= campaign.per_user_limit,
+        `${userId} claimed campaign ${campaign.id} ${amounts.length} times (limit ${campaign.per_user_limit})`,
+      );
+      const sum = amounts.reduce((total, amount) => total + amount, 0);
+      paidByRows.set(userId, sum);
+      claimed += sum;
+    }
+    assert.ok(claimed <= campaign.budget, `campaign ${campaign.id}: ${claimed} claimed of a ${campaign.budget} budget`);
+    const own = postingsByRef.get(campaign.id) ?? [];
+    const funds = own.filter((posting) => posting.kind === "campaign.fund");
+    assert.equal(funds.length, 1, `campaign ${campaign.id} is funded once`);
+    assert.deepEqual(
+      legsByAccount(funds[0] as PostingRow),
+      { [account]: campaign.budget, funding: -campaign.budget },
+      `campaign ${campaign.id}: funding posting`,
+    );
+    const paidByPostings = new Map<string, number>();
+    for (const posting of own.filter((p) => p.kind === "campaign.claim")) {
+      for (const [leg, amount] of Object.entries(legsByAccount(posting))) {
+        if (leg !== account) paidByPostings.set(leg, (paidByPostings.get(leg) ?? 0) + amount);
+      }
+    }
+    assert.deepEqual(
+      [...paidByPostings].sort(),
+      [...paidByRows].sort(),
+      `campaign ${campaign.id}: the claim postings pay exactly the claim rows`,
+    );
+    const returns = own.filter((posting) => posting.kind === "campaign.return");
+    assert.ok(returns.length <= 1, `campaign ${campaign.id} returned its budget ${returns.length} times`);
+    const returnedByPosting = returns.length === 0 ? 0 : -(legsByAccount(returns[0] as PostingRow)[account] ?? 0);
+    assert.equal(returnedByPosting, campaign.returned, `campaign ${campaign.id}: the return posting`);
+    if (campaign.status === "ended") {
+      assert.equal(campaign.returned, campaign.budget - claimed, `ended campaign ${campaign.id} returned the rest`);
+    } else assert.equal(campaign.returned, 0, `open campaign ${campaign.id} returned nothing`);
+    assert.equal(
+      balances.get(account) ?? 0,
+      campaign.budget - claimed - campaign.returned,
+      `campaign ${campaign.id}: the budget account holds what was neither claimed nor returned`,
+    );
   }
 }
 

@@ -22,10 +22,13 @@ export interface ServerConfig {
   readonly host: string;
   /** SQLite file; its folder also keeps the token key. ":memory:" keeps nothing. */
   readonly db: string;
+  /** The admin token; when undefined, the one kept in the data folder (made on first start). */
   readonly adminToken: string | undefined;
   readonly tokenSecret: string | undefined;
   readonly testClock: boolean;
   readonly logLevel: string;
+  /** "json" (default): one JSON object a line; "pretty": readable lines for development (pino-pretty). */
+  readonly logFormat?: LogFormat;
   /** Tuning of campaign admission (tests and benchmarks); the defaults suit production. */
   readonly admission?: AdmissionOptions;
   /** Tuning of the crowd gate (tests and benchmarks). */
@@ -52,13 +55,23 @@ export interface ServerConfig {
 /** The calendar of caps and special days, from the rules file when one is given. */
 export function calendarFor(rulesFile: string | undefined): SpecialDayCalendar {
   if (rulesFile === undefined) return new SpecialDayCalendar(DEFAULT_RULE_SET);
-  const parsed = SpecialDayCalendar.fromJson(JSON.parse(readFileSync(rulesFile, "utf8")) as unknown);
+  let document: unknown;
+  try {
+    document = JSON.parse(readFileSync(rulesFile, "utf8"));
+  } catch (error) {
+    // Node leaves the path out of some read errors (EISDIR): say which file.
+    if (!(error instanceof SyntaxError)) throw Object.assign(error as object, { path: rulesFile });
+    throw new Error(`${rulesFile} is not JSON (${error.message})`);
+  }
+  const parsed = SpecialDayCalendar.fromJson(document);
   if (!parsed.ok) throw new Error(`${rulesFile}: ${parsed.error.message}`);
   return parsed.value;
 }
 
 /** In-flight requests get this long to finish on SIGTERM before their connections are cut. */
 export const SHUTDOWN_DRAIN_MS = 10_000;
+
+export type LogFormat = "json" | "pretty";
 
 export interface RunningServer extends Service {
   readonly url: string;
@@ -67,7 +80,7 @@ export interface RunningServer extends Service {
 /** The evidence signing key: kept beside the database (PKCS#8 PEM, mode 0600) so records stay verifiable. */
 function evidenceKeyFor(config: Pick<ServerConfig, "db">): AppContext["evidenceKey"] {
   if (config.db === ":memory:") return generateKeyPairSync("ed25519");
-  const file = join(dirname(config.db), "evidence-key.pem");
+  const file = join(dirname(config.db), DATA_FILES.evidenceKey);
   if (!existsSync(file)) {
     mkdirSync(dirname(file), { recursive: true });
     const { privateKey } = generateKeyPairSync("ed25519");
@@ -81,7 +94,7 @@ function evidenceKeyFor(config: Pick<ServerConfig, "db">): AppContext["evidenceK
 function tokenSecretFor(config: Pick<ServerConfig, "db" | "tokenSecret">): Uint8Array {
   if (config.tokenSecret !== undefined) return Buffer.from(config.tokenSecret, "utf8");
   if (config.db === ":memory:") return randomBytes(32);
-  const file = join(dirname(config.db), "token-secret");
+  const file = join(dirname(config.db), DATA_FILES.tokenSecret);
   if (!existsSync(file)) {
     mkdirSync(dirname(file), { recursive: true });
     writeFileSync(file, randomBytes(32).toString("hex"), { mode: 0o600, flag: "wx" });
@@ -112,17 +125,63 @@ function alongside(first: EngineObserver, second: EngineObserver | undefined): E
   } satisfies Required<EngineObserver>;
 }
 
+/** The files the data folder keeps beside the database; `hongbao doctor` checks the same list. */
+export const DATA_FILES = {
+  tokenSecret: "token-secret",
+  evidenceKey: "evidence-key.pem",
+  adminToken: "admin-token",
+} as const;
+
+export interface AdminToken {
+  readonly token: string;
+  /** The file it was written to on this start (first start), to show the operator once; else undefined. */
+  readonly createdIn: string | undefined;
+}
+
+/** The admin token: from configuration, else kept in the data folder (made on first start, mode 0600). */
+export function adminTokenFor(config: Pick<ServerConfig, "db" | "adminToken">): AdminToken {
+  if (config.adminToken !== undefined) return { token: config.adminToken, createdIn: undefined };
+  if (config.db === ":memory:") return { token: randomBytes(24).toString("base64url"), createdIn: ":memory:" };
+  const file = join(dirname(config.db), DATA_FILES.adminToken);
+  if (existsSync(file)) {
+    const token = readFileSync(file, "utf8").trim();
+    if (token.length < 16) throw new Error(`${file}: an admin token is at least 16 characters`);
+    return { token, createdIn: undefined };
+  }
+  mkdirSync(dirname(file), { recursive: true });
+  const token = randomBytes(24).toString("base64url");
+  writeFileSync(file, `${token}\n`, { mode: 0o600, flag: "wx" });
+  return { token, createdIn: file };
+}
+
+/** A pino logger writing JSON lines, or readable lines through pino-pretty (a development dependency). */
+async function loggerFor(config: Pick<ServerConfig, "logLevel" | "logFormat">): Promise<pino.Logger> {
+  const options = { level: config.logLevel, redact: ["req.headers.authorization", "headers.authorization"] };
+  if (config.logFormat !== "pretty") return pino(options);
+  let pretty: (options: object) => NodeJS.WritableStream;
+  try {
+    pretty = (await import("pino-pretty")).default as unknown as typeof pretty;
+  } catch {
+    throw new Error("--log-format pretty needs pino-pretty, a development dependency: npm install pino-pretty");
+  }
+  // In this thread and synchronous, so every line is out before the process exits.
+  return pino(options, pretty({ sync: true, translateTime: "SYS:HH:MM:ss.l", ignore: "hostname" }));
+}
+
 export interface Service {
   readonly app: FastifyInstance;
   readonly context: AppContext;
   readonly adminToken: string;
+  /** Where the admin token was made on this start (first start), else undefined. */
+  readonly adminTokenCreatedIn: string | undefined;
   /** Stops taking requests, drains, commits the last batch and closes the database. */
   close(): Promise<void>;
 }
 
 /** Builds the store, engine and HTTP app without listening: tests inject requests into it. */
 export async function createService(config: Omit<ServerConfig, "port" | "host">): Promise<Service> {
-  const logger = pino({ level: config.logLevel, redact: ["req.headers.authorization", "headers.authorization"] });
+  const logger = await loggerFor(config);
+  const { token: adminToken, createdIn: adminTokenCreatedIn } = adminTokenFor(config);
   const testClock = config.testClock ? new TestClock() : undefined;
   const clock: Clock = testClock ?? systemClock;
   // Imported only when configured: a server without tracing pays nothing for it.
@@ -169,9 +228,6 @@ export async function createService(config: Omit<ServerConfig, "port" | "host">)
   });
   await engine.start();
   if (engine.isolation) gate.start();
-  const generated = config.adminToken === undefined;
-  const adminToken = config.adminToken ?? randomBytes(24).toString("base64url");
-  if (generated) logger.warn({ adminToken }, "no HONGBAO_ADMIN_TOKEN set: generated an admin token for this run");
   const context: AppContext = {
     engine,
     store,
@@ -200,6 +256,7 @@ export async function createService(config: Omit<ServerConfig, "port" | "host">)
     app,
     context,
     adminToken,
+    adminTokenCreatedIn,
     close() {
       closing ??= (async () => {
         // Node closes only the connections idle when close starts; keep closing those that go
@@ -226,7 +283,12 @@ export async function createService(config: Omit<ServerConfig, "port" | "host">)
 
 export async function startServer(config: ServerConfig): Promise<RunningServer> {
   const service = await createService(config);
-  await service.app.listen({ port: config.port, host: config.host });
+  try {
+    await service.app.listen({ port: config.port, host: config.host });
+  } catch (error) {
+    await service.close(); // a port in use: close the database before saying so
+    throw error;
+  }
   const address = service.app.server.address();
   const port = typeof address === "object" && address !== null ? address.port : config.port;
   const url = `http://${config.host.includes(":") ? `[${config.host}]` : config.host}:${port}`;

@@ -1,13 +1,18 @@
 import { createPublicKey, type KeyObject } from "node:crypto";
-import { readFile } from "node:fs/promises";
 import { verifyDocumentText } from "../domain/evidence.js";
+import { CliError, parseJson, readText } from "./errors.js";
 
 /** Reads a public key: a PEM file, or the JSON that /v1/evidence/public-key answers. */
 async function readKey(path: string): Promise<KeyObject> {
-  const text = await readFile(path, "utf8");
-  if (text.trimStart().startsWith("{"))
-    return createPublicKey(String((JSON.parse(text) as { publicKeyPem: string }).publicKeyPem));
-  return createPublicKey(text);
+  const text = await readText(path, "the key file");
+  const pem = text.trimStart().startsWith("{")
+    ? (parseJson(text, `the key file ${path}`) as { publicKeyPem?: unknown } | null)?.publicKeyPem
+    : text;
+  try {
+    return createPublicKey(String(pem));
+  } catch {
+    throw new CliError(`${path} holds no public key (a PEM file, or the JSON of /v1/evidence/public-key)`);
+  }
 }
 
 /** Checks an evidence file offline; returns the exit code (0 valid, 1 not). */
@@ -16,7 +21,7 @@ export async function verifyEvidence(
   keyPath: string | undefined,
   print: (line: string) => void,
 ): Promise<number> {
-  const text = await readFile(file, "utf8");
+  const text = await readText(file, "the evidence file");
   const trusted = keyPath === undefined ? undefined : await readKey(keyPath);
   const check = verifyDocumentText(text, trusted);
   if (!check.valid) {

@@ -1,11 +1,13 @@
 #!/usr/bin/env node
 import { readFileSync } from "node:fs";
-import { Command, InvalidArgumentError } from "commander";
-import { calendarFor, startServer } from "../server.js";
-import { tracingConfigFrom } from "../tracing/config.js";
+import { Command, InvalidArgumentError, Option } from "commander";
+import { calendarFor } from "../server.js";
 import { registerBackupCommands } from "./backup/command.js";
 import { printCalendar } from "./calendar.js";
+import { printFindings, runDoctor } from "./doctor.js";
+import { CliError, reportFailure } from "./errors.js";
 import { verifyEvidence } from "./evidence-verify.js";
+import { type ServeFlags, serve } from "./serve.js";
 import { verifyPacket } from "./verify-packet.js";
 
 const pkg = JSON.parse(readFileSync(new URL("../../../package.json", import.meta.url), "utf8")) as { version: string };
@@ -24,7 +26,7 @@ const program = new Command()
 program
   .command("serve")
   .description("serve the HTTP API on an embedded SQLite file")
-  .option("-p, --port <port>", "port to listen on (env HONGBAO_PORT)", port, port(process.env.HONGBAO_PORT ?? "8080"))
+  .addOption(new Option("-p, --port <port>", "port to listen on").env("HONGBAO_PORT").argParser(port).default(8080))
   .option("--host <host>", "address to listen on (env HONGBAO_HOST)", process.env.HONGBAO_HOST ?? "127.0.0.1")
   .option("--db <path>", "SQLite file (env HONGBAO_DB)", process.env.HONGBAO_DB ?? "./data/hongbao.db")
   .option(
@@ -53,64 +55,22 @@ program
     "proxies whose X-Forwarded-For gives the client's address: addresses or CIDRs, comma-separated (env HONGBAO_TRUST_PROXY)",
     process.env.HONGBAO_TRUST_PROXY || undefined,
   )
+  .addOption(
+    new Option("--log-format <format>", "pretty: readable lines for development")
+      .choices(["json", "pretty"])
+      .env("HONGBAO_LOG_FORMAT")
+      .default("json"),
+  )
   .addHelpText(
     "after",
-    "\nEnvironment:\n  HONGBAO_ADMIN_TOKEN   admin token (generated and printed when unset)\n  HONGBAO_TOKEN_SECRET  key for user tokens (kept beside the database when unset)",
+    `
+Environment:
+  HONGBAO_ADMIN_TOKEN       admin token (else the one kept in the data folder as admin-token,
+                            made and shown once on first start)
+  HONGBAO_ADMIN_TOKEN_FILE  a file holding the admin token (a container secret), instead
+  HONGBAO_TOKEN_SECRET      key for user tokens (kept beside the database when unset)`,
   )
-  .action(
-    async (options: {
-      port: number;
-      host: string;
-      db: string;
-      testClock: boolean;
-      logLevel: string;
-      rules?: string;
-      isolation: boolean;
-      otlpEndpoint?: string;
-      signup: boolean;
-      trustProxy?: string;
-    }) => {
-      let tracing: ReturnType<typeof tracingConfigFrom>;
-      try {
-        tracing = tracingConfigFrom(process.env, options.otlpEndpoint, pkg.version);
-      } catch (error) {
-        return program.error(`error: ${(error as Error).message}`);
-      }
-      const server = await startServer({
-        port: options.port,
-        host: options.host,
-        db: options.db,
-        adminToken: process.env.HONGBAO_ADMIN_TOKEN || undefined,
-        tokenSecret: process.env.HONGBAO_TOKEN_SECRET || undefined,
-        testClock: options.testClock,
-        logLevel: options.logLevel,
-        rules: options.rules,
-        isolation: options.isolation,
-        tracing,
-        signup: options.signup,
-        trustProxy: options.trustProxy,
-      });
-      const stop = (signal: string) => {
-        server.app.log.info({ signal }, "shutting down: draining requests and committing the last batch");
-        server.close().then(
-          () => process.exit(0),
-          (error: unknown) => {
-            server.app.log.error({ err: error }, "shutdown failed");
-            process.exit(1);
-          },
-        );
-      };
-      let stopping = false;
-      const onSignal = (signal: string) => {
-        // A second signal while draining is logged, not obeyed: the last batch is still being committed.
-        if (stopping) return server.app.log.warn({ signal }, "already shutting down");
-        stopping = true;
-        stop(signal);
-      };
-      process.on("SIGTERM", () => onSignal("SIGTERM"));
-      process.on("SIGINT", () => onSignal("SIGINT"));
-    },
-  );
+  .action((options: ServeFlags) => serve(options, pkg.version));
 
 program
   .command("calendar")
@@ -122,7 +82,7 @@ program
     process.env.HONGBAO_RULES,
   )
   .action((year: string, options: { rules?: string }) => {
-    if (!/^\d{4}$/.test(year)) throw new InvalidArgumentError("a year is four digits");
+    if (!/^\d{4}$/.test(year)) throw new CliError(`a year is four digits, not ${JSON.stringify(year)}`);
     printCalendar(calendarFor(options.rules), Number(year), (line) => console.log(line));
   });
 
@@ -145,6 +105,15 @@ program
   .option("--key <file>", "the service's public key: a PEM file, or the JSON of /v1/evidence/public-key")
   .action(async (file: string, options: { key?: string }) => {
     process.exitCode = await verifyEvidence(file, options.key, (line) => console.log(line));
+  });
+
+program
+  .command("doctor")
+  .description("check a deployment: data folder, disk fsync, keys, store schema, clock; say what to fix")
+  .option("--db <path>", "SQLite file (env HONGBAO_DB)", process.env.HONGBAO_DB ?? "./data/hongbao.db")
+  .action((options: { db: string }) => {
+    const findings = runDoctor({ db: options.db, env: process.env, nowMs: Date.now });
+    process.exitCode = printFindings(options.db, findings, (line) => console.log(line));
   });
 
 program
@@ -175,4 +144,12 @@ program
 
 registerBackupCommands(program);
 
-await program.parseAsync(process.argv);
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  // Every command fails the same way: one line, exit 2, and nothing left running (a server
+  // that failed to start may hold timers; flash-crowd may hold children it has already stopped).
+  const command = process.argv.slice(2).find((arg) => program.commands.some((c) => c.name() === arg));
+  reportFailure(command ?? "", error);
+  process.exit();
+}

@@ -1,5 +1,6 @@
-import { readFile } from "node:fs/promises";
+import { existsSync } from "node:fs";
 import { verifyRevealed } from "../domain/red-packet.js";
+import { CliError, fetchJson, readJsonFile } from "./errors.js";
 
 export interface VerifyPacketOptions {
   readonly url?: string;
@@ -8,15 +9,38 @@ export interface VerifyPacketOptions {
 
 /** Reads a packet view from a file, or from a server's GET /v1/red-packets/:id. */
 async function loadPacket(source: string, options: VerifyPacketOptions): Promise<Record<string, unknown>> {
+  let packet: unknown;
   if (options.url !== undefined) {
-    const url = new URL(`/v1/red-packets/${encodeURIComponent(source)}`, options.url);
-    const response = await fetch(url, {
-      headers: options.token === undefined ? {} : { authorization: `Bearer ${options.token}` },
-    });
-    if (!response.ok) throw new Error(`${url} answered ${response.status}: ${await response.text()}`);
-    return (await response.json()) as Record<string, unknown>;
+    packet = await fetchJson(
+      new URL(`/v1/red-packets/${encodeURIComponent(source)}`, baseUrl(options.url)),
+      options.token,
+    );
+  } else {
+    if (/^rp_\w+$/.test(source) && !existsSync(source))
+      throw new CliError(`${source} looks like a packet id: give --url of the server (and --token), or a file`);
+    packet = await readJsonFile(source, "the packet file");
   }
-  return JSON.parse(await readFile(source, "utf8")) as Record<string, unknown>;
+  const p = packet as Record<string, unknown> | null;
+  if (
+    typeof p !== "object" ||
+    p === null ||
+    typeof p.id !== "string" ||
+    !Number.isSafeInteger(p.amount) ||
+    !Number.isSafeInteger(p.count) ||
+    typeof p.commitment !== "string"
+  )
+    throw new CliError(`${source} is not a red packet's view (it needs id, amount, count and commitment)`);
+  return p;
+}
+
+function baseUrl(text: string): URL {
+  try {
+    const url = new URL(text);
+    if (url.protocol === "http:" || url.protocol === "https:") return url;
+  } catch {
+    // said below
+  }
+  throw new CliError(`--url ${text} is not an http(s) address, e.g. http://127.0.0.1:8080`);
 }
 
 /** Checks a revealed packet; returns the process exit code (0 holds, 1 does not, 2 cannot tell). */

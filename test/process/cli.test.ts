@@ -4,7 +4,7 @@
  * `npm start` relies on (./data/hongbao.db in the working folder).
  */
 import assert from "node:assert/strict";
-import { existsSync, readFileSync, statSync } from "node:fs";
+import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
@@ -279,17 +279,21 @@ describe("hongbao CLI", () => {
   );
 
   it(
-    "without HONGBAO_ADMIN_TOKEN prints a generated admin token that works; user tokens outlive a restart",
+    "without HONGBAO_ADMIN_TOKEN makes an admin token on first start, shows it once outside the log, keeps it; user tokens outlive a restart",
     SLOW,
     async () => {
       const dir = tempDir();
       const db = join(dir, "hongbao.db");
       const env = childEnv(); // neither HONGBAO_ADMIN_TOKEN nor HONGBAO_TOKEN_SECRET
       const first = await serve({ db, env });
-      const printed = first.proc.lines.find((line) => typeof line.adminToken === "string");
-      assert.ok(printed !== undefined, `the generated admin token is printed at start\n${first.proc.describe()}`);
-      const adminToken = printed.adminToken as string;
-      assert.ok(adminToken.length >= 16, "the generated token is long enough");
+      const kept = join(dir, "admin-token");
+      assert.ok(existsSync(kept), "the admin token is kept in the data folder");
+      assert.equal(statSync(kept).mode & 0o077, 0, "the kept admin token is readable by its owner only");
+      const adminToken = readFileSync(kept, "utf8").trim();
+      assert.ok(adminToken.length >= 16, "the made token is long enough");
+      await first.proc.waitForOutput(() => first.proc.stderr.includes(adminToken), 5_000, "the token on stderr");
+      assert.match(first.proc.stderr, /first start/, "it says why it is shown");
+      assert.ok(!first.proc.stdout.includes(adminToken), "the token is in no log line");
 
       const refused = await request(first.url, "POST", "/v1/admin/users", {
         token: "not-the-admin-token-0123456789",
@@ -306,19 +310,33 @@ describe("hongbao CLI", () => {
       await stop(first.proc);
 
       const second = await serve({ db, env });
-      const again = second.proc.lines.find((line) => typeof line.adminToken === "string");
-      assert.ok(again !== undefined);
-      assert.notEqual(again.adminToken, adminToken, "every run without the variable generates its own token");
-      const stale = await request(second.url, "POST", "/v1/admin/users", {
-        token: adminToken,
-        body: { phone: "+8613000000002", name: "late" },
-      });
-      assert.equal(stale.status, 401, `the last run's admin token no longer works: ${stale.text}`);
-      const kept = await request(second.url, "GET", "/v1/me/wallet", { token: user.token });
-      assert.equal(kept.status, 200, `a user token outlives the restart: ${kept.text}`);
+      assert.ok(!`${second.proc.stdout}${second.proc.stderr}`.includes(adminToken), "it is shown only once");
+      const again = await createUser(second.url, adminToken, "again");
+      assert.ok(again.userId.startsWith("usr_"), "the kept admin token works after a restart");
+      const stillValid = await request(second.url, "GET", "/v1/me/wallet", { token: user.token });
+      assert.equal(stillValid.status, 200, `a user token outlives the restart: ${stillValid.text}`);
       await stop(second.proc);
     },
   );
+
+  it("HONGBAO_ADMIN_TOKEN_FILE names the admin token's file; HONGBAO_ADMIN_TOKEN still works", SLOW, async () => {
+    const dir = tempDir();
+    const secretFile = join(dir, "admin-secret");
+    writeFileSync(secretFile, "file-admin-token-0123456789abcdef\n", { mode: 0o600 });
+    const fromFile = await serve({
+      db: join(dir, "a", "hongbao.db"),
+      env: childEnv({ HONGBAO_ADMIN_TOKEN_FILE: secretFile }),
+    });
+    const made = await createUser(fromFile.url, "file-admin-token-0123456789abcdef", "from-file");
+    assert.ok(made.userId.startsWith("usr_"));
+    assert.equal(existsSync(join(dir, "a", "admin-token")), false, "no token is made when one is given");
+    assert.ok(!fromFile.proc.stderr.includes("file-admin-token"), "a given token is not shown");
+    await stop(fromFile.proc);
+    const direct = await serve({ db: join(dir, "b", "hongbao.db") }); // HONGBAO_ADMIN_TOKEN
+    assert.ok((await createUser(direct.url, ADMIN_TOKEN, "direct")).userId.startsWith("usr_"));
+    assert.equal(existsSync(join(dir, "b", "admin-token")), false);
+    await stop(direct.proc);
+  });
 
   it("SIGTERM while transfers are in flight exits 0 and keeps every acknowledged transfer", SLOW, async () => {
     const run = await sigtermUnderLoad();

@@ -188,6 +188,15 @@ export class Proc {
     });
   }
 
+  /** Polls until `predicate` holds over what the process wrote (plain text, not log lines). */
+  async waitForOutput(predicate: () => boolean, timeoutMs: number, what = "output"): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!predicate()) {
+      if (Date.now() > deadline) throw new Error(`no ${what} within ${timeoutMs} ms\n${this.describe()}`);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  }
+
   /** Waits for the exit, killing hard if it takes longer than `timeoutMs`. */
   async waitForExit(timeoutMs: number): Promise<Exit> {
     let timer: NodeJS.Timeout | undefined;

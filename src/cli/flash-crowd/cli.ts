@@ -2,6 +2,7 @@
  * The `hongbao flash-crowd` command's action: turns commander's strings into options, runs the
  * crowd and answers the exit code (0 all held, 1 an invariant failed, 2 the run could not be done).
  */
+import { describeError } from "../errors.js";
 import { runFlashCrowd } from "./index.js";
 import {
   type AmountRule,
@@ -89,7 +90,7 @@ export async function flashCrowdCli(flags: FlashCrowdFlags, usage: (message: str
     const summary = await runFlashCrowd(options);
     return summary.ok ? 0 : 1;
   } catch (error) {
-    process.stderr.write(`flash-crowd: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.stderr.write(`hongbao flash-crowd: ${describeError(error)}\n`);
     return 2;
   } finally {
     process.removeListener("SIGINT", onSignal);

@@ -1,0 +1,94 @@
+/** The `hongbao serve` command's action: configuration from flags and environment, start, stop on a signal. */
+import { readFileSync } from "node:fs";
+import { type LogFormat, startServer } from "../server.js";
+import { tracingConfigFrom } from "../tracing/config.js";
+import { CliError, describeError } from "./errors.js";
+
+export interface ServeFlags {
+  port: number;
+  host: string;
+  db: string;
+  testClock: boolean;
+  logLevel: string;
+  logFormat: LogFormat;
+  rules?: string;
+  isolation: boolean;
+  otlpEndpoint?: string;
+  signup: boolean;
+  trustProxy?: string;
+}
+
+/**
+ * HONGBAO_ADMIN_TOKEN, else the file HONGBAO_ADMIN_TOKEN_FILE names (a container secret), else
+ * undefined: the server keeps one in its data folder.
+ */
+export function adminTokenFromEnvironment(env: NodeJS.ProcessEnv): string | undefined {
+  const direct = env.HONGBAO_ADMIN_TOKEN || undefined;
+  const file = env.HONGBAO_ADMIN_TOKEN_FILE || undefined;
+  if (direct !== undefined && file !== undefined)
+    throw new CliError("set HONGBAO_ADMIN_TOKEN or HONGBAO_ADMIN_TOKEN_FILE, not both");
+  if (file === undefined) return direct;
+  let token: string;
+  try {
+    token = readFileSync(file, "utf8").trim();
+  } catch (error) {
+    throw new CliError(`HONGBAO_ADMIN_TOKEN_FILE: cannot read ${describeError(error)}`);
+  }
+  if (token.length < 16)
+    throw new CliError(`HONGBAO_ADMIN_TOKEN_FILE ${file}: an admin token is at least 16 characters`);
+  return token;
+}
+
+export async function serve(flags: ServeFlags, version: string): Promise<void> {
+  let tracing: ReturnType<typeof tracingConfigFrom>;
+  try {
+    tracing = tracingConfigFrom(process.env, flags.otlpEndpoint, version);
+  } catch (error) {
+    throw new CliError((error as Error).message);
+  }
+  const adminToken = adminTokenFromEnvironment(process.env);
+  if (adminToken !== undefined && adminToken.length < 16)
+    throw new CliError("HONGBAO_ADMIN_TOKEN: an admin token is at least 16 characters");
+  const server = await startServer({
+    port: flags.port,
+    host: flags.host,
+    db: flags.db,
+    adminToken,
+    tokenSecret: process.env.HONGBAO_TOKEN_SECRET || undefined,
+    testClock: flags.testClock,
+    logLevel: flags.logLevel,
+    logFormat: flags.logFormat,
+    rules: flags.rules,
+    isolation: flags.isolation,
+    tracing,
+    signup: flags.signup,
+    trustProxy: flags.trustProxy,
+  });
+  // Plainly, once, outside the log: the operator needs it to do anything, and logs get shipped.
+  if (server.adminTokenCreatedIn === ":memory:") {
+    process.stderr.write(
+      `\nhongbao: admin token for this run (the database is in memory):\n\n    ${server.adminToken}\n\n`,
+    );
+  } else if (server.adminTokenCreatedIn !== undefined) {
+    process.stderr.write(
+      `\nhongbao: first start: made an admin token and kept it in ${server.adminTokenCreatedIn} (mode 0600):\n\n` +
+        `    ${server.adminToken}\n\nIt is not shown again; read it from that file when you need it.\n\n`,
+    );
+  }
+  let stopping = false;
+  const onSignal = (signal: string) => {
+    // A second signal while draining is logged, not obeyed: the last batch is still being committed.
+    if (stopping) return server.app.log.warn({ signal }, "already shutting down");
+    stopping = true;
+    server.app.log.info({ signal }, "shutting down: draining requests and committing the last batch");
+    server.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        server.app.log.error({ err: error }, "shutdown failed");
+        process.exit(1);
+      },
+    );
+  };
+  process.on("SIGTERM", () => onSignal("SIGTERM"));
+  process.on("SIGINT", () => onSignal("SIGINT"));
+}

@@ -53,7 +53,8 @@ export function adminRoutes(app: FastifyInstance, context: AppContext): void {
       const id = makeId("user", context.randomBytes(10));
       const token = await context.tokens.issue(id);
       const { phone: userPhone, name } = request.body;
-      const answer = await context.engine.execute({ type: "createUser", id, phone: userPhone, name },
+      const answer = await context.engine.execute(
+        { type: "createUser", id, phone: userPhone, name },
         (result) => answerOf(result, 201, (user) => ({ userId: user.id, token, phone: user.phone, name: user.name })),
         idempotency,
       );
@@ -108,7 +109,8 @@ export function adminRoutes(app: FastifyInstance, context: AppContext): void {
     async (request, reply) => {
       const users = request.body.users.map((user) => ({ ...user, id: makeId("user", context.randomBytes(10)) }));
       const tokens = await Promise.all(users.map((user) => context.tokens.issue(user.id)));
-      const answer = await context.engine.execute({ type: "createUsers", users },
+      const answer = await context.engine.execute(
+        { type: "createUsers", users },
         (result) =>
           answerOf(result, 201, () => ({
             users: users.map((user, i) => ({ userId: user.id, token: tokens[i], phone: user.phone })),
@@ -143,7 +145,8 @@ export function adminRoutes(app: FastifyInstance, context: AppContext): void {
       },
     },
     async (request, reply) => {
-      const answer = await context.engine.execute({ type: "deposit", userId: request.body.userId, amount: request.body.amount },
+      const answer = await context.engine.execute(
+        { type: "deposit", userId: request.body.userId, amount: request.body.amount },
         (result) => answerOf(result, 201, (deposit) => deposit),
         idempotencyOf(request, ADMIN_SCOPE),
       );

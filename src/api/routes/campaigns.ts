@@ -127,7 +127,8 @@ export function campaignRoutes(app: FastifyInstance, context: AppContext): void 
       if (startsAt === undefined || endsAt === undefined) {
         throw new ApiError("VALIDATION_FAILED", "startsAt and endsAt are ISO 8601 with an offset");
       }
-      const answer = await context.engine.execute({
+      const answer = await context.engine.execute(
+        {
           type: "createCampaign",
           request: {
             name: body.name,

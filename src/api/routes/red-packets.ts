@@ -60,7 +60,8 @@ export function redPacketRoutes(app: FastifyInstance, context: AppContext): void
       },
     },
     async (request, reply) => {
-      const answer = await context.engine.execute({
+      const answer = await context.engine.execute(
+        {
           type: "createGroup",
           id: makeId("group", context.randomBytes(10)),
           owner: request.userId,
@@ -131,7 +132,8 @@ export function redPacketRoutes(app: FastifyInstance, context: AppContext): void
       if (body.kind === "exclusive" && body.memberId === undefined) {
         throw new ApiError("VALIDATION_FAILED", "an exclusive packet needs `memberId`");
       }
-      const answer = await context.engine.execute({
+      const answer = await context.engine.execute(
+        {
           type: "sendPacket",
           request: {
             sender: request.userId,
@@ -182,7 +184,8 @@ export function redPacketRoutes(app: FastifyInstance, context: AppContext): void
     },
     async (request, reply) => {
       let outcome = "replayed";
-      const answer = await context.engine.execute({
+      const answer = await context.engine.execute(
+        {
           type: "grabPacket",
           packetId: request.params.id,
           userId: request.userId,

@@ -105,7 +105,8 @@ export function specialDayRoutes(app: FastifyInstance, context: AppContext): voi
           "a date rule takes `date`; a gregorian or lunar rule takes `month` and `day`",
         );
       }
-      const answer = await context.engine.execute({ type: "addSpecialDay", rule: body },
+      const answer = await context.engine.execute(
+        { type: "addSpecialDay", rule: body },
         (result) => answerOf(result, 201, (added) => added),
         idempotencyOf(request, "admin"),
       );

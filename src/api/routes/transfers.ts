@@ -59,7 +59,8 @@ export function transferRoutes(app: FastifyInstance, context: AppContext): void 
       },
     },
     async (request, reply) => {
-      const answer = await context.engine.execute({ type: "sendTransfer", request: transferRequestOf(request.body, request.userId) },
+      const answer = await context.engine.execute(
+        { type: "sendTransfer", request: transferRequestOf(request.body, request.userId) },
         (result) => answerOf(result, 201, (transfer) => transferView(transfer)),
         idempotencyOf(request, `user:${request.userId}`),
       );
@@ -119,7 +120,8 @@ export function transferRoutes(app: FastifyInstance, context: AppContext): void 
       },
     },
     async (request, reply) => {
-      const answer = await context.engine.execute({ type: "acknowledgeLoan", transferId: request.params.id, by: request.userId },
+      const answer = await context.engine.execute(
+        { type: "acknowledgeLoan", transferId: request.params.id, by: request.userId },
         (result) => answerOf(result, 200, (transfer) => transferView(transfer)),
         idempotencyOf(request, `user:${request.userId}`),
       );
@@ -158,7 +160,8 @@ export function transferRoutes(app: FastifyInstance, context: AppContext): void 
         },
       },
       async (request, reply) => {
-        const result = await context.engine.execute({ type: "answerTransfer", transferId: request.params.id, by: request.userId, answer },
+        const result = await context.engine.execute(
+          { type: "answerTransfer", transferId: request.params.id, by: request.userId, answer },
           (outcome) => answerOf(outcome, 200, (transfer) => transferView(transfer)),
           idempotencyOf(request, `user:${request.userId}`),
         );

@@ -552,13 +552,17 @@ export class Engine {
       this.#stop(error, waiting);
       return { timersLeft: false };
     }
+    const empty = isEmptyBatch(batch);
     try {
-      if (!isEmptyBatch(batch)) await this.#store.commit(batch);
+      if (!empty) await this.#store.commit(batch);
     } catch (error) {
       await this.#recover(waiting, error);
       return { timersLeft: false };
     }
-    this.#observer.batchCommitted?.(waiting.length, Number(process.hrtime.bigint() - started) / 1e9);
+    // A timer that changed nothing (a campaign's start, a timer whose object was settled) made no batch.
+    if (!empty || waiting.length > 0) {
+      this.#observer.batchCommitted?.(waiting.length, Number(process.hrtime.bigint() - started) / 1e9);
+    }
     for (const [kind, count] of fired) this.#observer.timersFired?.(kind, count);
     for (let i = 0; i < waiting.length; i++) answer(waiting[i] as Waiting, results[i] as Result<unknown>);
     return { timersLeft: (state.nextDueAt() ?? Number.POSITIVE_INFINITY) <= at };

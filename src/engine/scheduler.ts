@@ -37,6 +37,12 @@ const FLUSH_LINGER_MS = 2;
  */
 const CLAIM_LINGER_MS = 10;
 const CLAIM_LINGER_BATCH = 1_000;
+/**
+ * While a lane stays empty its delay signal halves every this many ms: a server that gets
+ * nothing but claims from users admission sheds takes no batch, and the signal must not
+ * wait for one to decay (it kept those users shed for the rest of the hour).
+ */
+const IDLE_DELAY_HALF_LIFE_MS = 1_000;
 /** The timer wakes at least this often, so a clock that jumps is noticed within a minute. */
 const TIMER_SLEEP_MS_MAX = 60_000;
 
@@ -57,6 +63,8 @@ export class Scheduler<T extends Queued> {
   /** Moving averages of how long commands waited for their batch, in ms. */
   readonly #delayMs: Record<Lane, number> = { critical: 0, campaign: 0 };
   #running: Promise<void> | undefined;
+  /** performance.now() when the last batch was taken. */
+  #takenAt = 0;
   #turnScheduled = false;
   #runQueued = false;
   /** A linger under way: claims waiting when it last looked (it goes on while turns bring more). */
@@ -77,9 +85,14 @@ export class Scheduler<T extends Queued> {
     return this.#lanes[lane].length;
   }
 
-  /** How long commands of a lane have lately waited for their batch: the overload signal. */
+  /**
+   * How long commands of a lane have lately waited for their batch: the overload signal. A
+   * lane with nothing waiting decays with the time since the last batch was taken.
+   */
   queueDelayMs(lane: Lane): number {
-    return this.#delayMs[lane];
+    if (this.#lanes[lane].length > 0) return this.#delayMs[lane];
+    const idleMs = Math.max(0, performance.now() - this.#takenAt);
+    return this.#delayMs[lane] * 0.5 ** (idleMs / IDLE_DELAY_HALF_LIFE_MS);
   }
 
   get idle(): boolean {
@@ -208,6 +221,7 @@ export class Scheduler<T extends Queued> {
     const critical = this.#lanes.critical.splice(0, this.#options.batchMax);
     const claims = this.#lanes.campaign.splice(0, this.#options.claimBatchMax);
     const now = performance.now();
+    this.#takenAt = now;
     for (const [lane, items] of [
       ["critical", critical],
       ["campaign", claims],

@@ -79,3 +79,27 @@ describe("memory after campaigns end", () => {
     assert.equal(await rig.store.balanceSum(), 0);
   });
 });
+
+describe("the overload signal", () => {
+  it("decays while nothing waits, without waiting for a batch that may never come", async () => {
+    const rig = await new EngineRig().start();
+    try {
+      const user = await rig.createUser();
+      const held = holdCommits(rig);
+      const blocker = rig.engine.submit({ type: "deposit", userId: user, amount: 1 });
+      await held.entered;
+      const waiting = rig.engine.submit({ type: "deposit", userId: user, amount: 1 });
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      held.open();
+      held.restore();
+      await Promise.all([blocker, waiting]);
+      const right = rig.engine.queueDelayMs("critical");
+      assert.ok(right > 50, `delay ${right} ms after a 300 ms wait`);
+      await new Promise((resolve) => setTimeout(resolve, 2_100));
+      const later = rig.engine.queueDelayMs("critical");
+      assert.ok(later < right / 4, `delay ${later} ms two seconds later, with no batch taken`);
+    } finally {
+      await rig.dispose();
+    }
+  });
+});

@@ -7,6 +7,7 @@ import { type AdmissionOptions, CampaignAdmission } from "./api/admission.js";
 import { buildApp } from "./api/app.js";
 import type { AppContext } from "./api/context.js";
 import { CrowdGate, type CrowdGateOptions } from "./api/crowd-gate.js";
+import { DevCodeOutbox } from "./api/dev-codes.js";
 import { LoginCodes, logSender } from "./api/login-codes.js";
 import { Metrics } from "./api/metrics.js";
 import { Tokens } from "./api/tokens.js";
@@ -147,14 +148,17 @@ export async function createService(config: Omit<ServerConfig, "port" | "host">)
   const generated = config.adminToken === undefined;
   const adminToken = config.adminToken ?? randomBytes(24).toString("base64url");
   if (generated) logger.warn({ adminToken }, "no HONGBAO_ADMIN_TOKEN set: generated an admin token for this run");
+  // Login codes go to the dev sender (there is no SMS sender yet): keep them readable in the web app.
+  const devCodes = new DevCodeOutbox();
   const context: AppContext = {
     engine,
     store,
     tokens: new Tokens({ secret: tokenSecretFor(config), adminToken, clock }),
     codes: new LoginCodes(
-      logSender((phone, code) => logger.info({ phone, code }, "login code (dev sender)")),
+      devCodes.keeping(logSender((phone, code) => logger.info({ phone, code }, "login code (dev sender)"))),
       clock,
     ),
+    devCodes,
     metrics,
     admission: new CampaignAdmission(engine, config.admission),
     gate,

@@ -5,6 +5,7 @@ import type { Engine } from "../engine/engine.js";
 import type { LedgerStore } from "../engine/store-port.js";
 import type { CampaignAdmission } from "./admission.js";
 import type { CrowdGate } from "./crowd-gate.js";
+import type { DevCodeOutbox } from "./dev-codes.js";
 import type { LoginCodes } from "./login-codes.js";
 import type { Metrics } from "./metrics.js";
 import type { Tokens } from "./tokens.js";
@@ -15,6 +16,8 @@ export interface AppContext {
   readonly store: LedgerStore;
   readonly tokens: Tokens;
   readonly codes: LoginCodes;
+  /** Present only while login codes go to the dev sender (no real SMS sender configured). */
+  readonly devCodes?: DevCodeOutbox | undefined;
   readonly metrics: Metrics;
   readonly admission: CampaignAdmission;
   /** Holds claims while the event loop lags (started only with isolation on). */

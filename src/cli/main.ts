@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { readFileSync } from "node:fs";
 import { Command, InvalidArgumentError } from "commander";
-import { calendarFor, startServer } from "../server.js";
+import { calendarFor, isPostgresUrl, type RunningServer, startServer } from "../server.js";
 import { tracingConfigFrom } from "../tracing/config.js";
 import { registerBackupCommands } from "./backup/command.js";
 import { printCalendar } from "./calendar.js";
@@ -23,10 +23,15 @@ const program = new Command()
 
 program
   .command("serve")
-  .description("serve the HTTP API on an embedded SQLite file")
+  .description("serve the HTTP API on an embedded SQLite file, or on PostgreSQL as one of any number of writers")
   .option("-p, --port <port>", "port to listen on (env HONGBAO_PORT)", port, port(process.env.HONGBAO_PORT ?? "8080"))
   .option("--host <host>", "address to listen on (env HONGBAO_HOST)", process.env.HONGBAO_HOST ?? "127.0.0.1")
   .option("--db <path>", "SQLite file (env HONGBAO_DB)", process.env.HONGBAO_DB ?? "./data/hongbao.db")
+  .option(
+    "--store <url>",
+    "postgres://… : keep the ledger in PostgreSQL; serve only while holding the writer lease (env HONGBAO_STORE)",
+    process.env.HONGBAO_STORE || undefined,
+  )
   .option(
     "--test-clock",
     "take POST /v1/admin/clock to set the clock (env HONGBAO_TEST_CLOCK=1)",
@@ -52,6 +57,7 @@ program
       port: number;
       host: string;
       db: string;
+      store?: string;
       testClock: boolean;
       logLevel: string;
       rules?: string;
@@ -64,10 +70,20 @@ program
       } catch (error) {
         return program.error(`error: ${(error as Error).message}`);
       }
+      if (options.store !== undefined && !isPostgresUrl(options.store)) {
+        throw new InvalidArgumentError("--store takes a postgres:// connection string (use --db for a SQLite file)");
+      }
+      let running: RunningServer | undefined;
+      let leaseLost = false;
       const server = await startServer({
         port: options.port,
         host: options.host,
         db: options.db,
+        store: options.store,
+        onLeaseLost: (reason) => {
+          leaseLost = true;
+          stepDown(running, reason);
+        },
         adminToken: process.env.HONGBAO_ADMIN_TOKEN || undefined,
         tokenSecret: process.env.HONGBAO_TOKEN_SECRET || undefined,
         testClock: options.testClock,
@@ -76,6 +92,8 @@ program
         isolation: options.isolation,
         tracing,
       });
+      running = server;
+      if (leaseLost) stepDown(server, "the lease was lost while starting");
       const stop = (signal: string) => {
         server.app.log.info({ signal }, "shutting down: draining requests and committing the last batch");
         server.close().then(
@@ -97,6 +115,22 @@ program
       process.on("SIGINT", () => onSignal("SIGINT"));
     },
   );
+
+/** Exit status of a writer that lost its lease: a supervisor restarts it, and it waits for the lease again. */
+const EXIT_LEASE_LOST = 3;
+/** How long a fenced writer gives its waiting clients to get their (refused) answers. */
+const STEP_DOWN_DRAIN_MS = 3_000;
+
+/**
+ * Another writer holds the lease now: stop taking connections, let every waiting client have
+ * its answer (its batch is refused by the fence, so the answer is a retryable 503), and exit.
+ */
+function stepDown(server: RunningServer | undefined, reason: string): void {
+  if (server === undefined) return;
+  server.app.log.error({ reason }, "writer lease lost: stepping down");
+  setTimeout(() => process.exit(EXIT_LEASE_LOST), STEP_DOWN_DRAIN_MS).unref();
+  server.close().finally(() => process.exit(EXIT_LEASE_LOST));
+}
 
 program
   .command("calendar")
@@ -131,6 +165,30 @@ program
   .option("--key <file>", "the service's public key: a PEM file, or the JSON of /v1/evidence/public-key")
   .action(async (file: string, options: { key?: string }) => {
     process.exitCode = await verifyEvidence(file, options.key, (line) => console.log(line));
+  });
+
+program
+  .command("store")
+  .description("work with the ledger's store")
+  .command("copy")
+  .description("copy a stopped SQLite deployment into an empty PostgreSQL database, checking the ledger on both sides")
+  .requiredOption("--from <file>", "the SQLite file (its folder's token-secret and evidence-key.pem go along)")
+  .requiredOption("--to <url>", "postgres://… an empty database")
+  .action(async (options: { from: string; to: string }) => {
+    if (!isPostgresUrl(options.to)) throw new InvalidArgumentError("--to takes a postgres:// connection string");
+    const { CopyRefused, copySqliteToPostgres } = await import("../store/copy.js");
+    try {
+      const report = await copySqliteToPostgres(options.from, options.to, (line) => console.log(line));
+      console.log(
+        `copied ${report.users} users and ${report.accounts} accounts; balances sum to ${report.balanceSum}; ` +
+          `source check ${report.seconds.checkSource.toFixed(1)} s, copy ${report.seconds.copy.toFixed(1)} s, ` +
+          `target check ${report.seconds.checkTarget.toFixed(1)} s`,
+      );
+    } catch (error) {
+      if (!(error instanceof CopyRefused)) throw error;
+      console.error(`hongbao store copy: ${error.message}`);
+      process.exitCode = 2;
+    }
   });
 
 program

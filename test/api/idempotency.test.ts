@@ -3,7 +3,6 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import Database from "better-sqlite3";
 import type { LightMyRequestResponse } from "fastify";
 import { ADMIN_TOKEN, startTestApp, type TestApp, type TestUser } from "../support/harness.js";
 
@@ -42,17 +41,9 @@ async function statementKinds(app: TestApp, user: TestUser): Promise<string[]> {
   return (await app.context.store.statement(user.userId, null, 10_000)).map((entry) => entry.kind);
 }
 
-/** Rows in the transfers table sent by a user, read straight from the SQLite file. */
-function transfersFrom(app: TestApp, user: TestUser): { id: string; status: string }[] {
-  const db = new Database(app.db, { readonly: true, fileMustExist: true });
-  try {
-    return db.prepare("SELECT id, status FROM transfers WHERE from_user = ? ORDER BY id").all(user.userId) as {
-      id: string;
-      status: string;
-    }[];
-  } finally {
-    db.close();
-  }
+/** Rows in the transfers table sent by a user, read straight from the database. */
+function transfersFrom(app: TestApp, user: TestUser): Promise<{ id: string; status: string }[]> {
+  return app.query("SELECT id, status FROM transfers WHERE from_user = ? ORDER BY id", user.userId);
 }
 
 function assertSameAnswers(responses: readonly LightMyRequestResponse[]): void {
@@ -92,7 +83,7 @@ describe("Idempotency-Key", () => {
     assert.match(transfer.id, /^tr_[0-9a-f]{20}$/);
     assert.equal(transfer.amount, 1314);
 
-    assert.deepEqual(transfersFrom(app, alice), [{ id: transfer.id, status: "pending" }]);
+    assert.deepEqual(await transfersFrom(app, alice), [{ id: transfer.id, status: "pending" }]);
     assert.equal((await app.context.store.postingsOf(transfer.id)).length, 1);
     assert.deepEqual(await statementKinds(app, alice), ["transfer.send", "deposit"]);
     assert.equal(await balance(app, alice), 100_000 - 1314);
@@ -101,7 +92,7 @@ describe("Idempotency-Key", () => {
     // A late retry, after the first is durable, is answered from the store: still the same.
     const late = await post(app, "/v1/transfers", { token: alice.token, key: "qixi-1314", body });
     assertSameAnswers([first, late]);
-    assert.deepEqual(transfersFrom(app, alice).length, 1);
+    assert.deepEqual((await transfersFrom(app, alice)).length, 1);
     assert.equal(await balance(app, alice), 100_000 - 1314);
   });
 
@@ -139,7 +130,7 @@ describe("Idempotency-Key", () => {
       first,
       await post(app, "/v1/transfers", { token: alice.token, key: "reuse-me", body: { to: bob.userId, amount: 100 } }),
     ]);
-    assert.equal(transfersFrom(app, alice).length, 1);
+    assert.equal((await transfersFrom(app, alice)).length, 1);
     assert.equal(await balance(app, alice), 9_900);
   });
 
@@ -164,7 +155,7 @@ describe("Idempotency-Key", () => {
       assert.equal(errorCode(r), "IDEMPOTENCY_KEY_REUSED");
     }
     assert.equal(created.length, 20, "every sender of the winning body gets the answer");
-    assert.equal(transfersFrom(app, alice).length, 1);
+    assert.equal((await transfersFrom(app, alice)).length, 1);
     assert.equal(await balance(app, alice), 10_000 - won);
   });
 
@@ -331,7 +322,7 @@ describe("Idempotency-Key", () => {
     );
     assertSameAnswers([poor, ...retries]);
     assert.equal(await balance(app, carol), 1_000);
-    assert.equal(transfersFrom(app, carol).length, 0);
+    assert.equal((await transfersFrom(app, carol)).length, 0);
     // Another body under the key is still 409, and a new key sends.
     const reused = await post(app, "/v1/transfers", {
       token: carol.token,
@@ -389,7 +380,7 @@ describe("Idempotency-Key", () => {
       responses.push(await post(app, "/v1/transfers", { token: alice.token, key: "order", body: text }));
     assertSameAnswers(responses);
     assert.equal(responses[0]?.statusCode, 201, responses[0]?.body);
-    assert.equal(transfersFrom(app, alice).length, 1);
+    assert.equal((await transfersFrom(app, alice)).length, 1);
     assert.equal(await balance(app, alice), 9_001);
   });
 });
@@ -464,7 +455,7 @@ describe("Idempotency-Key across a restart", () => {
       assert.equal(errorCode(reused), "IDEMPOTENCY_KEY_REUSED");
       assert.equal(await balance(second, alice), 10_000 - 520);
       assert.equal(await balance(second, bob), 520);
-      assert.equal(transfersFrom(second, alice).length, 1);
+      assert.equal((await transfersFrom(second, alice)).length, 1);
       assert.equal(await second.balanceSum(), 0);
     } finally {
       await second.dispose();

@@ -39,6 +39,18 @@ export class WriterFencedError extends Error {
   }
 }
 
+/** A COMMIT that PostgreSQL reported after its wait for the synchronous standby was cancelled. */
+export class UnreplicatedCommitError extends Error {
+  constructor(notice: string) {
+    super(`the batch committed on the primary but may not be on the standby (${notice}): its outcome is unknown`);
+  }
+}
+
+/** The warning PostgreSQL gives when it stops waiting for the synchronous standby (syncrep.c). */
+export function isUnreplicatedCommit(message: string | undefined): boolean {
+  return message !== undefined && /^canceling (the )?wait for synchronous replication/i.test(message);
+}
+
 /** bigint and numeric as numbers: every amount and instant here is a safe integer (fen, ms). */
 const TYPES: pg.CustomTypesConfig = {
   getTypeParser: ((oid: number, format?: "text" | "binary") => {
@@ -255,7 +267,7 @@ export class PostgresStore implements LedgerStore {
       await client.query("BEGIN");
       await this.#checkFence(client);
       await this.#write(client, batch);
-      await client.query("COMMIT");
+      await this.#commitReplicated(client);
     } catch (error) {
       // A broken connection cannot roll back; the server ends its transaction when it notices.
       if (this.#writer === client) {
@@ -266,6 +278,27 @@ export class PostgresStore implements LedgerStore {
       }
       throw error;
     }
+  }
+
+  /**
+   * COMMIT, refusing the one success PostgreSQL reports that is not one: a commit whose wait
+   * for the synchronous standby was cancelled is committed on the primary alone, and the
+   * server says so only in a warning (docs/replication.md). The batch then counts as failed
+   * with an unknown outcome: nobody in it is told it succeeded, and the engine reloads memory
+   * from the database before it writes again.
+   */
+  async #commitReplicated(client: pg.Client): Promise<void> {
+    let unreplicated: string | undefined;
+    const onNotice = (notice: { message?: string }) => {
+      if (isUnreplicatedCommit(notice.message)) unreplicated = notice.message;
+    };
+    client.on("notice", onNotice);
+    try {
+      await client.query("COMMIT");
+    } finally {
+      client.off("notice", onNotice);
+    }
+    if (unreplicated !== undefined) throw new UnreplicatedCommitError(unreplicated);
   }
 
   async #checkFence(client: pg.Client): Promise<void> {

@@ -415,13 +415,28 @@ describe("writer failover on PostgreSQL", { concurrency: false }, () => {
       const load = new Load(world, lease);
       const running = load.run();
       const takeoversMs: number[] = [];
+      let lapses = 0;
       let active = first;
       for (let kill = 0; kill < KILLS; kill++) {
+        // A writer that lost its lease on its own (a renewal late past the TTL on a starved
+        // machine) has exited with status 3: keep three writers alive.
+        for (const gone of writers.filter((w) => w.proc.child.exitCode !== null)) {
+          assert.equal(gone.proc.child.exitCode, 3, `a writer exits only when fenced\n${gone.proc.describe()}`);
+          writers.splice(writers.indexOf(gone), 1, startWriter(database.url));
+        }
         // Let the active writer answer some load first.
         await load.firstSuccessAfter(active.epoch - 1, performance.now(), 30_000);
         await sleep(150);
-        const victim = writers.find((w) => w.proc.lines.some((l) => l.msg === "listening" && l.epoch === active.epoch));
-        assert.ok(victim !== undefined, `the writer of epoch ${active.epoch} is one of ours`);
+        active = await lease.next(active.epoch - 1, 30_000);
+        const epoch = active.epoch;
+        const victim = writers.find(
+          (w) => w.proc.child.exitCode === null && w.proc.lines.some((l) => l.msg === "listening" && l.epoch === epoch),
+        );
+        if (victim === undefined) {
+          // It lost the lease meanwhile (and is exiting): kill the next one instead.
+          kill -= 1;
+          continue;
+        }
         const killedAt = performance.now();
         victim.proc.child.kill("SIGKILL");
         writers.splice(writers.indexOf(victim), 1);
@@ -429,7 +444,9 @@ describe("writer failover on PostgreSQL", { concurrency: false }, () => {
         const answeredAt = await load.firstSuccessAfter(active.epoch, killedAt, 30_000);
         takeoversMs.push(answeredAt - killedAt);
         const next = lease.current;
-        assert.equal(next.epoch, active.epoch + 1, "the next writer's epoch is one above the killed one's");
+        assert.ok(next.epoch > active.epoch, "a newer writer serves");
+        // More than one above: a new writer lost its lease before it served (counted, printed).
+        lapses += next.epoch - active.epoch - 1;
         active = next as Lease & { address: string };
       }
       if (KILLS === 0) await sleep(4_000);
@@ -438,6 +455,7 @@ describe("writer failover on PostgreSQL", { concurrency: false }, () => {
       const sorted = [...takeoversMs].sort((a, b) => a - b);
       const figures = {
         kills: KILLS,
+        takeoversWithoutKill: lapses,
         takeoverMsP50: Math.round(percentile(sorted, 50)),
         takeoverMsP99: Math.round(percentile(sorted, 99)),
         takeoverMsMax: Math.round(sorted[sorted.length - 1] as number),

@@ -404,6 +404,8 @@ describe("writer failover on PostgreSQL", { concurrency: false }, () => {
     const database = await createDatabase();
     databases.push(database.name);
     const lease = new LeaseWatch(database.url);
+    // Stopped however the test ends: a failed assertion must not leave the clients running.
+    let load: Load | undefined;
     const writers: Writer[] = [startWriter(database.url)];
     await lease.start();
     try {
@@ -412,7 +414,7 @@ describe("writer failover on PostgreSQL", { concurrency: false }, () => {
       writers.push(startWriter(database.url), startWriter(database.url));
       const world = await setUp(first.address);
       assert.equal((await sendPacket(first.address, world)).status, 201);
-      const load = new Load(world, lease);
+      load = new Load(world, lease);
       const running = load.run();
       const takeoversMs: number[] = [];
       let lapses = 0;
@@ -469,6 +471,7 @@ describe("writer failover on PostgreSQL", { concurrency: false }, () => {
       assert.ok(load.acknowledged.claims.length > 0);
       await checkLedger(database.url, load.acknowledged);
     } finally {
+      if (load !== undefined) load.stop = true;
       await lease.stop();
     }
   });
@@ -479,6 +482,8 @@ describe("writer failover on PostgreSQL", { concurrency: false }, () => {
     const database = await createDatabase();
     databases.push(database.name);
     const lease = new LeaseWatch(database.url);
+    // Stopped however the test ends: a failed assertion must not leave the clients running.
+    let load: Load | undefined;
     const paused = startWriter(database.url);
     await lease.start();
     try {
@@ -486,7 +491,7 @@ describe("writer failover on PostgreSQL", { concurrency: false }, () => {
       const standby = startWriter(database.url);
       const world = await setUp(first.address);
       assert.equal((await sendPacket(first.address, world)).status, 201);
-      const load = new Load(world, lease);
+      load = new Load(world, lease);
       const running = load.run();
       await load.firstSuccessAfter(0, 0, 30_000);
       await sleep(300);
@@ -534,6 +539,7 @@ describe("writer failover on PostgreSQL", { concurrency: false }, () => {
       standby.proc.child.kill("SIGTERM");
       assert.deepEqual(await standby.proc.waitForExit(20_000), { code: 0, signal: null });
     } finally {
+      if (load !== undefined) load.stop = true;
       await lease.stop();
     }
   });

@@ -3,7 +3,7 @@
  * database records the versions it has applied in `schema_migrations`.
  *
  * Every table that sharding the writer would split carries a `shard` column that leads its
- * primary key and its indexes (docs/decisions/0021-sharding-the-writer.md): wallets,
+ * primary key and its indexes (docs/decisions/0029-sharding-the-writer.md): wallets,
  * postings and entries by user, packets with their group, a campaign's sub-budget per
  * shard. One writer owns one shard and reads and writes only its rows, so a later split
  * moves whole shards (by `WHERE shard = n`), never rewrites a row. Today every row is in

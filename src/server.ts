@@ -14,6 +14,8 @@ import { Tokens } from "./api/tokens.js";
 import { DEFAULT_RULE_SET, SpecialDayCalendar } from "./domain/calendar/index.js";
 import { type Clock, systemClock, TestClock } from "./engine/clock.js";
 import { Engine, type EngineObserver } from "./engine/engine.js";
+import type { LedgerStore } from "./engine/store-port.js";
+import type { WriterLease } from "./store/postgres/writer-lease.js";
 import { SqliteStore } from "./store/sqlite/sqlite-store.js";
 import type { TracingConfig } from "./tracing/config.js";
 
@@ -22,6 +24,13 @@ export interface ServerConfig {
   readonly host: string;
   /** SQLite file; its folder also keeps the token key. ":memory:" keeps nothing. */
   readonly db: string;
+  /**
+   * A postgres:// connection string: the ledger lives there instead of in `db`, and this
+   * process serves only while it holds the writer lease (it waits for it first).
+   */
+  readonly store?: string | undefined;
+  /** Called once if this writer loses the lease; it must stop serving (the default logs). */
+  readonly onLeaseLost?: (reason: string) => void;
   /** The admin token; when undefined, the one kept in the data folder (made on first start). */
   readonly adminToken: string | undefined;
   readonly tokenSecret: string | undefined;
@@ -77,8 +86,34 @@ export interface RunningServer extends Service {
   readonly url: string;
 }
 
-/** The evidence signing key: kept beside the database (PKCS#8 PEM, mode 0600) so records stay verifiable. */
-function evidenceKeyFor(config: Pick<ServerConfig, "db">): AppContext["evidenceKey"] {
+/** A store that keeps the keys every writer of a deployment shares (PostgreSQL). */
+interface SharedKeys {
+  sharedKey(name: string, make: () => string): Promise<string>;
+}
+
+function hasSharedKeys(store: LedgerStore): store is LedgerStore & SharedKeys {
+  return typeof (store as Partial<SharedKeys>).sharedKey === "function";
+}
+
+export function isPostgresUrl(value: string | undefined): value is string {
+  return value !== undefined && /^postgres(ql)?:\/\//.test(value);
+}
+
+/**
+ * The evidence signing key: kept beside the database (PKCS#8 PEM, mode 0600) so records stay
+ * verifiable; in PostgreSQL, so every writer that may take over signs with the same key.
+ */
+async function evidenceKeyFor(
+  config: Pick<ServerConfig, "db">,
+  store: LedgerStore,
+): Promise<AppContext["evidenceKey"]> {
+  if (hasSharedKeys(store)) {
+    const pem = await store.sharedKey("evidence-key", () =>
+      generateKeyPairSync("ed25519").privateKey.export({ type: "pkcs8", format: "pem" }).toString(),
+    );
+    const privateKey = createPrivateKey(pem);
+    return { privateKey, publicKey: createPublicKey(privateKey) };
+  }
   if (config.db === ":memory:") return generateKeyPairSync("ed25519");
   const file = join(dirname(config.db), DATA_FILES.evidenceKey);
   if (!existsSync(file)) {
@@ -91,8 +126,14 @@ function evidenceKeyFor(config: Pick<ServerConfig, "db">): AppContext["evidenceK
 }
 
 /** The user-token key: from configuration, else kept beside the database so tokens outlive restarts. */
-function tokenSecretFor(config: Pick<ServerConfig, "db" | "tokenSecret">): Uint8Array {
+async function tokenSecretFor(
+  config: Pick<ServerConfig, "db" | "tokenSecret">,
+  store: LedgerStore,
+): Promise<Uint8Array> {
   if (config.tokenSecret !== undefined) return Buffer.from(config.tokenSecret, "utf8");
+  if (hasSharedKeys(store)) {
+    return Buffer.from(await store.sharedKey("token-secret", () => randomBytes(32).toString("hex")), "hex");
+  }
   if (config.db === ":memory:") return randomBytes(32);
   const file = join(dirname(config.db), DATA_FILES.tokenSecret);
   if (!existsSync(file)) {
@@ -176,6 +217,40 @@ export interface Service {
   readonly adminTokenCreatedIn: string | undefined;
   /** Stops taking requests, drains, commits the last batch and closes the database. */
   close(): Promise<void>;
+  /** With a PostgreSQL store: the lease this writer holds, to advertise where it serves. */
+  readonly lease?: WriterLease;
+}
+
+/**
+ * The store the config names. A PostgreSQL writer first waits for the writer lease, then
+ * fences its store with the lease's epoch: it loads memory only once it may write.
+ */
+async function openStore(
+  config: Omit<ServerConfig, "port" | "host">,
+  logger: pino.Logger,
+): Promise<{ store: LedgerStore; lease?: WriterLease; holdLease?: () => Promise<void> }> {
+  if (!isPostgresUrl(config.store)) return { store: new SqliteStore({ path: config.db }) };
+  // Loaded only when asked for: the embedded default starts without the PostgreSQL client.
+  const [{ PostgresStore }, { WriterLease }] = await Promise.all([
+    import("./store/postgres/postgres-store.js"),
+    import("./store/postgres/writer-lease.js"),
+  ]);
+  const store = await PostgresStore.open({ url: config.store });
+  const lease = new WriterLease({ url: config.store, shard: store.shard });
+  const holdLease = async () => {
+    try {
+      logger.info({ shard: store.shard }, "waiting for the writer lease");
+      const onLost = config.onLeaseLost ?? ((reason: string) => logger.error({ reason }, "writer lease lost"));
+      const epoch = await lease.acquire(onLost);
+      store.fenceWith(epoch, (error) => lease.lose(error.message));
+      logger.info({ shard: store.shard, epoch }, "holding the writer lease");
+    } catch (error) {
+      await lease.close(false);
+      await store.close();
+      throw error;
+    }
+  };
+  return { store, lease, holdLease };
 }
 
 /** Builds the store, engine and HTTP app without listening: tests inject requests into it. */
@@ -187,7 +262,7 @@ export async function createService(config: Omit<ServerConfig, "port" | "host">)
   // Imported only when configured: a server without tracing pays nothing for it.
   const tracing =
     config.tracing === undefined ? undefined : (await import("./tracing/otel.js")).startTracing(config.tracing);
-  const store = new SqliteStore({ path: config.db });
+  const { store, lease, holdLease } = await openStore(config, logger);
   let engine: Engine | undefined;
   const metrics: Metrics = new Metrics(
     () => engine,
@@ -226,12 +301,10 @@ export async function createService(config: Omit<ServerConfig, "port" | "host">)
       process.exit(70);
     },
   });
-  await engine.start();
-  if (engine.isolation) gate.start();
   const context: AppContext = {
     engine,
     store,
-    tokens: new Tokens({ secret: tokenSecretFor(config), adminToken, clock }),
+    tokens: new Tokens({ secret: await tokenSecretFor(config, store), adminToken, clock }),
     codes: new LoginCodes(
       logSender((phone, code) => logger.info({ phone, code }, "login code (dev sender)")),
       clock,
@@ -244,19 +317,25 @@ export async function createService(config: Omit<ServerConfig, "port" | "host">)
     gate,
     testClock,
     randomBytes,
-    evidenceKey: evidenceKeyFor(config),
+    evidenceKey: await evidenceKeyFor(config, store),
   };
   const app = await buildApp(context, {
     logger,
     trustProxy: config.trustProxy,
     ...(tracing === undefined ? {} : { tracing }),
   });
+  // A waiting writer has built everything that does not need the ledger: a takeover costs
+  // only the lease, the load of memory and the listen.
+  await holdLease?.();
+  await engine.start();
+  if (engine.isolation) gate.start();
   let closing: Promise<void> | undefined;
   return {
     app,
     context,
     adminToken,
     adminTokenCreatedIn,
+    ...(lease === undefined ? {} : { lease }),
     close() {
       closing ??= (async () => {
         // Node closes only the connections idle when close starts; keep closing those that go
@@ -271,6 +350,7 @@ export async function createService(config: Omit<ServerConfig, "port" | "host">)
           clearTimeout(deadline);
         }
         await context.engine.close();
+        await lease?.close();
         await store.close();
         // After the engine's last batch, so its span is exported too.
         await tracing?.shutdown();
@@ -292,6 +372,14 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
   const address = service.app.server.address();
   const port = typeof address === "object" && address !== null ? address.port : config.port;
   const url = `http://${config.host.includes(":") ? `[${config.host}]` : config.host}:${port}`;
-  service.app.log.info({ url, db: config.db, testClock: config.testClock }, "listening");
+  await service.lease?.advertise(url);
+  service.app.log.info(
+    {
+      url,
+      ...(service.lease === undefined ? { db: config.db } : { epoch: service.lease.epoch }),
+      testClock: config.testClock,
+    },
+    "listening",
+  );
   return { ...service, url };
 }

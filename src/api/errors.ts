@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyReply } from "fastify";
 import type { DomainError, ErrorCode } from "../domain/errors.js";
+import { EngineStoppedError, EngineUnavailableError } from "../engine/engine.js";
 
 /** The one place where an error code becomes an HTTP status. */
 export const STATUS_OF: Record<ErrorCode, number> = {
@@ -99,6 +100,9 @@ export function errorBody(code: ErrorCode, message: string, details?: Readonly<R
 /** Maps what Fastify itself throws (bad JSON, size, schema) onto our codes; anything else is ours to fix. */
 export function fromFastifyError(error: FastifyError): ApiError {
   if (error instanceof ApiError) return error;
+  // A commit failed and memory is being rebuilt, or the writer is stopping: retry, not a fault.
+  if (error instanceof EngineUnavailableError || error instanceof EngineStoppedError)
+    return new ApiError("BUSY", "the ledger is not serving right now; retry shortly");
   if (error.validation !== undefined) return new ApiError("VALIDATION_FAILED", error.message);
   switch (error.code) {
     case "FST_ERR_CTP_BODY_TOO_LARGE":

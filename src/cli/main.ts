@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { readFileSync } from "node:fs";
 import { Command, InvalidArgumentError, Option } from "commander";
-import { calendarFor } from "../server.js";
+import { calendarFor, isPostgresUrl } from "../server.js";
 import { registerBackupCommands } from "./backup/command.js";
 import { printCalendar } from "./calendar.js";
 import { printFindings, runDoctor } from "./doctor.js";
@@ -25,10 +25,15 @@ const program = new Command()
 
 program
   .command("serve")
-  .description("serve the HTTP API on an embedded SQLite file")
+  .description("serve the HTTP API on an embedded SQLite file, or on PostgreSQL as one of any number of writers")
   .addOption(new Option("-p, --port <port>", "port to listen on").env("HONGBAO_PORT").argParser(port).default(8080))
   .option("--host <host>", "address to listen on (env HONGBAO_HOST)", process.env.HONGBAO_HOST ?? "127.0.0.1")
   .option("--db <path>", "SQLite file (env HONGBAO_DB)", process.env.HONGBAO_DB ?? "./data/hongbao.db")
+  .option(
+    "--store <url>",
+    "postgres://… : keep the ledger in PostgreSQL; serve only while holding the writer lease (env HONGBAO_STORE)",
+    process.env.HONGBAO_STORE || undefined,
+  )
   .option(
     "--test-clock",
     "take POST /v1/admin/clock to set the clock (env HONGBAO_TEST_CLOCK=1)",
@@ -72,6 +77,7 @@ Environment:
   )
   .action((options: ServeFlags) => serve(options, pkg.version));
 
+/** Exit status of a writer that lost its lease: a supervisor restarts it, and it waits for the lease again. */
 program
   .command("calendar")
   .description("print a year's special days and the caps they bring")
@@ -114,6 +120,30 @@ program
   .action((options: { db: string }) => {
     const findings = runDoctor({ db: options.db, env: process.env, nowMs: Date.now });
     process.exitCode = printFindings(options.db, findings, (line) => console.log(line));
+  });
+
+program
+  .command("store")
+  .description("work with the ledger's store")
+  .command("copy")
+  .description("copy a stopped SQLite deployment into an empty PostgreSQL database, checking the ledger on both sides")
+  .requiredOption("--from <file>", "the SQLite file (its folder's token-secret and evidence-key.pem go along)")
+  .requiredOption("--to <url>", "postgres://… an empty database")
+  .action(async (options: { from: string; to: string }) => {
+    if (!isPostgresUrl(options.to)) throw new InvalidArgumentError("--to takes a postgres:// connection string");
+    const { CopyRefused, copySqliteToPostgres } = await import("../store/copy.js");
+    try {
+      const report = await copySqliteToPostgres(options.from, options.to, (line) => console.log(line));
+      console.log(
+        `copied ${report.users} users and ${report.accounts} accounts; balances sum to ${report.balanceSum}; ` +
+          `source check ${report.seconds.checkSource.toFixed(1)} s, copy ${report.seconds.copy.toFixed(1)} s, ` +
+          `target check ${report.seconds.checkTarget.toFixed(1)} s`,
+      );
+    } catch (error) {
+      if (!(error instanceof CopyRefused)) throw error;
+      console.error(`hongbao store copy: ${error.message}`);
+      process.exitCode = 2;
+    }
   });
 
 program

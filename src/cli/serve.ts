@@ -1,6 +1,6 @@
 /** The `hongbao serve` command's action: configuration from flags and environment, start, stop on a signal. */
 import { readFileSync } from "node:fs";
-import { type LogFormat, startServer } from "../server.js";
+import { isPostgresUrl, type LogFormat, type RunningServer, startServer } from "../server.js";
 import { tracingConfigFrom } from "../tracing/config.js";
 import { CliError, describeError } from "./errors.js";
 
@@ -16,6 +16,23 @@ export interface ServeFlags {
   otlpEndpoint?: string;
   signup: boolean;
   trustProxy?: string;
+  /** postgres://…: the ledger in PostgreSQL; this process serves only while it holds the writer lease. */
+  store?: string;
+}
+
+const EXIT_LEASE_LOST = 3;
+/** How long a fenced writer gives its waiting clients to get their (refused) answers. */
+const STEP_DOWN_DRAIN_MS = 3_000;
+
+/**
+ * Another writer holds the lease now: stop taking connections, let every waiting client have
+ * its answer (its batch is refused by the fence, so the answer is a retryable 503), and exit.
+ */
+function stepDown(server: RunningServer | undefined, reason: string): void {
+  if (server === undefined) return;
+  server.app.log.error({ reason }, "writer lease lost: stepping down");
+  setTimeout(() => process.exit(EXIT_LEASE_LOST), STEP_DOWN_DRAIN_MS).unref();
+  server.close().finally(() => process.exit(EXIT_LEASE_LOST));
 }
 
 /**
@@ -49,7 +66,16 @@ export async function serve(flags: ServeFlags, version: string): Promise<void> {
   const adminToken = adminTokenFromEnvironment(process.env);
   if (adminToken !== undefined && adminToken.length < 16)
     throw new CliError("HONGBAO_ADMIN_TOKEN: an admin token is at least 16 characters");
+  if (flags.store !== undefined && !isPostgresUrl(flags.store))
+    throw new CliError("--store takes a postgres:// connection string (use --db for a SQLite file)");
+  let running: RunningServer | undefined;
+  let leaseLost = false;
   const server = await startServer({
+    store: flags.store,
+    onLeaseLost: (reason) => {
+      leaseLost = true;
+      stepDown(running, reason);
+    },
     port: flags.port,
     host: flags.host,
     db: flags.db,
@@ -64,6 +90,8 @@ export async function serve(flags: ServeFlags, version: string): Promise<void> {
     signup: flags.signup,
     trustProxy: flags.trustProxy,
   });
+  running = server;
+  if (leaseLost) stepDown(server, "the lease was lost while starting");
   // Plainly, once, outside the log: the operator needs it to do anything, and logs get shipped.
   if (server.adminTokenCreatedIn === ":memory:") {
     process.stderr.write(

@@ -87,6 +87,8 @@ export interface EngineOptions {
 /** Idempotency keys are kept twice as long as the 24 h the contract promises. */
 export const IDEMPOTENCY_KEEP_MS = 48 * HOUR_MS;
 const IDEMPOTENCY_FORGET_EVERY_MS = HOUR_MS;
+/** After a failed commit, how often memory is tried again from a store that does not answer. */
+const RELOAD_RETRY_MS = 1_000;
 
 interface Waiting {
   readonly command: Command;
@@ -123,6 +125,13 @@ interface InFlight {
 export class EngineError extends Error {
   constructor(readonly error: DomainError) {
     super(error.message);
+  }
+}
+
+/** Memory is being rebuilt from the store after a failed commit: a caller should retry shortly. */
+export class EngineUnavailableError extends Error {
+  constructor() {
+    super("the ledger is rebuilding its memory from the store; retry shortly");
   }
 }
 
@@ -212,7 +221,7 @@ export class Engine {
 
   get #ledger(): LedgerState {
     if (this.#stopped !== undefined) throw new EngineStoppedError(this.#stopped);
-    if (this.#state === undefined) throw new Error("engine not started");
+    if (this.#state === undefined) throw new EngineUnavailableError();
     return this.#state;
   }
 
@@ -638,11 +647,18 @@ export class Engine {
     this.#state = undefined;
     // Queued claims reserved budget in the memory being thrown away: they are answered BUSY too.
     const queued = this.#scheduler.drain();
-    try {
-      // A special day added in the failed batch goes with it: the calendar is rebuilt too.
-      this.#restore(await this.#store.load());
-    } finally {
-      for (const item of [...waiting, ...queued]) answer(item, failure);
+    for (const item of [...waiting, ...queued]) answer(item, failure);
+    // A special day added in the failed batch goes with it: the calendar is rebuilt too. Until
+    // the store answers again, callers are told to retry (EngineUnavailableError), never served.
+    for (;;) {
+      try {
+        this.#restore(await this.#store.load());
+        return;
+      } catch (reloadError) {
+        this.#observer.commitFailed?.(reloadError);
+        if (this.#closing) return;
+        await new Promise((resolve) => setTimeout(resolve, RELOAD_RETRY_MS));
+      }
     }
   }
 

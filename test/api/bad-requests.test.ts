@@ -1,6 +1,5 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import Database from "better-sqlite3";
 import type { LightMyRequestResponse } from "fastify";
 import { SignJWT } from "jose";
 import { ADMIN_TOKEN, keyedHeaders, startTestApp, type TestApp, type TestUser } from "../support/harness.js";
@@ -935,28 +934,22 @@ async function snapshot(app: TestApp, users: readonly TestUser[]): Promise<Ledge
     wallets[user.userId] = wallet.json().balance;
     statementLengths[user.userId] = (await app.context.store.statement(user.userId, null, 100_000)).length;
   }
-  const db = new Database(app.db, { readonly: true, fileMustExist: true });
-  try {
-    const count = (table: string) => (db.prepare(`SELECT COUNT(*) AS n FROM ${table}`).get() as { n: number }).n;
-    return {
-      wallets,
-      statementLengths,
-      balanceSum: await app.balanceSum(),
-      accounts: db.prepare("SELECT id, balance FROM balances ORDER BY id").all(),
-      transfers: db
-        .prepare("SELECT id, from_user, to_user, amount, status, answered_at FROM transfers ORDER BY id")
-        .all(),
-      counts: {
-        users: count("users"),
-        postings: count("postings"),
-        entries: count("entries"),
-        transfers: count("transfers"),
-      },
-      pendingInMemory: app.context.engine.memorySizes().pendingTransfers,
-    };
-  } finally {
-    db.close();
-  }
+  const count = async (table: string) =>
+    ((await app.query<{ n: number }>(`SELECT COUNT(*) AS n FROM ${table}`))[0] as { n: number }).n;
+  return {
+    wallets,
+    statementLengths,
+    balanceSum: await app.balanceSum(),
+    accounts: await app.query("SELECT id, balance FROM balances ORDER BY id"),
+    transfers: await app.query("SELECT id, from_user, to_user, amount, status, answered_at FROM transfers ORDER BY id"),
+    counts: {
+      users: await count("users"),
+      postings: await count("postings"),
+      entries: await count("entries"),
+      transfers: await count("transfers"),
+    },
+    pendingInMemory: app.context.engine.memorySizes().pendingTransfers,
+  };
 }
 
 describe("bad requests: a table of 4xx answers that move no money", () => {

@@ -3,7 +3,6 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import Database from "better-sqlite3";
 import type { LightMyRequestResponse } from "fastify";
 import {
   ADMIN_TOKEN,
@@ -49,17 +48,9 @@ async function statementKinds(app: TestApp, user: TestUser): Promise<string[]> {
   return (await app.context.store.statement(user.userId, null, 10_000)).map((entry) => entry.kind);
 }
 
-/** Rows in the transfers table sent by a user, read straight from the SQLite file. */
-function transfersFrom(app: TestApp, user: TestUser): { id: string; status: string }[] {
-  const db = new Database(app.db, { readonly: true, fileMustExist: true });
-  try {
-    return db.prepare("SELECT id, status FROM transfers WHERE from_user = ? ORDER BY id").all(user.userId) as {
-      id: string;
-      status: string;
-    }[];
-  } finally {
-    db.close();
-  }
+/** Rows in the transfers table sent by a user, read straight from the database. */
+function transfersFrom(app: TestApp, user: TestUser): Promise<{ id: string; status: string }[]> {
+  return app.query("SELECT id, status FROM transfers WHERE from_user = ? ORDER BY id", user.userId);
 }
 
 function assertSameAnswers(responses: readonly LightMyRequestResponse[]): void {
@@ -99,7 +90,7 @@ describe("Idempotency-Key", () => {
     assert.match(transfer.id, /^tr_[0-9a-f]{20}$/);
     assert.equal(transfer.amount, 1314);
 
-    assert.deepEqual(transfersFrom(app, alice), [{ id: transfer.id, status: "pending" }]);
+    assert.deepEqual(await transfersFrom(app, alice), [{ id: transfer.id, status: "pending" }]);
     assert.equal((await app.context.store.postingsOf(transfer.id)).length, 1);
     assert.deepEqual(await statementKinds(app, alice), ["transfer.send", "deposit"]);
     assert.equal(await balance(app, alice), 100_000 - 1314);
@@ -108,7 +99,7 @@ describe("Idempotency-Key", () => {
     // A late retry, after the first is durable, is answered from the store: still the same.
     const late = await post(app, "/v1/transfers", { token: alice.token, key: "qixi-1314", body });
     assertSameAnswers([first, late]);
-    assert.deepEqual(transfersFrom(app, alice).length, 1);
+    assert.deepEqual((await transfersFrom(app, alice)).length, 1);
     assert.equal(await balance(app, alice), 100_000 - 1314);
   });
 
@@ -146,7 +137,7 @@ describe("Idempotency-Key", () => {
       first,
       await post(app, "/v1/transfers", { token: alice.token, key: "reuse-me", body: { to: bob.userId, amount: 100 } }),
     ]);
-    assert.equal(transfersFrom(app, alice).length, 1);
+    assert.equal((await transfersFrom(app, alice)).length, 1);
     assert.equal(await balance(app, alice), 9_900);
   });
 
@@ -171,7 +162,7 @@ describe("Idempotency-Key", () => {
       assert.equal(errorCode(r), "IDEMPOTENCY_KEY_REUSED");
     }
     assert.equal(created.length, 20, "every sender of the winning body gets the answer");
-    assert.equal(transfersFrom(app, alice).length, 1);
+    assert.equal((await transfersFrom(app, alice)).length, 1);
     assert.equal(await balance(app, alice), 10_000 - won);
   });
 
@@ -336,7 +327,7 @@ describe("Idempotency-Key", () => {
     );
     assertSameAnswers([poor, ...retries]);
     assert.equal(await balance(app, carol), 1_000);
-    assert.equal(transfersFrom(app, carol).length, 0);
+    assert.equal((await transfersFrom(app, carol)).length, 0);
     // Another body under the key is still 409, and a new key sends.
     const reused = await post(app, "/v1/transfers", {
       token: carol.token,
@@ -394,7 +385,7 @@ describe("Idempotency-Key", () => {
       responses.push(await post(app, "/v1/transfers", { token: alice.token, key: "order", body: text }));
     assertSameAnswers(responses);
     assert.equal(responses[0]?.statusCode, 201, responses[0]?.body);
-    assert.equal(transfersFrom(app, alice).length, 1);
+    assert.equal((await transfersFrom(app, alice)).length, 1);
     assert.equal(await balance(app, alice), 9_001);
   });
 });
@@ -409,23 +400,21 @@ describe("Idempotency-Key is required where money moves", () => {
   });
 
   /** What a keyless request could have touched: the ledger, the transfers and the stored keys. */
-  function counts(): Record<string, number> {
-    const db = new Database(app.db, { readonly: true, fileMustExist: true });
-    try {
-      const count = (table: string) => (db.prepare(`SELECT COUNT(*) AS n FROM ${table}`).get() as { n: number }).n;
-      return Object.fromEntries(
-        ["postings", "entries", "transfers", "red_packets", "campaigns", "idempotency"].map((t) => [t, count(t)]),
-      );
-    } finally {
-      db.close();
+  async function counts(): Promise<Record<string, number>> {
+    const tables = ["postings", "entries", "transfers", "red_packets", "campaigns", "idempotency"];
+    const counted: Record<string, number> = {};
+    for (const table of tables) {
+      const rows = await app.query<{ n: number }>(`SELECT COUNT(*) AS n FROM ${table}`);
+      counted[table] = Number(rows[0]?.n);
     }
+    return counted;
   }
 
   it("a deposit and a transfer retried without a key are refused each time and move nothing", async () => {
     const alice = await app.createUser();
     const bob = await app.createUser();
     await app.deposit(alice.userId, 10_000);
-    const before_ = counts();
+    const before_ = await counts();
     for (let attempt = 0; attempt < 2; attempt++) {
       const deposit = await post(app, "/v1/admin/deposits", {
         token: "admin",
@@ -448,7 +437,7 @@ describe("Idempotency-Key is required where money moves", () => {
       assert.equal(transfer.statusCode, 400, transfer.body);
       assert.equal(errorCode(transfer), "IDEMPOTENCY_KEY_REQUIRED");
     }
-    assert.deepEqual(counts(), before_);
+    assert.deepEqual(await counts(), before_);
     assert.equal(await balance(app, alice), 10_000);
     assert.equal(await balance(app, bob), 0);
   });
@@ -554,7 +543,7 @@ describe("Idempotency-Key is required where money moves", () => {
     });
     assertSameAnswers([refusedFirst, refusedAgain]);
     assert.equal(refusedAgain.headers["idempotent-replayed"], "true");
-    assert.equal(transfersFrom(app, alice).length, 1);
+    assert.equal((await transfersFrom(app, alice)).length, 1);
     assert.equal(await balance(app, alice), 10_000 - 52);
   });
 
@@ -663,7 +652,7 @@ describe("Idempotency-Key across a restart", () => {
       assert.equal(errorCode(reused), "IDEMPOTENCY_KEY_REUSED");
       assert.equal(await balance(second, alice), 10_000 - 520);
       assert.equal(await balance(second, bob), 520);
-      assert.equal(transfersFrom(second, alice).length, 1);
+      assert.equal((await transfersFrom(second, alice)).length, 1);
       assert.equal(await second.balanceSum(), 0);
     } finally {
       await second.dispose();

@@ -1,11 +1,13 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import Database from "better-sqlite3";
 import type { LightMyRequestResponse } from "fastify";
 import type { AdmissionOptions } from "../../src/api/admission.js";
 import type { CrowdGateOptions } from "../../src/api/crowd-gate.js";
 import { createService, type RunningServer, type Service, startServer } from "../../src/server.js";
 import { keyedHeaders } from "./keys.js";
+import { freshPostgresUrl, queryOnce } from "./postgres.js";
 
 export const ADMIN_TOKEN = "test-admin-token-0123456789";
 export const TOKEN_SECRET = "test-token-secret-that-is-at-least-32-bytes";
@@ -25,6 +27,11 @@ export interface TestApp extends Service {
   deposit(userId: string, amount: number): Promise<void>;
   /** The sum of every account's balance, read from the store. */
   balanceSum(): Promise<number>;
+  /**
+   * Rows read straight from the database behind the service, SQLite file or PostgreSQL schema
+   * (\`?\` placeholders; both have the tables and a \`balances\` view of id and balance).
+   */
+  query<T>(sql: string, ...values: unknown[]): Promise<T[]>;
   /** Closes the service and deletes its folder. */
   dispose(): Promise<void>;
 }
@@ -43,13 +50,22 @@ export interface CallOptions {
 export { freshKey, keyedHeaders, MONEY_POSTS, movesMoney } from "./keys.js";
 
 let phones = 0;
+/** A folder handed in again (a restart) finds the PostgreSQL schema it had. */
+const postgresUrlOfDir = new Map<string, string>();
 
 export function nextPhone(): string {
   phones += 1;
   return `+86139${String(process.pid % 10000).padStart(4, "0")}${String(phones).padStart(4, "0")}`;
 }
 
-/** A real service on a real SQLite file in a temporary folder. */
+/**
+ * Which store the HTTP contract suite runs on: the SQLite file (default), or with
+ * HONGBAO_TEST_STORE=postgres a fresh schema on the real PostgreSQL server (npm test runs
+ * these files once each way).
+ */
+export const TEST_STORE = process.env.HONGBAO_TEST_STORE === "postgres" ? "postgres" : "sqlite";
+
+/** A real service on a real SQLite file in a temporary folder, or on a fresh PostgreSQL schema. */
 export async function startTestApp(
   options: {
     testClock?: boolean;
@@ -62,8 +78,14 @@ export async function startTestApp(
 ): Promise<TestApp> {
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), "hongbao-test-"));
   const db = join(dir, "hongbao.db");
+  let postgresUrl: string | undefined;
+  if (TEST_STORE === "postgres") {
+    postgresUrl = postgresUrlOfDir.get(dir) ?? (await freshPostgresUrl());
+    postgresUrlOfDir.set(dir, postgresUrl);
+  }
   const service = await createService({
     db,
+    ...(postgresUrl === undefined ? {} : { store: postgresUrl }),
     adminToken: ADMIN_TOKEN,
     tokenSecret: TOKEN_SECRET,
     testClock: options.testClock ?? false,
@@ -106,6 +128,22 @@ export async function startTestApp(
       if (response.statusCode !== 201) throw new Error(`deposit: ${response.statusCode} ${response.body}`);
     },
     balanceSum: () => service.context.store.balanceSum(),
+    async query<T>(sql: string, ...values: unknown[]): Promise<T[]> {
+      if (postgresUrl !== undefined) {
+        let n = 0;
+        return queryOnce(
+          postgresUrl,
+          sql.replace(/\?/g, () => `$${++n}`),
+          values,
+        ) as Promise<T[]>;
+      }
+      const file = new Database(db, { readonly: true, fileMustExist: true });
+      try {
+        return file.prepare(sql).all(...values) as T[];
+      } finally {
+        file.close();
+      }
+    },
     async dispose() {
       await service.close();
       if (options.dir === undefined) rmSync(dir, { recursive: true, force: true });

@@ -1,0 +1,204 @@
+/**
+ * Versioned PostgreSQL schema. A migration is appended, never edited once released: the
+ * database records the versions it has applied in `schema_migrations`.
+ *
+ * Every table that sharding the writer would split carries a `shard` column that leads its
+ * primary key and its indexes (docs/decisions/0029-sharding-the-writer.md): wallets,
+ * postings and entries by user, packets with their group, a campaign's sub-budget per
+ * shard. One writer owns one shard and reads and writes only its rows, so a later split
+ * moves whole shards (by `WHERE shard = n`), never rewrites a row. Today every row is in
+ * shard 0. Special days are global rules every shard reads, so they have no shard.
+ *
+ * Money is bigint fen; instants are bigint milliseconds since the epoch, as in the SQLite
+ * store, so both stores hold the same numbers. No foreign keys on the hot tables: the engine
+ * is the only writer and checks every reference in memory before a batch; the load checks
+ * the ledger again.
+ */
+export interface Migration {
+  readonly version: number;
+  readonly name: string;
+  readonly sql: string;
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: "ledger, users, transfers, packets, campaigns, idempotency keys, special days, the writer lease",
+    sql: `
+      CREATE TABLE users (
+        shard smallint NOT NULL,
+        id text NOT NULL,
+        phone text NOT NULL,
+        name text NOT NULL,
+        created_at bigint NOT NULL,
+        PRIMARY KEY (shard, id),
+        UNIQUE (shard, phone)
+      );
+
+      CREATE TABLE postings (
+        shard smallint NOT NULL,
+        id bigint NOT NULL,
+        kind text NOT NULL,
+        ref text NOT NULL,
+        at bigint NOT NULL,
+        PRIMARY KEY (shard, id)
+      );
+      CREATE INDEX postings_ref ON postings (shard, ref);
+
+      -- A balance is the balance_after of its account's last entry; none may go below 0
+      -- but the funding account's.
+      CREATE TABLE entries (
+        shard smallint NOT NULL,
+        id bigint NOT NULL,
+        posting_id bigint NOT NULL,
+        account text NOT NULL,
+        amount bigint NOT NULL,
+        balance_after bigint NOT NULL,
+        PRIMARY KEY (shard, id),
+        CONSTRAINT entries_no_negative_balance CHECK (account = 'funding' OR balance_after >= 0)
+      );
+      CREATE INDEX entries_account ON entries (shard, account, id);
+      CREATE INDEX entries_posting ON entries (shard, posting_id);
+      -- For operators and checks, as in the SQLite store: every account's balance now.
+      -- (Qualified names: in ORDER BY a bare "id" would be the output column, the account.)
+      CREATE VIEW balances AS
+        SELECT DISTINCT ON (e.shard, e.account) e.shard, e.account AS id, e.balance_after AS balance
+        FROM entries e ORDER BY e.shard, e.account, e.id DESC;
+
+      CREATE TABLE transfers (
+        shard smallint NOT NULL,
+        id text NOT NULL,
+        from_user text NOT NULL,
+        to_user text NOT NULL,
+        amount bigint NOT NULL CHECK (amount > 0),
+        memo text NOT NULL,
+        nature text NOT NULL,
+        due_date text,
+        status text NOT NULL,
+        created_at bigint NOT NULL,
+        refund_at bigint NOT NULL,
+        answered_at bigint,
+        nature_hints text NOT NULL,
+        warnings text NOT NULL,
+        loan_acknowledged_at bigint,
+        PRIMARY KEY (shard, id)
+      );
+      CREATE INDEX transfers_pending ON transfers (shard, refund_at) WHERE status = 'pending';
+
+      CREATE TABLE idempotency (
+        shard smallint NOT NULL,
+        scope text NOT NULL,
+        key text NOT NULL,
+        request_hash text NOT NULL,
+        -- What the command came to, as JSON ({"result": …}); every replay renders its answer from it.
+        outcome text NOT NULL,
+        created_at bigint NOT NULL,
+        PRIMARY KEY (shard, scope, key)
+      );
+      CREATE INDEX idempotency_created ON idempotency (shard, created_at);
+
+      CREATE TABLE groups (
+        shard smallint NOT NULL,
+        id text NOT NULL,
+        name text NOT NULL,
+        owner text NOT NULL,
+        created_at bigint NOT NULL,
+        PRIMARY KEY (shard, id)
+      );
+
+      CREATE TABLE group_members (
+        shard smallint NOT NULL,
+        group_id text NOT NULL,
+        position integer NOT NULL,
+        user_id text NOT NULL,
+        PRIMARY KEY (shard, group_id, user_id)
+      );
+
+      CREATE TABLE red_packets (
+        shard smallint NOT NULL,
+        id text NOT NULL,
+        sender text NOT NULL,
+        kind text NOT NULL,
+        amount bigint NOT NULL CHECK (amount > 0),
+        count integer NOT NULL CHECK (count > 0),
+        group_id text,
+        recipient text,
+        greeting text NOT NULL,
+        password_hash text,
+        shares text NOT NULL,
+        salt text NOT NULL,
+        commitment text NOT NULL,
+        status text NOT NULL,
+        created_at bigint NOT NULL,
+        expires_at bigint NOT NULL,
+        settled_at bigint,
+        nature_hints text NOT NULL,
+        warnings text NOT NULL,
+        PRIMARY KEY (shard, id)
+      );
+      CREATE INDEX red_packets_active ON red_packets (shard, expires_at) WHERE status = 'active';
+
+      -- The last guard against a double grab: one row per position and per user.
+      CREATE TABLE grabs (
+        shard smallint NOT NULL,
+        packet_id text NOT NULL,
+        seq integer NOT NULL CHECK (seq >= 0),
+        user_id text NOT NULL,
+        amount bigint NOT NULL CHECK (amount > 0),
+        at bigint NOT NULL,
+        PRIMARY KEY (shard, packet_id, seq),
+        UNIQUE (shard, packet_id, user_id)
+      );
+
+      -- On one shard a campaign's budget is that shard's sub-budget of it.
+      CREATE TABLE campaigns (
+        shard smallint NOT NULL,
+        id text NOT NULL,
+        name text NOT NULL,
+        budget bigint NOT NULL CHECK (budget > 0),
+        amount_rule text NOT NULL,
+        starts_at bigint NOT NULL,
+        ends_at bigint NOT NULL,
+        per_user_limit integer NOT NULL CHECK (per_user_limit > 0),
+        created_at bigint NOT NULL,
+        status text NOT NULL,
+        returned bigint NOT NULL DEFAULT 0,
+        PRIMARY KEY (shard, id)
+      );
+
+      -- The last guard against claiming past the per-user limit: one row per (campaign, user, n).
+      CREATE TABLE campaign_claims (
+        shard smallint NOT NULL,
+        campaign_id text NOT NULL,
+        user_id text NOT NULL,
+        n integer NOT NULL CHECK (n > 0),
+        amount bigint NOT NULL CHECK (amount > 0),
+        at bigint NOT NULL,
+        posting_id bigint NOT NULL,
+        PRIMARY KEY (shard, campaign_id, user_id, n)
+      );
+
+      CREATE TABLE special_days (
+        id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        rule text NOT NULL
+      );
+
+      -- One row per shard: who may write it, until when, and the epoch every batch checks.
+      CREATE TABLE writer_lease (
+        shard smallint PRIMARY KEY,
+        epoch bigint NOT NULL,
+        holder text,
+        holder_pid integer,
+        address text,
+        expires_at timestamptz NOT NULL
+      );
+
+      -- Keys every writer of a deployment must share (user tokens, evidence signatures), so
+      -- a token or a record made by one writer holds after another takes over.
+      CREATE TABLE service_keys (
+        name text PRIMARY KEY,
+        value text NOT NULL
+      );
+    `,
+  },
+];

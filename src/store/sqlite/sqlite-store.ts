@@ -2,12 +2,11 @@ import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import Database from "better-sqlite3";
 import { type AccountId, mayGoNegative } from "../../domain/accounts.js";
-import type { AmountRule, Campaign } from "../../domain/campaign.js";
 import type { Group } from "../../domain/group.js";
 import type { PostingKind } from "../../domain/ledger.js";
 import type { Fen } from "../../domain/money.js";
-import type { PacketKind, PacketStatus, RedPacket } from "../../domain/red-packet.js";
-import type { Nature, Transfer, TransferStatus } from "../../domain/transfer.js";
+import type { RedPacket } from "../../domain/red-packet.js";
+import type { Transfer } from "../../domain/transfer.js";
 import type {
   Batch,
   IdempotencyRecord,
@@ -17,6 +16,7 @@ import type {
   StatementEntry,
   UserRecord,
 } from "../../engine/store-port.js";
+import { type CampaignRow, campaignOf, type PacketRow, packetOf, type TransferRow, transferOf } from "../rows.js";
 import { MIGRATIONS } from "./migrations.js";
 
 export interface SqliteStoreOptions {
@@ -24,115 +24,6 @@ export interface SqliteStoreOptions {
   readonly path: string;
   /** Re-add every account's entries at load and compare with its balance (O(entries)). */
   readonly verifyOnLoad?: boolean;
-}
-
-interface TransferRow {
-  id: string;
-  from_user: string;
-  to_user: string;
-  amount: number;
-  memo: string;
-  nature: string;
-  due_date: string | null;
-  status: string;
-  created_at: number;
-  refund_at: number;
-  answered_at: number | null;
-  nature_hints: string;
-  warnings: string;
-  loan_acknowledged_at: number | null;
-}
-
-function transferOf(row: TransferRow): Transfer {
-  return {
-    id: row.id,
-    from: row.from_user,
-    to: row.to_user,
-    amount: row.amount,
-    memo: row.memo,
-    nature: row.nature as Nature,
-    dueDate: row.due_date,
-    status: row.status as TransferStatus,
-    createdAt: row.created_at,
-    refundAt: row.refund_at,
-    answeredAt: row.answered_at,
-    natureHints: JSON.parse(row.nature_hints) as Transfer["natureHints"],
-    warnings: JSON.parse(row.warnings) as string[],
-    loanAcknowledgedAt: row.loan_acknowledged_at,
-  };
-}
-
-interface PacketRow {
-  id: string;
-  sender: string;
-  kind: string;
-  amount: number;
-  count: number;
-  group_id: string | null;
-  recipient: string | null;
-  greeting: string;
-  password_hash: string | null;
-  shares: string;
-  salt: string;
-  commitment: string;
-  status: string;
-  created_at: number;
-  expires_at: number;
-  settled_at: number | null;
-  nature_hints: string;
-  warnings: string;
-}
-
-function packetOf(row: PacketRow, grabs: RedPacket["grabs"]): RedPacket {
-  return {
-    id: row.id,
-    sender: row.sender,
-    kind: row.kind as PacketKind,
-    amount: row.amount,
-    count: row.count,
-    groupId: row.group_id,
-    recipient: row.recipient,
-    greeting: row.greeting,
-    passwordHash: row.password_hash,
-    shares: JSON.parse(row.shares) as number[],
-    salt: row.salt,
-    commitment: row.commitment,
-    status: row.status as PacketStatus,
-    createdAt: row.created_at,
-    expiresAt: row.expires_at,
-    settledAt: row.settled_at,
-    grabs,
-    natureHints: JSON.parse(row.nature_hints) as RedPacket["natureHints"],
-    warnings: JSON.parse(row.warnings) as string[],
-  };
-}
-
-interface CampaignRow {
-  id: string;
-  name: string;
-  budget: number;
-  amount_rule: string;
-  starts_at: number;
-  ends_at: number;
-  per_user_limit: number;
-  created_at: number;
-  status: string;
-  returned: number;
-}
-
-function campaignOf(row: CampaignRow): Campaign {
-  return {
-    id: row.id,
-    name: row.name,
-    budget: row.budget,
-    amount: JSON.parse(row.amount_rule) as AmountRule,
-    startsAt: row.starts_at,
-    endsAt: row.ends_at,
-    perUserLimit: row.per_user_limit,
-    createdAt: row.created_at,
-    status: row.status as Campaign["status"],
-    returned: row.returned,
-  };
 }
 
 /**

@@ -7,6 +7,7 @@ import { type AdmissionOptions, CampaignAdmission } from "./api/admission.js";
 import { buildApp } from "./api/app.js";
 import type { AppContext } from "./api/context.js";
 import { CrowdGate, type CrowdGateOptions } from "./api/crowd-gate.js";
+import { DevCodeOutbox } from "./api/dev-codes.js";
 import { type LoginCodeRules, LoginCodes, logSender } from "./api/login-codes.js";
 import { DEFAULT_LOGIN_LIMITS, type LoginLimits } from "./api/login-limits.js";
 import { Metrics } from "./api/metrics.js";
@@ -301,17 +302,20 @@ export async function createService(config: Omit<ServerConfig, "port" | "host">)
       process.exit(70);
     },
   });
+  // Login codes go to the dev sender (there is no SMS sender yet): keep them readable in the web app.
+  const devCodes = new DevCodeOutbox();
   const context: AppContext = {
     engine,
     store,
     tokens: new Tokens({ secret: await tokenSecretFor(config, store), adminToken, clock }),
     codes: new LoginCodes(
-      logSender((phone, code) => logger.info({ phone, code }, "login code (dev sender)")),
+      devCodes.keeping(logSender((phone, code) => logger.info({ phone, code }, "login code (dev sender)"))),
       clock,
       config.loginCodeRules,
       (error) => logger.error({ err: error }, "a login code could not be sent"),
     ),
     login: { signup: config.signup ?? false, limits: config.loginLimits ?? DEFAULT_LOGIN_LIMITS },
+    devCodes,
     metrics,
     admission: new CampaignAdmission(engine, config.admission),
     gate,

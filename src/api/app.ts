@@ -19,8 +19,10 @@ import { redPacketRoutes } from "./routes/red-packets.js";
 import { specialDayRoutes } from "./routes/special-days.js";
 import { transferRoutes } from "./routes/transfers.js";
 import { walletRoutes } from "./routes/wallet.js";
+import { webRoutes } from "./routes/web.js";
 import { errorSchema, groupSchema, packetSchema, transferSchema } from "./schemas.js";
 import { bearerOf } from "./tokens.js";
+import { serveWebApp } from "./web-static.js";
 
 /** Bodies are small JSON objects; anything bigger is refused before it is read. */
 export const BODY_BYTES_MAX = 16 * 1024;
@@ -223,5 +225,7 @@ export async function buildApp(context: AppContext, options: AppOptions = {}): P
   specialDayRoutes(app, context);
   campaignRoutes(app, context);
   opsRoutes(app, context);
+  webRoutes(app, context);
+  await serveWebApp(app);
   return app;
 }

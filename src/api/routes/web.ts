@@ -13,7 +13,7 @@ export const WEB_LIST_MAX = 100;
  * They scan the engine's memory; the maps they scan are bounded by the engine's own caps.
  */
 export function webRoutes(app: FastifyInstance, context: AppContext): void {
-  const state = context.engine.state;
+  const engine = context.engine;
   const devCodes = context.devCodes;
   if (devCodes !== undefined) {
     app.get<{ Querystring: { phone: string } }>(
@@ -52,9 +52,7 @@ export function webRoutes(app: FastifyInstance, context: AppContext): void {
       },
     },
     async (request) => {
-      const ids: string[] = [];
-      for (const [id, members] of state.groups) if (members.has(request.userId)) ids.push(id);
-      const newest = ids.sort().reverse().slice(0, WEB_LIST_MAX);
+      const newest = engine.groupsOf(request.userId, WEB_LIST_MAX);
       const groups = await Promise.all(newest.map((id) => context.store.group(id)));
       return {
         items: groups.flatMap((group) => (group === undefined ? [] : [groupView(group)])),
@@ -77,19 +75,10 @@ export function webRoutes(app: FastifyInstance, context: AppContext): void {
       },
     },
     async (request) => {
-      const members = state.groups.get(request.params.id);
-      if (members === undefined || !members.has(request.userId)) {
+      if (!engine.isGroupMember(request.params.id, request.userId)) {
         throw new ApiError("GROUP_NOT_FOUND", "no such group");
       }
-      const found = new Map<string, ReturnType<typeof packetView>>();
-      for (const packet of state.settled.values()) {
-        if (packet.groupId === request.params.id) found.set(packet.id, packetView(packet));
-      }
-      for (const packet of state.packets.values()) {
-        if (packet.groupId === request.params.id) found.set(packet.id, packetView(packet));
-      }
-      const items = [...found.values()].sort((a, b) => (a.id < b.id ? 1 : -1)).slice(0, WEB_LIST_MAX);
-      return { items };
+      return { items: engine.groupPackets(request.params.id, WEB_LIST_MAX).map(packetView) };
     },
   );
 
@@ -113,14 +102,8 @@ export function webRoutes(app: FastifyInstance, context: AppContext): void {
       },
     },
     async (request) => {
-      const incoming = [];
-      const outgoing = [];
-      for (const transfer of state.pending.values()) {
-        if (transfer.to === request.userId && incoming.length < WEB_LIST_MAX) incoming.push(transferView(transfer));
-        else if (transfer.from === request.userId && outgoing.length < WEB_LIST_MAX)
-          outgoing.push(transferView(transfer));
-      }
-      return { incoming, outgoing };
+      const { incoming, outgoing } = engine.pendingTransfersOf(request.userId, WEB_LIST_MAX);
+      return { incoming: incoming.map(transferView), outgoing: outgoing.map(transferView) };
     },
   );
 }

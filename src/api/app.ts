@@ -13,6 +13,7 @@ import { priorityOf } from "./priority.js";
 import { adminRoutes } from "./routes/admin.js";
 import { authRoutes } from "./routes/auth.js";
 import { campaignRoutes } from "./routes/campaigns.js";
+import { eventRoutes } from "./routes/events.js";
 import { evidenceRoutes } from "./routes/evidence.js";
 import { opsRoutes } from "./routes/ops.js";
 import { redPacketRoutes } from "./routes/red-packets.js";
@@ -158,6 +159,8 @@ export async function buildApp(context: AppContext, options: AppOptions = {}): P
   }
   app.addHook("preClose", async () => {
     closing = true;
+    // Open event streams would hold the close until its deadline: end them, clients reconnect.
+    context.live.close();
   });
   app.addHook("onRequest", async (request, reply) => {
     if (closing) {
@@ -226,6 +229,7 @@ export async function buildApp(context: AppContext, options: AppOptions = {}): P
   campaignRoutes(app, context);
   opsRoutes(app, context);
   webRoutes(app, context);
+  eventRoutes(app, context);
   await serveWebApp(app);
   return app;
 }

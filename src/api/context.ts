@@ -6,6 +6,7 @@ import type { LedgerStore } from "../engine/store-port.js";
 import type { CampaignAdmission } from "./admission.js";
 import type { CrowdGate } from "./crowd-gate.js";
 import type { DevCodeOutbox } from "./dev-codes.js";
+import type { LiveEvents } from "./live-events.js";
 import type { LoginCodes } from "./login-codes.js";
 import type { LoginLimits } from "./login-limits.js";
 import type { Metrics } from "./metrics.js";
@@ -26,6 +27,8 @@ export interface AppContext {
   readonly devCodes?: DevCodeOutbox | undefined;
   readonly metrics: Metrics;
   readonly admission: CampaignAdmission;
+  /** The web app's live event streams (GET /v1/me/events). */
+  readonly live: LiveEvents;
   /** Holds claims while the event loop lags (started only with isolation on). */
   readonly gate: CrowdGate;
   /** Present only when the server runs with --test-clock. */

@@ -21,12 +21,12 @@ export async function serveWebApp(app: FastifyInstance, root = WEB_ROOT): Promis
     wildcard: false,
     index: ["index.html"],
     cacheControl: false,
-    setHeaders(reply, path) {
+    setHeaders(response, path) {
       if (path.includes("/assets/")) {
-        reply.header("cache-control", `public, max-age=${YEAR_S}, immutable`);
+        response.setHeader("cache-control", `public, max-age=${YEAR_S}, immutable`);
       } else {
-        reply.header("cache-control", "no-cache");
-        reply.header(
+        response.setHeader("cache-control", "no-cache");
+        response.setHeader(
           "content-security-policy",
           "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; connect-src 'self'; frame-ancestors 'none'",
         );

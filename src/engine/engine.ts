@@ -44,6 +44,8 @@ export interface EngineObserver {
   commitFailed?(error: unknown): void;
   /** Timers of one kind that fired in a durable batch. */
   timersFired?(kind: string, count: number): void;
+  /** One command of a durable batch with its result, before its caller is answered. */
+  committed?(command: Command, result: Result<unknown>): void;
 }
 
 /** What the engine knew when it stopped on a broken invariant: for the log, before the process exits. */
@@ -605,6 +607,11 @@ export class Engine {
       this.#observer.batchCommitted?.(waiting.length, Number(process.hrtime.bigint() - started) / 1e9);
     }
     for (const [kind, count] of fired) this.#observer.timersFired?.(kind, count);
+    const committed = this.#observer.committed;
+    if (committed !== undefined) {
+      for (let i = 0; i < waiting.length; i++)
+        committed((waiting[i] as Waiting).command, results[i] as Result<unknown>);
+    }
     for (let i = 0; i < waiting.length; i++) answer(waiting[i] as Waiting, results[i] as Result<unknown>);
     return { timersLeft: (state.nextDueAt() ?? Number.POSITIVE_INFINITY) <= at };
   }

@@ -117,6 +117,13 @@ const ROWS: Readonly<Record<string, Row>> = {
     stranger: { acts: "refused", status: 404, code: "GROUP_NOT_FOUND" },
     call: (w) => ({ path: `/v1/groups/${w.groupId}/packets` }),
   },
+  "GET /v1/me/events": {
+    auth: "user",
+    owner: "alice",
+    // carol's own stream: it opens, and ends on its own on this server (SHORT_LIVED_STREAMS).
+    stranger: { acts: "for-caller", status: 200 },
+    call: () => ({ path: "/v1/me/events" }),
+  },
   "GET /v1/dev/login-code": {
     auth: "none",
     call: (_w, n) => ({ path: `/v1/dev/login-code?phone=${encodeURIComponent(phoneOf(n))}` }),

@@ -46,7 +46,7 @@ export interface LiveEventsCounts {
 
 /**
  * Server-sent events for the web app: new packets in a user's groups, grabs, incoming
- * transfers and answers to outgoing ones, published once the batch that made them is
+ * transfers and answers to outgoing ones, deposits, published once the batch that made them is
  * durable. The lowest priority of all: while the service is crowded (`crowded()`), events
  * are shed, not queued, and a stream that missed one is told to reload (`resync`) once the
  * crowd is gone. Streams are bounded per user and in total; a reader that does not keep up
@@ -127,6 +127,11 @@ export class LiveEvents {
           amount: grab.amount,
           status: packet.status,
         });
+        return;
+      }
+      case "deposit": {
+        const deposit = result.value as { userId: string; amount: number; balance: number };
+        this.publish([deposit.userId], "wallet", { amount: deposit.amount, balance: deposit.balance });
         return;
       }
       case "sendTransfer": {

@@ -124,6 +124,7 @@ const ROWS: Readonly<Record<string, Row>> = {
     stranger: { acts: "for-caller", status: 200 },
     call: () => ({ path: "/v1/me/events" }),
   },
+  "GET /v1/auth/options": { auth: "none", call: () => ({ path: "/v1/auth/options" }) },
   "GET /v1/dev/login-code": {
     auth: "none",
     call: (_w, n) => ({ path: `/v1/dev/login-code?phone=${encodeURIComponent(phoneOf(n))}` }),

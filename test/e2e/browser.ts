@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { type Browser, type BrowserContext, chromium } from "playwright-core";
+import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
 import { type RunningServer, startServer } from "../../src/server.js";
 
 export const CHROMIUM = process.env.HONGBAO_CHROMIUM ?? "/usr/bin/chromium";
@@ -28,7 +28,7 @@ export interface Served {
   close(): Promise<void>;
 }
 
-export async function serve(options: { testClock?: boolean } = {}): Promise<Served> {
+export async function serve(options: { testClock?: boolean; signup?: boolean } = {}): Promise<Served> {
   const dir = mkdtempSync(join(tmpdir(), "hongbao-e2e-"));
   const server = await startServer({
     port: 0,
@@ -37,6 +37,7 @@ export async function serve(options: { testClock?: boolean } = {}): Promise<Serv
     adminToken: ADMIN_TOKEN,
     tokenSecret: "e2e-token-secret-0123456789-abcdefghij",
     testClock: options.testClock ?? false,
+    signup: options.signup ?? false,
     logLevel: "warn",
   });
   return {
@@ -92,7 +93,16 @@ export async function phone(
   return context;
 }
 
-export function shotPath(name: string): string {
+/** Screenshots are written only when asked (HONGBAO_SCREENSHOTS=1), not on every test run. */
+export const SHOOTING = process.env.HONGBAO_SCREENSHOTS === "1";
+
+/** Saves the page as a phone shows it (375 px) and, as `name-desktop`, at a desktop's width. */
+export async function shoot(page: Page, name: string): Promise<void> {
+  if (!SHOOTING) return;
   mkdirSync(SCREENSHOTS, { recursive: true });
-  return join(SCREENSHOTS, `${name}.png`);
+  const phoneSize = page.viewportSize();
+  await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`) });
+  await page.setViewportSize({ width: 1280, height: 800 });
+  await page.screenshot({ path: join(SCREENSHOTS, `${name}-desktop.png`) });
+  if (phoneSize !== null) await page.setViewportSize(phoneSize);
 }

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import type { Browser, Page } from "playwright-core";
-import { admin, launch, phone, type Served, serve, shotPath } from "./browser.js";
+import { admin, launch, phone, type Served, serve, shoot } from "./browser.js";
 
 interface User {
   userId: string;
@@ -70,7 +70,7 @@ describe("the web app in headless Chromium", () => {
     await page.getByRole("button", { name: "获取验证码" }).click();
     const code = (await page.getByTestId("dev-code").locator("strong").textContent()) ?? "";
     assert.match(code, /^[0-9]{6}$/);
-    await page.screenshot({ path: shotPath("01-login-dev-code") });
+    await shoot(page, "01-login-dev-code");
     await page.getByLabel("验证码").fill(code);
     await page.getByRole("button", { name: "登录" }).click();
     await page.getByTestId("balance").filter({ hasText: "0.00" }).waitFor();
@@ -79,7 +79,7 @@ describe("the web app in headless Chromium", () => {
     await admin(base, "POST", "/v1/admin/deposits", { userId: newcomerId, amount: 200_000 });
     await page.getByTestId("balance").filter({ hasText: "2000.00" }).waitFor();
     assert.equal(await page.getByTestId("my-id").textContent(), newcomerId);
-    await page.screenshot({ path: shotPath("02-wallet") });
+    await shoot(page, "02-wallet");
 
     await page.getByRole("link", { name: "群聊" }).click();
     await page.getByLabel("群名").fill("七夕群");
@@ -94,7 +94,7 @@ describe("the web app in headless Chromium", () => {
     await page.getByLabel("祝福语").fill("七夕快乐");
     await page.getByRole("button", { name: "塞钱进红包" }).click();
     await page.locator(".envelope").first().waitFor();
-    await page.screenshot({ path: shotPath("03-room-packet") });
+    await shoot(page, "03-room-packet");
 
     const grabbed: number[] = [];
     const contexts = await Promise.all(["b", "c", "d"].map((name) => phone(browser, base, users[name])));
@@ -121,14 +121,14 @@ describe("the web app in headless Chromium", () => {
     assert.equal(await last.getByTestId("grabs").locator("li").count(), 3);
     await last.getByRole("button", { name: "验证公平性" }).click();
     assert.equal(await last.getByTestId("verdict").textContent(), "验证通过：份额与承诺一致");
-    await last.screenshot({ path: shotPath("04-lucky-king-verified") });
+    await shoot(last, "04-lucky-king-verified");
 
     const lateContext = await phone(browser, base, users.late);
     const latePage = await lateContext.newPage();
     await latePage.goto(`/${groupPath}`);
     await latePage.locator(".envelope").first().click();
     assert.equal(await latePage.getByTestId("packet-note").textContent(), "手慢了，红包派完了");
-    await latePage.screenshot({ path: shotPath("05-sold-out") });
+    await shoot(latePage, "05-sold-out");
 
     assert.deepEqual(offHost, [], "no request leaves the service's host");
     await Promise.all([newcomer, lateContext, ...contexts].map((context) => context.close()));
@@ -151,7 +151,7 @@ describe("the web app in headless Chromium", () => {
       (await page.getByTestId("warnings").locator("li").count()) > 0,
       "a loan declared on gift words is warned",
     );
-    await page.screenshot({ path: shotPath("06-transfer-preview-warning") });
+    await shoot(page, "06-transfer-preview-warning");
     const before = await balanceOf("c");
     await page.getByRole("button", { name: /确认转账/ }).click();
     await page.getByTestId("transfer-done").waitFor();
@@ -163,7 +163,7 @@ describe("the web app in headless Chromium", () => {
     const incoming = inbox.getByTestId("incoming");
     await incoming.waitFor();
     assert.match((await incoming.getByTestId("time-left").textContent()) ?? "", /^2[34]:\d\d:\d\d/);
-    await inbox.screenshot({ path: shotPath("07-incoming-transfer") });
+    await shoot(inbox, "07-incoming-transfer");
     await incoming.getByRole("button", { name: "退还" }).click();
     await incoming.waitFor({ state: "detached" });
     assert.equal(await balanceOf("c"), before, "the declined transfer is back with the sender");
@@ -185,7 +185,7 @@ describe("the web app in headless Chromium", () => {
     await page.goto(`/#/campaigns/${campaign.id}`);
     await page.getByTestId("claim").click();
     await page.getByTestId("claim-answer").filter({ hasText: "抢到了 13.14 元" }).waitFor();
-    await page.screenshot({ path: shotPath("08-campaign-claimed") });
+    await shoot(page, "08-campaign-claimed");
     await page.reload();
     await page.getByTestId("claim").click();
     await page.getByTestId("claim-answer").filter({ hasText: "你已经抢过了" }).waitFor();
@@ -195,7 +195,7 @@ describe("the web app in headless Chromium", () => {
     await second.goto(`/#/campaigns/${campaign.id}`);
     await second.getByTestId("claim").click();
     await second.getByTestId("claim-answer").filter({ hasText: "红包已抢光" }).waitFor();
-    await second.screenshot({ path: shotPath("09-campaign-sold-out") });
+    await shoot(second, "09-campaign-sold-out");
     await Promise.all([winner.close(), loser.close()]);
   });
 });

@@ -9,6 +9,8 @@ const zh = {
   sendCode: "获取验证码",
   code: "验证码",
   devCode: "开发模式：短信未真正发出，验证码是",
+  signupHint: "新手机号登录即注册。",
+  yourName: "昵称（新用户）",
   loggedOut: "已退出",
   logout: "退出",
   wallet: "钱包",
@@ -118,6 +120,8 @@ const en: typeof zh = {
   sendCode: "Send code",
   code: "Code",
   devCode: "Dev mode: no SMS was sent; your code is",
+  signupHint: "A new phone number signs up as it logs in.",
+  yourName: "Your name (new users)",
   loggedOut: "Logged out",
   logout: "Log out",
   wallet: "Wallet",
@@ -237,4 +241,15 @@ export function toggleLang(): void {
   lang.value = lang.value === "zh" ? "en" : "zh";
   localStorage.setItem("hongbao.lang", lang.value);
   document.documentElement.lang = lang.value === "zh" ? "zh-CN" : "en";
+}
+
+/** The built-in special days' names in Chinese; an operator's own day keeps the name it was given. */
+const DAY_NAMES_ZH: Record<string, string> = {
+  Qixi: "七夕",
+  "Valentine's Day": "情人节",
+  "520": "520",
+};
+
+export function dayName(name: string): string {
+  return lang.value === "zh" ? (DAY_NAMES_ZH[name] ?? name) : name;
 }

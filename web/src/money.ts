@@ -12,3 +12,8 @@ export function yuan(fen: number): string {
   const abs = Math.abs(fen);
   return `${sign}${Math.floor(abs / 100)}.${String(abs % 100).padStart(2, "0")}`;
 }
+
+/** 52000 fen → "520", 1314 → "13.14": whole yuan without the fen, as a day's cap is announced. */
+export function yuanPlain(fen: number): string {
+  return fen % 100 === 0 ? String(fen / 100) : yuan(fen);
+}

@@ -1,4 +1,5 @@
 import { useEffect, useRef, useState } from "preact/hooks";
+import { onLive } from "./live.js";
 import { ApiError, call, newKey, session } from "./api.js";
 import { type Key, t } from "./i18n.js";
 import { parseYuan, yuan } from "./money.js";
@@ -110,8 +111,11 @@ export function RoomPage({ id }: { id: string }) {
   useEffect(() => {
     call<Group>("GET", `/v1/groups/${id}`).then(setGroup).catch(setError);
     void load();
-    const timer = setInterval(load, 2000);
-    return () => clearInterval(timer);
+    // New packets and grabs in this room arrive as live events: no polling, no reload.
+    return onLive(({ event, data }) => {
+      if (event === "resync" || (event === "packet" && data.packet?.groupId === id) || (event === "grab" && data.groupId === id))
+        void load();
+    });
   }, [id]);
 
   return (

@@ -1,7 +1,8 @@
 import { useEffect, useRef, useState } from "preact/hooks";
+import { onLive } from "./live.js";
 import { call, newKey, session } from "./api.js";
-import { t } from "./i18n.js";
-import { yuan } from "./money.js";
+import { dayName, t } from "./i18n.js";
+import { yuan, yuanPlain } from "./money.js";
 import { duration, ErrorLine, Title, useTick } from "./ui.js";
 
 interface Entry {
@@ -80,8 +81,11 @@ export function WalletPage() {
 
   useEffect(() => {
     void refresh();
-    const timer = setInterval(refresh, 3000);
-    return () => clearInterval(timer);
+    // Incoming transfers, answers to mine, deposits and my grabs arrive as live events: no polling, no reload.
+    return onLive(({ event, data }) => {
+      if (["transfer", "wallet", "resync"].includes(event) || (event === "grab" && data.userId === session.userId))
+        void refresh();
+    });
   }, []);
 
   // The statement pages in as its end scrolls into view.
@@ -109,8 +113,8 @@ export function WalletPage() {
         <div class="card" data-testid="limits">
           <h2>{t("limitsToday")}</h2>
           {limits.specialDay && (
-            <p class="special">
-              {limits.specialDay.name}: {t("singleMax")} {yuan(limits.singlePacketMax)} {t("yuanUnit")}
+            <p class="special" data-testid="special-day">
+              {dayName(limits.specialDay.name)}: {t("singleMax")} {yuanPlain(limits.singlePacketMax)} {t("yuanUnit")}
             </p>
           )}
           <p>

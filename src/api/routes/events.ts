@@ -7,6 +7,7 @@ const STREAM_DESCRIPTION = [
   "`packet` (a new packet in one of the user's groups: `{ packet }`),",
   "`grab` (someone grabbed a packet in one of the user's groups: `{ packetId, groupId, userId, amount, status }`),",
   "`transfer` (a transfer to the user, or an answer to one of the user's: `{ transfer }`),",
+  "`wallet` (a deposit to the user: `{ amount, balance }`),",
   "`resync` (events were shed while the service was crowded: reload what is shown),",
   "and a `hello` when the stream opens. A comment line every 15 s keeps an idle stream open;",
   "the stream ends after 30 min and the client reconnects with its current token.",
@@ -20,7 +21,8 @@ export function eventRoutes(app: FastifyInstance, context: AppContext): void {
       config: { auth: "user" },
       schema: {
         tags: ["wallet"],
-        summary: "Live updates for the user: new packets and grabs in their groups, transfers (server-sent events)",
+        summary:
+          "Live updates for the user: new packets and grabs in their groups, transfers, deposits (server-sent events)",
         description: `${STREAM_DESCRIPTION} At most 3 streams per user (429 TOO_MANY_STREAMS); refused with 503 BUSY and Retry-After while a crowd is served or the server holds its most streams.`,
         response: {
           200: {

@@ -15,6 +15,24 @@ export const WEB_LIST_MAX = 100;
 export function webRoutes(app: FastifyInstance, context: AppContext): void {
   const engine = context.engine;
   const devCodes = context.devCodes;
+  app.get(
+    "/v1/auth/options",
+    {
+      config: { auth: "none" },
+      schema: {
+        tags: ["auth"],
+        summary: "What the login page may offer: sign-up of new phones (--signup), and the dev sender's codes",
+        response: {
+          200: {
+            type: "object",
+            properties: { signup: { type: "boolean" }, devCodes: { type: "boolean" } },
+          },
+          ...errorResponses,
+        },
+      },
+    },
+    async () => ({ signup: context.login.signup, devCodes: devCodes !== undefined }),
+  );
   if (devCodes !== undefined) {
     app.get<{ Querystring: { phone: string } }>(
       "/v1/dev/login-code",

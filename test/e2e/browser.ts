@@ -7,6 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
+import type { AdmissionOptions } from "../../src/api/admission.js";
 import { type RunningServer, startServer } from "../../src/server.js";
 
 export const CHROMIUM = process.env.HONGBAO_CHROMIUM ?? "/usr/bin/chromium";
@@ -28,7 +29,9 @@ export interface Served {
   close(): Promise<void>;
 }
 
-export async function serve(options: { testClock?: boolean; signup?: boolean } = {}): Promise<Served> {
+export async function serve(
+  options: { testClock?: boolean; signup?: boolean; admission?: AdmissionOptions } = {},
+): Promise<Served> {
   const dir = mkdtempSync(join(tmpdir(), "hongbao-e2e-"));
   const server = await startServer({
     port: 0,
@@ -38,6 +41,7 @@ export async function serve(options: { testClock?: boolean; signup?: boolean } =
     tokenSecret: "e2e-token-secret-0123456789-abcdefghij",
     testClock: options.testClock ?? false,
     signup: options.signup ?? false,
+    ...(options.admission === undefined ? {} : { admission: options.admission }),
     logLevel: "warn",
   });
   return {

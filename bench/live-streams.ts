@@ -145,7 +145,13 @@ async function once(withStreams: boolean): Promise<Run> {
   }
 }
 
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] as number;
+const median = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = sorted.length / 2;
+  return Number.isInteger(middle)
+    ? ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2
+    : (sorted[Math.floor(middle)] as number);
+};
 const runs: Run[] = [];
 const claimRatios: number[] = [];
 const p99Ratios: number[] = [];

@@ -1,8 +1,8 @@
 import { useEffect, useRef, useState } from "preact/hooks";
 import { call, newKey, session } from "./api.js";
 import type { Campaign } from "./campaign.js";
-import { t } from "./i18n.js";
-import { parseYuan, yuan } from "./money.js";
+import { dayName, t } from "./i18n.js";
+import { parseYuan, yuan, yuanPlain } from "./money.js";
 import { parseMetrics, quantileOf, type Sample } from "./prom.js";
 import { ErrorLine, Field, Title } from "./ui.js";
 
@@ -83,7 +83,88 @@ function Console() {
       <Field label={t("watch")} name="watchId" value={watching} onInput={setWatching} />
       {/^cmp_/.test(watching) && <Live id={watching} />}
       <ErrorLine error={error} />
+      <Calendar />
     </section>
+  );
+}
+
+interface SpecialDay {
+  date: string;
+  name: string;
+  caps: Record<string, number>;
+}
+
+/** A year's special days with their caps, and adding one (a date, or every year by either calendar). */
+function Calendar() {
+  const [year, setYear] = useState(String(new Date().getFullYear()));
+  const [days, setDays] = useState<SpecialDay[]>([]);
+  const [name, setName] = useState("");
+  const [kind, setKind] = useState("date");
+  const [date, setDate] = useState("");
+  const [cap, setCap] = useState("520");
+  const [error, setError] = useState<unknown>(null);
+
+  async function load(of = year) {
+    if (!/^[12][0-9]{3}$/.test(of)) return;
+    try {
+      setDays((await call<{ days: SpecialDay[] }>("GET", `/v1/special-days?year=${of}`)).days);
+    } catch (e) {
+      setError(e);
+    }
+  }
+  useEffect(() => {
+    void load();
+  }, [year]);
+
+  async function add(event: Event) {
+    event.preventDefault();
+    setError(null);
+    try {
+      const capFen = parseYuan(cap);
+      const [, month, day] = date.split("-").map(Number);
+      if (capFen === null || month === undefined || day === undefined) throw new Error(t("date"));
+      await call("POST", "/v1/admin/special-days", {
+        admin: true,
+        idempotencyKey: newKey(),
+        body: {
+          name,
+          kind,
+          ...(kind === "date" ? { date } : { month, day }),
+          caps: { singlePacketMax: capFen },
+        },
+      });
+      await load();
+    } catch (e) {
+      setError(e);
+    }
+  }
+
+  return (
+    <div class="card" data-testid="calendar">
+      <h2>{t("calendar")}</h2>
+      <Field label={t("year")} name="calendarYear" inputMode="numeric" value={year} onInput={setYear} />
+      <ul>
+        {days.map((day) => (
+          <li key={`${day.date}-${day.name}`}>
+            {day.date} {dayName(day.name)} · {t("singleMax")} {day.caps.singlePacketMax === undefined ? "–" : yuanPlain(day.caps.singlePacketMax)}
+          </li>
+        ))}
+      </ul>
+      <form onSubmit={add}>
+        <h3>{t("addSpecialDay")}</h3>
+        <Field label={t("name")} name="dayName" required value={name} onInput={setName} />
+        <label for="f-dayKind">{t("dayKind")}</label>
+        <select id="f-dayKind" value={kind} onChange={(event) => setKind((event.target as HTMLSelectElement).value)}>
+          <option value="date">{t("dayKindDate")}</option>
+          <option value="gregorian">{t("dayKindGregorian")}</option>
+          <option value="lunar">{t("dayKindLunar")}</option>
+        </select>
+        <Field label={t("date")} name="dayDate" type="date" required value={date} onInput={setDate} />
+        <Field label={t("singleMaxYuan")} name="dayCap" inputMode="decimal" required value={cap} onInput={setCap} />
+        <button type="submit">{t("addSpecialDay")}</button>
+      </form>
+      <ErrorLine error={error} />
+    </div>
   );
 }
 

@@ -109,6 +109,11 @@ const zh = {
   year: "年份",
   addSpecialDay: "添加特殊日",
   date: "日期",
+  dayKind: "规则",
+  dayKindDate: "仅这一天",
+  dayKindGregorian: "每年（公历）",
+  dayKindLunar: "每年（农历，月-日取自日期）",
+  singleMaxYuan: "单个红包上限（元）",
   error: "出错了",
   language: "English",
 };
@@ -220,6 +225,11 @@ const en: typeof zh = {
   year: "Year",
   addSpecialDay: "Add a special day",
   date: "Date",
+  dayKind: "Rule",
+  dayKindDate: "This date only",
+  dayKindGregorian: "Every year (Gregorian)",
+  dayKindLunar: "Every year (lunar; month-day taken from the date)",
+  singleMaxYuan: "Single packet cap (yuan)",
   error: "Error",
   language: "中文",
 };

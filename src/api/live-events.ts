@@ -91,6 +91,8 @@ export class LiveEvents {
 
   /** Takes over an admitted request's response as an event stream until either side closes it. */
   attach(userId: string, response: ServerResponse): void {
+    // A client gone before its stream was attached would never be forgotten: its close has passed.
+    if (response.destroyed || response.socket === null || response.socket.destroyed) return;
     const stream: Stream = { userId, response, openedAt: performance.now(), stale: false };
     let streams = this.#byUser.get(userId);
     if (streams === undefined) {

@@ -127,6 +127,14 @@ describe("live events", () => {
     assert.equal(again.status, 200);
   });
 
+  it("has no HEAD: it would hold a connection with nothing to send", async () => {
+    const head = await fetch(`${base}/v1/me/events`, {
+      method: "HEAD",
+      headers: { authorization: `Bearer ${bob.token}` },
+    });
+    assert.equal(head.status, 405);
+  });
+
   it("is in the OpenAPI document as an event stream", async () => {
     const document = (await app.call("GET", "/openapi.json")).json();
     const operation = document.paths["/v1/me/events"].get;

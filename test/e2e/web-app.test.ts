@@ -105,6 +105,11 @@ describe("the web app in headless Chromium", () => {
         await grabber.locator(".envelope").first().click();
         await grabber.getByRole("button", { name: "開" }).click();
         const text = (await grabber.getByTestId("grabbed").locator("strong").textContent()) ?? "";
+        // The contexts ask for reduced motion: the envelope opens without its animation.
+        const animation = await grabber
+          .locator(".red-card.open")
+          .evaluate("(card) => getComputedStyle(card).animationName");
+        assert.equal(animation, "none");
         grabbed.push(Math.round(Number(text) * 100));
       }),
     );

@@ -18,6 +18,8 @@ export function eventRoutes(app: FastifyInstance, context: AppContext): void {
   app.get(
     "/v1/me/events",
     {
+      // A HEAD would hold a connection open with nothing to send.
+      exposeHeadRoute: false,
       config: { auth: "user" },
       schema: {
         tags: ["wallet"],

@@ -3,12 +3,13 @@
  * (claims plus background transfers) against a fresh `hongbao serve`, once with 200 streams
  * of 200 users open (GET /v1/me/events, in groups that get a packet every 200 ms all along)
  * and once without them (the packets still sent). Runs alternate, pair by pair, on this noisy
- * machine; the figures are ratios with streams / without, per pair and in the median.
+ * machine; the figures are ratios with streams / without, per pair, their median and their
+ * geometric mean (over an even number of pairs, each side runs first equally often).
  *
  * Run: `npm run bench:live` (HONGBAO_LIVE_BENCH_PAIRS, _USERS, _CONNECTIONS, _BURST, _TPS to size it).
  */
 import { runFlashCrowd } from "../src/cli/flash-crowd/index.js";
-import { spawnHongbao } from "../src/cli/flash-crowd/target.js";
+import { processStats, spawnHongbao } from "../src/cli/flash-crowd/target.js";
 import { type OpenStream, openEventStream } from "../test/support/event-stream.js";
 
 const STREAMS = 200;
@@ -24,10 +25,14 @@ const TPS = env("TPS", 100);
 interface Run {
   readonly streams: boolean;
   readonly claimsPerSecond: number;
+  /** The server's CPU (user + system) per claim answer, µs: what the streams cost it, less swayed by a busy machine. */
+  readonly cpuMicrosPerAnswer: number;
   readonly wallSeconds: number;
   readonly transfersP99Ms: number;
   readonly transfersFailed: number;
   readonly ok: boolean;
+  /** The invariants that did not hold, and whether the run hit its deadline (a machine too busy to finish). */
+  readonly broken: string;
   readonly events: number;
   readonly shed: string;
 }
@@ -112,6 +117,7 @@ async function once(withStreams: boolean): Promise<Run> {
         await new Promise((resolve) => setTimeout(resolve, PACKET_EVERY_MS));
       }
     })();
+    const cpuBefore = target.pid === undefined ? undefined : processStats(target.pid).cpuSeconds;
     const summary = await runFlashCrowd({
       target: { url: base, adminToken: admin },
       users: USERS,
@@ -124,6 +130,7 @@ async function once(withStreams: boolean): Promise<Run> {
       jsonFile: undefined,
       print: () => {},
     });
+    const cpuAfter = target.pid === undefined ? undefined : processStats(target.pid).cpuSeconds;
     sending = false;
     await sender;
     const metrics = await (await fetch(`${base}/metrics`)).text();
@@ -131,10 +138,19 @@ async function once(withStreams: boolean): Promise<Run> {
     return {
       streams: withStreams,
       claimsPerSecond: summary.claims.answersPerSecond,
+      cpuMicrosPerAnswer:
+        cpuBefore === undefined || cpuAfter === undefined
+          ? Number.NaN
+          : ((cpuAfter - cpuBefore) * 1e6) / Math.max(1, summary.claims.answers),
       wallSeconds: summary.wallSeconds,
       transfersP99Ms: summary.transfers?.latency.p99Ms ?? Number.NaN,
       transfersFailed: summary.transfers?.failed ?? 0,
       ok: summary.ok,
+      broken:
+        summary.invariants
+          .filter((check) => !check.ok)
+          .map((check) => `${check.name}: ${check.detail}`)
+          .join("; ") + (summary.deadlineHit ? " (deadline hit)" : ""),
       events,
       shed,
     };
@@ -155,6 +171,7 @@ const median = (values: number[]) => {
 const runs: Run[] = [];
 const claimRatios: number[] = [];
 const p99Ratios: number[] = [];
+const cpuRatios: number[] = [];
 console.log(
   `live streams bench: ${PAIRS} pairs; flash crowd of ${USERS} users over ${BURST_S} s on ${CONNECTIONS} connections, ` +
     `transfers at ${TPS}/s; ${STREAMS} streams in groups of ${GROUP_SIZE}, a packet every ${PACKET_EVERY_MS} ms`,
@@ -170,7 +187,7 @@ for (let pair = 0; pair < PAIRS; pair++) {
     console.log(
       `  ${withStreams ? "with 200 streams" : "without streams "}: claims ${run.claimsPerSecond.toFixed(0)}/s, ` +
         `wall ${run.wallSeconds.toFixed(1)} s, transfers p99 ${run.transfersP99Ms.toFixed(1)} ms ` +
-        `(${run.transfersFailed} failed), invariants ${run.ok ? "held" : "BROKEN"}` +
+        `(${run.transfersFailed} failed), invariants ${run.ok ? "held" : `BROKEN: ${run.broken}`}` +
         (withStreams ? `, events received ${run.events}, shed ${run.shed}` : ""),
     );
   }
@@ -178,13 +195,20 @@ for (let pair = 0; pair < PAIRS; pair++) {
   const withS = pairRuns.find((run) => run.streams) as Run;
   claimRatios.push(withS.claimsPerSecond / without.claimsPerSecond);
   p99Ratios.push(withS.transfersP99Ms / without.transfersP99Ms);
+  cpuRatios.push(withS.cpuMicrosPerAnswer / without.cpuMicrosPerAnswer);
   console.log(
     `  pair ${pair + 1}: claims/s with/without ${(claimRatios.at(-1) as number).toFixed(3)}, ` +
-      `transfers p99 with/without ${(p99Ratios.at(-1) as number).toFixed(2)}`,
+      `transfers p99 with/without ${(p99Ratios.at(-1) as number).toFixed(2)}, ` +
+      `server CPU a claim answer with/without ${(cpuRatios.at(-1) as number).toFixed(3)}`,
   );
 }
+// Pairs alternate which side runs first; the geometric mean over an even number of pairs
+// cancels a machine that gets busier (or quieter) from one run to the next.
+const geometric = (values: number[]) => Math.exp(values.reduce((sum, v) => sum + Math.log(v), 0) / values.length);
 console.log(
-  `median over ${PAIRS} pairs: claims/s with/without ${median(claimRatios).toFixed(3)} (bar ≥ 0.95), ` +
-    `transfers p99 with/without ${median(p99Ratios).toFixed(2)}`,
+  `over ${PAIRS} pairs: claims/s with/without median ${median(claimRatios).toFixed(3)}, ` +
+    `geometric mean ${geometric(claimRatios).toFixed(3)} (bar ≥ 0.95); ` +
+    `transfers p99 with/without median ${median(p99Ratios).toFixed(2)}, geometric mean ${geometric(p99Ratios).toFixed(2)}; ` +
+    `server CPU a claim answer with/without median ${median(cpuRatios).toFixed(3)}, geometric mean ${geometric(cpuRatios).toFixed(3)}`,
 );
 if (runs.some((run) => !run.ok)) process.exitCode = 1;

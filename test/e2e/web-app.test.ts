@@ -108,7 +108,12 @@ describe("the web app in headless Chromium", () => {
         // The contexts ask for reduced motion: the envelope opens without its animation.
         const animation = await grabber
           .locator(".red-card.open")
-          .evaluate("(card) => getComputedStyle(card).animationName");
+          .evaluate(
+            (card) =>
+              (globalThis as unknown as { getComputedStyle(e: unknown): { animationName: string } }).getComputedStyle(
+                card,
+              ).animationName,
+          );
         assert.equal(animation, "none");
         grabbed.push(Math.round(Number(text) * 100));
       }),

@@ -7,6 +7,8 @@ import { type AdmissionOptions, CampaignAdmission } from "./api/admission.js";
 import { buildApp } from "./api/app.js";
 import type { AppContext } from "./api/context.js";
 import { CrowdGate, type CrowdGateOptions } from "./api/crowd-gate.js";
+import { DevCodeOutbox } from "./api/dev-codes.js";
+import { LiveEvents, type LiveEventsOptions } from "./api/live-events.js";
 import { type LoginCodeRules, LoginCodes, logSender } from "./api/login-codes.js";
 import { DEFAULT_LOGIN_LIMITS, type LoginLimits } from "./api/login-limits.js";
 import { Metrics } from "./api/metrics.js";
@@ -40,6 +42,8 @@ export interface ServerConfig {
   readonly logFormat?: LogFormat;
   /** Tuning of campaign admission (tests and benchmarks); the defaults suit production. */
   readonly admission?: AdmissionOptions;
+  /** Bounds and heartbeat of the web app's live event streams (tests); the defaults suit production. */
+  readonly live?: LiveEventsOptions;
   /** Tuning of the crowd gate (tests and benchmarks). */
   readonly gate?: CrowdGateOptions;
   /** Campaign claims in their own lane and shed under overload (default); false: one FIFO, for comparison. */
@@ -163,6 +167,10 @@ function alongside(first: EngineObserver, second: EngineObserver | undefined): E
       first.timersFired?.(kind, count);
       second.timersFired?.(kind, count);
     },
+    committed: (command, result) => {
+      first.committed?.(command, result);
+      second.committed?.(command, result);
+    },
   } satisfies Required<EngineObserver>;
 }
 
@@ -276,6 +284,13 @@ export async function createService(config: Omit<ServerConfig, "port" | "host">)
       observeWait?.(waitedMs);
     },
   });
+  // Live events are the lowest priority: shed while the gate or claim admission is shedding anything.
+  const live = new LiveEvents(
+    () => gate.overloaded || admission.level < 1,
+    (groupId) => engine?.groupMembers(groupId),
+    config.live,
+  );
+  metrics.watchLive(live);
   engine = new Engine({
     store,
     clock,
@@ -287,6 +302,14 @@ export async function createService(config: Omit<ServerConfig, "port" | "host">)
         commitFailed: (error) => {
           metrics.engineObserver.commitFailed?.(error);
           logger.error({ err: error }, "batch commit failed; rebuilding memory from the store");
+        },
+        committed: (command, result) => {
+          // A stream's trouble must never keep a durable batch from being answered.
+          try {
+            live.committed(command, result);
+          } catch (error) {
+            logger.error({ err: error }, "a live event could not be published");
+          }
         },
       },
       tracing?.engineObserver,
@@ -301,19 +324,24 @@ export async function createService(config: Omit<ServerConfig, "port" | "host">)
       process.exit(70);
     },
   });
+  const admission = new CampaignAdmission(engine, config.admission);
+  // Login codes go to the dev sender (there is no SMS sender yet): keep them readable in the web app.
+  const devCodes = new DevCodeOutbox();
   const context: AppContext = {
     engine,
     store,
     tokens: new Tokens({ secret: await tokenSecretFor(config, store), adminToken, clock }),
     codes: new LoginCodes(
-      logSender((phone, code) => logger.info({ phone, code }, "login code (dev sender)")),
+      devCodes.keeping(logSender((phone, code) => logger.info({ phone, code }, "login code (dev sender)"))),
       clock,
       config.loginCodeRules,
       (error) => logger.error({ err: error }, "a login code could not be sent"),
     ),
     login: { signup: config.signup ?? false, limits: config.loginLimits ?? DEFAULT_LOGIN_LIMITS },
+    devCodes,
     metrics,
-    admission: new CampaignAdmission(engine, config.admission),
+    admission,
+    live,
     gate,
     testClock,
     randomBytes,

@@ -13,14 +13,17 @@ import { priorityOf } from "./priority.js";
 import { adminRoutes } from "./routes/admin.js";
 import { authRoutes } from "./routes/auth.js";
 import { campaignRoutes } from "./routes/campaigns.js";
+import { eventRoutes } from "./routes/events.js";
 import { evidenceRoutes } from "./routes/evidence.js";
 import { opsRoutes } from "./routes/ops.js";
 import { redPacketRoutes } from "./routes/red-packets.js";
 import { specialDayRoutes } from "./routes/special-days.js";
 import { transferRoutes } from "./routes/transfers.js";
 import { walletRoutes } from "./routes/wallet.js";
+import { webRoutes } from "./routes/web.js";
 import { errorSchema, groupSchema, packetSchema, transferSchema } from "./schemas.js";
 import { bearerOf } from "./tokens.js";
+import { serveWebApp } from "./web-static.js";
 
 /** Bodies are small JSON objects; anything bigger is refused before it is read. */
 export const BODY_BYTES_MAX = 16 * 1024;
@@ -156,6 +159,8 @@ export async function buildApp(context: AppContext, options: AppOptions = {}): P
   }
   app.addHook("preClose", async () => {
     closing = true;
+    // Open event streams would hold the close until its deadline: end them, clients reconnect.
+    context.live.close();
   });
   app.addHook("onRequest", async (request, reply) => {
     if (closing) {
@@ -223,5 +228,8 @@ export async function buildApp(context: AppContext, options: AppOptions = {}): P
   specialDayRoutes(app, context);
   campaignRoutes(app, context);
   opsRoutes(app, context);
+  webRoutes(app, context);
+  eventRoutes(app, context);
+  await serveWebApp(app);
   return app;
 }

@@ -5,6 +5,8 @@ import type { Engine } from "../engine/engine.js";
 import type { LedgerStore } from "../engine/store-port.js";
 import type { CampaignAdmission } from "./admission.js";
 import type { CrowdGate } from "./crowd-gate.js";
+import type { DevCodeOutbox } from "./dev-codes.js";
+import type { LiveEvents } from "./live-events.js";
 import type { LoginCodes } from "./login-codes.js";
 import type { LoginLimits } from "./login-limits.js";
 import type { Metrics } from "./metrics.js";
@@ -21,8 +23,12 @@ export interface AppContext {
     readonly signup: boolean;
     readonly limits: LoginLimits;
   };
+  /** Present only while login codes go to the dev sender (no real SMS sender configured). */
+  readonly devCodes?: DevCodeOutbox | undefined;
   readonly metrics: Metrics;
   readonly admission: CampaignAdmission;
+  /** The web app's live event streams (GET /v1/me/events). */
+  readonly live: LiveEvents;
   /** Holds claims while the event loop lags (started only with isolation on). */
   readonly gate: CrowdGate;
   /** Present only when the server runs with --test-clock. */

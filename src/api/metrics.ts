@@ -165,6 +165,30 @@ export class Metrics {
     collectDefaultMetrics({ register: this.registry, prefix: "hongbao_" });
   }
 
+  /** The live event streams' figures, read from them when scraped. */
+  watchLive(live: {
+    readonly open: number;
+    readonly counts: Readonly<Record<"sent" | "shed" | "dropped", number>>;
+  }): void {
+    new Gauge({
+      name: "hongbao_live_streams",
+      help: "Live event streams open (GET /v1/me/events)",
+      registers: [this.registry],
+      collect() {
+        this.set(live.open);
+      },
+    });
+    new Gauge({
+      name: "hongbao_live_events_total",
+      help: "Live events since start by outcome: sent, shed (the service was crowded; the stream is told to reload), dropped (a reader too slow, its stream closed); a counter, read from the streams",
+      labelNames: ["outcome"],
+      registers: [this.registry],
+      collect() {
+        for (const outcome of ["sent", "shed", "dropped"] as const) this.set({ outcome }, live.counts[outcome]);
+      },
+    });
+  }
+
   /** Label children by method, route and status: bounded by the routes and statuses there are. */
   readonly #requestChildren = new Map<string, { count: { inc(): void }; latency: { observe(value: number): void } }>();
   /** Claim-outcome children, looked up once and reused: claims are the crowd's hot path. */

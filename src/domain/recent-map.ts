@@ -41,6 +41,12 @@ export class RecentMap<K, V> {
     return this.#old.delete(key) || young;
   }
 
+  /** Every remembered value, oldest generation first. */
+  *values(): IterableIterator<V> {
+    yield* this.#old.values();
+    yield* this.#young.values();
+  }
+
   get size(): number {
     return this.#young.size + this.#old.size;
   }

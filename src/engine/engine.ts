@@ -44,6 +44,8 @@ export interface EngineObserver {
   commitFailed?(error: unknown): void;
   /** Timers of one kind that fired in a durable batch. */
   timersFired?(kind: string, count: number): void;
+  /** One command of a durable batch with its result, before its caller is answered. */
+  committed?(command: Command, result: Result<unknown>): void;
 }
 
 /** What the engine knew when it stopped on a broken invariant: for the log, before the process exits. */
@@ -271,6 +273,38 @@ export class Engine {
 
   isGroupMember(groupId: string, userId: string): boolean {
     return this.#ledger.groups.get(groupId)?.has(userId) === true;
+  }
+
+  /** A group's members while memory holds the group. */
+  groupMembers(groupId: string): ReadonlySet<string> | undefined {
+    return this.#ledger.groups.get(groupId);
+  }
+
+  /** The ids of the groups a user is a member of, newest first, at most `max`. */
+  groupsOf(userId: string, max: number): string[] {
+    const ids: string[] = [];
+    for (const [id, members] of this.#ledger.groups) if (members.has(userId)) ids.push(id);
+    return ids.sort().reverse().slice(0, max);
+  }
+
+  /** A group's open and recently settled packets, newest first, at most `max`. */
+  groupPackets(groupId: string, max: number): RedPacket[] {
+    const state = this.#ledger;
+    const found = new Map<string, RedPacket>();
+    for (const packet of state.settled.values()) if (packet.groupId === groupId) found.set(packet.id, packet);
+    for (const packet of state.packets.values()) if (packet.groupId === groupId) found.set(packet.id, packet);
+    return [...found.values()].sort((a, b) => (a.id < b.id ? 1 : -1)).slice(0, max);
+  }
+
+  /** A user's transfers waiting for an answer, each side at most `max`. */
+  pendingTransfersOf(userId: string, max: number): { incoming: Transfer[]; outgoing: Transfer[] } {
+    const incoming: Transfer[] = [];
+    const outgoing: Transfer[] = [];
+    for (const transfer of this.#ledger.pending.values()) {
+      if (transfer.to === userId && incoming.length < max) incoming.push(transfer);
+      else if (transfer.from === userId && outgoing.length < max) outgoing.push(transfer);
+    }
+    return { incoming, outgoing };
   }
 
   /** A packet as memory has it (open, or recently settled), else from the store. */
@@ -573,6 +607,11 @@ export class Engine {
       this.#observer.batchCommitted?.(waiting.length, Number(process.hrtime.bigint() - started) / 1e9);
     }
     for (const [kind, count] of fired) this.#observer.timersFired?.(kind, count);
+    const committed = this.#observer.committed;
+    if (committed !== undefined) {
+      for (let i = 0; i < waiting.length; i++)
+        committed((waiting[i] as Waiting).command, results[i] as Result<unknown>);
+    }
     for (let i = 0; i < waiting.length; i++) answer(waiting[i] as Waiting, results[i] as Result<unknown>);
     return { timersLeft: (state.nextDueAt() ?? Number.POSITIVE_INFINITY) <= at };
   }

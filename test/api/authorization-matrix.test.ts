@@ -99,6 +99,36 @@ const ROWS: Readonly<Record<string, Row>> = {
     call: () => ({ path: "/v1/me/statement" }),
   },
   "GET /v1/limits": { auth: "none", call: () => ({ path: "/v1/limits" }) },
+  "GET /v1/me/groups": {
+    auth: "user",
+    owner: "alice",
+    stranger: { acts: "for-caller", status: 200 },
+    call: () => ({ path: "/v1/me/groups" }),
+  },
+  "GET /v1/me/transfers/pending": {
+    auth: "user",
+    owner: "alice",
+    stranger: { acts: "for-caller", status: 200 },
+    call: () => ({ path: "/v1/me/transfers/pending" }),
+  },
+  "GET /v1/groups/{id}/packets": {
+    auth: "user",
+    owner: "alice",
+    stranger: { acts: "refused", status: 404, code: "GROUP_NOT_FOUND" },
+    call: (w) => ({ path: `/v1/groups/${w.groupId}/packets` }),
+  },
+  "GET /v1/me/events": {
+    auth: "user",
+    owner: "alice",
+    // carol's own stream: it opens, and ends on its own on this server (SHORT_LIVED_STREAMS).
+    stranger: { acts: "for-caller", status: 200 },
+    call: () => ({ path: "/v1/me/events" }),
+  },
+  "GET /v1/auth/options": { auth: "none", call: () => ({ path: "/v1/auth/options" }) },
+  "GET /v1/dev/login-code": {
+    auth: "none",
+    call: (_w, n) => ({ path: `/v1/dev/login-code?phone=${encodeURIComponent(phoneOf(n))}` }),
+  },
   "POST /v1/transfers": {
     auth: "user",
     owner: "alice",

@@ -5,6 +5,7 @@ import Database from "better-sqlite3";
 import type { LightMyRequestResponse } from "fastify";
 import type { AdmissionOptions } from "../../src/api/admission.js";
 import type { CrowdGateOptions } from "../../src/api/crowd-gate.js";
+import type { LiveEventsOptions } from "../../src/api/live-events.js";
 import { createService, type RunningServer, type Service, startServer } from "../../src/server.js";
 import { keyedHeaders } from "./keys.js";
 import { freshPostgresUrl, queryOnce } from "./postgres.js";
@@ -74,6 +75,7 @@ export async function startTestApp(
     gate?: CrowdGateOptions;
     signup?: boolean;
     trustProxy?: string;
+    live?: LiveEventsOptions;
   } = {},
 ): Promise<TestApp> {
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), "hongbao-test-"));
@@ -94,6 +96,7 @@ export async function startTestApp(
     ...(options.gate === undefined ? {} : { gate: options.gate }),
     ...(options.signup === undefined ? {} : { signup: options.signup }),
     ...(options.trustProxy === undefined ? {} : { trustProxy: options.trustProxy }),
+    ...(options.live === undefined ? {} : { live: options.live }),
   });
   const call: TestApp["call"] = (method, url, callOptions = {}) => {
     const headers = keyedHeaders(method, url, callOptions);
@@ -159,8 +162,16 @@ export interface ListeningApp {
   dispose(): Promise<void>;
 }
 
+/**
+ * Event streams that end on their own within a fraction of a second: a test client that reads
+ * whole answers (the fuzzing, the authorization matrix) gets a 200 with its events, not a wait.
+ */
+export const SHORT_LIVED_STREAMS: LiveEventsOptions = { heartbeatMs: 50, lifetimeMs: 50 };
+
 /** A real server listening on 127.0.0.1 at a port of its own, on a real SQLite file. */
-export async function startListeningApp(options: { testClock?: boolean } = {}): Promise<ListeningApp> {
+export async function startListeningApp(
+  options: { testClock?: boolean; live?: LiveEventsOptions } = {},
+): Promise<ListeningApp> {
   const dir = mkdtempSync(join(tmpdir(), "hongbao-listening-"));
   const db = join(dir, "hongbao.db");
   const server = await startServer({
@@ -171,6 +182,7 @@ export async function startListeningApp(options: { testClock?: boolean } = {}): 
     tokenSecret: TOKEN_SECRET,
     testClock: options.testClock ?? false,
     logLevel: "silent",
+    live: options.live ?? SHORT_LIVED_STREAMS,
   });
   return {
     server,

@@ -1,8 +1,17 @@
-import type { FastifyInstance } from "fastify";
+import type { FastifyInstance, FastifyRequest } from "fastify";
 import type { AppContext } from "../context.js";
 import { ApiError } from "../errors.js";
 import { errorResponses, groupId, phone } from "../schemas.js";
 import { groupView, packetView, transferView } from "../views.js";
+
+/**
+ * The dev sender's codes are readable only by a client on this machine: the socket's own peer,
+ * not X-Forwarded-For, so a proxy in front cannot hand anyone's login code to the internet.
+ */
+function fromLoopback(request: FastifyRequest): boolean {
+  const peer = request.raw.socket.remoteAddress ?? "";
+  return peer === "::1" || peer.startsWith("127.") || peer.startsWith("::ffff:127.");
+}
 
 /** What one list answers at most; the web app shows the newest. */
 export const WEB_LIST_MAX = 100;
@@ -31,7 +40,7 @@ export function webRoutes(app: FastifyInstance, context: AppContext): void {
         },
       },
     },
-    async () => ({ signup: context.login.signup, devCodes: devCodes !== undefined }),
+    async (request) => ({ signup: context.login.signup, devCodes: devCodes !== undefined && fromLoopback(request) }),
   );
   if (devCodes !== undefined) {
     app.get<{ Querystring: { phone: string } }>(
@@ -40,12 +49,15 @@ export function webRoutes(app: FastifyInstance, context: AppContext): void {
         config: { auth: "none" },
         schema: {
           tags: ["auth"],
-          summary: "The last login code the dev sender sent to a phone (only while no real sender is configured)",
+          summary:
+            "The last login code the dev sender sent to a phone (only while no real sender is configured, and only to a client on the server's own machine)",
           querystring: { type: "object", additionalProperties: false, required: ["phone"], properties: { phone } },
           response: { 200: { type: "object", properties: { code: { type: "string" } } }, ...errorResponses },
         },
       },
       async (request) => {
+        if (!fromLoopback(request))
+          throw new ApiError("NOT_FOUND", "login codes are shown only on the server's own machine");
         const code = devCodes.last(request.query.phone);
         if (code === undefined) throw new ApiError("NOT_FOUND", "no code was sent to this phone");
         return { code };

@@ -7,6 +7,8 @@ import { type AdmissionOptions, CampaignAdmission } from "./api/admission.js";
 import { buildApp } from "./api/app.js";
 import type { AppContext } from "./api/context.js";
 import { CrowdGate, type CrowdGateOptions } from "./api/crowd-gate.js";
+import { type ExchangeConfig, ProductTokens } from "./api/exchange.js";
+import { Identity } from "./api/identity.js";
 import { type LoginCodeRules, LoginCodes, logSender } from "./api/login-codes.js";
 import { DEFAULT_LOGIN_LIMITS, type LoginLimits } from "./api/login-limits.js";
 import { Metrics } from "./api/metrics.js";
@@ -15,6 +17,7 @@ import { DEFAULT_RULE_SET, SpecialDayCalendar } from "./domain/calendar/index.js
 import { type Clock, systemClock, TestClock } from "./engine/clock.js";
 import { Engine, type EngineObserver } from "./engine/engine.js";
 import type { LedgerStore } from "./engine/store-port.js";
+import { identityStoreOf } from "./store/identity-port.js";
 import type { WriterLease } from "./store/postgres/writer-lease.js";
 import { SqliteStore } from "./store/sqlite/sqlite-store.js";
 import type { TracingConfig } from "./tracing/config.js";
@@ -55,6 +58,10 @@ export interface ServerConfig {
    * comma-separated); without it the socket's address is the client's.
    */
   readonly trustProxy?: string | undefined;
+  /** Browser origins allowed to call the API (CORS), `scheme://host[:port]`; none by default. */
+  readonly corsOrigins?: readonly string[];
+  /** A product whose own JWTs (checked against its JWKS) are exchanged for user tokens. */
+  readonly exchange?: ExchangeConfig | undefined;
   /** Login rate limits (tests); the defaults suit production. */
   readonly loginLimits?: LoginLimits;
   /** Login code lifetimes and table bounds (tests). */
@@ -301,10 +308,13 @@ export async function createService(config: Omit<ServerConfig, "port" | "host">)
       process.exit(70);
     },
   });
+  const tokens = new Tokens({ secret: await tokenSecretFor(config, store), adminToken, clock });
   const context: AppContext = {
     engine,
     store,
-    tokens: new Tokens({ secret: await tokenSecretFor(config, store), adminToken, clock }),
+    tokens,
+    identity: await Identity.load(identityStoreOf(store), tokens, clock),
+    productTokens: config.exchange === undefined ? undefined : new ProductTokens(config.exchange, clock),
     codes: new LoginCodes(
       logSender((phone, code) => logger.info({ phone, code }, "login code (dev sender)")),
       clock,
@@ -322,6 +332,7 @@ export async function createService(config: Omit<ServerConfig, "port" | "host">)
   const app = await buildApp(context, {
     logger,
     trustProxy: config.trustProxy,
+    corsOrigins: config.corsOrigins ?? [],
     ...(tracing === undefined ? {} : { tracing }),
   });
   // A waiting writer has built everything that does not need the ledger: a takeover costs

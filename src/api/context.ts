@@ -5,6 +5,8 @@ import type { Engine } from "../engine/engine.js";
 import type { LedgerStore } from "../engine/store-port.js";
 import type { CampaignAdmission } from "./admission.js";
 import type { CrowdGate } from "./crowd-gate.js";
+import type { ProductTokens } from "./exchange.js";
+import type { Identity, Scope } from "./identity.js";
 import type { LoginCodes } from "./login-codes.js";
 import type { LoginLimits } from "./login-limits.js";
 import type { Metrics } from "./metrics.js";
@@ -15,6 +17,10 @@ export interface AppContext {
   readonly engine: Engine;
   readonly store: LedgerStore;
   readonly tokens: Tokens;
+  /** Service keys, signing keys and users' token generations. */
+  readonly identity: Identity;
+  /** A product's own tokens taken in exchange for user tokens; undefined when not configured. */
+  readonly productTokens: ProductTokens | undefined;
   readonly codes: LoginCodes;
   readonly login: {
     /** A verified code for a phone without a user makes its user (--signup). */
@@ -37,6 +43,8 @@ export type Auth = "none" | "user" | "admin" | "user-or-admin";
 declare module "fastify" {
   interface FastifyContextConfig {
     auth?: Auth;
+    /** What an operator's key needs on an "admin" or "user-or-admin" route. */
+    scope?: Scope;
   }
   interface FastifyRequest {
     /** The user a user token speaks for; "" on routes without user auth. */

@@ -5,6 +5,7 @@ import Database from "better-sqlite3";
 import type { LightMyRequestResponse } from "fastify";
 import type { AdmissionOptions } from "../../src/api/admission.js";
 import type { CrowdGateOptions } from "../../src/api/crowd-gate.js";
+import type { ExchangeConfig } from "../../src/api/exchange.js";
 import { createService, type RunningServer, type Service, startServer } from "../../src/server.js";
 import { keyedHeaders } from "./keys.js";
 import { freshPostgresUrl, queryOnce } from "./postgres.js";
@@ -74,6 +75,8 @@ export async function startTestApp(
     gate?: CrowdGateOptions;
     signup?: boolean;
     trustProxy?: string;
+    corsOrigins?: string[];
+    exchange?: ExchangeConfig;
   } = {},
 ): Promise<TestApp> {
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), "hongbao-test-"));
@@ -94,6 +97,8 @@ export async function startTestApp(
     ...(options.gate === undefined ? {} : { gate: options.gate }),
     ...(options.signup === undefined ? {} : { signup: options.signup }),
     ...(options.trustProxy === undefined ? {} : { trustProxy: options.trustProxy }),
+    ...(options.corsOrigins === undefined ? {} : { corsOrigins: options.corsOrigins }),
+    ...(options.exchange === undefined ? {} : { exchange: options.exchange }),
   });
   const call: TestApp["call"] = (method, url, callOptions = {}) => {
     const headers = keyedHeaders(method, url, callOptions);
@@ -160,7 +165,9 @@ export interface ListeningApp {
 }
 
 /** A real server listening on 127.0.0.1 at a port of its own, on a real SQLite file. */
-export async function startListeningApp(options: { testClock?: boolean } = {}): Promise<ListeningApp> {
+export async function startListeningApp(
+  options: { testClock?: boolean; corsOrigins?: string[] } = {},
+): Promise<ListeningApp> {
   const dir = mkdtempSync(join(tmpdir(), "hongbao-listening-"));
   const db = join(dir, "hongbao.db");
   const server = await startServer({
@@ -171,6 +178,7 @@ export async function startListeningApp(options: { testClock?: boolean } = {}): 
     tokenSecret: TOKEN_SECRET,
     testClock: options.testClock ?? false,
     logLevel: "silent",
+    ...(options.corsOrigins === undefined ? {} : { corsOrigins: options.corsOrigins }),
   });
   return {
     server,

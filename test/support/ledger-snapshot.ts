@@ -9,6 +9,10 @@ export interface LedgerSnapshot {
 
 const TABLES = [
   "users",
+  "api_keys",
+  "signing_keys",
+  "token_generations",
+  "external_subjects",
   "postings",
   "entries",
   "transfers",

@@ -201,4 +201,37 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 10,
+    name: "identity: service keys, token signing keys, token generations, products' subjects",
+    // Identity is the deployment's, not a shard's: no shard column.
+    sql: `
+      CREATE TABLE api_keys (
+        id text PRIMARY KEY,
+        name text NOT NULL,
+        scopes text NOT NULL,
+        secret_hash text NOT NULL,
+        created_at bigint NOT NULL,
+        rotated_at bigint,
+        revoked_at bigint
+      );
+      CREATE TABLE signing_keys (
+        kid text PRIMARY KEY,
+        secret text,
+        created_at bigint NOT NULL,
+        retired_at bigint
+      );
+      CREATE TABLE token_generations (
+        user_id text PRIMARY KEY,
+        generation integer NOT NULL CHECK (generation > 0)
+      );
+      CREATE TABLE external_subjects (
+        issuer text NOT NULL,
+        subject text NOT NULL,
+        user_id text NOT NULL,
+        linked_at bigint NOT NULL,
+        PRIMARY KEY (issuer, subject)
+      );
+    `,
+  },
 ];

@@ -16,6 +16,8 @@ import type {
   StatementEntry,
   UserRecord,
 } from "../../engine/store-port.js";
+import type { IdentityStore } from "../identity-port.js";
+import { IdentityTables } from "../identity-tables.js";
 import { type CampaignRow, campaignOf, type PacketRow, packetOf, type TransferRow, transferOf } from "../rows.js";
 import { MIGRATIONS } from "./migrations.js";
 
@@ -97,6 +99,7 @@ export class PostgresStore implements LedgerStore {
   #writer: pg.Client | undefined;
   #fence: { epoch: number; onFenced: (error: WriterFencedError) => void } | undefined;
   #fenced: WriterFencedError | undefined;
+  #identity: IdentityStore | undefined;
 
   private constructor(options: PostgresStoreOptions) {
     this.#url = options.url;
@@ -690,6 +693,16 @@ export class PostgresStore implements LedgerStore {
     const row = await this.#one<{ value: string }>("SELECT value FROM service_keys WHERE name = $1", [name]);
     if (row === undefined) throw new Error(`service key ${name} missing after insert`);
     return row.value;
+  }
+
+  /** The deployment's identity tables, shared by every writer. */
+  identity(): IdentityStore {
+    this.#identity ??= new IdentityTables(async (sql, values) => {
+      let n = 0;
+      const numbered = sql.replace(/\?/g, () => `$${++n}`);
+      return (await this.#reads.query(numbered, values as unknown[])).rows as Record<string, unknown>[];
+    });
+    return this.#identity;
   }
 
   async ping(): Promise<void> {

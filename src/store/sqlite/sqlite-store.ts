@@ -16,6 +16,8 @@ import type {
   StatementEntry,
   UserRecord,
 } from "../../engine/store-port.js";
+import type { IdentityStore } from "../identity-port.js";
+import { IdentityTables } from "../identity-tables.js";
 import { type CampaignRow, campaignOf, type PacketRow, packetOf, type TransferRow, transferOf } from "../rows.js";
 import { MIGRATIONS } from "./migrations.js";
 
@@ -36,6 +38,7 @@ export class SqliteStore implements LedgerStore {
   readonly #verifyOnLoad: boolean;
   readonly #statements;
   readonly #writeBatch: (batch: Batch) => void;
+  #identity: IdentityStore | undefined;
 
   constructor(options: SqliteStoreOptions) {
     if (options.path !== ":memory:") mkdirSync(dirname(options.path), { recursive: true });
@@ -337,6 +340,17 @@ export class SqliteStore implements LedgerStore {
 
   async balanceSum(): Promise<Fen> {
     return this.#statements.balanceSum.get() as number;
+  }
+
+  /** The identity tables on this file, written on the same connection between batches. */
+  identity(): IdentityStore {
+    this.#identity ??= new IdentityTables(async (sql, values) => {
+      const statement = this.#db.prepare(sql);
+      if (statement.reader) return statement.all(...values) as Record<string, unknown>[];
+      statement.run(...values);
+      return [];
+    });
+    return this.#identity;
   }
 
   async ping(): Promise<void> {

@@ -9,6 +9,7 @@ import { ApiError, fromFastifyError, sendError } from "./errors.js";
 import { answerClientError, guardServer } from "./http-guard.js";
 import { requireIdempotencyKey } from "./idempotency.js";
 import { registerLimits } from "./login-limits.js";
+import { operationIdOf } from "./operation-ids.js";
 import { priorityOf } from "./priority.js";
 import { idOfTagged, REQUEST_ID_HEADER, tagRequest } from "./request-id.js";
 import { adminRoutes } from "./routes/admin.js";
@@ -125,8 +126,12 @@ export async function buildApp(context: AppContext, options: AppOptions = {}): P
     if ((auth === "admin" || auth === "user-or-admin") !== (scope !== undefined)) {
       throw new Error(`${route.url}: an operator's route names the scope it needs, and only such a route`);
     }
+    const methods = [route.method].flat();
     route.schema = {
       ...route.schema,
+      ...(methods.length === 1 && methods[0] !== "HEAD"
+        ? { operationId: operationIdOf(methods[0] as string, route.url, route.schema?.operationId) }
+        : {}),
       security: SECURITY_OF[auth],
       ...(scope === undefined ? {} : { "x-required-scope": scope }),
     };

@@ -6,6 +6,7 @@ import pino from "pino";
 import { type AdmissionOptions, CampaignAdmission } from "./api/admission.js";
 import { buildApp } from "./api/app.js";
 import type { AppContext } from "./api/context.js";
+import { Covers, coverTablesOf } from "./api/covers.js";
 import { CrowdGate, type CrowdGateOptions } from "./api/crowd-gate.js";
 import { type ExchangeConfig, ProductTokens } from "./api/exchange.js";
 import { Identity } from "./api/identity.js";
@@ -314,6 +315,7 @@ export async function createService(config: Omit<ServerConfig, "port" | "host">)
     store,
     tokens,
     identity: await Identity.load(identityStoreOf(store), tokens, clock),
+    covers: await Covers.load(coverTablesOf(store), clock),
     productTokens: config.exchange === undefined ? undefined : new ProductTokens(config.exchange, clock),
     codes: new LoginCodes(
       logSender((phone, code) => logger.info({ phone, code }, "login code (dev sender)")),

@@ -15,6 +15,7 @@ import { idOfTagged, REQUEST_ID_HEADER, tagRequest } from "./request-id.js";
 import { adminRoutes } from "./routes/admin.js";
 import { authRoutes } from "./routes/auth.js";
 import { campaignRoutes } from "./routes/campaigns.js";
+import { coverRoutes } from "./routes/covers.js";
 import { evidenceRoutes } from "./routes/evidence.js";
 import { identityRoutes } from "./routes/identity.js";
 import { opsRoutes } from "./routes/ops.js";
@@ -263,6 +264,7 @@ export async function buildApp(context: AppContext, options: AppOptions = {}): P
   authRoutes(app, context);
   adminRoutes(app, context);
   identityRoutes(app, context);
+  coverRoutes(app, context);
   walletRoutes(app, context);
   transferRoutes(app, context);
   redPacketRoutes(app, context);

@@ -4,6 +4,7 @@ import type { TestClock } from "../engine/clock.js";
 import type { Engine } from "../engine/engine.js";
 import type { LedgerStore } from "../engine/store-port.js";
 import type { CampaignAdmission } from "./admission.js";
+import type { Covers } from "./covers.js";
 import type { CrowdGate } from "./crowd-gate.js";
 import type { ProductTokens } from "./exchange.js";
 import type { Identity, Scope } from "./identity.js";
@@ -21,6 +22,8 @@ export interface AppContext {
   readonly identity: Identity;
   /** A product's own tokens taken in exchange for user tokens; undefined when not configured. */
   readonly productTokens: ProductTokens | undefined;
+  /** The operator's catalogue of red-packet covers. */
+  readonly covers: Covers;
   readonly codes: LoginCodes;
   readonly login: {
     /** A verified code for a phone without a user makes its user (--signup). */

@@ -34,7 +34,7 @@ export const TOKEN_LENGTH_MAX = 1024;
 
 /**
  * User tokens are HS256 JWTs naming the user, signed by the newest live key and carrying
- * its kid (docs/decisions/0042); the admin token is a configured secret.
+ * its kid (docs/decisions/0041); the admin token is a configured secret.
  * Tokens are verified on every request, not cached: the check costs a few µs, and a cache
  * of a flash crowd's million one-time tokens only kept them alive for the garbage collector.
  */

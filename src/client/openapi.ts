@@ -55,6 +55,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/admin/covers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Publish a cover: a PNG, JPEG or WebP image, checked by decoding it
+         * @description The image is base64 in JSON, at most 524288 bytes decoded. Its format and size in pixels come from decoding it, not from any name or declared type; 422 COVER_INVALID says what is wrong (not an image, another format, an animation, a side out of bounds, truncated).
+         */
+        post: operations["addCover"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/admin/deposits": {
         parameters: {
             query?: never;
@@ -329,6 +349,40 @@ export interface paths {
         put?: never;
         /** Claim once: claimed (with the amount), or ALREADY_CLAIMED, SOLD_OUT, NOT_STARTED, ENDED, BUSY (503 + Retry-After) */
         post: operations["claimCampaign"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/covers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The catalogue of covers a sender may pick from */
+        get: operations["listCovers"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/covers/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A cover's image, cacheable forever (ETag, Cache-Control: immutable); 304 to If-None-Match */
+        get: operations["getCoverImage"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -702,7 +756,7 @@ export interface components {
         Error: {
             error: {
                 /** @enum {string} */
-                code: "BAD_REQUEST" | "MALFORMED_REQUEST" | "BAD_FRAMING" | "HEADERS_TOO_LARGE" | "URL_TOO_LONG" | "HOST_REQUIRED" | "HTTP_VERSION_NOT_SUPPORTED" | "METHOD_NOT_ALLOWED" | "EXPECTATION_FAILED" | "REQUEST_TIMEOUT" | "BAD_JSON" | "BODY_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "VALIDATION_FAILED" | "UNAUTHORIZED" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "TOKEN_REVOKED" | "EXCHANGE_NOT_CONFIGURED" | "SIGNING_KEY_IN_USE" | "KEY_NOT_FOUND" | "TOO_MANY_KEYS" | "FORBIDDEN" | "NOT_FOUND" | "USER_NOT_FOUND" | "TRANSFER_NOT_FOUND" | "PHONE_TAKEN" | "INVALID_CODE" | "CODE_EXPIRED" | "TOO_MANY_ATTEMPTS" | "RATE_LIMITED" | "IDEMPOTENCY_KEY_REUSED" | "IDEMPOTENCY_KEY_INVALID" | "IDEMPOTENCY_KEY_REQUIRED" | "INSUFFICIENT_FUNDS" | "AMOUNT_BELOW_MIN" | "AMOUNT_ABOVE_MAX" | "MEMO_TOO_LONG" | "SELF_TRANSFER" | "DUE_DATE_WITHOUT_LOAN" | "NOT_RECIPIENT" | "TRANSFER_NOT_PENDING" | "NOT_A_LOAN" | "TOO_MANY_PENDING" | "BALANCE_LIMIT" | "GROUP_NOT_FOUND" | "GROUP_TOO_LARGE" | "TOO_MANY_GROUPS" | "NOT_A_MEMBER" | "PACKET_NOT_FOUND" | "NOT_FOR_YOU" | "WRONG_PASSWORD" | "ALREADY_GRABBED" | "SOLD_OUT" | "EXPIRED" | "BAD_SPLIT" | "CAMPAIGN_NOT_FOUND" | "NOT_STARTED" | "ENDED" | "ALREADY_CLAIMED" | "BAD_AMOUNT_RULE" | "BAD_WINDOW" | "BUSY" | "SHUTTING_DOWN" | "INTERNAL";
+                code: "BAD_REQUEST" | "MALFORMED_REQUEST" | "BAD_FRAMING" | "HEADERS_TOO_LARGE" | "URL_TOO_LONG" | "HOST_REQUIRED" | "HTTP_VERSION_NOT_SUPPORTED" | "METHOD_NOT_ALLOWED" | "EXPECTATION_FAILED" | "REQUEST_TIMEOUT" | "BAD_JSON" | "BODY_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "VALIDATION_FAILED" | "UNAUTHORIZED" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "TOKEN_REVOKED" | "EXCHANGE_NOT_CONFIGURED" | "SIGNING_KEY_IN_USE" | "KEY_NOT_FOUND" | "TOO_MANY_KEYS" | "COVER_INVALID" | "COVER_NOT_FOUND" | "TOO_MANY_COVERS" | "FORBIDDEN" | "NOT_FOUND" | "USER_NOT_FOUND" | "TRANSFER_NOT_FOUND" | "PHONE_TAKEN" | "INVALID_CODE" | "CODE_EXPIRED" | "TOO_MANY_ATTEMPTS" | "RATE_LIMITED" | "IDEMPOTENCY_KEY_REUSED" | "IDEMPOTENCY_KEY_INVALID" | "IDEMPOTENCY_KEY_REQUIRED" | "INSUFFICIENT_FUNDS" | "AMOUNT_BELOW_MIN" | "AMOUNT_ABOVE_MAX" | "MEMO_TOO_LONG" | "SELF_TRANSFER" | "DUE_DATE_WITHOUT_LOAN" | "NOT_RECIPIENT" | "TRANSFER_NOT_PENDING" | "NOT_A_LOAN" | "TOO_MANY_PENDING" | "BALANCE_LIMIT" | "GROUP_NOT_FOUND" | "GROUP_TOO_LARGE" | "TOO_MANY_GROUPS" | "NOT_A_MEMBER" | "PACKET_NOT_FOUND" | "NOT_FOR_YOU" | "WRONG_PASSWORD" | "ALREADY_GRABBED" | "SOLD_OUT" | "EXPIRED" | "BAD_SPLIT" | "CAMPAIGN_NOT_FOUND" | "NOT_STARTED" | "ENDED" | "ALREADY_CLAIMED" | "BAD_AMOUNT_RULE" | "BAD_WINDOW" | "BUSY" | "SHUTTING_DOWN" | "INTERNAL";
                 details?: {
                     [key: string]: unknown;
                 };
@@ -721,6 +775,8 @@ export interface components {
             /** @description hex(sha256(id|shares joined by ,|salt)) */
             commitment: string;
             count: number;
+            /** @description the cover (封面) the sender picked; its image is /v1/covers/{coverId} */
+            coverId?: string | null;
             createdAt: string;
             expiresAt: string;
             grabs: {
@@ -887,6 +943,62 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Campaign"];
+                };
+            };
+        };
+    };
+    addCover: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    image: string;
+                    name: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        createdAt: string;
+                        etag: string;
+                        height: number;
+                        id: string;
+                        /** @enum {string} */
+                        mediaType: "image/png" | "image/jpeg" | "image/webp";
+                        name: string;
+                        /** @description where the image is served, with cache headers */
+                        url: string;
+                        width: number;
+                    };
                 };
             };
         };
@@ -1778,6 +1890,110 @@ export interface operations {
             };
         };
     };
+    listCovers: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        covers: {
+                            createdAt: string;
+                            etag: string;
+                            height: number;
+                            id: string;
+                            /** @enum {string} */
+                            mediaType: "image/png" | "image/jpeg" | "image/webp";
+                            name: string;
+                            /** @description where the image is served, with cache headers */
+                            url: string;
+                            width: number;
+                        }[];
+                    };
+                };
+            };
+        };
+    };
+    getCoverImage: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "image/jpeg": components["schemas"]["Error"];
+                    "image/png": components["schemas"]["Error"];
+                    "image/webp": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "image/jpeg": components["schemas"]["Error"];
+                    "image/png": components["schemas"]["Error"];
+                    "image/webp": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "image/jpeg": string;
+                    "image/png": string;
+                    "image/webp": string;
+                };
+            };
+            /** @description the client's copy is current */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
     getEvidencePublicKey: {
         parameters: {
             query?: never;
@@ -2149,6 +2365,8 @@ export interface operations {
                     /** @description fen */
                     amount: number;
                     count?: number;
+                    /** @description a cover of GET /v1/covers (封面) */
+                    coverId?: string;
                     greeting?: string;
                     groupId?: string;
                     /** @enum {string} */
@@ -2709,6 +2927,7 @@ type ReadonlyArray<T> = [
 ] extends [
     unknown[]
 ] ? Readonly<Exclude<T, undefined>> : Readonly<Exclude<T, undefined>[]>;
+export const pathsV1AdminCoversPostResponses201ContentApplicationJsonMediaTypeValues: ReadonlyArray<FlattenedDeepRequired<paths>["/v1/admin/covers"]["post"]["responses"]["201"]["content"]["application/json"]["mediaType"]> = ["image/png", "image/jpeg", "image/webp"];
 export const pathsV1AdminKeysGetResponses200ContentApplicationJsonKeysScopesValues: ReadonlyArray<FlattenedDeepRequired<paths>["/v1/admin/keys"]["get"]["responses"]["200"]["content"]["application/json"]["keys"]["scopes"]> = ["read", "users:write", "deposits:write", "campaigns:write", "special-days:write", "covers:write", "keys:write", "clock:write"];
 export const pathsV1AdminKeysPostRequestBodyContentApplicationJsonScopesValues: ReadonlyArray<FlattenedDeepRequired<paths>["/v1/admin/keys"]["post"]["requestBody"]["content"]["application/json"]["scopes"]> = ["read", "users:write", "deposits:write", "campaigns:write", "special-days:write", "covers:write", "keys:write", "clock:write"];
 export const pathsV1AdminKeysPostResponses201ContentApplicationJsonKeyScopesValues: ReadonlyArray<FlattenedDeepRequired<paths>["/v1/admin/keys"]["post"]["responses"]["201"]["content"]["application/json"]["key"]["scopes"]> = ["read", "users:write", "deposits:write", "campaigns:write", "special-days:write", "covers:write", "keys:write", "clock:write"];
@@ -2716,6 +2935,7 @@ export const pathsV1AdminKeysIdRevokePostResponses200ContentApplicationJsonScope
 export const pathsV1AdminKeysIdRotatePostResponses200ContentApplicationJsonKeyScopesValues: ReadonlyArray<FlattenedDeepRequired<paths>["/v1/admin/keys/{id}/rotate"]["post"]["responses"]["200"]["content"]["application/json"]["key"]["scopes"]> = ["read", "users:write", "deposits:write", "campaigns:write", "special-days:write", "covers:write", "keys:write", "clock:write"];
 export const pathsV1AdminSpecialDaysPostRequestBodyContentApplicationJsonKindValues: ReadonlyArray<FlattenedDeepRequired<paths>["/v1/admin/special-days"]["post"]["requestBody"]["content"]["application/json"]["kind"]> = ["gregorian", "lunar", "date"];
 export const pathsV1CampaignsIdClaimPostResponses200ContentApplicationJsonStatusValues: ReadonlyArray<FlattenedDeepRequired<paths>["/v1/campaigns/{id}/claim"]["post"]["responses"]["200"]["content"]["application/json"]["status"]> = ["claimed"];
+export const pathsV1CoversGetResponses200ContentApplicationJsonCoversMediaTypeValues: ReadonlyArray<FlattenedDeepRequired<paths>["/v1/covers"]["get"]["responses"]["200"]["content"]["application/json"]["covers"]["mediaType"]> = ["image/png", "image/jpeg", "image/webp"];
 export const pathsV1RedPacketsPostRequestBodyContentApplicationJsonKindValues: ReadonlyArray<FlattenedDeepRequired<paths>["/v1/red-packets"]["post"]["requestBody"]["content"]["application/json"]["kind"]> = ["single", "lucky", "equal", "exclusive"];
 export const pathsV1RedPacketsIdEvidenceGetParametersQueryFormatValues: ReadonlyArray<FlattenedDeepRequired<paths>["/v1/red-packets/{id}/evidence"]["get"]["parameters"]["query"]["format"]> = ["json", "html"];
 export const pathsV1TransfersPostRequestBodyContentApplicationJsonNatureValues: ReadonlyArray<FlattenedDeepRequired<paths>["/v1/transfers"]["post"]["requestBody"]["content"]["application/json"]["nature"]> = ["gift", "loan", "repayment", "unspecified"];
@@ -2723,7 +2943,7 @@ export const pathsV1TransfersIdEvidenceGetParametersQueryFormatValues: ReadonlyA
 export const pathsV1TransfersPreviewPostRequestBodyContentApplicationJsonNatureValues: ReadonlyArray<FlattenedDeepRequired<paths>["/v1/transfers/preview"]["post"]["requestBody"]["content"]["application/json"]["nature"]> = ["gift", "loan", "repayment", "unspecified"];
 export const pathsV1TransfersPreviewPostResponses200ContentApplicationJsonNatureHintsNatureValues: ReadonlyArray<FlattenedDeepRequired<paths>["/v1/transfers/preview"]["post"]["responses"]["200"]["content"]["application/json"]["natureHints"]["nature"]> = ["gift", "loan"];
 export const campaignStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["Campaign"]["status"]> = ["scheduled", "active", "sold_out", "ended"];
-export const errorErrorCodeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["Error"]["error"]["code"]> = ["BAD_REQUEST", "MALFORMED_REQUEST", "BAD_FRAMING", "HEADERS_TOO_LARGE", "URL_TOO_LONG", "HOST_REQUIRED", "HTTP_VERSION_NOT_SUPPORTED", "METHOD_NOT_ALLOWED", "EXPECTATION_FAILED", "REQUEST_TIMEOUT", "BAD_JSON", "BODY_TOO_LARGE", "UNSUPPORTED_MEDIA_TYPE", "VALIDATION_FAILED", "UNAUTHORIZED", "INVALID_TOKEN", "TOKEN_EXPIRED", "TOKEN_REVOKED", "EXCHANGE_NOT_CONFIGURED", "SIGNING_KEY_IN_USE", "KEY_NOT_FOUND", "TOO_MANY_KEYS", "FORBIDDEN", "NOT_FOUND", "USER_NOT_FOUND", "TRANSFER_NOT_FOUND", "PHONE_TAKEN", "INVALID_CODE", "CODE_EXPIRED", "TOO_MANY_ATTEMPTS", "RATE_LIMITED", "IDEMPOTENCY_KEY_REUSED", "IDEMPOTENCY_KEY_INVALID", "IDEMPOTENCY_KEY_REQUIRED", "INSUFFICIENT_FUNDS", "AMOUNT_BELOW_MIN", "AMOUNT_ABOVE_MAX", "MEMO_TOO_LONG", "SELF_TRANSFER", "DUE_DATE_WITHOUT_LOAN", "NOT_RECIPIENT", "TRANSFER_NOT_PENDING", "NOT_A_LOAN", "TOO_MANY_PENDING", "BALANCE_LIMIT", "GROUP_NOT_FOUND", "GROUP_TOO_LARGE", "TOO_MANY_GROUPS", "NOT_A_MEMBER", "PACKET_NOT_FOUND", "NOT_FOR_YOU", "WRONG_PASSWORD", "ALREADY_GRABBED", "SOLD_OUT", "EXPIRED", "BAD_SPLIT", "CAMPAIGN_NOT_FOUND", "NOT_STARTED", "ENDED", "ALREADY_CLAIMED", "BAD_AMOUNT_RULE", "BAD_WINDOW", "BUSY", "SHUTTING_DOWN", "INTERNAL"];
+export const errorErrorCodeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["Error"]["error"]["code"]> = ["BAD_REQUEST", "MALFORMED_REQUEST", "BAD_FRAMING", "HEADERS_TOO_LARGE", "URL_TOO_LONG", "HOST_REQUIRED", "HTTP_VERSION_NOT_SUPPORTED", "METHOD_NOT_ALLOWED", "EXPECTATION_FAILED", "REQUEST_TIMEOUT", "BAD_JSON", "BODY_TOO_LARGE", "UNSUPPORTED_MEDIA_TYPE", "VALIDATION_FAILED", "UNAUTHORIZED", "INVALID_TOKEN", "TOKEN_EXPIRED", "TOKEN_REVOKED", "EXCHANGE_NOT_CONFIGURED", "SIGNING_KEY_IN_USE", "KEY_NOT_FOUND", "TOO_MANY_KEYS", "COVER_INVALID", "COVER_NOT_FOUND", "TOO_MANY_COVERS", "FORBIDDEN", "NOT_FOUND", "USER_NOT_FOUND", "TRANSFER_NOT_FOUND", "PHONE_TAKEN", "INVALID_CODE", "CODE_EXPIRED", "TOO_MANY_ATTEMPTS", "RATE_LIMITED", "IDEMPOTENCY_KEY_REUSED", "IDEMPOTENCY_KEY_INVALID", "IDEMPOTENCY_KEY_REQUIRED", "INSUFFICIENT_FUNDS", "AMOUNT_BELOW_MIN", "AMOUNT_ABOVE_MAX", "MEMO_TOO_LONG", "SELF_TRANSFER", "DUE_DATE_WITHOUT_LOAN", "NOT_RECIPIENT", "TRANSFER_NOT_PENDING", "NOT_A_LOAN", "TOO_MANY_PENDING", "BALANCE_LIMIT", "GROUP_NOT_FOUND", "GROUP_TOO_LARGE", "TOO_MANY_GROUPS", "NOT_A_MEMBER", "PACKET_NOT_FOUND", "NOT_FOR_YOU", "WRONG_PASSWORD", "ALREADY_GRABBED", "SOLD_OUT", "EXPIRED", "BAD_SPLIT", "CAMPAIGN_NOT_FOUND", "NOT_STARTED", "ENDED", "ALREADY_CLAIMED", "BAD_AMOUNT_RULE", "BAD_WINDOW", "BUSY", "SHUTTING_DOWN", "INTERNAL"];
 export const redPacketKindValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["RedPacket"]["kind"]> = ["single", "lucky", "equal", "exclusive"];
 export const redPacketNatureHintsNatureValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["RedPacket"]["natureHints"]["nature"]> = ["gift", "loan"];
 export const redPacketStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["RedPacket"]["status"]> = ["active", "finished", "expired"];

@@ -113,6 +113,7 @@ const TABLES: readonly TableCopy[] = [
       ["group_id", "text"],
       ["recipient", "text"],
       ["greeting", "text"],
+      ["cover_id", "text"],
       ["password_hash", "text"],
       ["shares", "text"],
       ["salt", "text"],

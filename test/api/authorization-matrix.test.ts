@@ -238,6 +238,13 @@ const ROWS: Readonly<Record<string, Row>> = {
     auth: "none",
     call: () => ({ path: "/v1/auth/exchange", body: { assertion: "a.b.c" } }),
   },
+  "POST /v1/admin/covers": {
+    auth: "admin",
+    // Not an image: were the token accepted, the answer would be 422, and nothing is kept either way.
+    call: () => ({ path: "/v1/admin/covers", body: { name: "matrix", image: "bm90IGFuIGltYWdl" } }),
+  },
+  "GET /v1/covers": { auth: "none", call: () => ({ path: "/v1/covers" }) },
+  "GET /v1/covers/{id}": { auth: "none", call: () => ({ path: "/v1/covers/cov_00000000000000000000" }) },
   "GET /healthz": { auth: "none", call: () => ({ path: "/healthz" }) },
   "GET /readyz": { auth: "none", call: () => ({ path: "/readyz" }) },
 };

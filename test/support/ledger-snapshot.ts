@@ -13,6 +13,7 @@ const TABLES = [
   "signing_keys",
   "token_generations",
   "external_subjects",
+  "covers",
   "postings",
   "entries",
   "transfers",

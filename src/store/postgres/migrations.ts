@@ -203,7 +203,7 @@ export const MIGRATIONS: readonly Migration[] = [
   },
   {
     version: 10,
-    name: "identity: service keys, token signing keys, token generations, products' subjects",
+    name: "identity: service keys, token signing keys, token generations, products' subjects; red-packet covers",
     // Identity is the deployment's, not a shard's: no shard column.
     sql: `
       CREATE TABLE api_keys (
@@ -232,6 +232,17 @@ export const MIGRATIONS: readonly Migration[] = [
         linked_at bigint NOT NULL,
         PRIMARY KEY (issuer, subject)
       );
+      CREATE TABLE covers (
+        id text PRIMARY KEY,
+        name text NOT NULL,
+        media_type text NOT NULL,
+        width integer NOT NULL,
+        height integer NOT NULL,
+        image bytea NOT NULL,
+        etag text NOT NULL,
+        created_at bigint NOT NULL
+      );
+      ALTER TABLE red_packets ADD COLUMN cover_id text;
     `,
   },
 ];

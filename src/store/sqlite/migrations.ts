@@ -214,7 +214,7 @@ export const MIGRATIONS: readonly Migration[] = [
   },
   {
     version: 10,
-    name: "identity: service keys, token signing keys, token generations, products' subjects",
+    name: "identity: service keys, token signing keys, token generations, products' subjects; red-packet covers",
     sql: `
       CREATE TABLE api_keys (
         id TEXT PRIMARY KEY,
@@ -242,6 +242,17 @@ export const MIGRATIONS: readonly Migration[] = [
         linked_at INTEGER NOT NULL,
         PRIMARY KEY (issuer, subject)
       ) STRICT, WITHOUT ROWID;
+      CREATE TABLE covers (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        media_type TEXT NOT NULL,
+        width INTEGER NOT NULL,
+        height INTEGER NOT NULL,
+        image BLOB NOT NULL,
+        etag TEXT NOT NULL,
+        created_at INTEGER NOT NULL
+      ) STRICT;
+      ALTER TABLE red_packets ADD COLUMN cover_id TEXT;
     `,
   },
 ];

@@ -316,7 +316,7 @@ export async function createService(config: Omit<ServerConfig, "port" | "host">)
     tokens,
     identity: await Identity.load(identityStoreOf(store), tokens, clock),
     covers: await Covers.load(coverTablesOf(store), clock),
-    productTokens: config.exchange === undefined ? undefined : new ProductTokens(config.exchange, clock),
+    productTokens: config.exchange === undefined ? undefined : await ProductTokens.create(config.exchange, clock),
     codes: new LoginCodes(
       logSender((phone, code) => logger.info({ phone, code }, "login code (dev sender)")),
       clock,

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from "node:crypto";
-import sharp, { type Metadata } from "sharp";
+import type { Metadata } from "sharp";
 import type { Clock } from "../engine/clock.js";
 import type { CoverRow, CoverTables } from "../store/cover-tables.js";
 import { ApiError } from "./errors.js";
@@ -32,6 +32,8 @@ export async function inspectCover(bytes: Buffer): Promise<{ format: Format; wid
   if (bytes.length > COVER_BYTES_MAX) {
     throw refuse(`an image is at most ${COVER_BYTES_MAX} bytes`, { bytes: bytes.length, limit: COVER_BYTES_MAX });
   }
+  // Loaded at the first upload: libvips costs a second at start, and most starts never decode an image.
+  const { default: sharp } = await import("sharp");
   let metadata: Metadata;
   try {
     const image = sharp(bytes, { limitInputPixels: COVER_SIDE_MAX * COVER_SIDE_MAX, failOn: "warning" });

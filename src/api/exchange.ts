@@ -1,6 +1,8 @@
-import { createRemoteJWKSet, errors, type JWTPayload, jwtVerify } from "jose";
+import type { JWTPayload } from "jose";
 import type { Clock } from "../engine/clock.js";
 import { ApiError } from "./errors.js";
+
+type Jose = typeof import("jose");
 
 /** A product whose own signed tokens hongbao takes in exchange for its user tokens. */
 export interface ExchangeConfig {
@@ -37,13 +39,20 @@ export interface ProductIdentity {
  */
 export class ProductTokens {
   readonly #config: ExchangeConfig;
-  readonly #keys: ReturnType<typeof createRemoteJWKSet>;
+  readonly #jose: Jose;
+  readonly #keys: ReturnType<Jose["createRemoteJWKSet"]>;
   readonly #clock: Clock;
 
-  constructor(config: ExchangeConfig, clock: Clock) {
+  /** jose is loaded only by servers that take products' tokens. */
+  static async create(config: ExchangeConfig, clock: Clock): Promise<ProductTokens> {
+    return new ProductTokens(config, clock, await import("jose"));
+  }
+
+  private constructor(config: ExchangeConfig, clock: Clock, jose: Jose) {
     this.#config = config;
     this.#clock = clock;
-    this.#keys = createRemoteJWKSet(new URL(config.jwksUrl), {
+    this.#jose = jose;
+    this.#keys = jose.createRemoteJWKSet(new URL(config.jwksUrl), {
       timeoutDuration: 5_000,
       cooldownDuration: config.keySetCooldownMs ?? 30_000,
     });
@@ -52,6 +61,7 @@ export class ProductTokens {
   async verify(assertion: string): Promise<ProductIdentity> {
     let payload: JWTPayload;
     try {
+      const { jwtVerify } = this.#jose;
       ({ payload } = await jwtVerify(assertion, this.#keys, {
         issuer: this.#config.issuer,
         audience: this.#config.audience,
@@ -61,6 +71,7 @@ export class ProductTokens {
         currentDate: new Date(this.#clock.now()),
       }));
     } catch (error) {
+      const { errors } = this.#jose;
       if (error instanceof errors.JWTExpired) throw new ApiError("TOKEN_EXPIRED", "the product's token has expired");
       if (error instanceof errors.JWKSTimeout || !(error instanceof errors.JOSEError)) {
         throw new ApiError("BUSY", "the product's key set could not be read; retry shortly", undefined, 1);

@@ -18,6 +18,8 @@ export const SCOPES = [
 export type Scope = (typeof SCOPES)[number];
 
 export const SERVICE_KEYS_MAX = 1_000;
+/** The longest a rotated key's old secret may stay valid beside the new one: a week. */
+export const ROTATION_GRACE_SECONDS_MAX = 7 * 24 * 3600;
 export const SIGNING_KEYS_MAX = 100;
 /** `hk_<16 hex id>_<43 base64url secret>`: the id finds the key, the secret proves it. */
 const SERVICE_KEY = /^hk_([0-9a-f]{16})_([A-Za-z0-9_-]{43})$/;
@@ -38,10 +40,20 @@ export interface ServiceKeyView {
   readonly createdAt: number;
   readonly rotatedAt: number | null;
   readonly revokedAt: number | null;
+  /** Until when the secret before the last rotation is still taken, or null. */
+  readonly previousValidUntil: number | null;
 }
 
 const sha256 = (text: string) => createHash("sha256").update(text).digest();
-const viewOf = ({ secretHash: _hash, ...view }: ServiceKeyRow): ServiceKeyView => view;
+const viewOf = ({
+  secretHash: _hash,
+  previousHash: _previous,
+  previousUntil,
+  ...view
+}: ServiceKeyRow): ServiceKeyView => ({
+  ...view,
+  previousValidUntil: previousUntil,
+});
 
 /**
  * Operators' service keys, token signing keys and users' token generations, kept in the
@@ -52,7 +64,10 @@ export class Identity {
   readonly #store: IdentityStore;
   readonly #tokens: Tokens;
   readonly #clock: Clock;
-  readonly #keys = new Map<string, { row: ServiceKeyRow; hash: Buffer; scopes: ReadonlySet<string> }>();
+  readonly #keys = new Map<
+    string,
+    { row: ServiceKeyRow; hash: Buffer; previous: Buffer | undefined; scopes: ReadonlySet<string> }
+  >();
   #signing: SigningKeyRow[] = [];
 
   private constructor(store: IdentityStore, tokens: Tokens, clock: Clock) {
@@ -85,9 +100,16 @@ export class Identity {
     if (!token.startsWith(SERVICE_KEY_PREFIX)) return undefined;
     const match = SERVICE_KEY.exec(token);
     const known = match === null ? undefined : this.#keys.get(match[1] as string);
-    if (match === null || known === undefined || !timingSafeEqual(sha256(match[2] as string), known.hash)) {
-      throw new ApiError("INVALID_TOKEN", "the service key is not valid");
-    }
+    if (match === null || known === undefined) throw new ApiError("INVALID_TOKEN", "the service key is not valid");
+    const given = sha256(match[2] as string);
+    const current = timingSafeEqual(given, known.hash);
+    // The secret before a rotation holds through the grace period the operator gave it.
+    const previous =
+      !current &&
+      known.previous !== undefined &&
+      this.#clock.now() < (known.row.previousUntil ?? 0) &&
+      timingSafeEqual(given, known.previous);
+    if (!current && !previous) throw new ApiError("INVALID_TOKEN", "the service key is not valid");
     if (known.row.revokedAt !== null) throw new ApiError("TOKEN_REVOKED", "the service key was revoked");
     return { keyId: known.row.id, has: (scope) => known.scopes.has(scope) };
   }
@@ -104,6 +126,8 @@ export class Identity {
       name,
       scopes: [...new Set(scopes)].sort(),
       secretHash: sha256(secret).toString("hex"),
+      previousHash: null,
+      previousUntil: null,
       createdAt: this.#clock.now(),
       rotatedAt: null,
       revokedAt: null,
@@ -126,12 +150,22 @@ export class Identity {
     return viewOf(revoked);
   }
 
-  /** A new secret for the key: the old secret is refused from the next request on. */
-  async rotateKey(id: string): Promise<{ key: ServiceKeyView; secret: string }> {
+  /**
+   * A new secret for the key. The old one is refused from the next request on, or, with a
+   * grace period, from then on: time to deploy the new secret without a gap.
+   */
+  async rotateKey(id: string, graceSeconds = 0): Promise<{ key: ServiceKeyView; secret: string }> {
     const row = this.#known(id);
     if (row.revokedAt !== null) throw new ApiError("TOKEN_REVOKED", "a revoked key cannot be rotated");
     const secret = randomBytes(32).toString("base64url");
-    const rotated = { ...row, secretHash: sha256(secret).toString("hex"), rotatedAt: this.#clock.now() };
+    const now = this.#clock.now();
+    const rotated: ServiceKeyRow = {
+      ...row,
+      secretHash: sha256(secret).toString("hex"),
+      previousHash: graceSeconds > 0 ? row.secretHash : null,
+      previousUntil: graceSeconds > 0 ? now + graceSeconds * 1000 : null,
+      rotatedAt: now,
+    };
     await this.#store.saveServiceKey(rotated);
     this.#remember(rotated);
     return { key: viewOf(rotated), secret: `${SERVICE_KEY_PREFIX}${id}_${secret}` };
@@ -208,6 +242,11 @@ export class Identity {
   }
 
   #remember(row: ServiceKeyRow): void {
-    this.#keys.set(row.id, { row, hash: Buffer.from(row.secretHash, "hex"), scopes: new Set(row.scopes) });
+    this.#keys.set(row.id, {
+      row,
+      hash: Buffer.from(row.secretHash, "hex"),
+      previous: row.previousHash === null ? undefined : Buffer.from(row.previousHash, "hex"),
+      scopes: new Set(row.scopes),
+    });
   }
 }

@@ -136,7 +136,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** A new secret for a service key, same id and scopes; the old secret is refused from now on */
+        /** A new secret for a service key, same id and scopes; the old secret is refused from now on, or after `graceSeconds` */
         post: operations["rotateServiceKey"];
         delete?: never;
         options?: never;
@@ -1094,6 +1094,8 @@ export interface operations {
                             createdAt: string;
                             id: string;
                             name: string;
+                            /** @description until when the secret before the last rotation is still taken */
+                            previousValidUntil: string | null;
                             /** @description ISO 8601 with offset */
                             revokedAt: string | null;
                             /** @description ISO 8601 with offset */
@@ -1150,6 +1152,8 @@ export interface operations {
                             createdAt: string;
                             id: string;
                             name: string;
+                            /** @description until when the secret before the last rotation is still taken */
+                            previousValidUntil: string | null;
                             /** @description ISO 8601 with offset */
                             revokedAt: string | null;
                             /** @description ISO 8601 with offset */
@@ -1202,6 +1206,8 @@ export interface operations {
                         createdAt: string;
                         id: string;
                         name: string;
+                        /** @description until when the secret before the last rotation is still taken */
+                        previousValidUntil: string | null;
                         /** @description ISO 8601 with offset */
                         revokedAt: string | null;
                         /** @description ISO 8601 with offset */
@@ -1221,7 +1227,13 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "application/json": {
+                    graceSeconds?: number;
+                } | null;
+            };
+        };
         responses: {
             /** @description Default Response */
             "4XX": {
@@ -1252,6 +1264,8 @@ export interface operations {
                             createdAt: string;
                             id: string;
                             name: string;
+                            /** @description until when the secret before the last rotation is still taken */
+                            previousValidUntil: string | null;
                             /** @description ISO 8601 with offset */
                             revokedAt: string | null;
                             /** @description ISO 8601 with offset */

@@ -175,6 +175,8 @@ const TABLES: readonly TableCopy[] = [
       ["name", "text"],
       ["scopes", "text"],
       ["secret_hash", "text"],
+      ["previous_hash", "text"],
+      ["previous_until", "bigint"],
       ["created_at", "bigint"],
       ["rotated_at", "bigint"],
       ["revoked_at", "bigint"],

@@ -10,6 +10,9 @@ export interface ServiceKeyRow {
   readonly scopes: readonly string[];
   /** SHA-256 of the key's secret, hex: the secret itself is shown once and never kept. */
   readonly secretHash: string;
+  /** After a rotation with a grace period: the old secret's hash, valid until `previousUntil`. */
+  readonly previousHash: string | null;
+  readonly previousUntil: number | null;
   readonly createdAt: number;
   readonly rotatedAt: number | null;
   readonly revokedAt: number | null;

@@ -16,7 +16,8 @@ export class IdentityTables implements IdentityStore {
 
   async loadIdentity(): Promise<IdentityState> {
     const keys = await this.#run(
-      "SELECT id, name, scopes, secret_hash, created_at, rotated_at, revoked_at FROM api_keys ORDER BY created_at, id",
+      `SELECT id, name, scopes, secret_hash, previous_hash, previous_until, created_at, rotated_at, revoked_at
+       FROM api_keys ORDER BY created_at, id`,
       [],
     );
     const signing = await this.#run(
@@ -30,6 +31,8 @@ export class IdentityTables implements IdentityStore {
         name: String(row.name),
         scopes: JSON.parse(String(row.scopes)) as string[],
         secretHash: String(row.secret_hash),
+        previousHash: row.previous_hash === null ? null : String(row.previous_hash),
+        previousUntil: row.previous_until === null ? null : Number(row.previous_until),
         createdAt: Number(row.created_at),
         rotatedAt: row.rotated_at === null ? null : Number(row.rotated_at),
         revokedAt: row.revoked_at === null ? null : Number(row.revoked_at),
@@ -49,11 +52,22 @@ export class IdentityTables implements IdentityStore {
 
   async saveServiceKey(row: ServiceKeyRow): Promise<void> {
     await this.#run(
-      `INSERT INTO api_keys (id, name, scopes, secret_hash, created_at, rotated_at, revoked_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?)
+      `INSERT INTO api_keys (id, name, scopes, secret_hash, previous_hash, previous_until, created_at, rotated_at, revoked_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (id) DO UPDATE SET name = excluded.name, scopes = excluded.scopes,
-         secret_hash = excluded.secret_hash, rotated_at = excluded.rotated_at, revoked_at = excluded.revoked_at`,
-      [row.id, row.name, JSON.stringify(row.scopes), row.secretHash, row.createdAt, row.rotatedAt, row.revokedAt],
+         secret_hash = excluded.secret_hash, previous_hash = excluded.previous_hash,
+         previous_until = excluded.previous_until, rotated_at = excluded.rotated_at, revoked_at = excluded.revoked_at`,
+      [
+        row.id,
+        row.name,
+        JSON.stringify(row.scopes),
+        row.secretHash,
+        row.previousHash,
+        row.previousUntil,
+        row.createdAt,
+        row.rotatedAt,
+        row.revokedAt,
+      ],
     );
   }
 

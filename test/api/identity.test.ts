@@ -105,6 +105,36 @@ describe(`identity (${TEST_STORE})`, () => {
     assert.equal(badScope.statusCode, 400);
   });
 
+  it("a rotation with a grace period takes the old secret until the period ends, then refuses it", async () => {
+    const timed = await startTestApp({ testClock: true });
+    try {
+      const clock = timed.context.testClock;
+      assert.ok(clock !== undefined);
+      const made = (
+        await timed.call("POST", "/v1/admin/keys", { token: "admin", body: { name: "deploy", scopes: ["read"] } })
+      ).json();
+      const rotated = await timed.call("POST", `/v1/admin/keys/${made.key.id}/rotate`, {
+        token: "admin",
+        body: { graceSeconds: 600 },
+      });
+      assert.equal(rotated.statusCode, 200, rotated.body);
+      assert.ok(rotated.json().key.previousValidUntil);
+      const ledger = (token: string) => timed.call("GET", "/v1/admin/ledger", { token });
+      assert.equal((await ledger(made.secret)).statusCode, 200, "the old secret holds during the grace period");
+      assert.equal((await ledger(rotated.json().secret)).statusCode, 200);
+      clock.set(clock.now() + 601_000);
+      assert.equal((await ledger(made.secret)).statusCode, 401, "and not after it");
+      assert.equal((await ledger(rotated.json().secret)).statusCode, 200);
+      const tooLong = await timed.call("POST", `/v1/admin/keys/${made.key.id}/rotate`, {
+        token: "admin",
+        body: { graceSeconds: 8 * 24 * 3600 },
+      });
+      assert.equal(tooLong.statusCode, 400);
+    } finally {
+      await timed.dispose();
+    }
+  });
+
   it("logs a user out everywhere: every token issued so far is refused, new ones work", async () => {
     const user = await app.createUser();
     const second = await app.context.tokens.issue(user.userId);

@@ -2,7 +2,7 @@ import type { FastifyInstance } from "fastify";
 import { formatInstant } from "../../domain/time.js";
 import type { AppContext } from "../context.js";
 import { ApiError } from "../errors.js";
-import { SCOPES, type Scope, type ServiceKeyView } from "../identity.js";
+import { ROTATION_GRACE_SECONDS_MAX, SCOPES, type Scope, type ServiceKeyView } from "../identity.js";
 import { errorResponses, userId } from "../schemas.js";
 import { TOKEN_LENGTH_MAX } from "../tokens.js";
 import { signUp } from "./auth.js";
@@ -13,7 +13,7 @@ const when = { type: ["string", "null"], description: "ISO 8601 with offset" } a
 
 const serviceKeySchema = {
   type: "object",
-  required: ["id", "name", "scopes", "createdAt", "rotatedAt", "revokedAt"],
+  required: ["id", "name", "scopes", "createdAt", "rotatedAt", "revokedAt", "previousValidUntil"],
   properties: {
     id: { type: "string" },
     name: { type: "string" },
@@ -21,6 +21,7 @@ const serviceKeySchema = {
     createdAt: { type: "string" },
     rotatedAt: when,
     revokedAt: when,
+    previousValidUntil: { ...when, description: "until when the secret before the last rotation is still taken" },
   },
 } as const;
 const keyWithSecret = {
@@ -48,6 +49,7 @@ const keyView = (key: ServiceKeyView) => ({
   createdAt: formatInstant(key.createdAt),
   rotatedAt: at(key.rotatedAt),
   revokedAt: at(key.revokedAt),
+  previousValidUntil: at(key.previousValidUntil),
 });
 
 /** Operators' service keys, token signing keys, logging out everywhere, and products' own tokens. */
@@ -112,20 +114,26 @@ export function identityRoutes(app: FastifyInstance, context: AppContext): void 
     async (request) => keyView(await identity.revokeKey(request.params.id)),
   );
 
-  app.post<{ Params: { id: string } }>(
+  app.post<{ Params: { id: string }; Body: { graceSeconds?: number } | undefined }>(
     "/v1/admin/keys/:id/rotate",
     {
       config: { auth: "admin", scope: "keys:write" },
       schema: {
         operationId: "rotateServiceKey",
         tags: ["identity"],
-        summary: "A new secret for a service key, same id and scopes; the old secret is refused from now on",
+        summary:
+          "A new secret for a service key, same id and scopes; the old secret is refused from now on, or after `graceSeconds`",
         params: { type: "object", required: ["id"], properties: { id: KEY_ID } },
+        body: {
+          type: ["object", "null"],
+          additionalProperties: false,
+          properties: { graceSeconds: { type: "integer", minimum: 0, maximum: ROTATION_GRACE_SECONDS_MAX } },
+        },
         response: { 200: keyWithSecret, ...errorResponses },
       },
     },
     async (request) => {
-      const rotated = await identity.rotateKey(request.params.id);
+      const rotated = await identity.rotateKey(request.params.id, request.body?.graceSeconds ?? 0);
       return { key: keyView(rotated.key), secret: rotated.secret };
     },
   );

@@ -211,6 +211,8 @@ export const MIGRATIONS: readonly Migration[] = [
         name text NOT NULL,
         scopes text NOT NULL,
         secret_hash text NOT NULL,
+        previous_hash text,
+        previous_until bigint,
         created_at bigint NOT NULL,
         rotated_at bigint,
         revoked_at bigint

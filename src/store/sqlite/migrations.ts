@@ -221,6 +221,8 @@ export const MIGRATIONS: readonly Migration[] = [
         name TEXT NOT NULL,
         scopes TEXT NOT NULL,
         secret_hash TEXT NOT NULL,
+        previous_hash TEXT,
+        previous_until INTEGER,
         created_at INTEGER NOT NULL,
         rotated_at INTEGER,
         revoked_at INTEGER

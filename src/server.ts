@@ -6,9 +6,12 @@ import pino from "pino";
 import { type AdmissionOptions, CampaignAdmission } from "./api/admission.js";
 import { buildApp } from "./api/app.js";
 import type { AppContext } from "./api/context.js";
+import { Covers, coverTablesOf } from "./api/covers.js";
 import { CrowdGate, type CrowdGateOptions } from "./api/crowd-gate.js";
 import { DevCodeOutbox } from "./api/dev-codes.js";
 import { LiveEvents, type LiveEventsOptions } from "./api/live-events.js";
+import { type ExchangeConfig, ProductTokens } from "./api/exchange.js";
+import { Identity } from "./api/identity.js";
 import { type LoginCodeRules, LoginCodes, logSender } from "./api/login-codes.js";
 import { DEFAULT_LOGIN_LIMITS, type LoginLimits } from "./api/login-limits.js";
 import { Metrics } from "./api/metrics.js";
@@ -17,6 +20,7 @@ import { DEFAULT_RULE_SET, SpecialDayCalendar } from "./domain/calendar/index.js
 import { type Clock, systemClock, TestClock } from "./engine/clock.js";
 import { Engine, type EngineObserver } from "./engine/engine.js";
 import type { LedgerStore } from "./engine/store-port.js";
+import { identityStoreOf } from "./store/identity-port.js";
 import type { WriterLease } from "./store/postgres/writer-lease.js";
 import { SqliteStore } from "./store/sqlite/sqlite-store.js";
 import type { TracingConfig } from "./tracing/config.js";
@@ -59,6 +63,10 @@ export interface ServerConfig {
    * comma-separated); without it the socket's address is the client's.
    */
   readonly trustProxy?: string | undefined;
+  /** Browser origins allowed to call the API (CORS), `scheme://host[:port]`; none by default. */
+  readonly corsOrigins?: readonly string[];
+  /** A product whose own JWTs (checked against its JWKS) are exchanged for user tokens. */
+  readonly exchange?: ExchangeConfig | undefined;
   /** Login rate limits (tests); the defaults suit production. */
   readonly loginLimits?: LoginLimits;
   /** Login code lifetimes and table bounds (tests). */
@@ -327,10 +335,14 @@ export async function createService(config: Omit<ServerConfig, "port" | "host">)
   const admission = new CampaignAdmission(engine, config.admission);
   // Login codes go to the dev sender (there is no SMS sender yet): keep them readable in the web app.
   const devCodes = new DevCodeOutbox();
+  const tokens = new Tokens({ secret: await tokenSecretFor(config, store), adminToken, clock });
   const context: AppContext = {
     engine,
     store,
-    tokens: new Tokens({ secret: await tokenSecretFor(config, store), adminToken, clock }),
+    tokens,
+    identity: await Identity.load(identityStoreOf(store), tokens, clock),
+    covers: await Covers.load(coverTablesOf(store), clock),
+    productTokens: config.exchange === undefined ? undefined : await ProductTokens.create(config.exchange, clock),
     codes: new LoginCodes(
       devCodes.keeping(logSender((phone, code) => logger.info({ phone, code }, "login code (dev sender)"))),
       clock,
@@ -350,6 +362,7 @@ export async function createService(config: Omit<ServerConfig, "port" | "host">)
   const app = await buildApp(context, {
     logger,
     trustProxy: config.trustProxy,
+    corsOrigins: config.corsOrigins ?? [],
     ...(tracing === undefined ? {} : { tracing }),
   });
   // A waiting writer has built everything that does not need the ledger: a takeover costs

@@ -9,12 +9,16 @@ import { ApiError, fromFastifyError, sendError } from "./errors.js";
 import { answerClientError, guardServer } from "./http-guard.js";
 import { requireIdempotencyKey } from "./idempotency.js";
 import { registerLimits } from "./login-limits.js";
+import { operationIdOf } from "./operation-ids.js";
 import { priorityOf } from "./priority.js";
+import { idOfTagged, REQUEST_ID_HEADER, tagRequest } from "./request-id.js";
 import { adminRoutes } from "./routes/admin.js";
 import { authRoutes } from "./routes/auth.js";
 import { campaignRoutes } from "./routes/campaigns.js";
 import { eventRoutes } from "./routes/events.js";
+import { coverRoutes } from "./routes/covers.js";
 import { evidenceRoutes } from "./routes/evidence.js";
+import { identityRoutes } from "./routes/identity.js";
 import { opsRoutes } from "./routes/ops.js";
 import { redPacketRoutes } from "./routes/red-packets.js";
 import { specialDayRoutes } from "./routes/special-days.js";
@@ -24,6 +28,7 @@ import { webRoutes } from "./routes/web.js";
 import { errorSchema, groupSchema, packetSchema, transferSchema } from "./schemas.js";
 import { bearerOf } from "./tokens.js";
 import { serveWebApp } from "./web-static.js";
+import { registerWebSecurity } from "./web-security.js";
 
 /** Bodies are small JSON objects; anything bigger is refused before it is read. */
 export const BODY_BYTES_MAX = 16 * 1024;
@@ -38,6 +43,8 @@ export interface AppOptions {
   readonly tracing?: Pick<Tracing, "wrap" | "routed">;
   /** Proxies whose X-Forwarded-For names the client (addresses or CIDRs, comma-separated); none by default. */
   readonly trustProxy?: string | undefined;
+  /** Browser origins allowed to call the API (CORS); none by default. */
+  readonly corsOrigins?: readonly string[];
 }
 
 /** OpenAPI security requirements by route setting: none, one scheme, or either. */
@@ -65,6 +72,7 @@ export async function buildApp(context: AppContext, options: AppOptions = {}): P
     // Plain campaign claims skip the framework (src/api/claim-fast-path.ts); all else is Fastify's.
     serverFactory: (handler) => {
       const listener = (request: IncomingMessage, response: ServerResponse) => {
+        tagRequest(request, response);
         if (refusedBeforeRouting(request, response)) return;
         if (!fastClaim(request, response, handler)) handler(request, response);
       };
@@ -97,10 +105,12 @@ export async function buildApp(context: AppContext, options: AppOptions = {}): P
     // request.ip is the socket's address unless the socket is a configured proxy.
     trustProxy: options.trustProxy ?? false,
     // One log line per request costs more than the request at flash-crowd rates; metrics count them instead.
-    logController: new LogController({ disableRequestLogging: true }),
+    logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: "requestId" }),
     // While closing we answer 503 SHUTTING_DOWN in our own shape (the onRequest hook below).
     return503OnClosing: false,
     routerOptions: { maxParamLength: 64 },
+    // Every log line of a request carries its id, the one its answer names in X-Request-Id.
+    genReqId: idOfTagged,
     // Errors the router raises before any route runs (bad URL encoding, over-long ids) get our shape too.
     frameworkErrors: (error, _request, reply) => {
       const mapped = fromFastifyError(error);
@@ -111,9 +121,24 @@ export async function buildApp(context: AppContext, options: AppOptions = {}): P
   app.decorateRequest("userId", "");
   const routes: { readonly method: string; readonly path: RegExp }[] = [];
   app.addHook("onRoute", (route) => {
+    // CORS preflights (OPTIONS *) answer any path: counting them would turn every 404 into a 405.
+    if (route.url === "*" && route.method === "OPTIONS") return;
     for (const method of [route.method].flat()) routes.push({ method, path: pathPattern(route.url) });
     // The OpenAPI document says which token each route takes, from the same setting that enforces it.
-    route.schema = { ...route.schema, security: SECURITY_OF[route.config?.auth ?? "none"] };
+    const auth = route.config?.auth ?? "none";
+    const scope = route.config?.scope;
+    if ((auth === "admin" || auth === "user-or-admin") !== (scope !== undefined)) {
+      throw new Error(`${route.url}: an operator's route names the scope it needs, and only such a route`);
+    }
+    const methods = [route.method].flat();
+    route.schema = {
+      ...route.schema,
+      ...(methods.length === 1 && methods[0] !== "HEAD"
+        ? { operationId: operationIdOf(methods[0] as string, route.url, route.schema?.operationId) }
+        : {}),
+      security: SECURITY_OF[auth],
+      ...(scope === undefined ? {} : { "x-required-scope": scope }),
+    };
   });
   /** The methods some route takes at `url`: a known path with another method is 405, not 404. */
   const methodsAt = (url: string) => {
@@ -139,7 +164,12 @@ export async function buildApp(context: AppContext, options: AppOptions = {}): P
       components: {
         securitySchemes: {
           user: { type: "http", scheme: "bearer", description: "a user's token (POST /v1/auth/token)" },
-          admin: { type: "http", scheme: "bearer", description: "the admin token from configuration" },
+          admin: {
+            type: "http",
+            scheme: "bearer",
+            description:
+              "the admin token from configuration (every scope), or a service key (`hk_…`) holding the scope the operation names in `x-required-scope`",
+          },
         },
       },
     },
@@ -149,6 +179,12 @@ export async function buildApp(context: AppContext, options: AppOptions = {}): P
   });
   await app.register(swaggerUi, { routePrefix: "/docs", staticCSP: true });
   await registerLimits(app, context.codes.clock);
+  await registerWebSecurity(app, options.corsOrigins ?? []);
+  // Injected requests skip the listener that names requests: their answers carry the id too.
+  app.addHook("onRequest", (request, reply, done) => {
+    void reply.header(REQUEST_ID_HEADER, request.id);
+    done();
+  });
 
   const { tracing } = options;
   if (tracing !== undefined) {
@@ -175,16 +211,21 @@ export async function buildApp(context: AppContext, options: AppOptions = {}): P
       throw new ApiError("BUSY", "reads wait while a crowd is being served; retry after the time given");
     }
     if (priority !== undefined && priority !== "campaign") context.metrics.countAdmission(priority, "admitted");
-    const auth = request.routeOptions.config.auth ?? "none";
+    const { auth = "none", scope } = request.routeOptions.config;
     if (auth === "none") return;
     const token = bearerOf(request.headers.authorization);
-    if (auth === "user-or-admin" && context.tokens.isAdmin(token)) return;
-    if (auth === "admin") {
-      if (context.tokens.isAdmin(token)) return;
-      await context.tokens.verifyUser(token); // a valid user token is forbidden here, anything else unauthorized
-      throw new ApiError("FORBIDDEN", "this route needs the admin token");
+    const operator = context.identity.operatorOf(token); // a bad or revoked service key is 401 here
+    if (operator !== undefined) {
+      if (auth === "user") throw new ApiError("FORBIDDEN", "an operator's key does not act for a user");
+      if (scope !== undefined && !operator.has(scope)) {
+        throw new ApiError("FORBIDDEN", `this route needs a key with the scope ${scope}`, { scope });
+      }
+      return;
     }
-    if (context.tokens.isAdmin(token)) throw new ApiError("FORBIDDEN", "the admin token does not act for a user");
+    if (auth === "admin") {
+      await context.tokens.verifyUser(token); // a valid user token is forbidden here, anything else unauthorized
+      throw new ApiError("FORBIDDEN", "this route needs the admin token or a service key");
+    }
     const userId = await context.tokens.verifyUser(token);
     if (!context.engine.hasUser(userId)) throw new ApiError("INVALID_TOKEN", "the token's user does not exist");
     request.userId = userId;
@@ -193,9 +234,15 @@ export async function buildApp(context: AppContext, options: AppOptions = {}): P
   // After authentication (a stranger learns nothing of the route), before the body is read or the engine asked.
   app.addHook("onRequest", async (request) => requireIdempotencyKey(request));
 
-  /** The operator's reads (the admin token) are never shed: they are how a crowd is watched. */
-  const sentByOperator = (authorization: string | undefined) =>
-    authorization?.startsWith("Bearer ") === true && context.tokens.isAdmin(authorization.slice(7));
+  /** The operator's reads (the admin token, a service key) are never shed: they are how a crowd is watched. */
+  const sentByOperator = (authorization: string | undefined) => {
+    if (authorization?.startsWith("Bearer ") !== true) return false;
+    try {
+      return context.identity.operatorOf(authorization.slice(7)) !== undefined;
+    } catch {
+      return false;
+    }
+  };
 
   app.addHook("onResponse", async (request, reply) => {
     context.metrics.observeRequest(
@@ -221,6 +268,8 @@ export async function buildApp(context: AppContext, options: AppOptions = {}): P
 
   authRoutes(app, context);
   adminRoutes(app, context);
+  identityRoutes(app, context);
+  coverRoutes(app, context);
   walletRoutes(app, context);
   transferRoutes(app, context);
   redPacketRoutes(app, context);

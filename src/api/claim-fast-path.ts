@@ -17,7 +17,7 @@ export function fastPathRoute(url: string | undefined): string | undefined {
 
 /**
  * The claim route without the framework, for the one request a flash crowd sends a million
- * times. It takes only the plain case: POST, no body, no Idempotency-Key. It passes the
+ * times. It takes only the plain case: POST, no body, no Idempotency-Key, no Origin. It passes the
  * crowd gate first (src/api/crowd-gate.ts), so under a crowd the claim may be decided a few
  * turns of the event loop later; its token is checked then, whether it waited or not.
  * Anything else (a key, a body, a bad token, shutting down) goes to `fallback`, Fastify,
@@ -92,6 +92,8 @@ export function claimFastPath(context: AppContext, isClosing: () => boolean) {
     if (match === null || isClosing()) return false;
     const headers = request.headers;
     if (headers["idempotency-key"] !== undefined || headers["transfer-encoding"] !== undefined) return false;
+    // A browser's request (it names its origin) gets Fastify's CORS and security headers.
+    if (headers.origin !== undefined) return false;
     if (headers["content-length"] !== undefined && headers["content-length"] !== "0") return false;
     const campaignId = match[1] as string;
     context.gate.admit(request.socket, (verdict) => answerClaim(request, response, campaignId, fallback, verdict));

@@ -4,9 +4,12 @@ import type { TestClock } from "../engine/clock.js";
 import type { Engine } from "../engine/engine.js";
 import type { LedgerStore } from "../engine/store-port.js";
 import type { CampaignAdmission } from "./admission.js";
+import type { Covers } from "./covers.js";
 import type { CrowdGate } from "./crowd-gate.js";
 import type { DevCodeOutbox } from "./dev-codes.js";
 import type { LiveEvents } from "./live-events.js";
+import type { ProductTokens } from "./exchange.js";
+import type { Identity, Scope } from "./identity.js";
 import type { LoginCodes } from "./login-codes.js";
 import type { LoginLimits } from "./login-limits.js";
 import type { Metrics } from "./metrics.js";
@@ -17,6 +20,12 @@ export interface AppContext {
   readonly engine: Engine;
   readonly store: LedgerStore;
   readonly tokens: Tokens;
+  /** Service keys, signing keys and users' token generations. */
+  readonly identity: Identity;
+  /** A product's own tokens taken in exchange for user tokens; undefined when not configured. */
+  readonly productTokens: ProductTokens | undefined;
+  /** The operator's catalogue of red-packet covers. */
+  readonly covers: Covers;
   readonly codes: LoginCodes;
   readonly login: {
     /** A verified code for a phone without a user makes its user (--signup). */
@@ -43,6 +52,8 @@ export type Auth = "none" | "user" | "admin" | "user-or-admin";
 declare module "fastify" {
   interface FastifyContextConfig {
     auth?: Auth;
+    /** What an operator's key needs on an "admin" or "user-or-admin" route. */
+    scope?: Scope;
   }
   interface FastifyRequest {
     /** The user a user token speaks for; "" on routes without user auth. */

@@ -152,6 +152,10 @@ export const packetSchema = {
     remainingAmount: { type: "integer" },
     status: { type: "string", enum: ["active", "finished", "expired"] },
     greeting: { type: "string" },
+    coverId: {
+      type: ["string", "null"],
+      description: "the cover (封面) the sender picked; its image is /v1/covers/{coverId}",
+    },
     hasPassword: { type: "boolean" },
     createdAt: { type: "string" },
     expiresAt: { type: "string" },

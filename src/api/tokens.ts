@@ -3,7 +3,7 @@ import type { Clock } from "../engine/clock.js";
 import { ApiError } from "./errors.js";
 
 export interface TokenOptions {
-  /** HMAC key for user tokens, at least 32 bytes. */
+  /** The configured HMAC key for user tokens (kid `initial`), at least 32 bytes. */
   readonly secret: Uint8Array;
   readonly adminToken: string;
   readonly clock: Clock;
@@ -11,8 +11,20 @@ export interface TokenOptions {
 }
 
 const ISSUER = "hongbao";
-/** The protected header `issue` writes, base64url: the only one accepted. */
-const HEADER = Buffer.from(JSON.stringify({ alg: "HS256", typ: "JWT" })).toString("base64url");
+/** The configured key's id; tokens from before keys had ids carry no kid and are its too. */
+export const INITIAL_KID = "initial";
+/** The protected header of a token signed with `kid`, base64url: the only header accepted for it. */
+const headerOf = (kid: string | undefined) =>
+  Buffer.from(
+    JSON.stringify(kid === undefined ? { alg: "HS256", typ: "JWT" } : { alg: "HS256", typ: "JWT", kid }),
+  ).toString("base64url");
+
+/** A key that signs user tokens; retired keys sign nothing and their tokens are refused. */
+export interface SigningKey {
+  readonly kid: string;
+  readonly secret: Uint8Array;
+  readonly retired: boolean;
+}
 
 function invalid(): ApiError {
   return new ApiError("INVALID_TOKEN", "the token is not valid");
@@ -21,23 +33,62 @@ function invalid(): ApiError {
 export const TOKEN_LENGTH_MAX = 1024;
 
 /**
- * User tokens are HS256 JWTs naming the user; the admin token is a configured secret.
+ * User tokens are HS256 JWTs naming the user, signed by the newest live key and carrying
+ * its kid (docs/decisions/0041); the admin token is a configured secret.
  * Tokens are verified on every request, not cached: the check costs a few µs, and a cache
  * of a flash crowd's million one-time tokens only kept them alive for the garbage collector.
  */
 export class Tokens {
-  readonly #secret: Uint8Array;
+  readonly #initial: Uint8Array;
   readonly #admin: Buffer;
   readonly #clock: Clock;
   readonly #lifetimeSeconds: number;
+  /** Live keys by the exact header their tokens carry: one map lookup finds the key. */
+  #byHeader = new Map<string, Uint8Array>();
+  #current: { readonly header: string; readonly secret: Uint8Array };
+  /** Users who logged out everywhere: tokens below their generation are refused. */
+  readonly #generations = new Map<string, number>();
 
   constructor(options: TokenOptions) {
     if (options.secret.length < 32) throw new Error("the token secret must be at least 32 bytes");
     if (options.adminToken.length < 16) throw new Error("the admin token must be at least 16 characters");
-    this.#secret = options.secret;
+    this.#initial = options.secret;
     this.#admin = Buffer.from(options.adminToken);
     this.#clock = options.clock;
     this.#lifetimeSeconds = options.lifetimeSeconds ?? 30 * 24 * 3600;
+    this.#current = { header: headerOf(INITIAL_KID), secret: options.secret };
+    this.useKeys([]);
+  }
+
+  /**
+   * The keys in force, oldest first, besides the configured one (`initial`, retired when
+   * listed so): the newest live key signs, every live key verifies.
+   */
+  useKeys(keys: readonly SigningKey[]): void {
+    const all: SigningKey[] = [
+      { kid: INITIAL_KID, secret: this.#initial, retired: keys.some((k) => k.kid === INITIAL_KID && k.retired) },
+      ...keys.filter((k) => k.kid !== INITIAL_KID),
+    ];
+    const byHeader = new Map<string, Uint8Array>();
+    for (const key of all) {
+      if (key.retired) continue;
+      byHeader.set(headerOf(key.kid), key.secret);
+      if (key.kid === INITIAL_KID) byHeader.set(headerOf(undefined), key.secret);
+    }
+    const live = all.filter((key) => !key.retired);
+    const newest = live[live.length - 1];
+    if (newest === undefined) throw new Error("at least one token signing key must stay live");
+    this.#byHeader = byHeader;
+    this.#current = { header: headerOf(newest.kid), secret: newest.secret };
+  }
+
+  /** Tokens issued before this generation are refused from now on. */
+  setGeneration(userId: string, generation: number): void {
+    this.#generations.set(userId, generation);
+  }
+
+  generation(userId: string): number {
+    return this.#generations.get(userId) ?? 0;
   }
 
   /**
@@ -47,9 +98,17 @@ export class Tokens {
    */
   async issue(userId: string): Promise<string> {
     const nowSeconds = Math.floor(this.#clock.now() / 1000);
-    const claims = { iss: ISSUER, sub: userId, iat: nowSeconds, exp: nowSeconds + this.#lifetimeSeconds };
-    const signed = `${HEADER}.${Buffer.from(JSON.stringify(claims)).toString("base64url")}`;
-    return `${signed}.${createHmac("sha256", this.#secret).update(signed).digest("base64url")}`;
+    const generation = this.generation(userId);
+    const claims = {
+      iss: ISSUER,
+      sub: userId,
+      iat: nowSeconds,
+      exp: nowSeconds + this.#lifetimeSeconds,
+      ...(generation === 0 ? {} : { gen: generation }),
+    };
+    const { header, secret } = this.#current;
+    const signed = `${header}.${Buffer.from(JSON.stringify(claims)).toString("base64url")}`;
+    return `${signed}.${createHmac("sha256", secret).update(signed).digest("base64url")}`;
   }
 
   isAdmin(token: string): boolean {
@@ -69,6 +128,9 @@ export class Tokens {
     const nowSeconds = Math.floor(this.#clock.now() / 1000);
     if (claims.exp <= nowSeconds) throw new ApiError("TOKEN_EXPIRED", "the token has expired; log in again");
     if (claims.nbf !== undefined && claims.nbf > nowSeconds) throw invalid();
+    if (claims.gen < this.generation(claims.sub)) {
+      throw new ApiError("TOKEN_REVOKED", "the token was revoked (logged out everywhere); log in again");
+    }
     return claims.sub;
   }
 
@@ -77,13 +139,16 @@ export class Tokens {
    * WebCrypto path measured 67 µs a token against 4 µs, and a flash crowd brings a million
    * tokens never seen before (docs/decisions/0005).
    */
-  #verifySignature(token: string): { sub: string; exp: number; nbf?: number } {
+  #verifySignature(token: string): { sub: string; exp: number; nbf?: number; gen: number } {
     const first = token.indexOf(".");
     const last = token.lastIndexOf(".");
-    if (first !== HEADER.length || token.slice(0, first) !== HEADER || last === first) throw invalid();
+    // Only the exact header of a live key is accepted: a retired or unknown kid, `alg: none`
+    // and every other header is refused before any MAC is computed.
+    const secret = first > 0 && first < 128 ? this.#byHeader.get(token.slice(0, first)) : undefined;
+    if (secret === undefined || last === first) throw invalid();
     // The canonical base64url of the expected MAC is one string: comparing the texts in
     // constant time checks the MAC and refuses non-canonical encodings of it, no decoding.
-    const expected = createHmac("sha256", this.#secret).update(token.slice(0, last)).digest("base64url");
+    const expected = createHmac("sha256", secret).update(token.slice(0, last)).digest("base64url");
     if (!sameText(expected, token.slice(last + 1))) throw invalid();
     let payload: Record<string, unknown>;
     try {
@@ -94,10 +159,12 @@ export class Tokens {
     } catch {
       throw invalid();
     }
-    const { iss, sub, exp, nbf } = payload ?? {};
+    const { iss, sub, exp, nbf, gen } = payload ?? {};
     if (iss !== ISSUER || typeof sub !== "string" || typeof exp !== "number") throw invalid();
     if (nbf !== undefined && typeof nbf !== "number") throw invalid();
-    return nbf === undefined ? { sub, exp } : { sub, exp, nbf: nbf as number };
+    if (gen !== undefined && !Number.isSafeInteger(gen)) throw invalid();
+    const generation = (gen as number | undefined) ?? 0;
+    return nbf === undefined ? { sub, exp, gen: generation } : { sub, exp, nbf: nbf as number, gen: generation };
   }
 }
 

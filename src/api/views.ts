@@ -51,6 +51,7 @@ export function packetView(packet: RedPacket) {
     remainingAmount: packet.status === "active" ? packet.amount - grabbedAmount : 0,
     status: packet.status,
     greeting: packet.greeting,
+    coverId: packet.coverId ?? null,
     hasPassword: packet.passwordHash !== null,
     createdAt: formatInstant(packet.createdAt),
     expiresAt: formatInstant(packet.expiresAt),

@@ -60,6 +60,26 @@ program
     "proxies whose X-Forwarded-For gives the client's address: addresses or CIDRs, comma-separated (env HONGBAO_TRUST_PROXY)",
     process.env.HONGBAO_TRUST_PROXY || undefined,
   )
+  .option(
+    "--exchange-jwks-url <url>",
+    "a product's JWKS: its own signed tokens are exchanged for user tokens at POST /v1/auth/exchange (env HONGBAO_EXCHANGE_JWKS_URL)",
+    process.env.HONGBAO_EXCHANGE_JWKS_URL || undefined,
+  )
+  .option(
+    "--exchange-issuer <iss>",
+    "the iss the product's tokens carry (env HONGBAO_EXCHANGE_ISSUER)",
+    process.env.HONGBAO_EXCHANGE_ISSUER || undefined,
+  )
+  .option(
+    "--exchange-audience <aud>",
+    "the aud the product's tokens carry (env HONGBAO_EXCHANGE_AUDIENCE)",
+    process.env.HONGBAO_EXCHANGE_AUDIENCE || undefined,
+  )
+  .option(
+    "--cors-origins <origins>",
+    "browser origins allowed to call the API, scheme://host[:port], comma-separated (env HONGBAO_CORS_ORIGINS); none by default",
+    process.env.HONGBAO_CORS_ORIGINS || undefined,
+  )
   .addOption(
     new Option("--log-format <format>", "pretty: readable lines for development")
       .choices(["json", "pretty"])

@@ -1,5 +1,6 @@
 /** The `hongbao serve` command's action: configuration from flags and environment, start, stop on a signal. */
 import { readFileSync } from "node:fs";
+import { parseCorsOrigins } from "../api/web-security.js";
 import { isPostgresUrl, type LogFormat, type RunningServer, startServer } from "../server.js";
 import { tracingConfigFrom } from "../tracing/config.js";
 import { CliError, describeError } from "./errors.js";
@@ -16,6 +17,12 @@ export interface ServeFlags {
   otlpEndpoint?: string;
   signup: boolean;
   trustProxy?: string;
+  /** A product's JWKS, issuer and audience: its own tokens are exchanged for user tokens. */
+  exchangeJwksUrl?: string;
+  exchangeIssuer?: string;
+  exchangeAudience?: string;
+  /** Comma-separated browser origins allowed to call the API (CORS). */
+  corsOrigins?: string;
   /** postgres://…: the ledger in PostgreSQL; this process serves only while it holds the writer lease. */
   store?: string;
 }
@@ -68,6 +75,17 @@ export async function serve(flags: ServeFlags, version: string): Promise<void> {
     throw new CliError("HONGBAO_ADMIN_TOKEN: an admin token is at least 16 characters");
   if (flags.store !== undefined && !isPostgresUrl(flags.store))
     throw new CliError("--store takes a postgres:// connection string (use --db for a SQLite file)");
+  let corsOrigins: string[];
+  try {
+    corsOrigins = parseCorsOrigins(flags.corsOrigins);
+  } catch (error) {
+    throw new CliError(`--cors-origins: ${(error as Error).message}`);
+  }
+  const exchangeParts = [flags.exchangeJwksUrl, flags.exchangeIssuer, flags.exchangeAudience];
+  if (exchangeParts.some((part) => part !== undefined) && exchangeParts.some((part) => part === undefined))
+    throw new CliError("--exchange-jwks-url, --exchange-issuer and --exchange-audience go together");
+  if (flags.exchangeJwksUrl !== undefined && !/^https?:\/\//.test(flags.exchangeJwksUrl))
+    throw new CliError("--exchange-jwks-url takes an http(s):// URL");
   let running: RunningServer | undefined;
   let leaseLost = false;
   const server = await startServer({
@@ -89,6 +107,15 @@ export async function serve(flags: ServeFlags, version: string): Promise<void> {
     tracing,
     signup: flags.signup,
     trustProxy: flags.trustProxy,
+    corsOrigins,
+    exchange:
+      flags.exchangeJwksUrl === undefined
+        ? undefined
+        : {
+            jwksUrl: flags.exchangeJwksUrl,
+            issuer: flags.exchangeIssuer as string,
+            audience: flags.exchangeAudience as string,
+          },
   });
   running = server;
   if (leaseLost) stepDown(server, "the lease was lost while starting");

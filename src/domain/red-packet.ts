@@ -32,6 +32,8 @@ export interface SendPacketRequest {
   readonly recipient: string | null;
   readonly greeting: string;
   readonly password: string | null;
+  /** The catalogue cover the sender picked (封面), or none. */
+  readonly coverId?: string | null;
 }
 
 /** A sent packet: the request (its password kept only as a hash) and its state since. */
@@ -182,6 +184,7 @@ export function sendPacket(
     groupId: request.kind === "single" ? null : request.groupId,
     recipient: request.kind === "single" || request.kind === "exclusive" ? request.recipient : null,
     greeting: request.greeting,
+    coverId: request.coverId ?? null,
     passwordHash: request.password === null ? null : passwordHashOf(request.id, request.password),
     shares,
     salt: inputs.salt,

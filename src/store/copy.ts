@@ -113,6 +113,7 @@ const TABLES: readonly TableCopy[] = [
       ["group_id", "text"],
       ["recipient", "text"],
       ["greeting", "text"],
+      ["cover_id", "text"],
       ["password_hash", "text"],
       ["shares", "text"],
       ["salt", "text"],
@@ -166,6 +167,69 @@ const TABLES: readonly TableCopy[] = [
     orderBy: "campaign_id, user_id, n",
   },
   { table: "special_days", columns: [["rule", "text"]], orderBy: "id", global: true },
+  // Identity and covers (migration 10) belong to the deployment, not a shard.
+  {
+    table: "api_keys",
+    columns: [
+      ["id", "text"],
+      ["name", "text"],
+      ["scopes", "text"],
+      ["secret_hash", "text"],
+      ["previous_hash", "text"],
+      ["previous_until", "bigint"],
+      ["created_at", "bigint"],
+      ["rotated_at", "bigint"],
+      ["revoked_at", "bigint"],
+    ],
+    orderBy: "id",
+    global: true,
+  },
+  {
+    table: "signing_keys",
+    columns: [
+      ["kid", "text"],
+      ["secret", "text"],
+      ["created_at", "bigint"],
+      ["retired_at", "bigint"],
+    ],
+    orderBy: "kid",
+    global: true,
+  },
+  {
+    table: "token_generations",
+    columns: [
+      ["user_id", "text"],
+      ["generation", "integer"],
+    ],
+    orderBy: "user_id",
+    global: true,
+  },
+  {
+    table: "external_subjects",
+    columns: [
+      ["issuer", "text"],
+      ["subject", "text"],
+      ["user_id", "text"],
+      ["linked_at", "bigint"],
+    ],
+    orderBy: "issuer, subject",
+    global: true,
+  },
+  {
+    table: "covers",
+    columns: [
+      ["id", "text"],
+      ["name", "text"],
+      ["media_type", "text"],
+      ["width", "integer"],
+      ["height", "integer"],
+      ["image", "bytea"],
+      ["etag", "text"],
+      ["created_at", "bigint"],
+    ],
+    orderBy: "id",
+    global: true,
+  },
 ];
 
 /** Rows sent in one statement: big enough to cost few round trips, small enough to bound memory. */
@@ -267,7 +331,7 @@ async function copyTable(sqlite: Database.Database, client: pg.Client, spec: Tab
   const offset = spec.global === true ? 1 : 2;
   const arrays = spec.columns.map(([, type], i) => `$${i + offset}::${type}[]`).join(", ");
   const list = names.join(", ");
-  // Special days keep their order (new identities follow the ORDER BY); the rest keep their keys.
+  // Global tables keep their order (special days' new identities follow the ORDER BY); the rest keep their keys.
   const insertSql = spec.global
     ? `INSERT INTO ${spec.table} (${list}) SELECT ${list} FROM unnest(${arrays}) WITH ORDINALITY AS r(${list}, n) ORDER BY n`
     : `INSERT INTO ${spec.table} (shard, ${list}) SELECT $1, * FROM unnest(${arrays})`;

@@ -52,6 +52,7 @@ export interface PacketRow {
   group_id: string | null;
   recipient: string | null;
   greeting: string;
+  cover_id: string | null;
   password_hash: string | null;
   shares: string;
   salt: string;
@@ -74,6 +75,7 @@ export function packetOf(row: PacketRow, grabs: RedPacket["grabs"]): RedPacket {
     groupId: row.group_id,
     recipient: row.recipient,
     greeting: row.greeting,
+    coverId: row.cover_id,
     passwordHash: row.password_hash,
     shares: JSON.parse(row.shares) as number[],
     salt: row.salt,

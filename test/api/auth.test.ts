@@ -291,7 +291,7 @@ describe("user tokens are standard JWTs", () => {
         algorithms: ["HS256"],
         issuer: "hongbao",
       });
-      assert.deepEqual(protectedHeader, { alg: "HS256", typ: "JWT" });
+      assert.deepEqual(protectedHeader, { alg: "HS256", typ: "JWT", kid: "initial" });
       assert.equal(payload.sub, user.userId);
       assert.equal((payload.exp as number) - (payload.iat as number), 30 * 24 * 3600);
     } finally {

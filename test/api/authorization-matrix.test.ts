@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import { after, before, describe, it } from "node:test";
+import { SCOPES } from "../../src/api/identity.js";
 import { ADMIN_TOKEN, type ListeningApp, startListeningApp, TOKEN_SECRET } from "../support/harness.js";
 import { Client, type Reply } from "../support/http-client.js";
 import { LedgerReader, type LedgerSnapshot } from "../support/ledger-snapshot.js";
@@ -27,6 +28,8 @@ interface World {
   readonly packetId: string;
   /** A campaign that starts in a year: a claim is refused, whoever sends it. */
   readonly campaignId: string;
+  /** A live service key's id. */
+  readonly keyId: string;
 }
 
 interface Party {
@@ -237,6 +240,41 @@ const ROWS: Readonly<Record<string, Row>> = {
     stranger: { acts: "for-caller", status: 425, code: "NOT_STARTED" },
     call: (w) => ({ path: `/v1/campaigns/${w.campaignId}/claim` }),
   },
+  "POST /v1/admin/keys": {
+    auth: "admin",
+    call: () => ({ path: "/v1/admin/keys", body: { name: "matrix", scopes: ["read"] } }),
+  },
+  "GET /v1/admin/keys": { auth: "admin", call: () => ({ path: "/v1/admin/keys" }) },
+  "POST /v1/admin/keys/{id}/revoke": { auth: "admin", call: (w) => ({ path: `/v1/admin/keys/${w.keyId}/revoke` }) },
+  "POST /v1/admin/keys/{id}/rotate": { auth: "admin", call: (w) => ({ path: `/v1/admin/keys/${w.keyId}/rotate` }) },
+  "GET /v1/admin/signing-keys": { auth: "admin", call: () => ({ path: "/v1/admin/signing-keys" }) },
+  "POST /v1/admin/signing-keys": { auth: "admin", call: () => ({ path: "/v1/admin/signing-keys" }) },
+  "POST /v1/admin/signing-keys/{kid}/retire": {
+    auth: "admin",
+    call: () => ({ path: "/v1/admin/signing-keys/initial/retire" }),
+  },
+  "POST /v1/admin/users/{id}/logout": {
+    auth: "admin",
+    call: (w) => ({ path: `/v1/admin/users/${w.alice.userId}/logout` }),
+  },
+  "POST /v1/me/logout": {
+    auth: "user",
+    owner: "alice",
+    // carol logs herself out: alice's tokens hold (her token is renewed after, for the rows that follow).
+    stranger: { acts: "for-caller", status: 200 },
+    call: () => ({ path: "/v1/me/logout" }),
+  },
+  "POST /v1/auth/exchange": {
+    auth: "none",
+    call: () => ({ path: "/v1/auth/exchange", body: { assertion: "a.b.c" } }),
+  },
+  "POST /v1/admin/covers": {
+    auth: "admin",
+    // Not an image: were the token accepted, the answer would be 422, and nothing is kept either way.
+    call: () => ({ path: "/v1/admin/covers", body: { name: "matrix", image: "bm90IGFuIGltYWdl" } }),
+  },
+  "GET /v1/covers": { auth: "none", call: () => ({ path: "/v1/covers" }) },
+  "GET /v1/covers/{id}": { auth: "none", call: () => ({ path: "/v1/covers/cov_00000000000000000000" }) },
   "GET /healthz": { auth: "none", call: () => ({ path: "/healthz" }) },
   "GET /readyz": { auth: "none", call: () => ({ path: "/readyz" }) },
 };
@@ -245,7 +283,18 @@ const ROWS: Readonly<Record<string, Row>> = {
 const TOKEN_CODES = ["UNAUTHORIZED", "INVALID_TOKEN", "TOKEN_EXPIRED", "FORBIDDEN"];
 
 /** The kinds of wrong token; each route is sent every one that applies to it. */
-const VARIANTS = ["no token", "forged", "expired", "another user's", "user on admin", "admin on user"] as const;
+const VARIANTS = [
+  "no token",
+  "forged",
+  "expired",
+  "another user's",
+  "user on admin",
+  "admin on user",
+  "service key on user",
+  "key without the scope",
+  "revoked key",
+  "logged-out user's",
+] as const;
 type Variant = (typeof VARIANTS)[number];
 
 interface Expected {
@@ -268,7 +317,13 @@ function expected(row: Row, variant: Variant): Expected | "same as no token" | u
     case "user on admin":
       return row.auth === "admin" ? { status: 403, code: "FORBIDDEN" } : undefined;
     case "admin on user":
+    case "service key on user":
       return row.auth === "user" ? { status: 403, code: "FORBIDDEN" } : undefined;
+    case "key without the scope":
+      return row.auth === "user" ? undefined : { status: 403, code: "FORBIDDEN" };
+    case "revoked key":
+    case "logged-out user's":
+      return { status: 401, code: "TOKEN_REVOKED" };
     case "another user's": {
       if (row.auth === "admin") return { status: 403, code: "FORBIDDEN" };
       const stranger = row.stranger;
@@ -289,7 +344,16 @@ describe("authorization matrix: every route of the OpenAPI document × every wro
   let client: Client;
   let reader: LedgerReader;
   let world: World;
-  let routes: { key: string; method: string; auth: Auth }[];
+  let routes: { key: string; method: string; auth: Auth; scope: string | undefined }[];
+  /** For each scope, a live key that has every scope but that one. */
+  const lacking = new Map<string, string>();
+  /** A live key with every scope: it acts for no user. */
+  let everyScope: string;
+  const tokenFor = (variant: Variant, scope: string | undefined) => {
+    if (variant === "key without the scope") return lacking.get(scope ?? "");
+    if (variant === "service key on user") return everyScope;
+    return tokens.get(variant);
+  };
   const tokens = new Map<Variant, string | undefined>();
 
   const send = (method: string, call: Call, token: string | undefined): Promise<Reply> =>
@@ -352,6 +416,19 @@ describe("authorization matrix: every route of the OpenAPI document × every wro
       },
       201,
     );
+    const key = (scopes: readonly string[]) =>
+      as(ADMIN_TOKEN, "POST", { path: "/v1/admin/keys", body: { name: "matrix", scopes } }, 201) as Promise<{
+        key: { id: string };
+        secret: string;
+      }>;
+    for (const scope of SCOPES) lacking.set(scope, (await key(SCOPES.filter((s) => s !== scope))).secret);
+    everyScope = (await key(SCOPES)).secret;
+    const revoked = await key(SCOPES);
+    await as(ADMIN_TOKEN, "POST", { path: `/v1/admin/keys/${revoked.key.id}/revoke` }, 200);
+    tokens.set("revoked key", revoked.secret);
+    const dave = await user("dave", 4);
+    await as(dave.token, "POST", { path: "/v1/me/logout" }, 200);
+    tokens.set("logged-out user's", dave.token);
     world = {
       alice,
       bob,
@@ -360,6 +437,7 @@ describe("authorization matrix: every route of the OpenAPI document × every wro
       groupId: group.id as string,
       packetId: packet.id as string,
       campaignId: campaign.id as string,
+      keyId: (await key(["read"])).key.id,
     };
     const now = Math.floor(Date.now() / 1000);
     tokens.set("no token", undefined);
@@ -373,7 +451,7 @@ describe("authorization matrix: every route of the OpenAPI document × every wro
     tokens.set("admin on user", ADMIN_TOKEN);
 
     const document = JSON.parse((await send("GET", { path: "/openapi.json" }, undefined)).body) as {
-      paths: Record<string, Record<string, { security?: Record<string, string[]>[] }>>;
+      paths: Record<string, Record<string, { security?: Record<string, string[]>[]; "x-required-scope"?: string }>>;
     };
     routes = [];
     for (const [path, operations] of Object.entries(document.paths)) {
@@ -381,7 +459,12 @@ describe("authorization matrix: every route of the OpenAPI document × every wro
         const schemes = (operation.security ?? []).map((requirement) => Object.keys(requirement).join("+")).sort();
         const auth: Auth =
           schemes.length === 0 ? "none" : schemes.length === 2 ? "user-or-admin" : (schemes[0] as "user" | "admin");
-        routes.push({ key: `${method.toUpperCase()} ${path}`, method: method.toUpperCase(), auth });
+        routes.push({
+          key: `${method.toUpperCase()} ${path}`,
+          method: method.toUpperCase(),
+          auth,
+          scope: operation["x-required-scope"],
+        });
       }
     }
     reader = new LedgerReader(app.db);
@@ -403,6 +486,14 @@ describe("authorization matrix: every route of the OpenAPI document × every wro
     for (const route of routes) assert.equal(route.auth, ROWS[route.key]?.auth, route.key);
   });
 
+  it("names the scope of every operator's route, and only of those", () => {
+    for (const route of routes) {
+      const operators = route.auth === "admin" || route.auth === "user-or-admin";
+      assert.equal(route.scope !== undefined, operators, route.key);
+      if (route.scope !== undefined) assert.ok((SCOPES as readonly string[]).includes(route.scope), route.key);
+    }
+  });
+
   it("refuses every wrong token with the right status and code, and changes nothing it refuses", async () => {
     let cases = 0;
     let n = 0;
@@ -415,8 +506,11 @@ describe("authorization matrix: every route of the OpenAPI document × every wro
         n += 1;
         const call = row.call(world, n);
         const before_: LedgerSnapshot = reader.snapshot();
-        const reply = await send(route.method, call, tokens.get(variant));
+        const reply = await send(route.method, call, tokenFor(variant, route.scope));
         const label = `${route.key} with ${variant}`;
+        if (route.key === "POST /v1/me/logout" && variant === "another user's") {
+          tokens.set("another user's", await app.server.context.tokens.issue(world.carol.userId));
+        }
         cases += 1;
         if (reply.status >= 400) assertErrorContract(reply.status, reply.headers["content-type"], reply.body, label);
         if (row.auth === "none") {

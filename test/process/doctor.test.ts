@@ -134,11 +134,13 @@ describe("hongbao doctor", () => {
     const old = new Database(join(older, "hongbao.db"));
     const top = old.prepare("SELECT MAX(version) FROM schema_migrations").pluck().get() as number;
     old.prepare("DELETE FROM schema_migrations WHERE version = ?").run(top);
+    // Versions need not be contiguous (numbers are handed out per feature): the one left on top.
+    const left = old.prepare("SELECT MAX(version) FROM schema_migrations").pluck().get() as number;
     old.close();
     assert.equal(doctor(older).by("store schema").verdict, "ok");
     assert.match(
       doctor(older).by("store schema").say,
-      new RegExp(`version ${top - 1} of ${top}: the next start migrates it`),
+      new RegExp(`version ${left} of ${top}: the next start migrates it`),
     );
 
     const notDb = copyOf(healthy);

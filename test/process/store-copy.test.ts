@@ -35,6 +35,22 @@ describe("hongbao store copy", () => {
       body: { to: bob.userId, amount: 1_314, memo: "七夕快乐" },
     });
     assert.equal(sent.status, 201, sent.text);
+    // Identity and covers go over too: a service key, a rotated signing key, a cover.
+    const key = await request(sqlite.url, "POST", "/v1/admin/keys", {
+      token: ADMIN_TOKEN,
+      body: { name: "copy", scopes: ["read"] },
+    });
+    assert.equal(key.status, 201, key.text);
+    assert.equal((await request(sqlite.url, "POST", "/v1/admin/signing-keys", { token: ADMIN_TOKEN })).status, 201);
+    const carol = await createUser(sqlite.url, ADMIN_TOKEN, "carol");
+    const png = (await import("sharp")).default({
+      create: { width: 120, height: 120, channels: 3, background: { r: 200, g: 0, b: 0 } },
+    });
+    const cover = await request(sqlite.url, "POST", "/v1/admin/covers", {
+      token: ADMIN_TOKEN,
+      body: { name: "copy", image: (await png.png().toBuffer()).toString("base64") },
+    });
+    assert.equal(cover.status, 201, cover.text);
     sqlite.proc.child.kill("SIGTERM");
     assert.deepEqual(await sqlite.proc.waitForExit(20_000), { code: 0, signal: null });
 
@@ -42,12 +58,18 @@ describe("hongbao store copy", () => {
     databases.push(target.name);
     const copied = await runCli(["store", "copy", "--from", db, "--to", target.url], { timeoutMs: 60_000 });
     assert.equal(copied.code, 0, copied.stderr);
-    assert.match(copied.stdout, /copied 2 users and 4 accounts; balances sum to 0/);
+    assert.match(copied.stdout, /copied 3 users and 5 accounts; balances sum to 0/);
 
     const pgServer = await serve({ extraArgs: ["--store", target.url, "--log-level", "info"], env });
     const wallet = await request(pgServer.url, "GET", "/v1/me/wallet", { token: alice.token });
     assert.equal(wallet.status, 200, "a token made by the SQLite deployment holds on the copy");
     assert.equal(wallet.json().balance, 10_000 - 1_314);
+    const ledger = await request(pgServer.url, "GET", "/v1/admin/ledger", { token: key.json().secret });
+    assert.equal(ledger.status, 200, "a service key made on SQLite holds on the copy");
+    assert.equal((await request(pgServer.url, "GET", "/v1/me", { token: carol.token })).status, 200);
+    const image = await request(pgServer.url, "GET", cover.json().url);
+    assert.equal(image.status, 200);
+    assert.equal(image.headers.get("etag"), cover.json().etag);
     const accepted = await request(pgServer.url, "POST", `/v1/transfers/${sent.json().id}/accept`, {
       token: bob.token,
       key: "copy-accept",

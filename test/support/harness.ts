@@ -6,6 +6,7 @@ import type { LightMyRequestResponse } from "fastify";
 import type { AdmissionOptions } from "../../src/api/admission.js";
 import type { CrowdGateOptions } from "../../src/api/crowd-gate.js";
 import type { LiveEventsOptions } from "../../src/api/live-events.js";
+import type { ExchangeConfig } from "../../src/api/exchange.js";
 import { createService, type RunningServer, type Service, startServer } from "../../src/server.js";
 import { keyedHeaders } from "./keys.js";
 import { freshPostgresUrl, queryOnce } from "./postgres.js";
@@ -76,6 +77,8 @@ export async function startTestApp(
     signup?: boolean;
     trustProxy?: string;
     live?: LiveEventsOptions;
+    corsOrigins?: string[];
+    exchange?: ExchangeConfig;
   } = {},
 ): Promise<TestApp> {
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), "hongbao-test-"));
@@ -97,6 +100,8 @@ export async function startTestApp(
     ...(options.signup === undefined ? {} : { signup: options.signup }),
     ...(options.trustProxy === undefined ? {} : { trustProxy: options.trustProxy }),
     ...(options.live === undefined ? {} : { live: options.live }),
+    ...(options.corsOrigins === undefined ? {} : { corsOrigins: options.corsOrigins }),
+    ...(options.exchange === undefined ? {} : { exchange: options.exchange }),
   });
   const call: TestApp["call"] = (method, url, callOptions = {}) => {
     const headers = keyedHeaders(method, url, callOptions);
@@ -170,7 +175,7 @@ export const SHORT_LIVED_STREAMS: LiveEventsOptions = { heartbeatMs: 50, lifetim
 
 /** A real server listening on 127.0.0.1 at a port of its own, on a real SQLite file. */
 export async function startListeningApp(
-  options: { testClock?: boolean; live?: LiveEventsOptions } = {},
+  options: { testClock?: boolean; live?: LiveEventsOptions; corsOrigins?: string[] } = {},
 ): Promise<ListeningApp> {
   const dir = mkdtempSync(join(tmpdir(), "hongbao-listening-"));
   const db = join(dir, "hongbao.db");
@@ -183,6 +188,7 @@ export async function startListeningApp(
     testClock: options.testClock ?? false,
     logLevel: "silent",
     live: options.live ?? SHORT_LIVED_STREAMS,
+    ...(options.corsOrigins === undefined ? {} : { corsOrigins: options.corsOrigins }),
   });
   return {
     server,

@@ -9,6 +9,11 @@ export interface LedgerSnapshot {
 
 const TABLES = [
   "users",
+  "api_keys",
+  "signing_keys",
+  "token_generations",
+  "external_subjects",
+  "covers",
   "postings",
   "entries",
   "transfers",

@@ -23,7 +23,7 @@ export function adminRoutes(app: FastifyInstance, context: AppContext): void {
   app.post<{ Body: { phone: string; name: string } }>(
     "/v1/admin/users",
     {
-      config: { auth: "admin" },
+      config: { auth: "admin", scope: "users:write" },
       schema: {
         tags: ["admin"],
         summary: "Create a user; answers the user's id and a token for it",
@@ -65,7 +65,7 @@ export function adminRoutes(app: FastifyInstance, context: AppContext): void {
   app.post<{ Body: { users: { phone: string; name: string }[] } }>(
     "/v1/admin/users/bulk",
     {
-      config: { auth: "admin" },
+      config: { auth: "admin", scope: "users:write" },
       bodyLimit: 1024 * 1024,
       schema: {
         tags: ["admin"],
@@ -124,7 +124,7 @@ export function adminRoutes(app: FastifyInstance, context: AppContext): void {
   app.post<{ Body: { userId: string; amount: number } }>(
     "/v1/admin/deposits",
     {
-      config: { auth: "admin" },
+      config: { auth: "admin", scope: "deposits:write" },
       schema: {
         tags: ["admin"],
         summary: "Top up a wallet from the funding account",
@@ -157,7 +157,7 @@ export function adminRoutes(app: FastifyInstance, context: AppContext): void {
   app.get(
     "/v1/admin/ledger",
     {
-      config: { auth: "admin" },
+      config: { auth: "admin", scope: "read" },
       schema: {
         tags: ["admin"],
         summary: "The ledger's health: the sum of all balances (always 0), funding and escrow",
@@ -182,7 +182,7 @@ export function adminRoutes(app: FastifyInstance, context: AppContext): void {
   app.post<{ Body: { now: string } }>(
     "/v1/admin/clock",
     {
-      config: { auth: "admin" },
+      config: { auth: "admin", scope: "clock:write" },
       schema: {
         tags: ["admin"],
         summary: "Set the test clock (only with --test-clock); due timers run before the answer",

@@ -8,7 +8,7 @@ import { errorResponses, phone } from "../schemas.js";
 const NAME_LENGTH_MAX = 50;
 
 /** A new user for a phone whose code was verified (sign-up); the user the phone has if one was made meanwhile. */
-async function signUp(context: AppContext, userPhone: string, name: string | undefined): Promise<string> {
+export async function signUp(context: AppContext, userPhone: string, name: string | undefined): Promise<string> {
   const made = await context.engine.submit({
     type: "createUser",
     id: makeId("user", context.randomBytes(10)),

@@ -81,7 +81,7 @@ export function campaignRoutes(app: FastifyInstance, context: AppContext): void 
   app.post<{ Body: CampaignBody }>(
     "/v1/admin/campaigns",
     {
-      config: { auth: "admin" },
+      config: { auth: "admin", scope: "campaigns:write" },
       schema: {
         tags: ["campaigns"],
         summary: "Create a campaign and fund its budget account from funding",
@@ -152,7 +152,7 @@ export function campaignRoutes(app: FastifyInstance, context: AppContext): void 
   app.get<{ Params: { id: string } }>(
     "/v1/campaigns/:id",
     {
-      config: { auth: "user-or-admin" },
+      config: { auth: "user-or-admin", scope: "read" },
       schema: {
         tags: ["campaigns"],
         summary: "A campaign with live counts",

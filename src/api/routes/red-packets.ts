@@ -5,6 +5,7 @@ import { PACKET_KINDS, PASSWORD_LENGTH_MAX, type PacketKind, type RedPacket } fr
 import { formatInstant } from "../../domain/time.js";
 import { answerOf, sendAnswer } from "../answers.js";
 import type { AppContext } from "../context.js";
+import { COVER_ID_PATTERN } from "../covers.js";
 import { ApiError } from "../errors.js";
 import { idempotencyOf } from "../idempotency.js";
 import {
@@ -27,6 +28,7 @@ interface PacketBody {
   groupId?: string;
   memberId?: string;
   greeting?: string;
+  coverId?: string;
   password?: string;
 }
 
@@ -115,6 +117,7 @@ export function redPacketRoutes(app: FastifyInstance, context: AppContext): void
             groupId,
             memberId: userId,
             greeting: { type: "string", maxLength: MEMO_LENGTH_BOUND },
+            coverId: { type: "string", pattern: COVER_ID_PATTERN, description: "a cover of GET /v1/covers (封面)" },
             password: { type: "string", minLength: 1, maxLength: PASSWORD_LENGTH_MAX * 2 },
           },
         },
@@ -132,6 +135,9 @@ export function redPacketRoutes(app: FastifyInstance, context: AppContext): void
       if (body.kind === "exclusive" && body.memberId === undefined) {
         throw new ApiError("VALIDATION_FAILED", "an exclusive packet needs `memberId`");
       }
+      if (body.coverId !== undefined && !context.covers.has(body.coverId)) {
+        throw new ApiError("COVER_NOT_FOUND", "no cover with this id in the catalogue");
+      }
       const answer = await context.engine.execute(
         {
           type: "sendPacket",
@@ -144,6 +150,7 @@ export function redPacketRoutes(app: FastifyInstance, context: AppContext): void
             recipient: recipient ?? null,
             greeting: body.greeting ?? "",
             password: body.password ?? null,
+            coverId: body.coverId ?? null,
           },
         },
         (result) => answerOf(result, 201, (packet) => packetView(packet)),

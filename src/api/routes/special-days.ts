@@ -82,7 +82,7 @@ export function specialDayRoutes(app: FastifyInstance, context: AppContext): voi
   app.post<{ Body: Record<string, unknown> }>(
     "/v1/admin/special-days",
     {
-      config: { auth: "admin" },
+      config: { auth: "admin", scope: "special-days:write" },
       schema: {
         tags: ["admin"],
         summary: "Add a special day (Gregorian every year, lunar every year, or one date) with its own caps",

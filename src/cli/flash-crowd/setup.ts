@@ -11,6 +11,7 @@
  * Buffer per call (about 180 MB for a million), not as a million strings or objects.
  */
 import { randomUUID } from "node:crypto";
+import { createHongbaoClient } from "../../client/index.js";
 import { formatInstant } from "../../domain/time.js";
 import type { AmountRule } from "./options.js";
 
@@ -170,17 +171,26 @@ export async function createCrowd(
   return { tokens, ids, bulkCalls };
 }
 
+/** What a typed call answered, for the error message of a setup step that failed. */
+function failure(response: Response, error: unknown): string {
+  return `HTTP ${response.status} ${JSON.stringify(error).slice(0, 300)}`;
+}
+
 export async function fundSenders(base: string, adminToken: string, ids: readonly string[], amount: number) {
   const runId = randomUUID();
+  const admin = createHongbaoClient({ baseUrl: base, token: adminToken });
   let next = 0;
   const worker = async () => {
     while (next < ids.length) {
       const userId = ids[next++] as string;
-      expect(
-        await apiCall(base, "POST", "/v1/admin/deposits", adminToken, { userId, amount }, `fund-${runId}-${userId}`),
-        201,
-        "funding a transfer sender (POST /v1/admin/deposits)",
-      );
+      const { response, error } = await admin.POST("/v1/admin/deposits", {
+        params: { header: { "idempotency-key": `fund-${runId}-${userId}` } },
+        body: { userId, amount },
+        signal: AbortSignal.timeout(API_TIMEOUT_MS),
+      });
+      if (response.status !== 201) {
+        throw new Error(`funding a transfer sender (POST /v1/admin/deposits): ${failure(response, error)}`);
+      }
     }
   };
   await Promise.all(Array.from({ length: Math.min(DEPOSITS_IN_FLIGHT, ids.length) }, worker));
@@ -196,12 +206,10 @@ export async function createCampaign(
   adminToken: string,
   request: { name: string; budget: number; amount: AmountRule; startsAt: number; endsAt: number },
 ): Promise<CampaignCreated> {
-  const answer = await apiCall(
-    base,
-    "POST",
-    "/v1/admin/campaigns",
-    adminToken,
-    {
+  const admin = createHongbaoClient({ baseUrl: base, token: adminToken });
+  const { data, error, response } = await admin.POST("/v1/admin/campaigns", {
+    params: { header: { "idempotency-key": randomUUID() } },
+    body: {
       name: request.name,
       budget: request.budget,
       amount: request.amount,
@@ -209,8 +217,9 @@ export async function createCampaign(
       endsAt: formatInstant(request.endsAt),
       perUserLimit: 1,
     },
-    randomUUID(),
-  );
-  expect(answer, 201, "creating the campaign (POST /v1/admin/campaigns)");
-  return { id: answer.json.id as string, budget: answer.json.budget as number };
+    signal: AbortSignal.timeout(API_TIMEOUT_MS),
+  });
+  if (data === undefined)
+    throw new Error(`creating the campaign (POST /v1/admin/campaigns): ${failure(response, error)}`);
+  return { id: data.id as string, budget: data.budget as number };
 }

@@ -201,4 +201,50 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 10,
+    name: "identity: service keys, token signing keys, token generations, products' subjects; red-packet covers",
+    // Identity is the deployment's, not a shard's: no shard column.
+    sql: `
+      CREATE TABLE api_keys (
+        id text PRIMARY KEY,
+        name text NOT NULL,
+        scopes text NOT NULL,
+        secret_hash text NOT NULL,
+        previous_hash text,
+        previous_until bigint,
+        created_at bigint NOT NULL,
+        rotated_at bigint,
+        revoked_at bigint
+      );
+      CREATE TABLE signing_keys (
+        kid text PRIMARY KEY,
+        secret text,
+        created_at bigint NOT NULL,
+        retired_at bigint
+      );
+      CREATE TABLE token_generations (
+        user_id text PRIMARY KEY,
+        generation integer NOT NULL CHECK (generation > 0)
+      );
+      CREATE TABLE external_subjects (
+        issuer text NOT NULL,
+        subject text NOT NULL,
+        user_id text NOT NULL,
+        linked_at bigint NOT NULL,
+        PRIMARY KEY (issuer, subject)
+      );
+      CREATE TABLE covers (
+        id text PRIMARY KEY,
+        name text NOT NULL,
+        media_type text NOT NULL,
+        width integer NOT NULL,
+        height integer NOT NULL,
+        image bytea NOT NULL,
+        etag text NOT NULL,
+        created_at bigint NOT NULL
+      );
+      ALTER TABLE red_packets ADD COLUMN cover_id text;
+    `,
+  },
 ];

@@ -16,6 +16,9 @@ import type {
   StatementEntry,
   UserRecord,
 } from "../../engine/store-port.js";
+import { CoverTables } from "../cover-tables.js";
+import type { IdentityStore } from "../identity-port.js";
+import { IdentityTables, type RunSql } from "../identity-tables.js";
 import { type CampaignRow, campaignOf, type PacketRow, packetOf, type TransferRow, transferOf } from "../rows.js";
 import { MIGRATIONS } from "./migrations.js";
 
@@ -97,6 +100,8 @@ export class PostgresStore implements LedgerStore {
   #writer: pg.Client | undefined;
   #fence: { epoch: number; onFenced: (error: WriterFencedError) => void } | undefined;
   #fenced: WriterFencedError | undefined;
+  #identity: IdentityStore | undefined;
+  #covers: CoverTables | undefined;
 
   private constructor(options: PostgresStoreOptions) {
     this.#url = options.url;
@@ -330,10 +335,10 @@ export class PostgresStore implements LedgerStore {
     const p = packets;
     await client.query(
       `INSERT INTO red_packets (shard, id, sender, kind, amount, count, group_id, recipient, greeting, password_hash,
-         shares, salt, commitment, status, created_at, expires_at, settled_at, nature_hints, warnings)
+         shares, salt, commitment, status, created_at, expires_at, settled_at, nature_hints, warnings, cover_id)
        SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[], $5::bigint[], $6::integer[], $7::text[], $8::text[],
          $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[], $15::bigint[], $16::bigint[],
-         $17::bigint[], $18::text[], $19::text[])
+         $17::bigint[], $18::text[], $19::text[], $20::text[])
        ON CONFLICT (shard, id) DO UPDATE SET status = excluded.status, settled_at = excluded.settled_at`,
       [
         this.#shard,
@@ -355,6 +360,7 @@ export class PostgresStore implements LedgerStore {
         p.map((r) => r.settledAt),
         p.map((r) => JSON.stringify(r.natureHints)),
         p.map((r) => JSON.stringify(r.warnings)),
+        p.map((r) => r.coverId ?? null),
       ],
     );
   }
@@ -691,6 +697,24 @@ export class PostgresStore implements LedgerStore {
     if (row === undefined) throw new Error(`service key ${name} missing after insert`);
     return row.value;
   }
+
+  /** The deployment's identity tables, shared by every writer. */
+  identity(): IdentityStore {
+    this.#identity ??= new IdentityTables(this.#runSql);
+    return this.#identity;
+  }
+
+  /** The deployment's red-packet cover catalogue. */
+  covers(): CoverTables {
+    this.#covers ??= new CoverTables(this.#runSql);
+    return this.#covers;
+  }
+
+  readonly #runSql: RunSql = async (sql, values) => {
+    let n = 0;
+    const numbered = sql.replace(/\?/g, () => `$${++n}`);
+    return (await this.#reads.query(numbered, values as unknown[])).rows as Record<string, unknown>[];
+  };
 
   async ping(): Promise<void> {
     await this.#reads.query("SELECT 1");

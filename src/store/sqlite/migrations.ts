@@ -212,4 +212,49 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX idempotency_created ON idempotency (created_at);
     `,
   },
+  {
+    version: 10,
+    name: "identity: service keys, token signing keys, token generations, products' subjects; red-packet covers",
+    sql: `
+      CREATE TABLE api_keys (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        scopes TEXT NOT NULL,
+        secret_hash TEXT NOT NULL,
+        previous_hash TEXT,
+        previous_until INTEGER,
+        created_at INTEGER NOT NULL,
+        rotated_at INTEGER,
+        revoked_at INTEGER
+      ) STRICT;
+      CREATE TABLE signing_keys (
+        kid TEXT PRIMARY KEY,
+        secret TEXT,
+        created_at INTEGER NOT NULL,
+        retired_at INTEGER
+      ) STRICT;
+      CREATE TABLE token_generations (
+        user_id TEXT PRIMARY KEY,
+        generation INTEGER NOT NULL CHECK (generation > 0)
+      ) STRICT, WITHOUT ROWID;
+      CREATE TABLE external_subjects (
+        issuer TEXT NOT NULL,
+        subject TEXT NOT NULL,
+        user_id TEXT NOT NULL,
+        linked_at INTEGER NOT NULL,
+        PRIMARY KEY (issuer, subject)
+      ) STRICT, WITHOUT ROWID;
+      CREATE TABLE covers (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        media_type TEXT NOT NULL,
+        width INTEGER NOT NULL,
+        height INTEGER NOT NULL,
+        image BLOB NOT NULL,
+        etag TEXT NOT NULL,
+        created_at INTEGER NOT NULL
+      ) STRICT;
+      ALTER TABLE red_packets ADD COLUMN cover_id TEXT;
+    `,
+  },
 ];

@@ -16,6 +16,9 @@ import type {
   StatementEntry,
   UserRecord,
 } from "../../engine/store-port.js";
+import { CoverTables } from "../cover-tables.js";
+import type { IdentityStore } from "../identity-port.js";
+import { IdentityTables, type RunSql } from "../identity-tables.js";
 import { type CampaignRow, campaignOf, type PacketRow, packetOf, type TransferRow, transferOf } from "../rows.js";
 import { MIGRATIONS } from "./migrations.js";
 
@@ -36,6 +39,8 @@ export class SqliteStore implements LedgerStore {
   readonly #verifyOnLoad: boolean;
   readonly #statements;
   readonly #writeBatch: (batch: Batch) => void;
+  #identity: IdentityStore | undefined;
+  #covers: CoverTables | undefined;
 
   constructor(options: SqliteStoreOptions) {
     if (options.path !== ":memory:") mkdirSync(dirname(options.path), { recursive: true });
@@ -67,9 +72,9 @@ export class SqliteStore implements LedgerStore {
       insertMember: db.prepare("INSERT INTO group_members (group_id, position, user_id) VALUES (?, ?, ?)"),
       upsertPacket: db.prepare(
         `INSERT INTO red_packets (id, sender, kind, amount, count, group_id, recipient, greeting, password_hash, shares, salt,
-           commitment, status, created_at, expires_at, settled_at, nature_hints, warnings)
+           commitment, status, created_at, expires_at, settled_at, nature_hints, warnings, cover_id)
          VALUES (@id, @sender, @kind, @amount, @count, @groupId, @recipient, @greeting, @passwordHash, @sharesJson, @salt,
-           @commitment, @status, @createdAt, @expiresAt, @settledAt, @natureHintsJson, @warningsJson)
+           @commitment, @status, @createdAt, @expiresAt, @settledAt, @natureHintsJson, @warningsJson, @coverIdOrNull)
          ON CONFLICT (id) DO UPDATE SET status = excluded.status, settled_at = excluded.settled_at`,
       ),
       upsertCampaign: db.prepare(
@@ -144,6 +149,7 @@ export class SqliteStore implements LedgerStore {
     for (const packet of batch.packets) {
       s.upsertPacket.run({
         ...packet,
+        coverIdOrNull: packet.coverId ?? null,
         sharesJson: JSON.stringify(packet.shares),
         natureHintsJson: JSON.stringify(packet.natureHints),
         warningsJson: JSON.stringify(packet.warnings),
@@ -338,6 +344,25 @@ export class SqliteStore implements LedgerStore {
   async balanceSum(): Promise<Fen> {
     return this.#statements.balanceSum.get() as number;
   }
+
+  /** The identity tables on this file, written on the same connection between batches. */
+  identity(): IdentityStore {
+    this.#identity ??= new IdentityTables(this.#runSql);
+    return this.#identity;
+  }
+
+  /** The red-packet cover catalogue on this file. */
+  covers(): CoverTables {
+    this.#covers ??= new CoverTables(this.#runSql);
+    return this.#covers;
+  }
+
+  readonly #runSql: RunSql = async (sql, values) => {
+    const statement = this.#db.prepare(sql);
+    if (statement.reader) return statement.all(...values) as Record<string, unknown>[];
+    statement.run(...values);
+    return [];
+  };
 
   async ping(): Promise<void> {
     this.#db.prepare("SELECT 1").get();

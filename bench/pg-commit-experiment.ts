@@ -5,7 +5,8 @@
  * (so every variant sees the same noise), each batch timed from BEGIN to COMMIT:
  *
  *   raw            — the baseline's plain inserts (bench/pg-raw.ts)
- *   raw+fence      — the same, plus the store's fence read (SELECT … FOR SHARE of the lease row)
+ *   raw+fence      — the same, plus the store's fence read (SELECT … FOR SHARE of the lease row,
+ *                    sent with BEGIN in one simple query, as the store does)
  *   raw+upsert     — the same, with the store's ON CONFLICT … DO UPDATE on transfers
  *   store          — PostgresStore.commit, fenced as a served writer is
  *   store-unfenced — PostgresStore.commit without the fence
@@ -125,7 +126,7 @@ try {
 
   const variants = [
     await rawVariant("raw", urls[1] as string),
-    await rawVariant("raw+fence", urls[2] as string, (sql) => (sql === "BEGIN" ? [sql, FENCE] : [sql])),
+    await rawVariant("raw+fence", urls[2] as string, (sql) => (sql === "BEGIN" ? [`BEGIN; ${FENCE}`] : [sql])),
     await rawVariant("raw+upsert", urls[3] as string, (sql) =>
       sql.startsWith("INSERT INTO transfers")
         ? [

@@ -37,6 +37,7 @@ class LeaseWatch implements WriterAddress {
   readonly #client: pg.Client;
   current: Lease = { epoch: 0, address: null };
   #timer: NodeJS.Timeout | undefined;
+  #stopped = false;
 
   constructor(url: string) {
     this.#client = new pg.Client({ connectionString: url });
@@ -54,7 +55,8 @@ class LeaseWatch implements WriterAddress {
       } catch {
         // No lease table before the first writer has migrated the database.
       }
-      this.#timer = setTimeout(() => void poll(), 25);
+      // A poll in flight when stop() came must not arm another: the timer would keep the test process alive.
+      if (!this.#stopped) this.#timer = setTimeout(() => void poll(), 25);
     };
     await poll();
   }
@@ -71,6 +73,7 @@ class LeaseWatch implements WriterAddress {
   }
 
   async stop(): Promise<void> {
+    this.#stopped = true;
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     await this.#client.end();
   }

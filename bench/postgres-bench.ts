@@ -4,13 +4,14 @@
  * of the same rows on the same server, in the same run.
  *
  *   engine — Engine + PostgresStore on a fresh database, `size` concurrent submit() loops.
- *            The batches the engine commits are kept (a wrapper around the store port).
  *   raw    — a plain pg.Client on a second fresh database with the same schema writes exactly
- *            those batches' rows: one transaction per batch, one `INSERT … SELECT FROM unnest`
- *            per table, no engine, no validation, no fence.
- * Slices alternate (engine, then raw with the batches of that engine slice), so both see
- * the same noise of a shared machine. The ratio engine/raw is the share of PostgreSQL's own
- * write rate the writer keeps.
+ *            the rows of each batch the engine committed, right after that commit: one
+ *            transaction per batch, one `INSERT … SELECT FROM unnest` per table
+ *            (bench/pg-raw.ts), no engine, no validation, no fence, no upsert.
+ * The raw write of a batch is timed apart and taken out of the engine's time, so both sides
+ * are measured batch by batch at the same moment of a shared machine (slices of a side in
+ * turn swung 0.3–0.9 for the same code). The ratio engine/raw is the share of PostgreSQL's
+ * own write rate the writer keeps. Both connections use the server's synchronous_commit.
  *
  * Usage: node dist/bench/postgres-bench.js [--users 20000] [--slices 4] [--slice 20000] [--size 1000]
  *        [--url postgres://postgres@127.0.0.1:5432/postgres]
@@ -25,6 +26,7 @@ import { calendarFor } from "../src/server.js";
 import { PostgresStore } from "../src/store/postgres/postgres-store.js";
 import { WriterLease } from "../src/store/postgres/writer-lease.js";
 import { fmtInt, median, prng, table } from "./lib.js";
+import { rawBatch } from "./pg-raw.js";
 import { makeWorkload, type WorkloadName } from "./workloads.js";
 
 const { values: args } = parseArgs({
@@ -57,14 +59,54 @@ async function onServer<T>(work: (client: pg.Client) => Promise<T>): Promise<T> 
   }
 }
 
-/** The store as the engine sees it, keeping every batch it commits for the raw side. */
-function recording(store: LedgerStore, batches: Batch[]): LedgerStore {
+/** Time spent in each side during a slice, in ms. */
+interface Clocks {
+  timing: boolean;
+  commitMs: number;
+  rawMs: number;
+  batches: number;
+  /** The store's commit time over the raw write's, per batch, by which side wrote first. */
+  byOrder: { engineFirst: number[]; rawFirst: number[] };
+}
+
+async function timed(work: () => Promise<void>): Promise<number> {
+  const started = performance.now();
+  await work();
+  return performance.now() - started;
+}
+
+/** Tables the raw side writes; a timed batch with rows anywhere else would make the comparison unequal. */
+function checkComparable(batch: Batch): void {
+  const others = [batch.groups, batch.packets, batch.grabs, batch.idempotency, batch.specialDays];
+  if (others.some((rows) => rows.length > 0) || batch.idempotencyForgetBefore !== null) {
+    throw new Error("a timed batch writes rows the raw side does not: the figures would not compare");
+  }
+}
+
+/**
+ * The store as the engine sees it. Right after each batch the engine committed, the raw side
+ * writes the same batch to its own database (timed apart, and taken out of the engine's
+ * time): both sides see the same moment of a shared machine, batch by batch.
+ */
+function pairedWithRaw(store: LedgerStore, raw: pg.Client, clocks: Clocks): LedgerStore {
   return new Proxy(store, {
     get(target, property, receiver) {
       if (property === "commit") {
         return async (batch: Batch) => {
-          await target.commit(batch);
-          batches.push(batch);
+          // Who goes first alternates: the second of two writes in a row found the machine
+          // in another state than the first (measured both ways; BENCHMARKS.md).
+          const rawFirst = clocks.batches % 2 === 1;
+          let rawMs = 0;
+          if (rawFirst) rawMs = await timed(() => rawBatch(raw, batch));
+          const commitMs = await timed(() => target.commit(batch));
+          if (!rawFirst) rawMs = await timed(() => rawBatch(raw, batch));
+          if (clocks.timing) {
+            checkComparable(batch);
+            clocks.commitMs += commitMs;
+            clocks.rawMs += rawMs;
+            clocks.byOrder[rawFirst ? "rawFirst" : "engineFirst"].push(commitMs / rawMs);
+          }
+          clocks.batches += 1;
         };
       }
       const value = Reflect.get(target, property, receiver);
@@ -73,123 +115,23 @@ function recording(store: LedgerStore, batches: Batch[]): LedgerStore {
   });
 }
 
-type Column = readonly [name: string, type: string, value: (row: never) => unknown];
-
-/** Raw inserts: one statement per table and batch, the rows as one array per column. */
-async function insertRows(client: pg.Client, table: string, columns: readonly Column[], rows: readonly unknown[]) {
-  if (rows.length === 0) return;
-  const arrays = columns.map(([, type], i) => `$${i + 1}::${type}[]`).join(", ");
-  await client.query(
-    `INSERT INTO ${table} (shard, ${columns.map(([name]) => name).join(", ")}) SELECT 0, * FROM unnest(${arrays})`,
-    columns.map(([, , value]) => rows.map((row) => value(row as never))),
-  );
-}
-
-const json = (value: unknown) => JSON.stringify(value);
-
-/** Writes one batch's rows as plainly as PostgreSQL allows (the workloads only insert, but campaigns and transfers may repeat). */
-async function rawBatch(client: pg.Client, batch: Batch): Promise<void> {
-  await client.query("BEGIN");
-  await insertRows(
-    client,
-    "users",
-    [
-      ["id", "text", (u: Batch["users"][number]) => u.id],
-      ["phone", "text", (u: Batch["users"][number]) => u.phone],
-      ["name", "text", (u: Batch["users"][number]) => u.name],
-      ["created_at", "bigint", (u: Batch["users"][number]) => u.createdAt],
-    ],
-    batch.users,
-  );
-  type P = Batch["postings"][number];
-  await insertRows(
-    client,
-    "postings",
-    [
-      ["id", "bigint", (p: P) => p.id],
-      ["kind", "text", (p: P) => p.kind],
-      ["ref", "text", (p: P) => p.ref],
-      ["at", "bigint", (p: P) => p.at],
-    ],
-    batch.postings,
-  );
-  type L = { posting: P; leg: P["legs"][number] };
-  await insertRows(
-    client,
-    "entries",
-    [
-      ["id", "bigint", (l: L) => l.leg.entryId],
-      ["posting_id", "bigint", (l: L) => l.posting.id],
-      ["account", "text", (l: L) => l.leg.account],
-      ["amount", "bigint", (l: L) => l.leg.amount],
-      ["balance_after", "bigint", (l: L) => l.leg.balanceAfter],
-    ],
-    batch.postings.flatMap((posting) => posting.legs.map((leg) => ({ posting, leg }))),
-  );
-  type T = Batch["transfers"][number];
-  await insertRows(
-    client,
-    "transfers",
-    [
-      ["id", "text", (t: T) => t.id],
-      ["from_user", "text", (t: T) => t.from],
-      ["to_user", "text", (t: T) => t.to],
-      ["amount", "bigint", (t: T) => t.amount],
-      ["memo", "text", (t: T) => t.memo],
-      ["nature", "text", (t: T) => t.nature],
-      ["due_date", "text", (t: T) => t.dueDate],
-      ["status", "text", (t: T) => t.status],
-      ["created_at", "bigint", (t: T) => t.createdAt],
-      ["refund_at", "bigint", (t: T) => t.refundAt],
-      ["answered_at", "bigint", (t: T) => t.answeredAt],
-      ["nature_hints", "text", (t: T) => json(t.natureHints)],
-      ["warnings", "text", (t: T) => json(t.warnings)],
-      ["loan_acknowledged_at", "bigint", (t: T) => t.loanAcknowledgedAt],
-    ],
-    batch.transfers,
-  );
-  type C = Batch["campaigns"][number];
-  await insertRows(
-    client,
-    "campaigns",
-    [
-      ["id", "text", (c: C) => c.id],
-      ["name", "text", (c: C) => c.name],
-      ["budget", "bigint", (c: C) => c.budget],
-      ["amount_rule", "text", (c: C) => json(c.amount)],
-      ["starts_at", "bigint", (c: C) => c.startsAt],
-      ["ends_at", "bigint", (c: C) => c.endsAt],
-      ["per_user_limit", "integer", (c: C) => c.perUserLimit],
-      ["created_at", "bigint", (c: C) => c.createdAt],
-      ["status", "text", (c: C) => c.status],
-      ["returned", "bigint", (c: C) => c.returned],
-    ],
-    batch.campaigns,
-  );
-  type K = Batch["claims"][number];
-  await insertRows(
-    client,
-    "campaign_claims",
-    [
-      ["campaign_id", "text", (k: K) => k.campaignId],
-      ["user_id", "text", (k: K) => k.userId],
-      ["n", "integer", (k: K) => k.n],
-      ["amount", "bigint", (k: K) => k.amount],
-      ["at", "bigint", (k: K) => k.at],
-      ["posting_id", "bigint", (k: K) => k.postingId],
-    ],
-    batch.claims,
-  );
-  await client.query("COMMIT");
-}
-
 interface Pair {
   readonly engine: number;
   readonly raw: number;
   readonly batches: number;
+  /** Of the engine's time in the slice, the share spent waiting for the store's commit. */
+  readonly commitShare: number;
+  /** The store's commit time over the raw side's time for the same batches. */
+  readonly commitOverRaw: number;
 }
 
-async function measure(workloadName: WorkloadName): Promise<Pair[]> {
+async function setting(client: pg.Client, name: string): Promise<string> {
+  return (await client.query<{ value: string }>("SELECT current_setting($1) AS value", [name])).rows[0]?.value ?? "?";
+}
+
+async function measure(
+  workloadName: WorkloadName,
+): Promise<{ pairs: Pair[]; settings: string; byOrder: Clocks["byOrder"] }> {
   const names = [
     `hongbao_bench_engine_${randomBytes(3).toString("hex")}`,
     `hongbao_bench_raw_${randomBytes(3).toString("hex")}`,
@@ -199,15 +141,28 @@ async function measure(workloadName: WorkloadName): Promise<Pair[]> {
   });
   const [engineUrl, rawUrl] = names.map((name) => databaseUrl(args.url as string, name)) as [string, string];
   const store = await PostgresStore.open({ url: engineUrl });
-  (await PostgresStore.open({ url: rawUrl })).close();
+  await (await PostgresStore.open({ url: rawUrl })).close();
   const lease = new WriterLease({ url: engineUrl });
   const raw = new pg.Client({ connectionString: rawUrl });
   await raw.connect();
-  const batches: Batch[] = [];
+  const clocks: Clocks = {
+    timing: false,
+    commitMs: 0,
+    rawMs: 0,
+    batches: 0,
+    byOrder: { engineFirst: [], rawFirst: [] },
+  };
   try {
     store.fenceWith(await lease.acquire(() => {}));
+    // Both sides commit with the server's synchronous_commit (and fsync): shown, so nobody has to trust it.
+    const engineSide = new pg.Client({ connectionString: engineUrl, application_name: "hongbao-writer" });
+    await engineSide.connect();
+    const settings =
+      `synchronous_commit engine ${await setting(engineSide, "synchronous_commit")} / raw ${await setting(raw, "synchronous_commit")}, ` +
+      `fsync ${await setting(raw, "fsync")}, wal_sync_method ${await setting(raw, "wal_sync_method")}`;
+    await engineSide.end();
     const engine = new Engine({
-      store: recording(store, batches),
+      store: pairedWithRaw(store, raw, clocks),
       clock: systemClock,
       calendar: calendarFor(undefined),
     });
@@ -215,11 +170,11 @@ async function measure(workloadName: WorkloadName): Promise<Pair[]> {
     const workload = await makeWorkload(workloadName, engine, USERS, prng(7));
     const pairs: Pair[] = [];
     for (let slice = 0; slice < SLICES; slice++) {
+      // Set-up batches (users, deposits) go to both databases untimed.
       await workload.prepare(SLICE);
-      // Set-up batches (users, deposits) go to the raw database untimed.
-      for (const batch of batches.splice(0)) await rawBatch(raw, batch);
       let submitted = 0;
       let failed = 0;
+      Object.assign(clocks, { timing: true, commitMs: 0, rawMs: 0, batches: 0 });
       const started = performance.now();
       await Promise.all(
         Array.from({ length: SIZE }, async () => {
@@ -229,18 +184,21 @@ async function measure(workloadName: WorkloadName): Promise<Pair[]> {
           }
         }),
       );
-      const engineSeconds = (performance.now() - started) / 1000;
+      clocks.timing = false;
+      const engineMs = performance.now() - started - clocks.rawMs;
       if (failed > 0) throw new Error(`${failed} commands of the ${workloadName} workload failed`);
-      const sliceBatches = batches.splice(0);
-      const rawStarted = performance.now();
-      for (const batch of sliceBatches) await rawBatch(raw, batch);
-      const rawSeconds = (performance.now() - rawStarted) / 1000;
-      pairs.push({ engine: SLICE / engineSeconds, raw: SLICE / rawSeconds, batches: sliceBatches.length });
+      pairs.push({
+        engine: (SLICE * 1000) / engineMs,
+        raw: (SLICE * 1000) / clocks.rawMs,
+        batches: clocks.batches,
+        commitShare: clocks.commitMs / engineMs,
+        commitOverRaw: clocks.commitMs / clocks.rawMs,
+      });
     }
     await engine.close();
     const sum = await store.balanceSum();
     if (sum !== 0) throw new Error(`balances sum to ${sum}`);
-    return pairs;
+    return { pairs, settings, byOrder: clocks.byOrder };
   } finally {
     await raw.end();
     await lease.close();
@@ -254,7 +212,8 @@ async function measure(workloadName: WorkloadName): Promise<Pair[]> {
 const PGLEDGER_TRANSFERS_PER_SECOND = 10_000;
 const rows: string[][] = [];
 for (const workload of ["transfer", "claim"] as const) {
-  const pairs = await measure(workload);
+  const { pairs, settings, byOrder } = await measure(workload);
+  if (workload === "transfer") console.error(settings);
   const engine = median(pairs.map((p) => p.engine));
   const raw = median(pairs.map((p) => p.raw));
   const ratio = median(pairs.map((p) => p.engine / p.raw));
@@ -267,6 +226,12 @@ for (const workload of ["transfer", "claim"] as const) {
     fmtInt(median(pairs.map((p) => SLICE / p.batches))),
   ]);
   console.error(`${workload}: ${pairs.map((p) => (p.engine / p.raw).toFixed(2)).join(" ")} (ratio per slice)`);
+  console.error(
+    `${workload}: store commit ${pairs.map((p) => `${(p.commitShare * 100).toFixed(0)}%`).join(" ")} of the engine's time; ` +
+      `engine commit / raw ${pairs.map((p) => p.commitOverRaw.toFixed(2)).join(" ")}; ` +
+      `per batch (median) with the engine writing first ${median(byOrder.engineFirst).toFixed(2)}, ` +
+      `the raw side first ${median(byOrder.rawFirst).toFixed(2)}`,
+  );
 }
 console.log(
   `PostgreSQL store, ${USERS} users, ${SLICES} slices of ${SLICE} commands, ${SIZE} concurrent submitters (medians)`,

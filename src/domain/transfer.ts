@@ -39,6 +39,15 @@ export interface Transfer {
   readonly loanAcknowledgedAt: Instant | null;
 }
 
+/**
+ * A transfer as sending makes it: pending, unanswered, no loan acknowledged. Every later
+ * version differs in one of these (an answer, a refund, an acknowledgement), so a store can
+ * tell a new transfer from a change without reading.
+ */
+export function isJustSent(transfer: Transfer): boolean {
+  return transfer.status === "pending" && transfer.answeredAt === null && transfer.loanAcknowledgedAt === null;
+}
+
 export interface TransferRequest {
   readonly id: string;
   readonly from: string;

@@ -2,7 +2,14 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { type Calendar, limitsAt, NO_SPECIAL_DAYS } from "../../src/domain/rules.js";
 import { DAY_MS } from "../../src/domain/time.js";
-import { answerTransfer, refundTransfer, sendTransfer, type TransferRequest } from "../../src/domain/transfer.js";
+import {
+  acknowledgeLoan,
+  answerTransfer,
+  isJustSent,
+  refundTransfer,
+  sendTransfer,
+  type TransferRequest,
+} from "../../src/domain/transfer.js";
 
 const A = "usr_00000000000000000001";
 const B = "usr_00000000000000000002";
@@ -62,6 +69,25 @@ describe("transfers", () => {
     assert.equal(declined.value.posting.legs[1]?.account, A);
     assert.equal(codeOf(answerTransfer(sent.value.transfer, A, "accept", T0 + 1)), "NOT_RECIPIENT");
     assert.equal(codeOf(answerTransfer(accepted.value.transfer, B, "decline", T0 + 2)), "TRANSFER_NOT_PENDING");
+  });
+
+  it("tells a transfer as sent from every later version of it (a store inserts the one, updates the others)", () => {
+    const sent = sendTransfer(request({ nature: "loan", dueDate: "2027-01-01" }), T0, limits);
+    assert.ok(sent.ok);
+    assert.equal(isJustSent(sent.value.transfer), true);
+    const acknowledged = acknowledgeLoan(sent.value.transfer, B, T0 + 1);
+    assert.ok(acknowledged.ok);
+    assert.equal(acknowledged.value.status, "pending", "a loan may be acknowledged before it is answered");
+    assert.equal(isJustSent(acknowledged.value), false);
+    const accepted = answerTransfer(sent.value.transfer, B, "accept", T0 + 1);
+    assert.ok(accepted.ok);
+    assert.equal(isJustSent(accepted.value.transfer), false);
+    const declined = answerTransfer(sent.value.transfer, B, "decline", T0 + 1);
+    assert.ok(declined.ok);
+    assert.equal(isJustSent(declined.value.transfer), false);
+    const refunded = refundTransfer(sent.value.transfer, T0 + DAY_MS);
+    assert.ok(refunded !== null);
+    assert.equal(isJustSent(refunded.transfer), false);
   });
 
   it("refunds only a pending transfer whose time has come", () => {

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import type { Transfer } from "../../src/domain/transfer.js";
 import { emptyBatch } from "../../src/engine/ledger-state.js";
 import type { Batch } from "../../src/engine/store-port.js";
 import { PostgresStore, WriterFencedError } from "../../src/store/postgres/postgres-store.js";
@@ -74,6 +75,60 @@ describe("postgres store: the writer lease and its fence", () => {
     }
   });
 });
+
+describe("postgres store: transfers", () => {
+  it("inserts a transfer once as sent and changes only a transfer it holds; neither is done silently otherwise", async () => {
+    const url = await freshPostgresUrl();
+    const store = await PostgresStore.open({ url });
+    try {
+      await store.commit(batch({ users: [user(1), user(2)], transfers: [sent(1)] }));
+      await assert.rejects(store.commit(batch({ transfers: [sent(1)] })), /duplicate key/, "a new id already there");
+      const accepted = { ...sent(1), status: "accepted" as const, answeredAt: 5_000 };
+      await store.commit(batch({ transfers: [accepted] }));
+      assert.deepEqual(await store.transfer(accepted.id), accepted);
+      await assert.rejects(
+        store.commit(batch({ transfers: [{ ...sent(2), status: "declined", answeredAt: 5_000 }] })),
+        /changes 1 transfers, 0 of them are in the store/,
+        "a change to a transfer the store does not hold",
+      );
+      // Sent and answered in one batch: one row, in its last state.
+      const declined = { ...sent(3), status: "declined" as const, answeredAt: 6_000 };
+      await store.commit(batch({ transfers: [sent(3), declined] }));
+      assert.deepEqual(await store.transfer(declined.id), declined);
+      // A loan acknowledged while pending, then answered: the acknowledgement stays.
+      const acknowledged = { ...sent(4), loanAcknowledgedAt: 7_000 };
+      await store.commit(batch({ transfers: [sent(4)] }));
+      await store.commit(batch({ transfers: [acknowledged] }));
+      await store.commit(batch({ transfers: [{ ...sent(4), status: "accepted", answeredAt: 8_000 }] }));
+      assert.deepEqual(await store.transfer(acknowledged.id), {
+        ...acknowledged,
+        status: "accepted",
+        answeredAt: 8_000,
+      });
+    } finally {
+      await store.close();
+    }
+  });
+});
+
+function sent(n: number): Transfer {
+  return {
+    id: `tr_${String(n).padStart(20, "0")}`,
+    from: user(1).id,
+    to: user(2).id,
+    amount: 100,
+    memo: "",
+    nature: "loan",
+    dueDate: "2027-01-01",
+    status: "pending",
+    createdAt: 1_000,
+    refundAt: 1_000 + 86_400_000,
+    answeredAt: null,
+    natureHints: [],
+    warnings: [],
+    loanAcknowledgedAt: null,
+  };
+}
 
 function user(n: number) {
   return { id: `usr_${String(n).padStart(20, "0")}`, phone: `+861380000000${n}`, name: `u${n}`, createdAt: n };

@@ -15,8 +15,8 @@ import { idOfTagged, REQUEST_ID_HEADER, tagRequest } from "./request-id.js";
 import { adminRoutes } from "./routes/admin.js";
 import { authRoutes } from "./routes/auth.js";
 import { campaignRoutes } from "./routes/campaigns.js";
-import { eventRoutes } from "./routes/events.js";
 import { coverRoutes } from "./routes/covers.js";
+import { eventRoutes } from "./routes/events.js";
 import { evidenceRoutes } from "./routes/evidence.js";
 import { identityRoutes } from "./routes/identity.js";
 import { opsRoutes } from "./routes/ops.js";
@@ -27,8 +27,8 @@ import { walletRoutes } from "./routes/wallet.js";
 import { webRoutes } from "./routes/web.js";
 import { errorSchema, groupSchema, packetSchema, transferSchema } from "./schemas.js";
 import { bearerOf } from "./tokens.js";
-import { serveWebApp } from "./web-static.js";
 import { registerWebSecurity } from "./web-security.js";
+import { serveWebApp } from "./web-static.js";
 
 /** Bodies are small JSON objects; anything bigger is refused before it is read. */
 export const BODY_BYTES_MAX = 16 * 1024;

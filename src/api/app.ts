@@ -14,6 +14,7 @@ import { adminRoutes } from "./routes/admin.js";
 import { authRoutes } from "./routes/auth.js";
 import { campaignRoutes } from "./routes/campaigns.js";
 import { evidenceRoutes } from "./routes/evidence.js";
+import { listRoutes } from "./routes/lists.js";
 import { opsRoutes } from "./routes/ops.js";
 import { redPacketRoutes } from "./routes/red-packets.js";
 import { specialDayRoutes } from "./routes/special-days.js";
@@ -222,6 +223,7 @@ export async function buildApp(context: AppContext, options: AppOptions = {}): P
   evidenceRoutes(app, context);
   specialDayRoutes(app, context);
   campaignRoutes(app, context);
+  listRoutes(app, context);
   opsRoutes(app, context);
   return app;
 }

@@ -416,14 +416,19 @@ export class Engine {
         return this.#precheckClaim(command);
       case "answerTransfer":
       case "acknowledgeLoan":
+      case "cancelTransfer":
         return this.#precheckTransferAnswer(command);
+      case "pauseCampaign":
+      case "resumeCampaign":
+      case "closeCampaign":
+        return this.#precheckCampaignControl(command.campaignId);
       default:
         return undefined;
     }
   }
 
   async #precheckTransferAnswer(
-    command: CommandOf<"answerTransfer"> | CommandOf<"acknowledgeLoan">,
+    command: CommandOf<"answerTransfer"> | CommandOf<"acknowledgeLoan"> | CommandOf<"cancelTransfer">,
   ): Promise<Result<unknown> | undefined> {
     const transfer = await this.transfer(command.transferId);
     if (transfer === undefined || (command.by !== transfer.from && command.by !== transfer.to)) {
@@ -433,7 +438,9 @@ export class Engine {
       const acknowledged = acknowledgeLoan(transfer, command.by, this.#clock.now());
       return acknowledged.ok ? undefined : acknowledged;
     }
-    if (command.by !== transfer.to) return fail("NOT_RECIPIENT", "only the recipient may answer a transfer");
+    if (command.type === "cancelTransfer") {
+      if (command.by !== transfer.from) return fail("NOT_SENDER", "only the sender may cancel a transfer");
+    } else if (command.by !== transfer.to) return fail("NOT_RECIPIENT", "only the recipient may answer a transfer");
     if (transfer.status !== "pending") {
       return fail("TRANSFER_NOT_PENDING", `the transfer is already ${transfer.status}`, { status: transfer.status });
     }
@@ -460,6 +467,16 @@ export class Engine {
     if (stored === undefined) return undefined;
     state.endedCampaigns.set(stored.campaign.id, stored.campaign);
     return claimRefusal(stored.campaign, 0, 0, this.#clock.now());
+  }
+
+  /** A campaign memory has let go of is looked up in the store, so its control is refused as ENDED. */
+  async #precheckCampaignControl(campaignId: string): Promise<Result<unknown> | undefined> {
+    const state = this.#ledger;
+    if (state.campaignOf(campaignId) !== undefined) return undefined;
+    const stored = await this.#store.campaign(campaignId);
+    if (stored === undefined) return fail("CAMPAIGN_NOT_FOUND", "no such campaign");
+    state.endedCampaigns.set(stored.campaign.id, stored.campaign);
+    return undefined;
   }
 
   #enqueue(

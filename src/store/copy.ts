@@ -150,6 +150,8 @@ const TABLES: readonly TableCopy[] = [
       ["created_at", "bigint"],
       ["status", "text"],
       ["returned", "bigint"],
+      ["paused_at", "bigint"],
+      ["closed_at", "bigint"],
     ],
     orderBy: "id",
   },

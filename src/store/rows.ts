@@ -99,6 +99,8 @@ export interface CampaignRow {
   created_at: number;
   status: string;
   returned: number;
+  paused_at: number | null;
+  closed_at: number | null;
 }
 
 export function campaignOf(row: CampaignRow): Campaign {
@@ -113,5 +115,7 @@ export function campaignOf(row: CampaignRow): Campaign {
     createdAt: row.created_at,
     status: row.status as Campaign["status"],
     returned: row.returned,
+    pausedAt: row.paused_at ?? null,
+    closedAt: row.closed_at ?? null,
   };
 }

@@ -207,6 +207,51 @@ const ROWS: Readonly<Record<string, Row>> = {
     stranger: { acts: "for-caller", status: 425, code: "NOT_STARTED" },
     call: (w) => ({ path: `/v1/campaigns/${w.campaignId}/claim` }),
   },
+  "POST /v1/transfers/{id}/cancel": {
+    auth: "user",
+    owner: "alice",
+    stranger: { acts: "refused", status: 404, code: "TRANSFER_NOT_FOUND" },
+    call: (w) => ({ path: `/v1/transfers/${w.transferId}/cancel` }),
+  },
+  "POST /v1/withdrawals": {
+    auth: "user",
+    owner: "alice",
+    // carol has no money: her own withdrawal is refused by the rules, alice's wallet is not touched.
+    stranger: { acts: "for-caller", status: 422, code: "INSUFFICIENT_FUNDS" },
+    call: () => ({ path: "/v1/withdrawals", body: { amount: 100 } }),
+  },
+  "GET /v1/me/transfers": {
+    auth: "user",
+    owner: "alice",
+    stranger: { acts: "for-caller", status: 200 },
+    call: () => ({ path: "/v1/me/transfers?filter=pending" }),
+  },
+  "GET /v1/me/red-packets": {
+    auth: "user",
+    owner: "alice",
+    stranger: { acts: "for-caller", status: 200 },
+    call: () => ({ path: "/v1/me/red-packets?role=received" }),
+  },
+  "GET /v1/groups/{id}/red-packets": {
+    auth: "user",
+    owner: "alice",
+    stranger: { acts: "refused", status: 404, code: "GROUP_NOT_FOUND" },
+    call: (w) => ({ path: `/v1/groups/${w.groupId}/red-packets` }),
+  },
+  "GET /v1/admin/campaigns": { auth: "admin", call: () => ({ path: "/v1/admin/campaigns?limit=5" }) },
+  "GET /v1/admin/users": { auth: "admin", call: () => ({ path: "/v1/admin/users?limit=5" }) },
+  "POST /v1/admin/campaigns/{id}/pause": {
+    auth: "admin",
+    call: (w) => ({ path: `/v1/admin/campaigns/${w.campaignId}/pause` }),
+  },
+  "POST /v1/admin/campaigns/{id}/resume": {
+    auth: "admin",
+    call: (w) => ({ path: `/v1/admin/campaigns/${w.campaignId}/resume` }),
+  },
+  "POST /v1/admin/campaigns/{id}/close": {
+    auth: "admin",
+    call: (w) => ({ path: `/v1/admin/campaigns/${w.campaignId}/close` }),
+  },
   "GET /healthz": { auth: "none", call: () => ({ path: "/healthz" }) },
   "GET /readyz": { auth: "none", call: () => ({ path: "/readyz" }) },
 };

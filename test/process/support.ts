@@ -565,6 +565,7 @@ const ANSWER_POSTING: Record<string, string> = {
   accepted: "transfer.accept",
   declined: "transfer.decline",
   refunded: "transfer.refund",
+  cancelled: "transfer.cancel",
 };
 
 /**
@@ -704,6 +705,14 @@ export function checkLedger(dbPath: string): Ledger {
           `deposit posting ${posting.id}`,
         );
       }
+    }
+    // A withdrawal takes its amount from one wallet to funding, and nothing else.
+    for (const posting of postings.values()) {
+      if (posting.kind !== "withdrawal") continue;
+      const legs = legsByAccount(posting);
+      const payer = Object.keys(legs).find((account) => account.startsWith("usr_"));
+      assert.ok(payer !== undefined && (legs.funding ?? 0) > 0, `withdrawal ${posting.ref} pays a wallet to funding`);
+      assert.deepEqual(legs, sorted({ funding: legs.funding as number, [payer]: -(legs.funding as number) }));
     }
     const deposits = new Map<string, number[]>();
     for (const posting of postings.values()) {

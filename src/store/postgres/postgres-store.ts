@@ -16,6 +16,7 @@ import type {
   StatementEntry,
   UserRecord,
 } from "../../engine/store-port.js";
+import { Lists } from "../lists.js";
 import { type CampaignRow, campaignOf, type PacketRow, packetOf, type TransferRow, transferOf } from "../rows.js";
 import { MIGRATIONS } from "./migrations.js";
 
@@ -97,6 +98,7 @@ export class PostgresStore implements LedgerStore {
   #writer: pg.Client | undefined;
   #fence: { epoch: number; onFenced: (error: WriterFencedError) => void } | undefined;
   #fenced: WriterFencedError | undefined;
+  readonly lists: Lists;
 
   private constructor(options: PostgresStoreOptions) {
     this.#url = options.url;
@@ -110,6 +112,11 @@ export class PostgresStore implements LedgerStore {
     });
     // An idle connection that breaks (a server restart) is dropped from the pool; the next read reconnects.
     this.#reads.on("error", () => {});
+    this.lists = new Lists(
+      { placeholder: (n) => `$${n}`, shard: this.#shard },
+      async <T>(query: { sql: string; params: unknown[] }) =>
+        (await this.#reads.query(query.sql, query.params)).rows as T[],
+    );
   }
 
   /** Connects and brings the schema up to date. */
@@ -362,10 +369,12 @@ export class PostgresStore implements LedgerStore {
   async #writeCampaigns(client: Queryable, campaigns: readonly Campaign[]): Promise<void> {
     const c = campaigns;
     await client.query(
-      `INSERT INTO campaigns (shard, id, name, budget, amount_rule, starts_at, ends_at, per_user_limit, created_at, status, returned)
+      `INSERT INTO campaigns (shard, id, name, budget, amount_rule, starts_at, ends_at, per_user_limit, created_at, status, returned,
+         paused_at, closed_at)
        SELECT $1, * FROM unnest($2::text[], $3::text[], $4::bigint[], $5::text[], $6::bigint[], $7::bigint[], $8::integer[],
-         $9::bigint[], $10::text[], $11::bigint[])
-       ON CONFLICT (shard, id) DO UPDATE SET status = excluded.status, returned = excluded.returned`,
+         $9::bigint[], $10::text[], $11::bigint[], $12::bigint[], $13::bigint[])
+       ON CONFLICT (shard, id) DO UPDATE SET status = excluded.status, returned = excluded.returned,
+         paused_at = excluded.paused_at, closed_at = excluded.closed_at`,
       [
         this.#shard,
         c.map((r) => r.id),
@@ -378,6 +387,8 @@ export class PostgresStore implements LedgerStore {
         c.map((r) => r.createdAt),
         c.map((r) => r.status),
         c.map((r) => r.returned),
+        c.map((r) => r.pausedAt),
+        c.map((r) => r.closedAt),
       ],
     );
   }

@@ -212,4 +212,23 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX idempotency_created ON idempotency (created_at);
     `,
   },
+  {
+    version: 8,
+    name: "lists newest first by their owner; campaigns paused and closed by an operator",
+    // Every list is a keyset walk down one index, its owner first and the time-ordered id
+    // after it, so a page reads its rows and no more at any size (docs/lists.md). Users are
+    // listed by creation time: their ids are random.
+    sql: `
+      CREATE INDEX transfers_from ON transfers (from_user, id);
+      CREATE INDEX transfers_to ON transfers (to_user, id);
+      CREATE INDEX transfers_pending_from ON transfers (from_user, id) WHERE status = 'pending';
+      CREATE INDEX transfers_pending_to ON transfers (to_user, id) WHERE status = 'pending';
+      CREATE INDEX red_packets_sender ON red_packets (sender, id);
+      CREATE INDEX red_packets_group ON red_packets (group_id, id) WHERE group_id IS NOT NULL;
+      CREATE INDEX grabs_user ON grabs (user_id, packet_id);
+      CREATE INDEX users_created ON users (created_at, id);
+      ALTER TABLE campaigns ADD COLUMN paused_at INTEGER;
+      ALTER TABLE campaigns ADD COLUMN closed_at INTEGER;
+    `,
+  },
 ];

@@ -16,6 +16,7 @@ import type {
   StatementEntry,
   UserRecord,
 } from "../../engine/store-port.js";
+import { type ListQuery, Lists } from "../lists.js";
 import { type CampaignRow, campaignOf, type PacketRow, packetOf, type TransferRow, transferOf } from "../rows.js";
 import { MIGRATIONS } from "./migrations.js";
 
@@ -36,6 +37,8 @@ export class SqliteStore implements LedgerStore {
   readonly #verifyOnLoad: boolean;
   readonly #statements;
   readonly #writeBatch: (batch: Batch) => void;
+  readonly #listStatements = new Map<string, Database.Statement>();
+  readonly lists = new Lists({ placeholder: () => "?", shard: undefined }, async (query) => this.#rows(query));
 
   constructor(options: SqliteStoreOptions) {
     if (options.path !== ":memory:") mkdirSync(dirname(options.path), { recursive: true });
@@ -73,9 +76,12 @@ export class SqliteStore implements LedgerStore {
          ON CONFLICT (id) DO UPDATE SET status = excluded.status, settled_at = excluded.settled_at`,
       ),
       upsertCampaign: db.prepare(
-        `INSERT INTO campaigns (id, name, budget, amount_rule, starts_at, ends_at, per_user_limit, created_at, status, returned)
-         VALUES (@id, @name, @budget, @amountJson, @startsAt, @endsAt, @perUserLimit, @createdAt, @status, @returned)
-         ON CONFLICT (id) DO UPDATE SET status = excluded.status, returned = excluded.returned`,
+        `INSERT INTO campaigns (id, name, budget, amount_rule, starts_at, ends_at, per_user_limit, created_at, status, returned,
+           paused_at, closed_at)
+         VALUES (@id, @name, @budget, @amountJson, @startsAt, @endsAt, @perUserLimit, @createdAt, @status, @returned,
+           @pausedAt, @closedAt)
+         ON CONFLICT (id) DO UPDATE SET status = excluded.status, returned = excluded.returned,
+           paused_at = excluded.paused_at, closed_at = excluded.closed_at`,
       ),
       insertClaim: db.prepare(
         "INSERT INTO campaign_claims (campaign_id, user_id, n, amount, at, posting_id) VALUES (?, ?, ?, ?, ?, ?)",
@@ -337,6 +343,16 @@ export class SqliteStore implements LedgerStore {
 
   async balanceSum(): Promise<Fen> {
     return this.#statements.balanceSum.get() as number;
+  }
+
+  /** Runs a list's query; its statement is prepared once per shape (a few dozen at most). */
+  #rows<T>(query: ListQuery): T[] {
+    let statement = this.#listStatements.get(query.sql);
+    if (statement === undefined) {
+      statement = this.#db.prepare(query.sql);
+      this.#listStatements.set(query.sql, statement);
+    }
+    return statement.all(...query.params) as T[];
   }
 
   async ping(): Promise<void> {

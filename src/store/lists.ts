@@ -47,10 +47,13 @@ function keyset(b: Builder, column: string, page: PageRequest): { where: string;
 export function transfersQuery(dialect: Dialect, userId: string, filter: TransferFilter, page: PageRequest): ListQuery {
   const b = new Builder(dialect);
   const pending = filter === "pending" ? " AND t.status = 'pending'" : "";
+  // Placeholders are numbered in the order they are made: each in the order it stands in the SQL.
   const side = (column: "from_user" | "to_user") => {
+    const shard = b.shard("t.");
+    const user = b.p(userId);
     const { where, order } = keyset(b, "t.id", page);
     return {
-      sql: `SELECT t.* FROM transfers t WHERE ${b.shard("t.")}t.${column} = ${b.p(userId)}${pending}${where}
+      sql: `SELECT t.* FROM transfers t WHERE ${shard}t.${column} = ${user}${pending}${where}
             ORDER BY t.id ${order} LIMIT ${b.p(page.limit + 1)}`,
       order,
     };

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import pg from "pg";
 import type { AccountId } from "../../domain/accounts.js";
 import type { Campaign } from "../../domain/campaign.js";
@@ -114,8 +115,10 @@ export class PostgresStore implements LedgerStore {
     this.#reads.on("error", () => {});
     this.lists = new Lists(
       { placeholder: (n) => `$${n}`, shard: this.#shard },
+      // Named, so each connection plans a list's few shapes once, not on every page.
       async <T>(query: { sql: string; params: unknown[] }) =>
-        (await this.#reads.query(query.sql, query.params)).rows as T[],
+        (await this.#reads.query({ name: statementName(query.sql), text: query.sql, values: query.params }))
+          .rows as T[],
     );
   }
 
@@ -713,6 +716,10 @@ export class PostgresStore implements LedgerStore {
     await writer?.end().catch(() => {});
     await this.#reads.end().catch(() => {});
   }
+}
+
+function statementName(sql: string): string {
+  return `list_${createHash("sha1").update(sql).digest("hex").slice(0, 16)}`;
 }
 
 /** Applies the migrations not yet applied, one transaction each, one migrating writer at a time. */

@@ -1,5 +1,6 @@
 import { FUNDING } from "../domain/accounts.js";
 import { closeCampaign, createCampaign, pauseCampaign, resumeCampaign } from "../domain/campaign.js";
+import { dailyRefusal, dayOf, featureRefusal } from "../domain/daily-limits.js";
 import { fail, ok, type Result } from "../domain/errors.js";
 import { GROUPS_PER_OWNER_MAX, makeGroup } from "../domain/group.js";
 import { isId } from "../domain/ids.js";
@@ -185,9 +186,15 @@ export const APPLIERS: { readonly [K in Exclude<Command["type"], "claim">]: Appl
     if (state.openPacketCount(request.sender) >= OPEN_PACKETS_PER_SENDER_MAX) {
       return fail("TOO_MANY_PENDING", `at most ${OPEN_PACKETS_PER_SENDER_MAX} of your packets may be open at once`);
     }
+    const rules = limits.at(acceptedAt, calendar);
+    const day = dayOf(acceptedAt);
+    const refused =
+      (request.password === null ? undefined : featureRefusal("passwordPackets", rules)) ??
+      dailyRefusal(state.sentOn(request.sender, day), request.amount, rules);
+    if (refused !== undefined) return refused;
     const sent = sendPacket(request, {
       at,
-      limits: limits.at(acceptedAt, calendar),
+      limits: rules,
       audience: audienceOf(state, request.groupId),
       randomInt,
       salt: Buffer.from(random(32)).toString("hex"),
@@ -196,6 +203,7 @@ export const APPLIERS: { readonly [K in Exclude<Command["type"], "claim">]: Appl
     const posted = state.post(sent.value.posting, batch);
     if (!posted.ok) return posted;
     state.putPacket(sent.value.packet, batch, false);
+    state.countSent(request.sender, day, request.amount);
     return ok(sent.value.packet);
   },
 

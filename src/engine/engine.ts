@@ -1,6 +1,7 @@
 import { randomInt } from "node:crypto";
 import type { AccountId } from "../domain/accounts.js";
 import { claimRefusal, claimsPosting, drawClaim, returnReleasedClaim } from "../domain/campaign.js";
+import { dayOf, dayStart, type SentToday } from "../domain/daily-limits.js";
 import { type DomainError, fail, ok, type Result } from "../domain/errors.js";
 import type { Fen } from "../domain/money.js";
 import { grabRefusal, type RedPacket } from "../domain/red-packet.js";
@@ -202,8 +203,17 @@ export class Engine {
 
   /** Rebuilds memory from the store; call once before anything else. */
   async start(): Promise<void> {
-    this.#restore(await this.#store.load());
+    await this.#reload();
     this.#scheduler.start();
+  }
+
+  /** Memory from the store: the snapshot, then today's red packets for the per-day caps. */
+  async #reload(): Promise<void> {
+    const snapshot = await this.#store.load();
+    const now = this.#clock.now();
+    const sent = await this.#store.packetsSentSince(dayStart(now));
+    this.#restore(snapshot);
+    this.#state?.restoreSent(dayOf(now), sent);
   }
 
   /** Memory from a snapshot: the ledger state, and the calendar with the stored special days. */
@@ -293,6 +303,11 @@ export class Engine {
       claimedAmount: open.claimedAmount,
       unreserved: open.unreserved,
     };
+  }
+
+  /** What a user has put into red packets today (Asia/Shanghai), for the per-day caps. */
+  sentToday(userId: string): SentToday {
+    return this.#ledger.sentOn(userId, dayOf(this.#clock.now()));
   }
 
   /** How much memory holds, by kind. */
@@ -669,7 +684,7 @@ export class Engine {
     // the store answers again, callers are told to retry (EngineUnavailableError), never served.
     for (;;) {
       try {
-        this.#restore(await this.#store.load());
+        await this.#reload();
         return;
       } catch (reloadError) {
         this.#observer.commitFailed?.(reloadError);

@@ -168,6 +168,8 @@ export interface LedgerStore {
   idempotency(scope: string, key: string): Promise<IdempotencyRecord | undefined>;
   /** Pages of the lists readers browse (src/store/lists.ts serves both stores). */
   readonly lists: StoreLists;
+  /** Red packets sent since an instant, per sender: how memory learns today's counts for the per-day caps. */
+  packetsSentSince(since: Instant): Promise<{ sender: string; count: number; amount: Fen }[]>;
   /** The sum of every account's balance; zero in a sound ledger. */
   balanceSum(): Promise<Fen>;
   ping(): Promise<void>;

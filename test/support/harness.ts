@@ -74,6 +74,8 @@ export async function startTestApp(
     gate?: CrowdGateOptions;
     signup?: boolean;
     trustProxy?: string;
+    /** A rules document's path (config/rules.json's shape). */
+    rules?: string;
   } = {},
 ): Promise<TestApp> {
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), "hongbao-test-"));
@@ -94,6 +96,7 @@ export async function startTestApp(
     ...(options.gate === undefined ? {} : { gate: options.gate }),
     ...(options.signup === undefined ? {} : { signup: options.signup }),
     ...(options.trustProxy === undefined ? {} : { trustProxy: options.trustProxy }),
+    ...(options.rules === undefined ? {} : { rules: options.rules }),
   });
   const call: TestApp["call"] = (method, url, callOptions = {}) => {
     const headers = keyedHeaders(method, url, callOptions);

@@ -212,6 +212,7 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX transfers_pending_to ON transfers (shard, to_user, id) WHERE status = 'pending';
       CREATE INDEX red_packets_sender ON red_packets (shard, sender, id);
       CREATE INDEX red_packets_group ON red_packets (shard, group_id, id) WHERE group_id IS NOT NULL;
+      CREATE INDEX red_packets_created ON red_packets (shard, created_at);
       CREATE INDEX grabs_user ON grabs (shard, user_id, packet_id);
       CREATE INDEX users_created ON users (shard, created_at, id);
       ALTER TABLE campaigns ADD COLUMN paused_at bigint;

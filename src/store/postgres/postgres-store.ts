@@ -683,6 +683,15 @@ export class PostgresStore implements LedgerStore {
     );
   }
 
+  async packetsSentSince(since: number): Promise<{ sender: string; count: number; amount: Fen }[]> {
+    const { rows } = await this.#reads.query<{ sender: string; count: number; amount: Fen }>(
+      `SELECT sender, COUNT(*) AS count, SUM(amount) AS amount FROM red_packets
+       WHERE shard = $1 AND created_at >= $2 GROUP BY sender`,
+      [this.#shard, since],
+    );
+    return rows;
+  }
+
   async balanceSum(): Promise<Fen> {
     const row = await this.#one<{ sum: number }>(
       `SELECT COALESCE(SUM(balance_after), 0) AS sum FROM

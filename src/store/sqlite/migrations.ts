@@ -225,6 +225,7 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX transfers_pending_to ON transfers (to_user, id) WHERE status = 'pending';
       CREATE INDEX red_packets_sender ON red_packets (sender, id);
       CREATE INDEX red_packets_group ON red_packets (group_id, id) WHERE group_id IS NOT NULL;
+      CREATE INDEX red_packets_created ON red_packets (created_at);
       CREATE INDEX grabs_user ON grabs (user_id, packet_id);
       CREATE INDEX users_created ON users (created_at, id);
       ALTER TABLE campaigns ADD COLUMN paused_at INTEGER;

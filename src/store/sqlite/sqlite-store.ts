@@ -115,6 +115,9 @@ export class SqliteStore implements LedgerStore {
          FROM idempotency WHERE scope = ? AND key = ?`,
       ),
       balanceSum: db.prepare("SELECT COALESCE(SUM(balance), 0) FROM balances").pluck(),
+      packetsSentSince: db.prepare(
+        "SELECT sender, COUNT(*) AS count, SUM(amount) AS amount FROM red_packets WHERE created_at >= ? GROUP BY sender",
+      ),
     };
     this.#writeBatch = db.transaction((batch: Batch) => this.#write(batch));
   }
@@ -339,6 +342,10 @@ export class SqliteStore implements LedgerStore {
 
   async idempotency(scope: string, key: string): Promise<IdempotencyRecord | undefined> {
     return this.#statements.idempotency.get(scope, key) as IdempotencyRecord | undefined;
+  }
+
+  async packetsSentSince(since: number): Promise<{ sender: string; count: number; amount: Fen }[]> {
+    return this.#statements.packetsSentSince.all(since) as { sender: string; count: number; amount: Fen }[];
   }
 
   async balanceSum(): Promise<Fen> {

@@ -512,7 +512,8 @@ export class Engine {
     if (refused === undefined && decided === undefined && command.type === "claim") {
       const reserved = this.#reserveClaim(command);
       if (reserved.ok) claim = reserved.value;
-      else if (idempotency === undefined) refused = reserved;
+      // A pause passes, like BUSY: it is not kept with the key, so the same key claims after a resume.
+      else if (idempotency === undefined || reserved.error.code === "CAMPAIGN_PAUSED") refused = reserved;
       else decided = reserved;
     }
     if (refused !== undefined) return Promise.resolve({ result: refused, answer: render?.(refused) });

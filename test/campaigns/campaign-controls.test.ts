@@ -49,6 +49,11 @@ describe("campaign controls over HTTP: list, pause, resume, close early", () => 
     assert.equal(refused.json().error.code, "CAMPAIGN_PAUSED");
     assert.equal(refused.headers["retry-after"], undefined, "a pause is no invitation to hammer");
     assert.equal(await wallet(crowd[1] as TestUser), 0);
+    const keyed = await app.call("POST", `/v1/campaigns/${id}/claim`, {
+      token: (crowd[2] as TestUser).token,
+      idempotencyKey: "claim-through-a-pause",
+    });
+    assert.equal(keyed.json().error.code, "CAMPAIGN_PAUSED");
     assert.equal((await control(id, "pause")).statusCode, 200, "pausing twice keeps the first pause");
     const resumed = await control(id, "resume");
     assert.equal(resumed.statusCode, 200);
@@ -57,6 +62,11 @@ describe("campaign controls over HTTP: list, pause, resume, close early", () => 
     assert.equal(notPaused.statusCode, 409);
     assert.equal(notPaused.json().error.code, "CAMPAIGN_NOT_PAUSED");
     assert.equal((await claim(crowd[1] as TestUser, id)).statusCode, 200);
+    const retried = await app.call("POST", `/v1/campaigns/${id}/claim`, {
+      token: (crowd[2] as TestUser).token,
+      idempotencyKey: "claim-through-a-pause",
+    });
+    assert.equal(retried.statusCode, 200, `a pause is not kept with the key: ${retried.body}`);
     assert.equal(await app.balanceSum(), 0);
   });
 

@@ -110,7 +110,7 @@ for (const [name, make] of [
         );
         // From at once to well after the batch: the kill lands before, during and after it.
         // (The first round kills at once: its close may not even have reached the server.)
-      if (round > 0) await sleep(([0, 0, 3, 10, 30, 100][round] as number) + Math.floor(random() * 5));
+        if (round > 0) await sleep(([0, 0, 3, 10, 30, 100][round] as number) + Math.floor(random() * 5));
         await proc.kill("SIGKILL");
         const answered = await sent;
         client.close();

@@ -152,6 +152,8 @@ const TABLES: readonly TableCopy[] = [
       ["returned", "bigint"],
       ["paused_at", "bigint"],
       ["closed_at", "bigint"],
+      ["claimed_count", "bigint"],
+      ["claimed_amount", "bigint"],
     ],
     orderBy: "id",
   },

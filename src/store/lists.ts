@@ -128,24 +128,13 @@ export function pageOf<T>(rows: readonly T[], page: PageRequest): Page<T> {
   return { items, hasMore: rows.length > page.limit };
 }
 
-/** The grabs of a page of packets, in order, and the committed claim totals of a page of campaigns. */
+/** The grabs of a page of packets, in order. */
 export function grabsOfQuery(dialect: Dialect, packetIds: readonly string[]): ListQuery {
   const b = new Builder(dialect);
   const shard = b.shard("");
   const ids = inList(b, packetIds);
   return {
     sql: `SELECT packet_id, user_id AS "userId", amount, at FROM grabs WHERE ${shard}packet_id ${ids} ORDER BY packet_id, seq`,
-    params: b.params,
-  };
-}
-
-export function claimTotalsQuery(dialect: Dialect, campaignIds: readonly string[]): ListQuery {
-  const b = new Builder(dialect);
-  const shard = b.shard("");
-  const ids = inList(b, campaignIds);
-  return {
-    sql: `SELECT campaign_id, COUNT(*) AS "claimedCount", COALESCE(SUM(amount), 0) AS "claimedAmount"
-          FROM campaign_claims WHERE ${shard}campaign_id ${ids} GROUP BY campaign_id`,
     params: b.params,
   };
 }
@@ -200,19 +189,12 @@ export class Lists implements StoreLists {
     page: PageRequest,
   ): Promise<Page<{ campaign: Campaign; claimedAmount: number; claimedCount: number }>> {
     const found = pageOf(await this.run<CampaignRow>(campaignsQuery(this.dialect, page)), page);
-    const totals = new Map<string, { claimedCount: number; claimedAmount: number }>();
-    if (found.items.length > 0) {
-      const ids = found.items.map((row) => row.id);
-      const rows = await this.run<{ campaign_id: string; claimedCount: number; claimedAmount: number }>(
-        claimTotalsQuery(this.dialect, ids),
-      );
-      for (const row of rows) totals.set(row.campaign_id, row);
-    }
+    // The totals are kept on each campaign's row by the batches that pay its claims.
     return {
       items: found.items.map((row) => ({
         campaign: campaignOf(row),
-        claimedCount: Number(totals.get(row.id)?.claimedCount ?? 0),
-        claimedAmount: Number(totals.get(row.id)?.claimedAmount ?? 0),
+        claimedCount: Number(row.claimed_count ?? 0),
+        claimedAmount: Number(row.claimed_amount ?? 0),
       })),
       hasMore: found.hasMore,
     };

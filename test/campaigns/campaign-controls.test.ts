@@ -130,6 +130,13 @@ describe("campaign controls over HTTP: list, pause, resume, close early", () => 
       [ids[1]],
     );
     assert.equal(back.hasMore, true);
+    // An ended campaign's totals come from its row, as the batches that paid its claims left them.
+    const all = (await app.call("GET", "/v1/admin/campaigns?limit=100", { token: "admin" })).json();
+    const closed = all.data.find((c: { id: string }) => c.id === closedId);
+    assert.equal(closed.status, "ended");
+    assert.equal(closed.claimedCount, 2);
+    assert.equal(closed.claimedAmount, 2_000);
+    assert.equal(closed.returned, 8_000);
   });
   it("controls of an unknown campaign are 404; a paused campaign that reaches its end still returns its budget", async () => {
     const unknown = await control("cmp_00000000000000000000", "pause");

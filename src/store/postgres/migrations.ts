@@ -217,6 +217,11 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX users_created ON users (shard, created_at, id);
       ALTER TABLE campaigns ADD COLUMN paused_at bigint;
       ALTER TABLE campaigns ADD COLUMN closed_at bigint;
+      ALTER TABLE campaigns ADD COLUMN claimed_count bigint NOT NULL DEFAULT 0;
+      ALTER TABLE campaigns ADD COLUMN claimed_amount bigint NOT NULL DEFAULT 0;
+      UPDATE campaigns c SET
+        claimed_count = (SELECT COUNT(*) FROM campaign_claims k WHERE k.shard = c.shard AND k.campaign_id = c.id),
+        claimed_amount = (SELECT COALESCE(SUM(amount), 0) FROM campaign_claims k WHERE k.shard = c.shard AND k.campaign_id = c.id);
     `,
   },
 ];

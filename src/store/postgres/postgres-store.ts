@@ -18,7 +18,15 @@ import type {
   UserRecord,
 } from "../../engine/store-port.js";
 import { Lists } from "../lists.js";
-import { type CampaignRow, campaignOf, type PacketRow, packetOf, type TransferRow, transferOf } from "../rows.js";
+import {
+  type CampaignRow,
+  campaignOf,
+  claimTotalsOf,
+  type PacketRow,
+  packetOf,
+  type TransferRow,
+  transferOf,
+} from "../rows.js";
 import { MIGRATIONS } from "./migrations.js";
 
 export interface PostgresStoreOptions {
@@ -261,6 +269,15 @@ export class PostgresStore implements LedgerStore {
           c.map((r) => r.at),
           c.map((r) => r.postingId),
         ],
+      );
+    }
+    if (batch.claims.length > 0) {
+      const totals = claimTotalsOf(batch.claims);
+      await client.query(
+        `UPDATE campaigns c SET claimed_count = c.claimed_count + t.count, claimed_amount = c.claimed_amount + t.amount
+         FROM unnest($2::text[], $3::integer[], $4::bigint[]) AS t(id, count, amount)
+         WHERE c.shard = $1 AND c.id = t.id`,
+        [shard, totals.map((t) => t.campaignId), totals.map((t) => t.count), totals.map((t) => t.amount)],
       );
     }
     if (batch.specialDays.length > 0) {

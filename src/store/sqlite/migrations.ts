@@ -230,6 +230,11 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX users_created ON users (created_at, id);
       ALTER TABLE campaigns ADD COLUMN paused_at INTEGER;
       ALTER TABLE campaigns ADD COLUMN closed_at INTEGER;
+      ALTER TABLE campaigns ADD COLUMN claimed_count INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE campaigns ADD COLUMN claimed_amount INTEGER NOT NULL DEFAULT 0;
+      UPDATE campaigns SET
+        claimed_count = (SELECT COUNT(*) FROM campaign_claims WHERE campaign_id = campaigns.id),
+        claimed_amount = (SELECT COALESCE(SUM(amount), 0) FROM campaign_claims WHERE campaign_id = campaigns.id);
     `,
   },
 ];

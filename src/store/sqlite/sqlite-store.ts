@@ -17,7 +17,15 @@ import type {
   UserRecord,
 } from "../../engine/store-port.js";
 import { type ListQuery, Lists } from "../lists.js";
-import { type CampaignRow, campaignOf, type PacketRow, packetOf, type TransferRow, transferOf } from "../rows.js";
+import {
+  type CampaignRow,
+  campaignOf,
+  claimTotalsOf,
+  type PacketRow,
+  packetOf,
+  type TransferRow,
+  transferOf,
+} from "../rows.js";
 import { MIGRATIONS } from "./migrations.js";
 
 export interface SqliteStoreOptions {
@@ -82,6 +90,9 @@ export class SqliteStore implements LedgerStore {
            @pausedAt, @closedAt)
          ON CONFLICT (id) DO UPDATE SET status = excluded.status, returned = excluded.returned,
            paused_at = excluded.paused_at, closed_at = excluded.closed_at`,
+      ),
+      addClaimTotals: db.prepare(
+        "UPDATE campaigns SET claimed_count = claimed_count + ?, claimed_amount = claimed_amount + ? WHERE id = ?",
       ),
       insertClaim: db.prepare(
         "INSERT INTO campaign_claims (campaign_id, user_id, n, amount, at, posting_id) VALUES (?, ?, ?, ?, ?, ?)",
@@ -161,6 +172,7 @@ export class SqliteStore implements LedgerStore {
     for (const campaign of batch.campaigns)
       s.upsertCampaign.run({ ...campaign, amountJson: JSON.stringify(campaign.amount) });
     for (const c of batch.claims) s.insertClaim.run(c.campaignId, c.userId, c.n, c.amount, c.at, c.postingId);
+    for (const total of claimTotalsOf(batch.claims)) s.addClaimTotals.run(total.count, total.amount, total.campaignId);
     for (const rule of batch.specialDays) s.insertSpecialDay.run(JSON.stringify(rule));
     for (const grab of batch.grabs) s.insertGrab.run(grab.packetId, grab.seq, grab.userId, grab.amount, grab.at);
     for (const transfer of batch.transfers) {

@@ -19,6 +19,7 @@ import { coverRoutes } from "./routes/covers.js";
 import { eventRoutes } from "./routes/events.js";
 import { evidenceRoutes } from "./routes/evidence.js";
 import { identityRoutes } from "./routes/identity.js";
+import { listRoutes } from "./routes/lists.js";
 import { opsRoutes } from "./routes/ops.js";
 import { redPacketRoutes } from "./routes/red-packets.js";
 import { specialDayRoutes } from "./routes/special-days.js";
@@ -276,6 +277,7 @@ export async function buildApp(context: AppContext, options: AppOptions = {}): P
   evidenceRoutes(app, context);
   specialDayRoutes(app, context);
   campaignRoutes(app, context);
+  listRoutes(app, context);
   opsRoutes(app, context);
   webRoutes(app, context);
   eventRoutes(app, context);

@@ -50,6 +50,7 @@ export const STATUS_OF: Record<ErrorCode, number> = {
   SELF_TRANSFER: 422,
   DUE_DATE_WITHOUT_LOAN: 422,
   NOT_RECIPIENT: 403,
+  NOT_SENDER: 403,
   TRANSFER_NOT_PENDING: 409,
   NOT_A_LOAN: 409,
   TOO_MANY_PENDING: 422,
@@ -70,6 +71,12 @@ export const STATUS_OF: Record<ErrorCode, number> = {
   NOT_STARTED: 425,
   ENDED: 410,
   ALREADY_CLAIMED: 409,
+  // A pause is an operator's hold, not overload: 409, and no Retry-After that would invite a retry storm.
+  CAMPAIGN_PAUSED: 409,
+  CAMPAIGN_NOT_PAUSED: 409,
+  // A cap like the amount caps (422), not a rate limit: a Retry-After of seconds would be a false promise.
+  DAILY_LIMIT_REACHED: 422,
+  FEATURE_OFF: 403,
   BAD_AMOUNT_RULE: 422,
   BAD_WINDOW: 422,
   BUSY: 503,

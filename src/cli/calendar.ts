@@ -1,5 +1,5 @@
 import type { SpecialDayCalendar } from "../domain/calendar/index.js";
-import { type Caps, capLabel } from "../domain/rules.js";
+import { type Caps, capLabel, isCount } from "../domain/rules.js";
 
 /** One line a special day: date, weekday, name, and each cap it changes. */
 export function printCalendar(calendar: SpecialDayCalendar, year: number, print: (line: string) => void): void {
@@ -12,7 +12,7 @@ export function printCalendar(calendar: SpecialDayCalendar, year: number, print:
       timeZone: "UTC",
     });
     const caps = (Object.keys(day.caps) as (keyof Caps)[])
-      .map((cap) => `${capLabel(cap)} ${String(day.caps[cap])}${cap === "shareCountMax" ? "" : " fen"}`)
+      .map((cap) => `${capLabel(cap)} ${String(day.caps[cap])}${isCount(cap) ? "" : " fen"}`)
       .join(", ");
     print(`  ${day.date} ${weekday}  ${day.name.padEnd(16)} ${caps}`);
   }

@@ -45,10 +45,62 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /** The operator's campaigns, newest first, with live counts while they run */
+        get: operations["getV1AdminCampaigns"];
         put?: never;
         /** Create a campaign and fund its budget account from funding */
         post: operations["createCampaign"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/campaigns/{id}/close": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** End a campaign now: its unspent budget goes back to funding at once, exactly once (a second close: 410 ENDED) */
+        post: operations["postV1AdminCampaignsIdClose"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/campaigns/{id}/pause": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Hold a campaign: claims get 409 CAMPAIGN_PAUSED until it resumes; its end still comes */
+        post: operations["postV1AdminCampaignsIdPause"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/campaigns/{id}/resume": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Let a paused campaign's claims through again (409 CAMPAIGN_NOT_PAUSED if it is not) */
+        post: operations["postV1AdminCampaignsIdResume"];
         delete?: never;
         options?: never;
         head?: never;
@@ -220,7 +272,8 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /** Users, newest first, with their balances */
+        get: operations["getV1AdminUsers"];
         put?: never;
         /** Create a user; answers the user's id and a token for it */
         post: operations["createUser"];
@@ -491,6 +544,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/groups/{id}/red-packets": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A group's red packets, newest first, for its members */
+        get: operations["getV1GroupsIdRedPackets"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/limits": {
         parameters: {
             query?: never;
@@ -579,6 +649,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/me/red-packets": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Red packets I sent, or those I received a share of, newest first */
+        get: operations["getV1MeRedPackets"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/me/statement": {
         parameters: {
             query?: never;
@@ -588,6 +675,23 @@ export interface paths {
         };
         /** The wallet's entries, newest first, each with the balance after it */
         get: operations["getStatement"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/me/transfers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** My transfers, newest first: all, incoming, outgoing, or pending (each with the seconds left before its refund) */
+        get: operations["getV1MeTransfers"];
         put?: never;
         post?: never;
         delete?: never;
@@ -783,6 +887,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/transfers/{id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** The sender takes back a transfer not yet answered: the money returns at once, once; an accept after it gets 409 */
+        post: operations["postV1TransfersIdCancel"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/transfers/{id}/decline": {
         parameters: {
             query?: never;
@@ -834,6 +955,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/withdrawals": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Pay money out of the wallet to the payout rail (funding), under the transfer caps */
+        post: operations["postV1Withdrawals"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -845,10 +983,14 @@ export interface components {
             budget?: number;
             claimedAmount?: number;
             claimedCount?: number;
+            /** @description when an operator closed it before its end */
+            closedAt?: string | null;
             createdAt?: string;
             endsAt?: string;
             id?: string;
             name?: string;
+            /** @description since when an operator holds it */
+            pausedAt?: string | null;
             perUserLimit?: number;
             /** @description budget not yet paid out (committed claims) */
             remainingBudget?: number;
@@ -856,12 +998,12 @@ export interface components {
             returned?: number;
             startsAt?: string;
             /** @enum {string} */
-            status?: "scheduled" | "active" | "sold_out" | "ended";
+            status?: "scheduled" | "active" | "paused" | "sold_out" | "ended";
         };
         Error: {
             error: {
                 /** @enum {string} */
-                code: "BAD_REQUEST" | "MALFORMED_REQUEST" | "BAD_FRAMING" | "HEADERS_TOO_LARGE" | "URL_TOO_LONG" | "HOST_REQUIRED" | "HTTP_VERSION_NOT_SUPPORTED" | "METHOD_NOT_ALLOWED" | "EXPECTATION_FAILED" | "REQUEST_TIMEOUT" | "BAD_JSON" | "BODY_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "VALIDATION_FAILED" | "UNAUTHORIZED" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "TOKEN_REVOKED" | "EXCHANGE_NOT_CONFIGURED" | "SIGNING_KEY_IN_USE" | "KEY_NOT_FOUND" | "TOO_MANY_KEYS" | "COVER_INVALID" | "COVER_NOT_FOUND" | "TOO_MANY_COVERS" | "FORBIDDEN" | "NOT_FOUND" | "USER_NOT_FOUND" | "TRANSFER_NOT_FOUND" | "PHONE_TAKEN" | "INVALID_CODE" | "CODE_EXPIRED" | "TOO_MANY_ATTEMPTS" | "RATE_LIMITED" | "IDEMPOTENCY_KEY_REUSED" | "IDEMPOTENCY_KEY_INVALID" | "IDEMPOTENCY_KEY_REQUIRED" | "INSUFFICIENT_FUNDS" | "AMOUNT_BELOW_MIN" | "AMOUNT_ABOVE_MAX" | "MEMO_TOO_LONG" | "SELF_TRANSFER" | "DUE_DATE_WITHOUT_LOAN" | "NOT_RECIPIENT" | "TRANSFER_NOT_PENDING" | "NOT_A_LOAN" | "TOO_MANY_PENDING" | "TOO_MANY_STREAMS" | "BALANCE_LIMIT" | "GROUP_NOT_FOUND" | "GROUP_TOO_LARGE" | "TOO_MANY_GROUPS" | "NOT_A_MEMBER" | "PACKET_NOT_FOUND" | "NOT_FOR_YOU" | "WRONG_PASSWORD" | "ALREADY_GRABBED" | "SOLD_OUT" | "EXPIRED" | "BAD_SPLIT" | "CAMPAIGN_NOT_FOUND" | "NOT_STARTED" | "ENDED" | "ALREADY_CLAIMED" | "BAD_AMOUNT_RULE" | "BAD_WINDOW" | "BUSY" | "SHUTTING_DOWN" | "INTERNAL";
+                code: "BAD_REQUEST" | "MALFORMED_REQUEST" | "BAD_FRAMING" | "HEADERS_TOO_LARGE" | "URL_TOO_LONG" | "HOST_REQUIRED" | "HTTP_VERSION_NOT_SUPPORTED" | "METHOD_NOT_ALLOWED" | "EXPECTATION_FAILED" | "REQUEST_TIMEOUT" | "BAD_JSON" | "BODY_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "VALIDATION_FAILED" | "UNAUTHORIZED" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "TOKEN_REVOKED" | "EXCHANGE_NOT_CONFIGURED" | "SIGNING_KEY_IN_USE" | "KEY_NOT_FOUND" | "TOO_MANY_KEYS" | "COVER_INVALID" | "COVER_NOT_FOUND" | "TOO_MANY_COVERS" | "FORBIDDEN" | "NOT_FOUND" | "USER_NOT_FOUND" | "TRANSFER_NOT_FOUND" | "PHONE_TAKEN" | "INVALID_CODE" | "CODE_EXPIRED" | "TOO_MANY_ATTEMPTS" | "RATE_LIMITED" | "IDEMPOTENCY_KEY_REUSED" | "IDEMPOTENCY_KEY_INVALID" | "IDEMPOTENCY_KEY_REQUIRED" | "INSUFFICIENT_FUNDS" | "AMOUNT_BELOW_MIN" | "AMOUNT_ABOVE_MAX" | "MEMO_TOO_LONG" | "SELF_TRANSFER" | "DUE_DATE_WITHOUT_LOAN" | "NOT_RECIPIENT" | "NOT_SENDER" | "TRANSFER_NOT_PENDING" | "NOT_A_LOAN" | "TOO_MANY_PENDING" | "TOO_MANY_STREAMS" | "BALANCE_LIMIT" | "GROUP_NOT_FOUND" | "GROUP_TOO_LARGE" | "TOO_MANY_GROUPS" | "NOT_A_MEMBER" | "PACKET_NOT_FOUND" | "NOT_FOR_YOU" | "WRONG_PASSWORD" | "ALREADY_GRABBED" | "SOLD_OUT" | "EXPIRED" | "BAD_SPLIT" | "CAMPAIGN_NOT_FOUND" | "NOT_STARTED" | "ENDED" | "ALREADY_CLAIMED" | "CAMPAIGN_PAUSED" | "CAMPAIGN_NOT_PAUSED" | "DAILY_LIMIT_REACHED" | "FEATURE_OFF" | "BAD_AMOUNT_RULE" | "BAD_WINDOW" | "BUSY" | "SHUTTING_DOWN" | "INTERNAL";
                 details?: {
                     [key: string]: unknown;
                 };
@@ -937,7 +1079,7 @@ export interface components {
             }[];
             refundAt?: string;
             /** @enum {string} */
-            status: "pending" | "accepted" | "declined" | "refunded";
+            status: "pending" | "accepted" | "declined" | "refunded" | "cancelled";
             to: string;
             warnings: string[];
         };
@@ -983,6 +1125,56 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+        };
+    };
+    getV1AdminCampaigns: {
+        parameters: {
+            query?: {
+                /** @description the id of the first item of a page: the page of newer items before it */
+                endingBefore?: string;
+                /** @description items in the page, 1 to 100 (default 20) */
+                limit?: string;
+                /** @description the id of the last item of the page before: the next, older, page */
+                startingAfter?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["Campaign"][];
+                        hasMore: boolean;
+                        /** @enum {string} */
+                        object: "list";
+                    };
+                };
             };
         };
     };
@@ -1043,6 +1235,150 @@ export interface operations {
             };
             /** @description Default Response */
             201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Campaign"];
+                };
+            };
+        };
+    };
+    postV1AdminCampaignsIdClose: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description Required: 1 to 255 printable ASCII characters; scoped to the caller. Missing: 400 IDEMPOTENCY_KEY_REQUIRED. A retry with the same key and body gets the first answer again, with `Idempotent-Replayed: true`. */
+                "idempotency-key": string;
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        /** @description no fields */
+        requestBody: {
+            content: {
+                "application/json": Record<string, never> | null;
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Campaign"];
+                };
+            };
+        };
+    };
+    postV1AdminCampaignsIdPause: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description 1 to 255 printable ASCII characters; scoped to the caller. A replayed answer carries `Idempotent-Replayed: true`. */
+                "idempotency-key"?: string;
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        /** @description no fields */
+        requestBody: {
+            content: {
+                "application/json": Record<string, never> | null;
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Campaign"];
+                };
+            };
+        };
+    };
+    postV1AdminCampaignsIdResume: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description 1 to 255 printable ASCII characters; scoped to the caller. A replayed answer carries `Idempotent-Replayed: true`. */
+                "idempotency-key"?: string;
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        /** @description no fields */
+        requestBody: {
+            content: {
+                "application/json": Record<string, never> | null;
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1612,6 +1948,62 @@ export interface operations {
                         rule?: {
                             [key: string]: unknown;
                         };
+                    };
+                };
+            };
+        };
+    };
+    getV1AdminUsers: {
+        parameters: {
+            query?: {
+                /** @description the id of the first item of a page: the page of newer items before it */
+                endingBefore?: string;
+                /** @description items in the page, 1 to 100 (default 20) */
+                limit?: string;
+                /** @description the id of the last item of the page before: the next, older, page */
+                startingAfter?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: {
+                            balance?: number;
+                            createdAt?: string;
+                            id?: string;
+                            name?: string;
+                            phone?: string;
+                        }[];
+                        hasMore: boolean;
+                        /** @enum {string} */
+                        object: "list";
                     };
                 };
             };
@@ -2354,6 +2746,58 @@ export interface operations {
             };
         };
     };
+    getV1GroupsIdRedPackets: {
+        parameters: {
+            query?: {
+                /** @description the id of the first item of a page: the page of newer items before it */
+                endingBefore?: string;
+                /** @description items in the page, 1 to 100 (default 20) */
+                limit?: string;
+                /** @description the id of the last item of the page before: the next, older, page */
+                startingAfter?: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["RedPacket"][];
+                        hasMore: boolean;
+                        /** @enum {string} */
+                        object: "list";
+                    };
+                };
+            };
+        };
+    };
     getLimits: {
         parameters: {
             query?: {
@@ -2395,7 +2839,15 @@ export interface operations {
                 content: {
                     "application/json": {
                         at?: string;
+                        /** @description festival features, on or off at this instant */
+                        features?: {
+                            passwordPackets?: boolean;
+                        };
                         memoLengthMax?: number;
+                        /** @description fen one user may put in packets a day */
+                        packetAmountPerDayMax?: number | null;
+                        /** @description red packets one user may send a day */
+                        packetsPerDayMax?: number | null;
                         reasons?: string[];
                         redPacketExpirySeconds?: number;
                         shareCountMax?: number;
@@ -2408,6 +2860,14 @@ export interface operations {
                             date?: string;
                             name?: string;
                         } | null;
+                        /** @description with a user's token: what the caller sent today and what is left (null: no cap) */
+                        today?: {
+                            amountLeft?: number | null;
+                            amountSent?: number;
+                            date?: string;
+                            packetsLeft?: number | null;
+                            packetsSent?: number;
+                        };
                         transferMax?: number;
                         transferMin?: number;
                         transferRefundSeconds?: number;
@@ -2577,6 +3037,58 @@ export interface operations {
             };
         };
     };
+    getV1MeRedPackets: {
+        parameters: {
+            query?: {
+                /** @description the id of the first item of a page: the page of newer items before it */
+                endingBefore?: string;
+                /** @description items in the page, 1 to 100 (default 20) */
+                limit?: string;
+                /** @description sent (default) or received */
+                role?: "sent" | "received";
+                /** @description the id of the last item of the page before: the next, older, page */
+                startingAfter?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["RedPacket"][];
+                        hasMore: boolean;
+                        /** @enum {string} */
+                        object: "list";
+                    };
+                };
+            };
+        };
+    };
     getStatement: {
         parameters: {
             query?: {
@@ -2626,6 +3138,60 @@ export interface operations {
                             ref?: string;
                         }[];
                         nextCursor?: string | null;
+                    };
+                };
+            };
+        };
+    };
+    getV1MeTransfers: {
+        parameters: {
+            query?: {
+                /** @description the id of the first item of a page: the page of newer items before it */
+                endingBefore?: string;
+                /** @description all (default), incoming, outgoing, pending */
+                filter?: "all" | "incoming" | "outgoing" | "pending";
+                /** @description items in the page, 1 to 100 (default 20) */
+                limit?: string;
+                /** @description the id of the last item of the page before: the next, older, page */
+                startingAfter?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: (components["schemas"]["Transfer"] & {
+                            refundInSeconds?: number | null;
+                        })[];
+                        hasMore: boolean;
+                        /** @enum {string} */
+                        object: "list";
                     };
                 };
             };
@@ -3139,6 +3705,54 @@ export interface operations {
             };
         };
     };
+    postV1TransfersIdCancel: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description Required: 1 to 255 printable ASCII characters; scoped to the caller. Missing: 400 IDEMPOTENCY_KEY_REQUIRED. A retry with the same key and body gets the first answer again, with `Idempotent-Replayed: true`. */
+                "idempotency-key": string;
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        /** @description no fields */
+        requestBody: {
+            content: {
+                "application/json": Record<string, never> | null;
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Transfer"];
+                };
+            };
+        };
+    };
     declineTransfer: {
         parameters: {
             query?: never;
@@ -3282,6 +3896,63 @@ export interface operations {
             };
         };
     };
+    postV1Withdrawals: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description Required: 1 to 255 printable ASCII characters; scoped to the caller. Missing: 400 IDEMPOTENCY_KEY_REQUIRED. A retry with the same key and body gets the first answer again, with `Idempotent-Replayed: true`. */
+                "idempotency-key": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description fen */
+                    amount: number;
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        amount?: number;
+                        /** @description the wallet after the withdrawal */
+                        balance?: number;
+                        createdAt?: string;
+                        id?: string;
+                        /** @enum {string} */
+                        status?: "paid";
+                        userId?: string;
+                    };
+                };
+            };
+        };
+    };
 }
 type FlattenedDeepRequired<T> = {
     [K in keyof T]-?: FlattenedDeepRequired<T[K] extends unknown[] | undefined | null ? Extract<T[K], unknown[]>[number] : T[K]>;
@@ -3291,6 +3962,7 @@ type ReadonlyArray<T> = [
 ] extends [
     unknown[]
 ] ? Readonly<Exclude<T, undefined>> : Readonly<Exclude<T, undefined>[]>;
+export const pathsV1AdminCampaignsGetResponses200ContentApplicationJsonObjectValues: ReadonlyArray<FlattenedDeepRequired<paths>["/v1/admin/campaigns"]["get"]["responses"]["200"]["content"]["application/json"]["object"]> = ["list"];
 export const pathsV1AdminCoversPostResponses201ContentApplicationJsonMediaTypeValues: ReadonlyArray<FlattenedDeepRequired<paths>["/v1/admin/covers"]["post"]["responses"]["201"]["content"]["application/json"]["mediaType"]> = ["image/png", "image/jpeg", "image/webp"];
 export const pathsV1AdminKeysGetResponses200ContentApplicationJsonKeysScopesValues: ReadonlyArray<FlattenedDeepRequired<paths>["/v1/admin/keys"]["get"]["responses"]["200"]["content"]["application/json"]["keys"]["scopes"]> = ["read", "users:write", "deposits:write", "campaigns:write", "special-days:write", "covers:write", "keys:write", "clock:write"];
 export const pathsV1AdminKeysPostRequestBodyContentApplicationJsonScopesValues: ReadonlyArray<FlattenedDeepRequired<paths>["/v1/admin/keys"]["post"]["requestBody"]["content"]["application/json"]["scopes"]> = ["read", "users:write", "deposits:write", "campaigns:write", "special-days:write", "covers:write", "keys:write", "clock:write"];
@@ -3298,19 +3970,26 @@ export const pathsV1AdminKeysPostResponses201ContentApplicationJsonKeyScopesValu
 export const pathsV1AdminKeysIdRevokePostResponses200ContentApplicationJsonScopesValues: ReadonlyArray<FlattenedDeepRequired<paths>["/v1/admin/keys/{id}/revoke"]["post"]["responses"]["200"]["content"]["application/json"]["scopes"]> = ["read", "users:write", "deposits:write", "campaigns:write", "special-days:write", "covers:write", "keys:write", "clock:write"];
 export const pathsV1AdminKeysIdRotatePostResponses200ContentApplicationJsonKeyScopesValues: ReadonlyArray<FlattenedDeepRequired<paths>["/v1/admin/keys/{id}/rotate"]["post"]["responses"]["200"]["content"]["application/json"]["key"]["scopes"]> = ["read", "users:write", "deposits:write", "campaigns:write", "special-days:write", "covers:write", "keys:write", "clock:write"];
 export const pathsV1AdminSpecialDaysPostRequestBodyContentApplicationJsonKindValues: ReadonlyArray<FlattenedDeepRequired<paths>["/v1/admin/special-days"]["post"]["requestBody"]["content"]["application/json"]["kind"]> = ["gregorian", "lunar", "date"];
+export const pathsV1AdminUsersGetResponses200ContentApplicationJsonObjectValues: ReadonlyArray<FlattenedDeepRequired<paths>["/v1/admin/users"]["get"]["responses"]["200"]["content"]["application/json"]["object"]> = ["list"];
 export const pathsV1CampaignsIdClaimPostResponses200ContentApplicationJsonStatusValues: ReadonlyArray<FlattenedDeepRequired<paths>["/v1/campaigns/{id}/claim"]["post"]["responses"]["200"]["content"]["application/json"]["status"]> = ["claimed"];
 export const pathsV1CoversGetResponses200ContentApplicationJsonCoversMediaTypeValues: ReadonlyArray<FlattenedDeepRequired<paths>["/v1/covers"]["get"]["responses"]["200"]["content"]["application/json"]["covers"]["mediaType"]> = ["image/png", "image/jpeg", "image/webp"];
+export const pathsV1GroupsIdRedPacketsGetResponses200ContentApplicationJsonObjectValues: ReadonlyArray<FlattenedDeepRequired<paths>["/v1/groups/{id}/red-packets"]["get"]["responses"]["200"]["content"]["application/json"]["object"]> = ["list"];
+export const pathsV1MeRedPacketsGetParametersQueryRoleValues: ReadonlyArray<FlattenedDeepRequired<paths>["/v1/me/red-packets"]["get"]["parameters"]["query"]["role"]> = ["sent", "received"];
+export const pathsV1MeRedPacketsGetResponses200ContentApplicationJsonObjectValues: ReadonlyArray<FlattenedDeepRequired<paths>["/v1/me/red-packets"]["get"]["responses"]["200"]["content"]["application/json"]["object"]> = ["list"];
+export const pathsV1MeTransfersGetParametersQueryFilterValues: ReadonlyArray<FlattenedDeepRequired<paths>["/v1/me/transfers"]["get"]["parameters"]["query"]["filter"]> = ["all", "incoming", "outgoing", "pending"];
+export const pathsV1MeTransfersGetResponses200ContentApplicationJsonObjectValues: ReadonlyArray<FlattenedDeepRequired<paths>["/v1/me/transfers"]["get"]["responses"]["200"]["content"]["application/json"]["object"]> = ["list"];
 export const pathsV1RedPacketsPostRequestBodyContentApplicationJsonKindValues: ReadonlyArray<FlattenedDeepRequired<paths>["/v1/red-packets"]["post"]["requestBody"]["content"]["application/json"]["kind"]> = ["single", "lucky", "equal", "exclusive"];
 export const pathsV1RedPacketsIdEvidenceGetParametersQueryFormatValues: ReadonlyArray<FlattenedDeepRequired<paths>["/v1/red-packets/{id}/evidence"]["get"]["parameters"]["query"]["format"]> = ["json", "html"];
 export const pathsV1TransfersPostRequestBodyContentApplicationJsonNatureValues: ReadonlyArray<FlattenedDeepRequired<paths>["/v1/transfers"]["post"]["requestBody"]["content"]["application/json"]["nature"]> = ["gift", "loan", "repayment", "unspecified"];
 export const pathsV1TransfersIdEvidenceGetParametersQueryFormatValues: ReadonlyArray<FlattenedDeepRequired<paths>["/v1/transfers/{id}/evidence"]["get"]["parameters"]["query"]["format"]> = ["json", "html"];
 export const pathsV1TransfersPreviewPostRequestBodyContentApplicationJsonNatureValues: ReadonlyArray<FlattenedDeepRequired<paths>["/v1/transfers/preview"]["post"]["requestBody"]["content"]["application/json"]["nature"]> = ["gift", "loan", "repayment", "unspecified"];
 export const pathsV1TransfersPreviewPostResponses200ContentApplicationJsonNatureHintsNatureValues: ReadonlyArray<FlattenedDeepRequired<paths>["/v1/transfers/preview"]["post"]["responses"]["200"]["content"]["application/json"]["natureHints"]["nature"]> = ["gift", "loan"];
-export const campaignStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["Campaign"]["status"]> = ["scheduled", "active", "sold_out", "ended"];
-export const errorErrorCodeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["Error"]["error"]["code"]> = ["BAD_REQUEST", "MALFORMED_REQUEST", "BAD_FRAMING", "HEADERS_TOO_LARGE", "URL_TOO_LONG", "HOST_REQUIRED", "HTTP_VERSION_NOT_SUPPORTED", "METHOD_NOT_ALLOWED", "EXPECTATION_FAILED", "REQUEST_TIMEOUT", "BAD_JSON", "BODY_TOO_LARGE", "UNSUPPORTED_MEDIA_TYPE", "VALIDATION_FAILED", "UNAUTHORIZED", "INVALID_TOKEN", "TOKEN_EXPIRED", "TOKEN_REVOKED", "EXCHANGE_NOT_CONFIGURED", "SIGNING_KEY_IN_USE", "KEY_NOT_FOUND", "TOO_MANY_KEYS", "COVER_INVALID", "COVER_NOT_FOUND", "TOO_MANY_COVERS", "FORBIDDEN", "NOT_FOUND", "USER_NOT_FOUND", "TRANSFER_NOT_FOUND", "PHONE_TAKEN", "INVALID_CODE", "CODE_EXPIRED", "TOO_MANY_ATTEMPTS", "RATE_LIMITED", "IDEMPOTENCY_KEY_REUSED", "IDEMPOTENCY_KEY_INVALID", "IDEMPOTENCY_KEY_REQUIRED", "INSUFFICIENT_FUNDS", "AMOUNT_BELOW_MIN", "AMOUNT_ABOVE_MAX", "MEMO_TOO_LONG", "SELF_TRANSFER", "DUE_DATE_WITHOUT_LOAN", "NOT_RECIPIENT", "TRANSFER_NOT_PENDING", "NOT_A_LOAN", "TOO_MANY_PENDING", "TOO_MANY_STREAMS", "BALANCE_LIMIT", "GROUP_NOT_FOUND", "GROUP_TOO_LARGE", "TOO_MANY_GROUPS", "NOT_A_MEMBER", "PACKET_NOT_FOUND", "NOT_FOR_YOU", "WRONG_PASSWORD", "ALREADY_GRABBED", "SOLD_OUT", "EXPIRED", "BAD_SPLIT", "CAMPAIGN_NOT_FOUND", "NOT_STARTED", "ENDED", "ALREADY_CLAIMED", "BAD_AMOUNT_RULE", "BAD_WINDOW", "BUSY", "SHUTTING_DOWN", "INTERNAL"];
+export const pathsV1WithdrawalsPostResponses201ContentApplicationJsonStatusValues: ReadonlyArray<FlattenedDeepRequired<paths>["/v1/withdrawals"]["post"]["responses"]["201"]["content"]["application/json"]["status"]> = ["paid"];
+export const campaignStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["Campaign"]["status"]> = ["scheduled", "active", "paused", "sold_out", "ended"];
+export const errorErrorCodeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["Error"]["error"]["code"]> = ["BAD_REQUEST", "MALFORMED_REQUEST", "BAD_FRAMING", "HEADERS_TOO_LARGE", "URL_TOO_LONG", "HOST_REQUIRED", "HTTP_VERSION_NOT_SUPPORTED", "METHOD_NOT_ALLOWED", "EXPECTATION_FAILED", "REQUEST_TIMEOUT", "BAD_JSON", "BODY_TOO_LARGE", "UNSUPPORTED_MEDIA_TYPE", "VALIDATION_FAILED", "UNAUTHORIZED", "INVALID_TOKEN", "TOKEN_EXPIRED", "TOKEN_REVOKED", "EXCHANGE_NOT_CONFIGURED", "SIGNING_KEY_IN_USE", "KEY_NOT_FOUND", "TOO_MANY_KEYS", "COVER_INVALID", "COVER_NOT_FOUND", "TOO_MANY_COVERS", "FORBIDDEN", "NOT_FOUND", "USER_NOT_FOUND", "TRANSFER_NOT_FOUND", "PHONE_TAKEN", "INVALID_CODE", "CODE_EXPIRED", "TOO_MANY_ATTEMPTS", "RATE_LIMITED", "IDEMPOTENCY_KEY_REUSED", "IDEMPOTENCY_KEY_INVALID", "IDEMPOTENCY_KEY_REQUIRED", "INSUFFICIENT_FUNDS", "AMOUNT_BELOW_MIN", "AMOUNT_ABOVE_MAX", "MEMO_TOO_LONG", "SELF_TRANSFER", "DUE_DATE_WITHOUT_LOAN", "NOT_RECIPIENT", "NOT_SENDER", "TRANSFER_NOT_PENDING", "NOT_A_LOAN", "TOO_MANY_PENDING", "TOO_MANY_STREAMS", "BALANCE_LIMIT", "GROUP_NOT_FOUND", "GROUP_TOO_LARGE", "TOO_MANY_GROUPS", "NOT_A_MEMBER", "PACKET_NOT_FOUND", "NOT_FOR_YOU", "WRONG_PASSWORD", "ALREADY_GRABBED", "SOLD_OUT", "EXPIRED", "BAD_SPLIT", "CAMPAIGN_NOT_FOUND", "NOT_STARTED", "ENDED", "ALREADY_CLAIMED", "CAMPAIGN_PAUSED", "CAMPAIGN_NOT_PAUSED", "DAILY_LIMIT_REACHED", "FEATURE_OFF", "BAD_AMOUNT_RULE", "BAD_WINDOW", "BUSY", "SHUTTING_DOWN", "INTERNAL"];
 export const redPacketKindValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["RedPacket"]["kind"]> = ["single", "lucky", "equal", "exclusive"];
 export const redPacketNatureHintsNatureValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["RedPacket"]["natureHints"]["nature"]> = ["gift", "loan"];
 export const redPacketStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["RedPacket"]["status"]> = ["active", "finished", "expired"];
 export const transferNatureValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["Transfer"]["nature"]> = ["gift", "loan", "repayment", "unspecified"];
 export const transferNatureHintsNatureValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["Transfer"]["natureHints"]["nature"]> = ["gift", "loan"];
-export const transferStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["Transfer"]["status"]> = ["pending", "accepted", "declined", "refunded"];
+export const transferStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["Transfer"]["status"]> = ["pending", "accepted", "declined", "refunded", "cancelled"];

@@ -19,6 +19,10 @@ export interface Campaign extends CampaignRequest {
   readonly status: "open" | "ended";
   /** The unspent budget that went back to funding when the campaign ended. */
   readonly returned: Fen;
+  /** Set while an operator holds the campaign: claims are refused with CAMPAIGN_PAUSED. */
+  readonly pausedAt: Instant | null;
+  /** When an operator closed the campaign before its end; null when it ran its course. */
+  readonly closedAt: Instant | null;
 }
 
 export interface CampaignRequest {
@@ -56,7 +60,7 @@ export function createCampaign(
     return fail("BAD_WINDOW", "a campaign ends after it starts, and in the future");
   if (endsAt - startsAt > CAMPAIGN_LENGTH_MS_MAX) return fail("BAD_WINDOW", "a campaign runs 31 days at most");
   return ok({
-    campaign: { ...request, createdAt: at, status: "open", returned: 0 },
+    campaign: { ...request, createdAt: at, status: "open", returned: 0, pausedAt: null, closedAt: null },
     posting: { kind: "campaign.fund", ref: request.id, at, legs: move(FUNDING, campaignAccount(request.id), budget) },
   });
 }
@@ -71,6 +75,7 @@ export function claimRefusal(
   if (at < campaign.startsAt)
     return fail("NOT_STARTED", "the campaign has not started yet", { startsAt: campaign.startsAt });
   if (campaign.status === "ended" || at >= campaign.endsAt) return ENDED;
+  if (campaign.pausedAt !== null) return PAUSED;
   if (userClaims >= campaign.perUserLimit) return ALREADY_CLAIMED;
   if (unreserved < amountFloor(campaign.amount, unreserved)) return SOLD_OUT;
   return undefined;
@@ -80,6 +85,7 @@ export function claimRefusal(
 // rendered for one can be reused for all (see api/claim.ts).
 const ENDED = constantRefusal("ENDED", "the campaign has ended");
 const ALREADY_CLAIMED = constantRefusal("ALREADY_CLAIMED", "you have already claimed this campaign");
+const PAUSED = constantRefusal("CAMPAIGN_PAUSED", "the campaign is paused by its operator; it may resume");
 const SOLD_OUT = constantRefusal("SOLD_OUT", "手慢了，红包派完了 (the budget is spent)");
 
 function constantRefusal(code: ErrorCode, message: string): Result<never> {
@@ -159,4 +165,31 @@ export function returnReleasedClaim(
       legs: move(campaignAccount(campaign.id), FUNDING, amount),
     },
   };
+}
+
+/** An operator holds a running campaign: claims are refused until it resumes; its end still comes. */
+export function pauseCampaign(campaign: Campaign, at: Instant): Result<Campaign> {
+  if (campaign.status === "ended") return ENDED;
+  if (campaign.pausedAt !== null) return ok(campaign);
+  return ok({ ...campaign, pausedAt: at });
+}
+
+export function resumeCampaign(campaign: Campaign): Result<Campaign> {
+  if (campaign.status === "ended") return ENDED;
+  if (campaign.pausedAt === null) return fail("CAMPAIGN_NOT_PAUSED", "the campaign is not paused");
+  return ok({ ...campaign, pausedAt: null });
+}
+
+/**
+ * An operator ends a campaign before its time: what nobody has claimed goes back to funding
+ * now, in the same posting an end returns it with. A second close finds it ended.
+ */
+export function closeCampaign(
+  campaign: Campaign,
+  unreserved: Fen,
+  at: Instant,
+): Result<{ campaign: Campaign; posting: Posting | null }> {
+  if (campaign.status === "ended") return ENDED;
+  const ended = endCampaign({ ...campaign, closedAt: at }, unreserved, at);
+  return ok(ended);
 }

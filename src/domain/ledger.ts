@@ -14,6 +14,8 @@ export type PostingKind =
   | "transfer.accept"
   | "transfer.decline"
   | "transfer.refund"
+  | "transfer.cancel"
+  | "withdrawal"
   | "packet.send"
   | "packet.grab"
   | "packet.refund"

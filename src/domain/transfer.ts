@@ -15,7 +15,7 @@ import type { Instant } from "./time.js";
 export const NATURES = ["gift", "loan", "repayment", "unspecified"] as const;
 export type Nature = (typeof NATURES)[number];
 
-export const TRANSFER_STATUSES = ["pending", "accepted", "declined", "refunded"] as const;
+export const TRANSFER_STATUSES = ["pending", "accepted", "declined", "refunded", "cancelled"] as const;
 export type TransferStatus = (typeof TRANSFER_STATUSES)[number];
 
 export interface Transfer {
@@ -149,6 +149,22 @@ export function answerTransfer(
   });
 }
 
+/** The sender takes back a transfer nobody has answered yet: the money leaves escrow for the sender at once. */
+export function cancelTransfer(
+  transfer: Transfer,
+  by: string,
+  at: Instant,
+): Result<{ transfer: Transfer; posting: Posting }> {
+  if (by !== transfer.from) return fail("NOT_SENDER", "only the sender may cancel a transfer");
+  if (transfer.status !== "pending") {
+    return fail("TRANSFER_NOT_PENDING", `the transfer is already ${transfer.status}`, { status: transfer.status });
+  }
+  return ok({
+    transfer: { ...transfer, status: "cancelled", answeredAt: at },
+    posting: { kind: "transfer.cancel", ref: transfer.id, at, legs: move(ESCROW, transfer.from, transfer.amount) },
+  });
+}
+
 /** The refund of a transfer nobody answered in time; null while it is not due or already answered. */
 export function refundTransfer(transfer: Transfer, at: Instant): { transfer: Transfer; posting: Posting } | null {
   if (transfer.status !== "pending" || at < transfer.refundAt) return null;
@@ -162,7 +178,7 @@ export function refundTransfer(transfer: Transfer, at: Instant): { transfer: Tra
 export function acknowledgeLoan(transfer: Transfer, by: string, at: Instant): Result<Transfer> {
   if (by !== transfer.to) return fail("NOT_RECIPIENT", "only the recipient may acknowledge a loan");
   if (transfer.nature !== "loan") return fail("NOT_A_LOAN", "only a transfer declared as a loan can be acknowledged");
-  if (transfer.status === "declined" || transfer.status === "refunded") {
+  if (transfer.status === "declined" || transfer.status === "refunded" || transfer.status === "cancelled") {
     return fail("TRANSFER_NOT_PENDING", `the transfer was ${transfer.status}; there is no loan to acknowledge`, {
       status: transfer.status,
     });

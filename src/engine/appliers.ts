@@ -1,5 +1,6 @@
 import { FUNDING } from "../domain/accounts.js";
-import { createCampaign } from "../domain/campaign.js";
+import { closeCampaign, createCampaign, pauseCampaign, resumeCampaign } from "../domain/campaign.js";
+import { dailyRefusal, dayOf, featureRefusal } from "../domain/daily-limits.js";
 import { fail, ok, type Result } from "../domain/errors.js";
 import { GROUPS_PER_OWNER_MAX, makeGroup } from "../domain/group.js";
 import { isId } from "../domain/ids.js";
@@ -8,11 +9,13 @@ import { type Audience, grabPacket, grabRefusal, sendPacket } from "../domain/re
 import type { Calendar } from "../domain/rules.js";
 import type { RandomInt } from "../domain/split.js";
 import type { Instant } from "../domain/time.js";
-import { acknowledgeLoan, answerTransfer, sendTransfer } from "../domain/transfer.js";
+import { acknowledgeLoan, answerTransfer, cancelTransfer, sendTransfer } from "../domain/transfer.js";
+import { withdrawal } from "../domain/withdrawal.js";
 import { type Command, type CommandOf, type CommandResults, DEPOSIT_MAX } from "./commands.js";
 import type { IdSource } from "./id-source.js";
 import { invariant } from "./invariant.js";
 import {
+  type CampaignState,
   type LedgerState,
   OPEN_PACKETS_PER_SENDER_MAX,
   PENDING_TRANSFERS_PER_USER_MAX,
@@ -116,6 +119,49 @@ export const APPLIERS: { readonly [K in Exclude<Command["type"], "claim">]: Appl
     return acknowledged;
   },
 
+  cancelTransfer(command, { state, batch, at }) {
+    const transfer = state.pending.get(command.transferId);
+    if (transfer === undefined) return fail("TRANSFER_NOT_PENDING", "the transfer is no longer pending");
+    const cancelled = cancelTransfer(transfer, command.by, at);
+    if (!cancelled.ok) return cancelled;
+    const posted = state.post(cancelled.value.posting, batch);
+    invariant(posted.ok, "escrow cannot give a transfer back", { transferId: transfer.id });
+    state.putTransfer(cancelled.value.transfer, batch);
+    return ok(cancelled.value.transfer);
+  },
+
+  withdraw(command, { state, batch, at, acceptedAt, calendar, limits, ids }) {
+    if (!state.hasUser(command.userId)) return userNotFound();
+    const id = ids.next("withdrawal");
+    const posting = withdrawal(id, command.userId, command.amount, at, limits.at(acceptedAt, calendar));
+    if (!posting.ok) return posting;
+    const posted = state.post(posting.value, batch);
+    if (!posted.ok) return posted;
+    return ok({ id, userId: command.userId, amount: command.amount, balance: state.balanceOf(command.userId), at });
+  },
+
+  pauseCampaign(command, { state, batch, at }) {
+    return controlCampaign(state, command.campaignId, batch, (open) => pauseCampaign(open.campaign, at));
+  },
+
+  resumeCampaign(command, { state, batch }) {
+    return controlCampaign(state, command.campaignId, batch, (open) => resumeCampaign(open.campaign));
+  },
+
+  closeCampaign(command, { state, batch, at }) {
+    const open = state.campaigns.get(command.campaignId);
+    if (open === undefined) return campaignGone(state, command.campaignId);
+    const closed = closeCampaign(open.campaign, open.unreserved, at);
+    if (!closed.ok) return closed;
+    if (closed.value.posting !== null) {
+      const posted = state.post(closed.value.posting, batch);
+      invariant(posted.ok, "a campaign can return its unreserved budget", { campaignId: command.campaignId });
+    }
+    const view = { claimedCount: open.claimedCount, claimedAmount: open.claimedAmount, unreserved: 0 };
+    state.endCampaign(open, closed.value.campaign, batch);
+    return ok({ campaign: closed.value.campaign, ...view });
+  },
+
   createGroup(command, { state, batch, at }) {
     for (const userId of [command.owner, ...command.memberIds]) {
       if (!state.hasUser(userId)) return fail("USER_NOT_FOUND", `no such user: ${userId}`, { userId });
@@ -140,9 +186,15 @@ export const APPLIERS: { readonly [K in Exclude<Command["type"], "claim">]: Appl
     if (state.openPacketCount(request.sender) >= OPEN_PACKETS_PER_SENDER_MAX) {
       return fail("TOO_MANY_PENDING", `at most ${OPEN_PACKETS_PER_SENDER_MAX} of your packets may be open at once`);
     }
+    const rules = limits.at(acceptedAt, calendar);
+    const day = dayOf(acceptedAt);
+    const refused =
+      (request.password === null ? undefined : featureRefusal("passwordPackets", rules)) ??
+      dailyRefusal(state.sentOn(request.sender, day), request.amount, rules);
+    if (refused !== undefined) return refused;
     const sent = sendPacket(request, {
       at,
-      limits: limits.at(acceptedAt, calendar),
+      limits: rules,
       audience: audienceOf(state, request.groupId),
       randomInt,
       salt: Buffer.from(random(32)).toString("hex"),
@@ -151,6 +203,7 @@ export const APPLIERS: { readonly [K in Exclude<Command["type"], "claim">]: Appl
     const posted = state.post(sent.value.posting, batch);
     if (!posted.ok) return posted;
     state.putPacket(sent.value.packet, batch, false);
+    state.countSent(request.sender, day, request.amount);
     return ok(sent.value.packet);
   },
 
@@ -191,6 +244,35 @@ export const APPLIERS: { readonly [K in Exclude<Command["type"], "claim">]: Appl
     return ok({ at });
   },
 };
+
+/** Pause and resume: a change of the campaign's row, no money. */
+function controlCampaign(
+  state: LedgerState,
+  campaignId: string,
+  batch: Batch,
+  change: (open: CampaignState) => Result<CampaignState["campaign"]>,
+): Result<CommandResults["pauseCampaign"]> {
+  const open = state.campaigns.get(campaignId);
+  if (open === undefined) return campaignGone(state, campaignId);
+  const changed = change(open);
+  if (!changed.ok) return changed;
+  if (changed.value !== open.campaign) {
+    open.campaign = changed.value;
+    batch.campaigns.push(changed.value);
+  }
+  return ok({
+    campaign: open.campaign,
+    claimedCount: open.claimedCount,
+    claimedAmount: open.claimedAmount,
+    unreserved: open.unreserved,
+  });
+}
+
+/** A campaign memory no longer holds open: ended (the engine looked it up before), or none. */
+function campaignGone(state: LedgerState, campaignId: string): Result<never> {
+  if (state.endedCampaigns.get(campaignId) !== undefined) return fail("ENDED", "the campaign has ended");
+  return fail("CAMPAIGN_NOT_FOUND", "no such campaign");
+}
 
 export function audienceOf(state: LedgerState, groupId: string | null): Audience {
   return { members: groupId === null ? undefined : state.groups.get(groupId) };

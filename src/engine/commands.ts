@@ -36,6 +36,14 @@ export type Command =
       readonly password: string | null;
     }
   | { readonly type: "acknowledgeLoan"; readonly transferId: string; readonly by: string }
+  /** The sender takes back a transfer not yet answered. */
+  | { readonly type: "cancelTransfer"; readonly transferId: string; readonly by: string }
+  /** Money out of a wallet to funding, the product's payout rail. */
+  | { readonly type: "withdraw"; readonly userId: string; readonly amount: Fen }
+  | { readonly type: "pauseCampaign"; readonly campaignId: string }
+  | { readonly type: "resumeCampaign"; readonly campaignId: string }
+  /** Ends a campaign now; its unspent budget goes back to funding in the same batch. */
+  | { readonly type: "closeCampaign"; readonly campaignId: string }
   | { readonly type: "createCampaign"; readonly request: Omit<CampaignRequest, "id"> }
   /** A campaign claim: decided against memory when it is taken, made durable in the next batch. */
   | { readonly type: "claim"; readonly campaignId: string; readonly userId: string }
@@ -54,10 +62,33 @@ export interface CommandResults {
   sendPacket: RedPacket;
   grabPacket: { readonly packet: RedPacket; readonly grab: Grab };
   acknowledgeLoan: Transfer;
+  cancelTransfer: Transfer;
+  withdraw: Withdrawal;
+  pauseCampaign: CampaignControl;
+  resumeCampaign: CampaignControl;
+  closeCampaign: CampaignControl;
   addSpecialDay: { readonly rule: unknown };
   createCampaign: Campaign;
   claim: { readonly campaignId: string; readonly amount: Fen; readonly n: number };
   tick: { readonly at: number };
+}
+
+/** A payout: its id is the ref of its posting, which is its record. */
+export interface Withdrawal {
+  readonly id: string;
+  readonly userId: string;
+  readonly amount: Fen;
+  /** The wallet's balance right after it. */
+  readonly balance: Fen;
+  readonly at: number;
+}
+
+/** A campaign after an operator's control, with the live counts its view shows. */
+export interface CampaignControl {
+  readonly campaign: Campaign;
+  readonly claimedCount: number;
+  readonly claimedAmount: Fen;
+  readonly unreserved: Fen;
 }
 
 export type CommandOf<K extends Command["type"]> = Extract<Command, { type: K }>;

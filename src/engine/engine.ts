@@ -1,6 +1,7 @@
 import { randomInt } from "node:crypto";
 import type { AccountId } from "../domain/accounts.js";
 import { claimRefusal, claimsPosting, drawClaim, returnReleasedClaim } from "../domain/campaign.js";
+import { dayOf, dayStart, type SentToday } from "../domain/daily-limits.js";
 import { type DomainError, fail, ok, type Result } from "../domain/errors.js";
 import type { Fen } from "../domain/money.js";
 import { grabRefusal, type RedPacket } from "../domain/red-packet.js";
@@ -204,8 +205,17 @@ export class Engine {
 
   /** Rebuilds memory from the store; call once before anything else. */
   async start(): Promise<void> {
-    this.#restore(await this.#store.load());
+    await this.#reload();
     this.#scheduler.start();
+  }
+
+  /** Memory from the store: the snapshot, then today's red packets for the per-day caps. */
+  async #reload(): Promise<void> {
+    const snapshot = await this.#store.load();
+    const now = this.#clock.now();
+    const sent = await this.#store.packetsSentSince(dayStart(now));
+    this.#restore(snapshot);
+    this.#state?.restoreSent(dayOf(now), sent);
   }
 
   /** Memory from a snapshot: the ledger state, and the calendar with the stored special days. */
@@ -329,6 +339,11 @@ export class Engine {
     };
   }
 
+  /** What a user has put into red packets today (Asia/Shanghai), for the per-day caps. */
+  sentToday(userId: string): SentToday {
+    return this.#ledger.sentOn(userId, dayOf(this.#clock.now()));
+  }
+
   /** How much memory holds, by kind. */
   memorySizes(): LedgerStateSizes {
     return this.#ledger.sizes();
@@ -450,14 +465,19 @@ export class Engine {
         return this.#precheckClaim(command);
       case "answerTransfer":
       case "acknowledgeLoan":
+      case "cancelTransfer":
         return this.#precheckTransferAnswer(command);
+      case "pauseCampaign":
+      case "resumeCampaign":
+      case "closeCampaign":
+        return this.#precheckCampaignControl(command.campaignId);
       default:
         return undefined;
     }
   }
 
   async #precheckTransferAnswer(
-    command: CommandOf<"answerTransfer"> | CommandOf<"acknowledgeLoan">,
+    command: CommandOf<"answerTransfer"> | CommandOf<"acknowledgeLoan"> | CommandOf<"cancelTransfer">,
   ): Promise<Result<unknown> | undefined> {
     const transfer = await this.transfer(command.transferId);
     if (transfer === undefined || (command.by !== transfer.from && command.by !== transfer.to)) {
@@ -467,7 +487,9 @@ export class Engine {
       const acknowledged = acknowledgeLoan(transfer, command.by, this.#clock.now());
       return acknowledged.ok ? undefined : acknowledged;
     }
-    if (command.by !== transfer.to) return fail("NOT_RECIPIENT", "only the recipient may answer a transfer");
+    if (command.type === "cancelTransfer") {
+      if (command.by !== transfer.from) return fail("NOT_SENDER", "only the sender may cancel a transfer");
+    } else if (command.by !== transfer.to) return fail("NOT_RECIPIENT", "only the recipient may answer a transfer");
     if (transfer.status !== "pending") {
       return fail("TRANSFER_NOT_PENDING", `the transfer is already ${transfer.status}`, { status: transfer.status });
     }
@@ -496,6 +518,16 @@ export class Engine {
     return claimRefusal(stored.campaign, 0, 0, this.#clock.now());
   }
 
+  /** A campaign memory has let go of is looked up in the store, so its control is refused as ENDED. */
+  async #precheckCampaignControl(campaignId: string): Promise<Result<unknown> | undefined> {
+    const state = this.#ledger;
+    if (state.campaignOf(campaignId) !== undefined) return undefined;
+    const stored = await this.#store.campaign(campaignId);
+    if (stored === undefined) return fail("CAMPAIGN_NOT_FOUND", "no such campaign");
+    state.endedCampaigns.set(stored.campaign.id, stored.campaign);
+    return undefined;
+  }
+
   #enqueue(
     command: Command,
     render: Waiting["render"],
@@ -514,7 +546,8 @@ export class Engine {
     if (refused === undefined && decided === undefined && command.type === "claim") {
       const reserved = this.#reserveClaim(command);
       if (reserved.ok) claim = reserved.value;
-      else if (idempotency === undefined) refused = reserved;
+      // A pause passes, like BUSY: it is not kept with the key, so the same key claims after a resume.
+      else if (idempotency === undefined || reserved.error.code === "CAMPAIGN_PAUSED") refused = reserved;
       else decided = reserved;
     }
     if (refused !== undefined) return Promise.resolve({ result: refused, answer: render?.(refused) });
@@ -691,7 +724,7 @@ export class Engine {
     // the store answers again, callers are told to retry (EngineUnavailableError), never served.
     for (;;) {
       try {
-        this.#restore(await this.#store.load());
+        await this.#reload();
         return;
       } catch (reloadError) {
         this.#observer.commitFailed?.(reloadError);

@@ -1,5 +1,6 @@
 import type { AccountId } from "../domain/accounts.js";
 import type { Campaign } from "../domain/campaign.js";
+import { NOTHING_SENT, type SentToday } from "../domain/daily-limits.js";
 import { fail, ok, type Result } from "../domain/errors.js";
 import type { Group } from "../domain/group.js";
 import { type Posting, postingEffect } from "../domain/ledger.js";
@@ -90,6 +91,11 @@ export class LedgerState {
   readonly settledTransfers = new RecentMap<string, Transfer>(2 * SETTLED_TRANSFERS_REMEMBERED);
   #nextPostingId: number;
   #nextEntryId: number;
+  /**
+   * Red packets each user sent, by Asia/Shanghai day, for the per-day caps. Two days at most
+   * are kept (a batch can straddle midnight; a test clock can go back): memory holds a day's senders.
+   */
+  readonly #sentByDay = new Map<string, Map<string, SentToday>>();
 
   constructor(snapshot: Snapshot) {
     this.balances = new Map(snapshot.balances);
@@ -257,6 +263,29 @@ export class LedgerState {
   /** An open or recently ended campaign, as memory knows it. */
   campaignOf(id: string): Campaign | undefined {
     return this.campaigns.get(id)?.campaign ?? this.endedCampaigns.get(id);
+  }
+
+  /** What a user put into red packets on an Asia/Shanghai day, as memory counts it. */
+  sentOn(userId: string, day: string): SentToday {
+    return this.#sentByDay.get(day)?.get(userId) ?? NOTHING_SENT;
+  }
+
+  countSent(userId: string, day: string, amount: Fen): void {
+    let senders = this.#sentByDay.get(day);
+    if (senders === undefined) {
+      senders = new Map();
+      this.#sentByDay.set(day, senders);
+      // "YYYY-MM-DD" strings order as dates: the oldest day goes.
+      while (this.#sentByDay.size > 2) this.#sentByDay.delete([...this.#sentByDay.keys()].sort()[0] as string);
+    }
+    const sent = senders.get(userId) ?? NOTHING_SENT;
+    senders.set(userId, { count: sent.count + 1, amount: sent.amount + amount });
+  }
+
+  /** The day's counts as the store has them, after a load. */
+  restoreSent(day: string, rows: readonly { sender: string; count: number; amount: Fen }[]): void {
+    this.#sentByDay.clear();
+    this.#sentByDay.set(day, new Map(rows.map((row) => [row.sender, { count: row.count, amount: row.amount }])));
   }
 
   /** The instant the next timer of any kind is due, or undefined when none is set. */

@@ -113,6 +113,42 @@ export interface StatementEntry {
   readonly balanceAfter: Fen;
 }
 
+/**
+ * A page of a list, Stripe-style: at most `limit` items newest first, after the item
+ * `startingAfter` (older ones) or before `endingBefore` (newer ones), never both.
+ */
+export interface PageRequest {
+  readonly limit: number;
+  readonly startingAfter: string | null;
+  readonly endingBefore: string | null;
+}
+
+export interface Page<T> {
+  /** Newest first. */
+  readonly items: T[];
+  /** More items follow in the direction the page was read. */
+  readonly hasMore: boolean;
+}
+
+export type TransferFilter = "all" | "incoming" | "outgoing" | "pending";
+
+/** Packets a user sent, packets a user grabbed a share of, or a group's packets. */
+export type PacketList =
+  | { readonly by: "sender"; readonly id: string }
+  | { readonly by: "grabber"; readonly id: string }
+  | { readonly by: "group"; readonly id: string };
+
+export interface StoreLists {
+  /** A user's transfers, sent and received, or one side, or those still waiting for an answer. */
+  transfers(userId: string, filter: TransferFilter, page: PageRequest): Promise<Page<Transfer>>;
+  /** Packets with their grabs in order. */
+  packets(list: PacketList, page: PageRequest): Promise<Page<RedPacket>>;
+  /** Campaigns with their committed claim totals. */
+  campaigns(page: PageRequest): Promise<Page<{ campaign: Campaign; claimedAmount: Fen; claimedCount: number }>>;
+  /** Users, newest first by creation. */
+  users(page: PageRequest): Promise<Page<UserRecord>>;
+}
+
 export interface LedgerStore {
   /** Reads the state the engine rebuilds memory from, checking the ledger as it goes. */
   load(): Promise<Snapshot>;
@@ -130,6 +166,10 @@ export interface LedgerStore {
   /** A packet with its grabs in order. */
   packet(id: string): Promise<RedPacket | undefined>;
   idempotency(scope: string, key: string): Promise<IdempotencyRecord | undefined>;
+  /** Pages of the lists readers browse (src/store/lists.ts serves both stores). */
+  readonly lists: StoreLists;
+  /** Red packets sent since an instant, per sender: how memory learns today's counts for the per-day caps. */
+  packetsSentSince(since: Instant): Promise<{ sender: string; count: number; amount: Fen }[]>;
   /** The sum of every account's balance; zero in a sound ledger. */
   balanceSum(): Promise<Fen>;
   ping(): Promise<void>;

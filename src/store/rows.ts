@@ -101,6 +101,11 @@ export interface CampaignRow {
   created_at: number;
   status: string;
   returned: number;
+  paused_at: number | null;
+  closed_at: number | null;
+  /** Committed claims, kept on the row by every batch that pays some (migration 8). */
+  claimed_count?: number;
+  claimed_amount?: number;
 }
 
 export function campaignOf(row: CampaignRow): Campaign {
@@ -115,5 +120,24 @@ export function campaignOf(row: CampaignRow): Campaign {
     createdAt: row.created_at,
     status: row.status as Campaign["status"],
     returned: row.returned,
+    pausedAt: row.paused_at ?? null,
+    closedAt: row.closed_at ?? null,
   };
+}
+
+/**
+ * A batch's claims summed per campaign: each store adds them to its campaign's row in the
+ * same transaction, so a list of campaigns reads its totals without counting claims.
+ */
+export function claimTotalsOf(
+  claims: readonly { readonly campaignId: string; readonly amount: number }[],
+): { campaignId: string; count: number; amount: number }[] {
+  const totals = new Map<string, { campaignId: string; count: number; amount: number }>();
+  for (const claim of claims) {
+    const total = totals.get(claim.campaignId) ?? { campaignId: claim.campaignId, count: 0, amount: 0 };
+    total.count += 1;
+    total.amount += claim.amount;
+    totals.set(claim.campaignId, total);
+  }
+  return [...totals.values()];
 }

@@ -275,6 +275,51 @@ const ROWS: Readonly<Record<string, Row>> = {
   },
   "GET /v1/covers": { auth: "none", call: () => ({ path: "/v1/covers" }) },
   "GET /v1/covers/{id}": { auth: "none", call: () => ({ path: "/v1/covers/cov_00000000000000000000" }) },
+  "POST /v1/transfers/{id}/cancel": {
+    auth: "user",
+    owner: "alice",
+    stranger: { acts: "refused", status: 404, code: "TRANSFER_NOT_FOUND" },
+    call: (w) => ({ path: `/v1/transfers/${w.transferId}/cancel` }),
+  },
+  "POST /v1/withdrawals": {
+    auth: "user",
+    owner: "alice",
+    // carol has no money: her own withdrawal is refused by the rules, alice's wallet is not touched.
+    stranger: { acts: "for-caller", status: 422, code: "INSUFFICIENT_FUNDS" },
+    call: () => ({ path: "/v1/withdrawals", body: { amount: 100 } }),
+  },
+  "GET /v1/me/transfers": {
+    auth: "user",
+    owner: "alice",
+    stranger: { acts: "for-caller", status: 200 },
+    call: () => ({ path: "/v1/me/transfers?filter=pending" }),
+  },
+  "GET /v1/me/red-packets": {
+    auth: "user",
+    owner: "alice",
+    stranger: { acts: "for-caller", status: 200 },
+    call: () => ({ path: "/v1/me/red-packets?role=received" }),
+  },
+  "GET /v1/groups/{id}/red-packets": {
+    auth: "user",
+    owner: "alice",
+    stranger: { acts: "refused", status: 404, code: "GROUP_NOT_FOUND" },
+    call: (w) => ({ path: `/v1/groups/${w.groupId}/red-packets` }),
+  },
+  "GET /v1/admin/campaigns": { auth: "admin", call: () => ({ path: "/v1/admin/campaigns?limit=5" }) },
+  "GET /v1/admin/users": { auth: "admin", call: () => ({ path: "/v1/admin/users?limit=5" }) },
+  "POST /v1/admin/campaigns/{id}/pause": {
+    auth: "admin",
+    call: (w) => ({ path: `/v1/admin/campaigns/${w.campaignId}/pause` }),
+  },
+  "POST /v1/admin/campaigns/{id}/resume": {
+    auth: "admin",
+    call: (w) => ({ path: `/v1/admin/campaigns/${w.campaignId}/resume` }),
+  },
+  "POST /v1/admin/campaigns/{id}/close": {
+    auth: "admin",
+    call: (w) => ({ path: `/v1/admin/campaigns/${w.campaignId}/close` }),
+  },
   "GET /healthz": { auth: "none", call: () => ({ path: "/healthz" }) },
   "GET /readyz": { auth: "none", call: () => ({ path: "/readyz" }) },
 };
@@ -356,7 +401,19 @@ describe("authorization matrix: every route of the OpenAPI document × every wro
   };
   const tokens = new Map<Variant, string | undefined>();
 
-  const send = (method: string, call: Call, token: string | undefined): Promise<Reply> =>
+  /**
+   * One request; a 503 (a user's read shed for a second after a slow turn of claims on a
+   * loaded machine) is sent again after a pause, as a client told to retry would.
+   */
+  const send = async (method: string, call: Call, token: string | undefined): Promise<Reply> => {
+    for (let attempt = 0; ; attempt++) {
+      const reply = await sendOnce(method, call, token);
+      if (reply.status !== 503 || attempt >= 40) return reply;
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  };
+
+  const sendOnce = (method: string, call: Call, token: string | undefined): Promise<Reply> =>
     client.send({
       method,
       path: call.path,

@@ -563,12 +563,15 @@ describe("Idempotency-Key is required where money moves", () => {
     }
     assert.deepEqual(required.sort(), [
       "POST /v1/admin/campaigns",
+      "POST /v1/admin/campaigns/{id}/close",
       "POST /v1/admin/deposits",
       "POST /v1/red-packets",
       "POST /v1/transfers",
       "POST /v1/transfers/{id}/accept",
       "POST /v1/transfers/{id}/acknowledge-loan",
+      "POST /v1/transfers/{id}/cancel",
       "POST /v1/transfers/{id}/decline",
+      "POST /v1/withdrawals",
     ]);
     for (const route of ["POST /v1/red-packets/{id}/grab", "POST /v1/campaigns/{id}/claim"])
       assert.ok(optional.includes(route), `${route} takes the key optionally`);

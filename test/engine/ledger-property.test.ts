@@ -13,6 +13,8 @@ type Op =
   | { kind: "deposit"; user: number; amount: number }
   | { kind: "transfer"; from: number; to: number; amount: number }
   | { kind: "accept" | "decline"; pick: number; byRecipient: boolean }
+  | { kind: "cancel"; pick: number; bySender: boolean }
+  | { kind: "withdraw"; user: number; amount: number }
   | { kind: "jump"; ms: number }
   | { kind: "restart" };
 
@@ -38,6 +40,18 @@ const op: fc.Arbitrary<Op> = fc.oneof(
       kind: fc.constantFrom("accept" as const, "decline" as const),
       pick: fc.nat(),
       byRecipient: fc.boolean(),
+    }),
+  },
+  {
+    weight: 2,
+    arbitrary: fc.record({ kind: fc.constant("cancel" as const), pick: fc.nat(), bySender: fc.boolean() }),
+  },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      kind: fc.constant("withdraw" as const),
+      user,
+      amount: fc.oneof(fc.integer({ min: -2, max: 30_000 }), fc.constant(5_000_001)),
     }),
   },
   {
@@ -128,6 +142,37 @@ async function runStep(rig: EngineRig, ids: string[], model: Model, step: Op[]):
         model.balances[payee] = (model.balances[payee] as number) + known.amount;
         return;
       }
+      case "cancel": {
+        if (pendingIds.length === 0) return;
+        const id = pendingIds[operation.pick % pendingIds.length] as string;
+        const known = model.pending.get(id);
+        if (known === undefined) return;
+        const by = ids[operation.bySender ? known.from : known.to] as string;
+        const result = await rig.engine.submit({ type: "cancelTransfer", transferId: id, by });
+        if (!result.ok) {
+          assert.ok(["NOT_SENDER", "TRANSFER_NOT_PENDING"].includes(result.error.code), result.error.code);
+          return;
+        }
+        model.pending.delete(id);
+        model.balances[known.from] = (model.balances[known.from] as number) + known.amount;
+        return;
+      }
+      case "withdraw": {
+        const result = await rig.engine.submit({
+          type: "withdraw",
+          userId: ids[operation.user] as string,
+          amount: operation.amount,
+        });
+        if (!result.ok) {
+          assert.ok(
+            ["AMOUNT_BELOW_MIN", "AMOUNT_ABOVE_MAX", "INSUFFICIENT_FUNDS"].includes(result.error.code),
+            result.error.code,
+          );
+          return;
+        }
+        model.balances[operation.user] = (model.balances[operation.user] as number) - operation.amount;
+        return;
+      }
       case "jump":
         return;
       case "restart":
@@ -171,7 +216,7 @@ async function checkInvariants(rig: EngineRig, ids: string[], model: Model): Pro
 }
 
 describe("ledger under random interleavings", () => {
-  it("keeps every invariant through deposits, transfers, answers, clock jumps and restarts", async () => {
+  it("keeps every invariant through deposits, transfers, answers, cancels, withdrawals, clock jumps and restarts", async () => {
     await fc.assert(fc.asyncProperty(steps, runSteps), { numRuns: 200, seed: 20_210_814, verbose: 1 });
   });
 });

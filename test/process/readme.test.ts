@@ -47,4 +47,47 @@ describe("the README", () => {
     proc.child.kill("SIGTERM");
     await proc.waitForExit(20_000);
   });
+
+  it("lists, take-back, withdrawal and campaign controls example pastes after the quick start", {
+    timeout: 120_000,
+  }, async () => {
+    const folder = tempDir();
+    const { proc, url } = await serve({ db: join(folder, "data", "hongbao.db"), env: childEnv() });
+    const script =
+      `${shBlockAfter("Then, in another terminal")}\n${shBlockAfter("Continuing in the same shell")}`.replaceAll(
+        "localhost:8080",
+        url.replace("http://", ""),
+      );
+    const { stdout } = await promisify(execFile)("bash", ["-euo", "pipefail", "-c", script], {
+      cwd: folder,
+      env: childEnv(),
+      timeout: 60_000,
+    });
+    const answers = stdout
+      .split("\n")
+      .filter((line) => line.startsWith("{"))
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+    const refusals = answers.filter((answer) => answer.error !== undefined);
+    assert.deepEqual(
+      refusals.map((answer) => (answer.error as { code: string }).code),
+      ["CAMPAIGN_PAUSED"],
+      `only the paused claim is refused:\n${stdout}`,
+    );
+    const pending = answers.find((answer) => answer.object === "list") as { data: { refundInSeconds: number }[] };
+    assert.ok((pending.data[0]?.refundInSeconds ?? 0) > 86_000, stdout);
+    assert.ok(
+      answers.some((answer) => answer.status === "cancelled"),
+      stdout,
+    );
+    assert.ok(
+      answers.some((answer) => String(answer.id).startsWith("wd_") && answer.balance === 314),
+      stdout,
+    );
+    assert.ok(
+      answers.some((answer) => answer.status === "ended" && answer.returned === 51_480),
+      stdout,
+    );
+    proc.child.kill("SIGTERM");
+    await proc.waitForExit(20_000);
+  });
 });

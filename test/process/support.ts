@@ -565,6 +565,7 @@ const ANSWER_POSTING: Record<string, string> = {
   accepted: "transfer.accept",
   declined: "transfer.decline",
   refunded: "transfer.refund",
+  cancelled: "transfer.cancel",
 };
 
 /**
@@ -705,6 +706,14 @@ export function checkLedger(dbPath: string): Ledger {
         );
       }
     }
+    // A withdrawal takes its amount from one wallet to funding, and nothing else.
+    for (const posting of postings.values()) {
+      if (posting.kind !== "withdrawal") continue;
+      const legs = legsByAccount(posting);
+      const payer = Object.keys(legs).find((account) => account.startsWith("usr_"));
+      assert.ok(payer !== undefined && (legs.funding ?? 0) > 0, `withdrawal ${posting.ref} pays a wallet to funding`);
+      assert.deepEqual(legs, sorted({ funding: legs.funding as number, [payer]: -(legs.funding as number) }));
+    }
     const deposits = new Map<string, number[]>();
     for (const posting of postings.values()) {
       if (posting.kind !== "deposit") continue;
@@ -812,6 +821,18 @@ function checkCampaigns(
     list.push(row.amount);
     byUser.set(row.user_id, list);
   }
+  // Since migration 8 a campaign's row keeps its claim totals, added by the batches that pay them.
+  const totalsOnRows = new Map<string, { count: number; amount: number }>();
+  const columns = db.prepare("SELECT name FROM pragma_table_info('campaigns')").pluck().all() as string[];
+  if (columns.includes("claimed_count")) {
+    for (const row of db.prepare("SELECT id, claimed_count, claimed_amount FROM campaigns").all() as {
+      id: string;
+      claimed_count: number;
+      claimed_amount: number;
+    }[]) {
+      totalsOnRows.set(row.id, { count: row.claimed_count, amount: row.claimed_amount });
+    }
+  }
   for (const campaign of campaigns.values()) {
     const account = `campaign:${campaign.id}`;
     const byUser = claims.get(campaign.id) as Map<string, number[]>;
@@ -827,6 +848,15 @@ function checkCampaigns(
       claimed += sum;
     }
     assert.ok(claimed <= campaign.budget, `campaign ${campaign.id}: ${claimed} claimed of a ${campaign.budget} budget`);
+    const kept = totalsOnRows.get(campaign.id);
+    if (kept !== undefined) {
+      const count = [...byUser.values()].reduce((total, amounts) => total + amounts.length, 0);
+      assert.deepEqual(
+        kept,
+        { count, amount: claimed },
+        `campaign ${campaign.id}: the totals on its row are its claims'`,
+      );
+    }
     const own = postingsByRef.get(campaign.id) ?? [];
     const funds = own.filter((posting) => posting.kind === "campaign.fund");
     assert.equal(funds.length, 1, `campaign ${campaign.id} is funded once`);

@@ -79,6 +79,8 @@ export async function startTestApp(
     live?: LiveEventsOptions;
     corsOrigins?: string[];
     exchange?: ExchangeConfig;
+    /** A rules document's path (config/rules.json's shape). */
+    rules?: string;
   } = {},
 ): Promise<TestApp> {
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), "hongbao-test-"));
@@ -102,6 +104,7 @@ export async function startTestApp(
     ...(options.live === undefined ? {} : { live: options.live }),
     ...(options.corsOrigins === undefined ? {} : { corsOrigins: options.corsOrigins }),
     ...(options.exchange === undefined ? {} : { exchange: options.exchange }),
+    ...(options.rules === undefined ? {} : { rules: options.rules }),
   });
   const call: TestApp["call"] = (method, url, callOptions = {}) => {
     const headers = keyedHeaders(method, url, callOptions);

@@ -3,7 +3,9 @@ import { randomUUID } from "node:crypto";
 /** The POSTs that move money, on which the contract requires an Idempotency-Key. */
 export const MONEY_POSTS: readonly RegExp[] = [
   /^\/v1\/transfers$/,
-  /^\/v1\/transfers\/[^/]+\/(accept|decline|acknowledge-loan)$/,
+  /^\/v1\/transfers\/[^/]+\/(accept|decline|acknowledge-loan|cancel)$/,
+  /^\/v1\/withdrawals$/,
+  /^\/v1\/admin\/campaigns\/[^/]+\/close$/,
   /^\/v1\/red-packets$/,
   /^\/v1\/admin\/deposits$/,
   /^\/v1\/admin\/campaigns$/,

@@ -25,7 +25,9 @@ export const campaignSchema = {
     startsAt: { type: "string" },
     endsAt: { type: "string" },
     perUserLimit: { type: "integer" },
-    status: { type: "string", enum: ["scheduled", "active", "sold_out", "ended"] },
+    status: { type: "string", enum: ["scheduled", "active", "paused", "sold_out", "ended"] },
+    pausedAt: { type: ["string", "null"], description: "since when an operator holds it" },
+    closedAt: { type: ["string", "null"], description: "when an operator closed it before its end" },
     claimedCount: { type: "integer" },
     claimedAmount: { type: "integer" },
     remainingBudget: { type: "integer", description: "budget not yet paid out (committed claims)" },
@@ -44,11 +46,13 @@ export function campaignView(
   const status =
     campaign.status === "ended" || now >= campaign.endsAt
       ? "ended"
-      : now < campaign.startsAt
-        ? "scheduled"
-        : unreserved < ("fixed" in campaign.amount ? campaign.amount.fixed : 1)
-          ? "sold_out"
-          : "active";
+      : campaign.pausedAt !== null
+        ? "paused"
+        : now < campaign.startsAt
+          ? "scheduled"
+          : unreserved < ("fixed" in campaign.amount ? campaign.amount.fixed : 1)
+            ? "sold_out"
+            : "active";
   return {
     id: campaign.id,
     name: campaign.name,
@@ -62,6 +66,8 @@ export function campaignView(
     claimedAmount,
     remainingBudget: campaign.budget - claimedAmount,
     returned: campaign.returned,
+    pausedAt: campaign.pausedAt === null ? null : formatInstant(campaign.pausedAt),
+    closedAt: campaign.closedAt === null ? null : formatInstant(campaign.closedAt),
     createdAt: formatInstant(campaign.createdAt),
   };
 }
@@ -148,6 +154,49 @@ export function campaignRoutes(app: FastifyInstance, context: AppContext): void 
       return sendAnswer(reply, answer);
     },
   );
+
+  const controls = [
+    ["pause", "pauseCampaign", "Hold a campaign: claims get 409 CAMPAIGN_PAUSED until it resumes; its end still comes"],
+    ["resume", "resumeCampaign", "Let a paused campaign's claims through again (409 CAMPAIGN_NOT_PAUSED if it is not)"],
+    [
+      "close",
+      "closeCampaign",
+      "End a campaign now: its unspent budget goes back to funding at once, exactly once (a second close: 410 ENDED)",
+    ],
+  ] as const;
+  for (const [path, type, summary] of controls) {
+    app.post<{ Params: { id: string } }>(
+      `/v1/admin/campaigns/:id/${path}`,
+      {
+        config: { auth: "admin", scope: "campaigns:write" },
+        schema: {
+          tags: ["campaigns"],
+          summary,
+          headers: type === "closeCampaign" ? idempotencyHeaderRequired : idempotencyHeader,
+          params: { type: "object", required: ["id"], properties: { id: campaignId } },
+          body: noBody,
+          response: { 200: { $ref: "Campaign#" }, ...errorResponses },
+        },
+      },
+      async (request, reply) => {
+        const answer = await context.engine.execute(
+          { type, campaignId: request.params.id },
+          (result) =>
+            answerOf(result, 200, (control) =>
+              campaignView(
+                control.campaign,
+                control.claimedCount,
+                control.claimedAmount,
+                control.unreserved,
+                context.engine.clock.now(),
+              ),
+            ),
+          idempotencyOf(request, "admin"),
+        );
+        return sendAnswer(reply, answer);
+      },
+    );
+  }
 
   app.get<{ Params: { id: string } }>(
     "/v1/campaigns/:id",

@@ -1,13 +1,14 @@
 import type { FastifyInstance } from "fastify";
 import { NATURE_DISCLAIMER } from "../../domain/nature-hints.js";
 import { limitsAt } from "../../domain/rules.js";
-import { isCalendarDate } from "../../domain/time.js";
+import { formatInstant, isCalendarDate } from "../../domain/time.js";
 import { checkTransfer, type Nature, natureOf, type Transfer, type TransferRequest } from "../../domain/transfer.js";
 import { answerOf, sendAnswer } from "../answers.js";
 import type { AppContext } from "../context.js";
 import { ApiError } from "../errors.js";
 import { idempotencyOf } from "../idempotency.js";
 import {
+  amount,
   errorResponses,
   idempotencyHeaderRequired,
   natureHintSchema,
@@ -105,30 +106,6 @@ export function transferRoutes(app: FastifyInstance, context: AppContext): void 
     },
   );
 
-  app.post<{ Params: { id: string } }>(
-    "/v1/transfers/:id/acknowledge-loan",
-    {
-      config: { auth: "user" },
-      schema: {
-        tags: ["transfers"],
-        summary:
-          "The recipient acknowledges a transfer declared as a loan (确认借款); the acknowledgement joins the evidence",
-        headers: idempotencyHeaderRequired,
-        params: byId,
-        body: noBody,
-        response: { 200: { $ref: "Transfer#" }, ...errorResponses },
-      },
-    },
-    async (request, reply) => {
-      const answer = await context.engine.execute(
-        { type: "acknowledgeLoan", transferId: request.params.id, by: request.userId },
-        (result) => answerOf(result, 200, (transfer) => transferView(transfer)),
-        idempotencyOf(request, `user:${request.userId}`),
-      );
-      return sendAnswer(reply, answer);
-    },
-  );
-
   app.get<{ Params: { id: string } }>(
     "/v1/transfers/:id",
     {
@@ -145,14 +122,77 @@ export function transferRoutes(app: FastifyInstance, context: AppContext): void 
     },
   );
 
-  for (const answer of ["accept", "decline"] as const) {
+  app.post<{ Body: { amount: number } }>(
+    "/v1/withdrawals",
+    {
+      config: { auth: "user" },
+      schema: {
+        tags: ["wallet"],
+        summary: "Pay money out of the wallet to the payout rail (funding), under the transfer caps",
+        headers: idempotencyHeaderRequired,
+        body: {
+          type: "object",
+          additionalProperties: false,
+          required: ["amount"],
+          properties: { amount },
+        },
+        response: {
+          201: {
+            type: "object",
+            properties: {
+              id: { type: "string" },
+              userId: { type: "string" },
+              amount: { type: "integer" },
+              balance: { type: "integer", description: "the wallet after the withdrawal" },
+              status: { type: "string", enum: ["paid"] },
+              createdAt: { type: "string" },
+            },
+          },
+          ...errorResponses,
+        },
+      },
+    },
+    async (request, reply) => {
+      const answer = await context.engine.execute(
+        { type: "withdraw", userId: request.userId, amount: request.body.amount },
+        (result) =>
+          answerOf(result, 201, (paid) => ({
+            id: paid.id,
+            userId: paid.userId,
+            amount: paid.amount,
+            balance: paid.balance,
+            status: "paid",
+            createdAt: formatInstant(paid.at),
+          })),
+        idempotencyOf(request, `user:${request.userId}`),
+      );
+      return sendAnswer(reply, answer);
+    },
+  );
+
+  /** A party acts on a transfer by its id: one route each, all keyed, all answering the transfer. */
+  const actions = [
+    ["accept", "The recipient takes the money", (id: string, by: string) => answer(id, by, "accept")],
+    ["decline", "The recipient sends the money back", (id: string, by: string) => answer(id, by, "decline")],
+    [
+      "acknowledge-loan",
+      "The recipient acknowledges a transfer declared as a loan (确认借款); the acknowledgement joins the evidence",
+      (transferId: string, by: string) => ({ type: "acknowledgeLoan", transferId, by }) as const,
+    ],
+    [
+      "cancel",
+      "The sender takes back a transfer not yet answered: the money returns at once, once; an accept after it gets 409",
+      (transferId: string, by: string) => ({ type: "cancelTransfer", transferId, by }) as const,
+    ],
+  ] as const;
+  for (const [path, summary, commandOf] of actions) {
     app.post<{ Params: { id: string } }>(
-      `/v1/transfers/:id/${answer}`,
+      `/v1/transfers/:id/${path}`,
       {
         config: { auth: "user" },
         schema: {
           tags: ["transfers"],
-          summary: answer === "accept" ? "The recipient takes the money" : "The recipient sends the money back",
+          summary,
           headers: idempotencyHeaderRequired,
           params: byId,
           body: noBody,
@@ -161,12 +201,16 @@ export function transferRoutes(app: FastifyInstance, context: AppContext): void 
       },
       async (request, reply) => {
         const result = await context.engine.execute(
-          { type: "answerTransfer", transferId: request.params.id, by: request.userId, answer },
-          (outcome) => answerOf(outcome, 200, (transfer) => transferView(transfer)),
+          commandOf(request.params.id, request.userId),
+          (outcome) => answerOf(outcome, 200, (transfer: Transfer) => transferView(transfer)),
           idempotencyOf(request, `user:${request.userId}`),
         );
         return sendAnswer(reply, result);
       },
     );
   }
+}
+
+function answer(transferId: string, by: string, answer: "accept" | "decline") {
+  return { type: "answerTransfer", transferId, by, answer } as const;
 }

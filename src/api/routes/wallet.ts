@@ -1,4 +1,5 @@
 import type { FastifyInstance } from "fastify";
+import { dayOf, leftToday } from "../../domain/daily-limits.js";
 import { limitsAt } from "../../domain/rules.js";
 import { formatInstant, parseInstant } from "../../domain/time.js";
 import type { AppContext } from "../context.js";
@@ -132,6 +133,27 @@ export function walletRoutes(app: FastifyInstance, context: AppContext): void {
                 ],
               },
               reasons: { type: "array", items: { type: "string" } },
+              packetsPerDayMax: { type: ["integer", "null"], description: "red packets one user may send a day" },
+              packetAmountPerDayMax: {
+                type: ["integer", "null"],
+                description: "fen one user may put in packets a day",
+              },
+              features: {
+                type: "object",
+                properties: { passwordPackets: { type: "boolean" } },
+                description: "festival features, on or off at this instant",
+              },
+              today: {
+                type: "object",
+                description: "with a user's token: what the caller sent today and what is left (null: no cap)",
+                properties: {
+                  date: { type: "string" },
+                  packetsSent: { type: "integer" },
+                  amountSent: { type: "integer" },
+                  packetsLeft: { type: ["integer", "null"] },
+                  amountLeft: { type: ["integer", "null"] },
+                },
+              },
             },
           },
           ...errorResponses,
@@ -142,12 +164,40 @@ export function walletRoutes(app: FastifyInstance, context: AppContext): void {
       const at = request.query.at === undefined ? context.engine.clock.now() : parseInstant(request.query.at);
       if (at === undefined) throw new ApiError("VALIDATION_FAILED", "at must be ISO 8601 with an offset");
       const { redPacketExpiryMs, transferRefundMs, ...limits } = limitsAt(at, context.engine.calendar);
+      const caller = await callerOf(context, request.headers.authorization);
       return {
         ...limits,
+        packetsPerDayMax: limits.packetsPerDayMax ?? null,
+        packetAmountPerDayMax: limits.packetAmountPerDayMax ?? null,
         at: formatInstant(at),
         redPacketExpirySeconds: redPacketExpiryMs / 1000,
         transferRefundSeconds: transferRefundMs / 1000,
+        ...(caller === undefined
+          ? {}
+          : {
+              today: {
+                date: dayOf(context.engine.clock.now()),
+                ...leftToday(
+                  context.engine.sentToday(caller),
+                  limitsAt(context.engine.clock.now(), context.engine.calendar),
+                ),
+              },
+            }),
       };
     },
   );
+}
+
+/**
+ * The user a request's token names, for a route anyone may call: a valid user token adds the
+ * caller's own figures; anything else (none, the admin's, a bad one) answers as for anyone.
+ */
+async function callerOf(context: AppContext, authorization: string | undefined): Promise<string | undefined> {
+  if (authorization === undefined || !authorization.startsWith("Bearer ")) return undefined;
+  try {
+    const userId = await context.tokens.verifyUser(authorization.slice(7));
+    return context.engine.hasUser(userId) ? userId : undefined;
+  } catch {
+    return undefined;
+  }
 }

@@ -3,7 +3,7 @@
  * write and validate. Pure: parseRuleSet takes parsed JSON (`unknown`) and answers a Result.
  */
 import { fail, ok, type Result } from "../errors.js";
-import { type Caps, DEFAULT_RULES, type Rules } from "../rules.js";
+import { type Caps, DEFAULT_RULES, FEATURES, type Feature, type Rules } from "../rules.js";
 import { daysInMonth, epochDayOf } from "./civil-date.js";
 
 export const RULE_SET_VERSION = 1;
@@ -40,6 +40,15 @@ export interface DateRule extends RuleBase {
 
 export type SpecialDayRule = GregorianDayRule | LunarDayRule | DateRule;
 
+/** A feature is on from `from` to `to`, both Asia/Shanghai dates "YYYY-MM-DD", both days included. */
+export interface DateRange {
+  readonly from: string;
+  readonly to: string;
+}
+
+/** Date ranges a feature may hold at most. */
+export const MAX_FEATURE_RANGES = 100;
+
 export interface RuleSet {
   readonly version: typeof RULE_SET_VERSION;
   /** The zone whose midnights bound a special day; version 1 knows only Asia/Shanghai. */
@@ -47,6 +56,8 @@ export interface RuleSet {
   /** Every rule on an ordinary day: amounts in fen, durations in milliseconds. */
   readonly defaults: Rules;
   readonly specialDays: readonly SpecialDayRule[];
+  /** Festival features: each listed feature is on in its ranges only; a feature not listed is always on. */
+  readonly features?: Readonly<Partial<Record<Feature, readonly DateRange[]>>>;
 }
 
 const SPECIAL_CAPS = { singlePacketMax: 52_000 } as const;
@@ -64,7 +75,17 @@ export const DEFAULT_RULE_SET: RuleSet = deepFreeze({
 });
 
 /** The cap names a special day may change, in the order reasons list them. */
-export const CAP_KEYS: readonly (keyof Caps)[] = ["singlePacketMax", "shareMax", "shareCountMax", "transferMax"];
+export const CAP_KEYS: readonly (keyof Caps)[] = [
+  "singlePacketMax",
+  "shareMax",
+  "shareCountMax",
+  "transferMax",
+  "packetsPerDayMax",
+  "packetAmountPerDayMax",
+];
+
+/** Caps an ordinary day may leave out: without them, nothing is capped. */
+const OPTIONAL_RULE_KEYS: readonly (keyof Rules)[] = ["packetsPerDayMax", "packetAmountPerDayMax"];
 
 /** Every field of Rules, with the minimum a cap on that field may not go under. */
 const RULE_KEYS: readonly (keyof Rules)[] = [
@@ -81,7 +102,7 @@ const RULE_KEYS: readonly (keyof Rules)[] = [
   "transferRefundMs",
 ];
 
-const MIN_OF: Record<keyof Caps, keyof Rules> = {
+const MIN_OF: Partial<Record<keyof Caps, keyof Rules>> = {
   singlePacketMax: "singlePacketMin",
   shareMax: "shareMin",
   shareCountMax: "shareCountMin",
@@ -89,7 +110,11 @@ const MIN_OF: Record<keyof Caps, keyof Rules> = {
 };
 
 const UNIT_OF = (key: keyof Rules): string =>
-  key.endsWith("Ms") ? "ms" : key.startsWith("shareCount") || key === "memoLengthMax" ? "count" : "fen";
+  key.endsWith("Ms")
+    ? "ms"
+    : key.startsWith("shareCount") || key === "memoLengthMax" || key === "packetsPerDayMax"
+      ? "count"
+      : "fen";
 
 /** At most this many problems are reported for one document. */
 const MAX_PROBLEMS = 20;
@@ -166,18 +191,24 @@ function parseDefaults(json: unknown, problems: Problems): Rules | undefined {
     problems.add("defaults", `must be an object with ${RULE_KEYS.join(", ")}, got ${describe(json)}`);
     return undefined;
   }
-  checkKeys(json, RULE_KEYS, "defaults", problems);
+  checkKeys(json, [...RULE_KEYS, ...OPTIONAL_RULE_KEYS], "defaults", problems);
   const before = problems.count;
   const rules: Partial<Record<keyof Rules, number>> = {};
   for (const key of RULE_KEYS) {
     const value = json[key];
     if (positiveInteger(value, `defaults.${key}`, UNIT_OF(key), problems)) rules[key] = value;
   }
+  for (const key of OPTIONAL_RULE_KEYS) {
+    const value = json[key];
+    if (value !== undefined && positiveInteger(value, `defaults.${key}`, UNIT_OF(key), problems)) rules[key] = value;
+  }
   if (problems.count > before) return undefined;
   const complete = rules as Rules;
   for (const cap of CAP_KEYS) {
     const min = MIN_OF[cap];
-    if (complete[cap] < complete[min]) {
+    if (min === undefined) continue;
+    const value = complete[cap];
+    if (value !== undefined && value < (complete[min] as number)) {
       problems.add(`defaults.${cap}`, `(${complete[cap]}) must not be under defaults.${min} (${complete[min]})`);
     }
   }
@@ -196,7 +227,7 @@ function parseCaps(json: unknown, path: string, defaults: Rules | undefined, pro
     const value = json[cap];
     if (!positiveInteger(value, `${path}.${cap}`, UNIT_OF(cap), problems)) continue;
     const min = MIN_OF[cap];
-    if (defaults !== undefined && value < defaults[min]) {
+    if (defaults !== undefined && min !== undefined && value < (defaults[min] as number)) {
       problems.add(`${path}.${cap}`, `(${value}) must not be under defaults.${min} (${defaults[min]})`);
       continue;
     }
@@ -258,7 +289,7 @@ export function parseRuleSet(json: unknown): Result<RuleSet> {
     problems.add("the rule set", `must be an object {version, timeZone, defaults, specialDays}, got ${describe(json)}`);
     return problems.result("rule set");
   }
-  checkKeys(json, ["version", "timeZone", "defaults", "specialDays"], "rule set", problems);
+  checkKeys(json, ["version", "timeZone", "defaults", "specialDays", "features"], "rule set", problems);
   if (json.version !== RULE_SET_VERSION) {
     problems.add(
       "version",
@@ -284,8 +315,56 @@ export function parseRuleSet(json: unknown): Result<RuleSet> {
       if (rule !== undefined) specialDays.push(rule);
     }
   }
+  const features = json.features === undefined ? undefined : parseFeatures(json.features, problems);
   if (!problems.empty || defaults === undefined) return problems.result("rule set");
-  return ok(deepFreeze({ version: RULE_SET_VERSION, timeZone: RULE_SET_TIME_ZONE, defaults, specialDays }));
+  return ok(
+    deepFreeze({
+      version: RULE_SET_VERSION,
+      timeZone: RULE_SET_TIME_ZONE,
+      defaults,
+      specialDays,
+      ...(features === undefined ? {} : { features }),
+    }),
+  );
+}
+
+function parseFeatures(json: unknown, problems: Problems): Partial<Record<Feature, DateRange[]>> | undefined {
+  if (!isRecord(json)) {
+    problems.add("features", `must be an object of feature: [{from, to}], got ${describe(json)}`);
+    return undefined;
+  }
+  checkKeys(json, FEATURES, "features", problems);
+  const features: Partial<Record<Feature, DateRange[]>> = {};
+  for (const feature of FEATURES) {
+    const list = json[feature];
+    if (list === undefined) continue;
+    const path = `features.${feature}`;
+    if (!Array.isArray(list) || list.length > MAX_FEATURE_RANGES) {
+      problems.add(path, `must be an array of at most ${MAX_FEATURE_RANGES} {from, to} ranges, got ${describe(list)}`);
+      continue;
+    }
+    const ranges: DateRange[] = [];
+    for (const [i, range] of list.entries()) {
+      const at = `${path}[${i}]`;
+      if (!isRecord(range)) {
+        problems.add(at, `must be {from, to}, got ${describe(range)}`);
+        continue;
+      }
+      checkKeys(range, ["from", "to"], at, problems);
+      const from = typeof range.from === "string" ? epochDayOf(range.from) : undefined;
+      const to = typeof range.to === "string" ? epochDayOf(range.to) : undefined;
+      if (from === undefined || to === undefined || to < from) {
+        problems.add(
+          at,
+          `must have real dates "YYYY-MM-DD" with from ≤ to, got ${describe(range.from)} … ${describe(range.to)}`,
+        );
+        continue;
+      }
+      ranges.push({ from: range.from as string, to: range.to as string });
+    }
+    features[feature] = ranges;
+  }
+  return features;
 }
 
 /** Reads one special day on its own (e.g. from the admin API), checking its caps against `defaults`. */

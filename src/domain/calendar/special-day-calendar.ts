@@ -11,7 +11,7 @@
  * caps; two of them on one day never lower each other's.
  */
 import { fail, ok, type Result } from "../errors.js";
-import { type Calendar, type Caps, limitsAt, type Rules, type SpecialDay } from "../rules.js";
+import { type Calendar, type Caps, type Feature, limitsAt, type Rules, type SpecialDay } from "../rules.js";
 import { DAY_MS, type Instant } from "../time.js";
 import { civilDateOf, daysInMonth, epochDayOf, shanghaiDateOf } from "./civil-date.js";
 import { gregorianToLunar, type LunarDate, lunarToGregorian } from "./lunar.js";
@@ -48,6 +48,15 @@ export class SpecialDayCalendar implements Calendar {
   /** The rules of an ordinary day: pass them as limitsAt's `base`. */
   get defaults(): Rules {
     return this.ruleSet.defaults;
+  }
+
+  /** A feature the rule set lists is on in its date ranges only (Asia/Shanghai days); one it does not list is on. */
+  featureOn(feature: Feature, at: Instant): boolean {
+    const ranges = this.ruleSet.features?.[feature];
+    if (ranges === undefined) return true;
+    const date = shanghaiDateOf(at);
+    // "YYYY-MM-DD" strings order as the dates do.
+    return ranges.some((range) => range.from <= date && date <= range.to);
   }
 
   /** The special day in force at an instant (Asia/Shanghai midnight to midnight), or null. */

@@ -202,6 +202,29 @@ export const MIGRATIONS: readonly Migration[] = [
     `,
   },
   {
+    version: 8,
+    name: "lists newest first by their owner; campaigns paused and closed by an operator",
+    // As in the SQLite store: each list is a keyset walk down one index (docs/lists.md).
+    sql: `
+      CREATE INDEX transfers_from ON transfers (shard, from_user, id);
+      CREATE INDEX transfers_to ON transfers (shard, to_user, id);
+      CREATE INDEX transfers_pending_from ON transfers (shard, from_user, id) WHERE status = 'pending';
+      CREATE INDEX transfers_pending_to ON transfers (shard, to_user, id) WHERE status = 'pending';
+      CREATE INDEX red_packets_sender ON red_packets (shard, sender, id);
+      CREATE INDEX red_packets_group ON red_packets (shard, group_id, id) WHERE group_id IS NOT NULL;
+      CREATE INDEX red_packets_created ON red_packets (shard, created_at);
+      CREATE INDEX grabs_user ON grabs (shard, user_id, packet_id);
+      CREATE INDEX users_created ON users (shard, created_at, id);
+      ALTER TABLE campaigns ADD COLUMN paused_at bigint;
+      ALTER TABLE campaigns ADD COLUMN closed_at bigint;
+      ALTER TABLE campaigns ADD COLUMN claimed_count bigint NOT NULL DEFAULT 0;
+      ALTER TABLE campaigns ADD COLUMN claimed_amount bigint NOT NULL DEFAULT 0;
+      UPDATE campaigns c SET
+        claimed_count = (SELECT COUNT(*) FROM campaign_claims k WHERE k.shard = c.shard AND k.campaign_id = c.id),
+        claimed_amount = (SELECT COALESCE(SUM(amount), 0) FROM campaign_claims k WHERE k.shard = c.shard AND k.campaign_id = c.id);
+    `,
+  },
+  {
     version: 10,
     name: "identity: service keys, token signing keys, token generations, products' subjects; red-packet covers",
     // Identity is the deployment's, not a shard's: no shard column.

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import pg from "pg";
 import type { AccountId } from "../../domain/accounts.js";
 import type { Campaign } from "../../domain/campaign.js";
@@ -19,7 +20,16 @@ import type {
 import { CoverTables } from "../cover-tables.js";
 import type { IdentityStore } from "../identity-port.js";
 import { IdentityTables, type RunSql } from "../identity-tables.js";
-import { type CampaignRow, campaignOf, type PacketRow, packetOf, type TransferRow, transferOf } from "../rows.js";
+import { Lists } from "../lists.js";
+import {
+  type CampaignRow,
+  campaignOf,
+  claimTotalsOf,
+  type PacketRow,
+  packetOf,
+  type TransferRow,
+  transferOf,
+} from "../rows.js";
 import { MIGRATIONS } from "./migrations.js";
 
 export interface PostgresStoreOptions {
@@ -102,6 +112,7 @@ export class PostgresStore implements LedgerStore {
   #fenced: WriterFencedError | undefined;
   #identity: IdentityStore | undefined;
   #covers: CoverTables | undefined;
+  readonly lists: Lists;
 
   private constructor(options: PostgresStoreOptions) {
     this.#url = options.url;
@@ -116,6 +127,13 @@ export class PostgresStore implements LedgerStore {
     });
     // An idle connection that breaks (a server restart) is dropped from the pool; the next read reconnects.
     this.#reads.on("error", () => {});
+    this.lists = new Lists(
+      { placeholder: (n) => `$${n}`, shard: this.#shard },
+      // Named, so each connection plans a list's few shapes once, not on every page.
+      async <T>(query: { sql: string; params: unknown[] }) =>
+        (await this.#reads.query({ name: statementName(query.sql), text: query.sql, values: query.params }))
+          .rows as T[],
+    );
   }
 
   /** Connects and brings the schema up to date. */
@@ -265,6 +283,15 @@ export class PostgresStore implements LedgerStore {
         ],
       );
     }
+    if (batch.claims.length > 0) {
+      const totals = claimTotalsOf(batch.claims);
+      await client.query(
+        `UPDATE campaigns c SET claimed_count = c.claimed_count + t.count, claimed_amount = c.claimed_amount + t.amount
+         FROM unnest($2::text[], $3::integer[], $4::bigint[]) AS t(id, count, amount)
+         WHERE c.shard = $1 AND c.id = t.id`,
+        [shard, totals.map((t) => t.campaignId), totals.map((t) => t.count), totals.map((t) => t.amount)],
+      );
+    }
     if (batch.specialDays.length > 0) {
       // Identities follow the ORDER BY: the days keep the order they were added in.
       await client.query(
@@ -375,10 +402,12 @@ export class PostgresStore implements LedgerStore {
   async #writeCampaigns(client: Queryable, campaigns: readonly Campaign[]): Promise<void> {
     const c = campaigns;
     await client.query(
-      `INSERT INTO campaigns (shard, id, name, budget, amount_rule, starts_at, ends_at, per_user_limit, created_at, status, returned)
+      `INSERT INTO campaigns (shard, id, name, budget, amount_rule, starts_at, ends_at, per_user_limit, created_at, status, returned,
+         paused_at, closed_at)
        SELECT $1, * FROM unnest($2::text[], $3::text[], $4::bigint[], $5::text[], $6::bigint[], $7::bigint[], $8::integer[],
-         $9::bigint[], $10::text[], $11::bigint[])
-       ON CONFLICT (shard, id) DO UPDATE SET status = excluded.status, returned = excluded.returned`,
+         $9::bigint[], $10::text[], $11::bigint[], $12::bigint[], $13::bigint[])
+       ON CONFLICT (shard, id) DO UPDATE SET status = excluded.status, returned = excluded.returned,
+         paused_at = excluded.paused_at, closed_at = excluded.closed_at`,
       [
         this.#shard,
         c.map((r) => r.id),
@@ -391,6 +420,8 @@ export class PostgresStore implements LedgerStore {
         c.map((r) => r.createdAt),
         c.map((r) => r.status),
         c.map((r) => r.returned),
+        c.map((r) => r.pausedAt),
+        c.map((r) => r.closedAt),
       ],
     );
   }
@@ -708,6 +739,15 @@ export class PostgresStore implements LedgerStore {
     );
   }
 
+  async packetsSentSince(since: number): Promise<{ sender: string; count: number; amount: Fen }[]> {
+    const { rows } = await this.#reads.query<{ sender: string; count: number; amount: Fen }>(
+      `SELECT sender, COUNT(*) AS count, SUM(amount) AS amount FROM red_packets
+       WHERE shard = $1 AND created_at >= $2 GROUP BY sender`,
+      [this.#shard, since],
+    );
+    return rows;
+  }
+
   async balanceSum(): Promise<Fen> {
     const row = await this.#one<{ sum: number }>(
       `SELECT COALESCE(SUM(balance_after), 0) AS sum FROM
@@ -759,6 +799,10 @@ export class PostgresStore implements LedgerStore {
     await writer?.end().catch(() => {});
     await this.#reads.end().catch(() => {});
   }
+}
+
+function statementName(sql: string): string {
+  return `list_${createHash("sha1").update(sql).digest("hex").slice(0, 16)}`;
 }
 
 /** Applies the migrations not yet applied, one transaction each, one migrating writer at a time. */

@@ -213,6 +213,31 @@ export const MIGRATIONS: readonly Migration[] = [
     `,
   },
   {
+    version: 8,
+    name: "lists newest first by their owner; campaigns paused and closed by an operator",
+    // Every list is a keyset walk down one index, its owner first and the time-ordered id
+    // after it, so a page reads its rows and no more at any size (docs/lists.md). Users are
+    // listed by creation time: their ids are random.
+    sql: `
+      CREATE INDEX transfers_from ON transfers (from_user, id);
+      CREATE INDEX transfers_to ON transfers (to_user, id);
+      CREATE INDEX transfers_pending_from ON transfers (from_user, id) WHERE status = 'pending';
+      CREATE INDEX transfers_pending_to ON transfers (to_user, id) WHERE status = 'pending';
+      CREATE INDEX red_packets_sender ON red_packets (sender, id);
+      CREATE INDEX red_packets_group ON red_packets (group_id, id) WHERE group_id IS NOT NULL;
+      CREATE INDEX red_packets_created ON red_packets (created_at);
+      CREATE INDEX grabs_user ON grabs (user_id, packet_id);
+      CREATE INDEX users_created ON users (created_at, id);
+      ALTER TABLE campaigns ADD COLUMN paused_at INTEGER;
+      ALTER TABLE campaigns ADD COLUMN closed_at INTEGER;
+      ALTER TABLE campaigns ADD COLUMN claimed_count INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE campaigns ADD COLUMN claimed_amount INTEGER NOT NULL DEFAULT 0;
+      UPDATE campaigns SET
+        claimed_count = (SELECT COUNT(*) FROM campaign_claims WHERE campaign_id = campaigns.id),
+        claimed_amount = (SELECT COALESCE(SUM(amount), 0) FROM campaign_claims WHERE campaign_id = campaigns.id);
+    `,
+  },
+  {
     version: 10,
     name: "identity: service keys, token signing keys, token generations, products' subjects; red-packet covers",
     sql: `

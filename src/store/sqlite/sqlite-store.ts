@@ -19,7 +19,16 @@ import type {
 import { CoverTables } from "../cover-tables.js";
 import type { IdentityStore } from "../identity-port.js";
 import { IdentityTables, type RunSql } from "../identity-tables.js";
-import { type CampaignRow, campaignOf, type PacketRow, packetOf, type TransferRow, transferOf } from "../rows.js";
+import { type ListQuery, Lists } from "../lists.js";
+import {
+  type CampaignRow,
+  campaignOf,
+  claimTotalsOf,
+  type PacketRow,
+  packetOf,
+  type TransferRow,
+  transferOf,
+} from "../rows.js";
 import { MIGRATIONS } from "./migrations.js";
 
 export interface SqliteStoreOptions {
@@ -41,6 +50,8 @@ export class SqliteStore implements LedgerStore {
   readonly #writeBatch: (batch: Batch) => void;
   #identity: IdentityStore | undefined;
   #covers: CoverTables | undefined;
+  readonly #listStatements = new Map<string, Database.Statement>();
+  readonly lists = new Lists({ placeholder: () => "?", shard: undefined }, async (query) => this.#rows(query));
 
   constructor(options: SqliteStoreOptions) {
     if (options.path !== ":memory:") mkdirSync(dirname(options.path), { recursive: true });
@@ -78,9 +89,15 @@ export class SqliteStore implements LedgerStore {
          ON CONFLICT (id) DO UPDATE SET status = excluded.status, settled_at = excluded.settled_at`,
       ),
       upsertCampaign: db.prepare(
-        `INSERT INTO campaigns (id, name, budget, amount_rule, starts_at, ends_at, per_user_limit, created_at, status, returned)
-         VALUES (@id, @name, @budget, @amountJson, @startsAt, @endsAt, @perUserLimit, @createdAt, @status, @returned)
-         ON CONFLICT (id) DO UPDATE SET status = excluded.status, returned = excluded.returned`,
+        `INSERT INTO campaigns (id, name, budget, amount_rule, starts_at, ends_at, per_user_limit, created_at, status, returned,
+           paused_at, closed_at)
+         VALUES (@id, @name, @budget, @amountJson, @startsAt, @endsAt, @perUserLimit, @createdAt, @status, @returned,
+           @pausedAt, @closedAt)
+         ON CONFLICT (id) DO UPDATE SET status = excluded.status, returned = excluded.returned,
+           paused_at = excluded.paused_at, closed_at = excluded.closed_at`,
+      ),
+      addClaimTotals: db.prepare(
+        "UPDATE campaigns SET claimed_count = claimed_count + ?, claimed_amount = claimed_amount + ? WHERE id = ?",
       ),
       insertClaim: db.prepare(
         "INSERT INTO campaign_claims (campaign_id, user_id, n, amount, at, posting_id) VALUES (?, ?, ?, ?, ?, ?)",
@@ -114,6 +131,9 @@ export class SqliteStore implements LedgerStore {
          FROM idempotency WHERE scope = ? AND key = ?`,
       ),
       balanceSum: db.prepare("SELECT COALESCE(SUM(balance), 0) FROM balances").pluck(),
+      packetsSentSince: db.prepare(
+        "SELECT sender, COUNT(*) AS count, SUM(amount) AS amount FROM red_packets WHERE created_at >= ? GROUP BY sender",
+      ),
     };
     this.#writeBatch = db.transaction((batch: Batch) => this.#write(batch));
   }
@@ -158,6 +178,7 @@ export class SqliteStore implements LedgerStore {
     for (const campaign of batch.campaigns)
       s.upsertCampaign.run({ ...campaign, amountJson: JSON.stringify(campaign.amount) });
     for (const c of batch.claims) s.insertClaim.run(c.campaignId, c.userId, c.n, c.amount, c.at, c.postingId);
+    for (const total of claimTotalsOf(batch.claims)) s.addClaimTotals.run(total.count, total.amount, total.campaignId);
     for (const rule of batch.specialDays) s.insertSpecialDay.run(JSON.stringify(rule));
     for (const grab of batch.grabs) s.insertGrab.run(grab.packetId, grab.seq, grab.userId, grab.amount, grab.at);
     for (const transfer of batch.transfers) {
@@ -341,6 +362,10 @@ export class SqliteStore implements LedgerStore {
     return this.#statements.idempotency.get(scope, key) as IdempotencyRecord | undefined;
   }
 
+  async packetsSentSince(since: number): Promise<{ sender: string; count: number; amount: Fen }[]> {
+    return this.#statements.packetsSentSince.all(since) as { sender: string; count: number; amount: Fen }[];
+  }
+
   async balanceSum(): Promise<Fen> {
     return this.#statements.balanceSum.get() as number;
   }
@@ -363,6 +388,16 @@ export class SqliteStore implements LedgerStore {
     statement.run(...values);
     return [];
   };
+
+  /** Runs a list's query; its statement is prepared once per shape (a few dozen at most). */
+  #rows<T>(query: ListQuery): T[] {
+    let statement = this.#listStatements.get(query.sql);
+    if (statement === undefined) {
+      statement = this.#db.prepare(query.sql);
+      this.#listStatements.set(query.sql, statement);
+    }
+    return statement.all(...query.params) as T[];
+  }
 
   async ping(): Promise<void> {
     this.#db.prepare("SELECT 1").get();

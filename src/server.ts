@@ -11,6 +11,7 @@ import { type LoginCodeRules, LoginCodes, logSender } from "./api/login-codes.js
 import { DEFAULT_LOGIN_LIMITS, type LoginLimits } from "./api/login-limits.js";
 import { Metrics } from "./api/metrics.js";
 import { Tokens } from "./api/tokens.js";
+import { WaitingRoom } from "./api/waiting-room.js";
 import { DEFAULT_RULE_SET, SpecialDayCalendar } from "./domain/calendar/index.js";
 import { type Clock, systemClock, TestClock } from "./engine/clock.js";
 import { Engine, type EngineObserver } from "./engine/engine.js";
@@ -44,6 +45,8 @@ export interface ServerConfig {
   readonly gate?: CrowdGateOptions;
   /** Campaign claims in their own lane and shed under overload (default); false: one FIFO, for comparison. */
   readonly isolation?: boolean;
+  /** Claims that cannot be decided at once get a place in line (default, with isolation); false: 503 + Retry-After. */
+  readonly waitingRoom?: boolean;
   /** A rules document (JSON, see config/rules.json); the built-in defaults without one. */
   readonly rules?: string | undefined;
   /** OTLP trace export; without it the OpenTelemetry SDK is not even loaded. */
@@ -301,10 +304,23 @@ export async function createService(config: Omit<ServerConfig, "port" | "host">)
       process.exit(70);
     },
   });
+  const tokens = new Tokens({ secret: await tokenSecretFor(config, store), adminToken, clock });
+  const writer = engine;
+  const room =
+    (config.isolation ?? true) && (config.waitingRoom ?? true)
+      ? new WaitingRoom({
+          ticketKey: tokens.deriveKey("queue tickets"),
+          seedKey: tokens.deriveKey("draw seeds"),
+          now: () => clock.now(),
+          // The writer past its queueing target, or the loop holding several turns of claims.
+          pressure: () => writer.queueDelayMs("campaign") > 20 || gate.stats.waiting > 4 * gate.stats.budget,
+        })
+      : undefined;
   const context: AppContext = {
     engine,
     store,
-    tokens: new Tokens({ secret: await tokenSecretFor(config, store), adminToken, clock }),
+    tokens,
+    room,
     codes: new LoginCodes(
       logSender((phone, code) => logger.info({ phone, code }, "login code (dev sender)")),
       clock,

@@ -52,6 +52,14 @@ export class Tokens {
     return `${signed}.${createHmac("sha256", this.#secret).update(signed).digest("base64url")}`;
   }
 
+  /**
+   * A key for another purpose derived from the token secret (HMAC-SHA256 of `label`), so a
+   * server has one secret to keep and a key of one purpose never signs for another.
+   */
+  deriveKey(label: string): Buffer {
+    return createHmac("sha256", this.#secret).update(`hongbao key: ${label}`).digest();
+  }
+
   isAdmin(token: string): boolean {
     const given = Buffer.from(token);
     return given.length === this.#admin.length && timingSafeEqual(given, this.#admin);

@@ -47,6 +47,10 @@ program
   )
   .option("--no-isolation", "let campaign claims share one queue with transfers and never shed them (to compare)")
   .option(
+    "--no-waiting-room",
+    "answer claims that cannot be decided at once 503 + Retry-After, without a place in line (to compare)",
+  )
+  .option(
     "--otlp-endpoint <url>",
     "export traces over OTLP/HTTP to this collector, e.g. http://127.0.0.1:4318 (env OTEL_EXPORTER_OTLP_ENDPOINT); off without one",
   )

@@ -66,6 +66,7 @@ function placeAnswer(code: "BUSY" | "NOT_STARTED", message: string, place: Place
     ticket: place.ticket,
     line: place.line,
     position: place.position,
+    place: place.place,
     estimatedWaitSeconds: place.estimatedWaitSeconds,
     retryAfterMs: place.retryAfterMs,
   });

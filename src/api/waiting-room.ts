@@ -42,6 +42,8 @@ export interface Place {
   readonly line: "pre" | "fifo";
   /** 1 for the next to be decided; null in the pre-queue before the draw. */
   readonly position: number | null;
+  /** The place in line since the start, 1 first (the pre-queue's drawn places, then arrivals); null before the draw. */
+  readonly place: number | null;
   readonly estimatedWaitSeconds: number;
   readonly retryAfterMs: number;
 }
@@ -148,7 +150,14 @@ export class WaitingRoom {
     const retryAfterMs = Math.max(RETRY_MIN_MS, startsAt - now + spread);
     return {
       kind: "wait",
-      place: { ticket, line: "pre", position: null, estimatedWaitSeconds: retryAfterMs / 1000, retryAfterMs },
+      place: {
+        ticket,
+        line: "pre",
+        position: null,
+        place: null,
+        estimatedWaitSeconds: retryAfterMs / 1000,
+        retryAfterMs,
+      },
     };
   }
 
@@ -222,6 +231,7 @@ export class WaitingRoom {
       ticket: text,
       line: ticket.line,
       position: Math.max(1, Math.floor(place - room.admitted) + 1),
+      place: place + 1,
       estimatedWaitSeconds: 1,
       retryAfterMs: 1_000,
     };
@@ -248,6 +258,7 @@ export class WaitingRoom {
           ticket: given,
           line: opened.line,
           position: null,
+          place: null,
           estimatedWaitSeconds: retryAfterMs / 1000,
           retryAfterMs,
         },
@@ -303,6 +314,7 @@ export class WaitingRoom {
       ticket: text,
       line: ticket.line,
       position: Math.floor(ahead) + 1,
+      place: place + 1,
       estimatedWaitSeconds: Math.round(retryAfterMs) / 1000,
       retryAfterMs,
     };

@@ -66,6 +66,10 @@ export const queuePlaceSchema = {
       type: ["integer", "null"],
       description: "1 is the next to be decided; null in the pre-queue until the draw at the start",
     },
+    place: {
+      type: ["integer", "null"],
+      description: "the place in line since the start, 1 first: the pre-queue's drawn places, then arrivals in order",
+    },
     estimatedWaitSeconds: { type: "number" },
     retryAfterMs: { type: "integer", description: "come back after this long (Retry-After, in ms)" },
   },
@@ -288,6 +292,7 @@ export function campaignRoutes(app: FastifyInstance, context: AppContext): void 
               ticket: { type: "string" },
               line: { type: "string" },
               position: { type: ["integer", "null"] },
+              place: { type: ["integer", "null"] },
               estimatedWaitSeconds: { type: "number" },
               retryAfterMs: { type: "integer" },
               status: { type: "integer", description: "final: the claim's answer status" },

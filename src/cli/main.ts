@@ -8,6 +8,7 @@ import { printFindings, runDoctor } from "./doctor.js";
 import { CliError, reportFailure } from "./errors.js";
 import { verifyEvidence } from "./evidence-verify.js";
 import { type ServeFlags, serve } from "./serve.js";
+import { type VerifyDrawOptions, verifyDraw } from "./verify-draw.js";
 import { verifyPacket } from "./verify-packet.js";
 
 const pkg = JSON.parse(readFileSync(new URL("../../../package.json", import.meta.url), "utf8")) as { version: string };
@@ -104,6 +105,19 @@ program
   .option("--token <token>", "a user token that may read the packet (env HONGBAO_TOKEN)", process.env.HONGBAO_TOKEN)
   .action(async (source: string, options: { url?: string; token?: string }) => {
     process.exitCode = await verifyPacket(source, options, (line) => console.log(line));
+  });
+
+program
+  .command("verify-draw")
+  .description("check a campaign's pre-queue draw against the seed hash it was made with, and a holder's place")
+  .argument("<source>", "a file holding the campaign's JSON, or with --url the campaign id")
+  .option("--url <base>", "read the campaign from a running server, e.g. http://127.0.0.1:8080")
+  .option("--token <token>", "a token that may read the campaign (env HONGBAO_TOKEN)", process.env.HONGBAO_TOKEN)
+  .option("--ticket <ticket>", "a pre-queue ticket: its joining number is read from it")
+  .option("--number <n>", "or the joining number itself, 0 the first")
+  .option("--place <p>", "the place (1 first) the holder was given, to check")
+  .action(async (source: string, options: VerifyDrawOptions) => {
+    process.exitCode = await verifyDraw(source, options, (line) => console.log(line));
   });
 
 program

@@ -1,5 +1,8 @@
 import assert from "node:assert/strict";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
+import { verifyDraw } from "../../src/cli/verify-draw.js";
 import { drawOrder, drawSeedHash } from "../../src/domain/draw.js";
 import { startTestApp, type TestApp, type TestUser } from "../support/harness.js";
 
@@ -216,6 +219,18 @@ describe("the waiting room: the pre-queue and its draw", () => {
       [...order].sort((x, y) => x - y),
       users.map((_, i) => i),
     );
+
+    // The verify command says the same from the view alone, and catches a seed that is not the committed one.
+    const file = join(app.dir, "campaign.json");
+    writeFileSync(file, JSON.stringify(view));
+    const lines: string[] = [];
+    const firstTicket = tickets.get(users[0]?.userId as string) as string;
+    const firstPlace = (order[Number(fieldsOf(firstTicket)[3])] as number) + 1;
+    assert.equal(await verifyDraw(file, { ticket: firstTicket, place: String(firstPlace) }, (l) => lines.push(l)), 0);
+    assert.match(lines.join("\n"), /holds/);
+    assert.equal(await verifyDraw(file, { ticket: firstTicket, place: String(firstPlace + 1) }, () => {}), 1);
+    writeFileSync(file, JSON.stringify({ ...view, draw: { ...view.draw, seed: "00".repeat(32) } }));
+    assert.equal(await verifyDraw(file, {}, () => {}), 1);
 
     // Each holder's place is the drawn one for its joining number.
     for (const user of users) {

@@ -272,9 +272,12 @@ export async function createService(config: Omit<ServerConfig, "port" | "host">)
     () => gate.stats,
   );
   const observeWait = config.gate?.observeWait;
+  // How long claims lately waited at the gate: what a ticket holder will wait on top of their turn.
+  let gateWaitMs = 0;
   const gate = new CrowdGate({
     ...config.gate,
     observeWait: (waitedMs) => {
+      gateWaitMs += (waitedMs - gateWaitMs) / 256;
       metrics.observeGateWait(waitedMs);
       observeWait?.(waitedMs);
     },
@@ -312,8 +315,9 @@ export async function createService(config: Omit<ServerConfig, "port" | "host">)
           ticketKey: tokens.deriveKey("queue tickets"),
           seedKey: tokens.deriveKey("draw seeds"),
           now: () => clock.now(),
-          // The writer past its queueing target, or the loop holding several turns of claims.
-          pressure: () => writer.queueDelayMs("campaign") > 20 || gate.stats.waiting > 4 * gate.stats.budget,
+          // Claims wait for their batch well past the linger and a commit, or the claim lane is deep.
+          pressure: () => writer.queueDelayMs("campaign") > 100 || writer.laneDepth("campaign") > 10_000,
+          answerDelayMs: () => gateWaitMs,
         })
       : undefined;
   const context: AppContext = {

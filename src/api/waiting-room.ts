@@ -22,8 +22,10 @@ export interface WaitingRoomOptions {
   readonly monotonic?: () => number;
   /** Whether the writer or the event loop is past its target: admission then slows. */
   readonly pressure: () => boolean;
-  /** Claims decided per second assumed until one is measured. */
+  /** Places admitted per second at first; it then follows the writer's queueing delay. */
   readonly rateStart?: number;
+  /** How long a claim now waits before it is answered, in ms (the crowd gate's wait): added to estimates. */
+  readonly answerDelayMs?: () => number;
   /** Names this server run in its tickets: a ticket from another run is refused. */
   readonly run?: string;
   /** Campaigns with a room at once; the least recently used one past it is let go. */
@@ -67,10 +69,20 @@ interface Room {
   /** Absolute places below this may be decided. */
   admitted: number;
   advancedAt: number;
+  /** When `admitted` last caught up with the places given (monotonic ms). */
+  caughtUpAt: number;
+  /** Places whose claim was decided (a holder at its turn, or a newcomer at once). */
+  used: number;
 }
 
 const WINDOW_MS = 250;
+/**
+ * After the last place is admitted, new arrivals still get a place for this long: holders
+ * come back when told, a little late, and must not find their turn taken by a newcomer.
+ */
+const GRACE_MS = 1_500;
 const RATE_FLOOR = 20;
+const RATE_MAX = 100_000;
 const RETRY_MIN_MS = 250;
 /** A holder whose place is past the budget comes back about when it is expected to be spent. */
 const SELL_OUT_MARGIN_MS = 500;
@@ -81,14 +93,17 @@ export class WaitingRoom {
   readonly #now: () => number;
   readonly #monotonic: () => number;
   readonly #pressure: () => boolean;
+  readonly #answerDelayMs: () => number;
   readonly #run: string;
   readonly #roomsMax: number;
   readonly #rooms = new Map<string, Room>();
-  /** Claims decided per second, measured over windows while anyone waits. */
+  /** Places admitted per second: up a quarter each window while the writer keeps up, down a fifth when not. */
   #rate: number;
   #windowStart: number;
   #windowDecided = 0;
   #windowWaiting = false;
+  /** Claims decided per second in the last window in which anyone waited (for metrics and the docs). */
+  decidedRate = 0;
   ticketsIssued = 0;
 
   constructor(options: WaitingRoomOptions) {
@@ -97,13 +112,14 @@ export class WaitingRoom {
     this.#now = options.now;
     this.#monotonic = options.monotonic ?? (() => performance.now());
     this.#pressure = options.pressure;
+    this.#answerDelayMs = options.answerDelayMs ?? (() => 0);
     this.#rate = options.rateStart ?? 1_000;
     this.#run = options.run ?? randomBytes(6).toString("base64url");
     this.#roomsMax = options.roomsMax ?? 10_000;
     this.#windowStart = this.#monotonic();
   }
 
-  /** The measured rate at which claims are decided, per second. */
+  /** Places admitted per second now. */
   get rate(): number {
     return this.#rate;
   }
@@ -145,9 +161,10 @@ export class WaitingRoom {
       room.pre.set(userId, number);
     }
     const ticket = this.#sign({ campaignId, userId, line: "pre", number, arrivedAt: now, claims });
-    // The place is drawn at the start: every holder comes back then, spread over a second.
-    const spread = (number * 7919) % 1000;
-    const retryAfterMs = Math.max(RETRY_MIN_MS, startsAt - now + spread);
+    // The place is drawn at the start: every holder comes back then, and is told the place at
+    // once (the crowd gate takes them in turn). Spreading the returns would let a holder drawn
+    // behind come back before one drawn ahead.
+    const retryAfterMs = Math.max(RETRY_MIN_MS, startsAt - now);
     return {
       kind: "wait",
       place: {
@@ -184,7 +201,10 @@ export class WaitingRoom {
       if ("code" in opened) return opened;
       const place = this.#placeOf(room, opened);
       if (place === undefined) return refusedStale();
-      if (place < room.admitted) return { kind: "decide", ticket: opened };
+      if (place < room.admitted) {
+        room.used++;
+        return { kind: "decide", ticket: opened };
+      }
       return { kind: "wait", place: this.#tell(room, opened, place, sharesLeft) };
     }
     // Someone in the pre-queue who asks again without the ticket keeps the drawn place.
@@ -200,11 +220,16 @@ export class WaitingRoom {
         run: this.#run,
       };
       const place = room.drawn[preNumber] as number;
-      if (place < room.admitted) return { kind: "decide", ticket: held };
+      if (place < room.admitted) {
+        room.used++;
+        return { kind: "decide", ticket: held };
+      }
       return { kind: "wait", place: this.#tell(room, held, place, sharesLeft) };
     }
     const issued = room.preSize + room.next;
-    if (room.admitted >= issued && admit()) {
+    const allBack = room.used >= issued;
+    if (room.admitted >= issued && (allBack || this.#monotonic() - room.caughtUpAt >= GRACE_MS) && admit()) {
+      room.used++;
       room.next++;
       room.admitted = room.preSize + room.next;
       return { kind: "decide", ticket: undefined };
@@ -306,23 +331,26 @@ export class WaitingRoom {
     const speed = this.#speed();
     const ahead = Math.max(0, place - room.admitted);
     let waitMs = ((ahead + 1) / speed) * 1000;
-    // Past the budget the answer is most likely "sold out": come back when it should be spent.
-    if (ahead > sharesLeft) waitMs = Math.min(waitMs, (sharesLeft / speed) * 1000 + SELL_OUT_MARGIN_MS);
+    // Past the budget the answer is most likely "sold out": come back when it should be spent,
+    // at the rate claims are being decided (the holders ahead come back only when told).
+    const spending = this.decidedRate > RATE_FLOOR ? Math.min(speed, this.decidedRate) : speed;
+    if (ahead > sharesLeft) waitMs = Math.min(waitMs, (sharesLeft / spending) * 1000 + SELL_OUT_MARGIN_MS);
     const retryAfterMs = Math.max(RETRY_MIN_MS, Math.ceil(waitMs));
     const text = this.#signer.sign(ticket);
+    // The wait the holder will see: until told to come back, then the answer's own delay.
+    const estimatedMs = retryAfterMs + this.#answerDelayMs();
     return {
       ticket: text,
       line: ticket.line,
       position: Math.floor(ahead) + 1,
       place: place + 1,
-      estimatedWaitSeconds: Math.round(retryAfterMs) / 1000,
+      estimatedWaitSeconds: Math.round(estimatedMs) / 1000,
       retryAfterMs,
     };
   }
 
-  /** How fast places are admitted: the measured rate, a little more while nothing is past its target. */
   #speed(): number {
-    return Math.max(RATE_FLOOR, this.#rate * (this.#pressure() ? 0.85 : 1.1));
+    return this.#rate;
   }
 
   #advance(room: Room): void {
@@ -330,17 +358,24 @@ export class WaitingRoom {
     this.#measure(now);
     const issued = room.preSize + room.next;
     if (room.admitted < issued) this.#windowWaiting = true;
-    room.admitted = Math.min(issued, room.admitted + ((now - room.advancedAt) / 1000) * this.#speed());
+    const admitted = Math.min(issued, room.admitted + ((now - room.advancedAt) / 1000) * this.#speed());
+    if (admitted >= issued && room.admitted < issued) room.caughtUpAt = now;
+    room.admitted = admitted;
     room.advancedAt = now;
   }
 
-  /** Each window in which anyone waited, the rate becomes a blend of itself and what was decided. */
+  /**
+   * Each window in which anyone waited, the admission rate follows the writer: down a fifth
+   * while it is past its queueing target, else up a quarter. It is not set from the claims
+   * decided: holders come back when told, so that count follows the rate it would set, and
+   * any loss (a holder who never comes back) would ratchet it down to nothing.
+   */
   #measure(now: number): void {
     const elapsed = now - this.#windowStart;
     if (elapsed < WINDOW_MS) return;
     if (this.#windowWaiting) {
-      const measured = (this.#windowDecided * 1000) / elapsed;
-      this.#rate = Math.max(RATE_FLOOR, 0.5 * this.#rate + 0.5 * measured);
+      this.decidedRate = (this.#windowDecided * 1000) / elapsed;
+      this.#rate = this.#pressure() ? Math.max(RATE_FLOOR, this.#rate * 0.8) : Math.min(RATE_MAX, this.#rate * 1.25);
     }
     this.#windowStart = now;
     this.#windowDecided = 0;
@@ -373,6 +408,8 @@ export class WaitingRoom {
       next: 0,
       admitted: 0,
       advancedAt: this.#monotonic(),
+      caughtUpAt: Number.NEGATIVE_INFINITY,
+      used: 0,
     };
     this.#rooms.set(campaignId, room);
     return room;

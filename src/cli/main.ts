@@ -181,6 +181,11 @@ program
   .option("--report <file>", "the HTML report (default reports/flash-crowd-<timestamp>.html)")
   .option("--json <file>", "a machine-readable summary")
   .option("--bare", "against a bare node:http server answering a fixed 200: the physical-limit baseline")
+  .option("--pre-queue <seconds>", "this long before the start, people begin to arrive (they join the pre-queue)", "0")
+  .option(
+    "--no-waiting-room",
+    "the spawned server answers claims it cannot decide at once 503 without a place (to compare)",
+  )
   .option("--seed <n>", "seed for the arrival instants (printed with every run)")
   .option("--timeout <seconds>", "a request without an answer this long fails", "30")
   .option("--deadline <seconds>", "send nothing past this long after the start (default: burst + 30 s a retry + 90 s)")

@@ -124,7 +124,8 @@ export function claimOnce(
   let held: QueueTicket | undefined;
   let startsAt = 0;
   const live = room === undefined ? undefined : engine.campaignLive(campaignId);
-  if (room !== undefined && live !== undefined) {
+  // The line forms at the start: before it, a keyed claim goes on to its stored answer or NOT_STARTED.
+  if (room !== undefined && live !== undefined && engine.clock.now() >= live.campaign.startsAt) {
     startsAt = live.campaign.startsAt;
     // A new arrival is weighed by admission as before: shed, it still gets a place, told with the jittered Retry-After.
     const decision = ticket === undefined && !late ? admission.decide(userId) : undefined;

@@ -160,7 +160,7 @@ export class WaitingRoom {
       number = room.preSize++;
       room.pre.set(userId, number);
     }
-    const ticket = this.#sign({ campaignId, userId, line: "pre", number, arrivedAt: now, claims });
+    const ticket = this.#sign({ campaignId, userId, line: "pre", number, arrivedAt: Math.floor(now), claims });
     // The place is drawn at the start: every holder comes back then, and is told the place at
     // once (the crowd gate takes them in turn). Spreading the returns would let a holder drawn
     // behind come back before one drawn ahead.
@@ -215,7 +215,7 @@ export class WaitingRoom {
         userId,
         line: "pre",
         number: preNumber,
-        arrivedAt: now,
+        arrivedAt: Math.floor(now),
         claims,
         run: this.#run,
       };
@@ -239,7 +239,7 @@ export class WaitingRoom {
       userId,
       line: "fifo",
       number: room.next++,
-      arrivedAt: now,
+      arrivedAt: Math.floor(now),
       claims,
       run: this.#run,
     };

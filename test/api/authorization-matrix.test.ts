@@ -27,6 +27,8 @@ interface World {
   readonly packetId: string;
   /** A campaign that starts in a year: a claim is refused, whoever sends it. */
   readonly campaignId: string;
+  /** alice's place in that campaign's pre-queue. */
+  readonly ticket: string;
 }
 
 interface Party {
@@ -37,6 +39,7 @@ interface Party {
 interface Call {
   readonly path: string;
   readonly body?: unknown;
+  readonly headers?: Readonly<Record<string, string>>;
 }
 
 /** How a route answers a user who is not the party its path names. */
@@ -207,6 +210,12 @@ const ROWS: Readonly<Record<string, Row>> = {
     stranger: { acts: "for-caller", status: 425, code: "NOT_STARTED" },
     call: (w) => ({ path: `/v1/campaigns/${w.campaignId}/claim` }),
   },
+  "GET /v1/campaigns/{id}/queue": {
+    auth: "user",
+    owner: "alice",
+    stranger: { acts: "refused", status: 403, code: "TICKET_NOT_YOURS" },
+    call: (w) => ({ path: `/v1/campaigns/${w.campaignId}/queue`, headers: { "queue-ticket": w.ticket } }),
+  },
   "GET /healthz": { auth: "none", call: () => ({ path: "/healthz" }) },
   "GET /readyz": { auth: "none", call: () => ({ path: "/readyz" }) },
 };
@@ -270,6 +279,7 @@ describe("authorization matrix: every route of the OpenAPI document × every wro
         ...(token === undefined ? {} : { authorization: `Bearer ${token}` }),
         ...(method === "POST" ? { "idempotency-key": randomUUID() } : {}),
         ...(call.body === undefined ? {} : { "content-type": "application/json" }),
+        ...call.headers,
       },
       ...(call.body === undefined ? {} : { body: JSON.stringify(call.body) }),
     });
@@ -330,6 +340,14 @@ describe("authorization matrix: every route of the OpenAPI document × every wro
       groupId: group.id as string,
       packetId: packet.id as string,
       campaignId: campaign.id as string,
+      // A claim without a key, as an app sends it, gets a place in the pre-queue.
+      ticket: json(
+        await client.send({
+          method: "POST",
+          path: `/v1/campaigns/${campaign.id}/claim`,
+          headers: { authorization: `Bearer ${alice.token}` },
+        }),
+      ).ticket as string,
     };
     const now = Math.floor(Date.now() / 1000);
     tokens.set("no token", undefined);

@@ -315,8 +315,10 @@ export async function createService(config: Omit<ServerConfig, "port" | "host">)
           ticketKey: tokens.deriveKey("queue tickets"),
           seedKey: tokens.deriveKey("draw seeds"),
           now: () => clock.now(),
-          // Claims wait for their batch well past the linger and a commit, or the claim lane is deep.
-          pressure: () => writer.queueDelayMs("campaign") > 100 || writer.laneDepth("campaign") > 10_000,
+          // The writer falls behind (claims pile up in its lane) or the loop does (claims pile up
+          // at the gate). Not the queueing delay: on a starved CPU every batch waits long, and
+          // a rate cut on delay alone fell to its floor while the lane held a few claims.
+          pressure: () => writer.laneDepth("campaign") > 5_000 || gate.stats.waiting > 5_000,
           answerDelayMs: () => gateWaitMs,
         })
       : undefined;

@@ -1,5 +1,5 @@
 import { createHmac, randomBytes } from "node:crypto";
-import { DRAW_SEED_BYTES, drawOrder, drawSeedHash, PRE_QUEUE_MAX } from "../domain/draw.js";
+import { DRAW_SEED_BYTES, drawFraction, drawOrder, drawSeedHash, PRE_QUEUE_MAX } from "../domain/draw.js";
 import type { ErrorCode } from "../domain/errors.js";
 import { type QueueTicket, TicketSigner } from "./queue-ticket.js";
 
@@ -69,19 +69,22 @@ interface Room {
   /** Absolute places below this may be decided. */
   admitted: number;
   advancedAt: number;
-  /** When `admitted` last caught up with the places given (monotonic ms). */
+  /** When `admitted` passed the last pre-queue place (monotonic ms). */
   caughtUpAt: number;
-  /** Places whose claim was decided (a holder at its turn, or a newcomer at once). */
+  /** Places whose claim was decided (a holder at its turn, or a newcomer at once); the pre-queue's first. */
   used: number;
 }
 
 const WINDOW_MS = 250;
 /**
- * After the last place is admitted, new arrivals still get a place for this long: holders
- * come back when told, a little late, and must not find their turn taken by a newcomer.
+ * After the draw, once every pre-queue place is admitted, newcomers still get a place for
+ * this long unless every pre-queue holder has come back: all of them were told to come back
+ * at the start, and must not find their turn taken by someone who asked after it.
  */
 const GRACE_MS = 1_500;
-const RATE_FLOOR = 20;
+/** Pre-queue holders come back over this long after the start, in drawn order. */
+const PRE_SPREAD_MS = 1_000;
+const RATE_FLOOR = 200;
 const RATE_MAX = 100_000;
 const RETRY_MIN_MS = 250;
 /** A holder whose place is past the budget comes back about when it is expected to be spent. */
@@ -161,10 +164,11 @@ export class WaitingRoom {
       room.pre.set(userId, number);
     }
     const ticket = this.#sign({ campaignId, userId, line: "pre", number, arrivedAt: Math.floor(now), claims });
-    // The place is drawn at the start: every holder comes back then, and is told the place at
-    // once (the crowd gate takes them in turn). Spreading the returns would let a holder drawn
-    // behind come back before one drawn ahead.
-    const retryAfterMs = Math.max(RETRY_MIN_MS, startsAt - now);
+    // The place is drawn at the start. Holders come back over its first PRE_SPREAD_MS, each at
+    // the fraction of it where the draw will put them (known from the seed alone), so they do
+    // not all arrive at once and come back in drawn order.
+    const fraction = drawFraction(this.seedOf(campaignId), number);
+    const retryAfterMs = Math.max(RETRY_MIN_MS, startsAt - now + Math.floor(fraction * PRE_SPREAD_MS));
     return {
       kind: "wait",
       place: {
@@ -227,8 +231,12 @@ export class WaitingRoom {
       return { kind: "wait", place: this.#tell(room, held, place, sharesLeft) };
     }
     const issued = room.preSize + room.next;
-    const allBack = room.used >= issued;
-    if (room.admitted >= issued && (allBack || this.#monotonic() - room.caughtUpAt >= GRACE_MS) && admit()) {
+    // Newcomers are decided at once when every place given has had its turn; just after the
+    // draw, only once the pre-queue has come back (or had GRACE_MS to). A holder placed after
+    // the start comes back about when its turn comes, so waiting for it too would give every
+    // newcomer of a steady crowd a place, and two requests each.
+    const preBack = room.preSize === 0 || room.used >= room.preSize || this.#monotonic() - room.caughtUpAt >= GRACE_MS;
+    if (room.admitted >= issued && preBack && admit()) {
       room.used++;
       room.next++;
       room.admitted = room.preSize + room.next;
@@ -359,14 +367,14 @@ export class WaitingRoom {
     const issued = room.preSize + room.next;
     if (room.admitted < issued) this.#windowWaiting = true;
     const admitted = Math.min(issued, room.admitted + ((now - room.advancedAt) / 1000) * this.#speed());
-    if (admitted >= issued && room.admitted < issued) room.caughtUpAt = now;
+    if (admitted >= room.preSize && room.admitted < room.preSize) room.caughtUpAt = now;
     room.admitted = admitted;
     room.advancedAt = now;
   }
 
   /**
    * Each window in which anyone waited, the admission rate follows the writer: down a fifth
-   * while it is past its queueing target, else up a quarter. It is not set from the claims
+   * while it (or the loop in front of it) falls behind, else up a quarter. It is not set from the claims
    * decided: holders come back when told, so that count follows the rate it would set, and
    * any loss (a holder who never comes back) would ratchet it down to nothing.
    */

@@ -25,7 +25,7 @@ describe("the pre-queue draw", () => {
       (a, b) => stream.readUInt32BE(a * 16) - stream.readUInt32BE(b * 16) || a - b,
     );
     const order = drawOrder(seed, size);
-    byWord.forEach((joiner, place) => assert.equal(order[joiner], place));
+    for (const [place, joiner] of byWord.entries()) assert.equal(order[joiner], place);
   });
 
   it("tells each joiner, before anyone knows the size, where in the order they fall", () => {

@@ -16,6 +16,7 @@ import { type LoginCodeRules, LoginCodes, logSender } from "./api/login-codes.js
 import { DEFAULT_LOGIN_LIMITS, type LoginLimits } from "./api/login-limits.js";
 import { Metrics } from "./api/metrics.js";
 import { Tokens } from "./api/tokens.js";
+import { WaitingRoom } from "./api/waiting-room.js";
 import { DEFAULT_RULE_SET, SpecialDayCalendar } from "./domain/calendar/index.js";
 import { type Clock, systemClock, TestClock } from "./engine/clock.js";
 import { Engine, type EngineObserver } from "./engine/engine.js";
@@ -52,6 +53,8 @@ export interface ServerConfig {
   readonly gate?: CrowdGateOptions;
   /** Campaign claims in their own lane and shed under overload (default); false: one FIFO, for comparison. */
   readonly isolation?: boolean;
+  /** Claims that cannot be decided at once get a place in line (default, with isolation); false: 503 + Retry-After. */
+  readonly waitingRoom?: boolean;
   /** A rules document (JSON, see config/rules.json); the built-in defaults without one. */
   readonly rules?: string | undefined;
   /** OTLP trace export; without it the OpenTelemetry SDK is not even loaded. */
@@ -285,9 +288,12 @@ export async function createService(config: Omit<ServerConfig, "port" | "host">)
     () => gate.stats,
   );
   const observeWait = config.gate?.observeWait;
+  // How long claims lately waited at the gate: what a ticket holder will wait on top of their turn.
+  let gateWaitMs = 0;
   const gate = new CrowdGate({
     ...config.gate,
     observeWait: (waitedMs) => {
+      gateWaitMs += (waitedMs - gateWaitMs) / 256;
       metrics.observeGateWait(waitedMs);
       observeWait?.(waitedMs);
     },
@@ -336,6 +342,20 @@ export async function createService(config: Omit<ServerConfig, "port" | "host">)
   // Login codes go to the dev sender (there is no SMS sender yet): keep them readable in the web app.
   const devCodes = new DevCodeOutbox();
   const tokens = new Tokens({ secret: await tokenSecretFor(config, store), adminToken, clock });
+  const writer = engine;
+  const room =
+    (config.isolation ?? true) && (config.waitingRoom ?? true)
+      ? new WaitingRoom({
+          ticketKey: tokens.deriveKey("queue tickets"),
+          seedKey: tokens.deriveKey("draw seeds"),
+          now: () => clock.now(),
+          // The writer falls behind (claims pile up in its lane) or the loop does (claims pile up
+          // at the gate). Not the queueing delay: on a starved CPU every batch waits long, and
+          // a rate cut on delay alone fell to its floor while the lane held a few claims.
+          pressure: () => writer.laneDepth("campaign") > 5_000 || gate.stats.waiting > 5_000,
+          answerDelayMs: () => gateWaitMs,
+        })
+      : undefined;
   const context: AppContext = {
     engine,
     store,
@@ -343,6 +363,7 @@ export async function createService(config: Omit<ServerConfig, "port" | "host">)
     identity: await Identity.load(identityStoreOf(store), tokens, clock),
     covers: await Covers.load(coverTablesOf(store), clock),
     productTokens: config.exchange === undefined ? undefined : await ProductTokens.create(config.exchange, clock),
+    room,
     codes: new LoginCodes(
       devCodes.keeping(logSender((phone, code) => logger.info({ phone, code }, "login code (dev sender)"))),
       clock,

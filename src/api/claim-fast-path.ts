@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { type ClaimAnswer, claimOnce, JSON_TYPE } from "./claim.js";
+import { type ClaimAnswer, claimOnce, JSON_TYPE, renderRefusal } from "./claim.js";
 import type { AppContext } from "./context.js";
 import type { GateVerdict } from "./crowd-gate.js";
 import { WriteBurst } from "./write-burst.js";
@@ -51,18 +51,34 @@ export function claimFastPath(context: AppContext, isClosing: () => boolean) {
     // Its connection closed while it waited: nobody would hear the answer, so decide nothing.
     if (verdict === "gone") return;
     const started = performance.now();
+    // Sold out or ended is the same answer whoever asks: a constant, sent before any token check.
+    const closed = isClosing() ? undefined : context.engine.claimRefusalForAnyone(campaignId);
+    if (closed !== undefined && !closed.ok) {
+      const { answer, outcome } = renderRefusal(closed);
+      context.metrics.countClaim(outcome);
+      burst.soon(
+        () => write(answer),
+        () => response.destroy(),
+      );
+      return;
+    }
     const userId = isClosing() ? undefined : plainUser(request);
     if (userId === undefined) {
       fallback(request, response);
       return;
     }
-    const answer = claimOnce(context, campaignId, userId, undefined, verdict === "late");
+    const ticket = request.headers["queue-ticket"];
+    if (Array.isArray(ticket)) {
+      fallback(request, response);
+      return;
+    }
+    const answer = claimOnce(context, campaignId, userId, undefined, verdict === "late", ticket);
     const send = (result: ClaimAnswer) =>
       burst.soon(
         () => write(result),
         () => response.destroy(),
       );
-    const write = (result: ClaimAnswer) => {
+    function write(result: ClaimAnswer) {
       if (result.encoded !== undefined) {
         response.writeHead(result.status, result.encoded.head).end(result.encoded.bytes);
       } else {
@@ -74,7 +90,7 @@ export function claimFastPath(context: AppContext, isClosing: () => boolean) {
         response.writeHead(result.status, head).end(result.body);
       }
       context.metrics.observeRequest("POST", ROUTE, result.status, (performance.now() - started) / 1000);
-    };
+    }
     if (answer instanceof Promise) {
       answer.then(send, () => {
         response.writeHead(503, { "content-type": JSON_TYPE, "retry-after": "1" });

@@ -14,6 +14,7 @@ import type { LoginCodes } from "./login-codes.js";
 import type { LoginLimits } from "./login-limits.js";
 import type { Metrics } from "./metrics.js";
 import type { Tokens } from "./tokens.js";
+import type { WaitingRoom } from "./waiting-room.js";
 
 /** What every route plugin shares; handed over once when the app is built. */
 export interface AppContext {
@@ -38,6 +39,8 @@ export interface AppContext {
   readonly admission: CampaignAdmission;
   /** The web app's live event streams (GET /v1/me/events). */
   readonly live: LiveEvents;
+  /** Answers claims that cannot be decided at once with a place in line; undefined when off. */
+  readonly room: WaitingRoom | undefined;
   /** Holds claims while the event loop lags (started only with isolation on). */
   readonly gate: CrowdGate;
   /** Present only when the server runs with --test-clock. */

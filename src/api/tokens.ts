@@ -111,6 +111,15 @@ export class Tokens {
     return `${signed}.${createHmac("sha256", secret).update(signed).digest("base64url")}`;
   }
 
+  /**
+   * A key for another purpose derived from the configured token secret (HMAC-SHA256 of `label`;
+   * signing keys rotate, this does not, so a draw seed committed to at creation still verifies), so a
+   * server has one secret to keep and a key of one purpose never signs for another.
+   */
+  deriveKey(label: string): Buffer {
+    return createHmac("sha256", this.#initial).update(`hongbao key: ${label}`).digest();
+  }
+
   isAdmin(token: string): boolean {
     const given = Buffer.from(token);
     return given.length === this.#admin.length && timingSafeEqual(given, this.#admin);

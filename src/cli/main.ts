@@ -8,6 +8,7 @@ import { printFindings, runDoctor } from "./doctor.js";
 import { CliError, reportFailure } from "./errors.js";
 import { verifyEvidence } from "./evidence-verify.js";
 import { type ServeFlags, serve } from "./serve.js";
+import { type VerifyDrawOptions, verifyDraw } from "./verify-draw.js";
 import { verifyPacket } from "./verify-packet.js";
 
 const pkg = JSON.parse(readFileSync(new URL("../../../package.json", import.meta.url), "utf8")) as { version: string };
@@ -46,6 +47,10 @@ program
     process.env.HONGBAO_RULES,
   )
   .option("--no-isolation", "let campaign claims share one queue with transfers and never shed them (to compare)")
+  .option(
+    "--no-waiting-room",
+    "answer claims that cannot be decided at once 503 + Retry-After, without a place in line (to compare)",
+  )
   .option(
     "--otlp-endpoint <url>",
     "export traces over OTLP/HTTP to this collector, e.g. http://127.0.0.1:4318 (env OTEL_EXPORTER_OTLP_ENDPOINT); off without one",
@@ -123,6 +128,19 @@ program
   });
 
 program
+  .command("verify-draw")
+  .description("check a campaign's pre-queue draw against the seed hash it was made with, and a holder's place")
+  .argument("<source>", "a file holding the campaign's JSON, or with --url the campaign id")
+  .option("--url <base>", "read the campaign from a running server, e.g. http://127.0.0.1:8080")
+  .option("--token <token>", "a token that may read the campaign (env HONGBAO_TOKEN)", process.env.HONGBAO_TOKEN)
+  .option("--ticket <ticket>", "a pre-queue ticket: its joining number is read from it")
+  .option("--number <n>", "or the joining number itself, 0 the first")
+  .option("--place <p>", "the place (1 first) the holder was given, to check")
+  .action(async (source: string, options: VerifyDrawOptions) => {
+    process.exitCode = await verifyDraw(source, options, (line) => console.log(line));
+  });
+
+program
   .command("evidence")
   .description("work with signed evidence records")
   .command("verify")
@@ -183,6 +201,11 @@ program
   .option("--report <file>", "the HTML report (default reports/flash-crowd-<timestamp>.html)")
   .option("--json <file>", "a machine-readable summary")
   .option("--bare", "against a bare node:http server answering a fixed 200: the physical-limit baseline")
+  .option("--pre-queue <seconds>", "this long before the start, people begin to arrive (they join the pre-queue)", "0")
+  .option(
+    "--no-waiting-room",
+    "the spawned server answers claims it cannot decide at once 503 without a place (to compare)",
+  )
   .option("--seed <n>", "seed for the arrival instants (printed with every run)")
   .option("--timeout <seconds>", "a request without an answer this long fails", "30")
   .option("--deadline <seconds>", "send nothing past this long after the start (default: burst + 30 s a retry + 90 s)")

@@ -14,6 +14,7 @@ export interface ServeFlags {
   logFormat: LogFormat;
   rules?: string;
   isolation: boolean;
+  waitingRoom: boolean;
   otlpEndpoint?: string;
   signup: boolean;
   trustProxy?: string;
@@ -104,6 +105,7 @@ export async function serve(flags: ServeFlags, version: string): Promise<void> {
     logFormat: flags.logFormat,
     rules: flags.rules,
     isolation: flags.isolation,
+    waitingRoom: flags.waitingRoom,
     tracing,
     signup: flags.signup,
     trustProxy: flags.trustProxy,

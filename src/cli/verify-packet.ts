@@ -33,7 +33,7 @@ async function loadPacket(source: string, options: VerifyPacketOptions): Promise
   return p;
 }
 
-function baseUrl(text: string): URL {
+export function baseUrl(text: string): URL {
   try {
     const url = new URL(text);
     if (url.protocol === "http:" || url.protocol === "https:") return url;

@@ -417,8 +417,25 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Claim once: claimed (with the amount), or ALREADY_CLAIMED, SOLD_OUT, NOT_STARTED, ENDED, BUSY (503 + Retry-After) */
+        /** Claim once: claimed (with the amount), or ALREADY_CLAIMED, SOLD_OUT, NOT_STARTED, ENDED, BUSY (503 + Retry-After); 425 and 503 may carry a place in line (QueuePlace): come back with its ticket in Queue-Ticket; TICKET_INVALID (400), TICKET_NOT_YOURS (403), TICKET_USED (409) */
         post: operations["claimCampaign"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/campaigns/{id}/queue": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Where a ticket holder stands, decided nothing (JSON); with `Accept: text/event-stream`, a stream of `place` events and, at the holder's turn, one `result` event with the claim's answer (TOO_MANY_STREAMS 429 past the bounds) */
+        get: operations["getV1CampaignsIdQueue"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -986,6 +1003,12 @@ export interface components {
             /** @description when an operator closed it before its end */
             closedAt?: string | null;
             createdAt?: string;
+            /** @description The pre-queue draw: the SHA-256 of its seed from creation on; the seed (hex) and the pre-queue's size once drawn at the start (check with `hongbao verify-draw`) */
+            draw?: {
+                preQueueSize?: number;
+                seed?: string;
+                seedHash?: string;
+            };
             endsAt?: string;
             id?: string;
             name?: string;
@@ -1003,7 +1026,7 @@ export interface components {
         Error: {
             error: {
                 /** @enum {string} */
-                code: "BAD_REQUEST" | "MALFORMED_REQUEST" | "BAD_FRAMING" | "HEADERS_TOO_LARGE" | "URL_TOO_LONG" | "HOST_REQUIRED" | "HTTP_VERSION_NOT_SUPPORTED" | "METHOD_NOT_ALLOWED" | "EXPECTATION_FAILED" | "REQUEST_TIMEOUT" | "BAD_JSON" | "BODY_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "VALIDATION_FAILED" | "UNAUTHORIZED" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "TOKEN_REVOKED" | "EXCHANGE_NOT_CONFIGURED" | "SIGNING_KEY_IN_USE" | "KEY_NOT_FOUND" | "TOO_MANY_KEYS" | "COVER_INVALID" | "COVER_NOT_FOUND" | "TOO_MANY_COVERS" | "FORBIDDEN" | "NOT_FOUND" | "USER_NOT_FOUND" | "TRANSFER_NOT_FOUND" | "PHONE_TAKEN" | "INVALID_CODE" | "CODE_EXPIRED" | "TOO_MANY_ATTEMPTS" | "RATE_LIMITED" | "IDEMPOTENCY_KEY_REUSED" | "IDEMPOTENCY_KEY_INVALID" | "IDEMPOTENCY_KEY_REQUIRED" | "INSUFFICIENT_FUNDS" | "AMOUNT_BELOW_MIN" | "AMOUNT_ABOVE_MAX" | "MEMO_TOO_LONG" | "SELF_TRANSFER" | "DUE_DATE_WITHOUT_LOAN" | "NOT_RECIPIENT" | "NOT_SENDER" | "TRANSFER_NOT_PENDING" | "NOT_A_LOAN" | "TOO_MANY_PENDING" | "TOO_MANY_STREAMS" | "BALANCE_LIMIT" | "GROUP_NOT_FOUND" | "GROUP_TOO_LARGE" | "TOO_MANY_GROUPS" | "NOT_A_MEMBER" | "PACKET_NOT_FOUND" | "NOT_FOR_YOU" | "WRONG_PASSWORD" | "ALREADY_GRABBED" | "SOLD_OUT" | "EXPIRED" | "BAD_SPLIT" | "CAMPAIGN_NOT_FOUND" | "NOT_STARTED" | "ENDED" | "ALREADY_CLAIMED" | "CAMPAIGN_PAUSED" | "CAMPAIGN_NOT_PAUSED" | "DAILY_LIMIT_REACHED" | "FEATURE_OFF" | "BAD_AMOUNT_RULE" | "BAD_WINDOW" | "BUSY" | "SHUTTING_DOWN" | "INTERNAL";
+                code: "BAD_REQUEST" | "MALFORMED_REQUEST" | "BAD_FRAMING" | "HEADERS_TOO_LARGE" | "URL_TOO_LONG" | "HOST_REQUIRED" | "HTTP_VERSION_NOT_SUPPORTED" | "METHOD_NOT_ALLOWED" | "EXPECTATION_FAILED" | "REQUEST_TIMEOUT" | "BAD_JSON" | "BODY_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "VALIDATION_FAILED" | "UNAUTHORIZED" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "TOKEN_REVOKED" | "EXCHANGE_NOT_CONFIGURED" | "SIGNING_KEY_IN_USE" | "KEY_NOT_FOUND" | "TOO_MANY_KEYS" | "COVER_INVALID" | "COVER_NOT_FOUND" | "TOO_MANY_COVERS" | "FORBIDDEN" | "NOT_FOUND" | "USER_NOT_FOUND" | "TRANSFER_NOT_FOUND" | "PHONE_TAKEN" | "INVALID_CODE" | "CODE_EXPIRED" | "TOO_MANY_ATTEMPTS" | "RATE_LIMITED" | "IDEMPOTENCY_KEY_REUSED" | "IDEMPOTENCY_KEY_INVALID" | "IDEMPOTENCY_KEY_REQUIRED" | "INSUFFICIENT_FUNDS" | "AMOUNT_BELOW_MIN" | "AMOUNT_ABOVE_MAX" | "MEMO_TOO_LONG" | "SELF_TRANSFER" | "DUE_DATE_WITHOUT_LOAN" | "NOT_RECIPIENT" | "NOT_SENDER" | "TRANSFER_NOT_PENDING" | "NOT_A_LOAN" | "TOO_MANY_PENDING" | "TOO_MANY_STREAMS" | "BALANCE_LIMIT" | "GROUP_NOT_FOUND" | "GROUP_TOO_LARGE" | "TOO_MANY_GROUPS" | "NOT_A_MEMBER" | "PACKET_NOT_FOUND" | "NOT_FOR_YOU" | "WRONG_PASSWORD" | "ALREADY_GRABBED" | "SOLD_OUT" | "EXPIRED" | "BAD_SPLIT" | "CAMPAIGN_NOT_FOUND" | "NOT_STARTED" | "ENDED" | "ALREADY_CLAIMED" | "CAMPAIGN_PAUSED" | "CAMPAIGN_NOT_PAUSED" | "DAILY_LIMIT_REACHED" | "FEATURE_OFF" | "BAD_AMOUNT_RULE" | "BAD_WINDOW" | "TICKET_INVALID" | "TICKET_NOT_YOURS" | "TICKET_USED" | "BUSY" | "SHUTTING_DOWN" | "INTERNAL";
                 details?: {
                     [key: string]: unknown;
                 };
@@ -1016,6 +1039,29 @@ export interface components {
             memberIds?: string[];
             name?: string;
             owner?: string;
+        };
+        QueuePlace: {
+            error?: {
+                code?: string;
+                details?: {
+                    [key: string]: unknown;
+                };
+                message?: string;
+            };
+            estimatedWaitSeconds?: number;
+            /**
+             * @description pre: asked before the start, placed by the draw
+             * @enum {string}
+             */
+            line?: "pre" | "fifo";
+            /** @description the place in line since the start, 1 first: the pre-queue's drawn places, then arrivals in order */
+            place?: number | null;
+            /** @description 1 is the next to be decided; null in the pre-queue until the draw at the start */
+            position?: number | null;
+            /** @description come back after this long (Retry-After, in ms) */
+            retryAfterMs?: number;
+            /** @description send it back in the Queue-Ticket header */
+            ticket?: string;
         };
         RedPacket: {
             amount: number;
@@ -2395,6 +2441,8 @@ export interface operations {
             header?: {
                 /** @description 1 to 255 printable ASCII characters; scoped to the caller. A replayed answer carries `Idempotent-Replayed: true`. */
                 "idempotency-key"?: string;
+                /** @description the ticket of an earlier answer (425 or 503): keeps the place in line */
+                "queue-ticket"?: string;
             };
             path: {
                 id: string;
@@ -2437,6 +2485,82 @@ export interface operations {
                         campaignId?: string;
                         /** @enum {string} */
                         status?: "claimed";
+                    };
+                };
+            };
+            /** @description Default Response */
+            425: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["QueuePlace"];
+                };
+            };
+            /** @description Default Response */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["QueuePlace"];
+                };
+            };
+        };
+    };
+    getV1CampaignsIdQueue: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description the ticket of an earlier answer (425 or 503): keeps the place in line */
+                "queue-ticket": string;
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description final: the claim's answer */
+                        answer?: {
+                            [key: string]: unknown;
+                        };
+                        estimatedWaitSeconds?: number;
+                        line?: string;
+                        place?: number | null;
+                        position?: number | null;
+                        retryAfterMs?: number;
+                        /** @enum {string} */
+                        state?: "waiting" | "your_turn" | "final";
+                        /** @description final: the claim's answer status */
+                        status?: number;
+                        ticket?: string;
                     };
                 };
             };
@@ -3972,6 +4096,7 @@ export const pathsV1AdminKeysIdRotatePostResponses200ContentApplicationJsonKeySc
 export const pathsV1AdminSpecialDaysPostRequestBodyContentApplicationJsonKindValues: ReadonlyArray<FlattenedDeepRequired<paths>["/v1/admin/special-days"]["post"]["requestBody"]["content"]["application/json"]["kind"]> = ["gregorian", "lunar", "date"];
 export const pathsV1AdminUsersGetResponses200ContentApplicationJsonObjectValues: ReadonlyArray<FlattenedDeepRequired<paths>["/v1/admin/users"]["get"]["responses"]["200"]["content"]["application/json"]["object"]> = ["list"];
 export const pathsV1CampaignsIdClaimPostResponses200ContentApplicationJsonStatusValues: ReadonlyArray<FlattenedDeepRequired<paths>["/v1/campaigns/{id}/claim"]["post"]["responses"]["200"]["content"]["application/json"]["status"]> = ["claimed"];
+export const pathsV1CampaignsIdQueueGetResponses200ContentApplicationJsonStateValues: ReadonlyArray<FlattenedDeepRequired<paths>["/v1/campaigns/{id}/queue"]["get"]["responses"]["200"]["content"]["application/json"]["state"]> = ["waiting", "your_turn", "final"];
 export const pathsV1CoversGetResponses200ContentApplicationJsonCoversMediaTypeValues: ReadonlyArray<FlattenedDeepRequired<paths>["/v1/covers"]["get"]["responses"]["200"]["content"]["application/json"]["covers"]["mediaType"]> = ["image/png", "image/jpeg", "image/webp"];
 export const pathsV1GroupsIdRedPacketsGetResponses200ContentApplicationJsonObjectValues: ReadonlyArray<FlattenedDeepRequired<paths>["/v1/groups/{id}/red-packets"]["get"]["responses"]["200"]["content"]["application/json"]["object"]> = ["list"];
 export const pathsV1MeRedPacketsGetParametersQueryRoleValues: ReadonlyArray<FlattenedDeepRequired<paths>["/v1/me/red-packets"]["get"]["parameters"]["query"]["role"]> = ["sent", "received"];
@@ -3986,7 +4111,8 @@ export const pathsV1TransfersPreviewPostRequestBodyContentApplicationJsonNatureV
 export const pathsV1TransfersPreviewPostResponses200ContentApplicationJsonNatureHintsNatureValues: ReadonlyArray<FlattenedDeepRequired<paths>["/v1/transfers/preview"]["post"]["responses"]["200"]["content"]["application/json"]["natureHints"]["nature"]> = ["gift", "loan"];
 export const pathsV1WithdrawalsPostResponses201ContentApplicationJsonStatusValues: ReadonlyArray<FlattenedDeepRequired<paths>["/v1/withdrawals"]["post"]["responses"]["201"]["content"]["application/json"]["status"]> = ["paid"];
 export const campaignStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["Campaign"]["status"]> = ["scheduled", "active", "paused", "sold_out", "ended"];
-export const errorErrorCodeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["Error"]["error"]["code"]> = ["BAD_REQUEST", "MALFORMED_REQUEST", "BAD_FRAMING", "HEADERS_TOO_LARGE", "URL_TOO_LONG", "HOST_REQUIRED", "HTTP_VERSION_NOT_SUPPORTED", "METHOD_NOT_ALLOWED", "EXPECTATION_FAILED", "REQUEST_TIMEOUT", "BAD_JSON", "BODY_TOO_LARGE", "UNSUPPORTED_MEDIA_TYPE", "VALIDATION_FAILED", "UNAUTHORIZED", "INVALID_TOKEN", "TOKEN_EXPIRED", "TOKEN_REVOKED", "EXCHANGE_NOT_CONFIGURED", "SIGNING_KEY_IN_USE", "KEY_NOT_FOUND", "TOO_MANY_KEYS", "COVER_INVALID", "COVER_NOT_FOUND", "TOO_MANY_COVERS", "FORBIDDEN", "NOT_FOUND", "USER_NOT_FOUND", "TRANSFER_NOT_FOUND", "PHONE_TAKEN", "INVALID_CODE", "CODE_EXPIRED", "TOO_MANY_ATTEMPTS", "RATE_LIMITED", "IDEMPOTENCY_KEY_REUSED", "IDEMPOTENCY_KEY_INVALID", "IDEMPOTENCY_KEY_REQUIRED", "INSUFFICIENT_FUNDS", "AMOUNT_BELOW_MIN", "AMOUNT_ABOVE_MAX", "MEMO_TOO_LONG", "SELF_TRANSFER", "DUE_DATE_WITHOUT_LOAN", "NOT_RECIPIENT", "NOT_SENDER", "TRANSFER_NOT_PENDING", "NOT_A_LOAN", "TOO_MANY_PENDING", "TOO_MANY_STREAMS", "BALANCE_LIMIT", "GROUP_NOT_FOUND", "GROUP_TOO_LARGE", "TOO_MANY_GROUPS", "NOT_A_MEMBER", "PACKET_NOT_FOUND", "NOT_FOR_YOU", "WRONG_PASSWORD", "ALREADY_GRABBED", "SOLD_OUT", "EXPIRED", "BAD_SPLIT", "CAMPAIGN_NOT_FOUND", "NOT_STARTED", "ENDED", "ALREADY_CLAIMED", "CAMPAIGN_PAUSED", "CAMPAIGN_NOT_PAUSED", "DAILY_LIMIT_REACHED", "FEATURE_OFF", "BAD_AMOUNT_RULE", "BAD_WINDOW", "BUSY", "SHUTTING_DOWN", "INTERNAL"];
+export const errorErrorCodeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["Error"]["error"]["code"]> = ["BAD_REQUEST", "MALFORMED_REQUEST", "BAD_FRAMING", "HEADERS_TOO_LARGE", "URL_TOO_LONG", "HOST_REQUIRED", "HTTP_VERSION_NOT_SUPPORTED", "METHOD_NOT_ALLOWED", "EXPECTATION_FAILED", "REQUEST_TIMEOUT", "BAD_JSON", "BODY_TOO_LARGE", "UNSUPPORTED_MEDIA_TYPE", "VALIDATION_FAILED", "UNAUTHORIZED", "INVALID_TOKEN", "TOKEN_EXPIRED", "TOKEN_REVOKED", "EXCHANGE_NOT_CONFIGURED", "SIGNING_KEY_IN_USE", "KEY_NOT_FOUND", "TOO_MANY_KEYS", "COVER_INVALID", "COVER_NOT_FOUND", "TOO_MANY_COVERS", "FORBIDDEN", "NOT_FOUND", "USER_NOT_FOUND", "TRANSFER_NOT_FOUND", "PHONE_TAKEN", "INVALID_CODE", "CODE_EXPIRED", "TOO_MANY_ATTEMPTS", "RATE_LIMITED", "IDEMPOTENCY_KEY_REUSED", "IDEMPOTENCY_KEY_INVALID", "IDEMPOTENCY_KEY_REQUIRED", "INSUFFICIENT_FUNDS", "AMOUNT_BELOW_MIN", "AMOUNT_ABOVE_MAX", "MEMO_TOO_LONG", "SELF_TRANSFER", "DUE_DATE_WITHOUT_LOAN", "NOT_RECIPIENT", "NOT_SENDER", "TRANSFER_NOT_PENDING", "NOT_A_LOAN", "TOO_MANY_PENDING", "TOO_MANY_STREAMS", "BALANCE_LIMIT", "GROUP_NOT_FOUND", "GROUP_TOO_LARGE", "TOO_MANY_GROUPS", "NOT_A_MEMBER", "PACKET_NOT_FOUND", "NOT_FOR_YOU", "WRONG_PASSWORD", "ALREADY_GRABBED", "SOLD_OUT", "EXPIRED", "BAD_SPLIT", "CAMPAIGN_NOT_FOUND", "NOT_STARTED", "ENDED", "ALREADY_CLAIMED", "CAMPAIGN_PAUSED", "CAMPAIGN_NOT_PAUSED", "DAILY_LIMIT_REACHED", "FEATURE_OFF", "BAD_AMOUNT_RULE", "BAD_WINDOW", "TICKET_INVALID", "TICKET_NOT_YOURS", "TICKET_USED", "BUSY", "SHUTTING_DOWN", "INTERNAL"];
+export const queuePlaceLineValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["QueuePlace"]["line"]> = ["pre", "fifo"];
 export const redPacketKindValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["RedPacket"]["kind"]> = ["single", "lucky", "equal", "exclusive"];
 export const redPacketNatureHintsNatureValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["RedPacket"]["natureHints"]["nature"]> = ["gift", "loan"];
 export const redPacketStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["RedPacket"]["status"]> = ["active", "finished", "expired"];

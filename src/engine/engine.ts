@@ -364,6 +364,29 @@ export class Engine {
     return claimRefusal(open.campaign, open.claimsByUser.get(userId) ?? 0, open.unreserved, this.#clock.now());
   }
 
+  /**
+   * The refusal a claim gets now whoever asks (sold out, ended), or undefined: it needs no
+   * token, so a crowd's late arrivals are answered before any is checked.
+   */
+  claimRefusalForAnyone(campaignId: string): Result<never> | undefined {
+    const state = this.#ledger;
+    const open = state.campaigns.get(campaignId);
+    const ended = open === undefined ? state.endedCampaigns.get(campaignId) : undefined;
+    const refusal =
+      open !== undefined
+        ? claimRefusal(open.campaign, 0, open.unreserved, this.#clock.now())
+        : ended !== undefined
+          ? claimRefusal(ended, 0, 0, this.#clock.now())
+          : undefined;
+    if (refusal === undefined || refusal.ok) return undefined;
+    return refusal.error.code === "SOLD_OUT" || refusal.error.code === "ENDED" ? refusal : undefined;
+  }
+
+  /** Claims a user has made in an open campaign, those waiting for their batch included. */
+  claimsOf(campaignId: string, userId: string): number {
+    return this.#ledger.campaigns.get(campaignId)?.claimsByUser.get(userId) ?? 0;
+  }
+
   /** A transfer from memory, or from the store (then kept among the recently settled ones). */
   async transfer(id: string): Promise<Transfer | undefined> {
     const state = this.#ledger;

@@ -30,6 +30,8 @@ interface World {
   readonly campaignId: string;
   /** A live service key's id. */
   readonly keyId: string;
+  /** alice's place in that campaign's pre-queue. */
+  readonly ticket: string;
 }
 
 interface Party {
@@ -40,6 +42,7 @@ interface Party {
 interface Call {
   readonly path: string;
   readonly body?: unknown;
+  readonly headers?: Readonly<Record<string, string>>;
 }
 
 /** How a route answers a user who is not the party its path names. */
@@ -320,6 +323,12 @@ const ROWS: Readonly<Record<string, Row>> = {
     auth: "admin",
     call: (w) => ({ path: `/v1/admin/campaigns/${w.campaignId}/close` }),
   },
+  "GET /v1/campaigns/{id}/queue": {
+    auth: "user",
+    owner: "alice",
+    stranger: { acts: "refused", status: 403, code: "TICKET_NOT_YOURS" },
+    call: (w) => ({ path: `/v1/campaigns/${w.campaignId}/queue`, headers: { "queue-ticket": w.ticket } }),
+  },
   "GET /healthz": { auth: "none", call: () => ({ path: "/healthz" }) },
   "GET /readyz": { auth: "none", call: () => ({ path: "/readyz" }) },
 };
@@ -421,6 +430,7 @@ describe("authorization matrix: every route of the OpenAPI document × every wro
         ...(token === undefined ? {} : { authorization: `Bearer ${token}` }),
         ...(method === "POST" ? { "idempotency-key": randomUUID() } : {}),
         ...(call.body === undefined ? {} : { "content-type": "application/json" }),
+        ...call.headers,
       },
       ...(call.body === undefined ? {} : { body: JSON.stringify(call.body) }),
     });
@@ -495,6 +505,14 @@ describe("authorization matrix: every route of the OpenAPI document × every wro
       packetId: packet.id as string,
       campaignId: campaign.id as string,
       keyId: (await key(["read"])).key.id,
+      // A claim without a key, as an app sends it, gets a place in the pre-queue.
+      ticket: json(
+        await client.send({
+          method: "POST",
+          path: `/v1/campaigns/${campaign.id}/claim`,
+          headers: { authorization: `Bearer ${alice.token}` },
+        }),
+      ).ticket as string,
     };
     const now = Math.floor(Date.now() / 1000);
     tokens.set("no token", undefined);

@@ -85,10 +85,15 @@ describe("claims over a real socket (the fast path)", () => {
 
   it("leaves every unusual request to the full route, which answers in the same shapes", async () => {
     const path = `/v1/campaigns/${campaignId}/claim`;
-    const noToken = await call("POST", path, undefined);
+    // The campaign is sold out: that answer is the same for everyone, so it needs no token.
+    const soldOutNoToken = await call("POST", path, undefined);
+    assert.equal(soldOutNoToken.status, 410);
+    assert.equal(soldOutNoToken.body.error.code, "SOLD_OUT");
+    const elsewhere = "/v1/campaigns/cmp_00000000000000000000/claim";
+    const noToken = await call("POST", elsewhere, undefined);
     assert.equal(noToken.status, 401);
     assert.equal(noToken.body.error.code, "UNAUTHORIZED");
-    const forged = await call("POST", path, `${users[3]?.token}x`);
+    const forged = await call("POST", elsewhere, `${users[3]?.token}x`);
     assert.equal(forged.body.error.code, "INVALID_TOKEN");
     const withBody = await call("POST", path, users[3]?.token, { extra: 1 });
     assert.equal(withBody.status, 400);

@@ -67,7 +67,11 @@ function assertConsistent(summary: Summary): void {
     "answers by status add up to the answers",
   );
   assert.equal(c.requests, byKind, "every request written was answered or failed");
-  assert.equal(c.requests, c.users + c.retries, "one request per user plus one per retry");
+  assert.equal(
+    c.requests,
+    c.users + c.retries + (summary.waitingRoom?.returns ?? 0),
+    "one request per user, plus one per retry and one per return with a ticket",
+  );
   assert.equal(c.shed, c.answersByKind.busy, "shed is the busy answers");
   assert.equal(c.latency.count, c.answers, "one latency per answer");
   assert.equal(c.perUser.count, c.users - c.outcomes.unanswered, "one end-to-end latency per answered user");

@@ -10,7 +10,10 @@ import type { AppContext } from "../context.js";
 import type { GateVerdict } from "../crowd-gate.js";
 import { ApiError } from "../errors.js";
 import { idempotencyOf } from "../idempotency.js";
+import { QueueStreams, standingJson, standingOf } from "../queue-stream.js";
+import { TICKET_LENGTH_MAX } from "../queue-ticket.js";
 import { amount, errorResponses, idempotencyHeader, idempotencyHeaderRequired, instant, noBody } from "../schemas.js";
+import type { DrawView } from "../waiting-room.js";
 
 const campaignId = { type: "string", pattern: ID_PATTERN.campaign, maxLength: 24 } as const;
 
@@ -33,7 +36,51 @@ export const campaignSchema = {
     remainingBudget: { type: "integer", description: "budget not yet paid out (committed claims)" },
     returned: { type: "integer", description: "unspent budget returned to funding at the end" },
     createdAt: { type: "string" },
+    draw: {
+      type: "object",
+      description:
+        "The pre-queue draw: the SHA-256 of its seed from creation on; the seed (hex) and the pre-queue's size once drawn at the start (check with `hongbao verify-draw`)",
+      properties: {
+        seedHash: { type: "string" },
+        seed: { type: "string" },
+        preQueueSize: { type: "integer" },
+      },
+    },
   },
+} as const;
+
+/** A claim answered with a place in line: the error of the status (425 NOT_STARTED, 503 BUSY) and the ticket. */
+export const queuePlaceSchema = {
+  $id: "QueuePlace",
+  type: "object",
+  properties: {
+    error: {
+      type: "object",
+      properties: {
+        code: { type: "string" },
+        message: { type: "string" },
+        details: { type: "object", additionalProperties: true },
+      },
+    },
+    ticket: { type: "string", description: "send it back in the Queue-Ticket header" },
+    line: { type: "string", enum: ["pre", "fifo"], description: "pre: asked before the start, placed by the draw" },
+    position: {
+      type: ["integer", "null"],
+      description: "1 is the next to be decided; null in the pre-queue until the draw at the start",
+    },
+    place: {
+      type: ["integer", "null"],
+      description: "the place in line since the start, 1 first: the pre-queue's drawn places, then arrivals in order",
+    },
+    estimatedWaitSeconds: { type: "number" },
+    retryAfterMs: { type: "integer", description: "come back after this long (Retry-After, in ms)" },
+  },
+} as const;
+
+const queueTicketHeader = {
+  type: "string",
+  maxLength: TICKET_LENGTH_MAX,
+  description: "the ticket of an earlier answer (425 or 503): keeps the place in line",
 } as const;
 
 export function campaignView(
@@ -42,6 +89,7 @@ export function campaignView(
   claimedAmount: Fen,
   unreserved: Fen,
   now: number,
+  draw?: DrawView,
 ) {
   const status =
     campaign.status === "ended" || now >= campaign.endsAt
@@ -69,6 +117,7 @@ export function campaignView(
     pausedAt: campaign.pausedAt === null ? null : formatInstant(campaign.pausedAt),
     closedAt: campaign.closedAt === null ? null : formatInstant(campaign.closedAt),
     createdAt: formatInstant(campaign.createdAt),
+    ...(draw === undefined ? {} : { draw }),
   };
 }
 
@@ -83,6 +132,9 @@ interface CampaignBody {
 
 export function campaignRoutes(app: FastifyInstance, context: AppContext): void {
   app.addSchema(campaignSchema);
+  app.addSchema(queuePlaceSchema);
+  const streams = new QueueStreams();
+  const drawOf = (campaign: Campaign) => context.room?.drawView(campaign.id, campaign.startsAt);
 
   app.post<{ Body: CampaignBody }>(
     "/v1/admin/campaigns",
@@ -147,7 +199,7 @@ export function campaignRoutes(app: FastifyInstance, context: AppContext): void 
         },
         (result) =>
           answerOf(result, 201, (campaign) =>
-            campaignView(campaign, 0, 0, campaign.budget, context.engine.clock.now()),
+            campaignView(campaign, 0, 0, campaign.budget, context.engine.clock.now(), drawOf(campaign)),
           ),
         idempotencyOf(request, "admin"),
       );
@@ -213,10 +265,17 @@ export function campaignRoutes(app: FastifyInstance, context: AppContext): void 
       const now = context.engine.clock.now();
       const open = context.engine.campaignLive(request.params.id);
       if (open !== undefined)
-        return campaignView(open.campaign, open.claimedCount, open.claimedAmount, open.unreserved, now);
+        return campaignView(
+          open.campaign,
+          open.claimedCount,
+          open.claimedAmount,
+          open.unreserved,
+          now,
+          drawOf(open.campaign),
+        );
       const stored = await context.store.campaign(request.params.id);
       if (stored === undefined) throw new ApiError("CAMPAIGN_NOT_FOUND", "no such campaign");
-      return campaignView(stored.campaign, stored.claimedCount, stored.claimedAmount, 0, now);
+      return campaignView(stored.campaign, stored.claimedCount, stored.claimedAmount, 0, now, drawOf(stored.campaign));
     },
   );
 
@@ -227,8 +286,11 @@ export function campaignRoutes(app: FastifyInstance, context: AppContext): void 
       schema: {
         tags: ["campaigns"],
         summary:
-          "Claim once: claimed (with the amount), or ALREADY_CLAIMED, SOLD_OUT, NOT_STARTED, ENDED, BUSY (503 + Retry-After)",
-        headers: idempotencyHeader,
+          "Claim once: claimed (with the amount), or ALREADY_CLAIMED, SOLD_OUT, NOT_STARTED, ENDED, BUSY (503 + Retry-After); 425 and 503 may carry a place in line (QueuePlace): come back with its ticket in Queue-Ticket; TICKET_INVALID (400), TICKET_NOT_YOURS (403), TICKET_USED (409)",
+        headers: {
+          ...idempotencyHeader,
+          properties: { ...idempotencyHeader.properties, "queue-ticket": queueTicketHeader },
+        },
         params: { type: "object", required: ["id"], properties: { id: campaignId } },
         body: noBody,
         response: {
@@ -240,6 +302,8 @@ export function campaignRoutes(app: FastifyInstance, context: AppContext): void 
               status: { type: "string", enum: ["claimed"] },
             },
           },
+          425: { $ref: "QueuePlace#" },
+          503: { $ref: "QueuePlace#" },
           ...errorResponses,
         },
       },
@@ -252,9 +316,54 @@ export function campaignRoutes(app: FastifyInstance, context: AppContext): void 
         request.userId,
         idempotencyOf(request, `user:${request.userId}`),
         verdict !== "now",
+        request.headers["queue-ticket"] as string | undefined,
       );
       if (answer.retryAfterSeconds !== undefined) void reply.header("retry-after", String(answer.retryAfterSeconds));
       return sendAnswer(reply, answer);
+    },
+  );
+
+  app.get<{ Params: { id: string }; Headers: { "queue-ticket": string } }>(
+    "/v1/campaigns/:id/queue",
+    {
+      config: { auth: "user" },
+      schema: {
+        tags: ["campaigns"],
+        summary:
+          "Where a ticket holder stands, decided nothing (JSON); with `Accept: text/event-stream`, a stream of `place` events and, at the holder's turn, one `result` event with the claim's answer (TOO_MANY_STREAMS 429 past the bounds)",
+        headers: { type: "object", required: ["queue-ticket"], properties: { "queue-ticket": queueTicketHeader } },
+        params: { type: "object", required: ["id"], properties: { id: campaignId } },
+        response: {
+          200: {
+            type: "object",
+            properties: {
+              state: { type: "string", enum: ["waiting", "your_turn", "final"] },
+              ticket: { type: "string" },
+              line: { type: "string" },
+              position: { type: ["integer", "null"] },
+              place: { type: ["integer", "null"] },
+              estimatedWaitSeconds: { type: "number" },
+              retryAfterMs: { type: "integer" },
+              status: { type: "integer", description: "final: the claim's answer status" },
+              answer: { type: "object", additionalProperties: true, description: "final: the claim's answer" },
+            },
+          },
+          ...errorResponses,
+        },
+      },
+    },
+    async (request, reply) => {
+      const { id } = request.params;
+      const ticket = request.headers["queue-ticket"];
+      const standing = standingOf(context, id, request.userId, ticket);
+      if (standing.kind === "final" && standing.answer.status >= 400 && /"code":"TICKET_/.test(standing.answer.body))
+        return sendAnswer(reply, standing.answer);
+      if (!(request.headers.accept ?? "").includes("text/event-stream")) return standingJson(standing);
+      if (!streams.hasRoom(request.userId))
+        throw new ApiError("TOO_MANY_STREAMS", "too many queue streams open; poll the JSON instead");
+      reply.hijack();
+      streams.run(context, reply.raw, id, request.userId, ticket);
+      return reply;
     },
   );
 }

@@ -31,6 +31,8 @@ export interface FlashCrowdFlags {
   report?: string;
   json?: string;
   bare?: boolean;
+  preQueue?: string;
+  waitingRoom?: boolean;
   seed?: string;
   deadline?: string;
   timeout: string;
@@ -60,6 +62,8 @@ export function optionsFromFlags(flags: FlashCrowdFlags): FlashCrowdOptions {
     reportFile: flags.report ?? defaultReportFile(),
     jsonFile: flags.json,
     bare: flags.bare === true,
+    preQueueSeconds: parseSeconds("--pre-queue", flags.preQueue ?? "0"),
+    waitingRoom: flags.waitingRoom !== false,
     requestTimeoutMs: parseSeconds("--timeout", flags.timeout) * 1000,
     progress: flags.progress === false ? "off" : "auto",
   };

@@ -15,9 +15,10 @@ import { budgetFor, type FlashCrowdOptions, resolveOptions } from "./options.js"
 import { type Progress, progressOn } from "./progress.js";
 import { htmlReport } from "./report-html.js";
 import { textReport } from "./report-text.js";
-import { createCampaign, createCrowd, fundSenders, type TokenStore } from "./setup.js";
+import { apiCall, createCampaign, createCrowd, fundSenders, type TokenStore } from "./setup.js";
 import { type LatencySummary, seededRandom, summarize, Timeline, type TimelineData } from "./stats.js";
 import { externalTarget, openFileLimit, type ProcessStats, spawnBare, spawnHongbao, type Target } from "./target.js";
+import type { WaitingRoomSummary } from "./tickets.js";
 
 export type { FlashCrowdOptions } from "./options.js";
 export { resolveOptions } from "./options.js";
@@ -101,6 +102,8 @@ export interface Summary {
     readonly logMiB: number | null;
   } | null;
   readonly deadlineHit: boolean;
+  /** What each person lived through in the waiting room (null with --bare). */
+  readonly waitingRoom: WaitingRoomSummary | null;
   readonly invariants: Check[];
   readonly notes: string[];
   readonly timeline: TimelineData;
@@ -194,12 +197,13 @@ export async function runFlashCrowd(input: Partial<FlashCrowdOptions> = {}): Pro
   const progress = progressOn(options.progressStream, options.progress);
   const sizes = sizesFor(options);
   const { connections, transferConnections, burstMs, deadlineMs, preRollMs, senders } = sizes;
+  const preQueueMs = options.preQueueSeconds * 1000;
   for (const note of sizes.notes) progress.note(`note: ${note}`);
 
   const target = options.bare
     ? await spawnBare()
     : options.target === undefined
-      ? await spawnHongbao()
+      ? await spawnHongbao(options.waitingRoom)
       : externalTarget(options.target.url, options.target.adminToken);
   let load: CrowdLoad | undefined;
   try {
@@ -218,8 +222,8 @@ export async function runFlashCrowd(input: Partial<FlashCrowdOptions> = {}): Pro
     const requests = requestShapes(host, tokens, ids, options.bare, options.seed);
     const timeline = new Timeline(
       BUCKET_MS,
-      -preRollMs,
-      Math.ceil((preRollMs + deadlineMs + options.requestTimeoutMs + 5_000) / BUCKET_MS),
+      -preRollMs - preQueueMs,
+      Math.ceil((preRollMs + preQueueMs + deadlineMs + options.requestTimeoutMs + 5_000) / BUCKET_MS),
     );
     let claimTemplate: ClaimTemplate | undefined;
     const transferPlan: TransferPlan | undefined =
@@ -236,11 +240,12 @@ export async function runFlashCrowd(input: Partial<FlashCrowdOptions> = {}): Pro
       users: options.users,
       connections,
       burstMs,
+      preQueueMs,
       retries: options.retries,
       requestTimeoutMs: options.requestTimeoutMs,
       deadlineMs,
       seed: options.seed,
-      claim: (user, scratch) => (claimTemplate as ClaimTemplate).write(user, scratch),
+      claim: (user, scratch) => (claimTemplate as ClaimTemplate).write(user, scratch, load?.book.tickets[user]),
       transfers: transferPlan,
       timeline,
     });
@@ -318,6 +323,14 @@ async function conclude(run: Conclusion): Promise<Summary> {
     );
   }
   const counts = tally(load);
+  let draw: { seedHash: string; seed?: string; preQueueSize?: number } | undefined;
+  if (campaign !== null) {
+    const view = await apiCall(target.url, "GET", `/v1/campaigns/${campaign.id}`, target.adminToken);
+    draw = (view.json as { draw?: typeof draw } | undefined)?.draw;
+  }
+  const waitingRoom = options.bare
+    ? null
+    : load.book.summary(load.arrivals, load.startPerf, (user) => (load.oks[user] as number) > 0, draw);
   const invariants =
     campaign === null
       ? []
@@ -354,6 +367,7 @@ async function conclude(run: Conclusion): Promise<Summary> {
     serverCpuSeconds:
       serverStats?.cpuSeconds !== undefined && cpuBefore !== undefined ? serverStats.cpuSeconds - cpuBefore : null,
     serverPeakRssKiB: serverStats?.peakRssKiB ?? null,
+    waitingRoom,
     serverLogBytes: serverStats?.logBytes ?? null,
     openFileLimit: sizes.openFileLimit,
   });
@@ -369,7 +383,8 @@ function writeFile(file: string, text: string): void {
 }
 
 interface ClaimTemplate {
-  write(user: number, scratch: Buffer): number;
+  /** Writes user `user`'s claim, with the ticket of their place in line if they hold one. */
+  write(user: number, scratch: Buffer, ticket: string | undefined): number;
 }
 
 function fakeId(prefix: string): string {
@@ -397,15 +412,20 @@ function requestShapes(
         `POST /v1/campaigns/${campaignId}/claim HTTP/1.1\r\nHost: ${host}\r\nAuthorization: Bearer `,
       );
       const tail = Buffer.from("\r\nContent-Length: 0\r\n\r\n");
+      const ticketHeader = Buffer.from("\r\nQueue-Ticket: ");
       const token = Buffer.from(fakeToken, "latin1");
       return {
-        write(user, scratch) {
+        write(user, scratch, ticket) {
           let at = head.copy(scratch, 0);
           if (tokens !== undefined) at = tokens.write(user, scratch, at);
           else {
             at += token.copy(scratch, at);
             // A distinct token per user, as in life: the last signature characters carry the index.
             scratch.write(user.toString(36).padStart(7, "0"), at - 7, "latin1");
+          }
+          if (ticket !== undefined) {
+            at += ticketHeader.copy(scratch, at);
+            at += scratch.write(ticket, at, "latin1");
           }
           return at + tail.copy(scratch, at);
         },
@@ -451,6 +471,7 @@ interface SummaryInput {
   readonly serverPeakRssKiB: number | null;
   readonly serverLogBytes: number | null;
   readonly openFileLimit: number | null;
+  readonly waitingRoom: WaitingRoomSummary | null;
 }
 
 const round = (value: number, digits = 3) => Math.round(value * 10 ** digits) / 10 ** digits;
@@ -544,6 +565,7 @@ function buildSummary(input: SummaryInput): Summary {
             logMiB: input.serverLogBytes === null ? null : round(input.serverLogBytes / 2 ** 20, 1),
           },
     deadlineHit: load.deadlineHit,
+    waitingRoom: input.waitingRoom,
     invariants: input.invariants,
     notes: input.notes,
     timeline: timeline.data(timeline.chartFactor()),

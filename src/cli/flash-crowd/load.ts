@@ -33,6 +33,7 @@ import {
   UNANSWERED,
   UNDECIDED,
 } from "./stats.js";
+import { TicketBook } from "./tickets.js";
 
 export interface TransferPlan {
   readonly tps: number;
@@ -48,6 +49,8 @@ export interface LoadPlan {
   readonly users: number;
   readonly connections: number;
   readonly burstMs: number;
+  /** Arrivals start this long before the start instant (they join the pre-queue). */
+  readonly preQueueMs: number;
   readonly retries: number;
   readonly requestTimeoutMs: number;
   /**
@@ -92,6 +95,8 @@ export class CrowdLoad {
   /** Per user: how many 200s they got (the invariant says at most one). */
   readonly oks: Uint8Array;
   readonly #retryHeap: RetryHeap;
+  /** Tickets held, and what each person lived through in the waiting room. */
+  readonly book: TicketBook;
 
   readonly claimService: Histogram = newHistogram();
   readonly claimFromArrival: Histogram = newHistogram();
@@ -132,7 +137,10 @@ export class CrowdLoad {
 
   constructor(plan: LoadPlan) {
     this.plan = plan;
-    this.arrivals = arrivalInstants(plan.users, plan.burstMs, seededRandom(plan.seed));
+    this.arrivals = arrivalInstants(plan.users, plan.burstMs + plan.preQueueMs, seededRandom(plan.seed));
+    for (let i = 0; plan.preQueueMs > 0 && i < this.arrivals.length; i++)
+      this.arrivals[i] = (this.arrivals[i] as number) - plan.preQueueMs;
+    this.book = new TicketBook(plan.users);
     this.#dueAt = new Float64Array(plan.users);
     this.outcome = new Uint8Array(plan.users);
     this.attempts = new Uint8Array(plan.users);
@@ -191,7 +199,7 @@ export class CrowdLoad {
   run(startPerf: number, progress: (snapshot: LoadProgress) => void): Promise<void> {
     this.startPerf = startPerf;
     this.firstArrivalAt = startPerf + (this.arrivals[0] ?? 0);
-    const begin = startPerf - (this.plan.transfers?.preRollMs ?? 0);
+    const begin = startPerf + Math.min(this.arrivals[0] ?? 0, -(this.plan.transfers?.preRollMs ?? 0));
     const cpuBefore = process.cpuUsage();
     let progressAt = 0;
     return new Promise<void>((resolve) => {
@@ -306,6 +314,7 @@ export class CrowdLoad {
     } else if (status === 503 || status === 429) kind = KIND.busy;
     else kind = kindOfError(body);
     this.attemptKinds[kind] = (this.attemptKinds[kind] as number) + 1;
+    const comeBackInMs = this.book.answered(user, status, body, at, kind === KIND.soldOut);
     const service = at - writtenAt;
     const fromArrival = at - (this.#dueAt[user] as number);
     recordMs(this.claimService, service);
@@ -313,6 +322,13 @@ export class CrowdLoad {
     this.plan.timeline.claimAnswer(at - this.startPerf, kind, service, fromArrival);
     this.lastAnswerAt = at;
     if (this.outcome[user] !== UNDECIDED) return;
+    if (comeBackInMs !== undefined && !this.#stopping) {
+      // A place in line is not a failure: coming back with the ticket is not counted as a retry.
+      this.attempts[user] = (this.attempts[user] as number) - 1;
+      this.book.returnsTotal++;
+      this.#retryHeap.push(at + comeBackInMs, user);
+      return;
+    }
     if (kind === KIND.busy && (this.attempts[user] as number) <= this.plan.retries) {
       // Past the deadline a retry is not sent: the user is left without a definite answer.
       if (this.#stopping) this.#finalize(user, UNANSWERED, at);
@@ -347,6 +363,7 @@ export class CrowdLoad {
   #finalize(user: number, outcome: number, at: number): void {
     this.outcome[user] = outcome;
     this.decided++;
+    this.book.finalized(user, at);
     if (outcome !== UNANSWERED) recordMs(this.claimPerUser, at - (this.startPerf + (this.arrivals[user] as number)));
   }
 

@@ -29,6 +29,10 @@ export interface FlashCrowdOptions {
   readonly jsonFile: string | undefined;
   /** Against a bare node:http server answering a fixed 200: the physical limit of this machine. */
   readonly bare: boolean;
+  /** Arrivals begin this long before the start instant: those people join the pre-queue. */
+  readonly preQueueSeconds: number;
+  /** The spawned server runs its waiting room (false: `--no-waiting-room`, to compare). */
+  readonly waitingRoom: boolean;
   /** Seeds the arrival instants and random picks, so a run can be replayed. */
   readonly seed: number;
   /**
@@ -77,6 +81,8 @@ export function resolveOptions(input: Partial<FlashCrowdOptions> = {}): FlashCro
     reportFile: input.reportFile,
     jsonFile: input.jsonFile,
     bare: input.bare ?? false,
+    preQueueSeconds: input.preQueueSeconds ?? 0,
+    waitingRoom: input.waitingRoom ?? true,
     seed: input.seed ?? Math.floor(Math.random() * 2 ** 31),
     deadlineSeconds: input.deadlineSeconds,
     requestTimeoutMs: input.requestTimeoutMs ?? 30_000,
@@ -88,6 +94,9 @@ export function resolveOptions(input: Partial<FlashCrowdOptions> = {}): FlashCro
   checkWhole("connections", options.connections, 1, CONNECTIONS_MAX);
   checkNumber("burst", options.burstSeconds, 0.001, BURST_SECONDS_MAX);
   checkNumber("start-in", options.startInSeconds, 0, START_IN_SECONDS_MAX);
+  checkNumber("pre-queue", options.preQueueSeconds, 0, START_IN_SECONDS_MAX);
+  if (options.preQueueSeconds > options.startInSeconds)
+    throw new RangeError("--pre-queue cannot be longer than --start-in: arrivals begin after setup");
   checkWhole("shares", options.shares, 1, 10 ** 9);
   checkWhole("retries", options.retries, 0, RETRIES_MAX);
   checkNumber("background-tps", options.backgroundTps, 0, BACKGROUND_TPS_MAX);

@@ -105,6 +105,7 @@ export function textReport(summary: Summary): string[] {
         (t.abandoned > 0 ? `, ${n(t.abandoned)} abandoned at the deadline` : ""),
     );
   }
+  if (summary.waitingRoom !== null) lines.push(...waitingRoomLines(summary.waitingRoom));
   lines.push("");
   const g = summary.generator;
   lines.push(
@@ -133,5 +134,33 @@ export function textReport(summary: Summary): string[] {
   if (summary.reportFile !== null) lines.push(`report     ${summary.reportFile}`);
   if (summary.jsonFile !== null) lines.push(`summary    ${summary.jsonFile}`);
   lines.push(summary.ok ? "result     ok" : "result     FAILED");
+  return lines;
+}
+
+/** Per person in the waiting room: first and final answers, estimates, order, and the draw. */
+function waitingRoomLines(w: NonNullable<Summary["waitingRoom"]>): string[] {
+  const ms = (value: number) => fixed(value, value < 10 ? 2 : 0);
+  const lines = [
+    "",
+    `waiting room  ${n(w.peopleWithTicket)} people given a place (${n(w.preQueued)} in the pre-queue), ${n(w.returns)} returns with a ticket`,
+    `  tap → first answer (result or place)  p50 ${ms(w.firstAnswer.p50Ms)} ms, p99 ${ms(w.firstAnswer.p99Ms)} ms, max ${ms(w.firstAnswer.maxMs)} ms (${n(w.firstAnswer.count)} people)`,
+    `  tap → final answer                    p50 ${ms(w.finalAnswer.p50Ms)} ms, p99 ${ms(w.finalAnswer.p99Ms)} ms, max ${ms(w.finalAnswer.maxMs)} ms`,
+  ];
+  if (w.soldOutAtMs !== null)
+    lines.push(
+      `  sold out ${fixed(w.soldOutAtMs / 1000, 2)} s after the start; answered after it: final answer p99 ${ms(w.finalAfterSoldOut.p99Ms)} ms after sell-out (or after their tap, if later)`,
+    );
+  lines.push(
+    `  estimated waits within ±20 %: ${n(w.estimates.within20Percent)} of ${n(w.estimates.count)} (${fixed(100 * w.estimates.share)} %); wait had ÷ estimate p10 ${w.estimates.ratioP10}, p50 ${w.estimates.ratioP50}, p90 ${w.estimates.ratioP90}`,
+    `  winners not from the pre-queue, by tap: ${n(w.winOrder.winners)}; won later than someone who tapped after them by > 100 ms: ${n(w.winOrder.overtakenBy100ms)}, by > 1 s: ${n(w.winOrder.overtakenBy1s)}`,
+  );
+  if (w.draw !== null) {
+    const d = w.draw;
+    lines.push(
+      d.checked
+        ? `  draw: seed matches its published hash; pre-queue ${n(d.preQueueSize)}; ${n(d.winnersFromPreQueue)} winners from it, each checked: ${n(d.placeMismatches)} told a place not drawn, ${n(d.outOfDrawOrder)} won > 1 s before one drawn ahead`
+        : `  draw: not checked (${d.problem})`,
+    );
+  }
   return lines;
 }

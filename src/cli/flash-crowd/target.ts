@@ -75,7 +75,7 @@ export function externalTarget(url: string, adminToken: string): Target {
 }
 
 /** `hongbao serve --port 0` on a new database in a temporary folder, with a fresh admin token. */
-export async function spawnHongbao(): Promise<Target> {
+export async function spawnHongbao(waitingRoom = true): Promise<Target> {
   const folder = newFolder();
   const adminToken = randomBytes(24).toString("base64url");
   // "listening" (with the url) is an info line: at warn the child would say nothing we can
@@ -92,6 +92,7 @@ export async function spawnHongbao(): Promise<Target> {
     join(folder, "hongbao.db"),
   ];
   args.push("--log-level", "info");
+  if (!waitingRoom) args.push("--no-waiting-room");
   const child = await startChild(args, { HONGBAO_ADMIN_TOKEN: adminToken }, folder);
   return childTarget("spawned", child, adminToken);
 }

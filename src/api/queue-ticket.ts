@@ -1,0 +1,89 @@
+import { createHmac, timingSafeEqual } from "node:crypto";
+
+/**
+ * A place in a campaign's waiting room, held by the client, not the server: the campaign,
+ * the user, which line (`pre`: asked before the start, placed by the draw; `fifo`: asked
+ * after, placed by arrival), the number of the place in that line, the arrival instant,
+ * how many claims the user had made when it was given (so it serves one claim only), and
+ * the server run that gave it. HMAC-SHA256 over all of it, cut to 128 bits, with a key
+ * derived from the token secret: a million tickets cost the server no memory.
+ */
+export interface QueueTicket {
+  readonly campaignId: string;
+  readonly userId: string;
+  readonly line: "pre" | "fifo";
+  readonly number: number;
+  readonly arrivedAt: number;
+  readonly claims: number;
+  readonly run: string;
+}
+
+/** Tickets are short ASCII; anything longer is refused before any crypto runs. */
+export const TICKET_LENGTH_MAX = 400;
+const MAC_BYTES = 16;
+const FIELD = /^[A-Za-z0-9_-]{1,64}$/;
+const WHOLE = /^\d{1,15}$/;
+
+export class TicketSigner {
+  readonly #key: Buffer;
+
+  constructor(key: Buffer) {
+    this.#key = key;
+  }
+
+  sign(ticket: QueueTicket): string {
+    const payload = Buffer.from(
+      [ticket.campaignId, ticket.userId, ticket.line, ticket.number, ticket.arrivedAt, ticket.claims, ticket.run].join(
+        "~",
+      ),
+    ).toString("base64url");
+    return `${payload}.${this.#mac(payload).toString("base64url")}`;
+  }
+
+  /** The ticket a text signs, or undefined for anything forged, altered or malformed. */
+  open(text: string): QueueTicket | undefined {
+    if (text.length > TICKET_LENGTH_MAX) return undefined;
+    const dot = text.indexOf(".");
+    if (dot < 1 || dot !== text.lastIndexOf(".")) return undefined;
+    const payload = text.slice(0, dot);
+    const given = Buffer.from(text.slice(dot + 1), "base64url");
+    if (given.length !== MAC_BYTES || !timingSafeEqual(given, this.#mac(payload))) return undefined;
+    return readTicket(payload);
+  }
+
+  #mac(payload: string): Buffer {
+    return createHmac("sha256", this.#key).update(payload).digest().subarray(0, MAC_BYTES);
+  }
+}
+
+/**
+ * The fields of a ticket's payload, not checked against its MAC: for a holder or a verifier
+ * reading what they were given (the server checks with `TicketSigner.open`).
+ */
+export function readTicket(text: string): QueueTicket | undefined {
+  const payload = text.split(".")[0] ?? "";
+  if (payload.length > TICKET_LENGTH_MAX) return undefined;
+  const fields = Buffer.from(payload, "base64url").toString("latin1").split("~");
+  if (fields.length !== 7) return undefined;
+  const [campaignId, userId, line, number, arrivedAt, claims, run] = fields as [
+    string,
+    string,
+    string,
+    string,
+    string,
+    string,
+    string,
+  ];
+  if (!FIELD.test(campaignId) || !FIELD.test(userId) || !FIELD.test(run)) return undefined;
+  if ((line !== "pre" && line !== "fifo") || !WHOLE.test(number) || !WHOLE.test(arrivedAt) || !WHOLE.test(claims))
+    return undefined;
+  return {
+    campaignId,
+    userId,
+    line,
+    number: Number(number),
+    arrivedAt: Number(arrivedAt),
+    claims: Number(claims),
+    run,
+  };
+}

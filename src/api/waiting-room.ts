@@ -1,0 +1,438 @@
+import { createHmac, randomBytes } from "node:crypto";
+import { DRAW_SEED_BYTES, drawFraction, drawOrder, drawSeedHash, PRE_QUEUE_MAX } from "../domain/draw.js";
+import type { ErrorCode } from "../domain/errors.js";
+import { type QueueTicket, TicketSigner } from "./queue-ticket.js";
+
+/**
+ * The waiting room in front of a campaign's claims. A claim that cannot be decided at once
+ * is answered at once with a signed ticket (src/api/queue-ticket.ts): its place in line, an
+ * estimated wait and when to come back. The server keeps per campaign only counters: places
+ * given (`issued`) and places whose turn has come (`admitted`, which moves at the measured
+ * rate claims are decided). Before the start, askers join the pre-queue (one place per
+ * user); at the start it is drawn in a random order from the campaign's committed seed,
+ * and its places come before everyone who asks after the start, who line up by arrival.
+ */
+export interface WaitingRoomOptions {
+  /** Keys: one signs tickets, one makes each campaign's draw seed. */
+  readonly ticketKey: Buffer;
+  readonly seedKey: Buffer;
+  /** The wall clock (ms since the epoch): the campaign's start and arrival instants. */
+  readonly now: () => number;
+  /** A monotonic clock in ms: how far `admitted` moves. */
+  readonly monotonic?: () => number;
+  /** Whether the writer or the event loop is past its target: admission then slows. */
+  readonly pressure: () => boolean;
+  /** Places admitted per second at first; it then follows the writer's queueing delay. */
+  readonly rateStart?: number;
+  /** How long a claim now waits before it is answered, in ms (the crowd gate's wait): added to estimates. */
+  readonly answerDelayMs?: () => number;
+  /** Names this server run in its tickets: a ticket from another run is refused. */
+  readonly run?: string;
+  /** Campaigns with a room at once; the least recently used one past it is let go. */
+  readonly roomsMax?: number;
+}
+
+/** How a claim goes on: decide it now, or answer with a place in line. */
+export type RoomVerdict =
+  | { readonly kind: "decide"; readonly ticket: QueueTicket | undefined }
+  | { readonly kind: "wait"; readonly place: Place }
+  | { readonly kind: "refused"; readonly code: ErrorCode; readonly message: string };
+
+/** What a ticket holder is told. */
+export interface Place {
+  readonly ticket: string;
+  readonly line: "pre" | "fifo";
+  /** 1 for the next to be decided; null in the pre-queue before the draw. */
+  readonly position: number | null;
+  /** The place in line since the start, 1 first (the pre-queue's drawn places, then arrivals); null before the draw. */
+  readonly place: number | null;
+  readonly estimatedWaitSeconds: number;
+  readonly retryAfterMs: number;
+}
+
+/** The draw of a campaign as its view shows it: the seed only once drawn. */
+export interface DrawView {
+  readonly seedHash: string;
+  readonly seed?: string;
+  readonly preQueueSize?: number;
+}
+
+interface Room {
+  readonly campaignId: string;
+  readonly startsAt: number;
+  /** Pre-queue joiners by user (one place each); kept after the draw for those who ask again without the ticket. */
+  pre: Map<string, number> | undefined;
+  preSize: number;
+  drawn: Uint32Array | undefined;
+  /** Places given after the start (their absolute place is preSize + number). */
+  next: number;
+  /** Absolute places below this may be decided. */
+  admitted: number;
+  advancedAt: number;
+  /** When `admitted` passed the last pre-queue place (monotonic ms). */
+  caughtUpAt: number;
+  /** Places whose claim was decided (a holder at its turn, or a newcomer at once); the pre-queue's first. */
+  used: number;
+}
+
+const WINDOW_MS = 250;
+/**
+ * After the draw, once every pre-queue place is admitted, newcomers still get a place for
+ * this long unless every pre-queue holder has come back: all of them were told to come back
+ * at the start, and must not find their turn taken by someone who asked after it.
+ */
+const GRACE_MS = 1_500;
+/** Pre-queue holders come back over this long after the start, in drawn order. */
+const PRE_SPREAD_MS = 1_000;
+const RATE_FLOOR = 200;
+const RATE_MAX = 100_000;
+const RETRY_MIN_MS = 250;
+/** A holder whose place is past the budget comes back about when it is expected to be spent. */
+const SELL_OUT_MARGIN_MS = 500;
+
+export class WaitingRoom {
+  readonly #signer: TicketSigner;
+  readonly #seedKey: Buffer;
+  readonly #now: () => number;
+  readonly #monotonic: () => number;
+  readonly #pressure: () => boolean;
+  readonly #answerDelayMs: () => number;
+  readonly #run: string;
+  readonly #roomsMax: number;
+  readonly #rooms = new Map<string, Room>();
+  /** Places admitted per second: up a quarter each window while the writer keeps up, down a fifth when not. */
+  #rate: number;
+  #windowStart: number;
+  #windowDecided = 0;
+  #windowWaiting = false;
+  /** Claims decided per second in the last window in which anyone waited (for metrics and the docs). */
+  decidedRate = 0;
+  ticketsIssued = 0;
+
+  constructor(options: WaitingRoomOptions) {
+    this.#signer = new TicketSigner(options.ticketKey);
+    this.#seedKey = options.seedKey;
+    this.#now = options.now;
+    this.#monotonic = options.monotonic ?? (() => performance.now());
+    this.#pressure = options.pressure;
+    this.#answerDelayMs = options.answerDelayMs ?? (() => 0);
+    this.#rate = options.rateStart ?? 1_000;
+    this.#run = options.run ?? randomBytes(6).toString("base64url");
+    this.#roomsMax = options.roomsMax ?? 10_000;
+    this.#windowStart = this.#monotonic();
+  }
+
+  /** Places admitted per second now. */
+  get rate(): number {
+    return this.#rate;
+  }
+
+  /** The seed a campaign's pre-queue is drawn from: fixed by its id and the server's secret. */
+  seedOf(campaignId: string): Buffer {
+    return createSeed(this.#seedKey, campaignId);
+  }
+
+  /** The campaign's draw for its view: the seed's hash always, the seed once drawn. */
+  drawView(campaignId: string, startsAt: number): DrawView {
+    const seed = this.seedOf(campaignId);
+    const seedHash = drawSeedHash(seed);
+    if (this.#now() < startsAt) return { seedHash };
+    const room = this.#rooms.get(campaignId);
+    if (room !== undefined) this.#drawIfDue(room, this.#now());
+    return { seedHash, seed: seed.toString("hex"), preQueueSize: room?.preSize ?? 0 };
+  }
+
+  /** Told of every claim the engine decided (claimed or refused): the measured rate. */
+  noteDecided(): void {
+    this.#windowDecided++;
+  }
+
+  /** A claim before the start: a place in the pre-queue (the same one however often asked). */
+  preQueue(campaignId: string, startsAt: number, userId: string, claims: number, given?: string): RoomVerdict {
+    const now = this.#now();
+    const room = this.#room(campaignId, startsAt, now);
+    let number = room.pre?.get(userId);
+    if (given !== undefined) {
+      const opened = this.#openFor(given, campaignId, userId, claims);
+      if ("code" in opened) return opened;
+      if (opened.line === "pre") number = opened.number;
+    }
+    if (number === undefined) {
+      if (room.pre === undefined || room.drawn !== undefined || room.preSize >= PRE_QUEUE_MAX)
+        return { kind: "refused", code: "NOT_STARTED", message: "the campaign has not started yet" };
+      number = room.preSize++;
+      room.pre.set(userId, number);
+    }
+    const ticket = this.#sign({ campaignId, userId, line: "pre", number, arrivedAt: Math.floor(now), claims });
+    // The place is drawn at the start. Holders come back over its first PRE_SPREAD_MS, each at
+    // the fraction of it where the draw will put them (known from the seed alone), so they do
+    // not all arrive at once and come back in drawn order.
+    const fraction = drawFraction(this.seedOf(campaignId), number);
+    const retryAfterMs = Math.max(RETRY_MIN_MS, startsAt - now + Math.floor(fraction * PRE_SPREAD_MS));
+    return {
+      kind: "wait",
+      place: {
+        ticket,
+        line: "pre",
+        position: null,
+        place: null,
+        estimatedWaitSeconds: retryAfterMs / 1000,
+        retryAfterMs,
+      },
+    };
+  }
+
+  /**
+   * A claim after the start. With a ticket: decided if its turn has come, else told its
+   * place again. Without: decided at once if nobody waits and `admit()` allows, else given
+   * the next place. `sharesLeft` is how many more claims the budget pays about.
+   */
+  arrive(
+    campaignId: string,
+    startsAt: number,
+    userId: string,
+    claims: number,
+    given: string | undefined,
+    sharesLeft: number,
+    admit: () => boolean,
+  ): RoomVerdict {
+    const now = this.#now();
+    const room = this.#room(campaignId, startsAt, now);
+    this.#drawIfDue(room, now);
+    this.#advance(room);
+    if (given !== undefined) {
+      const opened = this.#openFor(given, campaignId, userId, claims);
+      if ("code" in opened) return opened;
+      const place = this.#placeOf(room, opened);
+      if (place === undefined) return refusedStale();
+      if (place < room.admitted) {
+        room.used++;
+        return { kind: "decide", ticket: opened };
+      }
+      return { kind: "wait", place: this.#tell(room, opened, place, sharesLeft) };
+    }
+    // Someone in the pre-queue who asks again without the ticket keeps the drawn place.
+    const preNumber = room.pre?.get(userId);
+    if (preNumber !== undefined && room.drawn !== undefined) {
+      const held: QueueTicket = {
+        campaignId,
+        userId,
+        line: "pre",
+        number: preNumber,
+        arrivedAt: Math.floor(now),
+        claims,
+        run: this.#run,
+      };
+      const place = room.drawn[preNumber] as number;
+      if (place < room.admitted) {
+        room.used++;
+        return { kind: "decide", ticket: held };
+      }
+      return { kind: "wait", place: this.#tell(room, held, place, sharesLeft) };
+    }
+    const issued = room.preSize + room.next;
+    // Newcomers are decided at once when every place given has had its turn; just after the
+    // draw, only once the pre-queue has come back (or had GRACE_MS to). A holder placed after
+    // the start comes back about when its turn comes, so waiting for it too would give every
+    // newcomer of a steady crowd a place, and two requests each.
+    const preBack = room.preSize === 0 || room.used >= room.preSize || this.#monotonic() - room.caughtUpAt >= GRACE_MS;
+    if (room.admitted >= issued && preBack && admit()) {
+      room.used++;
+      room.next++;
+      room.admitted = room.preSize + room.next;
+      return { kind: "decide", ticket: undefined };
+    }
+    const ticket: QueueTicket = {
+      campaignId,
+      userId,
+      line: "fifo",
+      number: room.next++,
+      arrivedAt: Math.floor(now),
+      claims,
+      run: this.#run,
+    };
+    this.#windowWaiting = true;
+    return { kind: "wait", place: this.#tell(room, ticket, issued, sharesLeft) };
+  }
+
+  /** A claim decided at its turn could not be taken (the writer was full): the same place, soon again. */
+  again(ticket: QueueTicket, campaignId: string, startsAt: number): Place {
+    const room = this.#room(campaignId, startsAt, this.#now());
+    const place = this.#placeOf(room, ticket) ?? room.admitted;
+    const text = this.#signer.sign(ticket);
+    return {
+      ticket: text,
+      line: ticket.line,
+      position: Math.max(1, Math.floor(place - room.admitted) + 1),
+      place: place + 1,
+      estimatedWaitSeconds: 1,
+      retryAfterMs: 1_000,
+    };
+  }
+
+  /** A ticket's place and wait now, without deciding anything (for the stream and its JSON twin). */
+  look(
+    campaignId: string,
+    startsAt: number,
+    userId: string,
+    claims: number,
+    given: string,
+    sharesLeft: number,
+  ): RoomVerdict {
+    const now = this.#now();
+    const room = this.#room(campaignId, startsAt, now);
+    const opened = this.#openFor(given, campaignId, userId, claims);
+    if ("code" in opened) return opened;
+    if (now < startsAt) {
+      const retryAfterMs = Math.max(RETRY_MIN_MS, startsAt - now);
+      return {
+        kind: "wait",
+        place: {
+          ticket: given,
+          line: opened.line,
+          position: null,
+          place: null,
+          estimatedWaitSeconds: retryAfterMs / 1000,
+          retryAfterMs,
+        },
+      };
+    }
+    this.#drawIfDue(room, now);
+    this.#advance(room);
+    const place = this.#placeOf(room, opened);
+    if (place === undefined) return refusedStale();
+    if (place < room.admitted) return { kind: "decide", ticket: opened };
+    return { kind: "wait", place: this.#tell(room, opened, place, sharesLeft) };
+  }
+
+  /** Lets a campaign's room go (it ended, or is unknown). */
+  forget(campaignId: string): void {
+    this.#rooms.delete(campaignId);
+  }
+
+  #sign(fields: Omit<QueueTicket, "run">): string {
+    this.ticketsIssued++;
+    return this.#signer.sign({ ...fields, run: this.#run });
+  }
+
+  #openFor(given: string, campaignId: string, userId: string, claims: number): QueueTicket | RefusedVerdict {
+    const ticket = this.#signer.open(given);
+    if (ticket === undefined)
+      return { kind: "refused", code: "TICKET_INVALID", message: "the queue ticket is not valid" };
+    if (ticket.campaignId !== campaignId)
+      return { kind: "refused", code: "TICKET_INVALID", message: "the queue ticket is for another campaign" };
+    if (ticket.userId !== userId)
+      return { kind: "refused", code: "TICKET_NOT_YOURS", message: "the queue ticket was given to another user" };
+    if (ticket.run !== this.#run) return refusedStale();
+    if (ticket.claims !== claims)
+      return { kind: "refused", code: "TICKET_USED", message: "the queue ticket has served its claim; ask again" };
+    return ticket;
+  }
+
+  #placeOf(room: Room, ticket: QueueTicket): number | undefined {
+    if (ticket.line === "fifo") return ticket.number < room.next ? room.preSize + ticket.number : undefined;
+    if (room.drawn === undefined || ticket.number >= room.preSize) return undefined;
+    return room.drawn[ticket.number];
+  }
+
+  #tell(room: Room, ticket: QueueTicket, place: number, sharesLeft: number): Place {
+    const speed = this.#speed();
+    const ahead = Math.max(0, place - room.admitted);
+    let waitMs = ((ahead + 1) / speed) * 1000;
+    // Past the budget the answer is most likely "sold out": come back when it should be spent,
+    // at the rate claims are being decided (the holders ahead come back only when told).
+    const spending = this.decidedRate > RATE_FLOOR ? Math.min(speed, this.decidedRate) : speed;
+    if (ahead > sharesLeft) waitMs = Math.min(waitMs, (sharesLeft / spending) * 1000 + SELL_OUT_MARGIN_MS);
+    const retryAfterMs = Math.max(RETRY_MIN_MS, Math.ceil(waitMs));
+    const text = this.#signer.sign(ticket);
+    // The wait the holder will see: until told to come back, then the answer's own delay.
+    const estimatedMs = retryAfterMs + this.#answerDelayMs();
+    return {
+      ticket: text,
+      line: ticket.line,
+      position: Math.floor(ahead) + 1,
+      place: place + 1,
+      estimatedWaitSeconds: Math.round(estimatedMs) / 1000,
+      retryAfterMs,
+    };
+  }
+
+  #speed(): number {
+    return this.#rate;
+  }
+
+  #advance(room: Room): void {
+    const now = this.#monotonic();
+    this.#measure(now);
+    const issued = room.preSize + room.next;
+    if (room.admitted < issued) this.#windowWaiting = true;
+    const admitted = Math.min(issued, room.admitted + ((now - room.advancedAt) / 1000) * this.#speed());
+    if (admitted >= room.preSize && room.admitted < room.preSize) room.caughtUpAt = now;
+    room.admitted = admitted;
+    room.advancedAt = now;
+  }
+
+  /**
+   * Each window in which anyone waited, the admission rate follows the writer: down a fifth
+   * while it (or the loop in front of it) falls behind, else up a quarter. It is not set from the claims
+   * decided: holders come back when told, so that count follows the rate it would set, and
+   * any loss (a holder who never comes back) would ratchet it down to nothing.
+   */
+  #measure(now: number): void {
+    const elapsed = now - this.#windowStart;
+    if (elapsed < WINDOW_MS) return;
+    if (this.#windowWaiting) {
+      this.decidedRate = (this.#windowDecided * 1000) / elapsed;
+      this.#rate = this.#pressure() ? Math.max(RATE_FLOOR, this.#rate * 0.8) : Math.min(RATE_MAX, this.#rate * 1.25);
+    }
+    this.#windowStart = now;
+    this.#windowDecided = 0;
+    this.#windowWaiting = false;
+  }
+
+  #drawIfDue(room: Room, now: number): void {
+    if (room.drawn !== undefined || room.pre === undefined || now < room.startsAt) return;
+    room.drawn = drawOrder(this.seedOf(room.campaignId), room.preSize);
+    room.admitted = 0;
+    room.advancedAt = this.#monotonic();
+  }
+
+  #room(campaignId: string, startsAt: number, now: number): Room {
+    let room = this.#rooms.get(campaignId);
+    if (room !== undefined) {
+      // Most recently used last, so the first is the one to let go.
+      this.#rooms.delete(campaignId);
+      this.#rooms.set(campaignId, room);
+      return room;
+    }
+    if (this.#rooms.size >= this.#roomsMax) this.#rooms.delete(this.#rooms.keys().next().value as string);
+    const before = now < startsAt;
+    room = {
+      campaignId,
+      startsAt,
+      pre: before ? new Map() : undefined,
+      preSize: 0,
+      drawn: undefined,
+      next: 0,
+      admitted: 0,
+      advancedAt: this.#monotonic(),
+      caughtUpAt: Number.NEGATIVE_INFINITY,
+      used: 0,
+    };
+    this.#rooms.set(campaignId, room);
+    return room;
+  }
+}
+
+type RefusedVerdict = Extract<RoomVerdict, { kind: "refused" }>;
+
+function refusedStale(): RefusedVerdict {
+  return { kind: "refused", code: "TICKET_INVALID", message: "the queue ticket is from before a restart; ask again" };
+}
+
+/** HMAC-SHA256 is 32 bytes: the seed is exactly one AES-256 key. */
+function createSeed(key: Buffer, campaignId: string): Buffer {
+  const seed = createHmac("sha256", key).update(`draw|${campaignId}`).digest();
+  if (seed.length !== DRAW_SEED_BYTES) throw new Error("a draw seed is one AES-256 key");
+  return seed;
+}

@@ -181,7 +181,7 @@ export async function buildApp(context: AppContext, options: AppOptions = {}): P
     }
     if (context.tokens.isAdmin(token)) throw new ApiError("FORBIDDEN", "the admin token does not act for a user");
     const userId = await context.tokens.verifyUser(token);
-    if (!context.engine.hasUser(userId)) throw new ApiError("INVALID_TOKEN", "the token's user does not exist");
+    if (!(await context.engine.hasUser(userId))) throw new ApiError("INVALID_TOKEN", "the token's user does not exist");
     request.userId = userId;
   });
 

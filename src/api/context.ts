@@ -1,21 +1,21 @@
 import "@fastify/swagger";
 import type { KeyObject } from "node:crypto";
 import type { TestClock } from "../engine/clock.js";
-import type { Engine } from "../engine/engine.js";
+import type { EngineFront } from "../engine/front.js";
 import type { LedgerStore } from "../engine/store-port.js";
 import type { CampaignAdmission } from "./admission.js";
 import type { CrowdGate } from "./crowd-gate.js";
-import type { LoginCodes } from "./login-codes.js";
+import type { LoginCodeBook } from "./login-codes.js";
 import type { LoginLimits } from "./login-limits.js";
 import type { Metrics } from "./metrics.js";
 import type { Tokens } from "./tokens.js";
 
 /** What every route plugin shares; handed over once when the app is built. */
 export interface AppContext {
-  readonly engine: Engine;
+  readonly engine: EngineFront;
   readonly store: LedgerStore;
   readonly tokens: Tokens;
-  readonly codes: LoginCodes;
+  readonly codes: LoginCodeBook;
   readonly login: {
     /** A verified code for a phone without a user makes its user (--signup). */
     readonly signup: boolean;

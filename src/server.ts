@@ -12,6 +12,7 @@ import { DEFAULT_LOGIN_LIMITS, type LoginLimits } from "./api/login-limits.js";
 import { Metrics } from "./api/metrics.js";
 import { Tokens } from "./api/tokens.js";
 import { DEFAULT_RULE_SET, SpecialDayCalendar } from "./domain/calendar/index.js";
+import { WriterServer, type WriterServerOptions } from "./edge/writer-server.js";
 import { type Clock, systemClock, TestClock } from "./engine/clock.js";
 import { Engine, type EngineObserver } from "./engine/engine.js";
 import type { LedgerStore } from "./engine/store-port.js";
@@ -59,6 +60,16 @@ export interface ServerConfig {
   readonly loginLimits?: LoginLimits;
   /** Login code lifetimes and table bounds (tests). */
   readonly loginCodeRules?: LoginCodeRules;
+  /** Serve the engine to edge processes too (src/edge, docs/wire.md). */
+  readonly wire?: WireConfig;
+}
+
+export interface WireConfig {
+  /** A Unix socket path for edges on this machine. */
+  readonly path?: string;
+  /** TCP for edges on other machines; needs the secret. */
+  readonly tcp?: { readonly host: string; readonly port: number };
+  readonly secret?: string;
 }
 
 /** The calendar of caps and special days, from the rules file when one is given. */
@@ -155,6 +166,10 @@ function alongside(first: EngineObserver, second: EngineObserver | undefined): E
       first.commandWaited?.(lane, seconds);
       second.commandWaited?.(lane, seconds);
     },
+    batchDurable: (batch) => {
+      first.batchDurable?.(batch);
+      second.batchDurable?.(batch);
+    },
     commitFailed: (error) => {
       first.commitFailed?.(error);
       second.commitFailed?.(error);
@@ -209,9 +224,15 @@ async function loggerFor(config: Pick<ServerConfig, "logLevel" | "logFormat">): 
   return pino(options, pretty({ sync: true, translateTime: "SYS:HH:MM:ss.l", ignore: "hostname" }));
 }
 
+/** The context of the process that owns the engine: the engine itself and its login codes. */
+export interface WriterContext extends AppContext {
+  readonly engine: Engine;
+  readonly codes: LoginCodes;
+}
+
 export interface Service {
   readonly app: FastifyInstance;
-  readonly context: AppContext;
+  readonly context: WriterContext;
   readonly adminToken: string;
   /** Where the admin token was made on this start (first start), else undefined. */
   readonly adminTokenCreatedIn: string | undefined;
@@ -219,6 +240,23 @@ export interface Service {
   close(): Promise<void>;
   /** With a PostgreSQL store: the lease this writer holds, to advertise where it serves. */
   readonly lease?: WriterLease;
+  /** The engine served to edges, when configured. */
+  readonly wire?: WriterServer;
+}
+
+/** The rules document as parsed JSON, for edges to build the same calendar (null: the built-in one). */
+function rulesDocument(file: string | undefined): unknown {
+  return file === undefined ? null : JSON.parse(readFileSync(file, "utf8"));
+}
+
+async function serveWire(config: WireConfig, options: Omit<WriterServerOptions, "secret">): Promise<WriterServer> {
+  const wire = new WriterServer({ ...options, secret: config.secret });
+  if (config.path !== undefined) await wire.listenUnix(config.path);
+  if (config.tcp !== undefined) {
+    const port = await wire.listenTcp(config.tcp.host, config.tcp.port);
+    options.logger.info({ host: config.tcp.host, port }, "serving edges over TCP");
+  }
+  return wire;
 }
 
 /**
@@ -264,6 +302,7 @@ export async function createService(config: Omit<ServerConfig, "port" | "host">)
     config.tracing === undefined ? undefined : (await import("./tracing/otel.js")).startTracing(config.tracing);
   const { store, lease, holdLease } = await openStore(config, logger);
   let engine: Engine | undefined;
+  let wire: WriterServer | undefined;
   const metrics: Metrics = new Metrics(
     () => engine,
     () => gate.stats,
@@ -288,6 +327,7 @@ export async function createService(config: Omit<ServerConfig, "port" | "host">)
           metrics.engineObserver.commitFailed?.(error);
           logger.error({ err: error }, "batch commit failed; rebuilding memory from the store");
         },
+        batchDurable: (batch) => wire?.batchDurable(batch),
       },
       tracing?.engineObserver,
     ),
@@ -301,10 +341,11 @@ export async function createService(config: Omit<ServerConfig, "port" | "host">)
       process.exit(70);
     },
   });
-  const context: AppContext = {
+  const tokenSecret = await tokenSecretFor(config, store);
+  const context: WriterContext = {
     engine,
     store,
-    tokens: new Tokens({ secret: await tokenSecretFor(config, store), adminToken, clock }),
+    tokens: new Tokens({ secret: tokenSecret, adminToken, clock }),
     codes: new LoginCodes(
       logSender((phone, code) => logger.info({ phone, code }, "login code (dev sender)")),
       clock,
@@ -329,6 +370,25 @@ export async function createService(config: Omit<ServerConfig, "port" | "host">)
   await holdLease?.();
   await engine.start();
   if (engine.isolation) gate.start();
+  if (config.wire !== undefined) {
+    wire = await serveWire(config.wire, {
+      engine,
+      store,
+      testClock,
+      codes: context.codes,
+      logger,
+      observer: metrics.wireObserver,
+      rules: rulesDocument(config.rules),
+      setup: {
+        tokenSecret: Buffer.from(tokenSecret).toString("hex"),
+        adminToken,
+        evidenceKeyPem: context.evidenceKey.privateKey.export({ type: "pkcs8", format: "pem" }).toString(),
+        signup: config.signup ?? false,
+        testClock: testClock !== undefined,
+        isolation: engine.isolation,
+      },
+    });
+  }
   let closing: Promise<void> | undefined;
   return {
     app,
@@ -336,6 +396,7 @@ export async function createService(config: Omit<ServerConfig, "port" | "host">)
     adminToken,
     adminTokenCreatedIn,
     ...(lease === undefined ? {} : { lease }),
+    ...(wire === undefined ? {} : { wire }),
     close() {
       closing ??= (async () => {
         // Node closes only the connections idle when close starts; keep closing those that go
@@ -349,6 +410,8 @@ export async function createService(config: Omit<ServerConfig, "port" | "host">)
           clearInterval(sweep);
           clearTimeout(deadline);
         }
+        // Edges' commands under way are answered, from the last batches, before the engine stops.
+        await wire?.close();
         await context.engine.close();
         await lease?.close();
         await store.close();

@@ -1,0 +1,171 @@
+import { createPrivateKey, createPublicKey, randomBytes } from "node:crypto";
+import type { FastifyInstance } from "fastify";
+import pino from "pino";
+import { type AdmissionOptions, CampaignAdmission } from "../api/admission.js";
+import { buildApp } from "../api/app.js";
+import type { AppContext } from "../api/context.js";
+import { CrowdGate, type CrowdGateOptions } from "../api/crowd-gate.js";
+import { DEFAULT_LOGIN_LIMITS, type LoginLimits } from "../api/login-limits.js";
+import { Metrics } from "../api/metrics.js";
+import { Tokens } from "../api/tokens.js";
+import { DEFAULT_RULE_SET, SpecialDayCalendar } from "../domain/calendar/index.js";
+import type { Calendar } from "../domain/rules.js";
+import { TestClock } from "../engine/clock.js";
+import type { Fact, Snapshot } from "../wire/messages.js";
+import { RemoteEngine } from "./remote-engine.js";
+import { remoteCodes, remoteStore } from "./remote-reads.js";
+import { StateView } from "./view.js";
+import { type WriterAddress, WriterClient } from "./writer-client.js";
+
+export interface EdgeConfig {
+  readonly writer: WriterAddress;
+  readonly secret: string;
+  /** How the writer's log names this edge. */
+  readonly name: string;
+  readonly logLevel: string;
+  readonly trustProxy?: string | undefined;
+  readonly admission?: AdmissionOptions;
+  readonly gate?: CrowdGateOptions;
+  readonly loginLimits?: LoginLimits;
+  /** How long to wait for the first welcome before giving up (the writer may be starting). */
+  readonly connectTimeoutMs?: number;
+  readonly view?: { readonly claimersMax?: number; readonly campaignsMax?: number };
+}
+
+export interface EdgeService {
+  readonly app: FastifyInstance;
+  readonly context: AppContext;
+  readonly writer: WriterClient;
+  readonly view: StateView;
+  readonly adminToken: string;
+  close(): Promise<void>;
+}
+
+/** The calendar the writer's rules document and special days make. */
+function calendarOf(rules: unknown, specialDays: readonly unknown[]): Calendar {
+  let calendar: Calendar;
+  if (rules === null || rules === undefined) calendar = new SpecialDayCalendar(DEFAULT_RULE_SET);
+  else {
+    const parsed = SpecialDayCalendar.fromJson(rules);
+    if (!parsed.ok) throw new Error(`the writer's rules document: ${parsed.error.message}`);
+    calendar = parsed.value;
+  }
+  for (const rule of specialDays) {
+    const next = calendar.withDay?.(rule);
+    if (next?.ok === true) calendar = next.value;
+  }
+  return calendar;
+}
+
+/**
+ * An edge: the whole HTTP app (src/api/app.ts) with the engine front replaced by a client of
+ * the writer. Auth, validation, idempotency headers, the crowd gate, admission and metrics run
+ * here; the ledger stays with the writer. It starts once the writer has welcomed it, and keeps
+ * serving (503 + Retry-After for what needs the writer) while it reconnects.
+ */
+export async function createEdgeService(config: EdgeConfig): Promise<EdgeService> {
+  const logger = pino({ level: config.logLevel, redact: ["req.headers.authorization", "headers.authorization"] });
+  const view = new StateView(config.view);
+  let rules: unknown = null;
+  let specialDays: unknown[] = [];
+  let engine: RemoteEngine | undefined;
+  let first: Snapshot | undefined;
+  let testClock: TestClock | undefined;
+  let metrics: Metrics | undefined;
+  const learn = (facts: readonly Fact[]) => {
+    view.apply(facts);
+    const added = facts.filter((fact) => fact.k === "specialDay").map((fact) => fact.rule);
+    if (added.length > 0) {
+      specialDays = [...specialDays, ...added];
+      if (engine !== undefined) engine.calendar = calendarOf(rules, specialDays);
+    }
+  };
+  const writer = new WriterClient({
+    address: config.writer,
+    secret: config.secret,
+    name: config.name,
+    onWelcome: (snapshot, status) => {
+      first ??= snapshot;
+      view.reset();
+      rules = snapshot.rules;
+      specialDays = [];
+      if (engine !== undefined) engine.calendar = calendarOf(rules, specialDays);
+      learn(snapshot.facts);
+      testClock?.set(status.now);
+    },
+    onFacts: learn,
+    onStatus: (status) => testClock?.set(status.now),
+    onState: (connected, reason) => {
+      metrics?.wireConnections.set(connected ? 1 : 0);
+      if (connected) logger.info("connected to the writer");
+      else logger.warn({ reason }, "lost the writer; answering 503 until it is back");
+    },
+    onCallDone: (op, seconds) => metrics?.observeWireCall(op, seconds),
+  });
+  try {
+    await writer.ready(config.connectTimeoutMs ?? 30_000);
+  } catch (error) {
+    writer.close();
+    throw error;
+  }
+  const setup = (first as Snapshot).setup;
+  if (setup.testClock) testClock = new TestClock(writer.status?.now ?? Date.now());
+  engine = new RemoteEngine({
+    writer,
+    view,
+    calendar: calendarOf(rules, specialDays),
+    testClock,
+    isolation: setup.isolation,
+  });
+  const clock = engine.clock;
+  const gate = new CrowdGate({
+    ...config.gate,
+    observeWait: (waitedMs) => {
+      metrics?.observeGateWait(waitedMs);
+      config.gate?.observeWait?.(waitedMs);
+    },
+  });
+  metrics = new Metrics(
+    () => undefined,
+    () => gate.stats,
+  );
+  metrics.wireConnections.set(writer.connected ? 1 : 0);
+  const privateKey = createPrivateKey(setup.evidenceKeyPem);
+  const context: AppContext = {
+    engine,
+    store: remoteStore(writer),
+    tokens: new Tokens({ secret: Buffer.from(setup.tokenSecret, "hex"), adminToken: setup.adminToken, clock }),
+    codes: remoteCodes(writer, clock),
+    login: { signup: setup.signup, limits: config.loginLimits ?? DEFAULT_LOGIN_LIMITS },
+    metrics,
+    admission: new CampaignAdmission(engine, config.admission),
+    gate,
+    testClock,
+    randomBytes,
+    evidenceKey: { privateKey, publicKey: createPublicKey(privateKey) },
+  };
+  const app = await buildApp(context, { logger, trustProxy: config.trustProxy });
+  if (setup.isolation) gate.start();
+  let closing: Promise<void> | undefined;
+  return {
+    app,
+    context,
+    writer,
+    view,
+    adminToken: setup.adminToken,
+    close() {
+      closing ??= (async () => {
+        gate.stop();
+        const sweep = setInterval(() => app.server.closeIdleConnections(), 100);
+        try {
+          await app.close();
+        } finally {
+          clearInterval(sweep);
+        }
+        // Only after the app: every request under way has had its writer's answer.
+        writer.close();
+      })();
+      return closing;
+    },
+  };
+}

@@ -145,7 +145,7 @@ export async function buildApp(context: AppContext, options: AppOptions = {}): P
     },
   });
   await app.register(swaggerUi, { routePrefix: "/docs", staticCSP: true });
-  await registerLimits(app, context.codes.clock);
+  await registerLimits(app, context.codes.clock, context.sharedLimits);
 
   const { tracing } = options;
   if (tracing !== undefined) {

@@ -6,7 +6,7 @@ import type { LedgerStore } from "../engine/store-port.js";
 import type { CampaignAdmission } from "./admission.js";
 import type { CrowdGate } from "./crowd-gate.js";
 import type { LoginCodeBook } from "./login-codes.js";
-import type { LoginLimits } from "./login-limits.js";
+import type { LoginLimits, SharedCounter } from "./login-limits.js";
 import type { Metrics } from "./metrics.js";
 import type { Tokens } from "./tokens.js";
 
@@ -25,6 +25,8 @@ export interface AppContext {
   readonly admission: CampaignAdmission;
   /** Holds claims while the event loop lags (started only with isolation on). */
   readonly gate: CrowdGate;
+  /** Login limits counted where every edge shares them (the writer); each app's own without it. */
+  readonly sharedLimits?: SharedCounter;
   /** Present only when the server runs with --test-clock. */
   readonly testClock: TestClock | undefined;
   readonly randomBytes: (size: number) => Uint8Array;

@@ -46,6 +46,11 @@ export class Tokens {
    * for each 10 000-user bulk call; the tests check these tokens against jose's verifier.
    */
   async issue(userId: string): Promise<string> {
+    return this.issueNow(userId);
+  }
+
+  /** The same token, synchronously: for answers rendered from a durable result (a replay renders again). */
+  issueNow(userId: string): string {
     const nowSeconds = Math.floor(this.#clock.now() / 1000);
     const claims = { iss: ISSUER, sub: userId, iat: nowSeconds, exp: nowSeconds + this.#lifetimeSeconds };
     const signed = `${HEADER}.${Buffer.from(JSON.stringify(claims)).toString("base64url")}`;

@@ -30,6 +30,11 @@ export interface EdgeConfig {
   /** How long to wait for the first welcome before giving up (the writer may be starting). */
   readonly connectTimeoutMs?: number;
   readonly view?: { readonly claimersMax?: number; readonly campaignsMax?: number };
+  /**
+   * With a writer on a test clock: the clock to use (an edge in the writer's own process, as
+   * in the contract tests, shares the writer's); else the edge keeps one that follows the writer.
+   */
+  readonly testClock?: TestClock;
 }
 
 export interface EdgeService {
@@ -72,6 +77,10 @@ export async function createEdgeService(config: EdgeConfig): Promise<EdgeService
   let first: Snapshot | undefined;
   let testClock: TestClock | undefined;
   let metrics: Metrics | undefined;
+  /** A clock of the edge's own follows the writer's; one shared with the writer needs no help. */
+  const follow = (now: number) => {
+    if (config.testClock === undefined) testClock?.set(now);
+  };
   const learn = (facts: readonly Fact[]) => {
     view.apply(facts);
     const added = facts.filter((fact) => fact.k === "specialDay").map((fact) => fact.rule);
@@ -91,10 +100,10 @@ export async function createEdgeService(config: EdgeConfig): Promise<EdgeService
       specialDays = [];
       if (engine !== undefined) engine.calendar = calendarOf(rules, specialDays);
       learn(snapshot.facts);
-      testClock?.set(status.now);
+      follow(status.now);
     },
     onFacts: learn,
-    onStatus: (status) => testClock?.set(status.now),
+    onStatus: (status) => follow(status.now),
     onState: (connected, reason) => {
       metrics?.wireConnections.set(connected ? 1 : 0);
       if (connected) logger.info("connected to the writer");
@@ -109,7 +118,7 @@ export async function createEdgeService(config: EdgeConfig): Promise<EdgeService
     throw error;
   }
   const setup = (first as Snapshot).setup;
-  if (setup.testClock) testClock = new TestClock(writer.status?.now ?? Date.now());
+  if (setup.testClock) testClock = config.testClock ?? new TestClock(writer.status?.now ?? Date.now());
   engine = new RemoteEngine({
     writer,
     view,
@@ -136,6 +145,8 @@ export async function createEdgeService(config: EdgeConfig): Promise<EdgeService
     store: remoteStore(writer),
     tokens: new Tokens({ secret: Buffer.from(setup.tokenSecret, "hex"), adminToken: setup.adminToken, clock }),
     codes: remoteCodes(writer, clock),
+    sharedLimits: async (store, key, windowMs, cache) =>
+      (await writer.call("limits.incr", [store, key, windowMs, cache])) as { current: number; ttl: number },
     login: { signup: setup.signup, limits: config.loginLimits ?? DEFAULT_LOGIN_LIMITS },
     metrics,
     admission: new CampaignAdmission(engine, config.admission),

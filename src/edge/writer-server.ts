@@ -3,6 +3,7 @@ import { existsSync, unlinkSync } from "node:fs";
 import { createServer, type Server, type Socket } from "node:net";
 import { ApiError } from "../api/errors.js";
 import type { LoginCodeBook } from "../api/login-codes.js";
+import { sharedWindows } from "../api/login-limits.js";
 import type { Result } from "../domain/errors.js";
 import type { TestClock } from "../engine/clock.js";
 import {
@@ -83,7 +84,7 @@ export class WriterServer {
   constructor(options: WriterServerOptions) {
     this.#options = options;
     this.#secretDigest = options.secret === undefined ? undefined : digest(options.secret);
-    this.#ops = opsOf(options);
+    this.#ops = opsOf(options, () => this.#broadcast({ t: "status", status: this.status() }));
   }
 
   /** Plugs into the engine's observer: facts leave after each durable batch. */
@@ -337,8 +338,11 @@ function digest(secret: string): Buffer {
 const str = (value: unknown): string => (typeof value === "string" ? value : String(value));
 
 /** The calls an edge may make: the engine front's narrow methods and the store's reads. */
-function opsOf({ engine, store, testClock, codes }: WriterServerOptions): Record<string, Op> {
+function opsOf({ engine, store, testClock, codes }: WriterServerOptions, clockSet: () => void): Record<string, Op> {
+  const limits = sharedWindows(codes.clock);
   return {
+    "limits.incr": ([storeId, key, windowMs, cache]) =>
+      limits(Number(storeId), str(key), Number(windowMs), Number(cache)),
     "codes.request": ([phone, issueFor]) =>
       codes.request(str(phone), issueFor === "user" || issueFor === "signup" ? issueFor : undefined),
     "codes.verify": ([phone, code]) => codes.verify(str(phone), str(code)),
@@ -355,7 +359,10 @@ function opsOf({ engine, store, testClock, codes }: WriterServerOptions): Record
     },
     submit: ([command]) => engine.submit(command as never),
     runDueTimers: async ([now]) => {
-      if (testClock !== undefined && typeof now === "number") testClock.set(now);
+      if (testClock !== undefined && typeof now === "number") {
+        testClock.set(now);
+        clockSet(); // every edge hears the new time before the edge that set it is answered
+      }
       await engine.runDueTimers();
       return testClock?.now() ?? Date.now();
     },

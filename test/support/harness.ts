@@ -118,6 +118,7 @@ export async function startTestApp(
           writer: { path: join(dir, "writer.sock") },
           secret: WIRE_SECRET,
           name: `test-edge-${i}`,
+          ...(service.context.testClock === undefined ? {} : { testClock: service.context.testClock }),
           logLevel: "silent",
           ...(options.admission === undefined ? {} : { admission: options.admission }),
           ...(options.gate === undefined ? {} : { gate: options.gate }),

@@ -209,6 +209,14 @@ export class WriterServer {
     for (const peer of this.#peers) if (peer.welcomed) peer.connection.send(message);
   }
 
+  /**
+   * Closes every edge's connection at once, answering nothing more on it: what a cut network
+   * looks like to edges (fault drills). Edges reconnect; their keyed commands can be retried.
+   */
+  drop(reason: string): void {
+    for (const peer of [...this.#peers]) peer.connection.close(reason);
+  }
+
   /** Stops taking edges, lets calls under way get their answers, then closes every connection. */
   async close(): Promise<void> {
     this.#closing = true;

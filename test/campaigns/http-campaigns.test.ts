@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { CampaignAdmission } from "../../src/api/admission.js";
 import { EngineRig, holdCommits } from "../engine/support.js";
-import { startTestApp, type TestApp, type TestUser } from "../support/harness.js";
+import { startTestApp, TEST_EDGES, type TestApp, type TestUser } from "../support/harness.js";
 
 describe("campaign claims over HTTP", () => {
   let app: TestApp;
@@ -105,7 +105,11 @@ describe("campaign claims over HTTP", () => {
 });
 
 describe("admission control at small scale", () => {
-  it("sheds admitted-looking claims with 503 and a jittered Retry-After when the claim lane is full, but still answers cheap outcomes", async () => {
+  it("sheds admitted-looking claims with 503 and a jittered Retry-After when the claim lane is full, but still answers cheap outcomes", {
+    skip:
+      TEST_EDGES > 0 &&
+      "an edge's view knows no unknown campaign (that fact is not monotone), so such a claim meets admission before the writer",
+  }, async () => {
     const app = await startTestApp({ admission: { claimQueueLengthMax: 0 } });
     try {
       const users = [await app.createUser(), await app.createUser()];

@@ -23,6 +23,7 @@ export class WireConnection {
   readonly #decoder: FrameDecoder;
   readonly #events: ConnectionEvents;
   #closedReason: string | undefined;
+  #corked = false;
 
   readonly #pauseReads: boolean;
 
@@ -69,6 +70,15 @@ export class WireConnection {
       this.close(`the peer reads too slowly: ${this.#socket.writableLength} bytes waiting`);
       return false;
     }
+    // Frames sent in one turn of the event loop (a batch's replies, a crowd's calls) leave in one write.
+    if (!this.#corked) {
+      this.#corked = true;
+      this.#socket.cork();
+      process.nextTick(() => {
+        this.#corked = false;
+        this.#socket.uncork();
+      });
+    }
     const flushed = this.#socket.write(frame);
     if (this.#pauseReads && (!flushed || this.#socket.writableLength > WRITE_PAUSE_BYTES)) this.#socket.pause();
     return true;
@@ -77,7 +87,10 @@ export class WireConnection {
   close(reason: string): void {
     if (this.#closedReason !== undefined) return;
     this.#closedReason = reason;
-    this.#socket.destroy();
+    // What was sent last (a refusal saying why) still goes out; a peer that will not take it is cut.
+    if (this.#corked) this.#socket.uncork();
+    this.#socket.end();
+    setTimeout(() => this.#socket.destroy(), 1_000).unref();
     this.#events.closed(reason);
   }
 

@@ -34,7 +34,7 @@ describe("serve --edges 2: SIGKILL of the writer and of an edge at a campaign's 
     const writers = () => proc.lines.filter((l) => l.msg === "writer listening");
     await proc.waitForLine((l) => l.msg === "edge listening", 120_000, "an edge listening");
     while (edgesListening().length < 2) await sleep(50);
-    const port = (edgesListening()[0]?.address as { port: number }).port;
+    const port = ((edgesListening()[0] as LogLine).address as { port: number }).port;
     const url = `http://127.0.0.1:${port}`;
 
     const bulk = await request(url, "POST", "/v1/admin/users/bulk", {

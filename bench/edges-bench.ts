@@ -13,11 +13,13 @@
  * The model: answers/s on N cores = N ÷ (CPU seconds per answer, all processes), checked
  * against the measured rate with `--edges 1` and `--edges 2` here.
  *
- * Usage: node dist/bench/edges-bench.js [--requests 20000] [--users 10000] [--connections 64] [--runtime node|bun]
+ * Usage: node dist/bench/edges-bench.js [--requests 20000] [--users 10000] [--connections 64] [--bun PATH-TO-BUN]
+ * (`--bun`: one more run whose edge is dist/src/edge/main.js on Bun, e.g. from `npm install bun`.)
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
+import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -175,19 +177,62 @@ interface EdgesFigures {
   };
 }
 
-async function edges(count: number): Promise<EdgesFigures> {
+/** A free TCP port on loopback, for the writer's --wire-listen. */
+async function freePort(): Promise<number> {
+  const probe = createServer();
+  await new Promise<void>((resolve) => probe.listen(0, "127.0.0.1", resolve));
+  const { port } = probe.address() as { port: number };
+  await new Promise((resolve) => probe.close(resolve));
+  return port;
+}
+
+/**
+ * `serve --edges count`; with `bun`, the measured edge is instead one run by Bun
+ * (dist/src/edge/main.js) over TCP to that writer, the Node edge left idle.
+ */
+async function edges(count: number, bun?: string): Promise<EdgesFigures> {
   const dir = mkdtempSync(join(tmpdir(), "hongbao-edges-bench-"));
+  const secret = "edges-bench-wire-secret-0123456789";
+  const wirePort = bun === undefined ? undefined : await freePort();
   const server = start(
     process.execPath,
-    [MAIN, "serve", "--edges", String(count), "--port", "0", "--db", join(dir, "h.db"), "--log-level", "info"],
-    { ...process.env, HONGBAO_ADMIN_TOKEN: ADMIN },
+    [
+      MAIN,
+      "serve",
+      "--edges",
+      String(count),
+      "--port",
+      "0",
+      "--db",
+      join(dir, "h.db"),
+      "--log-level",
+      "info",
+      ...(wirePort === undefined ? [] : ["--wire-listen", `127.0.0.1:${wirePort}`]),
+    ],
+    { ...process.env, HONGBAO_ADMIN_TOKEN: ADMIN, HONGBAO_WIRE_SECRET: secret },
   );
+  let bunEdge: Started | undefined;
   try {
     await until(
       () => (server.lines.filter((l) => l.msg === "edge listening").length >= count ? true : undefined),
       "edges listening",
     );
-    const edgeLines = server.lines.filter((l) => l.msg === "edge listening");
+    if (bun !== undefined) {
+      bunEdge = start(
+        bun,
+        [
+          fileURLToPath(new URL("../src/edge/main.js", import.meta.url)),
+          "--writer",
+          `127.0.0.1:${wirePort}`,
+          "--port",
+          "0",
+        ],
+        { ...process.env, HONGBAO_WIRE_SECRET: secret },
+      );
+      const started = bunEdge;
+      await until(() => started.lines.find((l) => l.msg === "edge listening"), "the Bun edge");
+    }
+    const edgeLines = (bunEdge ?? server).lines.filter((l) => l.msg === "edge listening");
     const edgePids = edgeLines.map((l) => Number(l.pid));
     const writer = server.lines.find((l) => l.msg === "writer listening") as { pid: number; url: string };
     const port = ((edgeLines[0] as Record<string, unknown>).address as { port: number }).port;
@@ -284,6 +329,7 @@ async function edges(count: number): Promise<EdgesFigures> {
     );
     return { edges: count, soldOut: sold, durable };
   } finally {
+    if (bunEdge !== undefined) await stop(bunEdge.child);
     await stop(server.child);
     rmSync(dir, { recursive: true, force: true });
   }
@@ -312,19 +358,21 @@ async function rawClaims(count: number, batch: number): Promise<number> {
   }
 }
 
+const BUN = flag("bun", "");
 const bareFigures = await bare();
 const one = await edges(1);
 const two = await edges(2);
+const onBun = BUN === "" ? undefined : await edges(1, BUN);
 const raw = await rawClaims(USERS, one.durable.meanBatch);
 const bareAgain = await bare();
 const bareCpu = (bareFigures.cpuPerAnswer + bareAgain.cpuPerAnswer) / 2;
 const us = (seconds: number) => (1e6 * seconds).toFixed(1);
 const rows: string[][] = [];
-for (const f of [one, two]) {
+for (const f of onBun === undefined ? [one, two] : [one, two, onBun]) {
   const soldTotal = f.soldOut.edgeCpu + f.soldOut.writerCpu;
   const durableTotal = f.durable.edgeCpu + f.durable.writerCpu;
   rows.push([
-    `--edges ${f.edges} sold out`,
+    `--edges ${f.edges}${f === onBun ? " (Bun edge)" : ""} sold out`,
     us(f.soldOut.edgeCpu),
     us(f.soldOut.writerCpu),
     (f.soldOut.edgeCpu / bareCpu).toFixed(2),
@@ -333,7 +381,7 @@ for (const f of [one, two]) {
     JSON.stringify(f.soldOut.statuses),
   ]);
   rows.push([
-    `--edges ${f.edges} durable`,
+    `--edges ${f.edges}${f === onBun ? " (Bun edge)" : ""} durable`,
     us(f.durable.edgeCpu),
     us(f.durable.writerCpu),
     (durableTotal / bareCpu).toFixed(2),

@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pino from "pino";
 import { createEdgeService, type EdgeService } from "../edge/edge-service.js";
-import type { WriterAddress } from "../edge/writer-client.js";
+import { parseHostPort, type WriterAddress } from "../edge/writer-client.js";
 import { CliError } from "./errors.js";
 import { type ServeFlags, serve } from "./serve.js";
 
@@ -25,10 +25,9 @@ const STOP_GRACE_MS = 15_000;
 
 /** HOST:PORT, for --writer and --wire-listen. */
 export function hostPort(value: string): { host: string; port: number } {
-  const match = /^(.+):(\d{1,5})$/.exec(value);
-  const port = Number(match?.[2]);
-  if (match === null || !(port >= 0 && port <= 65535)) throw new CliError(`${value}: give HOST:PORT`);
-  return { host: (match[1] as string).replace(/^\[(.*)\]$/, "$1"), port };
+  const parsed = parseHostPort(value);
+  if (parsed === undefined) throw new CliError(`${value}: give HOST:PORT`);
+  return parsed;
 }
 
 /** The role this process plays in `serve --edges N`, from how the supervisor started it. */

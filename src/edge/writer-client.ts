@@ -16,6 +16,14 @@ const SWEEP_EVERY_MS = 100;
 
 export type WriterAddress = { readonly path: string } | { readonly host: string; readonly port: number };
 
+/** HOST:PORT (an IPv6 host in brackets), or undefined when it is not one. */
+export function parseHostPort(value: string): { host: string; port: number } | undefined {
+  const match = /^(.+):(\d{1,5})$/.exec(value);
+  const port = Number(match?.[2]);
+  if (match === null || !(port >= 0 && port <= 65535)) return undefined;
+  return { host: (match[1] as string).replace(/^\[(.*)\]$/, "$1"), port };
+}
+
 /** The writer cannot be reached, or did not answer in time: the edge answers 503 + Retry-After. */
 export class WriterAwayError extends EngineUnavailableError {
   constructor(readonly reason: string) {

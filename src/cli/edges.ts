@@ -9,7 +9,7 @@ import { randomBytes } from "node:crypto";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pino from "pino";
-import { createEdgeService, type EdgeService } from "../edge/edge-service.js";
+import { createEdgeService, type EdgeService, stopOnSignal } from "../edge/edge-service.js";
 import { parseHostPort, type WriterAddress } from "../edge/writer-client.js";
 import { CliError } from "./errors.js";
 import { type ServeFlags, serve } from "./serve.js";
@@ -86,20 +86,6 @@ async function startEdge(
   await edge.app.listen({ port: flags.port, host: flags.host });
   edge.app.log.info({ name, address: edge.app.server.address() }, "edge listening");
   return edge;
-}
-
-function stopOnSignal(edge: EdgeService): void {
-  let stopping = false;
-  const stop = () => {
-    if (stopping) return;
-    stopping = true;
-    edge.close().then(
-      () => process.exit(0),
-      () => process.exit(1),
-    );
-  };
-  process.on("SIGTERM", stop);
-  process.on("SIGINT", stop);
 }
 
 /**

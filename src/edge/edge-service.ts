@@ -180,3 +180,18 @@ export async function createEdgeService(config: EdgeConfig): Promise<EdgeService
     },
   };
 }
+
+/** SIGTERM or SIGINT: the edge finishes its requests (their writer still answering), then exits. */
+export function stopOnSignal(edge: EdgeService): void {
+  let stopping = false;
+  const stop = () => {
+    if (stopping) return;
+    stopping = true;
+    edge.close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.on("SIGTERM", stop);
+  process.on("SIGINT", stop);
+}

@@ -6,7 +6,7 @@
  *   HONGBAO_WIRE_SECRET=… node|bun dist/src/edge/main.js --writer HOST:PORT|--socket PATH [--port 8080] [--host 127.0.0.1]
  */
 import { parseArgs } from "node:util";
-import { createEdgeService } from "./edge-service.js";
+import { createEdgeService, stopOnSignal } from "./edge-service.js";
 import { parseHostPort, type WriterAddress } from "./writer-client.js";
 
 const { values } = parseArgs({
@@ -43,14 +43,4 @@ edge.app.log.info(
   { address: edge.app.server.address(), runtime: process.versions.bun === undefined ? "node" : "bun" },
   "edge listening",
 );
-let stopping = false;
-const stop = () => {
-  if (stopping) return;
-  stopping = true;
-  edge.close().then(
-    () => process.exit(0),
-    () => process.exit(1),
-  );
-};
-process.on("SIGTERM", stop);
-process.on("SIGINT", stop);
+stopOnSignal(edge);

@@ -112,6 +112,13 @@ export class RemoteEngine implements EngineFront {
     return this.#view.claimRefusal(campaignId, userId, this.#testClock === undefined ? Date.now() : undefined);
   }
 
+  claimRefusalAsked(campaignId: string, userId: string): Promise<Result<never> | undefined> | undefined {
+    if (this.#view.knows(campaignId)) return undefined;
+    return this.#writer
+      .call("claimRefusal", [campaignId, userId])
+      .then((refusal) => orUndefined<Result<never>>(refusal));
+  }
+
   async submit<K extends Command["type"]>(command: CommandOf<K>): Promise<Result<CommandResults[K]>> {
     return (await this.#writer.call("submit", [command])) as Result<CommandResults[K]>;
   }

@@ -87,6 +87,11 @@ export class StateView {
     this.#campaigns.delete(oldest.value);
   }
 
+  /** Whether the view has heard of the campaign (else its claims' refusals are the writer's to say). */
+  knows(campaignId: string): boolean {
+    return this.#campaigns.has(campaignId);
+  }
+
   /**
    * The refusal the writer would give a claim, or undefined when the view cannot be sure (the
    * writer is asked). Only what was committed counts, so a claim the writer is still deciding

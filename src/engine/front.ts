@@ -38,6 +38,11 @@ export interface EngineFront {
   campaignLive(id: string): CampaignLive | undefined | Promise<CampaignLive | undefined>;
   /** A refusal known without queueing, or undefined when the claim may be tried. */
   claimRefusal(campaignId: string, userId: string): Result<never> | undefined;
+  /**
+   * For a campaign this front cannot judge (an edge's view has not heard of it): the writer's
+   * refusal, asked without queueing. Undefined when claimRefusal already judged.
+   */
+  claimRefusalAsked?(campaignId: string, userId: string): Promise<Result<never> | undefined> | undefined;
   submit<K extends Command["type"]>(command: CommandOf<K>): Promise<Result<CommandResults[K]>>;
   execute<K extends Command["type"]>(
     command: CommandOf<K>,

@@ -14,7 +14,8 @@
  * against the measured rate with `--edges 1` and `--edges 2` here.
  *
  * Usage: node dist/bench/edges-bench.js [--requests 20000] [--users 10000] [--connections 64] [--bun PATH-TO-BUN]
- * (`--bun`: one more run whose edge is dist/src/edge/main.js on Bun, e.g. from `npm install bun`.)
+ * (`--bun`: one more run whose edge is dist/src/edge/main.js on Bun, e.g. from `npm install bun`;
+ * `--single`: `--edges 0` too, the one process counted in the edge's column.)
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -215,7 +216,11 @@ async function edges(count: number, bun?: string): Promise<EdgesFigures> {
   let bunEdge: Started | undefined;
   try {
     await until(
-      () => (server.lines.filter((l) => l.msg === "edge listening").length >= count ? true : undefined),
+      () =>
+        server.lines.filter((l) => l.msg === (count === 0 ? "listening" : "edge listening")).length >=
+        Math.max(1, count)
+          ? true
+          : undefined,
       "edges listening",
     );
     if (bun !== undefined) {
@@ -233,12 +238,17 @@ async function edges(count: number, bun?: string): Promise<EdgesFigures> {
       const started = bunEdge;
       await until(() => started.lines.find((l) => l.msg === "edge listening"), "the Bun edge");
     }
+    // --edges 0: the one process is counted as the edge, and there is no writer of its own.
+    const single = server.lines.find((l) => l.msg === "listening" && count === 0) as { pid: number; url: string };
     const edgeLines = (bunEdge ?? server).lines.filter((l) => l.msg === "edge listening");
-    const edgePids = edgeLines.map((l) => Number(l.pid));
-    const writer = server.lines.find((l) => l.msg === "writer listening") as { pid: number; url: string };
-    const port = ((edgeLines[0] as Record<string, unknown>).address as { port: number }).port;
-    const url = `http://127.0.0.1:${port}`;
-    const cpu = () => ({ edges: edgePids.reduce((s, pid) => s + cpuOf(pid), 0), writer: cpuOf(Number(writer.pid)) });
+    const edgePids = single === undefined ? edgeLines.map((l) => Number(l.pid)) : [Number(single.pid)];
+    const writer = single ?? (server.lines.find((l) => l.msg === "writer listening") as { pid: number; url: string });
+    const url =
+      single?.url ?? `http://127.0.0.1:${((edgeLines[0] as Record<string, unknown>).address as { port: number }).port}`;
+    const cpu = () => ({
+      edges: edgePids.reduce((s, pid) => s + cpuOf(pid), 0),
+      writer: single === undefined ? cpuOf(Number(writer.pid)) : 0,
+    });
 
     const users: { userId: string; token: string }[] = [];
     for (let made = 0; made < USERS; made += 10_000) {
@@ -360,7 +370,9 @@ async function rawClaims(count: number, batch: number): Promise<number> {
 }
 
 const BUN = flag("bun", "");
+const SINGLE = argv.includes("--single");
 const bareFigures = await bare();
+const alone = SINGLE ? await edges(0) : undefined;
 const one = await edges(1);
 const two = await edges(2);
 const onBun = BUN === "" ? undefined : await edges(1, BUN);
@@ -369,7 +381,7 @@ const bareAgain = await bare();
 const bareCpu = (bareFigures.cpuPerAnswer + bareAgain.cpuPerAnswer) / 2;
 const us = (seconds: number) => (1e6 * seconds).toFixed(1);
 const rows: string[][] = [];
-for (const f of onBun === undefined ? [one, two] : [one, two, onBun]) {
+for (const f of [alone, one, two, onBun].filter((run) => run !== undefined)) {
   const soldTotal = f.soldOut.edgeCpu + f.soldOut.writerCpu;
   const durableTotal = f.durable.edgeCpu + f.durable.writerCpu;
   rows.push([

@@ -29,16 +29,26 @@ export function claimFastPath(context: AppContext, isClosing: () => boolean) {
   // Answers go out together when the callback that decided them returns (src/api/write-burst.ts).
   const burst = new WriteBurst();
 
-  /** The user of a valid token naming a known user; undefined sends the request to Fastify. */
-  const plainUser = (request: IncomingMessage): string | undefined => {
+  /**
+   * The user of a valid token naming a known user; undefined sends the request to Fastify.
+   * An edge that has not met the user yet asks its writer: then a promise of the same.
+   */
+  const plainUser = (request: IncomingMessage): string | undefined | Promise<string | undefined> => {
     const bearer = BEARER.exec(request.headers.authorization ?? "");
-    if (bearer === null) return undefined;
+    // An edge catching up with the writer's keys lets Fastify give the answer that says so.
+    if (bearer === null || context.identityCurrent?.() === false) return undefined;
+    let userId: string;
     try {
-      const userId = context.tokens.verifyUserNow(bearer[1] as string);
-      return context.engine.hasUser(userId) ? userId : undefined;
+      userId = context.tokens.verifyUserNow(bearer[1] as string);
     } catch {
       return undefined;
     }
+    const known = context.engine.hasUser(userId);
+    if (typeof known === "boolean") return known ? userId : undefined;
+    return known.then(
+      (exists) => (exists ? userId : undefined),
+      () => undefined,
+    );
   };
 
   const answerClaim = (
@@ -51,7 +61,23 @@ export function claimFastPath(context: AppContext, isClosing: () => boolean) {
     // Its connection closed while it waited: nobody would hear the answer, so decide nothing.
     if (verdict === "gone") return;
     const started = performance.now();
-    const userId = isClosing() ? undefined : plainUser(request);
+    const user = isClosing() ? undefined : plainUser(request);
+    if (user instanceof Promise) {
+      void user.then((userId) => decide(request, response, campaignId, fallback, verdict, started, userId));
+      return;
+    }
+    decide(request, response, campaignId, fallback, verdict, started, user);
+  };
+
+  const decide = (
+    request: IncomingMessage,
+    response: ServerResponse,
+    campaignId: string,
+    fallback: Handler,
+    verdict: GateVerdict,
+    started: number,
+    userId: string | undefined,
+  ): void => {
     if (userId === undefined) {
       fallback(request, response);
       return;

@@ -73,12 +73,35 @@ export function claimOnce(
   const { metrics, engine, admission } = context;
   // With a key the stored answer must be found first, so a replay never reads as "already claimed".
   const refusal = idempotency === undefined ? engine.claimRefusal(campaignId, userId) : undefined;
-  if (refusal !== undefined && !refusal.ok) {
-    const { answer, outcome } = renderRefusal(refusal);
-    metrics.countClaim(outcome);
-    metrics.countAdmission("campaign", "admitted");
-    return answer;
+  if (refusal !== undefined && !refusal.ok) return refused(context, refusal);
+  // An edge that has not heard of the campaign asks its writer first: unknown is no reason to shed.
+  const asked = idempotency === undefined ? engine.claimRefusalAsked?.(campaignId, userId) : undefined;
+  if (asked !== undefined) {
+    return asked.then((writers) =>
+      writers !== undefined && !writers.ok
+        ? refused(context, writers)
+        : admitThenClaim(context, campaignId, userId, idempotency, late),
+    );
   }
+  return admitThenClaim(context, campaignId, userId, idempotency, late);
+}
+
+/** A refusal known without queueing: answered at once, never shed. */
+function refused(context: AppContext, refusal: { readonly ok: false; readonly error: DomainError }): ClaimAnswer {
+  const { answer, outcome } = renderRefusal(refusal);
+  context.metrics.countClaim(outcome);
+  context.metrics.countAdmission("campaign", "admitted");
+  return answer;
+}
+
+function admitThenClaim(
+  context: AppContext,
+  campaignId: string,
+  userId: string,
+  idempotency: Idempotency | undefined,
+  late: boolean,
+): ClaimAnswer | Promise<ClaimAnswer> {
+  const { metrics, engine, admission } = context;
   if (late) return shed(context, "late", admission.retryAfterSeconds());
   const decision = admission.decide(userId);
   if (!decision.admitted) return shed(context, "shed", decision.retryAfterSeconds);

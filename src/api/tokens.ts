@@ -97,6 +97,11 @@ export class Tokens {
    * for each 10 000-user bulk call; the tests check these tokens against jose's verifier.
    */
   async issue(userId: string): Promise<string> {
+    return this.issueNow(userId);
+  }
+
+  /** The same token, synchronously: for answers rendered from a durable result (a replay renders again). */
+  issueNow(userId: string): string {
     const nowSeconds = Math.floor(this.#clock.now() / 1000);
     const generation = this.generation(userId);
     const claims = {

@@ -432,6 +432,7 @@ export async function createService(config: Omit<ServerConfig, "port" | "host">)
       store,
       testClock,
       codes: context.codes,
+      identity,
       identityStore,
       coverTables,
       devCodes,

@@ -96,6 +96,15 @@ export class Identity {
     this.#applySigning();
   }
 
+  /** Every row as memory holds it: what an edge reads when it starts or reconnects. */
+  state(): IdentityState {
+    return {
+      serviceKeys: [...this.#keys.values()].map(({ row }) => row),
+      signingKeys: [...this.#signing],
+      tokenGenerations: this.#tokens.generations(),
+    };
+  }
+
   /** A row another process wrote (an edge hears the writer's); rows only ever move forward. */
   apply(change: IdentityChange): void {
     switch (change.kind) {

@@ -87,6 +87,11 @@ export class Tokens {
     this.#generations.set(userId, generation);
   }
 
+  /** Every user's generation above 0, as the identity tables hold them. */
+  generations(): { userId: string; generation: number }[] {
+    return [...this.#generations].map(([userId, generation]) => ({ userId, generation }));
+  }
+
   generation(userId: string): number {
     return this.#generations.get(userId) ?? 0;
   }

@@ -23,13 +23,18 @@ export const LIST_READS = ["transfers", "packets", "campaigns", "users"] as cons
 
 /** The identity tables, written only through the writer's store, which tells every edge. */
 export const IDENTITY_CALLS = [
-  "loadIdentity",
   "saveServiceKey",
   "saveSigningKey",
   "saveTokenGeneration",
   "externalUser",
   "linkExternalUser",
 ] as const;
+
+/**
+ * Token generations per reply of `identity.state`: one per user who ever logged out
+ * everywhere, so the whole list may be far over a frame's bound; it comes in parts.
+ */
+export const GENERATIONS_PER_PART = 10_000;
 
 /** The cover catalogue's tables. */
 export const COVER_CALLS = ["list", "add", "image"] as const;

@@ -2,7 +2,7 @@ import type { CodeFor, LoginCodeBook } from "../api/login-codes.js";
 import type { Clock } from "../engine/clock.js";
 import type { LedgerStore } from "../engine/store-port.js";
 import type { CoverRow } from "../store/cover-tables.js";
-import type { IdentityStore } from "../store/identity-port.js";
+import type { IdentityState, IdentityStore } from "../store/identity-port.js";
 import { COVER_CALLS, IDENTITY_CALLS, LIST_READS, orUndefined, STORE_READS } from "./forwarded.js";
 import type { WriterClient } from "./writer-client.js";
 
@@ -35,7 +35,25 @@ export function remoteStore(writer: WriterClient): LedgerStore {
 
 /** The identity tables through the writer, which writes them and tells every edge before answering. */
 export function remoteIdentityStore(writer: WriterClient): IdentityStore {
-  return forwarding(writer, "identity.", IDENTITY_CALLS) as unknown as IdentityStore;
+  return {
+    ...forwarding(writer, "identity.", IDENTITY_CALLS),
+    // From the writer's memory, in parts: the token generations alone may be over a frame's bound.
+    loadIdentity: async () => {
+      const first = (await writer.call("identity.state", [])) as IdentityState & { more: string | null };
+      const tokenGenerations = [...first.tokenGenerations];
+      if (first.more !== null) {
+        for (let done = false; !done; ) {
+          const part = (await writer.call("identity.statePart", [first.more, tokenGenerations.length])) as {
+            tokenGenerations: IdentityState["tokenGenerations"];
+            done: boolean;
+          };
+          tokenGenerations.push(...part.tokenGenerations);
+          done = part.done;
+        }
+      }
+      return { serviceKeys: first.serviceKeys, signingKeys: first.signingKeys, tokenGenerations };
+    },
+  } as unknown as IdentityStore;
 }
 
 /** The cover catalogue's tables through the writer. */

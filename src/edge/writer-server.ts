@@ -17,7 +17,7 @@ import {
   type Idempotency,
 } from "../engine/engine.js";
 import type { Batch, LedgerStore } from "../engine/store-port.js";
-import type { IdentityStore } from "../store/identity-port.js";
+import type { IdentityState, IdentityStore } from "../store/identity-port.js";
 import { WireConnection } from "../wire/connection.js";
 import { WIRE_VERSION } from "../wire/frames.js";
 import {
@@ -29,7 +29,15 @@ import {
   type WriterMessage,
   type WriterStatus,
 } from "../wire/messages.js";
-import { COVER_CALLS, ENGINE_READS, IDENTITY_CALLS, LIST_READS, ROWS_APPLIED, STORE_READS } from "./forwarded.js";
+import {
+  COVER_CALLS,
+  ENGINE_READS,
+  GENERATIONS_PER_PART,
+  IDENTITY_CALLS,
+  LIST_READS,
+  ROWS_APPLIED,
+  STORE_READS,
+} from "./forwarded.js";
 
 /** A connection that has not said hello with the right secret this long after connecting is closed. */
 export const HELLO_DEADLINE_MS = 5_000;
@@ -70,6 +78,8 @@ export interface WriterServerOptions {
   /** The identity tables as the writer writes them: each write is told to every edge before it is answered. */
   readonly identityStore?: IdentityStore;
   readonly coverTables?: CoverTablesPort;
+  /** The writer's identity in memory: an edge reads it whole when it starts or reconnects. */
+  readonly identity?: { state(): IdentityState };
   /** The dev sender's last codes, when login codes go to it. */
   readonly devCodes?: { last(phone: string): string | undefined };
   readonly logger: WireLogger;
@@ -421,6 +431,10 @@ const str = (value: unknown): string => (typeof value === "string" ? value : Str
 function opsOf(options: WriterServerOptions, clockSet: () => void): Record<string, Op> {
   const { engine, store, testClock, codes } = options;
   const limits = sharedWindows(codes.clock);
+  const identityParts = new IdentityParts(() => {
+    if (options.identity === undefined) throw new Error("this writer keeps no identity");
+    return options.identity.state();
+  });
   // Bound to their objects by name, only for the names an edge may call (src/edge/forwarded.ts).
   const named = (prefix: string, target: object | undefined, names: readonly string[]): Record<string, Op> => {
     const ops: Record<string, Op> = {};
@@ -439,6 +453,8 @@ function opsOf(options: WriterServerOptions, clockSet: () => void): Record<strin
     ...named("covers.", options.coverTables, COVER_CALLS),
     ...named("", engine, ENGINE_READS),
     "devCodes.last": ([phone]) => options.devCodes?.last(str(phone)) ?? null,
+    "identity.state": () => identityParts.first(),
+    "identity.statePart": ([id, offset]) => identityParts.part(str(id), Number(offset)),
     "limits.incr": ([storeId, key, windowMs, cache]) =>
       limits(Number(storeId), str(key), Number(windowMs), Number(cache)),
     "codes.request": ([phone, issueFor]) =>
@@ -472,6 +488,50 @@ function opsOf(options: WriterServerOptions, clockSet: () => void): Record<strin
     campaignLive: ([id]) => engine.campaignLive(str(id)) ?? null,
     claimRefusal: ([campaignId, userId]) => engine.claimRefusal(str(campaignId), str(userId)) ?? null,
   };
+}
+
+/** How long the rest of an identity state read in parts is kept for the edge reading it. */
+const IDENTITY_PARTS_KEPT_MS = 60_000;
+/** Identity states being read in parts at once, at most (an edge each, while it starts). */
+const IDENTITY_READS_MAX = 64;
+
+/**
+ * The identity state for edges, in parts no frame is too small for: the first reply has the
+ * keys and the first token generations; the rest stay here, by id, until read or expired.
+ */
+class IdentityParts {
+  readonly #state: () => IdentityState;
+  readonly #kept = new Map<string, { generations: IdentityState["tokenGenerations"]; timer: NodeJS.Timeout }>();
+  #next = 0;
+
+  constructor(state: () => IdentityState) {
+    this.#state = state;
+  }
+
+  first(): IdentityState & { readonly more: string | null } {
+    const state = this.#state();
+    const generations = state.tokenGenerations;
+    if (generations.length <= GENERATIONS_PER_PART) return { ...state, more: null };
+    if (this.#kept.size >= IDENTITY_READS_MAX)
+      throw new ApiError("BUSY", "too many identity reads at once; retry shortly");
+    this.#next += 1;
+    const id = String(this.#next);
+    const timer = setTimeout(() => this.#kept.delete(id), IDENTITY_PARTS_KEPT_MS).unref();
+    this.#kept.set(id, { generations, timer });
+    return { ...state, tokenGenerations: generations.slice(0, GENERATIONS_PER_PART), more: id };
+  }
+
+  part(id: string, offset: number): { tokenGenerations: IdentityState["tokenGenerations"]; done: boolean } {
+    const kept = this.#kept.get(id);
+    if (kept === undefined) throw new ApiError("BUSY", "the identity read expired; start again");
+    const tokenGenerations = kept.generations.slice(offset, offset + GENERATIONS_PER_PART);
+    const done = offset + GENERATIONS_PER_PART >= kept.generations.length;
+    if (done) {
+      clearTimeout(kept.timer);
+      this.#kept.delete(id);
+    }
+    return { tokenGenerations, done };
+  }
 }
 
 /** The facts a durable batch made true: campaigns as they now are, who claimed, special days. */

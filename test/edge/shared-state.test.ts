@@ -1,9 +1,12 @@
 import assert from "node:assert/strict";
+import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import type { FastifyInstance } from "fastify";
 import sharp from "sharp";
+import { createEdgeService } from "../../src/edge/edge-service.js";
+import { GENERATIONS_PER_PART } from "../../src/edge/forwarded.js";
 import { type OpenStream, openEventStream } from "../support/event-stream.js";
-import { ADMIN_TOKEN, startTestApp, type TestApp } from "../support/harness.js";
+import { ADMIN_TOKEN, startTestApp, type TestApp, WIRE_SECRET } from "../support/harness.js";
 
 const headerOf = (token: string) => JSON.parse(Buffer.from(token.split(".")[0] as string, "base64url").toString());
 
@@ -132,5 +135,52 @@ describe("two edges share identity, covers and live events", () => {
     assert.equal(sent.statusCode, 201, sent.body);
     const event = JSON.parse((await stream.nextOf("transfer", 30_000)).data);
     assert.equal(event.transfer.id, sent.json().id);
+  });
+
+  it("an edge starting late reads every token generation, in parts when they are many", async () => {
+    const user = await app.createUser();
+    assert.equal((await call(one, "POST", "/v1/me/logout", user.token)).statusCode, 200);
+    // Far more users than one frame could name: memory only, as if each had logged out.
+    const many = GENERATIONS_PER_PART * 2 + 7;
+    for (let i = 0; i < many; i++) app.context.tokens.setGeneration(`usr_many${String(i).padStart(16, "0")}`, 3);
+    const late = await createEdgeService({
+      writer: { path: join(app.dir, "writer.sock") },
+      secret: WIRE_SECRET,
+      name: "late-edge",
+      logLevel: "silent",
+    });
+    try {
+      assert.equal(late.context.tokens.generation(`usr_many${String(many - 1).padStart(16, "0")}`), 3);
+      assert.equal(late.context.tokens.generations().length, app.context.tokens.generations().length);
+      const refused = await late.app.inject({
+        method: "GET",
+        url: "/v1/me",
+        headers: { authorization: `Bearer ${user.token}` },
+      });
+      assert.equal(refused.statusCode, 401);
+    } finally {
+      await late.close();
+    }
+  });
+
+  it("an edge that lost its writer answers 503 to authenticated requests until it has read the rows again", async () => {
+    const user = await app.createUser();
+    const edge = app.edges[0] as TestApp["edges"][number];
+    const me = () =>
+      edge.app.inject({ method: "GET", url: "/v1/me", headers: { authorization: `Bearer ${user.token}` } });
+    assert.equal((await me()).statusCode, 200);
+    app.wire?.drop("a cut network, for the test");
+    while (edge.writer.connected) await new Promise((resolve) => setTimeout(resolve, 5));
+    const away = await me();
+    assert.equal(away.statusCode, 503, away.body);
+    assert.equal(away.json().error.code, "BUSY");
+    // Back, and caught up: the same token is served again (deadline generous for a loaded machine).
+    const deadline = Date.now() + 60_000;
+    let back = await me();
+    while (back.statusCode !== 200 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      back = await me();
+    }
+    assert.equal(back.statusCode, 200, back.body);
   });
 });

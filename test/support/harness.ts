@@ -14,7 +14,7 @@ import { freshPostgresUrl, queryOnce } from "./postgres.js";
 
 export const ADMIN_TOKEN = "test-admin-token-0123456789";
 export const TOKEN_SECRET = "test-token-secret-that-is-at-least-32-bytes";
-const WIRE_SECRET = "test-wire-secret";
+export const WIRE_SECRET = "test-wire-secret";
 
 export interface TestUser {
   readonly userId: string;

@@ -51,6 +51,9 @@ export interface EdgeService {
   close(): Promise<void>;
 }
 
+/** After a failed read of the shared rows, the next try waits this long (authentication waits meanwhile). */
+const CATCH_UP_RETRY_MS = 1_000;
+
 /** The calendar the writer's rules document and special days make. */
 function calendarOf(rules: unknown, specialDays: readonly unknown[]): Calendar {
   let calendar: Calendar;
@@ -132,8 +135,10 @@ export async function createEdgeService(config: EdgeConfig): Promise<EdgeService
     onState: (connected, reason) => {
       metrics?.wireConnections.set(connected ? 1 : 0);
       if (connected) logger.info("connected to the writer");
-      else identityCurrent = false;
-      if (!connected) logger.warn({ reason }, "lost the writer; answering 503 until it is back");
+      else {
+        identityCurrent = false;
+        logger.warn({ reason }, "lost the writer; answering 503 until it is back");
+      }
     },
     onCallDone: (op, seconds) => metrics?.observeWireCall(op, seconds),
   });
@@ -146,14 +151,21 @@ export async function createEdgeService(config: EdgeConfig): Promise<EdgeService
     throw error;
   }
   /** Reads every shared row again after a reconnect: rows written meanwhile were not heard. */
+  let catchUps = 0;
   const catchUp = async () => {
+    // Only the read begun on the newest connection may say the rows are current.
+    catchUps += 1;
+    const attempt = catchUps;
     try {
       const [state, rows] = await Promise.all([identityStore.loadIdentity(), coverTables.list()]);
       identity?.absorb(state);
       for (const row of rows) covers?.apply(row);
-      identityCurrent = writer.connected;
+      if (attempt === catchUps) identityCurrent = writer.connected;
     } catch (error) {
-      logger.warn({ err: error }, "could not read the shared rows again; retrying with the next connection");
+      logger.warn({ err: error }, "could not read the shared rows again; retrying");
+      setTimeout(() => {
+        if (attempt === catchUps && writer.connected) void catchUp();
+      }, CATCH_UP_RETRY_MS).unref();
     }
   };
   const setup = (first as Snapshot).setup;

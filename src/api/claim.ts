@@ -70,7 +70,7 @@ export function claimOnce(
   idempotency: Idempotency | undefined,
   late = false,
 ): ClaimAnswer | Promise<ClaimAnswer> {
-  const { metrics, engine, admission } = context;
+  const { engine } = context;
   // With a key the stored answer must be found first, so a replay never reads as "already claimed".
   const refusal = idempotency === undefined ? engine.claimRefusal(campaignId, userId) : undefined;
   if (refusal !== undefined && !refusal.ok) return refused(context, refusal);

@@ -6,7 +6,7 @@ import pino from "pino";
 import { type AdmissionOptions, CampaignAdmission } from "./api/admission.js";
 import { buildApp } from "./api/app.js";
 import type { AppContext } from "./api/context.js";
-import { Covers, coverTablesOf } from "./api/covers.js";
+import { announcingCovers, Covers, coverTablesOf } from "./api/covers.js";
 import { CrowdGate, type CrowdGateOptions } from "./api/crowd-gate.js";
 import { DevCodeOutbox } from "./api/dev-codes.js";
 import { type ExchangeConfig, ProductTokens } from "./api/exchange.js";
@@ -18,13 +18,15 @@ import { Metrics } from "./api/metrics.js";
 import { Tokens } from "./api/tokens.js";
 import { WaitingRoom } from "./api/waiting-room.js";
 import { DEFAULT_RULE_SET, SpecialDayCalendar } from "./domain/calendar/index.js";
+import { WriterServer, type WriterServerOptions } from "./edge/writer-server.js";
 import { type Clock, systemClock, TestClock } from "./engine/clock.js";
 import { Engine, type EngineObserver } from "./engine/engine.js";
 import type { LedgerStore } from "./engine/store-port.js";
-import { identityStoreOf } from "./store/identity-port.js";
+import { announcing, identityStoreOf } from "./store/identity-port.js";
 import type { WriterLease } from "./store/postgres/writer-lease.js";
 import { SqliteStore } from "./store/sqlite/sqlite-store.js";
 import type { TracingConfig } from "./tracing/config.js";
+import type { SharedRow } from "./wire/messages.js";
 
 export interface ServerConfig {
   readonly port: number;
@@ -74,6 +76,16 @@ export interface ServerConfig {
   readonly loginLimits?: LoginLimits;
   /** Login code lifetimes and table bounds (tests). */
   readonly loginCodeRules?: LoginCodeRules;
+  /** Serve the engine to edge processes too (src/edge, docs/wire.md). */
+  readonly wire?: WireConfig;
+}
+
+export interface WireConfig {
+  /** A Unix socket path for edges on this machine. */
+  readonly path?: string;
+  /** TCP for edges on other machines; needs the secret. */
+  readonly tcp?: { readonly host: string; readonly port: number };
+  readonly secret?: string;
 }
 
 /** The calendar of caps and special days, from the rules file when one is given. */
@@ -170,6 +182,10 @@ function alongside(first: EngineObserver, second: EngineObserver | undefined): E
       first.commandWaited?.(lane, seconds);
       second.commandWaited?.(lane, seconds);
     },
+    batchDurable: (batch) => {
+      first.batchDurable?.(batch);
+      second.batchDurable?.(batch);
+    },
     commitFailed: (error) => {
       first.commitFailed?.(error);
       second.commitFailed?.(error);
@@ -228,9 +244,15 @@ async function loggerFor(config: Pick<ServerConfig, "logLevel" | "logFormat">): 
   return pino(options, pretty({ sync: true, translateTime: "SYS:HH:MM:ss.l", ignore: "hostname" }));
 }
 
+/** The context of the process that owns the engine: the engine itself and its login codes. */
+export interface WriterContext extends AppContext {
+  readonly engine: Engine;
+  readonly codes: LoginCodes;
+}
+
 export interface Service {
   readonly app: FastifyInstance;
-  readonly context: AppContext;
+  readonly context: WriterContext;
   readonly adminToken: string;
   /** Where the admin token was made on this start (first start), else undefined. */
   readonly adminTokenCreatedIn: string | undefined;
@@ -238,6 +260,23 @@ export interface Service {
   close(): Promise<void>;
   /** With a PostgreSQL store: the lease this writer holds, to advertise where it serves. */
   readonly lease?: WriterLease;
+  /** The engine served to edges, when configured. */
+  readonly wire?: WriterServer;
+}
+
+/** The rules document as parsed JSON, for edges to build the same calendar (null: the built-in one). */
+function rulesDocument(file: string | undefined): unknown {
+  return file === undefined ? null : JSON.parse(readFileSync(file, "utf8"));
+}
+
+async function serveWire(config: WireConfig, options: Omit<WriterServerOptions, "secret">): Promise<WriterServer> {
+  const wire = new WriterServer({ ...options, secret: config.secret });
+  if (config.path !== undefined) await wire.listenUnix(config.path);
+  if (config.tcp !== undefined) {
+    const port = await wire.listenTcp(config.tcp.host, config.tcp.port);
+    options.logger.info({ host: config.tcp.host, port }, "serving edges over TCP");
+  }
+  return wire;
 }
 
 /**
@@ -283,6 +322,7 @@ export async function createService(config: Omit<ServerConfig, "port" | "host">)
     config.tracing === undefined ? undefined : (await import("./tracing/otel.js")).startTracing(config.tracing);
   const { store, lease, holdLease } = await openStore(config, logger);
   let engine: Engine | undefined;
+  let wire: WriterServer | undefined;
   const metrics: Metrics = new Metrics(
     () => engine,
     () => gate.stats,
@@ -321,10 +361,12 @@ export async function createService(config: Omit<ServerConfig, "port" | "host">)
           // A stream's trouble must never keep a durable batch from being answered.
           try {
             live.committed(command, result);
+            wire?.committed(command, result);
           } catch (error) {
             logger.error({ err: error }, "a live event could not be published");
           }
         },
+        batchDurable: (batch) => wire?.batchDurable(batch),
       },
       tracing?.engineObserver,
     ),
@@ -341,7 +383,21 @@ export async function createService(config: Omit<ServerConfig, "port" | "host">)
   const admission = new CampaignAdmission(engine, config.admission);
   // Login codes go to the dev sender (there is no SMS sender yet): keep them readable in the web app.
   const devCodes = new DevCodeOutbox();
-  const tokens = new Tokens({ secret: await tokenSecretFor(config, store), adminToken, clock });
+  const tokenSecret = await tokenSecretFor(config, store);
+  const tokens = new Tokens({ secret: tokenSecret, adminToken, clock });
+  // Rows written outside the engine (keys, log-outs, covers) reach every edge before their
+  // write is answered, and this process's memory too when an edge wrote them (docs/edges.md).
+  let identity: Identity | undefined;
+  let covers: Covers | undefined;
+  const shared = (change: SharedRow): Promise<void> => {
+    if (change.kind === "cover") covers?.apply(change.row);
+    else identity?.apply(change);
+    return wire?.rowChanged(change) ?? Promise.resolve();
+  };
+  const identityStore = announcing(identityStoreOf(store), shared);
+  const coverTables = announcingCovers(coverTablesOf(store), (row) => shared({ kind: "cover", row }));
+  identity = await Identity.load(identityStore, tokens, clock);
+  covers = await Covers.load(coverTables, clock);
   const writer = engine;
   const room =
     (config.isolation ?? true) && (config.waitingRoom ?? true)
@@ -356,12 +412,12 @@ export async function createService(config: Omit<ServerConfig, "port" | "host">)
           answerDelayMs: () => gateWaitMs,
         })
       : undefined;
-  const context: AppContext = {
+  const context: WriterContext = {
     engine,
     store,
     tokens,
-    identity: await Identity.load(identityStoreOf(store), tokens, clock),
-    covers: await Covers.load(coverTablesOf(store), clock),
+    identity,
+    covers,
     productTokens: config.exchange === undefined ? undefined : await ProductTokens.create(config.exchange, clock),
     room,
     codes: new LoginCodes(
@@ -391,6 +447,33 @@ export async function createService(config: Omit<ServerConfig, "port" | "host">)
   await holdLease?.();
   await engine.start();
   if (engine.isolation) gate.start();
+  if (config.wire !== undefined) {
+    wire = await serveWire(config.wire, {
+      engine,
+      store,
+      testClock,
+      codes: context.codes,
+      identity,
+      identityStore,
+      coverTables,
+      devCodes,
+      logger,
+      observer: metrics.wireObserver,
+      rules: rulesDocument(config.rules),
+      setup: {
+        tokenSecret: Buffer.from(tokenSecret).toString("hex"),
+        adminToken,
+        evidenceKeyPem: context.evidenceKey.privateKey.export({ type: "pkcs8", format: "pem" }).toString(),
+        signup: config.signup ?? false,
+        testClock: testClock !== undefined,
+        isolation: engine.isolation,
+        exchange: config.exchange ?? null,
+        live: config.live ?? {},
+        devCodes: true,
+        corsOrigins: config.corsOrigins ?? [],
+      },
+    });
+  }
   let closing: Promise<void> | undefined;
   return {
     app,
@@ -398,6 +481,7 @@ export async function createService(config: Omit<ServerConfig, "port" | "host">)
     adminToken,
     adminTokenCreatedIn,
     ...(lease === undefined ? {} : { lease }),
+    ...(wire === undefined ? {} : { wire }),
     close() {
       closing ??= (async () => {
         // Node closes only the connections idle when close starts; keep closing those that go
@@ -411,6 +495,8 @@ export async function createService(config: Omit<ServerConfig, "port" | "host">)
           clearInterval(sweep);
           clearTimeout(deadline);
         }
+        // Edges' commands under way are answered, from the last batches, before the engine stops.
+        await wire?.close();
         await context.engine.close();
         await lease?.close();
         await store.close();

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import type { Engine } from "../engine/engine.js";
+import type { EngineFront } from "../engine/front.js";
 
 /**
  * Admission control for campaign claims, after WeChat's DAGOR: the overload signal is how
@@ -31,7 +31,7 @@ export type AdmissionDecision =
 const ADJUST_EVERY_MS = 50;
 
 export class CampaignAdmission {
-  readonly #engine: Engine;
+  readonly #engine: EngineFront;
   readonly #targetDelayMs: number;
   readonly #queueMax: number;
   readonly #retryMin: number;
@@ -44,7 +44,7 @@ export class CampaignAdmission {
   admitted = 0;
   shed = 0;
 
-  constructor(engine: Engine, options: AdmissionOptions = {}) {
+  constructor(engine: EngineFront, options: AdmissionOptions = {}) {
     this.#engine = engine;
     this.#targetDelayMs = options.targetDelayMs ?? 20;
     this.#queueMax = options.claimQueueLengthMax ?? 5_000;

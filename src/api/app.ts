@@ -179,7 +179,7 @@ export async function buildApp(context: AppContext, options: AppOptions = {}): P
     },
   });
   await app.register(swaggerUi, { routePrefix: "/docs", staticCSP: true });
-  await registerLimits(app, context.codes.clock);
+  await registerLimits(app, context.codes.clock, context.sharedLimits);
   await registerWebSecurity(app, options.corsOrigins ?? []);
   // Injected requests skip the listener that names requests: their answers carry the id too.
   app.addHook("onRequest", (request, reply, done) => {
@@ -214,6 +214,9 @@ export async function buildApp(context: AppContext, options: AppOptions = {}): P
     if (priority !== undefined && priority !== "campaign") context.metrics.countAdmission(priority, "admitted");
     const { auth = "none", scope } = request.routeOptions.config;
     if (auth === "none") return;
+    if (context.identityCurrent?.() === false) {
+      throw new ApiError("BUSY", "the server is catching up with the writer's keys; retry shortly");
+    }
     const token = bearerOf(request.headers.authorization);
     const operator = context.identity.operatorOf(token); // a bad or revoked service key is 401 here
     if (operator !== undefined) {
@@ -228,7 +231,7 @@ export async function buildApp(context: AppContext, options: AppOptions = {}): P
       throw new ApiError("FORBIDDEN", "this route needs the admin token or a service key");
     }
     const userId = await context.tokens.verifyUser(token);
-    if (!context.engine.hasUser(userId)) throw new ApiError("INVALID_TOKEN", "the token's user does not exist");
+    if (!(await context.engine.hasUser(userId))) throw new ApiError("INVALID_TOKEN", "the token's user does not exist");
     request.userId = userId;
   });
 

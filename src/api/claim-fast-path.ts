@@ -29,16 +29,40 @@ export function claimFastPath(context: AppContext, isClosing: () => boolean) {
   // Answers go out together when the callback that decided them returns (src/api/write-burst.ts).
   const burst = new WriteBurst();
 
-  /** The user of a valid token naming a known user; undefined sends the request to Fastify. */
-  const plainUser = (request: IncomingMessage): string | undefined => {
+  /**
+   * The user of a valid token naming a known user; undefined sends the request to Fastify.
+   * An edge that has not met the user yet asks its writer: then a promise of the same.
+   */
+  const plainUser = (request: IncomingMessage): string | undefined | Promise<string | undefined> => {
     const bearer = BEARER.exec(request.headers.authorization ?? "");
-    if (bearer === null) return undefined;
+    // An edge catching up with the writer's keys lets Fastify give the answer that says so.
+    if (bearer === null || context.identityCurrent?.() === false) return undefined;
+    let userId: string;
     try {
-      const userId = context.tokens.verifyUserNow(bearer[1] as string);
-      return context.engine.hasUser(userId) ? userId : undefined;
+      userId = context.tokens.verifyUserNow(bearer[1] as string);
     } catch {
       return undefined;
     }
+    const known = context.engine.hasUser(userId);
+    if (typeof known === "boolean") return known ? userId : undefined;
+    return known.then(
+      (exists) => (exists ? userId : undefined),
+      () => undefined,
+    );
+  };
+
+  const write = (response: ServerResponse, result: ClaimAnswer, started: number): void => {
+    if (result.encoded !== undefined) {
+      response.writeHead(result.status, result.encoded.head).end(result.encoded.bytes);
+    } else {
+      const head: Record<string, string | number> = {
+        "content-type": JSON_TYPE,
+        "content-length": Buffer.byteLength(result.body),
+      };
+      if (result.retryAfterSeconds !== undefined) head["retry-after"] = result.retryAfterSeconds;
+      response.writeHead(result.status, head).end(result.body);
+    }
+    context.metrics.observeRequest("POST", ROUTE, result.status, (performance.now() - started) / 1000);
   };
 
   const answerClaim = (
@@ -52,17 +76,33 @@ export function claimFastPath(context: AppContext, isClosing: () => boolean) {
     if (verdict === "gone") return;
     const started = performance.now();
     // Sold out or ended is the same answer whoever asks: a constant, sent before any token check.
-    const closed = isClosing() ? undefined : context.engine.claimRefusalForAnyone(campaignId);
+    const closed = isClosing() ? undefined : context.engine.claimRefusalForAnyone?.(campaignId);
     if (closed !== undefined && !closed.ok) {
       const { answer, outcome } = renderRefusal(closed);
       context.metrics.countClaim(outcome);
       burst.soon(
-        () => write(answer),
+        () => write(response, answer, started),
         () => response.destroy(),
       );
       return;
     }
-    const userId = isClosing() ? undefined : plainUser(request);
+    const user = isClosing() ? undefined : plainUser(request);
+    if (user instanceof Promise) {
+      void user.then((userId) => decide(request, response, campaignId, fallback, verdict, started, userId));
+      return;
+    }
+    decide(request, response, campaignId, fallback, verdict, started, user);
+  };
+
+  const decide = (
+    request: IncomingMessage,
+    response: ServerResponse,
+    campaignId: string,
+    fallback: Handler,
+    verdict: GateVerdict,
+    started: number,
+    userId: string | undefined,
+  ): void => {
     if (userId === undefined) {
       fallback(request, response);
       return;
@@ -75,22 +115,9 @@ export function claimFastPath(context: AppContext, isClosing: () => boolean) {
     const answer = claimOnce(context, campaignId, userId, undefined, verdict === "late", ticket);
     const send = (result: ClaimAnswer) =>
       burst.soon(
-        () => write(result),
+        () => write(response, result, started),
         () => response.destroy(),
       );
-    function write(result: ClaimAnswer) {
-      if (result.encoded !== undefined) {
-        response.writeHead(result.status, result.encoded.head).end(result.encoded.bytes);
-      } else {
-        const head: Record<string, string | number> = {
-          "content-type": JSON_TYPE,
-          "content-length": Buffer.byteLength(result.body),
-        };
-        if (result.retryAfterSeconds !== undefined) head["retry-after"] = result.retryAfterSeconds;
-        response.writeHead(result.status, head).end(result.body);
-      }
-      context.metrics.observeRequest("POST", ROUTE, result.status, (performance.now() - started) / 1000);
-    }
     if (answer instanceof Promise) {
       answer.then(send, () => {
         response.writeHead(503, { "content-type": JSON_TYPE, "retry-after": "1" });

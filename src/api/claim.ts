@@ -103,27 +103,65 @@ export function claimOnce(
   late = false,
   ticket?: string,
 ): ClaimAnswer | Promise<ClaimAnswer> {
-  const { metrics, engine, admission, room } = context;
+  const { engine } = context;
   // With a key the stored answer must be found first, so a replay never reads as "already claimed".
   const refusal = idempotency === undefined ? engine.claimRefusal(campaignId, userId) : undefined;
-  if (refusal !== undefined && !refusal.ok) {
-    if (room !== undefined && refusal.error.code === "NOT_STARTED") {
-      const startsAt = refusal.error.details?.startsAt as number;
-      const verdict = room.preQueue(campaignId, startsAt, userId, 0, ticket);
-      if (verdict.kind === "refused") return refusedAnswer(context, verdict.code, verdict.message);
-      if (verdict.kind === "wait") {
-        metrics.countClaim("pre_queued");
-        return placeAnswer("NOT_STARTED", PRE_QUEUE, verdict.place, refusal.error.details);
-      }
-    }
-    const { answer, outcome } = renderRefusal(refusal);
-    metrics.countClaim(outcome);
-    metrics.countAdmission("campaign", "admitted");
-    return answer;
+  if (refusal !== undefined && !refusal.ok) return refusedOrPreQueued(context, campaignId, userId, refusal, ticket);
+  // An edge that has not heard of the campaign asks its writer first: unknown is no reason to shed.
+  const asked = idempotency === undefined ? engine.claimRefusalAsked?.(campaignId, userId) : undefined;
+  if (asked !== undefined) {
+    return asked.then((writers) =>
+      writers !== undefined && !writers.ok
+        ? refusedOrPreQueued(context, campaignId, userId, writers, ticket)
+        : admitThenClaim(context, campaignId, userId, idempotency, late, ticket),
+    );
   }
+  return admitThenClaim(context, campaignId, userId, idempotency, late, ticket);
+}
+
+/** A refusal known without queueing: answered at once, never shed; before the start, a place in the pre-queue. */
+function refusedOrPreQueued(
+  context: AppContext,
+  campaignId: string,
+  userId: string,
+  refusal: { readonly ok: false; readonly error: DomainError },
+  ticket: string | undefined,
+): ClaimAnswer {
+  const { metrics, room } = context;
+  if (room !== undefined && refusal.error.code === "NOT_STARTED") {
+    const startsAt = refusal.error.details?.startsAt as number;
+    const verdict = room.preQueue(campaignId, startsAt, userId, 0, ticket);
+    if (verdict.kind === "refused") return refusedAnswer(context, verdict.code, verdict.message);
+    if (verdict.kind === "wait") {
+      metrics.countClaim("pre_queued");
+      return placeAnswer("NOT_STARTED", PRE_QUEUE, verdict.place, refusal.error.details);
+    }
+  }
+  const { answer, outcome } = renderRefusal(refusal);
+  metrics.countClaim(outcome);
+  metrics.countAdmission("campaign", "admitted");
+  return answer;
+}
+
+/** The waiting room runs only in a process whose memory holds the campaign (not on an edge). */
+export function claimsOf(engine: AppContext["engine"], campaignId: string, userId: string): number {
+  if (engine.claimsOf === undefined) throw new Error("the waiting room needs the engine's own memory");
+  return engine.claimsOf(campaignId, userId);
+}
+
+function admitThenClaim(
+  context: AppContext,
+  campaignId: string,
+  userId: string,
+  idempotency: Idempotency | undefined,
+  late: boolean,
+  ticket: string | undefined,
+): ClaimAnswer | Promise<ClaimAnswer> {
+  const { metrics, engine, admission, room } = context;
   let held: QueueTicket | undefined;
   let startsAt = 0;
   const live = room === undefined ? undefined : engine.campaignLive(campaignId);
+  if (live instanceof Promise) throw new Error("the waiting room runs only where memory holds the campaign");
   // The line forms at the start: before it, a keyed claim goes on to its stored answer or NOT_STARTED.
   if (room !== undefined && live !== undefined && engine.clock.now() >= live.campaign.startsAt) {
     startsAt = live.campaign.startsAt;
@@ -134,7 +172,7 @@ export function claimOnce(
       campaignId,
       startsAt,
       userId,
-      engine.claimsOf(campaignId, userId),
+      claimsOf(engine, campaignId, userId),
       ticket,
       sharesLeft(live.campaign.amount, live.unreserved),
       () => decision?.admitted === true,

@@ -1,40 +1,44 @@
 import "@fastify/swagger";
 import type { KeyObject } from "node:crypto";
 import type { TestClock } from "../engine/clock.js";
-import type { Engine } from "../engine/engine.js";
+import type { EngineFront } from "../engine/front.js";
 import type { LedgerStore } from "../engine/store-port.js";
 import type { CampaignAdmission } from "./admission.js";
 import type { Covers } from "./covers.js";
 import type { CrowdGate } from "./crowd-gate.js";
-import type { DevCodeOutbox } from "./dev-codes.js";
 import type { ProductTokens } from "./exchange.js";
 import type { Identity, Scope } from "./identity.js";
 import type { LiveEvents } from "./live-events.js";
-import type { LoginCodes } from "./login-codes.js";
-import type { LoginLimits } from "./login-limits.js";
+import type { LoginCodeBook } from "./login-codes.js";
+import type { LoginLimits, SharedCounter } from "./login-limits.js";
 import type { Metrics } from "./metrics.js";
 import type { Tokens } from "./tokens.js";
 import type { WaitingRoom } from "./waiting-room.js";
 
 /** What every route plugin shares; handed over once when the app is built. */
 export interface AppContext {
-  readonly engine: Engine;
+  readonly engine: EngineFront;
   readonly store: LedgerStore;
   readonly tokens: Tokens;
   /** Service keys, signing keys and users' token generations. */
   readonly identity: Identity;
+  /**
+   * False while the identity this process checks against may be behind the writer's (an edge
+   * between losing its writer and reading every shared row again): authentication waits.
+   */
+  readonly identityCurrent?: () => boolean;
   /** A product's own tokens taken in exchange for user tokens; undefined when not configured. */
   readonly productTokens: ProductTokens | undefined;
   /** The operator's catalogue of red-packet covers. */
   readonly covers: Covers;
-  readonly codes: LoginCodes;
+  readonly codes: LoginCodeBook;
   readonly login: {
     /** A verified code for a phone without a user makes its user (--signup). */
     readonly signup: boolean;
     readonly limits: LoginLimits;
   };
   /** Present only while login codes go to the dev sender (no real SMS sender configured). */
-  readonly devCodes?: DevCodeOutbox | undefined;
+  readonly devCodes?: { last(phone: string): string | undefined | Promise<string | undefined> } | undefined;
   readonly metrics: Metrics;
   readonly admission: CampaignAdmission;
   /** The web app's live event streams (GET /v1/me/events). */
@@ -43,6 +47,8 @@ export interface AppContext {
   readonly room: WaitingRoom | undefined;
   /** Holds claims while the event loop lags (started only with isolation on). */
   readonly gate: CrowdGate;
+  /** Login limits counted where every edge shares them (the writer); each app's own without it. */
+  readonly sharedLimits?: SharedCounter;
   /** Present only when the server runs with --test-clock. */
   readonly testClock: TestClock | undefined;
   readonly randomBytes: (size: number) => Uint8Array;

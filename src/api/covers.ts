@@ -2,6 +2,10 @@ import { createHash, randomBytes } from "node:crypto";
 import type { Metadata } from "sharp";
 import type { Clock } from "../engine/clock.js";
 import type { CoverRow, CoverTables } from "../store/cover-tables.js";
+
+/** What the catalogue needs of its tables: the store's own, or a writer's through the wire. */
+export type CoverTablesPort = Pick<CoverTables, "list" | "add" | "image">;
+
 import { ApiError } from "./errors.js";
 
 /** An uploaded image is at most this many bytes once decoded from base64. */
@@ -58,19 +62,24 @@ export async function inspectCover(bytes: Buffer): Promise<{ format: Format; wid
 
 /** The operator's catalogue of covers (封面): its list in memory, the images in the store. */
 export class Covers {
-  readonly #tables: CoverTables;
+  readonly #tables: CoverTablesPort;
   readonly #clock: Clock;
   readonly #byId = new Map<string, CoverRow>();
 
-  private constructor(tables: CoverTables, clock: Clock) {
+  private constructor(tables: CoverTablesPort, clock: Clock) {
     this.#tables = tables;
     this.#clock = clock;
   }
 
-  static async load(tables: CoverTables, clock: Clock): Promise<Covers> {
+  static async load(tables: CoverTablesPort, clock: Clock): Promise<Covers> {
     const covers = new Covers(tables, clock);
     for (const row of await tables.list()) covers.#byId.set(row.id, row);
     return covers;
+  }
+
+  /** A cover another process added (an edge hears its writer's). */
+  apply(row: CoverRow): void {
+    this.#byId.set(row.id, row);
   }
 
   has(id: string): boolean {
@@ -116,4 +125,16 @@ export function coverTablesOf(store: object): CoverTables {
   const covers = (store as { covers?: () => CoverTables }).covers;
   if (typeof covers !== "function") throw new Error("this store keeps no cover catalogue");
   return covers.call(store);
+}
+
+/** The tables, telling `changed` of each cover once it is written and before the write is answered. */
+export function announcingCovers(tables: CoverTablesPort, changed: (row: CoverRow) => Promise<void>): CoverTablesPort {
+  return {
+    list: () => tables.list(),
+    add: async (row, image) => {
+      await tables.add(row, image);
+      await changed(row);
+    },
+    image: (id) => tables.image(id),
+  };
 }

@@ -1,6 +1,12 @@
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import type { Clock } from "../engine/clock.js";
-import type { IdentityStore, ServiceKeyRow, SigningKeyRow } from "../store/identity-port.js";
+import type {
+  IdentityChange,
+  IdentityState,
+  IdentityStore,
+  ServiceKeyRow,
+  SigningKeyRow,
+} from "../store/identity-port.js";
 import { ApiError } from "./errors.js";
 import { INITIAL_KID, type Tokens } from "./tokens.js";
 
@@ -78,12 +84,56 @@ export class Identity {
 
   static async load(store: IdentityStore, tokens: Tokens, clock: Clock): Promise<Identity> {
     const identity = new Identity(store, tokens, clock);
-    const state = await store.loadIdentity();
-    for (const row of state.serviceKeys) identity.#remember(row);
-    for (const { userId, generation } of state.tokenGenerations) tokens.setGeneration(userId, generation);
-    identity.#signing = [...state.signingKeys];
-    identity.#applySigning();
+    identity.absorb(await store.loadIdentity());
     return identity;
+  }
+
+  /** The whole of the identity tables as read, over what memory holds (an edge reconnecting). */
+  absorb(state: IdentityState): void {
+    for (const row of state.serviceKeys) this.#remember(row);
+    for (const { userId, generation } of state.tokenGenerations) this.#raiseGeneration(userId, generation);
+    for (const row of state.signingKeys) this.#upsertSigning(row);
+    this.#applySigning();
+  }
+
+  /** Every row as memory holds it: what an edge reads when it starts or reconnects. */
+  state(): IdentityState {
+    return {
+      serviceKeys: [...this.#keys.values()].map(({ row }) => row),
+      signingKeys: [...this.#signing],
+      tokenGenerations: this.#tokens.generations(),
+    };
+  }
+
+  /** A row another process wrote (an edge hears the writer's); rows only ever move forward. */
+  apply(change: IdentityChange): void {
+    switch (change.kind) {
+      case "serviceKey":
+        this.#remember(change.row);
+        return;
+      case "generation":
+        this.#raiseGeneration(change.userId, change.generation);
+        return;
+      case "signingKey":
+        this.#upsertSigning(change.row);
+        this.#applySigning();
+        return;
+    }
+  }
+
+  #raiseGeneration(userId: string, generation: number): void {
+    if (generation > this.#tokens.generation(userId)) this.#tokens.setGeneration(userId, generation);
+  }
+
+  #upsertSigning(row: SigningKeyRow): void {
+    const at = this.#signing.findIndex((key) => key.kid === row.kid);
+    if (at !== -1) {
+      this.#signing[at] = row;
+      return;
+    }
+    // Older keys first, whichever order their rows were heard in: the newest live key signs.
+    this.#signing.push(row);
+    this.#signing.sort((a, b) => a.createdAt - b.createdAt);
   }
 
   get store(): IdentityStore {
@@ -175,7 +225,7 @@ export class Identity {
   async logOutEverywhere(userId: string): Promise<number> {
     const generation = this.#tokens.generation(userId) + 1;
     await this.#store.saveTokenGeneration(userId, generation);
-    this.#tokens.setGeneration(userId, generation);
+    this.#raiseGeneration(userId, generation);
     return generation;
   }
 
@@ -204,7 +254,7 @@ export class Identity {
       retiredAt: null,
     };
     await this.#store.saveSigningKey(row);
-    this.#signing.push(row);
+    this.#upsertSigning(row);
     this.#applySigning();
     return { kid: row.kid };
   }
@@ -220,8 +270,7 @@ export class Identity {
     const existing = this.#signing.find((key) => key.kid === kid);
     const row: SigningKeyRow = { ...(existing ?? { kid, secret: null, createdAt: 0 }), retiredAt: this.#clock.now() };
     await this.#store.saveSigningKey(row);
-    this.#signing =
-      existing === undefined ? [row, ...this.#signing] : this.#signing.map((k) => (k.kid === kid ? row : k));
+    this.#upsertSigning(row);
     this.#applySigning();
   }
 

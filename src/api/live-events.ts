@@ -113,48 +113,8 @@ export class LiveEvents {
 
   /** Called with each command the engine made durable, before its caller is answered. */
   committed(command: Command, result: Result<unknown>): void {
-    if (this.#total === 0 || !result.ok) return;
-    switch (command.type) {
-      case "sendPacket": {
-        const packet = result.value as RedPacket;
-        this.#toGroup(packet.groupId, "packet", { packet: packetView(packet) });
-        return;
-      }
-      case "grabPacket": {
-        const { packet, grab } = result.value as { packet: RedPacket; grab: { userId: string; amount: number } };
-        this.#toGroup(packet.groupId, "grab", {
-          packetId: packet.id,
-          groupId: packet.groupId,
-          userId: grab.userId,
-          amount: grab.amount,
-          status: packet.status,
-        });
-        return;
-      }
-      case "deposit": {
-        const deposit = result.value as { userId: string; amount: number; balance: number };
-        this.publish([deposit.userId], "wallet", { amount: deposit.amount, balance: deposit.balance });
-        return;
-      }
-      case "sendTransfer": {
-        const transfer = result.value as Transfer;
-        this.publish([transfer.to], "transfer", { transfer: transferView(transfer) });
-        return;
-      }
-      case "answerTransfer": {
-        const transfer = result.value as Transfer;
-        this.publish([transfer.from], "transfer", { transfer: transferView(transfer) });
-        return;
-      }
-      default:
-        return;
-    }
-  }
-
-  #toGroup(groupId: string | null, event: string, data: unknown): void {
-    if (groupId === null) return;
-    const members = this.#members(groupId);
-    if (members !== undefined) this.publish(members, event, data);
+    if (this.#total === 0) return;
+    for (const { users, event, data } of liveEventsOf(command, result, this.#members)) this.publish(users, event, data);
   }
 
   /** Sends one event to every open stream of these users; under a crowd it is shed instead. */
@@ -226,5 +186,55 @@ export class LiveEvents {
       clearInterval(this.#heartbeat);
       this.#heartbeat = undefined;
     }
+  }
+}
+
+/** One event and the users whose streams get it. */
+export interface LiveEvent {
+  readonly users: Iterable<string>;
+  readonly event: string;
+  readonly data: unknown;
+}
+
+/** The events a durable command makes, for whichever process holds the streams. */
+export function liveEventsOf(
+  command: Command,
+  result: Result<unknown>,
+  members: (groupId: string) => ReadonlySet<string> | undefined,
+): LiveEvent[] {
+  if (!result.ok) return [];
+  const toGroup = (groupId: string | null, event: string, data: unknown): LiveEvent[] => {
+    const users = groupId === null ? undefined : members(groupId);
+    return users === undefined ? [] : [{ users, event, data }];
+  };
+  switch (command.type) {
+    case "sendPacket": {
+      const packet = result.value as RedPacket;
+      return toGroup(packet.groupId, "packet", { packet: packetView(packet) });
+    }
+    case "grabPacket": {
+      const { packet, grab } = result.value as { packet: RedPacket; grab: { userId: string; amount: number } };
+      return toGroup(packet.groupId, "grab", {
+        packetId: packet.id,
+        groupId: packet.groupId,
+        userId: grab.userId,
+        amount: grab.amount,
+        status: packet.status,
+      });
+    }
+    case "deposit": {
+      const deposit = result.value as { userId: string; amount: number; balance: number };
+      return [{ users: [deposit.userId], event: "wallet", data: { amount: deposit.amount, balance: deposit.balance } }];
+    }
+    case "sendTransfer": {
+      const transfer = result.value as Transfer;
+      return [{ users: [transfer.to], event: "transfer", data: { transfer: transferView(transfer) } }];
+    }
+    case "answerTransfer": {
+      const transfer = result.value as Transfer;
+      return [{ users: [transfer.from], event: "transfer", data: { transfer: transferView(transfer) } }];
+    }
+    default:
+      return [];
   }
 }

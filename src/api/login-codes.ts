@@ -77,7 +77,20 @@ class CodeTable {
  * phones, each in a bounded table. How often a phone or an address may ask is the HTTP
  * layer's rate limits (src/api/login-limits.ts), the same for every phone.
  */
-export class LoginCodes {
+/**
+ * Where login codes are issued and checked: this process's LoginCodes, or an edge's client of
+ * the writer's (a code asked for through one edge is checked through another).
+ */
+export interface LoginCodeBook {
+  readonly clock: Clock;
+  request(
+    phone: string,
+    issueFor: CodeFor | undefined,
+  ): { expiresInSeconds: number } | Promise<{ expiresInSeconds: number }>;
+  verify(phone: string, code: string): CodeFor | Promise<CodeFor>;
+}
+
+export class LoginCodes implements LoginCodeBook {
   readonly #users: CodeTable;
   readonly #signups: CodeTable;
 

@@ -45,25 +45,59 @@ interface Window {
  * Its own store reads Date.now(); this one is the same fixed window from a key's first
  * request, in the same bounded LRU map (toad-cache, which the plugin uses).
  */
-function storeOn(clock: Clock) {
+/** Fixed windows of one limiter, by key, in a bounded LRU map, on the given clock. */
+export class LimitWindows {
+  readonly #windows: LruMap<Window>;
+
+  constructor(
+    readonly clock: Clock,
+    cache: number,
+  ) {
+    this.#windows = new LruMap<Window>(cache);
+  }
+
+  incr(key: string, windowMs: number): Count {
+    const now = this.clock.now();
+    let window = this.#windows.get(key);
+    if (window === undefined || window.startedAt + windowMs <= now) window = { current: 0, startedAt: now };
+    window.current += 1;
+    this.#windows.set(key, window);
+    return { current: window.current, ttl: window.startedAt + windowMs - now };
+  }
+}
+
+export interface Count {
+  readonly current: number;
+  readonly ttl: number;
+}
+
+/**
+ * Counts a request in limiter number `store` (limiters are made in the same order in every app)
+ * somewhere shared: an edge counts at its writer, so N edges do not let N times the limit through.
+ */
+export type SharedCounter = (store: number, key: string, windowMs: number, cache: number) => Promise<Count>;
+
+function storeOn(clock: Clock, shared: SharedCounter | undefined) {
+  let made = 0;
   return class ClockedStore implements FastifyRateLimitStore {
-    readonly #windows: LruMap<Window>;
+    readonly #windows: LimitWindows;
+    readonly #id = made++;
+    readonly #cache: number;
 
     constructor(options: { readonly cache?: number }) {
-      this.#windows = new LruMap<Window>(options.cache ?? 5_000);
+      this.#cache = options.cache ?? 5_000;
+      this.#windows = new LimitWindows(clock, this.#cache);
     }
 
-    incr(
-      key: string,
-      callback: (error: Error | null, result?: { current: number; ttl: number }) => void,
-      windowMs: number,
-    ) {
-      const now = clock.now();
-      let window = this.#windows.get(key);
-      if (window === undefined || window.startedAt + windowMs <= now) window = { current: 0, startedAt: now };
-      window.current += 1;
-      this.#windows.set(key, window);
-      callback(null, { current: window.current, ttl: window.startedAt + windowMs - now });
+    incr(key: string, callback: (error: Error | null, result?: Count) => void, windowMs: number) {
+      if (shared === undefined) {
+        callback(null, this.#windows.incr(key, windowMs));
+        return;
+      }
+      shared(this.#id, key, windowMs, this.#cache).then(
+        (count) => callback(null, count),
+        (error: Error) => callback(error),
+      );
     }
 
     child(options: object): FastifyRateLimitStore {
@@ -73,8 +107,22 @@ function storeOn(clock: Clock) {
 }
 
 /** Registers the plugin for limits the routes ask for by name (none is global). */
-export async function registerLimits(app: FastifyInstance, clock: Clock): Promise<void> {
-  await app.register(rateLimit, { global: false, store: storeOn(clock) });
+export async function registerLimits(app: FastifyInstance, clock: Clock, shared?: SharedCounter): Promise<void> {
+  await app.register(rateLimit, { global: false, store: storeOn(clock, shared) });
+}
+
+/** The writer's side of SharedCounter: one LimitWindows per limiter, as many as an app makes. */
+export function sharedWindows(clock: Clock): SharedCounter {
+  const stores = new Map<number, LimitWindows>();
+  return async (store, key, windowMs, cache) => {
+    if (!Number.isSafeInteger(store) || store < 0 || store > 100) throw new Error("no such limiter");
+    let windows = stores.get(store);
+    if (windows === undefined) {
+      windows = new LimitWindows(clock, Math.min(Math.max(1, cache), 1_000_000));
+      stores.set(store, windows);
+    }
+    return windows.incr(key, windowMs);
+  };
 }
 
 /** Checks and counts one request against a limit; over it, 429 RATE_LIMITED with Retry-After. */

@@ -234,6 +234,29 @@ export class Metrics {
     this.#waitChildren.gate.observe(waitedMs / 1000);
   }
 
+  readonly wireCalls = new Histogram({
+    name: "hongbao_wire_call_seconds",
+    help: "Calls between edges and the writer, by side (edge: from sending to the reply, wire and writer included; writer: from arrival to the reply, its batch included) and call",
+    labelNames: ["side", "op"],
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [this.registry],
+  });
+  readonly wireConnections = new Gauge({
+    name: "hongbao_wire_connections",
+    help: "Connections on the edge-writer wire (at the writer: edges connected; at an edge: 1 while its writer is connected)",
+    registers: [this.registry],
+  });
+
+  readonly wireObserver = {
+    callServed: (op: string, seconds: number) => this.wireCalls.observe({ side: "writer", op }, seconds),
+    connections: (count: number) => this.wireConnections.set(count),
+  };
+
+  /** At an edge: a call's round trip to the writer. */
+  observeWireCall(op: string, seconds: number): void {
+    this.wireCalls.observe({ side: "edge", op }, seconds);
+  }
+
   readonly engineObserver: EngineObserver = {
     batchCommitted: (commands, seconds) => {
       this.batchSize.observe(commands);

@@ -87,6 +87,11 @@ export class Tokens {
     this.#generations.set(userId, generation);
   }
 
+  /** Every user's generation above 0, as the identity tables hold them. */
+  generations(): { userId: string; generation: number }[] {
+    return [...this.#generations].map(([userId, generation]) => ({ userId, generation }));
+  }
+
   generation(userId: string): number {
     return this.#generations.get(userId) ?? 0;
   }
@@ -97,6 +102,11 @@ export class Tokens {
    * for each 10 000-user bulk call; the tests check these tokens against jose's verifier.
    */
   async issue(userId: string): Promise<string> {
+    return this.issueNow(userId);
+  }
+
+  /** The same token, synchronously: for answers rendered from a durable result (a replay renders again). */
+  issueNow(userId: string): string {
     const nowSeconds = Math.floor(this.#clock.now() / 1000);
     const generation = this.generation(userId);
     const claims = {

@@ -1,10 +1,12 @@
 #!/usr/bin/env node
 import { readFileSync } from "node:fs";
+import { availableParallelism } from "node:os";
 import { Command, InvalidArgumentError, Option } from "commander";
 import { calendarFor, isPostgresUrl } from "../server.js";
 import { registerBackupCommands } from "./backup/command.js";
 import { printCalendar } from "./calendar.js";
 import { printFindings, runDoctor } from "./doctor.js";
+import { runRemoteEdge, serveWithEdges } from "./edges.js";
 import { CliError, reportFailure } from "./errors.js";
 import { verifyEvidence } from "./evidence-verify.js";
 import { type ServeFlags, serve } from "./serve.js";
@@ -16,6 +18,14 @@ const pkg = JSON.parse(readFileSync(new URL("../../../package.json", import.meta
 function port(value: string): number {
   const parsed = /^\d{1,5}$/.test(value) ? Number(value) : Number.NaN;
   if (!(parsed >= 0 && parsed <= 65535)) throw new InvalidArgumentError("a port is a whole number from 0 to 65535");
+  return parsed;
+}
+
+/** A count of edges, or `auto` for one per core. */
+function edgeCount(value: string): number {
+  if (value === "auto") return availableParallelism();
+  const parsed = /^\d{1,3}$/.test(value) ? Number(value) : Number.NaN;
+  if (!(parsed >= 0 && parsed <= 256)) throw new InvalidArgumentError("edges: a whole number from 0 to 256, or auto");
   return parsed;
 }
 
@@ -100,7 +110,50 @@ Environment:
   HONGBAO_ADMIN_TOKEN_FILE  a file holding the admin token (a container secret), instead
   HONGBAO_TOKEN_SECRET      key for user tokens (kept beside the database when unset)`,
   )
-  .action((options: ServeFlags) => serve(options, pkg.version));
+  .addOption(
+    new Option(
+      "--edges <n>",
+      "edge processes sharing the HTTP port in front of one writer process; auto: one per core; 0: one process does all",
+    )
+      .env("HONGBAO_EDGES")
+      .argParser(edgeCount)
+      .default(0),
+  )
+  .addOption(
+    new Option("--writer-port <port>", "with --edges: the writer's own HTTP port (health, metrics); 0: any")
+      .env("HONGBAO_WRITER_PORT")
+      .argParser(port)
+      .default(0),
+  )
+  .option(
+    "--wire-listen <host:port>",
+    "with --edges: also take edges of other machines on this TCP address (needs HONGBAO_WIRE_SECRET)",
+  )
+  .action((options: ServeFlags & { writerPort: number }) => {
+    process.env.HONGBAO_WRITER_PORT = String(options.writerPort);
+    return options.edges > 0 || process.env.HONGBAO_ROLE === "writer"
+      ? serveWithEdges(options, pkg.version)
+      : serve(options, pkg.version);
+  });
+
+program
+  .command("edge")
+  .description("serve the HTTP API as an edge of a writer on another machine (hongbao serve --edges N --wire-listen …)")
+  .requiredOption(
+    "--writer <host:port>",
+    "the writer's --wire-listen address (env HONGBAO_WRITER)",
+    process.env.HONGBAO_WRITER,
+  )
+  .addOption(new Option("-p, --port <port>", "port to listen on").env("HONGBAO_PORT").argParser(port).default(8080))
+  .option("--host <host>", "address to listen on (env HONGBAO_HOST)", process.env.HONGBAO_HOST ?? "127.0.0.1")
+  .option("--log-level <level>", "pino log level (env HONGBAO_LOG_LEVEL)", process.env.HONGBAO_LOG_LEVEL ?? "info")
+  .option(
+    "--trust-proxy <addresses>",
+    "proxies whose X-Forwarded-For gives the client's address (env HONGBAO_TRUST_PROXY)",
+    process.env.HONGBAO_TRUST_PROXY || undefined,
+  )
+  .addHelpText("after", "\nEnvironment:\n  HONGBAO_WIRE_SECRET  the secret the writer was given (required)")
+  .action((options: ServeFlags & { writer: string }) => runRemoteEdge(options));
 
 /** Exit status of a writer that lost its lease: a supervisor restarts it, and it waits for the lease again. */
 program

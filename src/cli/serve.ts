@@ -1,7 +1,7 @@
 /** The `hongbao serve` command's action: configuration from flags and environment, start, stop on a signal. */
 import { readFileSync } from "node:fs";
 import { parseCorsOrigins } from "../api/web-security.js";
-import { isPostgresUrl, type LogFormat, type RunningServer, startServer } from "../server.js";
+import { isPostgresUrl, type LogFormat, type RunningServer, startServer, type WireConfig } from "../server.js";
 import { tracingConfigFrom } from "../tracing/config.js";
 import { CliError, describeError } from "./errors.js";
 
@@ -26,6 +26,10 @@ export interface ServeFlags {
   corsOrigins?: string;
   /** postgres://…: the ledger in PostgreSQL; this process serves only while it holds the writer lease. */
   store?: string;
+  /** Edge processes sharing the HTTP port in front of one writer; 0: one process does all. */
+  edges: number;
+  /** HOST:PORT where the writer also takes edges of other machines (needs HONGBAO_WIRE_SECRET). */
+  wireListen?: string;
 }
 
 const EXIT_LEASE_LOST = 3;
@@ -64,7 +68,15 @@ export function adminTokenFromEnvironment(env: NodeJS.ProcessEnv): string | unde
   return token;
 }
 
-export async function serve(flags: ServeFlags, version: string): Promise<void> {
+/**
+ * Serves in this one process; as the writer of `serve --edges N` (src/cli/edges.ts) it also
+ * serves edges on `wire`, and says when it listens through `onListening`.
+ */
+export async function serve(
+  flags: ServeFlags,
+  version: string,
+  writer?: { readonly wire: WireConfig; readonly onListening: (server: RunningServer) => void },
+): Promise<void> {
   let tracing: ReturnType<typeof tracingConfigFrom>;
   try {
     tracing = tracingConfigFrom(process.env, flags.otlpEndpoint, version);
@@ -118,8 +130,10 @@ export async function serve(flags: ServeFlags, version: string): Promise<void> {
             issuer: flags.exchangeIssuer as string,
             audience: flags.exchangeAudience as string,
           },
+    ...(writer === undefined ? {} : { wire: writer.wire }),
   });
   running = server;
+  writer?.onListening(server);
   if (leaseLost) stepDown(server, "the lease was lost while starting");
   // Plainly, once, outside the log: the operator needs it to do anything, and logs get shipped.
   if (server.adminTokenCreatedIn === ":memory:") {

@@ -12,6 +12,7 @@ import { acknowledgeLoan, type Transfer } from "../domain/transfer.js";
 import { type ApplyContext, applyCommand, audienceOf } from "./appliers.js";
 import { type Clock, systemClock } from "./clock.js";
 import type { Command, CommandOf, CommandResults } from "./commands.js";
+import type { EngineFront } from "./front.js";
 import { IdSource } from "./id-source.js";
 import { InvariantError, invariant } from "./invariant.js";
 import { type CampaignState, emptyBatch, isEmptyBatch, LedgerState, type LedgerStateSizes } from "./ledger-state.js";
@@ -47,6 +48,8 @@ export interface EngineObserver {
   timersFired?(kind: string, count: number): void;
   /** One command of a durable batch with its result, before its caller is answered. */
   committed?(command: Command, result: Result<unknown>): void;
+  /** A batch is durable; called before anybody in it is answered (edges' facts, src/edge). */
+  batchDurable?(batch: Batch): void;
 }
 
 /** What the engine knew when it stopped on a broken invariant: for the log, before the process exits. */
@@ -153,7 +156,7 @@ export class EngineStoppedError extends Error {
  * Views run after the commit, one caller at a time, so rendering can touch neither the
  * ledger nor another caller. Callers read memory through the narrow methods below.
  */
-export class Engine {
+export class Engine implements EngineFront {
   readonly #store: LedgerStore;
   readonly #clock: Clock;
   /** The calendar the engine was given; operators' special days from the store go on top. */
@@ -172,6 +175,8 @@ export class Engine {
   readonly #isolation: boolean;
   readonly #scheduler: Scheduler<Waiting>;
   #state: LedgerState | undefined;
+  /** The operators' special days as stored, in the order they were added. */
+  #specialDayRules: unknown[] = [];
   readonly #inFlight = new Map<string, InFlight>();
   #lastForgetAt = Number.NEGATIVE_INFINITY;
   #closing = false;
@@ -228,6 +233,7 @@ export class Engine {
       calendar = next.value;
     }
     this.#calendar = calendar;
+    this.#specialDayRules = [...snapshot.specialDays];
     this.#state = new LedgerState(snapshot);
   }
 
@@ -267,6 +273,19 @@ export class Engine {
 
   get calendar(): Calendar {
     return this.#calendar;
+  }
+
+  /** The operators' special days on top of the base calendar, as added. */
+  specialDayRules(): readonly unknown[] {
+    return this.#specialDayRules;
+  }
+
+  /** Open campaigns with what was claimed from them: the facts an edge starts from. */
+  openCampaigns(): { readonly campaign: CampaignState["campaign"]; readonly claimedAmount: Fen }[] {
+    return [...this.#ledger.campaigns.values()].map((open) => ({
+      campaign: open.campaign,
+      claimedAmount: open.claimedAmount,
+    }));
   }
 
   hasUser(userId: string): boolean {
@@ -663,6 +682,10 @@ export class Engine {
       this.#observer.batchCommitted?.(waiting.length, Number(process.hrtime.bigint() - started) / 1e9);
     }
     for (const [kind, count] of fired) this.#observer.timersFired?.(kind, count);
+    if (!empty) {
+      this.#specialDayRules.push(...batch.specialDays);
+      this.#observer.batchDurable?.(batch);
+    }
     const committed = this.#observer.committed;
     if (committed !== undefined) {
       for (let i = 0; i < waiting.length; i++)

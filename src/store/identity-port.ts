@@ -52,3 +52,33 @@ export function identityStoreOf(store: object): IdentityStore {
   if (typeof identity !== "function") throw new Error("this store keeps no identity tables");
   return identity.call(store);
 }
+
+/** One identity row as written: what every process that checks identity must hear of. */
+export type IdentityChange =
+  | { readonly kind: "serviceKey"; readonly row: ServiceKeyRow }
+  | { readonly kind: "signingKey"; readonly row: SigningKeyRow }
+  | { readonly kind: "generation"; readonly userId: string; readonly generation: number };
+
+/**
+ * The identity tables, telling `changed` of each row once it is written and before the
+ * write is answered: a writer holds its answer until every edge has applied the change.
+ */
+export function announcing(store: IdentityStore, changed: (change: IdentityChange) => Promise<void>): IdentityStore {
+  return {
+    loadIdentity: () => store.loadIdentity(),
+    saveServiceKey: async (row) => {
+      await store.saveServiceKey(row);
+      await changed({ kind: "serviceKey", row });
+    },
+    saveSigningKey: async (row) => {
+      await store.saveSigningKey(row);
+      await changed({ kind: "signingKey", row });
+    },
+    saveTokenGeneration: async (userId, generation) => {
+      await store.saveTokenGeneration(userId, generation);
+      await changed({ kind: "generation", userId, generation });
+    },
+    externalUser: (issuer, subject) => store.externalUser(issuer, subject),
+    linkExternalUser: (issuer, subject, userId, at) => store.linkExternalUser(issuer, subject, userId, at),
+  };
+}

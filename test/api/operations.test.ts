@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { startTestApp, type TestApp } from "../support/harness.js";
+import { startTestApp, TEST_EDGES, type TestApp } from "../support/harness.js";
 
 describe("operations endpoints", () => {
   let app: TestApp;
@@ -47,7 +47,11 @@ describe("operations endpoints", () => {
     assert.match(docs.body, /swagger/i);
   });
 
-  it("exports request, latency and engine metrics", async () => {
+  it("exports request, latency and engine metrics", {
+    skip:
+      TEST_EDGES > 0 &&
+      "metrics are each process's own: the requests are counted on two edges and the engine's in the writer",
+  }, async () => {
     const alice = await app.createUser();
     await app.deposit(alice.userId, 100);
     const text = (await app.call("GET", "/metrics")).body;

@@ -7,12 +7,14 @@ import type { AdmissionOptions } from "../../src/api/admission.js";
 import type { CrowdGateOptions } from "../../src/api/crowd-gate.js";
 import type { ExchangeConfig } from "../../src/api/exchange.js";
 import type { LiveEventsOptions } from "../../src/api/live-events.js";
+import { createEdgeService, type EdgeService } from "../../src/edge/edge-service.js";
 import { createService, type RunningServer, type Service, startServer } from "../../src/server.js";
 import { keyedHeaders } from "./keys.js";
 import { freshPostgresUrl, queryOnce } from "./postgres.js";
 
 export const ADMIN_TOKEN = "test-admin-token-0123456789";
 export const TOKEN_SECRET = "test-token-secret-that-is-at-least-32-bytes";
+export const WIRE_SECRET = "test-wire-secret";
 
 export interface TestUser {
   readonly userId: string;
@@ -36,6 +38,8 @@ export interface TestApp extends Service {
   query<T>(sql: string, ...values: unknown[]): Promise<T[]>;
   /** Closes the service and deletes its folder. */
   dispose(): Promise<void>;
+  /** The edges requests go to with HONGBAO_TEST_EDGES; empty otherwise. */
+  readonly edges: TestEdges;
 }
 
 export interface CallOptions {
@@ -67,6 +71,16 @@ export function nextPhone(): string {
  */
 export const TEST_STORE = process.env.HONGBAO_TEST_STORE === "postgres" ? "postgres" : "sqlite";
 
+/**
+ * How many edge processes' apps the HTTP contract suite talks to: 0 (default) sends requests
+ * to the one process; with HONGBAO_TEST_EDGES=2 the service is a writer serving the wire on a
+ * Unix socket and requests go in turn to two edges (src/edge), each a full app of its own.
+ */
+export const TEST_EDGES = Number(process.env.HONGBAO_TEST_EDGES ?? "0");
+
+/** The edges' view of the writer, for tests that look at it; empty without HONGBAO_TEST_EDGES. */
+export type TestEdges = readonly EdgeService[];
+
 /** A real service on a real SQLite file in a temporary folder, or on a fresh PostgreSQL schema. */
 export async function startTestApp(
   options: {
@@ -81,8 +95,11 @@ export async function startTestApp(
     exchange?: ExchangeConfig;
     /** A rules document's path (config/rules.json's shape). */
     rules?: string;
+    /** Edges in front of the service as a writer; HONGBAO_TEST_EDGES when left out. */
+    edges?: number;
   } = {},
 ): Promise<TestApp> {
+  const edgeCount = options.edges ?? TEST_EDGES;
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), "hongbao-test-"));
   const db = join(dir, "hongbao.db");
   let postgresUrl: string | undefined;
@@ -105,13 +122,42 @@ export async function startTestApp(
     ...(options.corsOrigins === undefined ? {} : { corsOrigins: options.corsOrigins }),
     ...(options.exchange === undefined ? {} : { exchange: options.exchange }),
     ...(options.rules === undefined ? {} : { rules: options.rules }),
+    ...(edgeCount > 0 ? { wire: { path: join(dir, "writer.sock"), secret: WIRE_SECRET } } : {}),
   });
+  const edges: EdgeService[] = [];
+  try {
+    for (let i = 0; i < edgeCount; i++) {
+      edges.push(
+        await createEdgeService({
+          writer: { path: join(dir, "writer.sock") },
+          secret: WIRE_SECRET,
+          name: `test-edge-${i}`,
+          ...(service.context.testClock === undefined ? {} : { testClock: service.context.testClock }),
+          logLevel: "silent",
+          ...(options.admission === undefined ? {} : { admission: options.admission }),
+          ...(options.gate === undefined ? {} : { gate: options.gate }),
+          ...(options.trustProxy === undefined ? {} : { trustProxy: options.trustProxy }),
+        }),
+      );
+    }
+  } catch (error) {
+    for (const edge of edges) await edge.close();
+    await service.close();
+    throw error;
+  }
+  let turn = 0;
+  /** The app the next request goes to: the one process, or the edges in turn. */
+  const nextApp = () => {
+    if (edges.length === 0) return service.app;
+    turn = (turn + 1) % edges.length;
+    return (edges[turn] as EdgeService).app;
+  };
   const call: TestApp["call"] = (method, url, callOptions = {}) => {
     const headers = keyedHeaders(method, url, callOptions);
     if (callOptions.token !== undefined) {
       headers.authorization = `Bearer ${callOptions.token === "admin" ? ADMIN_TOKEN : callOptions.token}`;
     }
-    return service.app.inject({
+    return nextApp().inject({
       method,
       url,
       headers,
@@ -124,6 +170,12 @@ export async function startTestApp(
   };
   return {
     ...service,
+    ...(edges.length === 0 ? {} : { app: (edges[0] as EdgeService).app }),
+    edges,
+    async close() {
+      for (const edge of edges) await edge.close();
+      await service.close();
+    },
     dir,
     db,
     call,
@@ -156,6 +208,7 @@ export async function startTestApp(
       }
     },
     async dispose() {
+      for (const edge of edges) await edge.close();
       await service.close();
       if (options.dir === undefined) rmSync(dir, { recursive: true, force: true });
     },

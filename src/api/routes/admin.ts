@@ -51,11 +51,17 @@ export function adminRoutes(app: FastifyInstance, context: AppContext): void {
     async (request, reply) => {
       const idempotency = idempotencyOf(request, ADMIN_SCOPE);
       const id = makeId("user", context.randomBytes(10));
-      const token = await context.tokens.issue(id);
       const { phone: userPhone, name } = request.body;
+      // The token is made for the user the result names: a replay names the user made the first time.
       const answer = await context.engine.execute(
         { type: "createUser", id, phone: userPhone, name },
-        (result) => answerOf(result, 201, (user) => ({ userId: user.id, token, phone: user.phone, name: user.name })),
+        (result) =>
+          answerOf(result, 201, (user) => ({
+            userId: user.id,
+            token: context.tokens.issueNow(user.id),
+            phone: user.phone,
+            name: user.name,
+          })),
         idempotency,
       );
       return sendAnswer(reply, answer);

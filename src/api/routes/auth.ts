@@ -16,7 +16,7 @@ export async function signUp(context: AppContext, userPhone: string, name: strin
     name: name ?? `用户${userPhone.slice(-4)}`,
   });
   if (made.ok) return made.value.id;
-  const existing = context.engine.userIdByPhone(userPhone);
+  const existing = await context.engine.userIdByPhone(userPhone);
   if (made.error.code === "PHONE_TAKEN" && existing !== undefined) return existing;
   throw ApiError.of(made.error);
 }
@@ -68,8 +68,9 @@ export function authRoutes(app: FastifyInstance, context: AppContext): void {
     },
     async (request, reply) => {
       const asked = request.body.phone;
-      const issueFor = context.engine.userIdByPhone(asked) !== undefined ? "user" : signup ? "signup" : undefined;
-      const { expiresInSeconds } = context.codes.request(asked, issueFor);
+      const issueFor =
+        (await context.engine.userIdByPhone(asked)) !== undefined ? "user" : signup ? "signup" : undefined;
+      const { expiresInSeconds } = await context.codes.request(asked, issueFor);
       return reply.code(202).send({ sent: true, expiresInSeconds });
     },
   );
@@ -102,8 +103,8 @@ export function authRoutes(app: FastifyInstance, context: AppContext): void {
     },
     async (request) => {
       const { phone: userPhone, code, name } = request.body;
-      const issuedFor = context.codes.verify(userPhone, code);
-      let userId = context.engine.userIdByPhone(userPhone);
+      const issuedFor = await context.codes.verify(userPhone, code);
+      let userId = await context.engine.userIdByPhone(userPhone);
       if (userId === undefined) {
         // Only a sign-up code is ever issued for a phone without a user.
         if (issuedFor !== "signup") throw new ApiError("INVALID_CODE", "the code is not valid");

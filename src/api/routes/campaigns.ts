@@ -263,7 +263,7 @@ export function campaignRoutes(app: FastifyInstance, context: AppContext): void 
     },
     async (request) => {
       const now = context.engine.clock.now();
-      const open = context.engine.campaignLive(request.params.id);
+      const open = await context.engine.campaignLive(request.params.id);
       if (open !== undefined)
         return campaignView(
           open.campaign,

@@ -221,7 +221,7 @@ export function identityRoutes(app: FastifyInstance, context: AppContext): void 
       },
     },
     async (request) => {
-      if (!context.engine.hasUser(request.params.id)) throw new ApiError("USER_NOT_FOUND", "no such user");
+      if (!(await context.engine.hasUser(request.params.id))) throw new ApiError("USER_NOT_FOUND", "no such user");
       await identity.logOutEverywhere(request.params.id);
       return { userId: request.params.id, tokensRevoked: true };
     },
@@ -278,11 +278,12 @@ export function identityRoutes(app: FastifyInstance, context: AppContext): void 
           throw new ApiError("INVALID_TOKEN", "a subject seen for the first time needs a phone_number claim");
         }
         const userPhone = who.phone;
-        const existing = context.engine.userIdByPhone(userPhone);
+        const existing = await context.engine.userIdByPhone(userPhone);
         const made = existing ?? (await signUp(context, userPhone, who.name));
         user = await identity.store.linkExternalUser(who.issuer, who.subject, made, context.codes.clock.now());
       }
-      if (!context.engine.hasUser(user)) throw new ApiError("USER_NOT_FOUND", "the subject's user does not exist");
+      if (!(await context.engine.hasUser(user)))
+        throw new ApiError("USER_NOT_FOUND", "the subject's user does not exist");
       return { token: await context.tokens.issue(user), userId: user };
     },
   );

@@ -110,7 +110,7 @@ export function listRoutes(app: FastifyInstance, context: AppContext): void {
     },
     async (request) => {
       // To anyone outside it, a group does not exist (as GET /v1/groups/:id answers).
-      if (!context.engine.isGroupMember(request.params.id, request.userId)) {
+      if (!(await context.engine.isGroupMember(request.params.id, request.userId))) {
         throw new ApiError("GROUP_NOT_FOUND", "no such group");
       }
       const page = pageRequestOf(request.query);
@@ -132,8 +132,10 @@ export function listRoutes(app: FastifyInstance, context: AppContext): void {
     async (request) => {
       const page = await context.store.lists.campaigns(pageRequestOf(request.query));
       const now = context.engine.clock.now();
+      const lives = await Promise.all(page.items.map((stored) => context.engine.campaignLive(stored.campaign.id)));
+      const liveOf = new Map(lives.flatMap((live) => (live === undefined ? [] : [[live.campaign.id, live] as const])));
       return listView(page, (stored) => {
-        const live = context.engine.campaignLive(stored.campaign.id);
+        const live = liveOf.get(stored.campaign.id);
         if (live !== undefined)
           return campaignView(live.campaign, live.claimedCount, live.claimedAmount, live.unreserved, now);
         return campaignView(stored.campaign, stored.claimedCount, stored.claimedAmount, 0, now);

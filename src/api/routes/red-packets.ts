@@ -33,9 +33,9 @@ interface PacketBody {
 }
 
 /** Who may read a packet: its sender, its recipient, and the members of its group. */
-function mayRead(context: AppContext, packet: RedPacket, reader: string): boolean {
+async function mayRead(context: AppContext, packet: RedPacket, reader: string): Promise<boolean> {
   if (packet.sender === reader || packet.recipient === reader) return true;
-  return packet.groupId !== null && context.engine.isGroupMember(packet.groupId, reader);
+  return packet.groupId !== null && (await context.engine.isGroupMember(packet.groupId, reader));
 }
 
 export function redPacketRoutes(app: FastifyInstance, context: AppContext): void {
@@ -228,7 +228,7 @@ export function redPacketRoutes(app: FastifyInstance, context: AppContext): void
     },
     async (request) => {
       const packet = await context.engine.packet(request.params.id);
-      if (packet === undefined || !mayRead(context, packet, request.userId)) {
+      if (packet === undefined || !(await mayRead(context, packet, request.userId))) {
         throw new ApiError("PACKET_NOT_FOUND", "no such red packet");
       }
       return packetView(packet);

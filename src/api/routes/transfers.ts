@@ -94,7 +94,8 @@ export function transferRoutes(app: FastifyInstance, context: AppContext): void 
     },
     async (request) => {
       const preview = { ...transferRequestOf(request.body, request.userId), id: "tr_preview" };
-      if (!context.engine.hasUser(preview.to)) throw new ApiError("USER_NOT_FOUND", "the recipient does not exist");
+      if (!(await context.engine.hasUser(preview.to)))
+        throw new ApiError("USER_NOT_FOUND", "the recipient does not exist");
       const limits = limitsAt(context.engine.clock.now(), context.engine.calendar);
       const checked = checkTransfer(preview, limits);
       if (!checked.ok) throw ApiError.of(checked.error);

@@ -178,7 +178,7 @@ export function walletRoutes(app: FastifyInstance, context: AppContext): void {
               today: {
                 date: dayOf(context.engine.clock.now()),
                 ...leftToday(
-                  context.engine.sentToday(caller),
+                  await context.engine.sentToday(caller),
                   limitsAt(context.engine.clock.now(), context.engine.calendar),
                 ),
               },
@@ -196,7 +196,7 @@ async function callerOf(context: AppContext, authorization: string | undefined):
   if (authorization === undefined || !authorization.startsWith("Bearer ")) return undefined;
   try {
     const userId = await context.tokens.verifyUser(authorization.slice(7));
-    return context.engine.hasUser(userId) ? userId : undefined;
+    return (await context.engine.hasUser(userId)) ? userId : undefined;
   } catch {
     return undefined;
   }

@@ -58,7 +58,7 @@ export function webRoutes(app: FastifyInstance, context: AppContext): void {
       async (request) => {
         if (!fromLoopback(request))
           throw new ApiError("NOT_FOUND", "login codes are shown only on the server's own machine");
-        const code = devCodes.last(request.query.phone);
+        const code = await devCodes.last(request.query.phone);
         if (code === undefined) throw new ApiError("NOT_FOUND", "no code was sent to this phone");
         return { code };
       },
@@ -82,7 +82,7 @@ export function webRoutes(app: FastifyInstance, context: AppContext): void {
       },
     },
     async (request) => {
-      const newest = engine.groupsOf(request.userId, WEB_LIST_MAX);
+      const newest = await engine.groupsOf(request.userId, WEB_LIST_MAX);
       const groups = await Promise.all(newest.map((id) => context.store.group(id)));
       return {
         items: groups.flatMap((group) => (group === undefined ? [] : [groupView(group)])),
@@ -105,10 +105,10 @@ export function webRoutes(app: FastifyInstance, context: AppContext): void {
       },
     },
     async (request) => {
-      if (!engine.isGroupMember(request.params.id, request.userId)) {
+      if (!(await engine.isGroupMember(request.params.id, request.userId))) {
         throw new ApiError("GROUP_NOT_FOUND", "no such group");
       }
-      return { items: engine.groupPackets(request.params.id, WEB_LIST_MAX).map(packetView) };
+      return { items: (await engine.groupPackets(request.params.id, WEB_LIST_MAX)).map(packetView) };
     },
   );
 
@@ -132,7 +132,7 @@ export function webRoutes(app: FastifyInstance, context: AppContext): void {
       },
     },
     async (request) => {
-      const { incoming, outgoing } = engine.pendingTransfersOf(request.userId, WEB_LIST_MAX);
+      const { incoming, outgoing } = await engine.pendingTransfersOf(request.userId, WEB_LIST_MAX);
       return { incoming: incoming.map(transferView), outgoing: outgoing.map(transferView) };
     },
   );

@@ -1,0 +1,411 @@
+/**
+ * Edges and a writer (`npm run bench:edges`): CPU per answer of each server process against a
+ * bare node:http server's in the same run, read from /proc/PID/stat over the same requests.
+ *
+ *   bare     — node:http answering every request with a fixed small JSON body.
+ *   sold out — `serve --edges N`: claims of a campaign that is sold out, by users the edge
+ *              has met: the edge answers them from its view; the writer should do nothing.
+ *   durable  — claims by distinct users of a campaign with budget to spare: every answer is a
+ *              claim made durable by the writer's batch; CPU of the edge and of the writer.
+ *   raw      — raw better-sqlite3 batch inserts of the same claim rows (bench/engine-bench.ts,
+ *              the batch size the writer took), against the writer's durable claims/s.
+ *
+ * The model: answers/s on N cores = N ÷ (CPU seconds per answer, all processes), checked
+ * against the measured rate with `--edges 1` and `--edges 2` here.
+ *
+ * Usage: node dist/bench/edges-bench.js [--requests 20000] [--users 10000] [--connections 64] [--bun PATH-TO-BUN]
+ * (`--bun`: one more run whose edge is dist/src/edge/main.js on Bun, e.g. from `npm install bun`;
+ * `--single`: `--edges 0` too, the one process counted in the edge's column.)
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { createRequire } from "node:module";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { fmtInt, forkChild, table } from "./lib.js";
+
+const argv = process.argv.slice(2);
+const flag = (name: string, fallback: string) => {
+  const i = argv.indexOf(`--${name}`);
+  return i >= 0 ? (argv[i + 1] as string) : fallback;
+};
+const REQUESTS = Number(flag("requests", "20000"));
+const USERS = Number(flag("users", "10000"));
+const CONNECTIONS = Number(flag("connections", "64"));
+const MAIN = fileURLToPath(new URL("../src/cli/main.js", import.meta.url));
+const ADMIN = "bench-edges-admin-token-0123456789";
+const TICKS = 100; // USER_HZ on Linux
+
+interface Result {
+  readonly duration: number;
+  readonly statusCodeStats: Record<string, { count: number }>;
+  readonly requests: { readonly total: number };
+}
+const autocannon = createRequire(import.meta.url)("autocannon") as (
+  options: Record<string, unknown>,
+) => Promise<Result>;
+
+const log = (line: string) => process.stderr.write(`[edges-bench] ${line}\n`);
+
+/** CPU seconds (user + system) a process has used, from /proc. */
+function cpuOf(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / TICKS;
+}
+
+interface Started {
+  readonly child: ChildProcess;
+  readonly lines: Record<string, unknown>[];
+}
+
+function start(command: string, args: string[], env: NodeJS.ProcessEnv): Started {
+  const child = spawn(command, args, { env, stdio: ["ignore", "pipe", "inherit"] });
+  const lines: Record<string, unknown>[] = [];
+  let partial = "";
+  child.stdout?.setEncoding("utf8").on("data", (chunk: string) => {
+    partial += chunk;
+    for (let i = partial.indexOf("\n"); i >= 0; i = partial.indexOf("\n")) {
+      const text = partial.slice(0, i);
+      partial = partial.slice(i + 1);
+      try {
+        lines.push(JSON.parse(text));
+      } catch {
+        lines.push({ text });
+      }
+    }
+  });
+  return { child, lines };
+}
+
+async function until<T>(find: () => T | undefined, what: string, timeoutMs = 180_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const found = find();
+    if (found !== undefined) return found;
+    if (Date.now() > deadline) throw new Error(`no ${what} in time`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+async function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const gone = new Promise((resolve) => child.once("exit", resolve));
+  child.kill("SIGTERM");
+  const timer = setTimeout(() => child.kill("SIGKILL"), 30_000);
+  await gone;
+  clearTimeout(timer);
+}
+
+interface Load {
+  readonly answers: number;
+  readonly perSecond: number;
+  readonly statuses: Record<string, number>;
+}
+
+/** `count` requests over CONNECTIONS keep-alive connections, the next request from `next`. */
+async function load(
+  url: string,
+  count: number,
+  next: () => { method: "GET" | "POST"; path: string; headers?: Record<string, string> },
+): Promise<Load> {
+  const result = await autocannon({
+    url,
+    connections: CONNECTIONS,
+    amount: count,
+    requests: [{ setupRequest: (request: Record<string, unknown>) => ({ ...request, ...next() }) }],
+  });
+  const statuses: Record<string, number> = {};
+  for (const [code, { count: n }] of Object.entries(result.statusCodeStats)) statuses[code] = n;
+  const answers = result.requests.total;
+  return { answers, perSecond: answers / (result.duration || 1), statuses };
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: the setup calls read a field or two of known answers
+async function json(url: string, method: string, path: string, body?: unknown, key?: string): Promise<any> {
+  const response = await fetch(`${url}${path}`, {
+    method,
+    headers: {
+      authorization: `Bearer ${ADMIN}`,
+      ...(body === undefined ? {} : { "content-type": "application/json" }),
+      ...(key === undefined ? {} : { "idempotency-key": key }),
+    },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  const text = await response.text();
+  if (response.status >= 300) throw new Error(`${method} ${path}: ${response.status} ${text}`);
+  return JSON.parse(text);
+}
+
+// ---------------------------------------------------------------- bare
+async function bare(): Promise<{ cpuPerAnswer: number; perSecond: number }> {
+  const server = start(
+    process.execPath,
+    [
+      "-e",
+      `const body = JSON.stringify({ error: { code: "SOLD_OUT", message: "the budget is spent" } });
+       const s = require("node:http").createServer((q, r) => { r.writeHead(200, { "content-type": "application/json", "content-length": Buffer.byteLength(body) }); r.end(body); });
+       s.keepAliveTimeout = 72000;
+       s.listen(0, "127.0.0.1", () => console.log(JSON.stringify({ msg: "bare", port: s.address().port })));`,
+    ],
+    process.env,
+  );
+  try {
+    const line = await until(() => server.lines.find((l) => l.msg === "bare"), "bare server");
+    const url = `http://127.0.0.1:${line.port}`;
+    await load(url, 2_000, () => ({ method: "GET", path: "/" }));
+    const before = cpuOf(server.child.pid as number);
+    const measured = await load(url, REQUESTS, () => ({ method: "GET", path: "/" }));
+    const cpu = cpuOf(server.child.pid as number) - before;
+    log(`bare: ${fmtInt(measured.perSecond)}/s, ${((1e6 * cpu) / measured.answers).toFixed(1)} µs CPU an answer`);
+    return { cpuPerAnswer: cpu / measured.answers, perSecond: measured.perSecond };
+  } finally {
+    await stop(server.child);
+  }
+}
+
+// ---------------------------------------------------------------- edges
+interface EdgesFigures {
+  readonly edges: number;
+  readonly soldOut: { edgeCpu: number; writerCpu: number; perSecond: number; statuses: Record<string, number> };
+  readonly durable: {
+    edgeCpu: number;
+    writerCpu: number;
+    perSecond: number;
+    statuses: Record<string, number>;
+    meanBatch: number;
+  };
+}
+
+/** A free TCP port on loopback, for the writer's --wire-listen. */
+async function freePort(): Promise<number> {
+  const probe = createServer();
+  await new Promise<void>((resolve) => probe.listen(0, "127.0.0.1", resolve));
+  const { port } = probe.address() as { port: number };
+  await new Promise((resolve) => probe.close(resolve));
+  return port;
+}
+
+/**
+ * `serve --edges count`; with `bun`, the measured edge is instead one run by Bun
+ * (dist/src/edge/main.js) over TCP to that writer, the Node edge left idle.
+ */
+async function edges(count: number, bun?: string): Promise<EdgesFigures> {
+  const dir = mkdtempSync(join(tmpdir(), "hongbao-edges-bench-"));
+  const secret = "edges-bench-wire-secret-0123456789";
+  const wirePort = bun === undefined ? undefined : await freePort();
+  const server = start(
+    process.execPath,
+    [
+      MAIN,
+      "serve",
+      "--edges",
+      String(count),
+      "--port",
+      "0",
+      "--db",
+      join(dir, "h.db"),
+      "--log-level",
+      "info",
+      ...(wirePort === undefined ? [] : ["--wire-listen", `127.0.0.1:${wirePort}`]),
+    ],
+    { ...process.env, HONGBAO_ADMIN_TOKEN: ADMIN, HONGBAO_WIRE_SECRET: secret },
+  );
+  let bunEdge: Started | undefined;
+  try {
+    await until(
+      () =>
+        server.lines.filter((l) => l.msg === (count === 0 ? "listening" : "edge listening")).length >=
+        Math.max(1, count)
+          ? true
+          : undefined,
+      "edges listening",
+    );
+    if (bun !== undefined) {
+      bunEdge = start(
+        bun,
+        [
+          fileURLToPath(new URL("../src/edge/main.js", import.meta.url)),
+          "--writer",
+          `127.0.0.1:${wirePort}`,
+          "--port",
+          "0",
+        ],
+        { ...process.env, HONGBAO_WIRE_SECRET: secret },
+      );
+      const started = bunEdge;
+      await until(() => started.lines.find((l) => l.msg === "edge listening"), "the Bun edge");
+    }
+    // --edges 0: the one process is counted as the edge, and there is no writer of its own.
+    const single = server.lines.find((l) => l.msg === "listening" && count === 0) as { pid: number; url: string };
+    const edgeLines = (bunEdge ?? server).lines.filter((l) => l.msg === "edge listening");
+    const edgePids = single === undefined ? edgeLines.map((l) => Number(l.pid)) : [Number(single.pid)];
+    const writer = single ?? (server.lines.find((l) => l.msg === "writer listening") as { pid: number; url: string });
+    const url =
+      single?.url ?? `http://127.0.0.1:${((edgeLines[0] as Record<string, unknown>).address as { port: number }).port}`;
+    const cpu = () => ({
+      edges: edgePids.reduce((s, pid) => s + cpuOf(pid), 0),
+      writer: single === undefined ? cpuOf(Number(writer.pid)) : 0,
+    });
+
+    const users: { userId: string; token: string }[] = [];
+    for (let made = 0; made < USERS; made += 10_000) {
+      const n = Math.min(10_000, USERS - made);
+      const bulk = await json(
+        url,
+        "POST",
+        "/v1/admin/users/bulk",
+        {
+          users: Array.from({ length: n }, (_, i) => ({
+            phone: `+8613${String(made + i).padStart(9, "0")}`,
+            name: "u",
+          })),
+        },
+        `bulk-${made}`,
+      );
+      users.push(...bulk.users);
+    }
+    const now = Date.now();
+    const campaign = async (budget: number) =>
+      (
+        await json(
+          url,
+          "POST",
+          "/v1/admin/campaigns",
+          {
+            name: "bench",
+            budget,
+            amount: { fixed: 1 },
+            startsAt: new Date(now - 1_000).toISOString(),
+            endsAt: new Date(now + 3_600_000).toISOString(),
+          },
+          `campaign-${budget}`,
+        )
+      ).id as string;
+
+    // Sold out: one claim spends the budget; every user meets the edges once (warm-up), then the measured run.
+    const soldOutId = await campaign(1);
+    let turn = 0;
+    const soldOut = () => {
+      const user = users[turn++ % users.length] as { token: string };
+      return {
+        method: "POST" as const,
+        path: `/v1/campaigns/${soldOutId}/claim`,
+        headers: { authorization: `Bearer ${user.token}` },
+      };
+    };
+    await load(url, Math.max(users.length * 2, 4_000), soldOut);
+    const before = cpu();
+    const soldOutLoad = await load(url, REQUESTS, soldOut);
+    const after = cpu();
+    const sold = {
+      edgeCpu: (after.edges - before.edges) / soldOutLoad.answers,
+      writerCpu: (after.writer - before.writer) / soldOutLoad.answers,
+      perSecond: soldOutLoad.perSecond,
+      statuses: soldOutLoad.statuses,
+    };
+    log(
+      `--edges ${count} sold out: ${fmtInt(sold.perSecond)}/s ${JSON.stringify(sold.statuses)}, edge ${(1e6 * sold.edgeCpu).toFixed(1)} µs, writer ${(1e6 * sold.writerCpu).toFixed(1)} µs an answer`,
+    );
+
+    // Durable: each user claims once from a campaign that pays them all.
+    const durableId = await campaign(1_000_000_000);
+    let next = 0;
+    const durableRequest = () => {
+      const user = users[next++ % users.length] as { token: string };
+      return {
+        method: "POST" as const,
+        path: `/v1/campaigns/${durableId}/claim`,
+        headers: { authorization: `Bearer ${user.token}` },
+      };
+    };
+    const batchBefore = await batchStats(writer.url);
+    const dBefore = cpu();
+    const durableLoad = await load(url, users.length, durableRequest);
+    const dAfter = cpu();
+    const batchAfter = await batchStats(writer.url);
+    // Per successful durable claim: a shed claim (503) is not one.
+    const claimed = Math.max(1, durableLoad.statuses["200"] ?? 0);
+    const durable = {
+      edgeCpu: (dAfter.edges - dBefore.edges) / claimed,
+      writerCpu: (dAfter.writer - dBefore.writer) / claimed,
+      perSecond: (durableLoad.perSecond * claimed) / Math.max(1, durableLoad.answers),
+      statuses: durableLoad.statuses,
+      meanBatch: (batchAfter.sum - batchBefore.sum) / Math.max(1, batchAfter.count - batchBefore.count),
+    };
+    log(
+      `--edges ${count} durable: ${fmtInt(durable.perSecond)}/s ${JSON.stringify(durable.statuses)}, edge ${(1e6 * durable.edgeCpu).toFixed(1)} µs, writer ${(1e6 * durable.writerCpu).toFixed(1)} µs an answer, batches of ${durable.meanBatch.toFixed(0)}`,
+    );
+    return { edges: count, soldOut: sold, durable };
+  } finally {
+    if (bunEdge !== undefined) await stop(bunEdge.child);
+    await stop(server.child);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function batchStats(writerUrl: string): Promise<{ sum: number; count: number }> {
+  const text = await (await fetch(`${writerUrl}/metrics`)).text();
+  const read = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, "m").exec(text)?.[1] ?? 0);
+  return { sum: read("hongbao_engine_batch_size_sum"), count: read("hongbao_engine_batch_size_count") };
+}
+
+// ---------------------------------------------------------------- raw SQLite claims
+async function rawClaims(count: number, batch: number): Promise<number> {
+  const child = forkChild("engine-bench", ["raw", String(count + 1_000), "1", "claim"]);
+  try {
+    await child.next("ready", 300_000);
+    child.send({ type: "slice", transfers: count, size: Math.max(1, Math.round(batch)), measure: true });
+    const slice = await child.next<{ transfers: number; seconds: number }>("slice", 600_000);
+    child.send({ type: "finish" });
+    await child.next("finished", 120_000);
+    const rate = slice.transfers / slice.seconds;
+    log(`raw SQLite claim batches of ${Math.round(batch)}: ${fmtInt(rate)}/s`);
+    return rate;
+  } finally {
+    await child.stop();
+  }
+}
+
+const BUN = flag("bun", "");
+const SINGLE = argv.includes("--single");
+const bareFigures = await bare();
+const alone = SINGLE ? await edges(0) : undefined;
+const one = await edges(1);
+const two = await edges(2);
+const onBun = BUN === "" ? undefined : await edges(1, BUN);
+const raw = await rawClaims(USERS, one.durable.meanBatch);
+const bareAgain = await bare();
+const bareCpu = (bareFigures.cpuPerAnswer + bareAgain.cpuPerAnswer) / 2;
+const us = (seconds: number) => (1e6 * seconds).toFixed(1);
+const rows: string[][] = [];
+for (const f of [alone, one, two, onBun].filter((run) => run !== undefined)) {
+  const soldTotal = f.soldOut.edgeCpu + f.soldOut.writerCpu;
+  const durableTotal = f.durable.edgeCpu + f.durable.writerCpu;
+  rows.push([
+    `--edges ${f.edges}${f === onBun ? " (Bun edge)" : ""} sold out`,
+    us(f.soldOut.edgeCpu),
+    us(f.soldOut.writerCpu),
+    (f.soldOut.edgeCpu / bareCpu).toFixed(2),
+    fmtInt(2 / soldTotal),
+    fmtInt(f.soldOut.perSecond),
+    JSON.stringify(f.soldOut.statuses),
+  ]);
+  rows.push([
+    `--edges ${f.edges}${f === onBun ? " (Bun edge)" : ""} durable`,
+    us(f.durable.edgeCpu),
+    us(f.durable.writerCpu),
+    (durableTotal / bareCpu).toFixed(2),
+    fmtInt(2 / durableTotal),
+    fmtInt(f.durable.perSecond),
+    JSON.stringify(f.durable.statuses),
+  ]);
+}
+process.stdout.write(
+  `\nbare node:http: ${us(bareFigures.cpuPerAnswer)} and ${us(bareAgain.cpuPerAnswer)} µs CPU an answer (before, after), ${fmtInt(bareFigures.perSecond)} and ${fmtInt(bareAgain.perSecond)}/s\n\n` +
+    `${table(["run", "edge µs", "writer µs", "× bare", "model /s on 2 cores", "measured /s", "statuses"], rows)}\n\n` +
+    `× bare: sold out = edge CPU ÷ bare CPU per answer (bar ≤ 1.3); durable = (edge + writer) CPU ÷ bare (bar ≤ 2.5)\n` +
+    `writer fed by edges (--edges 1): ${fmtInt(one.durable.perSecond)} durable claims/s vs raw SQLite ${fmtInt(raw)}/s = ${(one.durable.perSecond / raw).toFixed(2)} (bar ≥ 0.6); --edges 2: ${(two.durable.perSecond / raw).toFixed(2)}\n`,
+);

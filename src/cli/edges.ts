@@ -1,0 +1,180 @@
+/**
+ * `hongbao serve --edges N` and `hongbao edge`: a supervisor, one writer process that owns the
+ * engine and the store, and N edge processes sharing the HTTP port (node:cluster), each the
+ * whole HTTP app in front of the writer (src/edge). The supervisor restarts whichever dies.
+ */
+import { type ChildProcess, fork } from "node:child_process";
+import cluster, { type Worker } from "node:cluster";
+import { randomBytes } from "node:crypto";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import pino from "pino";
+import { createEdgeService, type EdgeService, stopOnSignal } from "../edge/edge-service.js";
+import { parseHostPort, type WriterAddress } from "../edge/writer-client.js";
+import { CliError } from "./errors.js";
+import { type ServeFlags, serve } from "./serve.js";
+
+const ROLE = "HONGBAO_ROLE";
+const WIRE_PATH = "HONGBAO_WIRE_PATH";
+const WIRE_SECRET = "HONGBAO_WIRE_SECRET";
+/** A process that died is started again after this long, doubling while it keeps dying, to 5 s. */
+const RESTART_MIN_MS = 100;
+const RESTART_MAX_MS = 5_000;
+/** Edges and the writer get this long to finish in-flight work on a stop before they are killed. */
+const STOP_GRACE_MS = 15_000;
+
+/** HOST:PORT, for --writer and --wire-listen. */
+export function hostPort(value: string): { host: string; port: number } {
+  const parsed = parseHostPort(value);
+  if (parsed === undefined) throw new CliError(`${value}: give HOST:PORT`);
+  return parsed;
+}
+
+/** The role this process plays in `serve --edges N`, from how the supervisor started it. */
+export async function serveWithEdges(flags: ServeFlags, version: string): Promise<void> {
+  if (process.env[ROLE] === "writer") return runWriter(flags, version);
+  if (cluster.isWorker) return runEdgeWorker(flags);
+  return supervise(flags);
+}
+
+async function runWriter(flags: ServeFlags, version: string): Promise<void> {
+  const path = process.env[WIRE_PATH] as string;
+  const secret = process.env[WIRE_SECRET] as string;
+  const tcp = flags.wireListen === undefined ? undefined : hostPort(flags.wireListen);
+  // The writer's own HTTP port serves /healthz, /readyz, /metrics (and the API) to operators.
+  const writerFlags = { ...flags, port: Number(process.env.HONGBAO_WRITER_PORT ?? "0") };
+  await serve(writerFlags, version, {
+    wire: { path, secret, ...(tcp === undefined ? {} : { tcp }) },
+    onListening: (server) => process.send?.({ listening: server.url }),
+  });
+  // The supervisor is gone (killed): nobody restarts edges or stops this writer, so stop cleanly.
+  process.on("disconnect", () => process.kill(process.pid, "SIGTERM"));
+}
+
+async function runEdgeWorker(flags: ServeFlags): Promise<void> {
+  const edge = await startEdge(
+    { path: process.env[WIRE_PATH] as string },
+    process.env[WIRE_SECRET] as string,
+    `edge-${cluster.worker?.id ?? process.pid}`,
+    flags,
+  );
+  stopOnSignal(edge);
+}
+
+/** `hongbao edge --writer HOST:PORT`: an edge on another machine than its writer. */
+export async function runRemoteEdge(flags: ServeFlags & { writer: string }): Promise<void> {
+  const secret = process.env[WIRE_SECRET];
+  if (secret === undefined || secret.length < 16)
+    throw new CliError(`${WIRE_SECRET}: the writer's secret, 16 characters or more`);
+  const edge = await startEdge(hostPort(flags.writer), secret, `edge-${process.pid}`, flags);
+  stopOnSignal(edge);
+}
+
+async function startEdge(
+  address: WriterAddress,
+  secret: string,
+  name: string,
+  flags: ServeFlags,
+): Promise<EdgeService> {
+  const edge = await createEdgeService({
+    writer: address,
+    secret,
+    name,
+    logLevel: flags.logLevel,
+    trustProxy: flags.trustProxy,
+  });
+  await edge.app.listen({ port: flags.port, host: flags.host });
+  edge.app.log.info({ name, address: edge.app.server.address() }, "edge listening");
+  return edge;
+}
+
+/**
+ * Starts the writer, waits until it listens, then the edges; restarts any that dies while
+ * serving; on SIGTERM stops the edges first (they finish their requests with the writer still
+ * there), then the writer (it commits its last batch).
+ */
+async function supervise(flags: ServeFlags): Promise<void> {
+  const logger = pino({ level: flags.logLevel });
+  const secret = process.env[WIRE_SECRET] ?? randomBytes(24).toString("base64url");
+  if (flags.wireListen !== undefined && process.env[WIRE_SECRET] === undefined)
+    throw new CliError(`--wire-listen takes edges over TCP only with ${WIRE_SECRET} set (the same for every edge)`);
+  const path = join(tmpdir(), `hongbao-writer-${process.pid}.sock`);
+  const env = { ...process.env, [WIRE_PATH]: path, [WIRE_SECRET]: secret };
+  let stopping = false;
+  let writer: ChildProcess | undefined;
+  let writerDelay = RESTART_MIN_MS;
+
+  const startWriter = () =>
+    new Promise<void>((resolve, reject) => {
+      const child = fork(process.argv[1] as string, process.argv.slice(2), { env: { ...env, [ROLE]: "writer" } });
+      writer = child;
+      let listening = false;
+      child.on("message", (message: { listening?: string }) => {
+        if (message.listening === undefined) return;
+        listening = true;
+        writerDelay = RESTART_MIN_MS;
+        logger.info({ pid: child.pid, url: message.listening }, "writer listening");
+        resolve();
+      });
+      child.on("exit", (code, signal) => {
+        if (stopping) return;
+        if (!listening) reject(new CliError(`the writer stopped while starting (exit ${code ?? signal})`));
+        logger.error({ pid: child.pid, code, signal }, "writer died; edges answer 503 until it is back");
+        setTimeout(
+          () => void startWriter().catch((error) => logger.error({ err: error }, "writer restart")),
+          writerDelay,
+        );
+        writerDelay = Math.min(RESTART_MAX_MS, writerDelay * 2);
+      });
+    });
+
+  await startWriter();
+  cluster.setupPrimary({ exec: process.argv[1] as string, args: process.argv.slice(2) });
+  const edgeDelay = new Map<number, number>();
+  const startEdgeWorker = (slot: number): Worker => {
+    const worker = cluster.fork({ ...env, HONGBAO_EDGE_SLOT: String(slot) });
+    worker.on("listening", () => edgeDelay.set(slot, RESTART_MIN_MS));
+    worker.on("exit", (code, signal) => {
+      if (stopping) return;
+      const delay = edgeDelay.get(slot) ?? RESTART_MIN_MS;
+      logger.error({ slot, code, signal }, "edge died; the others keep serving; restarting it");
+      edgeDelay.set(slot, Math.min(RESTART_MAX_MS, delay * 2));
+      setTimeout(() => startEdgeWorker(slot), delay);
+    });
+    return worker;
+  };
+  for (let slot = 0; slot < flags.edges; slot++) startEdgeWorker(slot);
+  logger.info({ edges: flags.edges, port: flags.port, wire: path }, "supervising a writer and its edges");
+
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, "stopping: edges first, then the writer");
+    const kill = setTimeout(() => {
+      for (const worker of Object.values(cluster.workers ?? {})) worker?.process.kill("SIGKILL");
+      writer?.kill("SIGKILL");
+    }, STOP_GRACE_MS);
+    kill.unref();
+    await Promise.all(
+      Object.values(cluster.workers ?? {}).map(
+        (worker) =>
+          new Promise<void>((resolve) => {
+            if (worker === undefined || worker.isDead()) return resolve();
+            worker.once("exit", () => resolve());
+            worker.process.kill("SIGTERM");
+          }),
+      ),
+    );
+    const child = writer;
+    if (child !== undefined && child.exitCode === null && child.signalCode === null) {
+      await new Promise<void>((resolve) => {
+        child.once("exit", () => resolve());
+        child.kill("SIGTERM");
+      });
+    }
+    logger.info("stopped");
+    process.exit(0);
+  };
+  process.on("SIGTERM", () => void stop("SIGTERM"));
+  process.on("SIGINT", () => void stop("SIGINT"));
+}

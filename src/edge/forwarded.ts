@@ -1,0 +1,50 @@
+/**
+ * What an edge may ask its writer to read, by name: one list serves the writer (which
+ * refuses any other name) and the edge (which forwards each of these and nothing else).
+ */
+
+/** The store's reads the routes use (src/engine/store-port.ts). */
+export const STORE_READS = [
+  "user",
+  "userByPhone",
+  "balance",
+  "transfer",
+  "statement",
+  "postingsOf",
+  "group",
+  "campaign",
+  "packet",
+  "balanceSum",
+  "ping",
+] as const;
+
+/** The store's lists (store.lists). */
+export const LIST_READS = ["transfers", "packets", "campaigns", "users"] as const;
+
+/** The identity tables, written only through the writer's store, which tells every edge. */
+export const IDENTITY_CALLS = [
+  "saveServiceKey",
+  "saveSigningKey",
+  "saveTokenGeneration",
+  "externalUser",
+  "linkExternalUser",
+] as const;
+
+/**
+ * Token generations per reply of `identity.state`: one per user who ever logged out
+ * everywhere, so the whole list may be far over a frame's bound; it comes in parts.
+ */
+export const GENERATIONS_PER_PART = 10_000;
+
+/** The cover catalogue's tables. */
+export const COVER_CALLS = ["list", "add", "image"] as const;
+
+/** Engine reads an edge's view cannot answer, beyond those with their own call. */
+export const ENGINE_READS = ["groupsOf", "groupPackets", "pendingTransfersOf", "sentToday"] as const;
+
+/** The call by which an edge says it has applied the shared rows up to a seq. */
+export const ROWS_APPLIED = "rows.applied";
+
+/** msgpack has no undefined at the top of a reply: null stands for it both ways. */
+export const orUndefined = <T>(value: unknown): T | undefined =>
+  value === null || value === undefined ? undefined : (value as T);

@@ -1,0 +1,222 @@
+import { connect, type Socket } from "node:net";
+import { ApiError } from "../api/errors.js";
+import type { ErrorCode } from "../domain/errors.js";
+import { EngineStoppedError, EngineUnavailableError } from "../engine/engine.js";
+import { WireConnection } from "../wire/connection.js";
+import { WIRE_VERSION } from "../wire/frames.js";
+import { asWriterMessage, type Fact, type Snapshot, type WireError, type WriterStatus } from "../wire/messages.js";
+
+/** Calls under way to the writer at most; past it a call fails at once (503), never buffers. */
+export const CALLS_IN_FLIGHT_MAX = 20_000;
+/** A call without its reply this long fails (503): the command may still be applied; its key makes a retry safe. */
+export const CALL_DEADLINE_MS = 10_000;
+const RECONNECT_MIN_MS = 50;
+const RECONNECT_MAX_MS = 1_000;
+const SWEEP_EVERY_MS = 100;
+
+export type WriterAddress = { readonly path: string } | { readonly host: string; readonly port: number };
+
+/** HOST:PORT (an IPv6 host in brackets), or undefined when it is not one. */
+export function parseHostPort(value: string): { host: string; port: number } | undefined {
+  const match = /^(.+):(\d{1,5})$/.exec(value);
+  const port = Number(match?.[2]);
+  if (match === null || !(port >= 0 && port <= 65535)) return undefined;
+  return { host: (match[1] as string).replace(/^\[(.*)\]$/, "$1"), port };
+}
+
+/** The writer cannot be reached, or did not answer in time: the edge answers 503 + Retry-After. */
+export class WriterAwayError extends EngineUnavailableError {
+  constructor(readonly reason: string) {
+    super();
+    this.message = `the ledger's writer is not reachable (${reason}); retry shortly`;
+  }
+}
+
+export interface WriterClientOptions {
+  readonly address: WriterAddress;
+  readonly secret: string;
+  /** How this edge names itself in the writer's log. */
+  readonly name: string;
+  readonly deadlineMs?: number;
+  readonly inFlightMax?: number;
+  readonly onWelcome?: (snapshot: Snapshot, status: WriterStatus) => void;
+  readonly onFacts?: (facts: readonly Fact[]) => void;
+  readonly onStatus?: (status: WriterStatus) => void;
+  readonly onState?: (connected: boolean, reason: string) => void;
+  /** How long a call spent on the wire and at the writer, in seconds. */
+  readonly onCallDone?: (op: string, seconds: number) => void;
+}
+
+interface Pending {
+  readonly op: string;
+  readonly sentAt: number;
+  readonly resolve: (value: unknown) => void;
+  readonly reject: (error: Error) => void;
+}
+
+/**
+ * An edge's connection to its writer: calls by id with a deadline each, a bound on calls in
+ * flight, and a reconnect that never stops. While there is no writer every call fails at once,
+ * so the edge answers 503 + Retry-After instead of holding its clients.
+ */
+export class WriterClient {
+  readonly #options: WriterClientOptions;
+  readonly #pending = new Map<number, Pending>();
+  #connection: WireConnection | undefined;
+  #welcomed = false;
+  #nextId = 1;
+  #reconnectMs = RECONNECT_MIN_MS;
+  #reconnect: NodeJS.Timeout | undefined;
+  readonly #sweep: NodeJS.Timeout;
+  #closed = false;
+  #lastStatus: WriterStatus | undefined;
+
+  constructor(options: WriterClientOptions) {
+    this.#options = options;
+    this.#sweep = setInterval(() => this.#expire(), SWEEP_EVERY_MS);
+    this.#sweep.unref();
+    this.#connect();
+  }
+
+  get connected(): boolean {
+    return this.#welcomed;
+  }
+
+  get inFlight(): number {
+    return this.#pending.size;
+  }
+
+  get status(): WriterStatus | undefined {
+    return this.#welcomed ? this.#lastStatus : undefined;
+  }
+
+  /** Resolves once welcomed by the writer (or rejects after `timeoutMs`). */
+  async ready(timeoutMs = 30_000): Promise<void> {
+    const until = Date.now() + timeoutMs;
+    while (!this.#welcomed) {
+      if (Date.now() > until) throw new WriterAwayError("no writer answered in time");
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+  }
+
+  call(op: string, args: readonly unknown[]): Promise<unknown> {
+    const connection = this.#connection;
+    if (!this.#welcomed || connection === undefined) return Promise.reject(new WriterAwayError("not connected"));
+    if (this.#pending.size >= (this.#options.inFlightMax ?? CALLS_IN_FLIGHT_MAX))
+      return Promise.reject(new WriterAwayError("too many calls in flight"));
+    const id = this.#nextId++;
+    return new Promise((resolve, reject) => {
+      this.#pending.set(id, { op, sentAt: performance.now(), resolve, reject });
+      if (!connection.send({ t: "call", id, op, args })) {
+        this.#pending.delete(id);
+        reject(new WriterAwayError("the connection closed"));
+      }
+    });
+  }
+
+  #connect(): void {
+    if (this.#closed) return;
+    const { address } = this.#options;
+    const socket: Socket = "path" in address ? connect(address.path) : connect(address.port, address.host);
+    const connection = new WireConnection(
+      socket,
+      {
+        message: (message) => this.#receive(connection, message),
+        closed: (reason) => this.#lost(connection, reason),
+      },
+      { pauseReads: false },
+    );
+    this.#connection = connection;
+    socket.once("connect", () =>
+      connection.send({ t: "hello", v: WIRE_VERSION, secret: this.#options.secret, edge: this.#options.name }),
+    );
+  }
+
+  #receive(connection: WireConnection, raw: unknown): void {
+    const message = asWriterMessage(raw);
+    if (message === undefined) {
+      connection.close("a message the protocol does not have");
+      return;
+    }
+    switch (message.t) {
+      case "welcome":
+        if (message.v !== WIRE_VERSION) {
+          connection.close(`the writer speaks wire version ${message.v}`);
+          return;
+        }
+        this.#welcomed = true;
+        this.#reconnectMs = RECONNECT_MIN_MS;
+        this.#lastStatus = message.status;
+        this.#options.onWelcome?.(message.snapshot, message.status);
+        this.#options.onState?.(true, "welcomed");
+        return;
+      case "refused":
+        connection.close(`refused by the writer: ${message.reason}`);
+        return;
+      case "facts":
+        this.#lastStatus = message.status;
+        this.#options.onFacts?.(message.facts);
+        this.#options.onStatus?.(message.status);
+        return;
+      case "status":
+        this.#lastStatus = message.status;
+        this.#options.onStatus?.(message.status);
+        return;
+      case "reply": {
+        const pending = this.#pending.get(message.id);
+        if (pending === undefined) return; // its deadline passed; the caller was answered 503
+        this.#pending.delete(message.id);
+        this.#options.onCallDone?.(pending.op, (performance.now() - pending.sentAt) / 1000);
+        if (message.ok) pending.resolve(message.value);
+        else pending.reject(errorOf(message.error));
+        return;
+      }
+    }
+  }
+
+  #lost(connection: WireConnection, reason: string): void {
+    if (this.#connection !== connection) return;
+    const was = this.#welcomed;
+    this.#welcomed = false;
+    this.#connection = undefined;
+    const away = new WriterAwayError(reason);
+    for (const pending of this.#pending.values()) pending.reject(away);
+    this.#pending.clear();
+    if (was) this.#options.onState?.(false, reason);
+    if (this.#closed) return;
+    this.#reconnect = setTimeout(() => this.#connect(), this.#reconnectMs);
+    this.#reconnectMs = Math.min(RECONNECT_MAX_MS, this.#reconnectMs * 2);
+  }
+
+  /** Calls past their deadline fail; Map order is send order, so the sweep stops at the first young one. */
+  #expire(): void {
+    const oldest = performance.now() - (this.#options.deadlineMs ?? CALL_DEADLINE_MS);
+    for (const [id, pending] of this.#pending) {
+      if (pending.sentAt > oldest) return;
+      this.#pending.delete(id);
+      pending.reject(new WriterAwayError(`no answer within ${this.#options.deadlineMs ?? CALL_DEADLINE_MS} ms`));
+    }
+  }
+
+  close(): void {
+    this.#closed = true;
+    clearInterval(this.#sweep);
+    clearTimeout(this.#reconnect);
+    this.#connection?.close("the edge is stopping");
+  }
+}
+
+function errorOf(error: WireError): Error {
+  switch (error?.kind) {
+    case "unavailable":
+      return new EngineUnavailableError();
+    case "stopped":
+      return new EngineStoppedError(new Error(error.message));
+    case "refused":
+      return new WriterAwayError(error.message);
+    case "api":
+      return new ApiError((error.code ?? "INTERNAL") as ErrorCode, error.message, error.details);
+    default:
+      return new Error(`the writer failed: ${String(error?.message)}`);
+  }
+}

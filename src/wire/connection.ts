@@ -1,0 +1,102 @@
+import type { Socket } from "node:net";
+import { encodeFrame, FRAME_BYTES_MAX, FrameDecoder, FrameError } from "./frames.js";
+
+/** Bytes waiting to be written on one connection past which its reading is paused. */
+export const WRITE_PAUSE_BYTES = 4 * 1024 * 1024;
+/** Bytes waiting past which the peer is too slow to keep: the connection is closed. */
+export const WRITE_BYTES_MAX = 64 * 1024 * 1024;
+
+export interface ConnectionEvents {
+  message(message: unknown): void;
+  /** The connection is gone; `reason` says why when we closed it. */
+  closed(reason: string): void;
+}
+
+/**
+ * One framed connection. A frame that is too long or cannot be decoded, or a peer that will
+ * not read what it is sent, closes this connection alone with a reason; nothing is buffered
+ * without a bound: while writes wait, reading pauses, so the peer's requests wait in its own
+ * socket, not in our memory.
+ */
+export class WireConnection {
+  readonly #socket: Socket;
+  readonly #decoder: FrameDecoder;
+  readonly #events: ConnectionEvents;
+  #closedReason: string | undefined;
+  #corked = false;
+
+  readonly #pauseReads: boolean;
+
+  /**
+   * `pauseReads`: the serving side stops reading while its answers wait to be written. Only
+   * one side may do so, or two full buffers would wait on each other; the calling side bounds
+   * its calls in flight instead (src/edge/writer-client.ts).
+   */
+  constructor(socket: Socket, events: ConnectionEvents, options: { pauseReads: boolean; maxFrameBytes?: number }) {
+    this.#socket = socket;
+    this.#pauseReads = options.pauseReads;
+    this.#events = events;
+    this.#decoder = new FrameDecoder(options.maxFrameBytes ?? FRAME_BYTES_MAX);
+    socket.setNoDelay?.(true);
+    socket.on("data", (chunk: Buffer) => this.#receive(chunk));
+    socket.on("drain", () => {
+      if (this.#closedReason === undefined) socket.resume();
+    });
+    socket.on("error", (error) => this.close(`socket error: ${error.message}`));
+    socket.on("close", () => this.#gone("the peer closed the connection"));
+  }
+
+  get open(): boolean {
+    return this.#closedReason === undefined;
+  }
+
+  #receive(chunk: Buffer): void {
+    if (this.#closedReason !== undefined) return;
+    try {
+      this.#decoder.push(chunk, (message) => {
+        if (this.#closedReason === undefined) this.#events.message(message);
+      });
+    } catch (error) {
+      if (!(error instanceof FrameError)) throw error;
+      this.close(error.message);
+    }
+  }
+
+  /** Sends one message; false when the connection is closed (or closes now, its peer too slow). */
+  send(message: unknown): boolean {
+    if (this.#closedReason !== undefined) return false;
+    const frame = encodeFrame(message);
+    if (this.#socket.writableLength + frame.length > WRITE_BYTES_MAX) {
+      this.close(`the peer reads too slowly: ${this.#socket.writableLength} bytes waiting`);
+      return false;
+    }
+    // Frames sent in one turn of the event loop (a batch's replies, a crowd's calls) leave in one write.
+    if (!this.#corked) {
+      this.#corked = true;
+      this.#socket.cork();
+      process.nextTick(() => {
+        this.#corked = false;
+        this.#socket.uncork();
+      });
+    }
+    const flushed = this.#socket.write(frame);
+    if (this.#pauseReads && (!flushed || this.#socket.writableLength > WRITE_PAUSE_BYTES)) this.#socket.pause();
+    return true;
+  }
+
+  close(reason: string): void {
+    if (this.#closedReason !== undefined) return;
+    this.#closedReason = reason;
+    // What was sent last (a refusal saying why) still goes out; a peer that will not take it is cut.
+    if (this.#corked) this.#socket.uncork();
+    this.#socket.end();
+    setTimeout(() => this.#socket.destroy(), 1_000).unref();
+    this.#events.closed(reason);
+  }
+
+  #gone(reason: string): void {
+    if (this.#closedReason !== undefined) return;
+    this.#closedReason = reason;
+    this.#events.closed(reason);
+  }
+}

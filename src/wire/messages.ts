@@ -1,0 +1,131 @@
+import type { ExchangeConfig } from "../api/exchange.js";
+import type { LiveEventsOptions } from "../api/live-events.js";
+import type { Campaign } from "../domain/campaign.js";
+import type { CoverRow } from "../store/cover-tables.js";
+import type { IdentityChange } from "../store/identity-port.js";
+
+/** A row written outside the engine that every edge must hold before its write is answered. */
+export type SharedRow = IdentityChange | { readonly kind: "cover"; readonly row: CoverRow };
+
+/**
+ * The messages of the edge–writer protocol (docs/wire.md). An edge says hello, then calls;
+ * the writer welcomes it with a snapshot of the facts edges answer from, replies to each call
+ * by id once its answer is durable, and after every commit sends the facts it made true.
+ */
+
+/** The writer's load and clock, sent with every facts message and on a heartbeat. */
+export interface WriterStatus {
+  readonly ready: boolean;
+  readonly now: number;
+  readonly queueDepth: number;
+  readonly laneDepth: { readonly critical: number; readonly campaign: number };
+  readonly queueDelayMs: { readonly critical: number; readonly campaign: number };
+}
+
+/**
+ * A fact only ever goes from false to true: a campaign ended, money claimed from it, a user
+ * claimed. A view that has not heard one yet asks the writer, which stays the authority.
+ */
+export type Fact =
+  /** A campaign as committed, and what was claimed from it so far. */
+  | { readonly k: "campaign"; readonly campaign: Campaign; readonly claimedAmount: number }
+  /** Claims committed in one batch: who, and how much in all. */
+  | { readonly k: "claims"; readonly c: string; readonly users: readonly string[]; readonly amount: number }
+  /** An operator's special day, committed. */
+  | { readonly k: "specialDay"; readonly rule: unknown }
+  /** A shared row written (service key, signing key, log out everywhere, cover): applied, then acknowledged by seq. */
+  | { readonly k: "row"; readonly seq: number; readonly change: SharedRow }
+  /** A live event for these users' streams, on whichever edge holds them. */
+  | {
+      readonly k: "live";
+      readonly users: readonly string[];
+      readonly event: string;
+      readonly data: unknown;
+    };
+
+export interface Snapshot {
+  readonly facts: readonly Fact[];
+  /** The rules document the writer's calendar was built from (null: the built-in one). */
+  readonly rules: unknown;
+  readonly setup: EdgeSetup;
+}
+
+/**
+ * What an edge needs to answer as the writer's deployment does: its keys (so tokens and
+ * evidence verify whichever process made them) and its settings. Sent only after the secret.
+ */
+export interface EdgeSetup {
+  readonly tokenSecret: string;
+  readonly adminToken: string;
+  readonly evidenceKeyPem: string;
+  readonly signup: boolean;
+  readonly testClock: boolean;
+  readonly isolation: boolean;
+  /** A product's JWKS, issuer and audience whose tokens are exchanged; null when not configured. */
+  readonly exchange: ExchangeConfig | null;
+  readonly live: LiveEventsOptions;
+  /** Login codes go to the dev sender, whose last codes the web app may read (from loopback). */
+  readonly devCodes: boolean;
+  /** Browser origins allowed to call the API (CORS), as the deployment configured them. */
+  readonly corsOrigins: readonly string[];
+}
+
+export type ClientMessage =
+  | { readonly t: "hello"; readonly v: number; readonly secret: string; readonly edge: string }
+  | { readonly t: "call"; readonly id: number; readonly op: string; readonly args: readonly unknown[] };
+
+export type WriterMessage =
+  | { readonly t: "welcome"; readonly v: number; readonly status: WriterStatus; readonly snapshot: Snapshot }
+  | { readonly t: "refused"; readonly reason: string }
+  | { readonly t: "reply"; readonly id: number; readonly ok: true; readonly value: unknown }
+  | { readonly t: "reply"; readonly id: number; readonly ok: false; readonly error: WireError }
+  | { readonly t: "facts"; readonly facts: readonly Fact[]; readonly status: WriterStatus }
+  | { readonly t: "status"; readonly status: WriterStatus };
+
+/** Why a call failed: the writer is rebuilding or stopped (retry elsewhere or later), or a fault. */
+export interface WireError {
+  /** api: a refusal with an error code of the HTTP contract, answered as it would be in one process. */
+  readonly kind: "unavailable" | "stopped" | "refused" | "internal" | "api";
+  readonly message: string;
+  readonly code?: string;
+  readonly details?: Readonly<Record<string, unknown>>;
+}
+
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === "object" && value !== null && !Array.isArray(value);
+
+/** A client message's shape, checked before anything acts on it; undefined for anything else. */
+export function asClientMessage(value: unknown): ClientMessage | undefined {
+  if (!isObject(value)) return undefined;
+  if (value.t === "hello") {
+    if (typeof value.v !== "number" || typeof value.secret !== "string" || typeof value.edge !== "string")
+      return undefined;
+    return value as ClientMessage;
+  }
+  if (value.t === "call") {
+    if (!Number.isSafeInteger(value.id) || typeof value.op !== "string" || !Array.isArray(value.args)) return undefined;
+    return value as ClientMessage;
+  }
+  return undefined;
+}
+
+/** A writer message's shape, checked the same way on the edge. */
+export function asWriterMessage(value: unknown): WriterMessage | undefined {
+  if (!isObject(value)) return undefined;
+  switch (value.t) {
+    case "welcome":
+      return isObject(value.status) && isObject(value.snapshot) && isObject(value.snapshot.setup)
+        ? (value as WriterMessage)
+        : undefined;
+    case "refused":
+      return typeof value.reason === "string" ? (value as WriterMessage) : undefined;
+    case "reply":
+      return Number.isSafeInteger(value.id) && typeof value.ok === "boolean" ? (value as WriterMessage) : undefined;
+    case "facts":
+      return Array.isArray(value.facts) && isObject(value.status) ? (value as WriterMessage) : undefined;
+    case "status":
+      return isObject(value.status) ? (value as WriterMessage) : undefined;
+    default:
+      return undefined;
+  }
+}

@@ -1,0 +1,278 @@
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { connect, createServer, type Server, type Socket } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { pack } from "msgpackr";
+import { WriterAwayError, WriterClient } from "../../src/edge/writer-client.js";
+import { WriterServer } from "../../src/edge/writer-server.js";
+import { createService, type Service } from "../../src/server.js";
+import { encodeFrame, FRAME_BYTES_MAX, FrameDecoder, FrameError, WIRE_VERSION } from "../../src/wire/frames.js";
+import type { EdgeSetup } from "../../src/wire/messages.js";
+
+/** An edge's setup with nothing configured: these tests look at the wire, not at what edges serve. */
+const SETUP: EdgeSetup = {
+  tokenSecret: "",
+  adminToken: "",
+  evidenceKeyPem: "",
+  signup: false,
+  testClock: false,
+  isolation: true,
+  exchange: null,
+  live: {},
+  devCodes: false,
+  corsOrigins: [],
+};
+
+const SECRET = "wire-test-secret";
+
+describe("wire frames", () => {
+  it("decodes frames cut anywhere and several in one chunk", () => {
+    const messages = [{ t: "call", id: 1, op: "hasUser", args: ["u1"] }, { t: "status" }, { a: "红包", n: 1314 }];
+    const bytes = Buffer.concat(messages.map((message) => encodeFrame(message)));
+    for (const size of [1, 3, 7, bytes.length]) {
+      const decoder = new FrameDecoder();
+      const got: unknown[] = [];
+      for (let i = 0; i < bytes.length; i += size) decoder.push(bytes.subarray(i, i + size), (m) => got.push(m));
+      assert.deepEqual(got, messages, `in chunks of ${size}`);
+    }
+  });
+
+  it("refuses a frame announced over the bound before reading its body", () => {
+    const head = Buffer.alloc(4);
+    head.writeUInt32BE(FRAME_BYTES_MAX + 1, 0);
+    assert.throws(() => new FrameDecoder().push(head, () => {}), FrameError);
+    assert.throws(() => encodeFrame({ big: "x".repeat(FRAME_BYTES_MAX) }), FrameError);
+  });
+
+  it("refuses a frame whose body is not MessagePack", () => {
+    const body = Buffer.from([0x92, 0x01]); // an array of two values that holds one
+    const frame = Buffer.concat([Buffer.from([0, 0, 0, 2]), body]);
+    assert.throws(() => new FrameDecoder().push(frame, () => {}), FrameError);
+  });
+});
+
+/** A raw connection that speaks frames by hand, to send what no edge would. */
+async function rawPeer(address: { path: string } | { port: number }) {
+  const socket: Socket = "path" in address ? connect(address.path) : connect(address.port, "127.0.0.1");
+  await new Promise<void>((resolve, reject) => {
+    socket.once("connect", resolve);
+    socket.once("error", reject);
+  });
+  const received: unknown[] = [];
+  const decoder = new FrameDecoder();
+  socket.on("data", (chunk: Buffer) => decoder.push(chunk, (message) => received.push(message)));
+  const closed = new Promise<void>((resolve) => socket.once("close", () => resolve()));
+  socket.on("error", () => {});
+  return { socket, received, closed };
+}
+
+describe("the writer on the wire", () => {
+  let dir: string;
+  let service: Service;
+  let writer: WriterServer;
+  let port: number;
+  const logged: { reason: string; message: string }[] = [];
+  const socketPath = () => join(dir, "w.sock");
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), "hongbao-wire-"));
+    service = await createService({
+      db: join(dir, "hongbao.db"),
+      adminToken: "wire-test-admin-token",
+      tokenSecret: "wire-test-token-secret-of-32-bytes-or-more",
+      testClock: false,
+      logLevel: "silent",
+    });
+    const record = (object: object, message: string) => {
+      const reason = (object as { reason?: string }).reason;
+      if (reason !== undefined) logged.push({ reason, message });
+    };
+    writer = new WriterServer({
+      engine: service.context.engine,
+      store: service.context.store,
+      secret: SECRET,
+      rules: null,
+      testClock: undefined,
+      codes: service.context.codes,
+      logger: { info: record, warn: record },
+      setup: { ...SETUP, tokenSecret: "00", adminToken: "wire-test-admin-token" },
+    });
+    await writer.listenUnix(socketPath());
+    port = await writer.listenTcp("127.0.0.1", 0);
+  });
+
+  after(async () => {
+    await writer.close();
+    await service.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const client = (address: { path: string } | { host: string; port: number }, secret = SECRET) =>
+    new WriterClient({ address, secret, name: "test-edge", deadlineMs: 5_000 });
+
+  it("welcomes an edge with the secret and answers its calls, on the socket and on TCP", async () => {
+    for (const address of [{ path: socketPath() }, { host: "127.0.0.1", port }]) {
+      const edge = client(address);
+      try {
+        await edge.ready();
+        assert.equal(await edge.call("hasUser", ["nobody"]), false);
+        assert.equal(await edge.call("store.balanceSum", []), 0);
+      } finally {
+        edge.close();
+      }
+    }
+  });
+
+  it("refuses a wrong secret, says why, and logs it", async () => {
+    const peer = await rawPeer({ port });
+    peer.socket.write(encodeFrame({ t: "hello", v: WIRE_VERSION, secret: "guess", edge: "intruder" }));
+    await peer.closed;
+    assert.deepEqual(peer.received, [{ t: "refused", reason: "wrong secret" }]);
+    assert.ok(logged.some((entry) => entry.reason === "wrong secret"));
+  });
+
+  it("refuses another wire version", async () => {
+    const peer = await rawPeer({ path: socketPath() });
+    peer.socket.write(encodeFrame({ t: "hello", v: WIRE_VERSION + 1, secret: SECRET, edge: "future" }));
+    await peer.closed;
+    assert.match((peer.received[0] as { reason: string }).reason, /wire version/);
+  });
+
+  it("closes a connection that sends garbage or an oversized frame, and no other", async () => {
+    const bystander = client({ path: socketPath() });
+    try {
+      await bystander.ready();
+      const garbage = await rawPeer({ path: socketPath() });
+      garbage.socket.write(Buffer.from([0, 0, 0, 2, 0xc1, 0xc1]));
+      await garbage.closed;
+      const oversized = await rawPeer({ path: socketPath() });
+      const head = Buffer.alloc(4);
+      head.writeUInt32BE(FRAME_BYTES_MAX + 1, 0);
+      oversized.socket.write(head);
+      await oversized.closed;
+      const welcomedThenOdd = await rawPeer({ path: socketPath() });
+      welcomedThenOdd.socket.write(encodeFrame({ t: "hello", v: WIRE_VERSION, secret: SECRET, edge: "odd" }));
+      welcomedThenOdd.socket.write(encodeFrame({ t: "call", id: 1, op: "load", args: [] }));
+      await welcomedThenOdd.closed;
+      assert.ok(
+        logged.some((entry) => /undecodable frame/.test(entry.reason)),
+        JSON.stringify(logged),
+      );
+      assert.ok(logged.some((entry) => /bytes announced/.test(entry.reason)));
+      assert.ok(logged.some((entry) => /no such call: load/.test(entry.reason)));
+      assert.equal(bystander.connected, true);
+      assert.equal(await bystander.call("hasUser", ["still-here"]), false);
+    } finally {
+      bystander.close();
+    }
+  });
+
+  it("refuses a call before hello", async () => {
+    const peer = await rawPeer({ path: socketPath() });
+    peer.socket.write(encodeFrame({ t: "call", id: 1, op: "hasUser", args: ["x"] }));
+    await peer.closed;
+    assert.deepEqual(peer.received, [{ t: "refused", reason: "a call before hello" }]);
+  });
+
+  it("will not listen on TCP without a secret", async () => {
+    const open = new WriterServer({
+      engine: service.context.engine,
+      store: service.context.store,
+      secret: undefined,
+      rules: null,
+      testClock: undefined,
+      codes: service.context.codes,
+      logger: { info: () => {}, warn: () => {} },
+      setup: SETUP,
+    });
+    await assert.rejects(open.listenTcp("127.0.0.1", 0), /secret/);
+  });
+
+  it("is MessagePack any reader can speak: a hand-packed hello is welcomed", async () => {
+    const peer = await rawPeer({ path: socketPath() });
+    const body = pack({ t: "hello", v: WIRE_VERSION, secret: SECRET, edge: "by-hand" });
+    const head = Buffer.alloc(4);
+    head.writeUInt32BE(body.length, 0);
+    peer.socket.write(Buffer.concat([head, body]));
+    while (peer.received.length === 0) await new Promise((resolve) => setTimeout(resolve, 10));
+    assert.equal((peer.received[0] as { t: string }).t, "welcome");
+    peer.socket.destroy();
+  });
+});
+
+describe("an edge's calls to a writer that does not answer", () => {
+  let silent: Server;
+  let path: string;
+  let dir: string;
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), "hongbao-wire-silent-"));
+    path = join(dir, "silent.sock");
+    // A peer that welcomes and then never replies: what a writer stuck on its disk looks like.
+    silent = createServer((socket) => {
+      socket.on("error", () => {});
+      socket.once("data", () =>
+        socket.write(
+          encodeFrame({
+            t: "welcome",
+            v: WIRE_VERSION,
+            status: {
+              ready: true,
+              now: Date.now(),
+              queueDepth: 0,
+              laneDepth: { critical: 0, campaign: 0 },
+              queueDelayMs: { critical: 0, campaign: 0 },
+            },
+            snapshot: {
+              facts: [],
+              rules: null,
+              setup: {
+                tokenSecret: "",
+                adminToken: "",
+                evidenceKeyPem: "",
+                signup: false,
+                testClock: false,
+                isolation: true,
+              },
+            },
+          }),
+        ),
+      );
+    });
+    await new Promise<void>((resolve) => silent.listen(path, resolve));
+  });
+
+  after(async () => {
+    await new Promise((resolve) => silent.close(resolve));
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("fails each call at its deadline and bounds the calls in flight", async () => {
+    const edge = new WriterClient({ address: { path }, secret: SECRET, name: "t", deadlineMs: 300, inFlightMax: 2 });
+    try {
+      await edge.ready();
+      const first = edge.call("hasUser", ["a"]);
+      const second = edge.call("hasUser", ["b"]);
+      await assert.rejects(edge.call("hasUser", ["c"]), /too many calls in flight/);
+      await assert.rejects(
+        first,
+        (error: unknown) => error instanceof WriterAwayError && /no answer within/.test(error.message),
+      );
+      await assert.rejects(second, WriterAwayError);
+      assert.equal(edge.inFlight, 0);
+    } finally {
+      edge.close();
+    }
+  });
+
+  it("fails at once while there is no writer", async () => {
+    const edge = new WriterClient({ address: { path: join(dir, "nobody.sock") }, secret: SECRET, name: "t" });
+    try {
+      await assert.rejects(edge.call("hasUser", ["a"]), /not connected/);
+    } finally {
+      edge.close();
+    }
+  });
+});

@@ -92,7 +92,7 @@ export const APPLIERS: { readonly [K in Exclude<Command["type"], "claim">]: Appl
     if (!sent.ok) return sent;
     const posted = state.post(sent.value.posting, batch);
     if (!posted.ok) return posted;
-    state.putTransfer(sent.value.transfer, batch);
+    state.putTransfer(sent.value.transfer, batch, at);
     return ok(sent.value.transfer);
   },
 
@@ -103,7 +103,7 @@ export const APPLIERS: { readonly [K in Exclude<Command["type"], "claim">]: Appl
     if (!answered.ok) return answered;
     const posted = state.post(answered.value.posting, batch);
     invariant(posted.ok, "escrow cannot pay out a transfer", { transferId: transfer.id });
-    state.putTransfer(answered.value.transfer, batch);
+    state.putTransfer(answered.value.transfer, batch, at);
     return ok(answered.value.transfer);
   },
 
@@ -112,7 +112,7 @@ export const APPLIERS: { readonly [K in Exclude<Command["type"], "claim">]: Appl
     if (transfer === undefined) return fail("TRANSFER_NOT_FOUND", "no such transfer");
     const acknowledged = acknowledgeLoan(transfer, command.by, at);
     if (!acknowledged.ok || acknowledged.value === transfer) return acknowledged;
-    state.putTransfer(acknowledged.value, batch);
+    state.putTransfer(acknowledged.value, batch, at);
     return acknowledged;
   },
 
@@ -150,7 +150,7 @@ export const APPLIERS: { readonly [K in Exclude<Command["type"], "claim">]: Appl
     if (!sent.ok) return sent;
     const posted = state.post(sent.value.posting, batch);
     if (!posted.ok) return posted;
-    state.putPacket(sent.value.packet, batch, false);
+    state.putPacket(sent.value.packet, batch, false, at);
     return ok(sent.value.packet);
   },
 
@@ -166,7 +166,7 @@ export const APPLIERS: { readonly [K in Exclude<Command["type"], "claim">]: Appl
     if (!grabbed.ok) return grabbed;
     const posted = state.post(grabbed.value.posting, batch);
     invariant(posted.ok, "escrow cannot pay a packet's share", { packetId: packet.id });
-    state.putPacket(grabbed.value.packet, batch, true);
+    state.putPacket(grabbed.value.packet, batch, true, at);
     return ok({ packet: grabbed.value.packet, grab: grabbed.value.grab });
   },
 

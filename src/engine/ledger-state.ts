@@ -1,6 +1,7 @@
 import type { AccountId } from "../domain/accounts.js";
-import type { Campaign } from "../domain/campaign.js";
+import { type Campaign, isSoldOut } from "../domain/campaign.js";
 import { fail, ok, type Result } from "../domain/errors.js";
+import { campaignEvent, type DomainEvent, eventIdOf, packetEvent, transferEvent } from "../domain/events.js";
 import type { Group } from "../domain/group.js";
 import { type Posting, postingEffect } from "../domain/ledger.js";
 import type { Fen } from "../domain/money.js";
@@ -45,6 +46,7 @@ export function emptyBatch(): Batch {
     campaigns: [],
     claims: [],
     idempotency: [],
+    events: [],
     idempotencyForgetBefore: null,
   };
 }
@@ -60,6 +62,7 @@ export function isEmptyBatch(batch: Batch): boolean {
     batch.campaigns.length === 0 &&
     batch.claims.length === 0 &&
     batch.idempotency.length === 0 &&
+    batch.events.length === 0 &&
     batch.idempotencyForgetBefore === null
   );
 }
@@ -90,6 +93,7 @@ export class LedgerState {
   readonly settledTransfers = new RecentMap<string, Transfer>(2 * SETTLED_TRANSFERS_REMEMBERED);
   #nextPostingId: number;
   #nextEntryId: number;
+  #nextEventSeq: number;
 
   constructor(snapshot: Snapshot) {
     this.balances = new Map(snapshot.balances);
@@ -97,7 +101,7 @@ export class LedgerState {
     for (const transfer of snapshot.pendingTransfers) this.#trackPending(transfer);
     for (const group of snapshot.groups) this.#trackGroup(group);
     for (const open of snapshot.openCampaigns)
-      this.#trackCampaign(open.campaign, open.claimedAmount, open.claimsByUser);
+      this.#trackCampaign(open.campaign, open.claimedAmount, open.claimsByUser, open.startAnnounced);
     for (const packet of snapshot.activePackets) {
       this.packets.set(packet.id, packet);
       this.#arm("expiry", packet.expiresAt, packet.id);
@@ -105,6 +109,16 @@ export class LedgerState {
     }
     this.#nextPostingId = snapshot.nextPostingId;
     this.#nextEntryId = snapshot.nextEntryId;
+    this.#nextEventSeq = snapshot.nextEventSeq;
+  }
+
+  /**
+   * Puts an event in the outbox of this batch: it is written in the same transaction as
+   * the change it reports, or not at all, and its sequence number orders it among all.
+   */
+  recordEvent(event: DomainEvent, batch: Batch): void {
+    const seq = this.#nextEventSeq++;
+    batch.events.push({ ...event, seq, id: eventIdOf(seq) });
   }
 
   hasUser(id: string): boolean {
@@ -147,7 +161,10 @@ export class LedgerState {
     return ok(record);
   }
 
-  putTransfer(transfer: Transfer, batch: Batch): void {
+  putTransfer(transfer: Transfer, batch: Batch, at: Instant): void {
+    const before = this.pending.get(transfer.id) ?? this.settledTransfers.get(transfer.id);
+    const event = transferEvent(before, transfer, at);
+    if (event !== undefined) this.recordEvent(event, batch);
     const wasPending = this.pending.has(transfer.id);
     if (transfer.status === "pending") {
       if (wasPending) this.pending.set(transfer.id, transfer);
@@ -178,8 +195,11 @@ export class LedgerState {
   }
 
   /** Records a packet's new state; `grabbed` is the grab that made it, if any. */
-  putPacket(packet: RedPacket, batch: Batch, grabbed: boolean): void {
+  putPacket(packet: RedPacket, batch: Batch, grabbed: boolean, at: Instant): void {
     const wasOpen = this.packets.has(packet.id);
+    const members = packet.groupId === null ? undefined : this.groups.get(packet.groupId);
+    const event = packetEvent(wasOpen, packet, members, at);
+    if (event !== undefined) this.recordEvent(event, batch);
     if (!wasOpen && packet.status === "active") {
       this.#arm("expiry", packet.expiresAt, packet.id);
       this.#countOpenPacket(packet.sender, 1);
@@ -216,11 +236,36 @@ export class LedgerState {
   }
 
   addCampaign(campaign: Campaign, batch: Batch): void {
-    this.#trackCampaign(campaign, 0, new Map());
+    this.#trackCampaign(campaign, 0, new Map(), false);
     batch.campaigns.push(campaign);
   }
 
-  #trackCampaign(campaign: Campaign, claimedAmount: Fen, claimsByUser: ReadonlyMap<string, number>): void {
+  /** campaign.started, once: its timer fires again after a restart, the event does not. */
+  announceStart(open: CampaignState, at: Instant, batch: Batch): void {
+    if (open.startAnnounced) return;
+    open.startAnnounced = true;
+    this.recordEvent(campaignEvent("campaign.started", open.campaign, claimedOf(open), at), batch);
+  }
+
+  /**
+   * Counts committed claims into a campaign; campaign.sold_out when they spend what a claim
+   * needs. Committed amounts only grow while a campaign is open, so this happens once.
+   */
+  addClaims(open: CampaignState, count: number, amount: Fen, at: Instant, batch: Batch): void {
+    const wasSoldOut = isSoldOut(open.campaign, open.campaign.budget - open.claimedAmount);
+    open.claimedCount += count;
+    open.claimedAmount += amount;
+    if (open.campaign.status === "open" && !wasSoldOut && isSoldOut(open.campaign, open.campaign.budget - open.claimedAmount)) {
+      this.recordEvent(campaignEvent("campaign.sold_out", open.campaign, claimedOf(open), at), batch);
+    }
+  }
+
+  #trackCampaign(
+    campaign: Campaign,
+    claimedAmount: Fen,
+    claimsByUser: ReadonlyMap<string, number>,
+    startAnnounced: boolean,
+  ): void {
     let claimedCount = 0;
     for (const count of claimsByUser.values()) claimedCount += count;
     if (campaign.status !== "open") {
@@ -234,16 +279,18 @@ export class LedgerState {
       claimedCount,
       claimedAmount,
       waitingClaims: 0,
+      startAnnounced,
     });
     this.#arm("campaignStart", campaign.startsAt, campaign.id);
     this.#arm("campaignEnd", campaign.endsAt, campaign.id);
   }
 
   /** Records a campaign's end; its claim maps are freed once no claim of it waits for a batch. */
-  endCampaign(open: CampaignState, ended: Campaign, batch: Batch): void {
+  endCampaign(open: CampaignState, ended: Campaign, batch: Batch, at: Instant): void {
     open.campaign = ended;
     open.unreserved = 0;
     batch.campaigns.push(ended);
+    this.recordEvent(campaignEvent("campaign.ended", ended, claimedOf(open), at), batch);
     this.forgetIfSettled(open);
   }
 
@@ -343,6 +390,12 @@ export interface CampaignState {
   claimedAmount: Fen;
   /** Claims reserved and not yet posted or given back: the state stays in memory while any wait. */
   waitingClaims: number;
+  /** campaign.started is in the outbox (from the store after a restart). */
+  startAnnounced: boolean;
+}
+
+function claimedOf(open: CampaignState): { count: number; amount: Fen } {
+  return { count: open.claimedCount, amount: open.claimedAmount };
 }
 
 export interface LedgerStateSizes {

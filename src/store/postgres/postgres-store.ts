@@ -18,6 +18,7 @@ import type {
 } from "../../engine/store-port.js";
 import { type CampaignRow, campaignOf, type PacketRow, packetOf, type TransferRow, transferOf } from "../rows.js";
 import { MIGRATIONS } from "./migrations.js";
+import { PostgresEvents } from "./postgres-events.js";
 
 export interface PostgresStoreOptions {
   /** A postgres:// connection string. */
@@ -94,6 +95,8 @@ export class PostgresStore implements LedgerStore {
   readonly #shard: number;
   readonly #verifyOnLoad: boolean;
   readonly #reads: pg.Pool;
+  /** The outbox's readers and the webhook deliveries, on the read pool. */
+  readonly events: PostgresEvents;
   #writer: pg.Client | undefined;
   #fence: { epoch: number; onFenced: (error: WriterFencedError) => void } | undefined;
   #fenced: WriterFencedError | undefined;
@@ -110,6 +113,7 @@ export class PostgresStore implements LedgerStore {
     });
     // An idle connection that breaks (a server restart) is dropped from the pool; the next read reconnects.
     this.#reads.on("error", () => {});
+    this.events = new PostgresEvents(this.#reads, this.#shard);
   }
 
   /** Connects and brings the schema up to date. */
@@ -296,7 +300,7 @@ export class PostgresStore implements LedgerStore {
         shard,
         batch.idempotencyForgetBefore,
       ]);
-    }
+    }    await this.events.write(client, batch.events);
   }
 
   async #writePostings(client: Queryable, postings: readonly PostingRecord[]): Promise<void> {
@@ -475,6 +479,7 @@ export class PostgresStore implements LedgerStore {
       specialDays,
       nextPostingId: next.posting,
       nextEntryId: next.entry,
+      nextEventSeq: (await this.events.lastSeq(client)) + 1,
     };
   }
 
@@ -517,9 +522,18 @@ export class PostgresStore implements LedgerStore {
       open.claimsByUser.set(row.user_id, row.claims);
       open.claimedAmount += row.amount;
     }
+    const started = await this.events.startedCampaigns(
+      client,
+      rows.map((row) => row.id),
+    );
     return rows.map((row) => {
       const open = byCampaign.get(row.id) as { claimsByUser: Map<string, number>; claimedAmount: number };
-      return { campaign: campaignOf(row), claimedAmount: open.claimedAmount, claimsByUser: open.claimsByUser };
+      return {
+        campaign: campaignOf(row),
+        claimedAmount: open.claimedAmount,
+        claimsByUser: open.claimsByUser,
+        startAnnounced: started.has(row.id),
+      };
     });
   }
 

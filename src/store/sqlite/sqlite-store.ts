@@ -18,6 +18,7 @@ import type {
 } from "../../engine/store-port.js";
 import { type CampaignRow, campaignOf, type PacketRow, packetOf, type TransferRow, transferOf } from "../rows.js";
 import { MIGRATIONS } from "./migrations.js";
+import { SqliteEvents } from "./sqlite-events.js";
 
 export interface SqliteStoreOptions {
   /** A file path, or ":memory:" for tests that need no durability. */
@@ -36,6 +37,8 @@ export class SqliteStore implements LedgerStore {
   readonly #verifyOnLoad: boolean;
   readonly #statements;
   readonly #writeBatch: (batch: Batch) => void;
+  /** The outbox's readers and the webhook deliveries, on this connection. */
+  readonly events: SqliteEvents;
 
   constructor(options: SqliteStoreOptions) {
     if (options.path !== ":memory:") mkdirSync(dirname(options.path), { recursive: true });
@@ -110,6 +113,7 @@ export class SqliteStore implements LedgerStore {
       ),
       balanceSum: db.prepare("SELECT COALESCE(SUM(balance), 0) FROM balances").pluck(),
     };
+    this.events = new SqliteEvents(db);
     this.#writeBatch = db.transaction((batch: Batch) => this.#write(batch));
   }
 
@@ -165,6 +169,7 @@ export class SqliteStore implements LedgerStore {
       s.insertIdempotency.run(r.scope, r.key, r.requestHash, r.outcome, r.createdAt);
     }
     if (batch.idempotencyForgetBefore !== null) s.forgetIdempotency.run(batch.idempotencyForgetBefore);
+    this.events.write(batch.events);
   }
 
   async commit(batch: Batch): Promise<void> {
@@ -219,19 +224,21 @@ export class SqliteStore implements LedgerStore {
           claimsByUser.set(claim.user_id, (claimsByUser.get(claim.user_id) ?? 0) + 1);
           claimedAmount += claim.amount;
         }
-        return { campaign: campaignOf(row), claimedAmount, claimsByUser };
+        return { campaign: campaignOf(row), claimedAmount, claimsByUser, startAnnounced: false };
       },
     );
+    const started = this.events.startedCampaigns(openCampaigns.map((open) => open.campaign.id));
     return {
       balances,
       users,
       pendingTransfers,
       groups,
       activePackets,
-      openCampaigns,
+      openCampaigns: openCampaigns.map((open) => ({ ...open, startAnnounced: started.has(open.campaign.id) })),
       specialDays,
       nextPostingId,
       nextEntryId,
+      nextEventSeq: (await this.events.lastEventSeq()) + 1,
     };
   }
 

@@ -18,6 +18,7 @@ import type { LedgerStore } from "./engine/store-port.js";
 import type { WriterLease } from "./store/postgres/writer-lease.js";
 import { SqliteStore } from "./store/sqlite/sqlite-store.js";
 import type { TracingConfig } from "./tracing/config.js";
+import { type DispatcherOptions, WebhookDispatcher } from "./webhooks/dispatcher.js";
 
 export interface ServerConfig {
   readonly port: number;
@@ -59,6 +60,11 @@ export interface ServerConfig {
   readonly loginLimits?: LoginLimits;
   /** Login code lifetimes and table bounds (tests). */
   readonly loginCodeRules?: LoginCodeRules;
+  /** Webhook delivery: where endpoints may point (public addresses only by default), and tuning (tests). */
+  readonly webhooks?: {
+    readonly allowPrivate?: boolean;
+    readonly dispatcher?: Omit<DispatcherOptions, "store" | "policy">;
+  };
 }
 
 /** The calendar of caps and special days, from the rules file when one is given. */
@@ -317,8 +323,15 @@ export async function createService(config: Omit<ServerConfig, "port" | "host">)
     gate,
     testClock,
     randomBytes,
+    webhookPolicy: { allowPrivate: config.webhooks?.allowPrivate ?? false },
     evidenceKey: await evidenceKeyFor(config, store),
   };
+  const dispatcher = new WebhookDispatcher({
+    ...config.webhooks?.dispatcher,
+    store: store.events,
+    policy: context.webhookPolicy,
+    onError: (error) => logger.warn({ err: error }, "webhook dispatcher: the store did not answer; retrying"),
+  });
   const app = await buildApp(context, {
     logger,
     trustProxy: config.trustProxy,
@@ -329,6 +342,8 @@ export async function createService(config: Omit<ServerConfig, "port" | "host">)
   await holdLease?.();
   await engine.start();
   if (engine.isolation) gate.start();
+  // Beside the engine, never in its batches: a slow or dead endpoint holds only the dispatcher's slots.
+  dispatcher.start();
   let closing: Promise<void> | undefined;
   return {
     app,
@@ -350,6 +365,7 @@ export async function createService(config: Omit<ServerConfig, "port" | "host">)
           clearTimeout(deadline);
         }
         await context.engine.close();
+        await dispatcher.stop();
         await lease?.close();
         await store.close();
         // After the engine's last batch, so its span is exported too.

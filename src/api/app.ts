@@ -13,12 +13,14 @@ import { priorityOf } from "./priority.js";
 import { adminRoutes } from "./routes/admin.js";
 import { authRoutes } from "./routes/auth.js";
 import { campaignRoutes } from "./routes/campaigns.js";
+import { eventRoutes, eventSchema } from "./routes/events.js";
 import { evidenceRoutes } from "./routes/evidence.js";
 import { opsRoutes } from "./routes/ops.js";
 import { redPacketRoutes } from "./routes/red-packets.js";
 import { specialDayRoutes } from "./routes/special-days.js";
 import { transferRoutes } from "./routes/transfers.js";
 import { walletRoutes } from "./routes/wallet.js";
+import { webhookRoutes } from "./routes/webhooks.js";
 import { errorSchema, groupSchema, packetSchema, transferSchema } from "./schemas.js";
 import { bearerOf } from "./tokens.js";
 
@@ -123,6 +125,7 @@ export async function buildApp(context: AppContext, options: AppOptions = {}): P
   app.addSchema(transferSchema);
   app.addSchema(packetSchema);
   app.addSchema(groupSchema);
+  app.addSchema(eventSchema);
 
   await app.register(swagger, {
     openapi: {
@@ -222,6 +225,8 @@ export async function buildApp(context: AppContext, options: AppOptions = {}): P
   evidenceRoutes(app, context);
   specialDayRoutes(app, context);
   campaignRoutes(app, context);
+  eventRoutes(app, context);
+  webhookRoutes(app, context);
   opsRoutes(app, context);
   return app;
 }

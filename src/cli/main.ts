@@ -60,6 +60,11 @@ program
     "proxies whose X-Forwarded-For gives the client's address: addresses or CIDRs, comma-separated (env HONGBAO_TRUST_PROXY)",
     process.env.HONGBAO_TRUST_PROXY || undefined,
   )
+  .option(
+    "--webhook-allow-private",
+    "let webhook endpoints point at loopback, private and link-local addresses (env HONGBAO_WEBHOOK_ALLOW_PRIVATE=1)",
+    process.env.HONGBAO_WEBHOOK_ALLOW_PRIVATE === "1",
+  )
   .addOption(
     new Option("--log-format <format>", "pretty: readable lines for development")
       .choices(["json", "pretty"])

@@ -16,6 +16,8 @@ export interface ServeFlags {
   otlpEndpoint?: string;
   signup: boolean;
   trustProxy?: string;
+  /** Webhook endpoints may point at loopback and private addresses. */
+  webhookAllowPrivate?: boolean;
   /** postgres://…: the ledger in PostgreSQL; this process serves only while it holds the writer lease. */
   store?: string;
 }
@@ -89,6 +91,7 @@ export async function serve(flags: ServeFlags, version: string): Promise<void> {
     tracing,
     signup: flags.signup,
     trustProxy: flags.trustProxy,
+    webhooks: { allowPrivate: flags.webhookAllowPrivate === true },
   });
   running = server;
   if (leaseLost) stepDown(server, "the lease was lost while starting");

@@ -4,6 +4,7 @@ export const ID_PREFIXES = {
   redPacket: "rp_",
   transfer: "tr_",
   campaign: "cmp_",
+  webhookEndpoint: "we_",
 } as const;
 
 export type IdKind = keyof typeof ID_PREFIXES;
@@ -22,6 +23,7 @@ export const ID_PATTERN: Record<IdKind, string> = {
   redPacket: "^rp_[0-9a-f]{20}$",
   transfer: "^tr_[0-9a-f]{20}$",
   campaign: "^cmp_[0-9a-f]{20}$",
+  webhookEndpoint: "^we_[0-9a-f]{20}$",
 };
 
 /** Builds an id from random bytes the caller supplies: the domain owns no randomness. */

@@ -128,7 +128,9 @@ export function packetEvent(
     return { type: "packet.finished", subject: after.id, at, users, data: packetData(after) };
   }
   if (after.status === "expired") {
-    return { type: "packet.refunded", subject: after.id, at, users: [after.sender], data: packetData(after) };
+    // The sender gets the rest back; a named recipient learns the packet can no longer be opened.
+    const users = unique(after.recipient === null ? [after.sender] : [after.sender, after.recipient]);
+    return { type: "packet.refunded", subject: after.id, at, users, data: packetData(after) };
   }
   return undefined;
 }

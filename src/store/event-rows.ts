@@ -1,9 +1,11 @@
 import { type EventType, eventIdOf } from "../domain/events.js";
-import type {
-  DeliveryRecord,
-  DeliveryState,
-  EndpointRecord,
-  StoredEvent,
+import {
+  type DeliveryRecord,
+  type DeliveryState,
+  type DueDelivery,
+  deliveryKey,
+  type EndpointRecord,
+  type StoredEvent,
 } from "../webhooks/event-store.js";
 
 /** Rows of the outbox and webhook tables, named and typed alike in both stores, and their values. */
@@ -87,4 +89,25 @@ export function matchingEndpoints(endpoints: readonly EndpointRecord[], event: S
     (endpoint) =>
       event.seq > endpoint.afterSeq && (endpoint.eventTypes.length === 0 || endpoint.eventTypes.includes(event.type)),
   );
+}
+
+/**
+ * Due deliveries from rows of deliveries joined with their events: at most `limit`, none
+ * in flight already, none of an endpoint removed since.
+ */
+export function dueOf(
+  rows: readonly (DeliveryRow & EventRow)[],
+  endpoints: readonly EndpointRecord[],
+  limit: number,
+  excluding: ReadonlySet<string>,
+): DueDelivery[] {
+  const byId = new Map(endpoints.map((endpoint) => [endpoint.id, endpoint]));
+  const due: DueDelivery[] = [];
+  for (const row of rows) {
+    if (due.length === limit) break;
+    if (excluding.has(deliveryKey(row.endpoint_id, row.seq))) continue;
+    const endpoint = byId.get(row.endpoint_id);
+    if (endpoint !== undefined) due.push({ delivery: deliveryOf(row), endpoint, event: eventOf(row) });
+  }
+  return due;
 }

@@ -5,7 +5,13 @@ import Database from "better-sqlite3";
 import type { LightMyRequestResponse } from "fastify";
 import type { AdmissionOptions } from "../../src/api/admission.js";
 import type { CrowdGateOptions } from "../../src/api/crowd-gate.js";
-import { createService, type RunningServer, type Service, startServer } from "../../src/server.js";
+import {
+  createService,
+  type RunningServer,
+  type ServerConfig,
+  type Service,
+  startServer,
+} from "../../src/server.js";
 import { keyedHeaders } from "./keys.js";
 import { freshPostgresUrl, queryOnce } from "./postgres.js";
 
@@ -22,7 +28,7 @@ export interface TestApp extends Service {
   readonly dir: string;
   readonly db: string;
   /** Sends a request through the app without a socket; `token` "admin" means the admin token. */
-  call(method: "GET" | "POST", url: string, options?: CallOptions): Promise<LightMyRequestResponse>;
+  call(method: "GET" | "POST" | "DELETE", url: string, options?: CallOptions): Promise<LightMyRequestResponse>;
   createUser(name?: string): Promise<TestUser>;
   deposit(userId: string, amount: number): Promise<void>;
   /** The sum of every account's balance, read from the store. */
@@ -74,6 +80,7 @@ export async function startTestApp(
     gate?: CrowdGateOptions;
     signup?: boolean;
     trustProxy?: string;
+    webhooks?: ServerConfig["webhooks"];
   } = {},
 ): Promise<TestApp> {
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), "hongbao-test-"));
@@ -94,6 +101,7 @@ export async function startTestApp(
     ...(options.gate === undefined ? {} : { gate: options.gate }),
     ...(options.signup === undefined ? {} : { signup: options.signup }),
     ...(options.trustProxy === undefined ? {} : { trustProxy: options.trustProxy }),
+    ...(options.webhooks === undefined ? {} : { webhooks: options.webhooks }),
   });
   const call: TestApp["call"] = (method, url, callOptions = {}) => {
     const headers = keyedHeaders(method, url, callOptions);

@@ -7,7 +7,6 @@ import {
   type DeliveryRecord,
   type DeliveryState,
   type DueDelivery,
-  deliveryKey,
   type EndpointRecord,
   type EventQuery,
   type EventStore,
@@ -16,6 +15,7 @@ import {
 import {
   type DeliveryRow,
   deliveryOf,
+  dueOf,
   type EndpointRow,
   type EventRow,
   endpointOf,
@@ -202,7 +202,6 @@ export class PostgresEvents implements EventStore {
   }
 
   async dueDeliveries(now: Instant, limit: number, excluding: ReadonlySet<string>): Promise<DueDelivery[]> {
-    const endpoints = new Map((await this.endpoints()).map((endpoint) => [endpoint.id, endpoint]));
     const { rows } = await this.#pool.query<DeliveryRow & EventRow>(
       `SELECT d.*, e.type, e.subject, e.at, e.data FROM webhook_deliveries d
        JOIN events e ON e.shard = d.shard AND e.seq = d.seq
@@ -210,15 +209,7 @@ export class PostgresEvents implements EventStore {
        ORDER BY d.next_attempt_at, d.seq LIMIT $3`,
       [this.#shard, now, limit + excluding.size],
     );
-    const due: DueDelivery[] = [];
-    for (const row of rows) {
-      if (excluding.has(deliveryKey(row.endpoint_id, row.seq))) continue;
-      const endpoint = endpoints.get(row.endpoint_id);
-      if (endpoint === undefined) continue;
-      due.push({ delivery: deliveryOf(row), endpoint, event: eventOf(row) });
-      if (due.length === limit) break;
-    }
-    return due;
+    return dueOf(rows, await this.endpoints(), limit, excluding);
   }
 
   async recordAttempt(endpointId: string, seq: number, outcome: AttemptOutcome): Promise<void> {

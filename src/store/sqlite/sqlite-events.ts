@@ -7,7 +7,6 @@ import {
   type DeliveryRecord,
   type DeliveryState,
   type DueDelivery,
-  deliveryKey,
   type EndpointRecord,
   type EventQuery,
   type EventStore,
@@ -16,6 +15,7 @@ import {
 import {
   type DeliveryRow,
   deliveryOf,
+  dueOf,
   type EndpointRow,
   type EventRow,
   endpointOf,
@@ -164,17 +164,8 @@ export class SqliteEvents implements EventStore {
   }
 
   async dueDeliveries(now: Instant, limit: number, excluding: ReadonlySet<string>): Promise<DueDelivery[]> {
-    const endpoints = new Map((await this.endpoints()).map((endpoint) => [endpoint.id, endpoint]));
     const rows = this.#s.due.all(now, limit + excluding.size) as (DeliveryRow & EventRow)[];
-    const due: DueDelivery[] = [];
-    for (const row of rows) {
-      if (excluding.has(deliveryKey(row.endpoint_id, row.seq))) continue;
-      const endpoint = endpoints.get(row.endpoint_id);
-      if (endpoint === undefined) continue;
-      due.push({ delivery: deliveryOf(row), endpoint, event: eventOf(row) });
-      if (due.length === limit) break;
-    }
-    return due;
+    return dueOf(rows, await this.endpoints(), limit, excluding);
   }
 
   async recordAttempt(endpointId: string, seq: number, outcome: AttemptOutcome): Promise<void> {

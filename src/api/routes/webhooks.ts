@@ -238,7 +238,7 @@ export function webhookRoutes(app: FastifyInstance, context: AppContext): void {
         summary: "A new signing secret; the old one keeps signing beside it for `overlapSeconds` (default a day)",
         params: idParams,
         body: {
-          type: "object",
+          type: ["object", "null"],
           additionalProperties: false,
           properties: { overlapSeconds: { type: "integer", minimum: 0, maximum: SECRET_OVERLAP_SECONDS_MAX } },
         },

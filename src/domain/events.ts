@@ -75,8 +75,7 @@ function transferData(transfer: Transfer): Record<string, unknown> {
 export function transferEvent(before: Transfer | undefined, after: Transfer, at: Instant): DomainEvent | undefined {
   let type: EventType | undefined;
   if (before === undefined) type = after.status === "pending" ? "transfer.received" : undefined;
-  else if (before.status === "pending" && after.status !== "pending")
-    type = `transfer.${after.status}` as EventType;
+  else if (before.status === "pending" && after.status !== "pending") type = `transfer.${after.status}` as EventType;
   else if (before.loanAcknowledgedAt === null && after.loanAcknowledgedAt !== null) type = "loan.acknowledged";
   if (type === undefined) return undefined;
   return { type, subject: after.id, at, users: [after.from, after.to], data: transferData(after) };

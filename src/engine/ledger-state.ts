@@ -255,7 +255,11 @@ export class LedgerState {
     const wasSoldOut = isSoldOut(open.campaign, open.campaign.budget - open.claimedAmount);
     open.claimedCount += count;
     open.claimedAmount += amount;
-    if (open.campaign.status === "open" && !wasSoldOut && isSoldOut(open.campaign, open.campaign.budget - open.claimedAmount)) {
+    if (
+      open.campaign.status === "open" &&
+      !wasSoldOut &&
+      isSoldOut(open.campaign, open.campaign.budget - open.claimedAmount)
+    ) {
       this.recordEvent(campaignEvent("campaign.sold_out", open.campaign, claimedOf(open), at), batch);
     }
   }

@@ -1,13 +1,13 @@
 import type { AccountId } from "../domain/accounts.js";
 import type { Campaign } from "../domain/campaign.js";
 import type { EventRecord } from "../domain/events.js";
-import type { EventStore } from "../webhooks/event-store.js";
 import type { Group } from "../domain/group.js";
 import type { Leg, PostingKind } from "../domain/ledger.js";
 import type { Fen } from "../domain/money.js";
 import type { RedPacket } from "../domain/red-packet.js";
 import type { Instant } from "../domain/time.js";
 import type { Transfer } from "../domain/transfer.js";
+import type { EventStore } from "../webhooks/event-store.js";
 
 /**
  * The port the engine owns and every store implements (src/store/sqlite, later

@@ -1,10 +1,5 @@
 import type { Instant } from "../domain/time.js";
-import {
-  type AttemptOutcome,
-  type DueDelivery,
-  deliveryKey,
-  type EventStore,
-} from "./event-store.js";
+import { type AttemptOutcome, type DueDelivery, deliveryKey, type EventStore } from "./event-store.js";
 import { eventView } from "./event-view.js";
 import { type SendResult, sendWebhook } from "./send.js";
 import { SIGNATURE_HEADER, signatureHeader } from "./signature.js";
@@ -65,6 +60,8 @@ export class WebhookDispatcher {
   #running = false;
   #ticking: Promise<void> | undefined;
   #wakeRequested = false;
+  /** Cuts the attempts in flight when the dispatcher stops: a shutdown does not wait for a slow endpoint. */
+  readonly #stopping = new AbortController();
 
   constructor(options: DispatcherOptions) {
     this.#store = options.store;
@@ -99,10 +96,11 @@ export class WebhookDispatcher {
     this.#schedule(0);
   }
 
-  /** Stops looking and waits for the attempts in flight; their state is written before it resolves. */
+  /** Stops looking, cuts the attempts in flight and waits until their state is written. */
   async stop(): Promise<void> {
     this.#running = false;
     if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#stopping.abort();
     await this.#ticking;
     await Promise.all(this.#inFlight.values());
   }
@@ -177,6 +175,7 @@ export class WebhookDispatcher {
       body,
       this.#timeoutMs,
       this.#policy,
+      this.#stopping.signal,
     );
     const outcome = this.#outcomeOf(item, result, attempts, startedAt);
     try {

@@ -14,9 +14,14 @@ function guardedLookup(policy: TargetPolicy): LookupFunction {
       const allowed = policy.allowPrivate ? addresses : addresses.filter((a) => !isInternalAddress(a.address));
       const first = allowed[0];
       if (first === undefined) {
-        return callback(Object.assign(new Error(`${hostname} resolves only to internal addresses`), { code: "EREFUSED" }), "", 0);
+        return callback(
+          Object.assign(new Error(`${hostname} resolves only to internal addresses`), { code: "EREFUSED" }),
+          "",
+          0,
+        );
       }
-      if ((options as { all?: boolean }).all === true) return (callback as unknown as (e: null, a: LookupAddress[]) => void)(null, allowed);
+      if ((options as { all?: boolean }).all === true)
+        return (callback as unknown as (e: null, a: LookupAddress[]) => void)(null, allowed);
       return callback(null, first.address, first.family);
     });
   };
@@ -33,6 +38,7 @@ export function sendWebhook(
   body: string,
   timeoutMs: number,
   policy: TargetPolicy,
+  stop?: AbortSignal,
 ): Promise<SendResult> {
   return new Promise((resolve) => {
     const url = new URL(target);
@@ -45,7 +51,8 @@ export function sendWebhook(
       method: "POST",
       headers: { ...headers, "content-type": "application/json", "content-length": String(Buffer.byteLength(body)) },
       lookup: guardedLookup(policy),
-      signal: AbortSignal.timeout(timeoutMs),
+      signal:
+        stop === undefined ? AbortSignal.timeout(timeoutMs) : AbortSignal.any([AbortSignal.timeout(timeoutMs), stop]),
       agent: false,
     });
     request.on("response", (response) => {
@@ -54,7 +61,15 @@ export function sendWebhook(
       response.on("error", () => resolve({ status: response.statusCode ?? 0 }));
     });
     request.on("error", (error: NodeJS.ErrnoException) => {
-      resolve({ error: error.name === "AbortError" ? `no answer in ${timeoutMs} ms` : (error.code ?? error.message) });
+      const aborted = error.name === "AbortError";
+      resolve({
+        error:
+          aborted && stop?.aborted === true
+            ? "cut by shutdown"
+            : aborted
+              ? `no answer in ${timeoutMs} ms`
+              : (error.code ?? error.message),
+      });
     });
     // Whatever ends the exchange first decides; a close before any answer (the timeout cut a
     // streaming answer, say) is a failed attempt.

@@ -27,6 +27,8 @@ interface World {
   readonly packetId: string;
   /** A campaign that starts in a year: a claim is refused, whoever sends it. */
   readonly campaignId: string;
+  /** A webhook endpoint at a public address (documentation range: nothing answers). */
+  readonly webhookEndpointId: string;
 }
 
 interface Party {
@@ -207,6 +209,33 @@ const ROWS: Readonly<Record<string, Row>> = {
     stranger: { acts: "for-caller", status: 425, code: "NOT_STARTED" },
     call: (w) => ({ path: `/v1/campaigns/${w.campaignId}/claim` }),
   },
+  "GET /v1/events": {
+    auth: "user-or-admin",
+    owner: "alice",
+    stranger: { acts: "for-caller", status: 200 },
+    call: () => ({ path: "/v1/events" }),
+  },
+  "POST /v1/admin/webhook-endpoints": {
+    auth: "admin",
+    call: () => ({ path: "/v1/admin/webhook-endpoints", body: { url: "https://203.0.113.7/hooks" } }),
+  },
+  "GET /v1/admin/webhook-endpoints": { auth: "admin", call: () => ({ path: "/v1/admin/webhook-endpoints" }) },
+  "GET /v1/admin/webhook-endpoints/{id}": {
+    auth: "admin",
+    call: (w) => ({ path: `/v1/admin/webhook-endpoints/${w.webhookEndpointId}` }),
+  },
+  "DELETE /v1/admin/webhook-endpoints/{id}": {
+    auth: "admin",
+    call: (w) => ({ path: `/v1/admin/webhook-endpoints/${w.webhookEndpointId}` }),
+  },
+  "GET /v1/admin/webhook-endpoints/{id}/deliveries": {
+    auth: "admin",
+    call: (w) => ({ path: `/v1/admin/webhook-endpoints/${w.webhookEndpointId}/deliveries` }),
+  },
+  "POST /v1/admin/webhook-endpoints/{id}/rotate-secret": {
+    auth: "admin",
+    call: (w) => ({ path: `/v1/admin/webhook-endpoints/${w.webhookEndpointId}/rotate-secret`, body: {} }),
+  },
   "GET /healthz": { auth: "none", call: () => ({ path: "/healthz" }) },
   "GET /readyz": { auth: "none", call: () => ({ path: "/readyz" }) },
 };
@@ -322,7 +351,14 @@ describe("authorization matrix: every route of the OpenAPI document × every wro
       },
       201,
     );
+    const endpoint = await as(
+      ADMIN_TOKEN,
+      "POST",
+      { path: "/v1/admin/webhook-endpoints", body: { url: "https://203.0.113.7/hooks" } },
+      201,
+    );
     world = {
+      webhookEndpointId: endpoint.id as string,
       alice,
       bob,
       carol,

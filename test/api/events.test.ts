@@ -89,7 +89,8 @@ describe(`events (${TEST_STORE})`, () => {
     ids.p2 = (await ok("POST", "/v1/red-packets", alice.token, { kind: "single", amount: 900, to: carol.userId }))
       .id as string;
     await setClock(t0 + HOUR_MS);
-    for (const user of [alice, bob, carol]) await ok("POST", `/v1/campaigns/${ids.campaign}/claim`, user.token, undefined, 200);
+    for (const user of [alice, bob, carol])
+      await ok("POST", `/v1/campaigns/${ids.campaign}/claim`, user.token, undefined, 200);
     await setClock(t0 + 2 * HOUR_MS);
     await setClock(t0 + 25 * HOUR_MS);
   });

@@ -5,13 +5,7 @@ import Database from "better-sqlite3";
 import type { LightMyRequestResponse } from "fastify";
 import type { AdmissionOptions } from "../../src/api/admission.js";
 import type { CrowdGateOptions } from "../../src/api/crowd-gate.js";
-import {
-  createService,
-  type RunningServer,
-  type ServerConfig,
-  type Service,
-  startServer,
-} from "../../src/server.js";
+import { createService, type RunningServer, type ServerConfig, type Service, startServer } from "../../src/server.js";
 import { keyedHeaders } from "./keys.js";
 import { freshPostgresUrl, queryOnce } from "./postgres.js";
 

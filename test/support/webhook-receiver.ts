@@ -116,7 +116,11 @@ export class WebhookReceiver {
 }
 
 /** Waits until `done` holds, looking every 50 ms, for at most `timeoutMs` (generous: the machine is shared). */
-export async function eventually(done: () => boolean | Promise<boolean>, what: string, timeoutMs = 60_000): Promise<void> {
+export async function eventually(
+  done: () => boolean | Promise<boolean>,
+  what: string,
+  timeoutMs = 60_000,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await done())) {
     if (Date.now() > deadline) throw new Error(`not within ${timeoutMs} ms: ${what}`);

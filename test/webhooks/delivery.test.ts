@@ -82,7 +82,10 @@ describe(`webhook delivery (${TEST_STORE})`, () => {
     const original = receiver.received.find((r) => r.verdict === "accepted");
     assert.ok(original);
     assert.equal(await receiver.replay(original), 409);
-    assert.equal(await receiver.replay({ ...original, body: original.body.replace('"amount":2', '"amount":200') }), 400);
+    assert.equal(
+      await receiver.replay({ ...original, body: original.body.replace('"amount":2', '"amount":200') }),
+      400,
+    );
     const now = Math.floor(Date.now() / 1000);
     assert.equal(verifySignature(original.signature, original.body, "whsec_other", now).ok, false);
     const stale = verifySignature(original.signature, original.body, receiver.secrets[0] as string, now + 3600);
@@ -228,8 +231,9 @@ describe(`webhook retry window (${TEST_STORE})`, () => {
       const endpoint = await app.call("GET", `/v1/admin/webhook-endpoints/${id}`, { token: "admin" });
       return endpoint.json().deliveries.failed === 1;
     }, "given up");
-    const failed = (await app.call("GET", `/v1/admin/webhook-endpoints/${id}/deliveries?state=failed`, { token: "admin" }))
-      .json().data as { attempts: number; lastError: string; lastStatus: null }[];
+    const failed = (
+      await app.call("GET", `/v1/admin/webhook-endpoints/${id}/deliveries?state=failed`, { token: "admin" })
+    ).json().data as { attempts: number; lastError: string; lastStatus: null }[];
     assert.equal(failed.length, 1);
     assert.ok((failed[0]?.attempts as number) >= 2);
     assert.equal(failed[0]?.lastError, "ECONNREFUSED");

@@ -221,9 +221,12 @@ export function webhookRoutes(app: FastifyInstance, context: AppContext): void {
     async (request) => {
       const endpoint = await found(request.params.id);
       const limit = request.query.limit === undefined ? 20 : Number(request.query.limit);
-      if (limit > DELIVERIES_PAGE_MAX) throw new ApiError("VALIDATION_FAILED", `limit is at most ${DELIVERIES_PAGE_MAX}`);
+      if (limit > DELIVERIES_PAGE_MAX)
+        throw new ApiError("VALIDATION_FAILED", `limit is at most ${DELIVERIES_PAGE_MAX}`);
       const before =
-        request.query.startingAfter === undefined ? undefined : Number.parseInt(request.query.startingAfter.slice(4), 16);
+        request.query.startingAfter === undefined
+          ? undefined
+          : Number.parseInt(request.query.startingAfter.slice(4), 16);
       const list = await events.deliveries(endpoint.id, request.query.state, before, limit + 1);
       return { object: "list", data: list.slice(0, limit).map(deliveryView), hasMore: list.length > limit };
     },
@@ -266,7 +269,10 @@ export function webhookRoutes(app: FastifyInstance, context: AppContext): void {
         tags: ["webhooks"],
         summary: "Remove a webhook endpoint and its deliveries; nothing more is sent to it",
         params: idParams,
-        response: { 200: { type: "object", properties: { id: { type: "string" }, deleted: { type: "boolean" } } }, ...errorResponses },
+        response: {
+          200: { type: "object", properties: { id: { type: "string" }, deleted: { type: "boolean" } } },
+          ...errorResponses,
+        },
       },
     },
     async (request) => {

@@ -1,16 +1,16 @@
 import type pg from "pg";
 import type { EventRecord } from "../../domain/events.js";
 import type { Instant } from "../../domain/time.js";
-import {
-  type AttemptOutcome,
-  type DeliveryCounts,
-  type DeliveryRecord,
-  type DeliveryState,
-  type DueDelivery,
-  type EndpointRecord,
-  type EventQuery,
-  type EventStore,
-  type StoredEvent,
+import type {
+  AttemptOutcome,
+  DeliveryCounts,
+  DeliveryRecord,
+  DeliveryState,
+  DueDelivery,
+  EndpointRecord,
+  EventQuery,
+  EventStore,
+  StoredEvent,
 } from "../../webhooks/event-store.js";
 import {
   type DeliveryRow,
@@ -159,15 +159,12 @@ export class PostgresEvents implements EventStore {
 
   async fanOut(limit: number, now: Instant): Promise<number> {
     return this.#transaction(async (client) => {
-      await client.query(
-        "INSERT INTO webhook_cursor (shard, seq) VALUES ($1, 0) ON CONFLICT (shard) DO NOTHING",
-        [this.#shard],
-      );
+      await client.query("INSERT INTO webhook_cursor (shard, seq) VALUES ($1, 0) ON CONFLICT (shard) DO NOTHING", [
+        this.#shard,
+      ]);
       // The row lock makes a second dispatcher on the same shard wait its turn, not fan out twice.
       const cursor = (
-        await client.query<{ seq: number }>("SELECT seq FROM webhook_cursor WHERE shard = $1 FOR UPDATE", [
-          this.#shard,
-        ])
+        await client.query<{ seq: number }>("SELECT seq FROM webhook_cursor WHERE shard = $1 FOR UPDATE", [this.#shard])
       ).rows[0] as { seq: number };
       const events = (
         await client.query<EventRow>(
@@ -177,7 +174,9 @@ export class PostgresEvents implements EventStore {
       ).rows.map(eventOf);
       if (events.length === 0) return 0;
       const endpoints = (await client.query<EndpointRow>("SELECT * FROM webhook_endpoints")).rows.map(endpointOf);
-      const rows = events.flatMap((event) => matchingEndpoints(endpoints, event).map((endpoint) => ({ endpoint, event })));
+      const rows = events.flatMap((event) =>
+        matchingEndpoints(endpoints, event).map((endpoint) => ({ endpoint, event })),
+      );
       if (rows.length > 0) {
         await client.query(
           `INSERT INTO webhook_deliveries (endpoint_id, shard, seq, event_type, state, attempts, next_attempt_at)

@@ -300,7 +300,8 @@ export class PostgresStore implements LedgerStore {
         shard,
         batch.idempotencyForgetBefore,
       ]);
-    }    await this.events.write(client, batch.events);
+    }
+    await this.events.write(client, batch.events);
   }
 
   async #writePostings(client: Queryable, postings: readonly PostingRecord[]): Promise<void> {

@@ -1,16 +1,16 @@
 import type Database from "better-sqlite3";
 import type { EventRecord } from "../../domain/events.js";
 import type { Instant } from "../../domain/time.js";
-import {
-  type AttemptOutcome,
-  type DeliveryCounts,
-  type DeliveryRecord,
-  type DeliveryState,
-  type DueDelivery,
-  type EndpointRecord,
-  type EventQuery,
-  type EventStore,
-  type StoredEvent,
+import type {
+  AttemptOutcome,
+  DeliveryCounts,
+  DeliveryRecord,
+  DeliveryState,
+  DueDelivery,
+  EndpointRecord,
+  EventQuery,
+  EventStore,
+  StoredEvent,
 } from "../../webhooks/event-store.js";
 import {
   type DeliveryRow,
@@ -69,9 +69,7 @@ export class SqliteEvents implements EventStore {
            last_attempt_at = ?, last_status = ?, last_error = ?, delivered_at = ?
          WHERE endpoint_id = ? AND seq = ?`,
       ),
-      counts: db.prepare(
-        "SELECT state, COUNT(*) AS n FROM webhook_deliveries WHERE endpoint_id = ? GROUP BY state",
-      ),
+      counts: db.prepare("SELECT state, COUNT(*) AS n FROM webhook_deliveries WHERE endpoint_id = ? GROUP BY state"),
     };
     this.#fanOut = db.transaction((limit: number, now: Instant) => this.#fanOutNow(limit, now));
   }
@@ -200,7 +198,8 @@ export class SqliteEvents implements EventStore {
 
   async deliveryCounts(endpointId: string): Promise<DeliveryCounts> {
     const counts = { pending: 0, delivered: 0, failed: 0 };
-    for (const row of this.#s.counts.all(endpointId) as { state: DeliveryState; n: number }[]) counts[row.state] = row.n;
+    for (const row of this.#s.counts.all(endpointId) as { state: DeliveryState; n: number }[])
+      counts[row.state] = row.n;
     return counts;
   }
 }

@@ -8,3 +8,5 @@ export { Engine, type EngineOptions } from "./engine/engine.js";
 export type { LedgerStore } from "./engine/store-port.js";
 export { createService, type ServerConfig, startServer } from "./server.js";
 export { SqliteStore } from "./store/sqlite/sqlite-store.js";
+export { EVENT_TYPES, type EventType } from "./domain/events.js";
+export { SIGNATURE_HEADER, SIGNATURE_TOLERANCE_SECONDS, signatureHeader, verifySignature } from "./webhooks/signature.js";

@@ -10,7 +10,6 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { parseArgs } from "node:util";
 import { runFlashCrowd } from "../src/cli/flash-crowd/index.js";
-import { spawnHongbao } from "../src/cli/flash-crowd/target.js";
 import { SIGNATURE_HEADER, verifySignature } from "../src/webhooks/signature.js";
 
 const { values } = parseArgs({
@@ -54,70 +53,74 @@ interface Run {
   readonly round: number;
   readonly webhook: boolean;
   readonly claimsPerSecond: number;
+  /** The server's CPU time per user's claim, µs: steadier than wall time on a shared machine. */
+  readonly cpuMicrosPerClaim: number;
   readonly wallSeconds: number;
   readonly ok: boolean;
 }
 const runs: Run[] = [];
 
+const registerEndpoint = async (server: { url: string; adminToken: string }) => {
+  const response = await fetch(`${server.url}/v1/admin/webhook-endpoints`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${server.adminToken}`, "content-type": "application/json" },
+    body: JSON.stringify({ url: receiverUrl, eventTypes: ["campaign.started", "campaign.sold_out", "campaign.ended"] }),
+  });
+  if (response.status !== 201) throw new Error(`endpoint: ${response.status} ${await response.text()}`);
+  secret = ((await response.json()) as { secret: string }).secret;
+};
+
 for (let round = 1; round <= rounds; round++) {
   const order = round % 2 === 1 ? [false, true] : [true, false];
   for (const webhook of order) {
-    const target = await spawnHongbao(["--webhook-allow-private"]);
-    try {
-      if (webhook) {
-        const response = await fetch(`${target.url}/v1/admin/webhook-endpoints`, {
-          method: "POST",
-          headers: { authorization: `Bearer ${target.adminToken}`, "content-type": "application/json" },
-          body: JSON.stringify({
-            url: receiverUrl,
-            eventTypes: ["campaign.started", "campaign.sold_out", "campaign.ended"],
-          }),
-        });
-        if (response.status !== 201) throw new Error(`endpoint: ${response.status} ${await response.text()}`);
-        secret = ((await response.json()) as { secret: string }).secret;
-      }
-      const summary = await runFlashCrowd({
-        users,
-        connections,
-        burstSeconds,
-        seed: 1000 + round,
-        target: { url: target.url, adminToken: target.adminToken },
-        progress: "off",
-        reportFile: undefined,
-        print: () => {},
-      });
-      const run: Run = {
-        round,
-        webhook,
-        claimsPerSecond: summary.claims.usersPerSecond,
-        wallSeconds: summary.wallSeconds,
-        ok: summary.ok,
-      };
-      runs.push(run);
-      process.stdout.write(
-        `round ${round} ${webhook ? "webhook " : "no hook "} ${run.claimsPerSecond.toFixed(0)} claims/s (users answered / wall), ` +
-          `${run.wallSeconds.toFixed(2)} s, invariants ${run.ok ? "held" : "FAILED"}\n`,
-      );
-    } finally {
-      await target.stop();
-    }
+    const summary = await runFlashCrowd({
+      users,
+      connections,
+      burstSeconds,
+      seed: 1000 + round,
+      serveArgs: ["--webhook-allow-private"],
+      ...(webhook ? { beforeSetup: registerEndpoint } : {}),
+      progress: "off",
+      reportFile: undefined,
+      print: () => {},
+    });
+    const cpu = summary.server?.cpuSecondsDuringLoad ?? Number.NaN;
+    const run: Run = {
+      round,
+      webhook,
+      claimsPerSecond: summary.claims.usersPerSecond,
+      cpuMicrosPerClaim: (cpu * 1e6) / users,
+      wallSeconds: summary.wallSeconds,
+      ok: summary.ok,
+    };
+    runs.push(run);
+    process.stdout.write(
+      `round ${round} ${webhook ? "webhook" : "no hook"}  ${run.claimsPerSecond.toFixed(0)} claims/s ` +
+        `(users answered / wall ${run.wallSeconds.toFixed(2)} s), server CPU ${run.cpuMicrosPerClaim.toFixed(1)} µs a claim, ` +
+        `invariants ${run.ok ? "held" : "FAILED"}\n`,
+    );
   }
 }
 receiver.close();
 
-const ratios: number[] = [];
-for (let round = 1; round <= rounds; round++) {
-  const off = runs.find((run) => run.round === round && !run.webhook);
-  const on = runs.find((run) => run.round === round && run.webhook);
-  if (off !== undefined && on !== undefined) ratios.push(on.claimsPerSecond / off.claimsPerSecond);
-}
-const sorted = [...ratios].sort((a, b) => a - b);
-const median = sorted[Math.floor(sorted.length / 2)] as number;
-const sum = (webhook: boolean) =>
-  runs.filter((run) => run.webhook === webhook).reduce((total, run) => total + run.claimsPerSecond, 0);
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] as number;
+const pairs = (of: (run: Run) => number) => {
+  const ratios: number[] = [];
+  for (let round = 1; round <= rounds; round++) {
+    const off = runs.find((run) => run.round === round && !run.webhook);
+    const on = runs.find((run) => run.round === round && run.webhook);
+    if (off !== undefined && on !== undefined) ratios.push(of(on) / of(off));
+  }
+  return ratios;
+};
+const throughput = pairs((run) => run.claimsPerSecond);
+const cpu = pairs((run) => run.cpuMicrosPerClaim);
+const best = (webhook: boolean) =>
+  Math.max(...runs.filter((run) => run.webhook === webhook).map((run) => run.claimsPerSecond));
 process.stdout.write(
-  `\nclaims/s with the endpoint / without, per round: ${ratios.map((r) => r.toFixed(3)).join(", ")}\n` +
-    `median ${median.toFixed(3)}; totals ${(sum(true) / sum(false)).toFixed(3)}\n` +
+  `\nclaims/s, with the endpoint / without, per round: ${throughput.map((r) => r.toFixed(3)).join(", ")}; median ${median(throughput).toFixed(3)}\n` +
+    `best claims/s of each side: ${best(true).toFixed(0)} / ${best(false).toFixed(0)} = ${(best(true) / best(false)).toFixed(3)}\n` +
+    `server CPU a claim, with / without, per round: ${cpu.map((r) => r.toFixed(3)).join(", ")}; median ${median(cpu).toFixed(3)}\n` +
     `webhooks received: ${received.join(", ") || "none"}; refused signatures: ${refused}\n`,
 );
 process.exit(runs.every((run) => run.ok) ? 0 : 1);

@@ -199,10 +199,11 @@ export async function runFlashCrowd(input: Partial<FlashCrowdOptions> = {}): Pro
   const target = options.bare
     ? await spawnBare()
     : options.target === undefined
-      ? await spawnHongbao()
+      ? await spawnHongbao(options.serveArgs)
       : externalTarget(options.target.url, options.target.adminToken);
   let load: CrowdLoad | undefined;
   try {
+    if (!options.bare) await options.beforeSetup?.({ url: target.url, adminToken: target.adminToken });
     const setupStarted = performance.now();
     const crowd = options.bare
       ? undefined

@@ -331,6 +331,8 @@ export async function createService(config: Omit<ServerConfig, "port" | "host">)
     store: store.events,
     policy: context.webhookPolicy,
     onError: (error) => logger.warn({ err: error }, "webhook dispatcher: the store did not answer; retrying"),
+    onAttempt: (_delivery, outcome) =>
+      metrics.webhookAttempts.inc({ outcome: outcome.state === "pending" ? "retry" : outcome.state }),
   });
   const app = await buildApp(context, {
     logger,

@@ -159,6 +159,8 @@ export class PostgresEvents implements EventStore {
 
   async fanOut(limit: number, now: Instant): Promise<number> {
     return this.#transaction(async (client) => {
+      // Bookkeeping of deliveries: a crash may lose its last commit, which at-least-once allows.
+      await client.query("SET LOCAL synchronous_commit = off");
       await client.query("INSERT INTO webhook_cursor (shard, seq) VALUES ($1, 0) ON CONFLICT (shard) DO NOTHING", [
         this.#shard,
       ]);

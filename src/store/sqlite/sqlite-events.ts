@@ -1,4 +1,4 @@
-import Database from "better-sqlite3";
+import type Database from "better-sqlite3";
 import type { EventRecord } from "../../domain/events.js";
 import type { Instant } from "../../domain/time.js";
 import type {
@@ -30,35 +30,15 @@ import {
  * batch and never holds the file's write lock while a batch waits on it.
  */
 export class SqliteEvents implements EventStore {
-  /** The side connection: reads, endpoints and the dispatcher's writes. */
   readonly #db: Database.Database;
-  readonly #ownsSide: boolean;
   readonly #s;
   readonly #fanOut: (limit: number, now: Instant) => number;
 
-  /**
-   * `ledger` is the engine's connection (events go in with its batches); the rest runs on a
-   * second connection to the same file with synchronous=NORMAL: in WAL mode its commits are
-   * not flushed on their own but with the next batch's, so a delivery's bookkeeping never
-   * holds the event loop in an fsync while a crowd waits. A crash may lose the last of it,
-   * which at-least-once allows: the attempt is made again, the fan-out redone (it skips
-   * deliveries it has). An in-memory database has no second connection: one serves both.
-   */
-  constructor(ledger: Database.Database, path: string) {
-    this.#ownsSide = path !== ":memory:";
-    const db = this.#ownsSide ? new Database(path) : ledger;
-    if (this.#ownsSide) {
-      db.pragma("journal_mode = WAL");
-      db.pragma("synchronous = NORMAL");
-      db.pragma("busy_timeout = 5000");
-    }
+  constructor(db: Database.Database) {
     this.#db = db;
     this.#s = {
-      insertEvent: ledger.prepare("INSERT INTO events (seq, type, subject, at, data) VALUES (?, ?, ?, ?, ?)"),
-      insertEventUser: ledger.prepare("INSERT OR IGNORE INTO event_users (user_id, seq) VALUES (?, ?)"),
-      startedCampaign: ledger
-        .prepare("SELECT subject FROM events WHERE type = 'campaign.started' AND subject = ?")
-        .pluck(),
+      insertEvent: db.prepare("INSERT INTO events (seq, type, subject, at, data) VALUES (?, ?, ?, ?, ?)"),
+      insertEventUser: db.prepare("INSERT OR IGNORE INTO event_users (user_id, seq) VALUES (?, ?)"),
       lastSeq: db.prepare("SELECT COALESCE(MAX(seq), 0) FROM events").pluck(),
       cursor: db.prepare("SELECT seq FROM webhook_cursor WHERE id = 0").pluck(),
       setCursor: db.prepare(
@@ -104,11 +84,11 @@ export class SqliteEvents implements EventStore {
 
   /** The campaigns among `ids` whose campaign.started is in the outbox. */
   startedCampaigns(ids: readonly string[]): Set<string> {
-    return new Set(ids.filter((id) => this.#s.startedCampaign.get(id) !== undefined));
-  }
-
-  close(): void {
-    if (this.#ownsSide) this.#db.close();
+    if (ids.length === 0) return new Set();
+    const query = this.#db
+      .prepare("SELECT subject FROM events WHERE type = 'campaign.started' AND subject = ?")
+      .pluck();
+    return new Set(ids.filter((id) => query.get(id) !== undefined));
   }
 
   async events(query: EventQuery): Promise<StoredEvent[]> {

@@ -113,7 +113,7 @@ export class SqliteStore implements LedgerStore {
       ),
       balanceSum: db.prepare("SELECT COALESCE(SUM(balance), 0) FROM balances").pluck(),
     };
-    this.events = new SqliteEvents(db, options.path);
+    this.events = new SqliteEvents(db);
     this.#writeBatch = db.transaction((batch: Batch) => this.#write(batch));
   }
 
@@ -238,7 +238,7 @@ export class SqliteStore implements LedgerStore {
       specialDays,
       nextPostingId,
       nextEntryId,
-      nextEventSeq: db.prepare("SELECT COALESCE(MAX(seq), 0) + 1 FROM events").pluck().get() as number,
+      nextEventSeq: (await this.events.lastEventSeq()) + 1,
     };
   }
 
@@ -351,7 +351,6 @@ export class SqliteStore implements LedgerStore {
   }
 
   async close(): Promise<void> {
-    this.events.close();
     if (this.#db.open) this.#db.close();
   }
 }

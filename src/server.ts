@@ -26,6 +26,7 @@ import { announcing, identityStoreOf } from "./store/identity-port.js";
 import type { WriterLease } from "./store/postgres/writer-lease.js";
 import { SqliteStore } from "./store/sqlite/sqlite-store.js";
 import type { TracingConfig } from "./tracing/config.js";
+import { type DispatcherOptions, WebhookDispatcher } from "./webhooks/dispatcher.js";
 import type { SharedRow } from "./wire/messages.js";
 
 export interface ServerConfig {
@@ -76,6 +77,11 @@ export interface ServerConfig {
   readonly loginLimits?: LoginLimits;
   /** Login code lifetimes and table bounds (tests). */
   readonly loginCodeRules?: LoginCodeRules;
+  /** Webhook delivery: where endpoints may point (public addresses only by default), and tuning (tests). */
+  readonly webhooks?: {
+    readonly allowPrivate?: boolean;
+    readonly dispatcher?: Omit<DispatcherOptions, "store" | "policy">;
+  };
   /** Serve the engine to edge processes too (src/edge, docs/wire.md). */
   readonly wire?: WireConfig;
 }
@@ -434,8 +440,17 @@ export async function createService(config: Omit<ServerConfig, "port" | "host">)
     gate,
     testClock,
     randomBytes,
+    webhookPolicy: { allowPrivate: config.webhooks?.allowPrivate ?? false },
     evidenceKey: await evidenceKeyFor(config, store),
   };
+  const dispatcher = new WebhookDispatcher({
+    ...config.webhooks?.dispatcher,
+    store: store.events,
+    policy: context.webhookPolicy,
+    onError: (error) => logger.warn({ err: error }, "webhook dispatcher: the store did not answer; retrying"),
+    onAttempt: (_delivery, outcome) =>
+      metrics.webhookAttempts.inc({ outcome: outcome.state === "pending" ? "retry" : outcome.state }),
+  });
   const app = await buildApp(context, {
     logger,
     trustProxy: config.trustProxy,
@@ -471,9 +486,12 @@ export async function createService(config: Omit<ServerConfig, "port" | "host">)
         live: config.live ?? {},
         devCodes: true,
         corsOrigins: config.corsOrigins ?? [],
+        webhookAllowPrivate: config.webhooks?.allowPrivate ?? false,
       },
     });
   }
+  // Beside the engine, never in its batches: a slow or dead endpoint holds only the dispatcher's slots.
+  dispatcher.start();
   let closing: Promise<void> | undefined;
   return {
     app,
@@ -498,6 +516,7 @@ export async function createService(config: Omit<ServerConfig, "port" | "host">)
         // Edges' commands under way are answered, from the last batches, before the engine stops.
         await wire?.close();
         await context.engine.close();
+        await dispatcher.stop();
         await lease?.close();
         await store.close();
         // After the engine's last batch, so its span is exported too.

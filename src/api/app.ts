@@ -16,16 +16,18 @@ import { adminRoutes } from "./routes/admin.js";
 import { authRoutes } from "./routes/auth.js";
 import { campaignRoutes } from "./routes/campaigns.js";
 import { coverRoutes } from "./routes/covers.js";
-import { eventRoutes } from "./routes/events.js";
+import { eventRoutes, eventSchema } from "./routes/events.js";
 import { evidenceRoutes } from "./routes/evidence.js";
 import { identityRoutes } from "./routes/identity.js";
 import { listRoutes } from "./routes/lists.js";
+import { liveRoutes } from "./routes/live.js";
 import { opsRoutes } from "./routes/ops.js";
 import { redPacketRoutes } from "./routes/red-packets.js";
 import { specialDayRoutes } from "./routes/special-days.js";
 import { transferRoutes } from "./routes/transfers.js";
 import { walletRoutes } from "./routes/wallet.js";
 import { webRoutes } from "./routes/web.js";
+import { webhookRoutes } from "./routes/webhooks.js";
 import { errorSchema, groupSchema, packetSchema, transferSchema } from "./schemas.js";
 import { bearerOf } from "./tokens.js";
 import { registerWebSecurity } from "./web-security.js";
@@ -152,6 +154,7 @@ export async function buildApp(context: AppContext, options: AppOptions = {}): P
   app.addSchema(transferSchema);
   app.addSchema(packetSchema);
   app.addSchema(groupSchema);
+  app.addSchema(eventSchema);
 
   await app.register(swagger, {
     openapi: {
@@ -281,9 +284,11 @@ export async function buildApp(context: AppContext, options: AppOptions = {}): P
   specialDayRoutes(app, context);
   campaignRoutes(app, context);
   listRoutes(app, context);
+  eventRoutes(app, context);
+  webhookRoutes(app, context);
   opsRoutes(app, context);
   webRoutes(app, context);
-  eventRoutes(app, context);
+  liveRoutes(app, context);
   await serveWebApp(app);
   return app;
 }

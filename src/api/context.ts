@@ -3,6 +3,7 @@ import type { KeyObject } from "node:crypto";
 import type { TestClock } from "../engine/clock.js";
 import type { EngineFront } from "../engine/front.js";
 import type { LedgerStore } from "../engine/store-port.js";
+import type { TargetPolicy } from "../webhooks/target-policy.js";
 import type { CampaignAdmission } from "./admission.js";
 import type { Covers } from "./covers.js";
 import type { CrowdGate } from "./crowd-gate.js";
@@ -52,6 +53,8 @@ export interface AppContext {
   /** Present only when the server runs with --test-clock. */
   readonly testClock: TestClock | undefined;
   readonly randomBytes: (size: number) => Uint8Array;
+  /** Where webhook endpoints may point (src/webhooks/target-policy.ts). */
+  readonly webhookPolicy: TargetPolicy;
   /** The Ed25519 key pair that signs evidence records. */
   readonly evidenceKey: { readonly privateKey: KeyObject; readonly publicKey: KeyObject };
 }

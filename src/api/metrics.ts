@@ -79,6 +79,12 @@ export class Metrics {
     campaign: this.queueWait.labels("campaign", "engine"),
   };
   readonly queueDepth: Gauge;
+  readonly webhookAttempts = new Counter({
+    name: "hongbao_webhook_attempts_total",
+    help: "Webhook delivery attempts by what came of them: delivered, retry (pending), failed (given up)",
+    labelNames: ["outcome"],
+    registers: [this.registry],
+  });
   readonly commitFailures = new Counter({
     name: "hongbao_engine_commit_failures_total",
     help: "Batches that could not be made durable (their commands were answered 503 and memory was rebuilt from the store)",

@@ -95,6 +95,11 @@ program
     "browser origins allowed to call the API, scheme://host[:port], comma-separated (env HONGBAO_CORS_ORIGINS); none by default",
     process.env.HONGBAO_CORS_ORIGINS || undefined,
   )
+  .option(
+    "--webhook-allow-private",
+    "let webhook endpoints point at loopback, private and link-local addresses (env HONGBAO_WEBHOOK_ALLOW_PRIVATE=1)",
+    process.env.HONGBAO_WEBHOOK_ALLOW_PRIVATE === "1",
+  )
   .addOption(
     new Option("--log-format <format>", "pretty: readable lines for development")
       .choices(["json", "pretty"])

@@ -24,6 +24,8 @@ export interface ServeFlags {
   exchangeAudience?: string;
   /** Comma-separated browser origins allowed to call the API (CORS). */
   corsOrigins?: string;
+  /** Webhook endpoints may point at loopback and private addresses. */
+  webhookAllowPrivate?: boolean;
   /** postgres://…: the ledger in PostgreSQL; this process serves only while it holds the writer lease. */
   store?: string;
   /** Edge processes sharing the HTTP port in front of one writer; 0: one process does all. */
@@ -131,6 +133,7 @@ export async function serve(
             audience: flags.exchangeAudience as string,
           },
     ...(writer === undefined ? {} : { wire: writer.wire }),
+    webhooks: { allowPrivate: flags.webhookAllowPrivate === true },
   });
   running = server;
   writer?.onListening(server);

@@ -92,6 +92,11 @@ function constantRefusal(code: ErrorCode, message: string): Result<never> {
   return Object.freeze({ ok: false, error: Object.freeze({ code, message }) });
 }
 
+/** True when what is left of a budget cannot pay one more claim. */
+export function isSoldOut(campaign: Campaign, left: Fen): boolean {
+  return left < amountFloor(campaign.amount, left);
+}
+
 /**
  * The smallest claim the rule still pays from what is left: a fixed amount needs all of it;
  * a random rule pays out the last fen (the last claim gets what is left, even below min),

@@ -5,6 +5,7 @@ export const ID_PREFIXES = {
   transfer: "tr_",
   campaign: "cmp_",
   withdrawal: "wd_",
+  webhookEndpoint: "we_",
 } as const;
 
 export type IdKind = keyof typeof ID_PREFIXES;
@@ -24,6 +25,7 @@ export const ID_PATTERN: Record<IdKind, string> = {
   transfer: "^tr_[0-9a-f]{20}$",
   campaign: "^cmp_[0-9a-f]{20}$",
   withdrawal: "^wd_[0-9a-f]{20}$",
+  webhookEndpoint: "^we_[0-9a-f]{20}$",
 };
 
 /** Builds an id from random bytes the caller supplies: the domain owns no randomness. */

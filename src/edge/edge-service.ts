@@ -214,6 +214,7 @@ export async function createEdgeService(config: EdgeConfig): Promise<EdgeService
     // No waiting room on an edge: a line's places are counted where the campaign's claims are
     // decided, and each edge would count a line of its own (docs/edges.md).
     room: undefined,
+    webhookPolicy: { allowPrivate: setup.webhookAllowPrivate },
     live,
     ...(setup.devCodes
       ? {

@@ -36,6 +36,22 @@ export const IDENTITY_CALLS = [
  */
 export const GENERATIONS_PER_PART = 10_000;
 
+/**
+ * The outbox's reads and the operator's webhook endpoints. Endpoints are rows the writer's
+ * dispatcher reads at every poll, so one written through any edge is delivered to from then on.
+ */
+export const EVENT_CALLS = [
+  "events",
+  "lastEventSeq",
+  "createEndpoint",
+  "endpoints",
+  "endpoint",
+  "rotateSecret",
+  "deleteEndpoint",
+  "deliveries",
+  "deliveryCounts",
+] as const;
+
 /** The cover catalogue's tables. */
 export const COVER_CALLS = ["list", "add", "image"] as const;
 

@@ -3,7 +3,7 @@ import type { Clock } from "../engine/clock.js";
 import type { LedgerStore } from "../engine/store-port.js";
 import type { CoverRow } from "../store/cover-tables.js";
 import type { IdentityState, IdentityStore } from "../store/identity-port.js";
-import { COVER_CALLS, IDENTITY_CALLS, LIST_READS, orUndefined, STORE_READS } from "./forwarded.js";
+import { COVER_CALLS, EVENT_CALLS, IDENTITY_CALLS, LIST_READS, orUndefined, STORE_READS } from "./forwarded.js";
 import type { WriterClient } from "./writer-client.js";
 
 /** Each name of `names` as a method that calls `${prefix}${name}` at the writer. */
@@ -25,6 +25,7 @@ export function remoteStore(writer: WriterClient): LedgerStore {
   return {
     ...forwarding(writer, "store.", STORE_READS),
     lists: forwarding(writer, "store.lists.", LIST_READS),
+    events: forwarding(writer, "store.events.", EVENT_CALLS),
     load: notHere("load the ledger"),
     commit: notHere("commit"),
     idempotency: notHere("keep idempotency keys"),

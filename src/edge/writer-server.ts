@@ -32,6 +32,7 @@ import {
 import {
   COVER_CALLS,
   ENGINE_READS,
+  EVENT_CALLS,
   GENERATIONS_PER_PART,
   IDENTITY_CALLS,
   LIST_READS,
@@ -449,6 +450,7 @@ function opsOf(options: WriterServerOptions, clockSet: () => void): Record<strin
   return {
     ...named("store.", store, STORE_READS),
     ...named("store.lists.", store.lists, LIST_READS),
+    ...named("store.events.", store.events, EVENT_CALLS),
     ...named("identity.", options.identityStore, IDENTITY_CALLS),
     ...named("covers.", options.coverTables, COVER_CALLS),
     ...named("", engine, ENGINE_READS),

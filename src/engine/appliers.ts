@@ -95,7 +95,7 @@ export const APPLIERS: { readonly [K in Exclude<Command["type"], "claim">]: Appl
     if (!sent.ok) return sent;
     const posted = state.post(sent.value.posting, batch);
     if (!posted.ok) return posted;
-    state.putTransfer(sent.value.transfer, batch);
+    state.putTransfer(sent.value.transfer, batch, at);
     return ok(sent.value.transfer);
   },
 
@@ -106,7 +106,7 @@ export const APPLIERS: { readonly [K in Exclude<Command["type"], "claim">]: Appl
     if (!answered.ok) return answered;
     const posted = state.post(answered.value.posting, batch);
     invariant(posted.ok, "escrow cannot pay out a transfer", { transferId: transfer.id });
-    state.putTransfer(answered.value.transfer, batch);
+    state.putTransfer(answered.value.transfer, batch, at);
     return ok(answered.value.transfer);
   },
 
@@ -115,7 +115,7 @@ export const APPLIERS: { readonly [K in Exclude<Command["type"], "claim">]: Appl
     if (transfer === undefined) return fail("TRANSFER_NOT_FOUND", "no such transfer");
     const acknowledged = acknowledgeLoan(transfer, command.by, at);
     if (!acknowledged.ok || acknowledged.value === transfer) return acknowledged;
-    state.putTransfer(acknowledged.value, batch);
+    state.putTransfer(acknowledged.value, batch, at);
     return acknowledged;
   },
 
@@ -126,7 +126,7 @@ export const APPLIERS: { readonly [K in Exclude<Command["type"], "claim">]: Appl
     if (!cancelled.ok) return cancelled;
     const posted = state.post(cancelled.value.posting, batch);
     invariant(posted.ok, "escrow cannot give a transfer back", { transferId: transfer.id });
-    state.putTransfer(cancelled.value.transfer, batch);
+    state.putTransfer(cancelled.value.transfer, batch, at);
     return ok(cancelled.value.transfer);
   },
 
@@ -158,7 +158,7 @@ export const APPLIERS: { readonly [K in Exclude<Command["type"], "claim">]: Appl
       invariant(posted.ok, "a campaign can return its unreserved budget", { campaignId: command.campaignId });
     }
     const view = { claimedCount: open.claimedCount, claimedAmount: open.claimedAmount, unreserved: 0 };
-    state.endCampaign(open, closed.value.campaign, batch);
+    state.endCampaign(open, closed.value.campaign, batch, at);
     return ok({ campaign: closed.value.campaign, ...view });
   },
 
@@ -202,7 +202,7 @@ export const APPLIERS: { readonly [K in Exclude<Command["type"], "claim">]: Appl
     if (!sent.ok) return sent;
     const posted = state.post(sent.value.posting, batch);
     if (!posted.ok) return posted;
-    state.putPacket(sent.value.packet, batch, false);
+    state.putPacket(sent.value.packet, batch, false, at);
     state.countSent(request.sender, day, request.amount);
     return ok(sent.value.packet);
   },
@@ -219,7 +219,7 @@ export const APPLIERS: { readonly [K in Exclude<Command["type"], "claim">]: Appl
     if (!grabbed.ok) return grabbed;
     const posted = state.post(grabbed.value.posting, batch);
     invariant(posted.ok, "escrow cannot pay a packet's share", { packetId: packet.id });
-    state.putPacket(grabbed.value.packet, batch, true);
+    state.putPacket(grabbed.value.packet, batch, true, at);
     return ok({ packet: grabbed.value.packet, grab: grabbed.value.grab });
   },
 

@@ -747,12 +747,13 @@ export class Engine implements EngineFront {
       invariant(posted.ok, "a campaign can pay its reserved claims", { campaignId, claims: list.length });
       const open = state.campaigns.get(campaignId);
       invariant(open !== undefined, "a paid campaign is in memory", { campaignId });
+      let amount = 0;
       for (const claim of list) {
         batch.claims.push({ ...claim, at, postingId: posted.value.id });
-        open.claimedCount += 1;
-        open.claimedAmount += claim.amount;
-        open.waitingClaims -= 1;
+        amount += claim.amount;
       }
+      open.waitingClaims -= list.length;
+      state.addClaims(open, list.length, amount, at, batch);
       state.forgetIfSettled(open);
     }
   }

@@ -1,7 +1,8 @@
 import type { AccountId } from "../domain/accounts.js";
-import type { Campaign } from "../domain/campaign.js";
+import { type Campaign, isSoldOut } from "../domain/campaign.js";
 import { NOTHING_SENT, type SentToday } from "../domain/daily-limits.js";
 import { fail, ok, type Result } from "../domain/errors.js";
+import { campaignEvent, type DomainEvent, eventIdOf, packetEvent, transferEvent } from "../domain/events.js";
 import type { Group } from "../domain/group.js";
 import { type Posting, postingEffect } from "../domain/ledger.js";
 import type { Fen } from "../domain/money.js";
@@ -46,6 +47,7 @@ export function emptyBatch(): Batch {
     campaigns: [],
     claims: [],
     idempotency: [],
+    events: [],
     idempotencyForgetBefore: null,
   };
 }
@@ -61,6 +63,7 @@ export function isEmptyBatch(batch: Batch): boolean {
     batch.campaigns.length === 0 &&
     batch.claims.length === 0 &&
     batch.idempotency.length === 0 &&
+    batch.events.length === 0 &&
     batch.idempotencyForgetBefore === null
   );
 }
@@ -96,6 +99,7 @@ export class LedgerState {
    * are kept (a batch can straddle midnight; a test clock can go back): memory holds a day's senders.
    */
   readonly #sentByDay = new Map<string, Map<string, SentToday>>();
+  #nextEventSeq: number;
 
   constructor(snapshot: Snapshot) {
     this.balances = new Map(snapshot.balances);
@@ -103,7 +107,7 @@ export class LedgerState {
     for (const transfer of snapshot.pendingTransfers) this.#trackPending(transfer);
     for (const group of snapshot.groups) this.#trackGroup(group);
     for (const open of snapshot.openCampaigns)
-      this.#trackCampaign(open.campaign, open.claimedAmount, open.claimsByUser);
+      this.#trackCampaign(open.campaign, open.claimedAmount, open.claimsByUser, open.startAnnounced);
     for (const packet of snapshot.activePackets) {
       this.packets.set(packet.id, packet);
       this.#arm("expiry", packet.expiresAt, packet.id);
@@ -111,6 +115,16 @@ export class LedgerState {
     }
     this.#nextPostingId = snapshot.nextPostingId;
     this.#nextEntryId = snapshot.nextEntryId;
+    this.#nextEventSeq = snapshot.nextEventSeq;
+  }
+
+  /**
+   * Puts an event in the outbox of this batch: it is written in the same transaction as
+   * the change it reports, or not at all, and its sequence number orders it among all.
+   */
+  recordEvent(event: DomainEvent, batch: Batch): void {
+    const seq = this.#nextEventSeq++;
+    batch.events.push({ ...event, seq, id: eventIdOf(seq) });
   }
 
   hasUser(id: string): boolean {
@@ -153,7 +167,10 @@ export class LedgerState {
     return ok(record);
   }
 
-  putTransfer(transfer: Transfer, batch: Batch): void {
+  putTransfer(transfer: Transfer, batch: Batch, at: Instant): void {
+    const before = this.pending.get(transfer.id) ?? this.settledTransfers.get(transfer.id);
+    const event = transferEvent(before, transfer, at);
+    if (event !== undefined) this.recordEvent(event, batch);
     const wasPending = this.pending.has(transfer.id);
     if (transfer.status === "pending") {
       if (wasPending) this.pending.set(transfer.id, transfer);
@@ -184,8 +201,11 @@ export class LedgerState {
   }
 
   /** Records a packet's new state; `grabbed` is the grab that made it, if any. */
-  putPacket(packet: RedPacket, batch: Batch, grabbed: boolean): void {
+  putPacket(packet: RedPacket, batch: Batch, grabbed: boolean, at: Instant): void {
     const wasOpen = this.packets.has(packet.id);
+    const members = packet.groupId === null ? undefined : this.groups.get(packet.groupId);
+    const event = packetEvent(wasOpen, packet, members, at);
+    if (event !== undefined) this.recordEvent(event, batch);
     if (!wasOpen && packet.status === "active") {
       this.#arm("expiry", packet.expiresAt, packet.id);
       this.#countOpenPacket(packet.sender, 1);
@@ -222,11 +242,40 @@ export class LedgerState {
   }
 
   addCampaign(campaign: Campaign, batch: Batch): void {
-    this.#trackCampaign(campaign, 0, new Map());
+    this.#trackCampaign(campaign, 0, new Map(), false);
     batch.campaigns.push(campaign);
   }
 
-  #trackCampaign(campaign: Campaign, claimedAmount: Fen, claimsByUser: ReadonlyMap<string, number>): void {
+  /** campaign.started, once: its timer fires again after a restart, the event does not. */
+  announceStart(open: CampaignState, at: Instant, batch: Batch): void {
+    if (open.startAnnounced) return;
+    open.startAnnounced = true;
+    this.recordEvent(campaignEvent("campaign.started", open.campaign, claimedOf(open), at), batch);
+  }
+
+  /**
+   * Counts committed claims into a campaign; campaign.sold_out when they spend what a claim
+   * needs. Committed amounts only grow while a campaign is open, so this happens once.
+   */
+  addClaims(open: CampaignState, count: number, amount: Fen, at: Instant, batch: Batch): void {
+    const wasSoldOut = isSoldOut(open.campaign, open.campaign.budget - open.claimedAmount);
+    open.claimedCount += count;
+    open.claimedAmount += amount;
+    if (
+      open.campaign.status === "open" &&
+      !wasSoldOut &&
+      isSoldOut(open.campaign, open.campaign.budget - open.claimedAmount)
+    ) {
+      this.recordEvent(campaignEvent("campaign.sold_out", open.campaign, claimedOf(open), at), batch);
+    }
+  }
+
+  #trackCampaign(
+    campaign: Campaign,
+    claimedAmount: Fen,
+    claimsByUser: ReadonlyMap<string, number>,
+    startAnnounced: boolean,
+  ): void {
     let claimedCount = 0;
     for (const count of claimsByUser.values()) claimedCount += count;
     if (campaign.status !== "open") {
@@ -240,16 +289,18 @@ export class LedgerState {
       claimedCount,
       claimedAmount,
       waitingClaims: 0,
+      startAnnounced,
     });
     this.#arm("campaignStart", campaign.startsAt, campaign.id);
     this.#arm("campaignEnd", campaign.endsAt, campaign.id);
   }
 
   /** Records a campaign's end; its claim maps are freed once no claim of it waits for a batch. */
-  endCampaign(open: CampaignState, ended: Campaign, batch: Batch): void {
+  endCampaign(open: CampaignState, ended: Campaign, batch: Batch, at: Instant): void {
     open.campaign = ended;
     open.unreserved = 0;
     batch.campaigns.push(ended);
+    this.recordEvent(campaignEvent("campaign.ended", ended, claimedOf(open), at), batch);
     this.forgetIfSettled(open);
   }
 
@@ -372,6 +423,12 @@ export interface CampaignState {
   claimedAmount: Fen;
   /** Claims reserved and not yet posted or given back: the state stays in memory while any wait. */
   waitingClaims: number;
+  /** campaign.started is in the outbox (from the store after a restart). */
+  startAnnounced: boolean;
+}
+
+function claimedOf(open: CampaignState): { count: number; amount: Fen } {
+  return { count: open.claimedCount, amount: open.claimedAmount };
 }
 
 export interface LedgerStateSizes {

@@ -1,11 +1,13 @@
 import type { AccountId } from "../domain/accounts.js";
 import type { Campaign } from "../domain/campaign.js";
+import type { EventRecord } from "../domain/events.js";
 import type { Group } from "../domain/group.js";
 import type { Leg, PostingKind } from "../domain/ledger.js";
 import type { Fen } from "../domain/money.js";
 import type { RedPacket } from "../domain/red-packet.js";
 import type { Instant } from "../domain/time.js";
 import type { Transfer } from "../domain/transfer.js";
+import type { EventStore } from "../webhooks/event-store.js";
 
 /**
  * The port the engine owns and every store implements (src/store/sqlite, later
@@ -57,6 +59,8 @@ export interface Batch {
   readonly claims: ClaimRecord[];
   /** Special days an operator added, as validated rule documents. */
   readonly specialDays: unknown[];
+  /** The outbox: events of the changes above, in the order they happened. */
+  readonly events: EventRecord[];
   /** Forget idempotency keys created before this instant. */
   readonly idempotencyForgetBefore: Instant | null;
 }
@@ -85,6 +89,8 @@ export interface CampaignSnapshot {
   readonly campaign: Campaign;
   readonly claimedAmount: Fen;
   readonly claimsByUser: ReadonlyMap<string, number>;
+  /** Its campaign.started event is in the outbox. */
+  readonly startAnnounced: boolean;
 }
 
 /** What the engine needs in memory to validate commands after a restart. */
@@ -101,6 +107,7 @@ export interface Snapshot {
   readonly specialDays: readonly unknown[];
   readonly nextPostingId: number;
   readonly nextEntryId: number;
+  readonly nextEventSeq: number;
 }
 
 export interface StatementEntry {
@@ -150,6 +157,8 @@ export interface StoreLists {
 }
 
 export interface LedgerStore {
+  /** The outbox's readers and the webhook deliveries (src/webhooks/event-store.ts). */
+  readonly events: EventStore;
   /** Reads the state the engine rebuilds memory from, checking the ledger as it goes. */
   load(): Promise<Snapshot>;
   /** Writes one batch atomically and durably; a failure leaves nothing of it behind. */

@@ -24,7 +24,7 @@ export function runDueTimers(state: LedgerState, at: Instant, batch: Batch, time
         if (refund === null) break;
         const posted = state.post(refund.posting, batch);
         invariant(posted.ok, "escrow cannot refund a transfer", { transferId: due.transfer.id });
-        state.putTransfer(refund.transfer, batch);
+        state.putTransfer(refund.transfer, batch, at);
         break;
       }
       case "expiry": {
@@ -34,12 +34,14 @@ export function runDueTimers(state: LedgerState, at: Instant, batch: Batch, time
           const posted = state.post(expiry.posting, batch);
           invariant(posted.ok, "escrow cannot refund a packet", { packetId: due.packet.id });
         }
-        state.putPacket(expiry.packet, batch, false);
+        state.putPacket(expiry.packet, batch, false, at);
         break;
       }
       case "campaignStart":
-        // Nothing moves at a start; it is a timer so that whatever waits for the instant
-        // (claims before it are refused from memory by the clock) is woken by the same heap.
+        // No money moves at a start; it is a timer so that whatever waits for the instant
+        // (claims before it are refused from memory by the clock) is woken by the same heap,
+        // and campaign.started goes out with the first batch at or after it.
+        state.announceStart(due.campaign, at, batch);
         break;
       case "campaignEnd": {
         const open = due.campaign;
@@ -48,7 +50,7 @@ export function runDueTimers(state: LedgerState, at: Instant, batch: Batch, time
           const posted = state.post(ended.posting, batch);
           invariant(posted.ok, "a campaign cannot return its budget", { campaignId: open.campaign.id });
         }
-        state.endCampaign(open, ended.campaign, batch);
+        state.endCampaign(open, ended.campaign, batch, at);
         break;
       }
     }

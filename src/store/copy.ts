@@ -234,6 +234,58 @@ const TABLES: readonly TableCopy[] = [
     orderBy: "id",
     global: true,
   },
+  {
+    table: "events",
+    columns: [
+      ["seq", "bigint"],
+      ["type", "text"],
+      ["subject", "text"],
+      ["at", "bigint"],
+      ["data", "text"],
+    ],
+    orderBy: "seq",
+  },
+  {
+    table: "event_users",
+    columns: [
+      ["user_id", "text"],
+      ["seq", "bigint"],
+    ],
+    orderBy: "user_id, seq",
+  },
+  {
+    table: "webhook_endpoints",
+    columns: [
+      ["id", "text"],
+      ["url", "text"],
+      ["event_types", "text"],
+      ["secret", "text"],
+      ["previous_secret", "text"],
+      ["previous_secret_until", "bigint"],
+      ["created_at", "bigint"],
+      ["after_seq", "bigint"],
+    ],
+    orderBy: "id",
+    global: true,
+  },
+  {
+    table: "webhook_deliveries",
+    columns: [
+      ["endpoint_id", "text"],
+      ["seq", "bigint"],
+      ["event_type", "text"],
+      ["state", "text"],
+      ["attempts", "integer"],
+      ["next_attempt_at", "bigint"],
+      ["first_attempt_at", "bigint"],
+      ["last_attempt_at", "bigint"],
+      ["last_status", "integer"],
+      ["last_error", "text"],
+      ["delivered_at", "bigint"],
+    ],
+    orderBy: "endpoint_id, seq",
+  },
+  { table: "webhook_cursor", columns: [["seq", "bigint"]], orderBy: "id" },
 ];
 
 /** Rows sent in one statement: big enough to cost few round trips, small enough to bound memory. */
@@ -383,6 +435,7 @@ function compareSnapshots(source: Snapshot, target: Snapshot): void {
   if (source.users.length !== target.users.length) differ("number of users");
   if (source.nextPostingId !== target.nextPostingId) differ("next posting id");
   if (source.nextEntryId !== target.nextEntryId) differ("next entry id");
+  if (source.nextEventSeq !== target.nextEventSeq) differ("next event number");
   if (source.pendingTransfers.length !== target.pendingTransfers.length) differ("pending transfers");
   if (source.activePackets.length !== target.activePackets.length) differ("open packets");
   if (source.openCampaigns.length !== target.openCampaigns.length) differ("open campaigns");

@@ -68,6 +68,8 @@ export interface EdgeSetup {
   readonly devCodes: boolean;
   /** Browser origins allowed to call the API (CORS), as the deployment configured them. */
   readonly corsOrigins: readonly string[];
+  /** Webhook endpoints may point at loopback and private addresses (--webhook-allow-private). */
+  readonly webhookAllowPrivate: boolean;
 }
 
 export type ClientMessage =

@@ -32,6 +32,8 @@ interface World {
   readonly keyId: string;
   /** alice's place in that campaign's pre-queue. */
   readonly ticket: string;
+  /** A webhook endpoint at a public address (documentation range: nothing answers). */
+  readonly webhookEndpointId: string;
 }
 
 interface Party {
@@ -329,6 +331,33 @@ const ROWS: Readonly<Record<string, Row>> = {
     stranger: { acts: "refused", status: 403, code: "TICKET_NOT_YOURS" },
     call: (w) => ({ path: `/v1/campaigns/${w.campaignId}/queue`, headers: { "queue-ticket": w.ticket } }),
   },
+  "GET /v1/events": {
+    auth: "user-or-admin",
+    owner: "alice",
+    stranger: { acts: "for-caller", status: 200 },
+    call: () => ({ path: "/v1/events" }),
+  },
+  "POST /v1/admin/webhook-endpoints": {
+    auth: "admin",
+    call: () => ({ path: "/v1/admin/webhook-endpoints", body: { url: "https://203.0.113.7/hooks" } }),
+  },
+  "GET /v1/admin/webhook-endpoints": { auth: "admin", call: () => ({ path: "/v1/admin/webhook-endpoints" }) },
+  "GET /v1/admin/webhook-endpoints/{id}": {
+    auth: "admin",
+    call: (w) => ({ path: `/v1/admin/webhook-endpoints/${w.webhookEndpointId}` }),
+  },
+  "DELETE /v1/admin/webhook-endpoints/{id}": {
+    auth: "admin",
+    call: (w) => ({ path: `/v1/admin/webhook-endpoints/${w.webhookEndpointId}` }),
+  },
+  "GET /v1/admin/webhook-endpoints/{id}/deliveries": {
+    auth: "admin",
+    call: (w) => ({ path: `/v1/admin/webhook-endpoints/${w.webhookEndpointId}/deliveries` }),
+  },
+  "POST /v1/admin/webhook-endpoints/{id}/rotate-secret": {
+    auth: "admin",
+    call: (w) => ({ path: `/v1/admin/webhook-endpoints/${w.webhookEndpointId}/rotate-secret`, body: {} }),
+  },
   "GET /healthz": { auth: "none", call: () => ({ path: "/healthz" }) },
   "GET /readyz": { auth: "none", call: () => ({ path: "/readyz" }) },
 };
@@ -496,7 +525,14 @@ describe("authorization matrix: every route of the OpenAPI document × every wro
     const dave = await user("dave", 4);
     await as(dave.token, "POST", { path: "/v1/me/logout" }, 200);
     tokens.set("logged-out user's", dave.token);
+    const endpoint = await as(
+      ADMIN_TOKEN,
+      "POST",
+      { path: "/v1/admin/webhook-endpoints", body: { url: "https://203.0.113.7/hooks" } },
+      201,
+    );
     world = {
+      webhookEndpointId: endpoint.id as string,
       alice,
       bob,
       carol,

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { after, describe, it } from "node:test";
+import { eventIdOf } from "../../src/domain/events.js";
 import type { Transfer } from "../../src/domain/transfer.js";
 import { emptyBatch } from "../../src/engine/ledger-state.js";
 import type { Batch, LedgerStore, PostingRecord } from "../../src/engine/store-port.js";
@@ -174,6 +175,92 @@ export function runStoreContract(name: string, open: () => Promise<StoreFixture>
       await assert.rejects(store.commit(broken));
       assert.equal(await store.user("usr_00000000000000000003"), undefined);
       assert.equal((await store.load()).users.length, 2);
+    });
+
+    it("writes events with their batch, all or nothing, and counts on from the last", async () => {
+      const fixture = await fresh();
+      const { store } = fixture;
+      const received = {
+        seq: 1,
+        id: eventIdOf(1),
+        type: "transfer.received" as const,
+        subject: transfer.id,
+        at: 2_000,
+        users: [ALICE, BOB],
+        data: { id: transfer.id, amount: 300 },
+      };
+      await store.commit({ ...seed(), events: [received] });
+      const broken = batch({
+        events: [{ ...received, seq: 2, id: eventIdOf(2), type: "transfer.accepted" }],
+        idempotency: [{ scope: `user:${ALICE}`, key: "k1", requestHash: "h2", outcome: "{}", createdAt: 3 }],
+      });
+      await assert.rejects(store.commit(broken));
+      const all = await store.events.events({
+        userId: undefined,
+        startingAfter: undefined,
+        limit: 10,
+        order: "asc",
+        types: undefined,
+      });
+      assert.deepEqual(
+        all.map((event) => [event.id, event.type, event.data.amount]),
+        [[eventIdOf(1), "transfer.received", 300]],
+      );
+      const bobs = await store.events.events({
+        userId: BOB,
+        startingAfter: undefined,
+        limit: 10,
+        order: "desc",
+        types: undefined,
+      });
+      assert.equal(bobs.length, 1);
+      assert.equal((await store.load()).nextEventSeq, 2);
+    });
+
+    it("keeps deliveries and their attempts across close and reopen", async () => {
+      const fixture = await fresh();
+      const event = {
+        seq: 1,
+        id: eventIdOf(1),
+        type: "transfer.received" as const,
+        subject: transfer.id,
+        at: 2_000,
+        users: [ALICE, BOB],
+        data: {},
+      };
+      const endpoint = {
+        id: "we_00000000000000000001",
+        url: "https://hooks.example.com/in",
+        eventTypes: [],
+        secret: "whsec_a",
+        previousSecret: null,
+        previousSecretUntil: null,
+        createdAt: 1,
+        afterSeq: 0,
+      };
+      await fixture.store.events.createEndpoint(endpoint);
+      await fixture.store.commit({ ...seed(), events: [event] });
+      assert.equal(await fixture.store.events.fanOut(10, 5_000), 1);
+      assert.equal(await fixture.store.events.fanOut(10, 5_000), 0, "the cursor moved");
+      const [due] = await fixture.store.events.dueDeliveries(5_000, 10, new Set());
+      assert.equal(due?.event.id, eventIdOf(1));
+      await fixture.store.events.recordAttempt(endpoint.id, 1, {
+        state: "pending",
+        attempts: 1,
+        nextAttemptAt: 9_000,
+        firstAttemptAt: 5_000,
+        at: 5_000,
+        status: 503,
+        error: "answered 503",
+      });
+      await fixture.store.close();
+      const reopened = await fixture.reopen();
+      assert.deepEqual(await reopened.events.dueDeliveries(8_999, 10, new Set()), []);
+      const [again] = await reopened.events.dueDeliveries(9_000, 10, new Set());
+      assert.equal(again?.delivery.attempts, 1);
+      assert.equal(again?.delivery.lastStatus, 503);
+      assert.deepEqual(await reopened.events.deliveryCounts(endpoint.id), { pending: 1, delivered: 0, failed: 0 });
+      await reopened.close();
     });
 
     it("keeps everything across close and reopen", async () => {

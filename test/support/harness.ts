@@ -8,7 +8,7 @@ import type { CrowdGateOptions } from "../../src/api/crowd-gate.js";
 import type { ExchangeConfig } from "../../src/api/exchange.js";
 import type { LiveEventsOptions } from "../../src/api/live-events.js";
 import { createEdgeService, type EdgeService } from "../../src/edge/edge-service.js";
-import { createService, type RunningServer, type Service, startServer } from "../../src/server.js";
+import { createService, type RunningServer, type ServerConfig, type Service, startServer } from "../../src/server.js";
 import { keyedHeaders } from "./keys.js";
 import { freshPostgresUrl, queryOnce } from "./postgres.js";
 
@@ -26,7 +26,7 @@ export interface TestApp extends Service {
   readonly dir: string;
   readonly db: string;
   /** Sends a request through the app without a socket; `token` "admin" means the admin token. */
-  call(method: "GET" | "POST", url: string, options?: CallOptions): Promise<LightMyRequestResponse>;
+  call(method: "GET" | "POST" | "DELETE", url: string, options?: CallOptions): Promise<LightMyRequestResponse>;
   createUser(name?: string): Promise<TestUser>;
   deposit(userId: string, amount: number): Promise<void>;
   /** The sum of every account's balance, read from the store. */
@@ -97,6 +97,7 @@ export async function startTestApp(
     rules?: string;
     /** Edges in front of the service as a writer; HONGBAO_TEST_EDGES when left out. */
     edges?: number;
+    webhooks?: ServerConfig["webhooks"];
   } = {},
 ): Promise<TestApp> {
   const edgeCount = options.edges ?? TEST_EDGES;
@@ -123,6 +124,7 @@ export async function startTestApp(
     ...(options.exchange === undefined ? {} : { exchange: options.exchange }),
     ...(options.rules === undefined ? {} : { rules: options.rules }),
     ...(edgeCount > 0 ? { wire: { path: join(dir, "writer.sock"), secret: WIRE_SECRET } } : {}),
+    ...(options.webhooks === undefined ? {} : { webhooks: options.webhooks }),
   });
   const edges: EdgeService[] = [];
   try {

@@ -24,6 +24,8 @@ const TABLES = [
   "campaigns",
   "campaign_claims",
   "special_days",
+  "events",
+  "webhook_endpoints",
 ] as const;
 
 /**

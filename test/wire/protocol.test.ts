@@ -23,6 +23,7 @@ const SETUP: EdgeSetup = {
   live: {},
   devCodes: false,
   corsOrigins: [],
+  webhookAllowPrivate: false,
 };
 
 const SECRET = "wire-test-secret";

@@ -1,45 +1,97 @@
 import type { FastifyInstance } from "fastify";
+import { EVENT_ID_PATTERN, EVENT_TYPES, type EventType, seqOfEventId } from "../../domain/events.js";
+import { eventView } from "../../webhooks/event-view.js";
 import type { AppContext } from "../context.js";
+import { ApiError } from "../errors.js";
 import { errorResponses } from "../schemas.js";
 
-const STREAM_DESCRIPTION = [
-  "Server-sent events, each once the batch that made it is durable:",
-  "`packet` (a new packet in one of the user's groups: `{ packet }`),",
-  "`grab` (someone grabbed a packet in one of the user's groups: `{ packetId, groupId, userId, amount, status }`),",
-  "`transfer` (a transfer to the user, or an answer to one of the user's: `{ transfer }`),",
-  "`wallet` (a deposit to the user: `{ amount, balance }`),",
-  "`resync` (events were shed while the service was crowded: reload what is shown),",
-  "and a `hello` when the stream opens. A comment line every 15 s keeps an idle stream open;",
-  "the stream ends after 30 min and the client reconnects with its current token.",
-].join(" ");
+export const EVENTS_PAGE_MAX = 100;
+const EVENTS_PAGE_DEFAULT = 20;
 
-/** The web app's live updates: one stream per open page, lowest priority of all. */
+export const eventSchema = {
+  $id: "Event",
+  type: "object",
+  required: ["id", "object", "type", "createdAt", "data"],
+  properties: {
+    id: { type: "string", pattern: EVENT_ID_PATTERN },
+    object: { type: "string", enum: ["event"] },
+    type: { type: "string", enum: EVENT_TYPES },
+    createdAt: { type: "string" },
+    data: {
+      type: "object",
+      properties: { object: { type: "object", additionalProperties: true } },
+    },
+  },
+} as const;
+
+interface EventsQuery {
+  limit?: number;
+  startingAfter?: string;
+  order?: "asc" | "desc";
+  type?: string;
+}
+
 export function eventRoutes(app: FastifyInstance, context: AppContext): void {
-  app.get(
-    "/v1/me/events",
+  app.get<{ Querystring: EventsQuery }>(
+    "/v1/events",
     {
-      // A HEAD would hold a connection open with nothing to send.
-      exposeHeadRoute: false,
-      config: { auth: "user" },
+      config: { auth: "user-or-admin" },
       schema: {
-        tags: ["wallet"],
-        summary:
-          "Live updates for the user: new packets and grabs in their groups, transfers, deposits (server-sent events)",
-        description: `${STREAM_DESCRIPTION} At most 3 streams per user (429 TOO_MANY_STREAMS); refused with 503 BUSY and Retry-After while a crowd is served or the server holds its most streams.`,
+        tags: ["events"],
+        summary: "Events: a user's own (the transfers and packets they are party to); the operator's: all",
+        description:
+          "Cursor pages: `startingAfter` is the last event id of the page before. `order=desc` (default) is newest first; " +
+          "`order=asc` follows the outbox in order, for a reader that catches up. `type` filters by one or more " +
+          "event types, comma-separated.",
+        querystring: {
+          type: "object",
+          additionalProperties: false,
+          properties: {
+            limit: { type: "string", pattern: "^[1-9][0-9]{0,2}$", description: `1 to ${EVENTS_PAGE_MAX}` },
+            startingAfter: { type: "string", pattern: EVENT_ID_PATTERN, maxLength: 24 },
+            order: { type: "string", enum: ["asc", "desc"] },
+            type: { type: "string", maxLength: 300, pattern: "^[a-z_.]+(,[a-z_.]+)*$" },
+          },
+        },
         response: {
           200: {
-            description: "An event stream (text/event-stream) that stays open",
-            content: { "text/event-stream": { schema: { type: "string" } } },
+            type: "object",
+            required: ["object", "data", "hasMore"],
+            properties: {
+              object: { type: "string", enum: ["list"] },
+              data: { type: "array", items: { $ref: "Event#" } },
+              hasMore: { type: "boolean" },
+            },
           },
           ...errorResponses,
         },
       },
     },
-    async (request, reply) => {
-      context.live.admit(request.userId);
-      // From here the stream writes to the socket itself; Fastify sends nothing more.
-      reply.hijack();
-      context.live.attach(request.userId, reply.raw);
+    async (request) => {
+      const limit = request.query.limit === undefined ? EVENTS_PAGE_DEFAULT : Number(request.query.limit);
+      if (limit > EVENTS_PAGE_MAX) throw new ApiError("VALIDATION_FAILED", `limit is at most ${EVENTS_PAGE_MAX}`);
+      const types = typesOf(request.query.type);
+      const startingAfter =
+        request.query.startingAfter === undefined ? undefined : seqOfEventId(request.query.startingAfter);
+      const events = await context.store.events.events({
+        userId: request.userId === "" ? undefined : request.userId,
+        startingAfter,
+        limit: limit + 1,
+        order: request.query.order ?? "desc",
+        types,
+      });
+      return { object: "list", data: events.slice(0, limit).map(eventView), hasMore: events.length > limit };
     },
   );
+}
+
+function typesOf(text: string | undefined): EventType[] | undefined {
+  if (text === undefined) return undefined;
+  const types = [...new Set(text.split(","))];
+  for (const type of types) {
+    if (!(EVENT_TYPES as readonly string[]).includes(type)) {
+      throw new ApiError("VALIDATION_FAILED", `unknown event type ${type}; known: ${EVENT_TYPES.join(", ")}`);
+    }
+  }
+  return types as EventType[];
 }

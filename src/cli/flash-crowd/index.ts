@@ -203,10 +203,11 @@ export async function runFlashCrowd(input: Partial<FlashCrowdOptions> = {}): Pro
   const target = options.bare
     ? await spawnBare()
     : options.target === undefined
-      ? await spawnHongbao(options.waitingRoom)
+      ? await spawnHongbao([...(options.serveArgs ?? []), ...(options.waitingRoom ? [] : ["--no-waiting-room"])])
       : externalTarget(options.target.url, options.target.adminToken);
   let load: CrowdLoad | undefined;
   try {
+    if (!options.bare) await options.beforeSetup?.({ url: target.url, adminToken: target.adminToken });
     const setupStarted = performance.now();
     const crowd = options.bare
       ? undefined

@@ -48,6 +48,10 @@ export interface FlashCrowdOptions {
   readonly print: (line: string) => void;
   /** Where the progress goes (stderr by default). */
   readonly progressStream: NodeJS.WriteStream;
+  /** More `hongbao serve` switches for the spawned server (a benchmark's). */
+  readonly serveArgs?: readonly string[];
+  /** Called with the spawned or given server before the crowd is set up (a benchmark registers what it compares). */
+  readonly beforeSetup?: (server: { readonly url: string; readonly adminToken: string }) => Promise<void>;
 }
 
 export const USERS_MAX = 1_000_000;
@@ -89,6 +93,8 @@ export function resolveOptions(input: Partial<FlashCrowdOptions> = {}): FlashCro
     progress: input.progress ?? "auto",
     print: input.print ?? ((line) => process.stdout.write(`${line}\n`)),
     progressStream: input.progressStream ?? process.stderr,
+    ...(input.serveArgs === undefined ? {} : { serveArgs: input.serveArgs }),
+    ...(input.beforeSetup === undefined ? {} : { beforeSetup: input.beforeSetup }),
   };
   checkWhole("users", options.users, 1, USERS_MAX);
   checkWhole("connections", options.connections, 1, CONNECTIONS_MAX);

@@ -74,8 +74,11 @@ export function externalTarget(url: string, adminToken: string): Target {
   };
 }
 
-/** `hongbao serve --port 0` on a new database in a temporary folder, with a fresh admin token. */
-export async function spawnHongbao(waitingRoom = true): Promise<Target> {
+/**
+ * `hongbao serve --port 0` on a new database in a temporary folder, with a fresh admin token;
+ * `serveArgs` go to `serve` as well (a benchmark's switches).
+ */
+export async function spawnHongbao(serveArgs: readonly string[] = []): Promise<Target> {
   const folder = newFolder();
   const adminToken = randomBytes(24).toString("base64url");
   // "listening" (with the url) is an info line: at warn the child would say nothing we can
@@ -91,8 +94,7 @@ export async function spawnHongbao(waitingRoom = true): Promise<Target> {
     "--db",
     join(folder, "hongbao.db"),
   ];
-  args.push("--log-level", "info");
-  if (!waitingRoom) args.push("--no-waiting-room");
+  args.push("--log-level", "info", ...serveArgs);
   const child = await startChild(args, { HONGBAO_ADMIN_TOKEN: adminToken }, folder);
   return childTarget("spawned", child, adminToken);
 }

@@ -225,6 +225,60 @@ export const MIGRATIONS: readonly Migration[] = [
     `,
   },
   {
+    version: 9,
+    name: "the outbox of events, webhook endpoints and their deliveries",
+    // Events are per shard like the ledger rows they report, written in the batch; endpoints
+    // are the deployment's; deliveries and the fan-out cursor are written by the dispatcher.
+    sql: `
+      CREATE TABLE events (
+        shard smallint NOT NULL,
+        seq bigint NOT NULL,
+        type text NOT NULL,
+        subject text NOT NULL,
+        at bigint NOT NULL,
+        data text NOT NULL,
+        PRIMARY KEY (shard, seq)
+      );
+      CREATE INDEX events_subject ON events (shard, subject);
+      CREATE TABLE event_users (
+        shard smallint NOT NULL,
+        user_id text NOT NULL,
+        seq bigint NOT NULL,
+        PRIMARY KEY (shard, user_id, seq)
+      );
+      CREATE TABLE webhook_endpoints (
+        id text PRIMARY KEY,
+        url text NOT NULL,
+        event_types text NOT NULL,
+        secret text NOT NULL,
+        previous_secret text,
+        previous_secret_until bigint,
+        created_at bigint NOT NULL,
+        after_seq bigint NOT NULL
+      );
+      CREATE TABLE webhook_deliveries (
+        endpoint_id text NOT NULL,
+        shard smallint NOT NULL,
+        seq bigint NOT NULL,
+        event_type text NOT NULL,
+        state text NOT NULL CHECK (state IN ('pending', 'delivered', 'failed')),
+        attempts integer NOT NULL,
+        next_attempt_at bigint NOT NULL,
+        first_attempt_at bigint,
+        last_attempt_at bigint,
+        last_status integer,
+        last_error text,
+        delivered_at bigint,
+        PRIMARY KEY (endpoint_id, shard, seq)
+      );
+      CREATE INDEX webhook_deliveries_due ON webhook_deliveries (shard, state, next_attempt_at);
+      CREATE TABLE webhook_cursor (
+        shard smallint PRIMARY KEY,
+        seq bigint NOT NULL
+      );
+    `,
+  },
+  {
     version: 10,
     name: "identity: service keys, token signing keys, token generations, products' subjects; red-packet covers",
     // Identity is the deployment's, not a shard's: no shard column.

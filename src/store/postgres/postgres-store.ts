@@ -31,6 +31,7 @@ import {
   transferOf,
 } from "../rows.js";
 import { MIGRATIONS } from "./migrations.js";
+import { PostgresEvents } from "./postgres-events.js";
 
 export interface PostgresStoreOptions {
   /** A postgres:// connection string. */
@@ -107,6 +108,8 @@ export class PostgresStore implements LedgerStore {
   readonly #shard: number;
   readonly #verifyOnLoad: boolean;
   readonly #reads: pg.Pool;
+  /** The outbox's readers and the webhook deliveries, on the read pool. */
+  readonly events: PostgresEvents;
   #writer: pg.Client | undefined;
   #fence: { epoch: number; onFenced: (error: WriterFencedError) => void } | undefined;
   #fenced: WriterFencedError | undefined;
@@ -134,6 +137,7 @@ export class PostgresStore implements LedgerStore {
         (await this.#reads.query({ name: statementName(query.sql), text: query.sql, values: query.params }))
           .rows as T[],
     );
+    this.events = new PostgresEvents(this.#reads, this.#shard);
   }
 
   /** Connects and brings the schema up to date. */
@@ -336,6 +340,7 @@ export class PostgresStore implements LedgerStore {
         batch.idempotencyForgetBefore,
       ]);
     }
+    await this.events.write(client, batch.events);
   }
 
   async #writePostings(client: Queryable, postings: readonly PostingRecord[]): Promise<void> {
@@ -545,6 +550,7 @@ export class PostgresStore implements LedgerStore {
       specialDays,
       nextPostingId: next.posting,
       nextEntryId: next.entry,
+      nextEventSeq: (await this.events.lastSeq(client)) + 1,
     };
   }
 
@@ -587,9 +593,18 @@ export class PostgresStore implements LedgerStore {
       open.claimsByUser.set(row.user_id, row.claims);
       open.claimedAmount += row.amount;
     }
+    const started = await this.events.startedCampaigns(
+      client,
+      rows.map((row) => row.id),
+    );
     return rows.map((row) => {
       const open = byCampaign.get(row.id) as { claimsByUser: Map<string, number>; claimedAmount: number };
-      return { campaign: campaignOf(row), claimedAmount: open.claimedAmount, claimsByUser: open.claimsByUser };
+      return {
+        campaign: campaignOf(row),
+        claimedAmount: open.claimedAmount,
+        claimsByUser: open.claimsByUser,
+        startAnnounced: started.has(row.id),
+      };
     });
   }
 

@@ -238,6 +238,58 @@ export const MIGRATIONS: readonly Migration[] = [
     `,
   },
   {
+    version: 9,
+    name: "the outbox of events, webhook endpoints and their deliveries",
+    // Events are written by the engine's batch; deliveries by the dispatcher, beside it.
+    sql: `
+    -- The outbox: one row per event, written in the batch of the change it reports.
+    CREATE TABLE events (
+      seq INTEGER PRIMARY KEY,
+      type TEXT NOT NULL,
+      subject TEXT NOT NULL,
+      at INTEGER NOT NULL,
+      data TEXT NOT NULL
+    ) STRICT;
+    CREATE INDEX events_subject ON events (subject);
+    -- Who an event concerns, so a user's page of events is one index range.
+    CREATE TABLE event_users (
+      user_id TEXT NOT NULL,
+      seq INTEGER NOT NULL,
+      PRIMARY KEY (user_id, seq)
+    ) STRICT, WITHOUT ROWID;
+    CREATE TABLE webhook_endpoints (
+      id TEXT PRIMARY KEY,
+      url TEXT NOT NULL,
+      event_types TEXT NOT NULL,
+      secret TEXT NOT NULL,
+      previous_secret TEXT,
+      previous_secret_until INTEGER,
+      created_at INTEGER NOT NULL,
+      after_seq INTEGER NOT NULL
+    ) STRICT;
+    CREATE TABLE webhook_deliveries (
+      endpoint_id TEXT NOT NULL,
+      seq INTEGER NOT NULL,
+      event_type TEXT NOT NULL,
+      state TEXT NOT NULL CHECK (state IN ('pending', 'delivered', 'failed')),
+      attempts INTEGER NOT NULL,
+      next_attempt_at INTEGER NOT NULL,
+      first_attempt_at INTEGER,
+      last_attempt_at INTEGER,
+      last_status INTEGER,
+      last_error TEXT,
+      delivered_at INTEGER,
+      PRIMARY KEY (endpoint_id, seq)
+    ) STRICT, WITHOUT ROWID;
+    CREATE INDEX webhook_deliveries_due ON webhook_deliveries (state, next_attempt_at);
+    -- How far the dispatcher has turned events into deliveries.
+    CREATE TABLE webhook_cursor (
+      id INTEGER PRIMARY KEY CHECK (id = 0),
+      seq INTEGER NOT NULL
+    ) STRICT;
+    `,
+  },
+  {
     version: 10,
     name: "identity: service keys, token signing keys, token generations, products' subjects; red-packet covers",
     sql: `

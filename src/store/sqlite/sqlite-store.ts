@@ -30,6 +30,7 @@ import {
   transferOf,
 } from "../rows.js";
 import { MIGRATIONS } from "./migrations.js";
+import { SqliteEvents } from "./sqlite-events.js";
 
 export interface SqliteStoreOptions {
   /** A file path, or ":memory:" for tests that need no durability. */
@@ -52,6 +53,8 @@ export class SqliteStore implements LedgerStore {
   #covers: CoverTables | undefined;
   readonly #listStatements = new Map<string, Database.Statement>();
   readonly lists = new Lists({ placeholder: () => "?", shard: undefined }, async (query) => this.#rows(query));
+  /** The outbox's readers and the webhook deliveries, on this connection. */
+  readonly events: SqliteEvents;
 
   constructor(options: SqliteStoreOptions) {
     if (options.path !== ":memory:") mkdirSync(dirname(options.path), { recursive: true });
@@ -135,6 +138,7 @@ export class SqliteStore implements LedgerStore {
         "SELECT sender, COUNT(*) AS count, SUM(amount) AS amount FROM red_packets WHERE created_at >= ? GROUP BY sender",
       ),
     };
+    this.events = new SqliteEvents(db);
     this.#writeBatch = db.transaction((batch: Batch) => this.#write(batch));
   }
 
@@ -192,6 +196,7 @@ export class SqliteStore implements LedgerStore {
       s.insertIdempotency.run(r.scope, r.key, r.requestHash, r.outcome, r.createdAt);
     }
     if (batch.idempotencyForgetBefore !== null) s.forgetIdempotency.run(batch.idempotencyForgetBefore);
+    this.events.write(batch.events);
   }
 
   async commit(batch: Batch): Promise<void> {
@@ -246,19 +251,21 @@ export class SqliteStore implements LedgerStore {
           claimsByUser.set(claim.user_id, (claimsByUser.get(claim.user_id) ?? 0) + 1);
           claimedAmount += claim.amount;
         }
-        return { campaign: campaignOf(row), claimedAmount, claimsByUser };
+        return { campaign: campaignOf(row), claimedAmount, claimsByUser, startAnnounced: false };
       },
     );
+    const started = this.events.startedCampaigns(openCampaigns.map((open) => open.campaign.id));
     return {
       balances,
       users,
       pendingTransfers,
       groups,
       activePackets,
-      openCampaigns,
+      openCampaigns: openCampaigns.map((open) => ({ ...open, startAnnounced: started.has(open.campaign.id) })),
       specialDays,
       nextPostingId,
       nextEntryId,
+      nextEventSeq: (await this.events.lastEventSeq()) + 1,
     };
   }
 

@@ -19,6 +19,7 @@ export const SCOPES = [
   "special-days:write",
   "covers:write",
   "keys:write",
+  "webhooks:write",
   "clock:write",
 ] as const;
 export type Scope = (typeof SCOPES)[number];

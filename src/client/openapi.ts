@@ -317,6 +317,79 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/admin/webhook-endpoints": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every webhook endpoint, with its deliveries counted by state */
+        get: operations["getV1AdminWebhookEndpoints"];
+        put?: never;
+        /**
+         * Register a webhook endpoint; the answer carries its signing secret, shown only here
+         * @description Only http(s) URLs. By default the host must resolve to public addresses only (422 WEBHOOK_TARGET_REFUSED otherwise); `hongbao serve --webhook-allow-private` lifts that. The endpoint gets the events that happen after it is registered, of the types listed (all when the list is empty or left out).
+         */
+        post: operations["postV1AdminWebhookEndpoints"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/webhook-endpoints/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One webhook endpoint, with its deliveries counted by state */
+        get: operations["getV1AdminWebhookEndpointsId"];
+        put?: never;
+        post?: never;
+        /** Remove a webhook endpoint and its deliveries; nothing more is sent to it */
+        delete: operations["deleteV1AdminWebhookEndpointsId"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/webhook-endpoints/{id}/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** An endpoint's deliveries, newest event first: attempts, last status or error, next attempt */
+        get: operations["getV1AdminWebhookEndpointsIdDeliveries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/webhook-endpoints/{id}/rotate-secret": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** A new signing secret; the old one keeps signing beside it for `overlapSeconds` (default a day) */
+        post: operations["postV1AdminWebhookEndpointsIdRotateSecret"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/auth/exchange": {
         parameters: {
             query?: never;
@@ -485,6 +558,26 @@ export interface paths {
         };
         /** The last login code the dev sender sent to a phone (only while no real sender is configured, and only to a client on the server's own machine) */
         get: operations["getV1DevLoginCode"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Events: a user's own (the transfers and packets they are party to); the operator's: all
+         * @description Cursor pages: `startingAfter` is the last event id of the page before. `order=desc` (default) is newest first; `order=asc` follows the outbox in order, for a reader that catches up. `type` filters by one or more event types, comma-separated.
+         */
+        get: operations["getV1Events"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1026,12 +1119,25 @@ export interface components {
         Error: {
             error: {
                 /** @enum {string} */
-                code: "BAD_REQUEST" | "MALFORMED_REQUEST" | "BAD_FRAMING" | "HEADERS_TOO_LARGE" | "URL_TOO_LONG" | "HOST_REQUIRED" | "HTTP_VERSION_NOT_SUPPORTED" | "METHOD_NOT_ALLOWED" | "EXPECTATION_FAILED" | "REQUEST_TIMEOUT" | "BAD_JSON" | "BODY_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "VALIDATION_FAILED" | "UNAUTHORIZED" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "TOKEN_REVOKED" | "EXCHANGE_NOT_CONFIGURED" | "SIGNING_KEY_IN_USE" | "KEY_NOT_FOUND" | "TOO_MANY_KEYS" | "COVER_INVALID" | "COVER_NOT_FOUND" | "TOO_MANY_COVERS" | "FORBIDDEN" | "NOT_FOUND" | "USER_NOT_FOUND" | "TRANSFER_NOT_FOUND" | "PHONE_TAKEN" | "INVALID_CODE" | "CODE_EXPIRED" | "TOO_MANY_ATTEMPTS" | "RATE_LIMITED" | "IDEMPOTENCY_KEY_REUSED" | "IDEMPOTENCY_KEY_INVALID" | "IDEMPOTENCY_KEY_REQUIRED" | "INSUFFICIENT_FUNDS" | "AMOUNT_BELOW_MIN" | "AMOUNT_ABOVE_MAX" | "MEMO_TOO_LONG" | "SELF_TRANSFER" | "DUE_DATE_WITHOUT_LOAN" | "NOT_RECIPIENT" | "NOT_SENDER" | "TRANSFER_NOT_PENDING" | "NOT_A_LOAN" | "TOO_MANY_PENDING" | "TOO_MANY_STREAMS" | "BALANCE_LIMIT" | "GROUP_NOT_FOUND" | "GROUP_TOO_LARGE" | "TOO_MANY_GROUPS" | "NOT_A_MEMBER" | "PACKET_NOT_FOUND" | "NOT_FOR_YOU" | "WRONG_PASSWORD" | "ALREADY_GRABBED" | "SOLD_OUT" | "EXPIRED" | "BAD_SPLIT" | "CAMPAIGN_NOT_FOUND" | "NOT_STARTED" | "ENDED" | "ALREADY_CLAIMED" | "CAMPAIGN_PAUSED" | "CAMPAIGN_NOT_PAUSED" | "DAILY_LIMIT_REACHED" | "FEATURE_OFF" | "BAD_AMOUNT_RULE" | "BAD_WINDOW" | "TICKET_INVALID" | "TICKET_NOT_YOURS" | "TICKET_USED" | "BUSY" | "SHUTTING_DOWN" | "INTERNAL";
+                code: "BAD_REQUEST" | "MALFORMED_REQUEST" | "BAD_FRAMING" | "HEADERS_TOO_LARGE" | "URL_TOO_LONG" | "HOST_REQUIRED" | "HTTP_VERSION_NOT_SUPPORTED" | "METHOD_NOT_ALLOWED" | "EXPECTATION_FAILED" | "REQUEST_TIMEOUT" | "BAD_JSON" | "BODY_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "VALIDATION_FAILED" | "UNAUTHORIZED" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "TOKEN_REVOKED" | "EXCHANGE_NOT_CONFIGURED" | "SIGNING_KEY_IN_USE" | "KEY_NOT_FOUND" | "TOO_MANY_KEYS" | "COVER_INVALID" | "COVER_NOT_FOUND" | "TOO_MANY_COVERS" | "FORBIDDEN" | "NOT_FOUND" | "USER_NOT_FOUND" | "TRANSFER_NOT_FOUND" | "PHONE_TAKEN" | "INVALID_CODE" | "CODE_EXPIRED" | "TOO_MANY_ATTEMPTS" | "RATE_LIMITED" | "IDEMPOTENCY_KEY_REUSED" | "IDEMPOTENCY_KEY_INVALID" | "IDEMPOTENCY_KEY_REQUIRED" | "INSUFFICIENT_FUNDS" | "AMOUNT_BELOW_MIN" | "AMOUNT_ABOVE_MAX" | "MEMO_TOO_LONG" | "SELF_TRANSFER" | "DUE_DATE_WITHOUT_LOAN" | "NOT_RECIPIENT" | "NOT_SENDER" | "TRANSFER_NOT_PENDING" | "NOT_A_LOAN" | "TOO_MANY_PENDING" | "TOO_MANY_STREAMS" | "BALANCE_LIMIT" | "GROUP_NOT_FOUND" | "GROUP_TOO_LARGE" | "TOO_MANY_GROUPS" | "NOT_A_MEMBER" | "PACKET_NOT_FOUND" | "NOT_FOR_YOU" | "WRONG_PASSWORD" | "ALREADY_GRABBED" | "SOLD_OUT" | "EXPIRED" | "BAD_SPLIT" | "CAMPAIGN_NOT_FOUND" | "NOT_STARTED" | "ENDED" | "ALREADY_CLAIMED" | "CAMPAIGN_PAUSED" | "CAMPAIGN_NOT_PAUSED" | "DAILY_LIMIT_REACHED" | "FEATURE_OFF" | "BAD_AMOUNT_RULE" | "BAD_WINDOW" | "TICKET_INVALID" | "TICKET_NOT_YOURS" | "TICKET_USED" | "WEBHOOK_ENDPOINT_NOT_FOUND" | "WEBHOOK_TARGET_REFUSED" | "TOO_MANY_WEBHOOK_ENDPOINTS" | "BUSY" | "SHUTTING_DOWN" | "INTERNAL";
                 details?: {
                     [key: string]: unknown;
                 };
                 message: string;
             };
+        };
+        Event: {
+            createdAt: string;
+            data: {
+                object?: {
+                    [key: string]: unknown;
+                };
+            };
+            id: string;
+            /** @enum {string} */
+            object: "event";
+            /** @enum {string} */
+            type: "packet.received" | "packet.finished" | "packet.refunded" | "transfer.received" | "transfer.accepted" | "transfer.declined" | "transfer.refunded" | "transfer.cancelled" | "loan.acknowledged" | "campaign.started" | "campaign.sold_out" | "campaign.ended";
         };
         Group: {
             createdAt?: string;
@@ -1587,7 +1693,7 @@ export interface operations {
                             revokedAt: string | null;
                             /** @description ISO 8601 with offset */
                             rotatedAt: string | null;
-                            scopes: ("read" | "users:write" | "deposits:write" | "campaigns:write" | "special-days:write" | "covers:write" | "keys:write" | "clock:write")[];
+                            scopes: ("read" | "users:write" | "deposits:write" | "campaigns:write" | "special-days:write" | "covers:write" | "keys:write" | "webhooks:write" | "clock:write")[];
                         }[];
                     };
                 };
@@ -1605,7 +1711,7 @@ export interface operations {
             content: {
                 "application/json": {
                     name: string;
-                    scopes: ("read" | "users:write" | "deposits:write" | "campaigns:write" | "special-days:write" | "covers:write" | "keys:write" | "clock:write")[];
+                    scopes: ("read" | "users:write" | "deposits:write" | "campaigns:write" | "special-days:write" | "covers:write" | "keys:write" | "webhooks:write" | "clock:write")[];
                 };
             };
         };
@@ -1645,7 +1751,7 @@ export interface operations {
                             revokedAt: string | null;
                             /** @description ISO 8601 with offset */
                             rotatedAt: string | null;
-                            scopes: ("read" | "users:write" | "deposits:write" | "campaigns:write" | "special-days:write" | "covers:write" | "keys:write" | "clock:write")[];
+                            scopes: ("read" | "users:write" | "deposits:write" | "campaigns:write" | "special-days:write" | "covers:write" | "keys:write" | "webhooks:write" | "clock:write")[];
                         };
                         /** @description the key to send as `Authorization: Bearer`; shown only in this answer */
                         secret: string;
@@ -1699,7 +1805,7 @@ export interface operations {
                         revokedAt: string | null;
                         /** @description ISO 8601 with offset */
                         rotatedAt: string | null;
-                        scopes: ("read" | "users:write" | "deposits:write" | "campaigns:write" | "special-days:write" | "covers:write" | "keys:write" | "clock:write")[];
+                        scopes: ("read" | "users:write" | "deposits:write" | "campaigns:write" | "special-days:write" | "covers:write" | "keys:write" | "webhooks:write" | "clock:write")[];
                     };
                 };
             };
@@ -1757,7 +1863,7 @@ export interface operations {
                             revokedAt: string | null;
                             /** @description ISO 8601 with offset */
                             rotatedAt: string | null;
-                            scopes: ("read" | "users:write" | "deposits:write" | "campaigns:write" | "special-days:write" | "covers:write" | "keys:write" | "clock:write")[];
+                            scopes: ("read" | "users:write" | "deposits:write" | "campaigns:write" | "special-days:write" | "covers:write" | "keys:write" | "webhooks:write" | "clock:write")[];
                         };
                         /** @description the key to send as `Authorization: Bearer`; shown only in this answer */
                         secret: string;
@@ -2204,6 +2310,329 @@ export interface operations {
                             token?: string;
                             userId?: string;
                         }[];
+                    };
+                };
+            };
+        };
+    };
+    getV1AdminWebhookEndpoints: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data?: {
+                            createdAt?: string;
+                            deliveries?: {
+                                delivered?: number;
+                                failed?: number;
+                                pending?: number;
+                            };
+                            eventTypes?: ("packet.received" | "packet.finished" | "packet.refunded" | "transfer.received" | "transfer.accepted" | "transfer.declined" | "transfer.refunded" | "transfer.cancelled" | "loan.acknowledged" | "campaign.started" | "campaign.sold_out" | "campaign.ended")[];
+                            id?: string;
+                            previousSecretExpiresAt?: string | null;
+                            url?: string;
+                        }[];
+                        /** @enum {string} */
+                        object?: "list";
+                    };
+                };
+            };
+        };
+    };
+    postV1AdminWebhookEndpoints: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    eventTypes?: ("packet.received" | "packet.finished" | "packet.refunded" | "transfer.received" | "transfer.accepted" | "transfer.declined" | "transfer.refunded" | "transfer.cancelled" | "loan.acknowledged" | "campaign.started" | "campaign.sold_out" | "campaign.ended")[];
+                    url: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        createdAt?: string;
+                        deliveries?: {
+                            delivered?: number;
+                            failed?: number;
+                            pending?: number;
+                        };
+                        eventTypes?: ("packet.received" | "packet.finished" | "packet.refunded" | "transfer.received" | "transfer.accepted" | "transfer.declined" | "transfer.refunded" | "transfer.cancelled" | "loan.acknowledged" | "campaign.started" | "campaign.sold_out" | "campaign.ended")[];
+                        id?: string;
+                        previousSecretExpiresAt?: string | null;
+                        secret?: string;
+                        url?: string;
+                    };
+                };
+            };
+        };
+    };
+    getV1AdminWebhookEndpointsId: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        createdAt?: string;
+                        deliveries?: {
+                            delivered?: number;
+                            failed?: number;
+                            pending?: number;
+                        };
+                        eventTypes?: ("packet.received" | "packet.finished" | "packet.refunded" | "transfer.received" | "transfer.accepted" | "transfer.declined" | "transfer.refunded" | "transfer.cancelled" | "loan.acknowledged" | "campaign.started" | "campaign.sold_out" | "campaign.ended")[];
+                        id?: string;
+                        previousSecretExpiresAt?: string | null;
+                        url?: string;
+                    };
+                };
+            };
+        };
+    };
+    deleteV1AdminWebhookEndpointsId: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        deleted?: boolean;
+                        id?: string;
+                    };
+                };
+            };
+        };
+    };
+    getV1AdminWebhookEndpointsIdDeliveries: {
+        parameters: {
+            query?: {
+                /** @description 1 to 100 */
+                limit?: string;
+                startingAfter?: string;
+                state?: "pending" | "delivered" | "failed";
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data?: {
+                            attempts?: number;
+                            deliveredAt?: string | null;
+                            eventId?: string;
+                            eventType?: string;
+                            lastAttemptAt?: string | null;
+                            lastError?: string | null;
+                            lastStatus?: number | null;
+                            nextAttemptAt?: string | null;
+                            /** @enum {string} */
+                            state?: "pending" | "delivered" | "failed";
+                        }[];
+                        hasMore?: boolean;
+                        /** @enum {string} */
+                        object?: "list";
+                    };
+                };
+            };
+        };
+    };
+    postV1AdminWebhookEndpointsIdRotateSecret: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    overlapSeconds?: number;
+                } | null;
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        createdAt?: string;
+                        deliveries?: {
+                            delivered?: number;
+                            failed?: number;
+                            pending?: number;
+                        };
+                        eventTypes?: ("packet.received" | "packet.finished" | "packet.refunded" | "transfer.received" | "transfer.accepted" | "transfer.declined" | "transfer.refunded" | "transfer.cancelled" | "loan.acknowledged" | "campaign.started" | "campaign.sold_out" | "campaign.ended")[];
+                        id?: string;
+                        previousSecretExpiresAt?: string | null;
+                        secret?: string;
+                        url?: string;
                     };
                 };
             };
@@ -2708,6 +3137,55 @@ export interface operations {
                 content: {
                     "application/json": {
                         code?: string;
+                    };
+                };
+            };
+        };
+    };
+    getV1Events: {
+        parameters: {
+            query?: {
+                /** @description 1 to 100 */
+                limit?: string;
+                order?: "asc" | "desc";
+                startingAfter?: string;
+                type?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["Event"][];
+                        hasMore: boolean;
+                        /** @enum {string} */
+                        object: "list";
                     };
                 };
             };
@@ -4088,16 +4566,27 @@ type ReadonlyArray<T> = [
 ] ? Readonly<Exclude<T, undefined>> : Readonly<Exclude<T, undefined>[]>;
 export const pathsV1AdminCampaignsGetResponses200ContentApplicationJsonObjectValues: ReadonlyArray<FlattenedDeepRequired<paths>["/v1/admin/campaigns"]["get"]["responses"]["200"]["content"]["application/json"]["object"]> = ["list"];
 export const pathsV1AdminCoversPostResponses201ContentApplicationJsonMediaTypeValues: ReadonlyArray<FlattenedDeepRequired<paths>["/v1/admin/covers"]["post"]["responses"]["201"]["content"]["application/json"]["mediaType"]> = ["image/png", "image/jpeg", "image/webp"];
-export const pathsV1AdminKeysGetResponses200ContentApplicationJsonKeysScopesValues: ReadonlyArray<FlattenedDeepRequired<paths>["/v1/admin/keys"]["get"]["responses"]["200"]["content"]["application/json"]["keys"]["scopes"]> = ["read", "users:write", "deposits:write", "campaigns:write", "special-days:write", "covers:write", "keys:write", "clock:write"];
-export const pathsV1AdminKeysPostRequestBodyContentApplicationJsonScopesValues: ReadonlyArray<FlattenedDeepRequired<paths>["/v1/admin/keys"]["post"]["requestBody"]["content"]["application/json"]["scopes"]> = ["read", "users:write", "deposits:write", "campaigns:write", "special-days:write", "covers:write", "keys:write", "clock:write"];
-export const pathsV1AdminKeysPostResponses201ContentApplicationJsonKeyScopesValues: ReadonlyArray<FlattenedDeepRequired<paths>["/v1/admin/keys"]["post"]["responses"]["201"]["content"]["application/json"]["key"]["scopes"]> = ["read", "users:write", "deposits:write", "campaigns:write", "special-days:write", "covers:write", "keys:write", "clock:write"];
-export const pathsV1AdminKeysIdRevokePostResponses200ContentApplicationJsonScopesValues: ReadonlyArray<FlattenedDeepRequired<paths>["/v1/admin/keys/{id}/revoke"]["post"]["responses"]["200"]["content"]["application/json"]["scopes"]> = ["read", "users:write", "deposits:write", "campaigns:write", "special-days:write", "covers:write", "keys:write", "clock:write"];
-export const pathsV1AdminKeysIdRotatePostResponses200ContentApplicationJsonKeyScopesValues: ReadonlyArray<FlattenedDeepRequired<paths>["/v1/admin/keys/{id}/rotate"]["post"]["responses"]["200"]["content"]["application/json"]["key"]["scopes"]> = ["read", "users:write", "deposits:write", "campaigns:write", "special-days:write", "covers:write", "keys:write", "clock:write"];
+export const pathsV1AdminKeysGetResponses200ContentApplicationJsonKeysScopesValues: ReadonlyArray<FlattenedDeepRequired<paths>["/v1/admin/keys"]["get"]["responses"]["200"]["content"]["application/json"]["keys"]["scopes"]> = ["read", "users:write", "deposits:write", "campaigns:write", "special-days:write", "covers:write", "keys:write", "webhooks:write", "clock:write"];
+export const pathsV1AdminKeysPostRequestBodyContentApplicationJsonScopesValues: ReadonlyArray<FlattenedDeepRequired<paths>["/v1/admin/keys"]["post"]["requestBody"]["content"]["application/json"]["scopes"]> = ["read", "users:write", "deposits:write", "campaigns:write", "special-days:write", "covers:write", "keys:write", "webhooks:write", "clock:write"];
+export const pathsV1AdminKeysPostResponses201ContentApplicationJsonKeyScopesValues: ReadonlyArray<FlattenedDeepRequired<paths>["/v1/admin/keys"]["post"]["responses"]["201"]["content"]["application/json"]["key"]["scopes"]> = ["read", "users:write", "deposits:write", "campaigns:write", "special-days:write", "covers:write", "keys:write", "webhooks:write", "clock:write"];
+export const pathsV1AdminKeysIdRevokePostResponses200ContentApplicationJsonScopesValues: ReadonlyArray<FlattenedDeepRequired<paths>["/v1/admin/keys/{id}/revoke"]["post"]["responses"]["200"]["content"]["application/json"]["scopes"]> = ["read", "users:write", "deposits:write", "campaigns:write", "special-days:write", "covers:write", "keys:write", "webhooks:write", "clock:write"];
+export const pathsV1AdminKeysIdRotatePostResponses200ContentApplicationJsonKeyScopesValues: ReadonlyArray<FlattenedDeepRequired<paths>["/v1/admin/keys/{id}/rotate"]["post"]["responses"]["200"]["content"]["application/json"]["key"]["scopes"]> = ["read", "users:write", "deposits:write", "campaigns:write", "special-days:write", "covers:write", "keys:write", "webhooks:write", "clock:write"];
 export const pathsV1AdminSpecialDaysPostRequestBodyContentApplicationJsonKindValues: ReadonlyArray<FlattenedDeepRequired<paths>["/v1/admin/special-days"]["post"]["requestBody"]["content"]["application/json"]["kind"]> = ["gregorian", "lunar", "date"];
 export const pathsV1AdminUsersGetResponses200ContentApplicationJsonObjectValues: ReadonlyArray<FlattenedDeepRequired<paths>["/v1/admin/users"]["get"]["responses"]["200"]["content"]["application/json"]["object"]> = ["list"];
+export const pathsV1AdminWebhookEndpointsGetResponses200ContentApplicationJsonDataEventTypesValues: ReadonlyArray<FlattenedDeepRequired<paths>["/v1/admin/webhook-endpoints"]["get"]["responses"]["200"]["content"]["application/json"]["data"]["eventTypes"]> = ["packet.received", "packet.finished", "packet.refunded", "transfer.received", "transfer.accepted", "transfer.declined", "transfer.refunded", "transfer.cancelled", "loan.acknowledged", "campaign.started", "campaign.sold_out", "campaign.ended"];
+export const pathsV1AdminWebhookEndpointsGetResponses200ContentApplicationJsonObjectValues: ReadonlyArray<FlattenedDeepRequired<paths>["/v1/admin/webhook-endpoints"]["get"]["responses"]["200"]["content"]["application/json"]["object"]> = ["list"];
+export const pathsV1AdminWebhookEndpointsPostRequestBodyContentApplicationJsonEventTypesValues: ReadonlyArray<FlattenedDeepRequired<paths>["/v1/admin/webhook-endpoints"]["post"]["requestBody"]["content"]["application/json"]["eventTypes"]> = ["packet.received", "packet.finished", "packet.refunded", "transfer.received", "transfer.accepted", "transfer.declined", "transfer.refunded", "transfer.cancelled", "loan.acknowledged", "campaign.started", "campaign.sold_out", "campaign.ended"];
+export const pathsV1AdminWebhookEndpointsPostResponses201ContentApplicationJsonEventTypesValues: ReadonlyArray<FlattenedDeepRequired<paths>["/v1/admin/webhook-endpoints"]["post"]["responses"]["201"]["content"]["application/json"]["eventTypes"]> = ["packet.received", "packet.finished", "packet.refunded", "transfer.received", "transfer.accepted", "transfer.declined", "transfer.refunded", "transfer.cancelled", "loan.acknowledged", "campaign.started", "campaign.sold_out", "campaign.ended"];
+export const pathsV1AdminWebhookEndpointsIdGetResponses200ContentApplicationJsonEventTypesValues: ReadonlyArray<FlattenedDeepRequired<paths>["/v1/admin/webhook-endpoints/{id}"]["get"]["responses"]["200"]["content"]["application/json"]["eventTypes"]> = ["packet.received", "packet.finished", "packet.refunded", "transfer.received", "transfer.accepted", "transfer.declined", "transfer.refunded", "transfer.cancelled", "loan.acknowledged", "campaign.started", "campaign.sold_out", "campaign.ended"];
+export const pathsV1AdminWebhookEndpointsIdDeliveriesGetParametersQueryStateValues: ReadonlyArray<FlattenedDeepRequired<paths>["/v1/admin/webhook-endpoints/{id}/deliveries"]["get"]["parameters"]["query"]["state"]> = ["pending", "delivered", "failed"];
+export const pathsV1AdminWebhookEndpointsIdDeliveriesGetResponses200ContentApplicationJsonDataStateValues: ReadonlyArray<FlattenedDeepRequired<paths>["/v1/admin/webhook-endpoints/{id}/deliveries"]["get"]["responses"]["200"]["content"]["application/json"]["data"]["state"]> = ["pending", "delivered", "failed"];
+export const pathsV1AdminWebhookEndpointsIdDeliveriesGetResponses200ContentApplicationJsonObjectValues: ReadonlyArray<FlattenedDeepRequired<paths>["/v1/admin/webhook-endpoints/{id}/deliveries"]["get"]["responses"]["200"]["content"]["application/json"]["object"]> = ["list"];
+export const pathsV1AdminWebhookEndpointsIdRotateSecretPostResponses200ContentApplicationJsonEventTypesValues: ReadonlyArray<FlattenedDeepRequired<paths>["/v1/admin/webhook-endpoints/{id}/rotate-secret"]["post"]["responses"]["200"]["content"]["application/json"]["eventTypes"]> = ["packet.received", "packet.finished", "packet.refunded", "transfer.received", "transfer.accepted", "transfer.declined", "transfer.refunded", "transfer.cancelled", "loan.acknowledged", "campaign.started", "campaign.sold_out", "campaign.ended"];
 export const pathsV1CampaignsIdClaimPostResponses200ContentApplicationJsonStatusValues: ReadonlyArray<FlattenedDeepRequired<paths>["/v1/campaigns/{id}/claim"]["post"]["responses"]["200"]["content"]["application/json"]["status"]> = ["claimed"];
 export const pathsV1CampaignsIdQueueGetResponses200ContentApplicationJsonStateValues: ReadonlyArray<FlattenedDeepRequired<paths>["/v1/campaigns/{id}/queue"]["get"]["responses"]["200"]["content"]["application/json"]["state"]> = ["waiting", "your_turn", "final"];
 export const pathsV1CoversGetResponses200ContentApplicationJsonCoversMediaTypeValues: ReadonlyArray<FlattenedDeepRequired<paths>["/v1/covers"]["get"]["responses"]["200"]["content"]["application/json"]["covers"]["mediaType"]> = ["image/png", "image/jpeg", "image/webp"];
+export const pathsV1EventsGetParametersQueryOrderValues: ReadonlyArray<FlattenedDeepRequired<paths>["/v1/events"]["get"]["parameters"]["query"]["order"]> = ["asc", "desc"];
+export const pathsV1EventsGetResponses200ContentApplicationJsonObjectValues: ReadonlyArray<FlattenedDeepRequired<paths>["/v1/events"]["get"]["responses"]["200"]["content"]["application/json"]["object"]> = ["list"];
 export const pathsV1GroupsIdRedPacketsGetResponses200ContentApplicationJsonObjectValues: ReadonlyArray<FlattenedDeepRequired<paths>["/v1/groups/{id}/red-packets"]["get"]["responses"]["200"]["content"]["application/json"]["object"]> = ["list"];
 export const pathsV1MeRedPacketsGetParametersQueryRoleValues: ReadonlyArray<FlattenedDeepRequired<paths>["/v1/me/red-packets"]["get"]["parameters"]["query"]["role"]> = ["sent", "received"];
 export const pathsV1MeRedPacketsGetResponses200ContentApplicationJsonObjectValues: ReadonlyArray<FlattenedDeepRequired<paths>["/v1/me/red-packets"]["get"]["responses"]["200"]["content"]["application/json"]["object"]> = ["list"];
@@ -4111,7 +4600,9 @@ export const pathsV1TransfersPreviewPostRequestBodyContentApplicationJsonNatureV
 export const pathsV1TransfersPreviewPostResponses200ContentApplicationJsonNatureHintsNatureValues: ReadonlyArray<FlattenedDeepRequired<paths>["/v1/transfers/preview"]["post"]["responses"]["200"]["content"]["application/json"]["natureHints"]["nature"]> = ["gift", "loan"];
 export const pathsV1WithdrawalsPostResponses201ContentApplicationJsonStatusValues: ReadonlyArray<FlattenedDeepRequired<paths>["/v1/withdrawals"]["post"]["responses"]["201"]["content"]["application/json"]["status"]> = ["paid"];
 export const campaignStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["Campaign"]["status"]> = ["scheduled", "active", "paused", "sold_out", "ended"];
-export const errorErrorCodeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["Error"]["error"]["code"]> = ["BAD_REQUEST", "MALFORMED_REQUEST", "BAD_FRAMING", "HEADERS_TOO_LARGE", "URL_TOO_LONG", "HOST_REQUIRED", "HTTP_VERSION_NOT_SUPPORTED", "METHOD_NOT_ALLOWED", "EXPECTATION_FAILED", "REQUEST_TIMEOUT", "BAD_JSON", "BODY_TOO_LARGE", "UNSUPPORTED_MEDIA_TYPE", "VALIDATION_FAILED", "UNAUTHORIZED", "INVALID_TOKEN", "TOKEN_EXPIRED", "TOKEN_REVOKED", "EXCHANGE_NOT_CONFIGURED", "SIGNING_KEY_IN_USE", "KEY_NOT_FOUND", "TOO_MANY_KEYS", "COVER_INVALID", "COVER_NOT_FOUND", "TOO_MANY_COVERS", "FORBIDDEN", "NOT_FOUND", "USER_NOT_FOUND", "TRANSFER_NOT_FOUND", "PHONE_TAKEN", "INVALID_CODE", "CODE_EXPIRED", "TOO_MANY_ATTEMPTS", "RATE_LIMITED", "IDEMPOTENCY_KEY_REUSED", "IDEMPOTENCY_KEY_INVALID", "IDEMPOTENCY_KEY_REQUIRED", "INSUFFICIENT_FUNDS", "AMOUNT_BELOW_MIN", "AMOUNT_ABOVE_MAX", "MEMO_TOO_LONG", "SELF_TRANSFER", "DUE_DATE_WITHOUT_LOAN", "NOT_RECIPIENT", "NOT_SENDER", "TRANSFER_NOT_PENDING", "NOT_A_LOAN", "TOO_MANY_PENDING", "TOO_MANY_STREAMS", "BALANCE_LIMIT", "GROUP_NOT_FOUND", "GROUP_TOO_LARGE", "TOO_MANY_GROUPS", "NOT_A_MEMBER", "PACKET_NOT_FOUND", "NOT_FOR_YOU", "WRONG_PASSWORD", "ALREADY_GRABBED", "SOLD_OUT", "EXPIRED", "BAD_SPLIT", "CAMPAIGN_NOT_FOUND", "NOT_STARTED", "ENDED", "ALREADY_CLAIMED", "CAMPAIGN_PAUSED", "CAMPAIGN_NOT_PAUSED", "DAILY_LIMIT_REACHED", "FEATURE_OFF", "BAD_AMOUNT_RULE", "BAD_WINDOW", "TICKET_INVALID", "TICKET_NOT_YOURS", "TICKET_USED", "BUSY", "SHUTTING_DOWN", "INTERNAL"];
+export const errorErrorCodeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["Error"]["error"]["code"]> = ["BAD_REQUEST", "MALFORMED_REQUEST", "BAD_FRAMING", "HEADERS_TOO_LARGE", "URL_TOO_LONG", "HOST_REQUIRED", "HTTP_VERSION_NOT_SUPPORTED", "METHOD_NOT_ALLOWED", "EXPECTATION_FAILED", "REQUEST_TIMEOUT", "BAD_JSON", "BODY_TOO_LARGE", "UNSUPPORTED_MEDIA_TYPE", "VALIDATION_FAILED", "UNAUTHORIZED", "INVALID_TOKEN", "TOKEN_EXPIRED", "TOKEN_REVOKED", "EXCHANGE_NOT_CONFIGURED", "SIGNING_KEY_IN_USE", "KEY_NOT_FOUND", "TOO_MANY_KEYS", "COVER_INVALID", "COVER_NOT_FOUND", "TOO_MANY_COVERS", "FORBIDDEN", "NOT_FOUND", "USER_NOT_FOUND", "TRANSFER_NOT_FOUND", "PHONE_TAKEN", "INVALID_CODE", "CODE_EXPIRED", "TOO_MANY_ATTEMPTS", "RATE_LIMITED", "IDEMPOTENCY_KEY_REUSED", "IDEMPOTENCY_KEY_INVALID", "IDEMPOTENCY_KEY_REQUIRED", "INSUFFICIENT_FUNDS", "AMOUNT_BELOW_MIN", "AMOUNT_ABOVE_MAX", "MEMO_TOO_LONG", "SELF_TRANSFER", "DUE_DATE_WITHOUT_LOAN", "NOT_RECIPIENT", "NOT_SENDER", "TRANSFER_NOT_PENDING", "NOT_A_LOAN", "TOO_MANY_PENDING", "TOO_MANY_STREAMS", "BALANCE_LIMIT", "GROUP_NOT_FOUND", "GROUP_TOO_LARGE", "TOO_MANY_GROUPS", "NOT_A_MEMBER", "PACKET_NOT_FOUND", "NOT_FOR_YOU", "WRONG_PASSWORD", "ALREADY_GRABBED", "SOLD_OUT", "EXPIRED", "BAD_SPLIT", "CAMPAIGN_NOT_FOUND", "NOT_STARTED", "ENDED", "ALREADY_CLAIMED", "CAMPAIGN_PAUSED", "CAMPAIGN_NOT_PAUSED", "DAILY_LIMIT_REACHED", "FEATURE_OFF", "BAD_AMOUNT_RULE", "BAD_WINDOW", "TICKET_INVALID", "TICKET_NOT_YOURS", "TICKET_USED", "WEBHOOK_ENDPOINT_NOT_FOUND", "WEBHOOK_TARGET_REFUSED", "TOO_MANY_WEBHOOK_ENDPOINTS", "BUSY", "SHUTTING_DOWN", "INTERNAL"];
+export const eventObjectValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["Event"]["object"]> = ["event"];
+export const eventTypeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["Event"]["type"]> = ["packet.received", "packet.finished", "packet.refunded", "transfer.received", "transfer.accepted", "transfer.declined", "transfer.refunded", "transfer.cancelled", "loan.acknowledged", "campaign.started", "campaign.sold_out", "campaign.ended"];
 export const queuePlaceLineValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["QueuePlace"]["line"]> = ["pre", "fifo"];
 export const redPacketKindValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["RedPacket"]["kind"]> = ["single", "lucky", "equal", "exclusive"];
 export const redPacketNatureHintsNatureValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["RedPacket"]["natureHints"]["nature"]> = ["gift", "loan"];

@@ -70,7 +70,8 @@ describe(`identity (${TEST_STORE})`, () => {
     assert.equal(JSON.stringify(listed).includes(made.secret.slice(20)), false);
     const rows = await app.query<Record<string, unknown>>("SELECT * FROM api_keys WHERE id = ?", made.key.id);
     assert.equal(rows.length, 1);
-    const secretPart = made.secret.split("_")[2] as string;
+    // hk_<16 hex id>_<secret>: the secret is base64url, which may itself hold "_".
+    const secretPart = made.secret.slice("hk_".length + 16 + 1);
     assert.equal(JSON.stringify(rows).includes(secretPart), false);
     assert.match(String(rows[0]?.secret_hash), /^[0-9a-f]{64}$/);
   });

@@ -23,7 +23,7 @@ describe("the campaign page under a crowd (headless Chromium)", () => {
     await served?.close();
   });
 
-  it("shows 'try again in N s', keeps the button off, and claims again only once Retry-After has passed", async () => {
+  it("shows the place in line and 'N s', keeps the button off, and claims again only once Retry-After has passed", async () => {
     const base = served.server.url;
     const user = await admin<{ userId: string; token: string }>(base, "POST", "/v1/admin/users", {
       phone: "+8613800000301",
@@ -47,7 +47,8 @@ describe("the campaign page under a crowd (headless Chromium)", () => {
     await page.getByTestId("claim").click();
     await page
       .getByTestId("claim-answer")
-      .filter({ hasText: /人太多了，[123] 秒后再试/ })
+      // Shed with a place in the waiting room, the page says where the person stands.
+      .filter({ hasText: /排队中：第 \d+ 位，[123] 秒后自动重试|人太多了，[123] 秒后再试/ })
       .waitFor();
     assert.ok(await page.getByTestId("claim").isDisabled(), "the button is off while waiting");
     await shoot(page, "13-campaign-retry-after");

@@ -35,7 +35,7 @@ export function eventRoutes(app: FastifyInstance, context: AppContext): void {
   app.get<{ Querystring: EventsQuery }>(
     "/v1/events",
     {
-      config: { auth: "user-or-admin" },
+      config: { auth: "user-or-admin", scope: "read" },
       schema: {
         tags: ["events"],
         summary: "Events: a user's own (the transfers and packets they are party to); the operator's: all",

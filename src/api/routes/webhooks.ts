@@ -85,7 +85,7 @@ export function webhookRoutes(app: FastifyInstance, context: AppContext): void {
   app.post<{ Body: { url: string; eventTypes?: EventType[] } }>(
     "/v1/admin/webhook-endpoints",
     {
-      config: { auth: "admin" },
+      config: { auth: "admin", scope: "webhooks:write" },
       schema: {
         tags: ["webhooks"],
         summary: "Register a webhook endpoint; the answer carries its signing secret, shown only here",
@@ -140,7 +140,7 @@ export function webhookRoutes(app: FastifyInstance, context: AppContext): void {
   app.get(
     "/v1/admin/webhook-endpoints",
     {
-      config: { auth: "admin" },
+      config: { auth: "admin", scope: "read" },
       schema: {
         tags: ["webhooks"],
         summary: "Every webhook endpoint, with its deliveries counted by state",
@@ -171,7 +171,7 @@ export function webhookRoutes(app: FastifyInstance, context: AppContext): void {
   app.get<{ Params: { id: string } }>(
     "/v1/admin/webhook-endpoints/:id",
     {
-      config: { auth: "admin" },
+      config: { auth: "admin", scope: "read" },
       schema: {
         tags: ["webhooks"],
         summary: "One webhook endpoint, with its deliveries counted by state",
@@ -191,7 +191,7 @@ export function webhookRoutes(app: FastifyInstance, context: AppContext): void {
   }>(
     "/v1/admin/webhook-endpoints/:id/deliveries",
     {
-      config: { auth: "admin" },
+      config: { auth: "admin", scope: "read" },
       schema: {
         tags: ["webhooks"],
         summary: "An endpoint's deliveries, newest event first: attempts, last status or error, next attempt",
@@ -235,7 +235,7 @@ export function webhookRoutes(app: FastifyInstance, context: AppContext): void {
   app.post<{ Params: { id: string }; Body: { overlapSeconds?: number } | undefined }>(
     "/v1/admin/webhook-endpoints/:id/rotate-secret",
     {
-      config: { auth: "admin" },
+      config: { auth: "admin", scope: "webhooks:write" },
       schema: {
         tags: ["webhooks"],
         summary: "A new signing secret; the old one keeps signing beside it for `overlapSeconds` (default a day)",
@@ -264,7 +264,7 @@ export function webhookRoutes(app: FastifyInstance, context: AppContext): void {
   app.delete<{ Params: { id: string } }>(
     "/v1/admin/webhook-endpoints/:id",
     {
-      config: { auth: "admin" },
+      config: { auth: "admin", scope: "webhooks:write" },
       schema: {
         tags: ["webhooks"],
         summary: "Remove a webhook endpoint and its deliveries; nothing more is sent to it",

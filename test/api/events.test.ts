@@ -169,7 +169,7 @@ describe(`events (${TEST_STORE})`, () => {
     const mine = await allEvents(carol.token);
     assert.deepEqual(
       mine.map((event) => event.type),
-      ["packet.received", "packet.refunded"],
+      ["transfer.received", "transfer.cancelled", "packet.received", "packet.refunded"],
     );
     const bobs = await allEvents(bob.token);
     assert.ok(bobs.every((event) => !event.type.startsWith("campaign.")));

@@ -776,7 +776,9 @@ export class Engine implements EngineFront {
       } catch (reloadError) {
         this.#observer.commitFailed?.(reloadError);
         if (this.#closing) return;
-        await new Promise((resolve) => setTimeout(resolve, RELOAD_RETRY_MS));
+        // Unref'd: the server keeps a serving process alive; an abandoned engine (a test's
+        // killed process, its store closed under it) must not keep one alive by retrying.
+        await new Promise((resolve) => setTimeout(resolve, RELOAD_RETRY_MS).unref());
       }
     }
   }

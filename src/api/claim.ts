@@ -1,6 +1,7 @@
 import type { AmountRule } from "../domain/campaign.js";
 import type { DomainError, ErrorCode } from "../domain/errors.js";
 import type { Answer, Idempotency } from "../engine/engine.js";
+import type { CampaignLive } from "../engine/front.js";
 import { answerOf } from "./answers.js";
 import type { AppContext } from "./context.js";
 import { errorBody, STATUS_OF } from "./errors.js";
@@ -143,6 +144,13 @@ function refusedOrPreQueued(
   return answer;
 }
 
+/** The open campaign as the waiting room reads it: from this process's memory (not on an edge). */
+export function campaignInMemory(engine: AppContext["engine"], campaignId: string): CampaignLive | undefined {
+  const live = engine.campaignLive(campaignId);
+  if (live instanceof Promise) throw new Error("the waiting room runs only where memory holds the campaign");
+  return live;
+}
+
 /** The waiting room runs only in a process whose memory holds the campaign (not on an edge). */
 export function claimsOf(engine: AppContext["engine"], campaignId: string, userId: string): number {
   if (engine.claimsOf === undefined) throw new Error("the waiting room needs the engine's own memory");
@@ -160,8 +168,7 @@ function admitThenClaim(
   const { metrics, engine, admission, room } = context;
   let held: QueueTicket | undefined;
   let startsAt = 0;
-  const live = room === undefined ? undefined : engine.campaignLive(campaignId);
-  if (live instanceof Promise) throw new Error("the waiting room runs only where memory holds the campaign");
+  const live = room === undefined ? undefined : campaignInMemory(engine, campaignId);
   // The line forms at the start: before it, a keyed claim goes on to its stored answer or NOT_STARTED.
   if (room !== undefined && live !== undefined && engine.clock.now() >= live.campaign.startsAt) {
     startsAt = live.campaign.startsAt;

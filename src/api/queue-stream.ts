@@ -1,5 +1,5 @@
 import type { ServerResponse } from "node:http";
-import { type ClaimAnswer, claimOnce, claimsOf, renderRefusal, sharesLeft } from "./claim.js";
+import { type ClaimAnswer, campaignInMemory, claimOnce, claimsOf, renderRefusal, sharesLeft } from "./claim.js";
 import type { AppContext } from "./context.js";
 import { errorBody, STATUS_OF } from "./errors.js";
 import type { Place } from "./waiting-room.js";
@@ -15,8 +15,7 @@ export type Standing =
 export function standingOf(context: AppContext, campaignId: string, userId: string, ticket: string): Standing {
   const { engine, room } = context;
   const refusal = engine.claimRefusal(campaignId, userId);
-  const live = room === undefined ? undefined : engine.campaignLive(campaignId);
-  if (live instanceof Promise) throw new Error("the waiting room runs only where memory holds the campaign");
+  const live = room === undefined ? undefined : campaignInMemory(engine, campaignId);
   const notStarted = refusal !== undefined && !refusal.ok && refusal.error.code === "NOT_STARTED";
   if (refusal !== undefined && !refusal.ok && !notStarted)
     return { kind: "final", answer: renderRefusal(refusal).answer };

@@ -183,6 +183,7 @@ export class Engine implements EngineFront {
   #closed = false;
   #stopped: Error | undefined;
   #open = 0;
+  #stopWatchingClock: (() => void) | undefined;
 
   constructor(options: EngineOptions) {
     this.#store = options.store;
@@ -212,6 +213,8 @@ export class Engine implements EngineFront {
   async start(): Promise<void> {
     await this.#reload();
     this.#scheduler.start();
+    // A test clock set past a due instant wakes the timers at once, as the real clock's passing does.
+    this.#stopWatchingClock = this.#clock.onJump?.(() => this.#scheduler.wake());
   }
 
   /** Memory from the store: the snapshot, then today's red packets for the per-day caps. */
@@ -822,6 +825,7 @@ export class Engine implements EngineFront {
   /** Stops taking commands, commits what is queued, and stops the timers. */
   async close(): Promise<void> {
     this.#closing = true;
+    this.#stopWatchingClock?.();
     this.#scheduler.close();
     while (this.#open > 0 || !this.#scheduler.idle) {
       if (this.#stopped !== undefined) break;

@@ -120,6 +120,8 @@ export class Scheduler<T extends Queued> {
 
   /** Something due may have changed outside a batch (the clock was set): look at the timers again. */
   wake(): void {
+    if (!this.#started || this.#closing) return;
+    this.#armTimer();
     this.#nextTurn();
   }
 

@@ -18,7 +18,7 @@ export interface AdmissionOptions {
   readonly retryAfterSecondsMax?: number;
   /** A monotonic clock in ms, for how often the level adjusts. */
   readonly clock?: () => number;
-  /** The wall clock, in ms since the epoch: the hour that rotates who is shed first. */
+  /** The wall clock, in ms since the epoch: the hour that rotates who is shed first. The engine's clock by default. */
   readonly wallClock?: () => number;
   /** A uniform draw in [0, 1), for the jitter of Retry-After. */
   readonly random?: () => number;
@@ -51,7 +51,8 @@ export class CampaignAdmission {
     this.#retryMin = options.retryAfterSecondsMin ?? 1;
     this.#retrySpan = (options.retryAfterSecondsMax ?? 3) - this.#retryMin + 1;
     this.#now = options.clock ?? (() => performance.now());
-    this.#wallNow = options.wallClock ?? Date.now;
+    // The engine's clock, so that under --test-clock the shed hour moves with the rules' time.
+    this.#wallNow = options.wallClock ?? (() => engine.clock.now());
     this.#random = options.random ?? Math.random;
   }
 

@@ -182,6 +182,14 @@ describe("admission control at small scale", () => {
       }
       assert.ok(admission.level < 0.5, `level ${admission.level} after sustained delay`);
       assert.ok(admission.shed > 0);
+      // Who is shed rotates by the hour of the engine's clock (the test clock here), not of Date.now().
+      const letIn = () => users.slice(0, 100).filter((userId) => admission.decide(userId).admitted);
+      const thisHour = letIn();
+      rig.clock.set(now - 1);
+      const hourBefore = letIn();
+      rig.clock.set(now);
+      assert.deepEqual(letIn(), thisHour, "the same users within the hour");
+      assert.notDeepEqual(hourBefore, thisHour, "another set in another hour");
       held.restore();
       for (let i = 0; i < 30; i++) await rig.engine.submit({ type: "tick" });
       for (let step = 11; step <= 40; step++) {

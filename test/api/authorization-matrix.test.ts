@@ -2,7 +2,13 @@ import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import { after, before, describe, it } from "node:test";
 import { SCOPES } from "../../src/api/identity.js";
-import { ADMIN_TOKEN, type ListeningApp, startListeningApp, TOKEN_SECRET } from "../support/harness.js";
+import {
+  ADMIN_TOKEN,
+  INPUT_TESTS_GATE,
+  type ListeningApp,
+  startListeningApp,
+  TOKEN_SECRET,
+} from "../support/harness.js";
 import { Client, type Reply } from "../support/http-client.js";
 import { LedgerReader, type LedgerSnapshot } from "../support/ledger-snapshot.js";
 import { assertErrorContract } from "../support/raw-http.js";
@@ -467,7 +473,7 @@ describe("authorization matrix: every route of the OpenAPI document × every wro
   const json = (reply: Reply) => JSON.parse(reply.body) as Record<string, unknown>;
 
   before(async () => {
-    app = await startListeningApp({ testClock: true });
+    app = await startListeningApp({ testClock: true, gate: INPUT_TESTS_GATE });
     client = new Client(app.port);
     const as = async (token: string, method: string, call: Call, status: number) => {
       const reply = await send(method, call, token);

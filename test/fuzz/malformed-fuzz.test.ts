@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import fc from "fast-check";
-import { ADMIN_TOKEN, type ListeningApp, startListeningApp } from "../support/harness.js";
+import { ADMIN_TOKEN, INPUT_TESTS_GATE, type ListeningApp, startListeningApp } from "../support/harness.js";
 import { LedgerReader } from "../support/ledger-snapshot.js";
 import { assertErrorContract, exchange } from "../support/raw-http.js";
 import { RUNS, SEED } from "./settings.js";
@@ -85,7 +85,7 @@ describe(`malformed HTTP fuzzing on raw sockets: ${RUNS} connections (seed ${SEE
   let reader: LedgerReader;
 
   before(async () => {
-    app = await startListeningApp();
+    app = await startListeningApp({ gate: INPUT_TESTS_GATE });
     reader = new LedgerReader(app.db);
   });
 

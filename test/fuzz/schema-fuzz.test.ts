@@ -2,7 +2,13 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import fc from "fast-check";
 import { ID_PATTERN } from "../../src/domain/ids.js";
-import { ADMIN_TOKEN, type ListeningApp, startListeningApp, TOKEN_SECRET } from "../support/harness.js";
+import {
+  ADMIN_TOKEN,
+  INPUT_TESTS_GATE,
+  type ListeningApp,
+  startListeningApp,
+  TOKEN_SECRET,
+} from "../support/harness.js";
 import { Client, type Reply, type Sent } from "../support/http-client.js";
 import { LedgerReader, type LedgerSnapshot } from "../support/ledger-snapshot.js";
 import { assertErrorContract } from "../support/raw-http.js";
@@ -54,7 +60,7 @@ describe(`schema-driven fuzzing: ${RUNS} hostile requests a route (seed ${SEED})
   });
 
   before(async () => {
-    app = await startListeningApp();
+    app = await startListeningApp({ gate: INPUT_TESTS_GATE });
     client = new Client(app.port);
     const user = async (n: number) => {
       const made = await json(

@@ -18,7 +18,9 @@ import {
 import { dirname, join } from "node:path";
 import { performance } from "node:perf_hooks";
 import Database from "better-sqlite3";
+import pg from "pg";
 import { DATA_FILES } from "../server.js";
+import { MIGRATIONS as POSTGRES_MIGRATIONS } from "../store/postgres/migrations.js";
 import { MIGRATIONS } from "../store/sqlite/migrations.js";
 import { describeError } from "./errors.js";
 
@@ -44,11 +46,8 @@ const CLOCK_BEHIND_MS_MAX = 2_000;
 
 export function runDoctor(options: DoctorOptions): Finding[] {
   const folder = dirname(options.db);
-  const findings: Finding[] = [];
-  const folderFinding = checkFolder(folder);
-  findings.push(folderFinding);
-  if (folderFinding.verdict === "FAIL") return findings;
-  findings.push(checkFsync(folder), checkFileSystem(folder));
+  const findings = checkDataFolder(folder);
+  if (findings.some((f) => f.check === "data folder" && f.verdict === "FAIL")) return findings;
   const dbExists = existsSync(options.db);
   findings.push(...checkKeys(folder, dbExists, options.env));
   if (!dbExists) {
@@ -56,6 +55,107 @@ export function runDoctor(options: DoctorOptions): Finding[] {
     return findings;
   }
   findings.push(...checkStore(options.db, options.nowMs));
+  return findings;
+}
+
+/** The folder, its disk's fsync and its file system: what every deployment keeps files in. */
+function checkDataFolder(folder: string): Finding[] {
+  const folderFinding = checkFolder(folder);
+  if (folderFinding.verdict === "FAIL") return [folderFinding];
+  return [folderFinding, checkFsync(folder), checkFileSystem(folder)];
+}
+
+/**
+ * A deployment on PostgreSQL: the data folder keeps only the admin token; the token secret and
+ * the evidence key are rows of the store (service_keys), read here with a read-only session.
+ */
+export async function runDoctorOnPostgres(options: DoctorOptions & { readonly store: string }): Promise<Finding[]> {
+  const folder = dirname(options.db);
+  const findings = checkDataFolder(folder);
+  if (findings.some((f) => f.check === "data folder" && f.verdict === "FAIL")) return findings;
+  const admin = keySpecs(options.env).filter((spec) => spec.file === DATA_FILES.adminToken);
+  findings.push(...checkKeys(folder, false, options.env, admin));
+  const client = new pg.Client({
+    connectionString: options.store,
+    application_name: "hongbao-doctor",
+    connectionTimeoutMillis: 10_000,
+  });
+  try {
+    await client.connect();
+  } catch (error) {
+    findings.push({
+      check: "store",
+      verdict: "FAIL",
+      say: `cannot connect to PostgreSQL: ${describeError(error)}: check HONGBAO_STORE and that the server runs`,
+    });
+    return findings;
+  }
+  client.on("error", () => {});
+  try {
+    await client.query("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY");
+    const tables = await client.query<{ name: string }>(
+      "SELECT table_name AS name FROM information_schema.tables WHERE table_schema = current_schema() AND table_name IN ('schema_migrations', 'postings', 'service_keys')",
+    );
+    const has = new Set(tables.rows.map((row) => row.name));
+    if (!has.has("schema_migrations")) {
+      findings.push({
+        check: "store schema",
+        verdict: "ok",
+        say: "an empty database: the first start makes the schema",
+      });
+      return findings;
+    }
+    const migrations = await client.query<{ version: number | null; applied: string | null }>(
+      "SELECT MAX(version)::int AS version, (EXTRACT(EPOCH FROM MAX(applied_at)) * 1000)::bigint::text AS applied FROM schema_migrations",
+    );
+    const row = migrations.rows[0];
+    const known = Math.max(...POSTGRES_MIGRATIONS.map((m) => m.version));
+    findings.push(schemaFinding(row?.version ?? null, known, "the database"));
+    // The primary key's index read backwards: the last posting of the last shard (all are shard 0 today).
+    const posting = has.has("postings")
+      ? await client.query<{ at: string }>("SELECT at::text FROM postings ORDER BY shard DESC, id DESC LIMIT 1")
+      : { rows: [] };
+    const postingMs = posting.rows[0] === undefined ? undefined : Number(posting.rows[0].at);
+    const migratedMs = row?.applied === null || row?.applied === undefined ? Number.NaN : Number(row.applied);
+    findings.push(clockFinding(postingMs, migratedMs, options.nowMs()));
+    const keys = has.has("service_keys")
+      ? await client.query<{ name: string; value: string }>("SELECT name, value FROM service_keys")
+      : { rows: [] };
+    const stored = new Map(keys.rows.map((key) => [key.name, key.value]));
+    const hasPostings = postingMs !== undefined;
+    for (const spec of keySpecs(options.env).filter((spec) => spec.file !== DATA_FILES.adminToken)) {
+      const name = spec.file.replace(/\.pem$/, "");
+      const value = stored.get(name);
+      if (spec.fromEnv !== undefined)
+        findings.push({ check: spec.file, verdict: "ok", say: `the ${spec.what} comes from ${spec.fromEnv}` });
+      else if (value === undefined)
+        findings.push(
+          hasPostings
+            ? {
+                check: spec.file,
+                verdict: "FAIL",
+                say: `the store has postings but no ${spec.what}: ${spec.lostWithout}`,
+              }
+            : {
+                check: spec.file,
+                verdict: "ok",
+                say: `no ${spec.what} yet: the first start stores one in service_keys`,
+              },
+        );
+      else {
+        const wrong = spec.validate(value);
+        findings.push(
+          wrong === undefined
+            ? { check: spec.file, verdict: "ok", say: `in the store (service_keys '${name}'), readable` }
+            : { check: spec.file, verdict: "FAIL", say: `service_keys '${name}' ${wrong}: restore it from a backup` },
+        );
+      }
+    }
+  } catch (error) {
+    findings.push({ check: "store", verdict: "FAIL", say: `not a hongbao database (${describeError(error)})` });
+  } finally {
+    await client.end().catch(() => {});
+  }
   return findings;
 }
 
@@ -204,8 +304,13 @@ function keySpecs(env: NodeJS.ProcessEnv): KeySpec[] {
   ];
 }
 
-function checkKeys(folder: string, dbExists: boolean, env: NodeJS.ProcessEnv): Finding[] {
-  return keySpecs(env).map((spec) => {
+function checkKeys(
+  folder: string,
+  dbExists: boolean,
+  env: NodeJS.ProcessEnv,
+  specs: readonly KeySpec[] = keySpecs(env),
+): Finding[] {
+  return specs.map((spec) => {
     const path =
       spec.fromEnv === "HONGBAO_ADMIN_TOKEN_FILE" ? String(env.HONGBAO_ADMIN_TOKEN_FILE) : join(folder, spec.file);
     if (spec.fromEnv !== undefined && spec.fromEnv !== "HONGBAO_ADMIN_TOKEN_FILE")
@@ -269,9 +374,13 @@ function checkStore(db: string, nowMs: () => number): Finding[] {
 }
 
 function checkSchema(database: Database.Database, db: string): Finding {
-  const check = "store schema";
   const known = Math.max(...MIGRATIONS.map((m) => m.version));
   const version = database.prepare("SELECT MAX(version) FROM schema_migrations").pluck().get() as number | null;
+  return schemaFinding(version, known, db);
+}
+
+function schemaFinding(version: number | null, known: number, db: string): Finding {
+  const check = "store schema";
   if (version === null) return { check, verdict: "warn", say: `${db} has no schema yet: the next start makes it` };
   if (version > known)
     return {
@@ -290,14 +399,17 @@ function checkSchema(database: Database.Database, db: string): Finding {
  * behind the last one has gone back, and ids, expiries and refunds would follow it back.
  */
 function checkClock(database: Database.Database, nowMs: () => number): Finding {
-  const check = "clock";
   const postingMs = database.prepare("SELECT at FROM postings ORDER BY id DESC LIMIT 1").pluck().get() as
     | number
     | undefined;
   const migratedAt = database.prepare("SELECT MAX(applied_at) FROM schema_migrations").pluck().get() as string | null;
   const migratedMs = migratedAt === null ? Number.NaN : Date.parse(migratedAt);
+  return clockFinding(postingMs, migratedMs, nowMs());
+}
+
+function clockFinding(postingMs: number | undefined, migratedMs: number, now: number): Finding {
+  const check = "clock";
   const candidates = [postingMs ?? Number.NaN, migratedMs].filter((ms) => Number.isFinite(ms));
-  const now = nowMs();
   if (candidates.length === 0) return { check, verdict: "ok", say: "nothing in the store to compare the clock with" };
   const lastMs = Math.max(...candidates);
   const what = lastMs === postingMs ? "last posting" : "last migration";

@@ -5,7 +5,7 @@ import { Command, InvalidArgumentError, Option } from "commander";
 import { calendarFor, isPostgresUrl } from "../server.js";
 import { registerBackupCommands } from "./backup/command.js";
 import { printCalendar } from "./calendar.js";
-import { printFindings, runDoctor } from "./doctor.js";
+import { printFindings, runDoctor, runDoctorOnPostgres } from "./doctor.js";
 import { runRemoteEdge, serveWithEdges } from "./edges.js";
 import { CliError, reportFailure } from "./errors.js";
 import { verifyEvidence } from "./evidence-verify.js";
@@ -212,10 +212,26 @@ program
 program
   .command("doctor")
   .description("check a deployment: data folder, disk fsync, keys, store schema, clock; say what to fix")
-  .option("--db <path>", "SQLite file (env HONGBAO_DB)", process.env.HONGBAO_DB ?? "./data/hongbao.db")
-  .action((options: { db: string }) => {
-    const findings = runDoctor({ db: options.db, env: process.env, nowMs: Date.now });
-    process.exitCode = printFindings(options.db, findings, (line) => console.log(line));
+  .option(
+    "--db <path>",
+    "SQLite file (env HONGBAO_DB); its folder is the data folder",
+    process.env.HONGBAO_DB ?? "./data/hongbao.db",
+  )
+  .option(
+    "--store <url>",
+    "postgres://… : check this store instead of the SQLite file (env HONGBAO_STORE)",
+    process.env.HONGBAO_STORE || undefined,
+  )
+  .action(async (options: { db: string; store?: string }) => {
+    const settings = { db: options.db, env: process.env, nowMs: Date.now };
+    if (options.store !== undefined && !isPostgresUrl(options.store))
+      throw new CliError("--store takes a postgres:// connection string (use --db for a SQLite file)");
+    const findings =
+      options.store === undefined
+        ? runDoctor(settings)
+        : await runDoctorOnPostgres({ ...settings, store: options.store });
+    const what = options.store === undefined ? options.db : `${redacted(options.store)} (data folder of ${options.db})`;
+    process.exitCode = printFindings(what, findings, (line) => console.log(line));
   });
 
 program
@@ -275,12 +291,31 @@ program
 
 registerBackupCommands(program);
 
+/** A connection string without its password, to print. */
+function redacted(url: string): string {
+  const parsed = new URL(url);
+  if (parsed.password !== "") parsed.password = "***";
+  return parsed.toString();
+}
+
+/** The command the arguments name, with its subcommand (`store copy`, `evidence verify`), for the failure line. */
+function commandNamed(args: readonly string[]): string {
+  const names: string[] = [];
+  let level: Command = program;
+  for (const arg of args) {
+    const sub = level.commands.find((c) => c.name() === arg);
+    if (sub === undefined) continue;
+    names.push(arg);
+    level = sub;
+  }
+  return names.join(" ");
+}
+
 try {
   await program.parseAsync(process.argv);
 } catch (error) {
   // Every command fails the same way: one line, exit 2, and nothing left running (a server
   // that failed to start may hold timers; flash-crowd may hold children it has already stopped).
-  const command = process.argv.slice(2).find((arg) => program.commands.some((c) => c.name() === arg));
-  reportFailure(command ?? "", error);
+  reportFailure(commandNamed(process.argv.slice(2)), error);
   process.exit();
 }

@@ -310,7 +310,7 @@ export class CopyRefused extends Error {}
 export async function copySqliteToPostgres(from: string, to: string, log: (line: string) => void): Promise<CopyReport> {
   if (!existsSync(from)) throw new CopyRefused(`${from}: no such SQLite file`);
   const t0 = performance.now();
-  const source = new SqliteStore({ path: from });
+  const source = openSource(from);
   let sourceSnapshot: Snapshot;
   try {
     sourceSnapshot = await source.load();
@@ -341,6 +341,15 @@ export async function copySqliteToPostgres(from: string, to: string, log: (line:
     balanceSum,
     seconds: { checkSource: (t1 - t0) / 1000, copy: (t2 - t1) / 1000, checkTarget: (t3 - t2) / 1000 },
   };
+}
+
+/** The source store; a file SQLite cannot open (a folder, not a database) is a refusal naming it. */
+function openSource(from: string): SqliteStore {
+  try {
+    return new SqliteStore({ path: from });
+  } catch (error) {
+    throw new CopyRefused(`${from}: not a SQLite database SQLite can open (${(error as Error).message})`);
+  }
 }
 
 async function copyRows(from: string, to: string, log: (line: string) => void): Promise<Record<string, number>> {

@@ -2,10 +2,11 @@
  * The container: the Dockerfile is linted (dockerfile-utils validates every instruction and
  * flag as Docker parses them; dockerfilelint checks hadolint-style practices) and holds what
  * the image must be (multi-stage, production dependencies only, a non-root user, a
- * healthcheck, the data folder a volume). No Docker daemon runs here, so the image's steps are
- * exercised by scripts/runtime-folder.sh: the folder it makes is started the way the image
- * starts, the image's own HEALTHCHECK command is run against it, and SIGTERM stops it with 0.
- * Where a daemon answers, the image is built too.
+ * healthcheck, the data folder a volume). Where the suite runs there is no Docker daemon (and
+ * no route to Docker Hub for the base image), so the image's steps are exercised by
+ * scripts/runtime-folder.sh: the folder it makes is started the way the image starts, on
+ * SQLite and then on PostgreSQL as compose.yaml runs it, the image's own HEALTHCHECK command
+ * is run against it, and SIGTERM stops it with 0. Where a daemon answers, the image is built too.
  */
 import assert from "node:assert/strict";
 import { execFile, execFileSync, spawn } from "node:child_process";
@@ -20,6 +21,7 @@ import { validate } from "dockerfile-utils";
 import dockerfilelint from "dockerfilelint";
 import { parse as parseYaml } from "yaml";
 import { cleanup, sleep, tempDir } from "../process/support.js";
+import { createDatabase, dropDatabase, SERVER_URL } from "../support/postgres.js";
 
 const ROOT = fileURLToPath(new URL("../../..", import.meta.url));
 const DOCKERFILE = readFileSync(join(ROOT, "Dockerfile"), "utf8");
@@ -64,6 +66,78 @@ function execWords(instruction: Instruction): string[] {
   const words = JSON.parse(content) as unknown;
   assert.ok(Array.isArray(words) && words.length > 0, `${instruction.getKeyword()} is in exec form: ${content}`);
   return words as string[];
+}
+
+interface ComposeService {
+  build?: string;
+  volumes?: string[];
+  profiles?: string[];
+  ports?: string[];
+  stop_grace_period?: string;
+  environment: Record<string, string>;
+  depends_on?: unknown;
+  healthcheck?: { test?: unknown };
+}
+
+function composeFile(): { hongbao: ComposeService; postgres: ComposeService; volumes: Record<string, unknown> } {
+  const compose = parseYaml(readFileSync(join(ROOT, "compose.yaml"), "utf8")) as {
+    services: Record<string, ComposeService>;
+    volumes: Record<string, unknown>;
+  };
+  const { hongbao, postgres } = compose.services;
+  assert.ok(hongbao !== undefined && postgres !== undefined, "services hongbao and postgres");
+  return { hongbao, postgres, volumes: compose.volumes };
+}
+
+/**
+ * The runtime folder started as the image starts it (its CMD, in its environment); `healthy`
+ * runs the image's own HEALTHCHECK command until it passes, `stopsWithZero` sends SIGTERM.
+ */
+function startLikeTheImage(folder: string, env: Record<string, string | undefined>) {
+  const runtime = stages().at(-1) as Stage;
+  const [command, ...args] = execWords(only(runtime, "CMD")[0] as Instruction);
+  const server = spawn(command === "node" ? process.execPath : (command as string), args, {
+    cwd: folder,
+    env,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let output = "";
+  server.stdout.setEncoding("utf8").on("data", (chunk: string) => {
+    output += chunk;
+  });
+  server.stderr.setEncoding("utf8").on("data", (chunk: string) => {
+    output += chunk;
+  });
+  const exited = new Promise<number | null>((resolve) => server.once("exit", (code) => resolve(code)));
+  const healthcheck = execWords(only(runtime, "HEALTHCHECK")[0] as Instruction);
+  const probe = () =>
+    promisify(execFile)(
+      healthcheck[0] === "node" ? process.execPath : (healthcheck[0] as string),
+      healthcheck.slice(1),
+      {
+        env,
+      },
+    ).then(
+      () => true,
+      () => false,
+    );
+  return {
+    output: () => output,
+    async healthy(): Promise<void> {
+      const deadline = Date.now() + 60_000;
+      while (!(await probe())) {
+        assert.ok(Date.now() < deadline && server.exitCode === null, `the healthcheck passes within 60 s:\n${output}`);
+        await sleep(200);
+      }
+    },
+    async stopsWithZero(): Promise<void> {
+      server.kill("SIGTERM");
+      assert.equal(await exited, 0, `SIGTERM drains and exits 0:\n${output}`);
+      assert.match(output, /"msg":"closed"/);
+      assert.equal(await probe(), false, "the healthcheck fails once it is gone");
+    },
+    kill: () => server.kill("SIGKILL"),
+  };
 }
 
 async function freePort(): Promise<number> {
@@ -133,18 +207,21 @@ describe("the container", () => {
     assert.doesNotMatch(ignored, /^!(data|node_modules|dist)\b/m, "never local data, dependencies or builds");
   });
 
-  it("compose runs the image with its data in a volume, PostgreSQL only as a profile", () => {
-    const compose = parseYaml(readFileSync(join(ROOT, "compose.yaml"), "utf8")) as {
-      services: Record<string, { build?: string; volumes?: string[]; profiles?: string[]; stop_grace_period?: string }>;
-      volumes: Record<string, unknown>;
-    };
-    const hongbao = compose.services.hongbao;
-    assert.ok(hongbao !== undefined && hongbao.build === ".");
-    assert.ok(
-      hongbao.volumes?.some((v) => /^[\w-]+:\/data$/.test(v) && (v.split(":")[0] as string) in compose.volumes),
-    );
+  it("compose runs the image on PostgreSQL, once it is healthy, with the admin token's folder in a volume", () => {
+    const { hongbao, postgres, volumes } = composeFile();
+    assert.ok(hongbao.build === ".");
+    assert.ok(hongbao.volumes?.some((v) => /^[\w-]+:\/data$/.test(v) && (v.split(":")[0] as string) in volumes));
     assert.ok(Number.parseInt(hongbao.stop_grace_period ?? "0", 10) > 10, "longer than the 10 s drain");
-    assert.deepEqual(compose.services.postgres?.profiles, ["postgres"]);
+    const store = new URL(hongbao.environment.HONGBAO_STORE ?? "");
+    assert.equal(store.protocol, "postgres:");
+    assert.equal(store.hostname, "postgres", "the compose service's name");
+    assert.equal(store.pathname, `/${postgres.environment.POSTGRES_DB}`);
+    assert.equal(store.username, postgres.environment.POSTGRES_USER);
+    assert.deepEqual(hongbao.depends_on, { postgres: { condition: "service_healthy" } });
+    assert.equal(postgres.profiles, undefined, "started with hongbao, not behind a profile");
+    assert.equal(postgres.ports, undefined, "PostgreSQL is reached on the compose network only");
+    assert.ok(postgres.volumes?.some((v) => /^[\w-]+:\/var\/lib\/postgresql\/data$/.test(v)));
+    assert.ok(Array.isArray(postgres.healthcheck?.test));
   });
 
   it(
@@ -170,7 +247,6 @@ describe("the container", () => {
       for (const name of Object.keys(PKG.dependencies))
         assert.ok(existsSync(join(folder, "node_modules", name)), `production dependency ${name}`);
 
-      const runtime = stages().at(-1) as Stage;
       const port = await freePort();
       // The image's environment, on loopback and a free port.
       const env = {
@@ -180,47 +256,11 @@ describe("the container", () => {
         HONGBAO_PORT: String(port),
         HONGBAO_DB: join(tempDir(), "data", "hongbao.db"),
       };
-      const [command, ...args] = execWords(only(runtime, "CMD")[0] as Instruction);
-      const server = spawn(command === "node" ? process.execPath : (command as string), args, {
-        cwd: folder,
-        env,
-        stdio: ["ignore", "pipe", "pipe"],
-      });
-      let output = "";
-      server.stdout.setEncoding("utf8").on("data", (chunk: string) => {
-        output += chunk;
-      });
-      server.stderr.setEncoding("utf8").on("data", (chunk: string) => {
-        output += chunk;
-      });
-      const exited = new Promise<number | null>((resolve) => server.once("exit", (code) => resolve(code)));
+      const server = startLikeTheImage(folder, env);
       try {
-        const healthcheck = execWords(only(runtime, "HEALTHCHECK")[0] as Instruction);
-        const probe = () =>
-          promisify(execFile)(
-            healthcheck[0] === "node" ? process.execPath : (healthcheck[0] as string),
-            healthcheck.slice(1),
-            {
-              env,
-            },
-          ).then(
-            () => true,
-            () => false,
-          );
-        const deadline = Date.now() + 60_000;
-        while (!(await probe())) {
-          assert.ok(
-            Date.now() < deadline && server.exitCode === null,
-            `the healthcheck passes within 60 s:\n${output}`,
-          );
-          await sleep(200);
-        }
-        assert.match(output, /first start: made an admin token/);
-        server.kill("SIGTERM");
-        assert.equal(await exited, 0, `SIGTERM drains and exits 0:\n${output}`);
-        assert.match(output, /"msg":"closed"/);
-        assert.equal(await probe(), false, "the healthcheck fails once it is gone");
-
+        await server.healthy();
+        assert.match(server.output(), /first start: made an admin token/);
+        await server.stopsWithZero();
         const pretty = await promisify(execFile)(
           process.execPath,
           ["dist/src/cli/main.js", "serve", "--log-format", "pretty"],
@@ -235,7 +275,29 @@ describe("the container", () => {
         assert.equal(pretty.code, 2);
         assert.match(pretty.stderr, /^hongbao serve: --log-format pretty needs pino-pretty, a development dependency/);
       } finally {
-        server.kill("SIGKILL");
+        server.kill();
+      }
+
+      // compose.yaml's hongbao: the same folder on PostgreSQL (here the test server, a new database).
+      const { hongbao } = composeFile();
+      const database = await createDatabase();
+      const store = new URL(hongbao.environment.HONGBAO_STORE as string);
+      const test = new URL(SERVER_URL);
+      Object.assign(store, { host: test.host, username: test.username, password: test.password });
+      store.pathname = `/${database.name}`;
+      const onPostgres = startLikeTheImage(folder, {
+        ...env,
+        ...hongbao.environment,
+        HONGBAO_STORE: store.toString(),
+        HONGBAO_DB: join(tempDir(), "data", "hongbao.db"),
+      });
+      try {
+        await onPostgres.healthy();
+        assert.match(onPostgres.output(), /first start: made an admin token/);
+        await onPostgres.stopsWithZero();
+      } finally {
+        onPostgres.kill();
+        await dropDatabase(database.name);
       }
     },
   );

@@ -123,6 +123,70 @@ describe("the CLI fails in one line", () => {
     ]);
   });
 
+  it("verify-draw: a missing file, not JSON, an id without --url, a bad --url, an HTTP error", SLOW, async () => {
+    await failInOneLine([
+      { args: ["verify-draw", join(dir, "missing.json")], says: /cannot read the campaign file .*no such file/ },
+      { args: ["verify-draw", files["not-json"] as string], says: /is not JSON/ },
+      { args: ["verify-draw", "cmp_0123abc"], says: /looks like a campaign id: give --url/ },
+      { args: ["verify-draw", "cmp_0123abc", "--url", "ftp://example"], says: /--url ftp:\/\/example is not an http/ },
+      { args: ["verify-draw", "cmp_0123abc", "--url", nowhere], says: /cannot reach .*connection refused/ },
+      {
+        args: ["verify-draw", "cmp_0123abc", "--url", server.url, "--token", "not-a-token"],
+        says: /answered 401 INVALID_TOKEN/,
+      },
+      { args: ["verify-draw"], says: /missing required argument/ },
+    ]);
+  });
+
+  it("edge: no --writer, no wire secret, a writer address that is not HOST:PORT", SLOW, async () => {
+    const secret = { HONGBAO_WIRE_SECRET: "a-wire-secret-of-24-chars" };
+    await failInOneLine([
+      { args: ["edge"], says: /required option '--writer/ },
+      { args: ["edge", "--writer", "127.0.0.1:9", "--port", "0"], says: /^hongbao edge: HONGBAO_WIRE_SECRET/ },
+      {
+        args: ["edge", "--writer", "nowhere", "--port", "0"],
+        env: secret,
+        says: /^hongbao edge: nowhere: give HOST:PORT/,
+      },
+      { args: ["edge", "--writer", "127.0.0.1:99999"], env: secret, says: /give HOST:PORT/ },
+      { args: ["edge", "--writer", "127.0.0.1:9", "--port", "http"], env: secret, says: /a port is a whole number/ },
+    ]);
+  });
+
+  it("store copy: a missing or unreadable source, a target that is not PostgreSQL or not reachable", SLOW, async () => {
+    const pgNowhere = `postgres://postgres@${new URL(nowhere).host}/hongbao`;
+    await failInOneLine([
+      {
+        args: ["store", "copy", "--from", join(dir, "missing.db"), "--to", pgNowhere],
+        says: /^hongbao store copy: .*missing\.db: no such SQLite file/,
+      },
+      {
+        args: ["store", "copy", "--from", files["not-json"] as string, "--to", pgNowhere],
+        says: /^hongbao store copy: .*not-json: not a SQLite database/,
+      },
+      {
+        args: ["store", "copy", "--from", join(dir, "a-folder"), "--to", pgNowhere],
+        says: /^hongbao store copy: .*a-folder: not a SQLite database/,
+      },
+      {
+        args: ["store", "copy", "--from", files["not-json"] as string, "--to", "mysql://x"],
+        says: /^hongbao store copy: --to takes a postgres:\/\/ connection string/,
+      },
+      { args: ["store", "copy", "--from", join(dir, "x.db")], says: /required option '--to/ },
+    ]);
+  });
+
+  it("backup and restore: a PostgreSQL URL, a missing database or backup", SLOW, async () => {
+    const pgUrl = "postgres://hongbao@127.0.0.1:5432/hongbao";
+    await failInOneLine([
+      { args: ["backup", "--to", join(dir, "b1"), "--db", pgUrl], says: /^hongbao backup: .*pg_dump/ },
+      { args: ["restore", "--from", join(dir, "b1"), "--db", pgUrl], says: /^hongbao restore: .*pg_dump/ },
+      { args: ["backup", "--to", join(dir, "b2"), "--db", join(dir, "missing.db")], says: /no database at/ },
+      { args: ["restore", "--from", join(dir, "nothing"), "--db", join(dir, "r", "h.db")], says: /no backup at/ },
+      { args: ["backup", "--db", join(dir, "missing.db")], says: /required option '--to/ },
+    ]);
+  });
+
   it("evidence verify: a missing file, a missing or bad key, a file that is not evidence", SLOW, async () => {
     await failInOneLine([
       { args: ["evidence", "verify", join(dir, "missing.json")], says: /cannot read the evidence file/ },

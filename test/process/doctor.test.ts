@@ -7,8 +7,9 @@ import { chmodSync, cpSync, existsSync, mkdirSync, readdirSync, rmSync, writeFil
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import Database from "better-sqlite3";
-import { runDoctor } from "../../src/cli/doctor.js";
+import { runDoctor, runDoctorOnPostgres } from "../../src/cli/doctor.js";
 import { createService } from "../../src/server.js";
+import { freshPostgresUrl, queryOnce } from "../support/postgres.js";
 import { ADMIN_TOKEN, childEnv, cleanup, createUser, deposit, runCli, serve, tempDir } from "./support.js";
 
 const SLOW = { timeout: 120_000 };
@@ -194,4 +195,93 @@ describe("hongbao doctor", () => {
       JSON.stringify(findings),
     );
   });
+});
+
+describe("hongbao doctor on PostgreSQL", () => {
+  after(cleanup);
+
+  it(
+    "a store a writer made is all good; an empty database, a newer schema, a key gone, a clock behind and no server each say so",
+    SLOW,
+    async () => {
+      const url = await freshPostgresUrl();
+      const dir = join(tempDir(), "data");
+      mkdirSync(dir);
+      const env = childEnv({ HONGBAO_ADMIN_TOKEN: ADMIN_TOKEN });
+      const check = async (store: string, nowMs = Date.now, environment: NodeJS.ProcessEnv = {}) => {
+        const findings = await runDoctorOnPostgres({ db: join(dir, "hongbao.db"), store, env: environment, nowMs });
+        return (name: string) => {
+          const found = findings.find((f) => f.check === name);
+          assert.ok(found !== undefined, `a finding for ${name}: ${JSON.stringify(findings)}`);
+          return found;
+        };
+      };
+
+      const empty = await check(url);
+      assert.match(empty("store schema").say, /empty database: the first start makes the schema/);
+
+      // No HONGBAO_TOKEN_SECRET: the writer stores both keys in service_keys.
+      const { proc, url: served } = await serve({ db: join(dir, "hongbao.db"), extraArgs: ["--store", url], env });
+      const user = await createUser(served, ADMIN_TOKEN, "doctor");
+      await deposit(served, user.userId, 1_000);
+      proc.child.kill("SIGTERM");
+      await proc.waitForExit(20_000);
+
+      const healthy = await runDoctorOnPostgres({ db: join(dir, "hongbao.db"), store: url, env: {}, nowMs: Date.now });
+      assert.deepEqual(
+        healthy.filter((f) => f.verdict !== "ok"),
+        [],
+        JSON.stringify(healthy, null, 1),
+      );
+      assert.deepEqual(
+        healthy.map((f) => f.check),
+        [
+          "data folder",
+          "disk fsync",
+          "file system",
+          "admin-token",
+          "store schema",
+          "clock",
+          "token-secret",
+          "evidence-key.pem",
+        ],
+      );
+      const run = await runCli(["doctor", "--db", join(dir, "hongbao.db"), "--store", url]);
+      assert.equal(run.code, 0, `${run.stdout}\n${run.stderr}`);
+      assert.match(run.stdout, /version \d+, current/);
+      assert.match(run.stdout, /in the store \(service_keys 'evidence-key'\), readable/);
+      assert.match(run.stdout, /all good\.$/m);
+
+      const [last] = await queryOnce<{ at: string }>(
+        url,
+        "SELECT at::text FROM postings ORDER BY shard DESC, id DESC LIMIT 1",
+      );
+      const behind = (await check(url, () => Number(last?.at) - 3_600_000))("clock");
+      assert.equal(behind.verdict, "FAIL");
+      assert.match(behind.say, /60\.0 min behind the store's last posting/);
+
+      await queryOnce(
+        url,
+        "INSERT INTO schema_migrations (version, name, applied_at) VALUES (999, 'future', to_timestamp(0))",
+      );
+      assert.match((await check(url))("store schema").say, /version 999, made by a newer hongbao/);
+      await queryOnce(url, "DELETE FROM service_keys WHERE name = 'token-secret'");
+      const keyGone = (await check(url))("token-secret");
+      assert.equal(keyGone.verdict, "FAIL");
+      assert.match(keyGone.say, /postings but no user-token key/);
+      assert.equal(
+        (await check(url, Date.now, { HONGBAO_TOKEN_SECRET: "x".repeat(32) }))("token-secret").verdict,
+        "ok",
+      );
+
+      const nowhere = new URL(url);
+      nowhere.port = "9";
+      const down = (await check(nowhere.toString()))("store");
+      assert.equal(down.verdict, "FAIL");
+      assert.match(down.say, /cannot connect to PostgreSQL: .*connection refused/);
+      const refused = await runCli(["doctor", "--store", "mysql://x"]);
+      assert.equal(refused.code, 2);
+      assert.match(refused.stderr, /^hongbao doctor: --store takes a postgres:\/\/ connection string .*\n$/);
+    },
+  );
 });

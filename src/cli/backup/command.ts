@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { isPostgresUrl } from "../../server.js";
 import { restoreBackup } from "./restore.js";
 import { BackupRefused, takeBackup } from "./take.js";
 
@@ -19,6 +20,7 @@ export function registerBackupCommands(
     .option("--db <path>", "the SQLite file (env HONGBAO_DB)", process.env.HONGBAO_DB ?? "./data/hongbao.db")
     .action(async (options: { to: string; db: string }) => {
       process.exitCode = await answer("backup", printError, async () => {
+        refusePostgres(options.db);
         const taken = await takeBackup({
           ...options,
           adminTokenFile: process.env.HONGBAO_ADMIN_TOKEN_FILE || undefined,
@@ -39,6 +41,7 @@ export function registerBackupCommands(
     .requiredOption("--db <path>", "where the restored database goes; its folder must be absent or empty")
     .action(async (options: { from: string; db: string }) => {
       process.exitCode = await answer("restore", printError, async () => {
+        refusePostgres(options.db);
         const restored = await restoreBackup(options);
         const { ledger } = restored;
         print(`restored the backup taken at ${restored.manifest.takenAt} into ${restored.folder}`);
@@ -50,6 +53,17 @@ export function registerBackupCommands(
         );
       });
     });
+}
+
+/**
+ * PostgreSQL backs itself up: its keys are rows of the database, so pg_dump (or pg_basebackup
+ * and the standby, docs/replication.md) takes them with the ledger in one snapshot.
+ */
+function refusePostgres(db: string): void {
+  if (isPostgresUrl(db))
+    throw new BackupRefused(
+      "backup and restore copy a SQLite store; back a PostgreSQL store up with pg_dump --format=custom (its keys are rows of the database) and keep the admin token file beside it: README, Operations",
+    );
 }
 
 /** Runs a command; a refusal or a failure of the file system is one line on stderr, never a stack trace. */

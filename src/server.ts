@@ -91,7 +91,24 @@ export interface WireConfig {
   readonly path?: string;
   /** TCP for edges on other machines; needs the secret. */
   readonly tcp?: { readonly host: string; readonly port: number };
+  /**
+   * HOST:PORT edges dial, published in the writer lease (PostgreSQL) for edges that find their
+   * writer there; `tcp` when not given. Needed when `tcp` is a wildcard such as 0.0.0.0.
+   */
+  readonly advertise?: string;
   readonly secret?: string;
+}
+
+/** HOST:PORT, an IPv6 host in brackets. */
+export function joinHostPort(host: string, port: number): string {
+  return `${host.includes(":") ? `[${host}]` : host}:${port}`;
+}
+
+/** Where edges should dial this writer, as far as it is known before the wire listens. */
+function wireAdvertised(wire: WireConfig | undefined): string | undefined {
+  if (wire?.advertise !== undefined) return wire.advertise;
+  if (wire?.tcp === undefined || wire.tcp.port === 0) return undefined;
+  return joinHostPort(wire.tcp.host, wire.tcp.port);
 }
 
 /** The calendar of caps and special days, from the rules file when one is given. */
@@ -275,12 +292,18 @@ function rulesDocument(file: string | undefined): unknown {
   return file === undefined ? null : JSON.parse(readFileSync(file, "utf8"));
 }
 
-async function serveWire(config: WireConfig, options: Omit<WriterServerOptions, "secret">): Promise<WriterServer> {
+async function serveWire(
+  config: WireConfig,
+  options: Omit<WriterServerOptions, "secret">,
+  lease: WriterLease | undefined,
+): Promise<WriterServer> {
   const wire = new WriterServer({ ...options, secret: config.secret });
   if (config.path !== undefined) await wire.listenUnix(config.path);
   if (config.tcp !== undefined) {
     const port = await wire.listenTcp(config.tcp.host, config.tcp.port);
-    options.logger.info({ host: config.tcp.host, port }, "serving edges over TCP");
+    // A port the system picked is known only now; a given one went in with the lease.
+    if (wireAdvertised(config) === undefined) await lease?.advertiseWire(joinHostPort(config.tcp.host, port));
+    options.logger.info({ host: config.tcp.host, port, epoch: lease?.epoch }, "serving edges over TCP");
   }
   return wire;
 }
@@ -300,7 +323,7 @@ async function openStore(
     import("./store/postgres/writer-lease.js"),
   ]);
   const store = await PostgresStore.open({ url: config.store });
-  const lease = new WriterLease({ url: config.store, shard: store.shard });
+  const lease = new WriterLease({ url: config.store, shard: store.shard, wire: wireAdvertised(config.wire) });
   const holdLease = async () => {
     try {
       logger.info({ shard: store.shard }, "waiting for the writer lease");
@@ -457,38 +480,45 @@ export async function createService(config: Omit<ServerConfig, "port" | "host">)
     corsOrigins: config.corsOrigins ?? [],
     ...(tracing === undefined ? {} : { tracing }),
   });
-  // A waiting writer has built everything that does not need the ledger: a takeover costs
-  // only the lease, the load of memory and the listen.
+  // A waiting writer has built everything that does not need the ledger, its routes' schemas
+  // compiled too (1.5 s of CPU on a busy two-core machine): a takeover costs only the lease,
+  // the load of memory and the listen.
+  await app.ready();
   await holdLease?.();
   await engine.start();
   if (engine.isolation) gate.start();
   if (config.wire !== undefined) {
-    wire = await serveWire(config.wire, {
-      engine,
-      store,
-      testClock,
-      codes: context.codes,
-      identity,
-      identityStore,
-      coverTables,
-      devCodes,
-      logger,
-      observer: metrics.wireObserver,
-      rules: rulesDocument(config.rules),
-      setup: {
-        tokenSecret: Buffer.from(tokenSecret).toString("hex"),
-        adminToken,
-        evidenceKeyPem: context.evidenceKey.privateKey.export({ type: "pkcs8", format: "pem" }).toString(),
-        signup: config.signup ?? false,
-        testClock: testClock !== undefined,
-        isolation: engine.isolation,
-        exchange: config.exchange ?? null,
-        live: config.live ?? {},
-        devCodes: true,
-        corsOrigins: config.corsOrigins ?? [],
-        webhookAllowPrivate: config.webhooks?.allowPrivate ?? false,
+    wire = await serveWire(
+      config.wire,
+      {
+        epoch: () => lease?.epoch,
+        engine,
+        store,
+        testClock,
+        codes: context.codes,
+        identity,
+        identityStore,
+        coverTables,
+        devCodes,
+        logger,
+        observer: metrics.wireObserver,
+        rules: rulesDocument(config.rules),
+        setup: {
+          tokenSecret: Buffer.from(tokenSecret).toString("hex"),
+          adminToken,
+          evidenceKeyPem: context.evidenceKey.privateKey.export({ type: "pkcs8", format: "pem" }).toString(),
+          signup: config.signup ?? false,
+          testClock: testClock !== undefined,
+          isolation: engine.isolation,
+          exchange: config.exchange ?? null,
+          live: config.live ?? {},
+          devCodes: true,
+          corsOrigins: config.corsOrigins ?? [],
+          webhookAllowPrivate: config.webhooks?.allowPrivate ?? false,
+        },
       },
-    });
+      lease,
+    );
   }
   // Beside the engine, never in its batches: a slow or dead endpoint holds only the dispatcher's slots.
   dispatcher.start();
@@ -538,7 +568,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
   }
   const address = service.app.server.address();
   const port = typeof address === "object" && address !== null ? address.port : config.port;
-  const url = `http://${config.host.includes(":") ? `[${config.host}]` : config.host}:${port}`;
+  const url = `http://${joinHostPort(config.host, port)}`;
   await service.lease?.advertise(url);
   service.app.log.info(
     {

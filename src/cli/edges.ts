@@ -10,25 +10,18 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pino from "pino";
 import { createEdgeService, type EdgeService, stopOnSignal } from "../edge/edge-service.js";
-import { parseHostPort, type WriterAddress } from "../edge/writer-client.js";
+import type { WriterTarget } from "../edge/writer-client.js";
+import { isPostgresUrl } from "../server.js";
 import { CliError } from "./errors.js";
-import { type ServeFlags, serve } from "./serve.js";
+import { hostPort, type ServeFlags, serve, tcpWire, WIRE_SECRET, wireSecret } from "./serve.js";
 
 const ROLE = "HONGBAO_ROLE";
 const WIRE_PATH = "HONGBAO_WIRE_PATH";
-const WIRE_SECRET = "HONGBAO_WIRE_SECRET";
 /** A process that died is started again after this long, doubling while it keeps dying, to 5 s. */
 const RESTART_MIN_MS = 100;
 const RESTART_MAX_MS = 5_000;
 /** Edges and the writer get this long to finish in-flight work on a stop before they are killed. */
 const STOP_GRACE_MS = 15_000;
-
-/** HOST:PORT, for --writer and --wire-listen. */
-export function hostPort(value: string): { host: string; port: number } {
-  const parsed = parseHostPort(value);
-  if (parsed === undefined) throw new CliError(`${value}: give HOST:PORT`);
-  return parsed;
-}
 
 /** The role this process plays in `serve --edges N`, from how the supervisor started it. */
 export async function serveWithEdges(flags: ServeFlags, version: string): Promise<void> {
@@ -40,11 +33,10 @@ export async function serveWithEdges(flags: ServeFlags, version: string): Promis
 async function runWriter(flags: ServeFlags, version: string): Promise<void> {
   const path = process.env[WIRE_PATH] as string;
   const secret = process.env[WIRE_SECRET] as string;
-  const tcp = flags.wireListen === undefined ? undefined : hostPort(flags.wireListen);
   // The writer's own HTTP port serves /healthz, /readyz, /metrics (and the API) to operators.
   const writerFlags = { ...flags, port: Number(process.env.HONGBAO_WRITER_PORT ?? "0") };
   await serve(writerFlags, version, {
-    wire: { path, secret, ...(tcp === undefined ? {} : { tcp }) },
+    wire: { path, secret, ...tcpWire(flags) },
     onListening: (server) => process.send?.({ listening: server.url }),
   });
   // The supervisor is gone (killed): nobody restarts edges or stops this writer, so stop cleanly.
@@ -61,21 +53,25 @@ async function runEdgeWorker(flags: ServeFlags): Promise<void> {
   stopOnSignal(edge);
 }
 
-/** `hongbao edge --writer HOST:PORT`: an edge on another machine than its writer. */
-export async function runRemoteEdge(flags: ServeFlags & { writer: string }): Promise<void> {
-  const secret = process.env[WIRE_SECRET];
-  if (secret === undefined || secret.length < 16)
-    throw new CliError(`${WIRE_SECRET}: the writer's secret, 16 characters or more`);
-  const edge = await startEdge(hostPort(flags.writer), secret, `edge-${process.pid}`, flags);
+/**
+ * `hongbao edge --writer HOST:PORT`: an edge on another machine than its writer; with
+ * `--store postgres://…` instead, it dials whichever writer holds the lease, and follows it.
+ */
+export async function runRemoteEdge(flags: ServeFlags & { writer?: string }): Promise<void> {
+  const secret = wireSecret();
+  if ((flags.writer === undefined) === (flags.store === undefined))
+    throw new CliError("give --writer HOST:PORT or --store postgres://… (where the writer lease is), one of them");
+  if (flags.store !== undefined && !isPostgresUrl(flags.store))
+    throw new CliError("--store takes a postgres:// connection string: the edge reads the writer lease there");
+  const target: WriterTarget =
+    flags.store === undefined
+      ? hostPort(flags.writer as string)
+      : (await import("../edge/lease-finder.js")).leaseFinder(flags.store);
+  const edge = await startEdge(target, secret, `edge-${process.pid}`, flags);
   stopOnSignal(edge);
 }
 
-async function startEdge(
-  address: WriterAddress,
-  secret: string,
-  name: string,
-  flags: ServeFlags,
-): Promise<EdgeService> {
+async function startEdge(address: WriterTarget, secret: string, name: string, flags: ServeFlags): Promise<EdgeService> {
   const edge = await createEdgeService({
     writer: address,
     secret,

@@ -132,7 +132,13 @@ Environment:
   )
   .option(
     "--wire-listen <host:port>",
-    "with --edges: also take edges of other machines on this TCP address (needs HONGBAO_WIRE_SECRET)",
+    "also take edges of other machines on this TCP address (needs HONGBAO_WIRE_SECRET); with --store, named in the writer lease for edges to find (env HONGBAO_WIRE_LISTEN)",
+    process.env.HONGBAO_WIRE_LISTEN || undefined,
+  )
+  .option(
+    "--wire-advertise <host:port>",
+    "the address edges dial, named in the writer lease, when --wire-listen is a wildcard such as 0.0.0.0 (env HONGBAO_WIRE_ADVERTISE)",
+    process.env.HONGBAO_WIRE_ADVERTISE || undefined,
   )
   .action((options: ServeFlags & { writerPort: number }) => {
     process.env.HONGBAO_WRITER_PORT = String(options.writerPort);
@@ -143,11 +149,18 @@ Environment:
 
 program
   .command("edge")
-  .description("serve the HTTP API as an edge of a writer on another machine (hongbao serve --edges N --wire-listen …)")
-  .requiredOption(
+  .description(
+    "serve the HTTP API as an edge of a writer on another machine (hongbao serve --wire-listen …), fixed or found through the writer lease",
+  )
+  .option(
     "--writer <host:port>",
-    "the writer's --wire-listen address (env HONGBAO_WRITER)",
-    process.env.HONGBAO_WRITER,
+    "the writer's --wire-listen address (env HONGBAO_WRITER); or --store",
+    process.env.HONGBAO_WRITER || undefined,
+  )
+  .option(
+    "--store <url>",
+    "postgres://… where the writers keep the lease: dial whichever holds it, and follow a takeover (env HONGBAO_EDGE_STORE)",
+    process.env.HONGBAO_EDGE_STORE || undefined,
   )
   .addOption(new Option("-p, --port <port>", "port to listen on").env("HONGBAO_PORT").argParser(port).default(8080))
   .option("--host <host>", "address to listen on (env HONGBAO_HOST)", process.env.HONGBAO_HOST ?? "127.0.0.1")
@@ -158,7 +171,7 @@ program
     process.env.HONGBAO_TRUST_PROXY || undefined,
   )
   .addHelpText("after", "\nEnvironment:\n  HONGBAO_WIRE_SECRET  the secret the writer was given (required)")
-  .action((options: ServeFlags & { writer: string }) => runRemoteEdge(options));
+  .action((options: ServeFlags & { writer?: string }) => runRemoteEdge(options));
 
 /** Exit status of a writer that lost its lease: a supervisor restarts it, and it waits for the lease again. */
 program

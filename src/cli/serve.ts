@@ -1,6 +1,7 @@
 /** The `hongbao serve` command's action: configuration from flags and environment, start, stop on a signal. */
 import { readFileSync } from "node:fs";
 import { parseCorsOrigins } from "../api/web-security.js";
+import { parseHostPort } from "../edge/writer-client.js";
 import { isPostgresUrl, type LogFormat, type RunningServer, startServer, type WireConfig } from "../server.js";
 import { tracingConfigFrom } from "../tracing/config.js";
 import { CliError, describeError } from "./errors.js";
@@ -32,6 +33,46 @@ export interface ServeFlags {
   edges: number;
   /** HOST:PORT where the writer also takes edges of other machines (needs HONGBAO_WIRE_SECRET). */
   wireListen?: string;
+  /** HOST:PORT edges dial, published in the writer lease; --wire-listen's when not given. */
+  wireAdvertise?: string;
+}
+
+/** HOST:PORT, for --writer, --wire-listen and --wire-advertise. */
+export function hostPort(value: string): { host: string; port: number } {
+  const parsed = parseHostPort(value);
+  if (parsed === undefined) throw new CliError(`${value}: give HOST:PORT`);
+  return parsed;
+}
+
+export const WIRE_SECRET = "HONGBAO_WIRE_SECRET";
+const WILDCARD = /^(0\.0\.0\.0|::|\[::\])$/;
+
+/** The TCP wire --wire-listen asks for, and what the writer lease tells edges to dial. */
+export function tcpWire(flags: ServeFlags): Pick<WireConfig, "tcp" | "advertise"> {
+  if (flags.wireListen === undefined) {
+    if (flags.wireAdvertise !== undefined) throw new CliError("--wire-advertise goes with --wire-listen");
+    return {};
+  }
+  const tcp = hostPort(flags.wireListen);
+  if (flags.wireAdvertise !== undefined) {
+    const advertised = hostPort(flags.wireAdvertise);
+    if (advertised.port === 0 || WILDCARD.test(advertised.host))
+      throw new CliError(`--wire-advertise ${flags.wireAdvertise}: an address edges can dial`);
+    return { tcp, advertise: flags.wireAdvertise };
+  }
+  if (flags.store !== undefined && WILDCARD.test(tcp.host))
+    throw new CliError(
+      `--wire-listen ${flags.wireListen}: edges cannot dial a wildcard; give --wire-advertise HOST:PORT`,
+    );
+  return { tcp };
+}
+
+/** The secret edges must say on TCP: the same for the writer and every edge. */
+export function wireSecret(): string {
+  const secret = process.env[WIRE_SECRET];
+  if (secret === undefined || secret.length < 16)
+    throw new CliError(`${WIRE_SECRET}: the writer's secret, 16 characters or more`);
+  return secret;
 }
 
 const EXIT_LEASE_LOST = 3;
@@ -101,6 +142,9 @@ export async function serve(
     throw new CliError("--exchange-jwks-url, --exchange-issuer and --exchange-audience go together");
   if (flags.exchangeJwksUrl !== undefined && !/^https?:\/\//.test(flags.exchangeJwksUrl))
     throw new CliError("--exchange-jwks-url takes an http(s):// URL");
+  // One process can take edges of other machines too: they find it through the lease.
+  const wire: WireConfig | undefined =
+    writer?.wire ?? (flags.wireListen === undefined ? undefined : { ...tcpWire(flags), secret: wireSecret() });
   let running: RunningServer | undefined;
   let leaseLost = false;
   const server = await startServer({
@@ -132,7 +176,7 @@ export async function serve(
             issuer: flags.exchangeIssuer as string,
             audience: flags.exchangeAudience as string,
           },
-    ...(writer === undefined ? {} : { wire: writer.wire }),
+    ...(wire === undefined ? {} : { wire }),
     webhooks: { allowPrivate: flags.webhookAllowPrivate === true },
   });
   running = server;

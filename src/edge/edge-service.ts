@@ -20,10 +20,11 @@ import { orUndefined, ROWS_APPLIED } from "./forwarded.js";
 import { RemoteEngine } from "./remote-engine.js";
 import { remoteCodes, remoteCoverTables, remoteIdentityStore, remoteStore } from "./remote-reads.js";
 import { StateView } from "./view.js";
-import { type WriterAddress, WriterClient } from "./writer-client.js";
+import { WriterClient, type WriterTarget } from "./writer-client.js";
 
 export interface EdgeConfig {
-  readonly writer: WriterAddress;
+  /** The writer's address, or a finder of whichever writer holds the lease. */
+  readonly writer: WriterTarget;
   readonly secret: string;
   /** How the writer's log names this edge. */
   readonly name: string;
@@ -134,7 +135,7 @@ export async function createEdgeService(config: EdgeConfig): Promise<EdgeService
     onStatus: (status) => follow(status.now),
     onState: (connected, reason) => {
       metrics?.wireConnections.set(connected ? 1 : 0);
-      if (connected) logger.info("connected to the writer");
+      if (connected) logger.info({ writer: writer.writer }, "connected to the writer");
       else {
         identityCurrent = false;
         logger.warn({ reason }, "lost the writer; answering 503 until it is back");

@@ -1,18 +1,20 @@
 #!/usr/bin/env node
 /**
  * An edge alone, for runtimes that cannot load the writer's database drivers (Bun): it imports
- * nothing of the store. `hongbao edge` does the same from the full CLI on Node.
+ * nothing of the store but, with --store, the PostgreSQL client (pure JavaScript) to read the
+ * writer lease. `hongbao edge` does the same from the full CLI on Node.
  *
- *   HONGBAO_WIRE_SECRET=… node|bun dist/src/edge/main.js --writer HOST:PORT|--socket PATH [--port 8080] [--host 127.0.0.1]
+ *   HONGBAO_WIRE_SECRET=… node|bun dist/src/edge/main.js --writer HOST:PORT|--socket PATH|--store postgres://… [--port 8080] [--host 127.0.0.1]
  */
 import { parseArgs } from "node:util";
 import { createEdgeService, stopOnSignal } from "./edge-service.js";
-import { parseHostPort, type WriterAddress } from "./writer-client.js";
+import { parseHostPort, type WriterTarget } from "./writer-client.js";
 
 const { values } = parseArgs({
   options: {
     writer: { type: "string" },
     socket: { type: "string" },
+    store: { type: "string" },
     port: { type: "string", default: "8080" },
     host: { type: "string", default: "127.0.0.1" },
     "log-level": { type: "string", default: "info" },
@@ -27,8 +29,15 @@ function fail(message: string): never {
 const secret = process.env.HONGBAO_WIRE_SECRET ?? fail("HONGBAO_WIRE_SECRET: the writer's secret is required");
 const tcp = values.writer === undefined ? undefined : parseHostPort(values.writer);
 if (values.writer !== undefined && tcp === undefined) fail(`--writer ${values.writer}: give HOST:PORT`);
-const address: WriterAddress =
-  tcp ?? (values.socket === undefined ? fail("give --writer HOST:PORT or --socket PATH") : { path: values.socket });
+if ([values.writer, values.socket, values.store].filter((given) => given !== undefined).length !== 1)
+  fail("give one of --writer HOST:PORT, --socket PATH, --store postgres://…");
+if (values.store !== undefined && !/^postgres(ql)?:\/\//.test(values.store))
+  fail(`--store: a postgres:// connection string, where the writer lease is`);
+const address: WriterTarget =
+  tcp ??
+  (values.store === undefined
+    ? { path: values.socket as string }
+    : (await import("./lease-finder.js")).leaseFinder(values.store));
 const port = Number(values.port);
 if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`--port ${values.port}: a port is 0 to 65535`);
 

@@ -12,9 +12,38 @@ export const CALLS_IN_FLIGHT_MAX = 20_000;
 export const CALL_DEADLINE_MS = 10_000;
 const RECONNECT_MIN_MS = 50;
 const RECONNECT_MAX_MS = 1_000;
+/** With a finder the next dial reads the lease again, so waiting longer between tries saves little. */
+const RECONNECT_FOUND_MAX_MS = 200;
+/** How often a connected edge reads the lease, to leave a writer another has taken over from. */
+export const WATCH_EVERY_MS = 200;
 const SWEEP_EVERY_MS = 100;
 
 export type WriterAddress = { readonly path: string } | { readonly host: string; readonly port: number };
+
+/** The writer the lease names: where it takes edges, and its epoch. */
+export interface WriterLocation {
+  readonly address: WriterAddress;
+  readonly epoch: number;
+}
+
+/** Where the current writer is (undefined while none names itself); read before every dial and while connected. */
+export interface WriterFinder {
+  find(): Promise<WriterLocation | undefined>;
+  close(): void;
+}
+
+/** A fixed writer, or one found through the store. */
+export type WriterTarget = WriterAddress | WriterFinder;
+
+function isFinder(target: WriterTarget): target is WriterFinder {
+  return "find" in target;
+}
+
+function describeAddress(address: WriterAddress): string {
+  return "path" in address
+    ? address.path
+    : `${address.host.includes(":") ? `[${address.host}]` : address.host}:${address.port}`;
+}
 
 /** HOST:PORT (an IPv6 host in brackets), or undefined when it is not one. */
 export function parseHostPort(value: string): { host: string; port: number } | undefined {
@@ -33,7 +62,7 @@ export class WriterAwayError extends EngineUnavailableError {
 }
 
 export interface WriterClientOptions {
-  readonly address: WriterAddress;
+  readonly address: WriterTarget;
   readonly secret: string;
   /** How this edge names itself in the writer's log. */
   readonly name: string;
@@ -58,6 +87,11 @@ interface Pending {
  * An edge's connection to its writer: calls by id with a deadline each, a bound on calls in
  * flight, and a reconnect that never stops. While there is no writer every call fails at once,
  * so the edge answers 503 + Retry-After instead of holding its clients.
+ *
+ * With a finder (the lease row in PostgreSQL) every dial goes where the lease names, and while
+ * connected the lease is read every WATCH_EVERY_MS: once it names a newer epoch the connection
+ * is dropped and the new holder dialled. The client remembers the highest epoch it has seen,
+ * in the row or in a welcome, and never talks to a writer that says an older one.
  */
 export class WriterClient {
   readonly #options: WriterClientOptions;
@@ -70,12 +104,31 @@ export class WriterClient {
   readonly #sweep: NodeJS.Timeout;
   #closed = false;
   #lastStatus: WriterStatus | undefined;
+  readonly #finder: WriterFinder | undefined;
+  readonly #watch: NodeJS.Timeout | undefined;
+  #watching = false;
+  /** The highest epoch seen in the lease or a welcome: no writer below it is talked to. */
+  #seenEpoch = 0;
+  /** The writer of the connection under way (dialled or welcomed). */
+  #current: { address: WriterAddress; epoch: number | undefined } | undefined;
 
   constructor(options: WriterClientOptions) {
     this.#options = options;
     this.#sweep = setInterval(() => this.#expire(), SWEEP_EVERY_MS);
     this.#sweep.unref();
+    if (isFinder(options.address)) {
+      this.#finder = options.address;
+      this.#watch = setInterval(() => void this.#checkLease(), WATCH_EVERY_MS);
+      this.#watch.unref();
+    }
     this.#connect();
+  }
+
+  /** The writer this edge is welcomed by: its address and, found through the lease, its epoch. */
+  get writer(): { address: string; epoch: number | undefined } | undefined {
+    const current = this.#current;
+    if (!this.#welcomed || current === undefined) return undefined;
+    return { address: describeAddress(current.address), epoch: current.epoch };
   }
 
   get connected(): boolean {
@@ -116,7 +169,56 @@ export class WriterClient {
 
   #connect(): void {
     if (this.#closed) return;
-    const { address } = this.#options;
+    const target = this.#options.address;
+    if (!isFinder(target)) {
+      this.#dial(target, undefined);
+      return;
+    }
+    target.find().then(
+      (location) => {
+        if (this.#closed) return;
+        // No holder names itself yet, or a read older than what was seen (a lagging replica).
+        if (location === undefined || location.epoch < this.#seenEpoch) {
+          this.#retry();
+          return;
+        }
+        this.#seenEpoch = location.epoch;
+        this.#dial(location.address, location.epoch);
+      },
+      () => this.#retry(),
+    );
+  }
+
+  /** Reads the lease while connected; a newer epoch there ends this connection, to dial its holder. */
+  async #checkLease(): Promise<void> {
+    const finder = this.#finder;
+    const connection = this.#connection;
+    if (finder === undefined || connection === undefined || this.#watching) return;
+    this.#watching = true;
+    try {
+      const location = await finder.find();
+      if (location === undefined || location.epoch <= this.#seenEpoch) return;
+      this.#seenEpoch = location.epoch;
+      const epoch = this.#current?.epoch;
+      if (this.#connection === connection && (epoch === undefined || epoch < location.epoch))
+        connection.close(`the lease moved to epoch ${location.epoch} (${describeAddress(location.address)})`);
+    } catch {
+      // The store is away: keep the writer this edge has; it is fenced if it is no longer the holder.
+    } finally {
+      this.#watching = false;
+    }
+  }
+
+  /** Dials again after a pause that doubles while no writer answers. */
+  #retry(): void {
+    if (this.#closed) return;
+    this.#reconnect = setTimeout(() => this.#connect(), this.#reconnectMs);
+    const max = this.#finder === undefined ? RECONNECT_MAX_MS : RECONNECT_FOUND_MAX_MS;
+    this.#reconnectMs = Math.min(max, this.#reconnectMs * 2);
+  }
+
+  #dial(address: WriterAddress, epoch: number | undefined): void {
+    this.#current = { address, epoch };
     const socket: Socket = "path" in address ? connect(address.path) : connect(address.port, address.host);
     const connection = new WireConnection(
       socket,
@@ -144,6 +246,15 @@ export class WriterClient {
           connection.close(`the writer speaks wire version ${message.v}`);
           return;
         }
+        if (this.#finder !== undefined) {
+          // What counts is the epoch the writer holds, not the one the row said when it was read.
+          if (typeof message.epoch !== "number" || message.epoch < this.#seenEpoch) {
+            connection.close(`the writer there holds epoch ${message.epoch ?? "none"}, older than ${this.#seenEpoch}`);
+            return;
+          }
+          this.#seenEpoch = message.epoch;
+          if (this.#current !== undefined) this.#current = { ...this.#current, epoch: message.epoch };
+        }
         this.#welcomed = true;
         this.#reconnectMs = RECONNECT_MIN_MS;
         this.#lastStatus = message.status;
@@ -168,7 +279,11 @@ export class WriterClient {
         this.#pending.delete(message.id);
         this.#options.onCallDone?.(pending.op, (performance.now() - pending.sentAt) / 1000);
         if (message.ok) pending.resolve(message.value);
-        else pending.reject(errorOf(message.error));
+        else {
+          // A fenced writer answers its batches unavailable: see at once whether another holds the lease.
+          if (message.error?.kind === "unavailable") void this.#checkLease();
+          pending.reject(errorOf(message.error));
+        }
         return;
       }
     }
@@ -183,9 +298,7 @@ export class WriterClient {
     for (const pending of this.#pending.values()) pending.reject(away);
     this.#pending.clear();
     if (was) this.#options.onState?.(false, reason);
-    if (this.#closed) return;
-    this.#reconnect = setTimeout(() => this.#connect(), this.#reconnectMs);
-    this.#reconnectMs = Math.min(RECONNECT_MAX_MS, this.#reconnectMs * 2);
+    this.#retry();
   }
 
   /** Calls past their deadline fail; Map order is send order, so the sweep stops at the first young one. */
@@ -202,6 +315,8 @@ export class WriterClient {
     this.#closed = true;
     clearInterval(this.#sweep);
     clearTimeout(this.#reconnect);
+    clearInterval(this.#watch);
+    this.#finder?.close();
     this.#connection?.close("the edge is stopping");
   }
 }

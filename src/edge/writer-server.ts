@@ -85,6 +85,8 @@ export interface WriterServerOptions {
   readonly devCodes?: { last(phone: string): string | undefined };
   readonly logger: WireLogger;
   readonly observer?: WireObserver;
+  /** The writer lease's epoch while this writer holds it (PostgreSQL), told to every edge it welcomes. */
+  readonly epoch?: () => number | undefined;
 }
 
 /** The answer the writer renders for an edge: the result itself, rendered again at the edge. */
@@ -260,7 +262,13 @@ export class WriterServer {
     // In chunks, so thousands of campaigns never make a frame over the bound.
     const status = this.status();
     const messages: WriterMessage[] = [
-      { t: "welcome", v: WIRE_VERSION, status, snapshot: { facts: [], rules, setup } },
+      {
+        t: "welcome",
+        v: WIRE_VERSION,
+        status,
+        snapshot: { facts: [], rules, setup },
+        epoch: this.#options.epoch?.() ?? null,
+      },
     ];
     for (let i = 0; i < facts.length; i += FACTS_PER_MESSAGE)
       messages.push({ t: "facts", facts: facts.slice(i, i + FACTS_PER_MESSAGE), status });

@@ -77,7 +77,14 @@ export type ClientMessage =
   | { readonly t: "call"; readonly id: number; readonly op: string; readonly args: readonly unknown[] };
 
 export type WriterMessage =
-  | { readonly t: "welcome"; readonly v: number; readonly status: WriterStatus; readonly snapshot: Snapshot }
+  | {
+      readonly t: "welcome";
+      readonly v: number;
+      readonly status: WriterStatus;
+      readonly snapshot: Snapshot;
+      /** The writer lease's epoch it holds (PostgreSQL), null without one; older writers leave it out. */
+      readonly epoch?: number | null;
+    }
   | { readonly t: "refused"; readonly reason: string }
   | { readonly t: "reply"; readonly id: number; readonly ok: true; readonly value: unknown }
   | { readonly t: "reply"; readonly id: number; readonly ok: false; readonly error: WireError }

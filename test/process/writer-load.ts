@@ -38,6 +38,8 @@ export interface Acknowledged {
 export interface Seen {
   readonly epoch: number;
   readonly status: number;
+  /** When the request went out (an answer after a kill may have been sent before it). */
+  readonly sent: number;
   readonly at: number;
 }
 
@@ -150,6 +152,7 @@ export class Load {
   }
 
   async #operation(epoch: number, address: string): Promise<void> {
+    const sent = performance.now();
     const pick = this.#next(4);
     const retry = this.#retries.shift();
     try {
@@ -162,12 +165,12 @@ export class Load {
           this.#retries.push(spec);
           throw error;
         }
-        this.#record(epoch, answer);
+        this.#record(epoch, sent, answer);
         if (answer.status >= 500) this.#retries.push(spec);
       } else if (pick === 2) {
-        this.#record(epoch, await this.#grab(address));
+        this.#record(epoch, sent, await this.#grab(address));
       } else {
-        this.#record(epoch, await this.#claim(address));
+        this.#record(epoch, sent, await this.#claim(address));
       }
     } catch {
       // No answer (the writer died, or cut the connection): the next try goes where the lease says.
@@ -175,8 +178,8 @@ export class Load {
     }
   }
 
-  #record(epoch: number, answer: Reply): void {
-    this.seen.push({ epoch, status: answer.status, at: performance.now() });
+  #record(epoch: number, sent: number, answer: Reply): void {
+    this.seen.push({ epoch, status: answer.status, sent, at: performance.now() });
     if (answer.status === 503) {
       const seconds = Number(answer.headers.get("retry-after") ?? "0");
       assert.ok(seconds >= 0, "a 503 carries Retry-After");
@@ -241,14 +244,23 @@ export class Load {
   }
 
   /** The first durable answer (2xx) a writer with an epoch above `epoch` gave, at or after `since`. */
-  async firstSuccessAfter(epoch: number, since: number, timeoutMs: number): Promise<number> {
+  firstSuccessAfter(epoch: number, since: number, timeoutMs: number): Promise<number> {
+    return this.#firstSuccess((s) => s.epoch > epoch && s.at >= since, timeoutMs, `from a writer above epoch ${epoch}`);
+  }
+
+  /** When the first durable answer (2xx) to a request sent at or after `since` came. */
+  firstSuccessSentAfter(since: number, timeoutMs: number): Promise<number> {
+    return this.#firstSuccess((s) => s.sent >= since, timeoutMs, "to a request sent since");
+  }
+
+  async #firstSuccess(matches: (seen: Seen) => boolean, timeoutMs: number, what: string): Promise<number> {
     const deadline = performance.now() + timeoutMs;
     while (performance.now() < deadline) {
-      const hit = this.seen.find((s) => s.epoch > epoch && s.at >= since && s.status >= 200 && s.status < 300);
+      const hit = this.seen.find((s) => matches(s) && s.status >= 200 && s.status < 300);
       if (hit !== undefined) return hit.at;
       await sleep(5);
     }
-    throw new Error(`no durable answer from a writer above epoch ${epoch} within ${timeoutMs} ms`);
+    throw new Error(`no durable answer ${what} within ${timeoutMs} ms`);
   }
 }
 

@@ -324,4 +324,13 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE red_packets ADD COLUMN cover_id text;
     `,
   },
+  {
+    version: 11,
+    name: "the lease row names where its holder takes edges",
+    // Set in the statement that takes the lease, so an edge never pairs an epoch with another
+    // holder's address (docs/decisions/0048-edges-find-the-writer.md).
+    sql: `
+      ALTER TABLE writer_lease ADD COLUMN wire text;
+    `,
+  },
 ];

@@ -12,6 +12,12 @@ export interface WriterLeaseOptions {
   readonly pollEveryMs?: number;
   /** Who holds it, for operators: host and pid by default. */
   readonly holder?: string;
+  /**
+   * HOST:PORT where this writer takes edges, written in the statement that takes the lease so
+   * the row never pairs this epoch with another holder's address. Undefined: none yet (a TCP
+   * port the system picks is advertised once bound, by `advertiseWire`).
+   */
+  readonly wire?: string | undefined;
 }
 
 export const LEASE_TTL_MS = 3_000;
@@ -34,6 +40,7 @@ export class WriterLease {
   readonly #renewEveryMs: number;
   readonly #pollEveryMs: number;
   readonly #holder: string;
+  readonly #wire: string | null;
   #client: pg.Client | undefined;
   #epoch: number | undefined;
   #renewTimer: NodeJS.Timeout | undefined;
@@ -48,6 +55,7 @@ export class WriterLease {
     this.#renewEveryMs = options.renewEveryMs ?? RENEW_EVERY_MS;
     this.#pollEveryMs = options.pollEveryMs ?? POLL_EVERY_MS;
     this.#holder = options.holder ?? `${hostname()}:${process.pid}`;
+    this.#wire = options.wire ?? null;
   }
 
   get epoch(): number | undefined {
@@ -78,12 +86,12 @@ export class WriterLease {
       [this.#shard],
     );
     const { rows } = await client.query<{ epoch: string }>(
-      `UPDATE writer_lease SET epoch = epoch + 1, holder = $2, holder_pid = pg_backend_pid(), address = NULL,
+      `UPDATE writer_lease SET epoch = epoch + 1, holder = $2, holder_pid = pg_backend_pid(), address = NULL, wire = $4,
          expires_at = now() + make_interval(secs => $3::double precision / 1000)
        WHERE shard = $1 AND (holder_pid IS NULL OR expires_at < now()
          OR NOT EXISTS (SELECT 1 FROM pg_stat_activity WHERE pid = writer_lease.holder_pid))
        RETURNING epoch`,
-      [this.#shard, this.#holder, this.#ttlMs],
+      [this.#shard, this.#holder, this.#ttlMs, this.#wire],
     );
     const epoch = rows[0] === undefined ? undefined : Number(rows[0].epoch);
     if (epoch !== undefined) {
@@ -158,14 +166,24 @@ export class WriterLease {
     lost?.(reason);
   }
 
-  /** Tells readers of the lease (operators, tests, later the edges) where this writer serves. */
-  async advertise(address: string): Promise<void> {
+  /** Tells readers of the lease (operators, tests) where this writer serves HTTP. */
+  advertise(address: string): Promise<void> {
+    return this.#setWhileHeld("address", address);
+  }
+
+  /** Tells edges where this writer takes them, when the port was not known as the lease was taken. */
+  advertiseWire(address: string): Promise<void> {
+    return this.#setWhileHeld("wire", address);
+  }
+
+  /** Only under this writer's epoch: a holder that lost the lease never names itself in the row. */
+  async #setWhileHeld(column: "address" | "wire", value: string): Promise<void> {
     if (this.#epoch === undefined) return;
     const client = await this.#connection();
-    await client.query("UPDATE writer_lease SET address = $3 WHERE shard = $1 AND epoch = $2", [
+    await client.query(`UPDATE writer_lease SET ${column} = $3 WHERE shard = $1 AND epoch = $2`, [
       this.#shard,
       this.#epoch,
-      address,
+      value,
     ]);
   }
 
@@ -179,7 +197,7 @@ export class WriterLease {
     try {
       if (release && epoch !== undefined && this.#client !== undefined) {
         await this.#client.query(
-          "UPDATE writer_lease SET expires_at = now(), holder_pid = NULL, address = NULL WHERE shard = $1 AND epoch = $2",
+          "UPDATE writer_lease SET expires_at = now(), holder_pid = NULL, address = NULL, wire = NULL WHERE shard = $1 AND epoch = $2",
           [this.#shard, epoch],
         );
       }
@@ -190,22 +208,81 @@ export class WriterLease {
 }
 
 /** The lease as stored: who writes the shard now, and where it serves (null while it starts). */
-export async function currentWriter(
-  url: string,
-  shard = 0,
-): Promise<{ epoch: number; holder: string | null; address: string | null; live: boolean } | undefined> {
+export interface LeaseRow {
+  readonly epoch: number;
+  readonly holder: string | null;
+  /** Its HTTP URL. */
+  readonly address: string | null;
+  /** HOST:PORT where it takes edges. */
+  readonly wire: string | null;
+  /** False once the holder stopped renewing (a takeover may be under way). */
+  readonly live: boolean;
+}
+
+const READ_LEASE = "SELECT epoch, holder, address, wire, expires_at > now() AS live FROM writer_lease WHERE shard = $1";
+
+async function readLease(client: pg.Client, shard: number): Promise<LeaseRow | undefined> {
+  const { rows } = await client.query<Omit<LeaseRow, "epoch"> & { epoch: string }>(READ_LEASE, [shard]);
+  const row = rows[0];
+  return row === undefined ? undefined : { ...row, epoch: Number(row.epoch) };
+}
+
+export async function currentWriter(url: string, shard = 0): Promise<LeaseRow | undefined> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
-    const { rows } = await client.query<{
-      epoch: string;
-      holder: string | null;
-      address: string | null;
-      live: boolean;
-    }>("SELECT epoch, holder, address, expires_at > now() AS live FROM writer_lease WHERE shard = $1", [shard]);
-    const row = rows[0];
-    return row === undefined ? undefined : { ...row, epoch: Number(row.epoch) };
+    return await readLease(client, shard);
   } finally {
     await client.end();
+  }
+}
+
+/**
+ * Reads the lease row over one kept connection, for an edge that follows the writer: a read
+ * that fails drops the connection, and the next read opens another (the server may have
+ * failed over meanwhile).
+ */
+export class LeaseReader {
+  readonly #url: string;
+  readonly #shard: number;
+  #client: Promise<pg.Client> | undefined;
+
+  constructor(url: string, shard = 0) {
+    this.#url = url;
+    this.#shard = shard;
+  }
+
+  async read(): Promise<LeaseRow | undefined> {
+    this.#client ??= this.#open();
+    const opening = this.#client;
+    try {
+      return await readLease(await opening, this.#shard);
+    } catch (error) {
+      if (this.#client === opening) this.#drop();
+      throw error;
+    }
+  }
+
+  async #open(): Promise<pg.Client> {
+    const client = new pg.Client({
+      connectionString: this.#url,
+      application_name: "hongbao-edge",
+      // A read that hangs (the server cut off) must not hold the edge's view of the writer.
+      query_timeout: 2_000,
+      connectionTimeoutMillis: 2_000,
+    });
+    client.on("error", () => undefined); // the next read finds it broken and opens another
+    await client.connect();
+    return client;
+  }
+
+  #drop(): void {
+    const client = this.#client;
+    this.#client = undefined;
+    void client?.then((c) => c.end()).catch(() => undefined);
+  }
+
+  close(): void {
+    this.#drop();
   }
 }

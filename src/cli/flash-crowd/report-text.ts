@@ -114,6 +114,13 @@ export function textReport(summary: Summary): string[] {
       `closed by server ${g.closedByServer}, timeouts ${g.timeouts}` +
       (g.openFileLimit === null ? "" : `; ulimit -n ${g.openFileLimit}`),
   );
+  lines.push(
+    `  its own load: event-loop lag p50 ${fixed(g.load.lagP50Ms, 1)} ms, p99 ${fixed(g.load.lagP99Ms, 1)} ms, ` +
+      `max ${fixed(g.load.lagMaxMs, 1)} ms; CPU ${fixed(g.load.cores, 2)} cores over the run` +
+      (g.transferThreadLag === null
+        ? ""
+        : `; transfers sent and timed on a thread of their own (its lag p99 ${fixed(g.transferThreadLag.p99Ms, 1)} ms)`),
+  );
   if (summary.server !== null) {
     const s = summary.server;
     lines.push(
@@ -143,6 +150,7 @@ function waitingRoomLines(w: NonNullable<Summary["waitingRoom"]>): string[] {
   const lines = [
     "",
     `waiting room  ${n(w.peopleWithTicket)} people given a place (${n(w.preQueued)} in the pre-queue), ${n(w.returns)} returns with a ticket`,
+    "  tap: the instant the person was due to arrive (scheduled), not when the tool wrote the request",
     `  tap → first answer (result or place)  p50 ${ms(w.firstAnswer.p50Ms)} ms, p99 ${ms(w.firstAnswer.p99Ms)} ms, max ${ms(w.firstAnswer.maxMs)} ms (${n(w.firstAnswer.count)} people)`,
     `  tap → final answer                    p50 ${ms(w.finalAnswer.p50Ms)} ms, p99 ${ms(w.finalAnswer.p99Ms)} ms, max ${ms(w.finalAnswer.maxMs)} ms`,
   ];

@@ -256,4 +256,49 @@ describe("the crowd gate", () => {
     );
     assert.deepEqual(waits, [0, 0, 9, 9]);
   });
+
+  it("lets a claim through late at once when the queue ahead would outlast the first-answer budget", () => {
+    const { claim, runs, gate, endTurn, advance } = rig({ budgetMax: 4, targetTurnMs: 10, answerWithinMs: 100 });
+    for (let i = 0; i < 4; i++) claim(i);
+    advance(60);
+    endTurn();
+    // Turns take 60 ms: a claim queued now would be read a turn late and let through a turn later.
+    for (let i = 4; i < 9; i++) claim(i);
+    assert.deepEqual(
+      runs.slice(4).map((run) => [run.id, run.verdict]),
+      [
+        [4, "now"],
+        [5, "now"],
+        [6, "now"],
+        [7, "now"],
+        [8, "late"],
+      ],
+    );
+    assert.equal(gate.waiting, 0);
+    assert.equal(gate.stats.lateAtOnceTotal, 1);
+  });
+
+  it("counts the unread turn in the wait of a queued claim against the first-answer budget", () => {
+    const { claim, runs, endTurn, advance } = rig({ budgetMax: 4, targetTurnMs: 10, answerWithinMs: 150 });
+    for (let i = 0; i < 4; i++) claim(i);
+    advance(60);
+    endTurn();
+    for (let i = 4; i < 9; i++) claim(i);
+    assert.equal(runs.length, 8, "two turns of 60 ms fit in 150 ms: the ninth waits");
+    advance(100);
+    endTurn();
+    // It waited 100 ms, and its bytes may have waited the 100 ms turn before it was read.
+    assert.deepEqual(runs[8], { id: 8, verdict: "late" });
+  });
+
+  it("queues as before without a first-answer budget", () => {
+    const { claim, runs, gate, endTurn, advance } = rig({ budgetMax: 4, targetTurnMs: 10 });
+    for (let i = 0; i < 4; i++) claim(i);
+    advance(60);
+    endTurn();
+    for (let i = 4; i < 9; i++) claim(i);
+    assert.equal(runs.length, 8);
+    assert.equal(gate.waiting, 1);
+    assert.equal(gate.stats.lateAtOnceTotal, 0);
+  });
 });

@@ -414,6 +414,7 @@ export async function createService(config: Omit<ServerConfig, "port" | "host">)
   identity = await Identity.load(identityStore, tokens, clock);
   covers = await Covers.load(coverTables, clock);
   const writer = engine;
+  let lateAtOnceSeen = 0;
   const room =
     (config.isolation ?? true) && (config.waitingRoom ?? true)
       ? new WaitingRoom({
@@ -423,7 +424,14 @@ export async function createService(config: Omit<ServerConfig, "port" | "host">)
           // The writer falls behind (claims pile up in its lane) or the loop does (claims pile up
           // at the gate). Not the queueing delay: on a starved CPU every batch waits long, and
           // a rate cut on delay alone fell to its floor while the lane held a few claims.
-          pressure: () => writer.laneDepth("campaign") > 5_000 || gate.stats.waiting > 5_000,
+          // The loop is past the first-answer budget too when the gate gave places at once
+          // since the last look (pressure is read once a window).
+          pressure: () => {
+            const lateAtOnce = gate.stats.lateAtOnceTotal;
+            const fresh = lateAtOnce > lateAtOnceSeen;
+            lateAtOnceSeen = lateAtOnce;
+            return writer.laneDepth("campaign") > 5_000 || gate.stats.waiting > 5_000 || fresh;
+          },
           answerDelayMs: () => gateWaitMs,
         })
       : undefined;

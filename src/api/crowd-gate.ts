@@ -67,6 +67,7 @@ interface Waiting {
   readonly socket: HandledSocket;
   readonly run: GatedClaim;
   readonly since: number;
+  readonly atOnce: boolean;
 }
 
 /**
@@ -139,8 +140,12 @@ export class CrowdGate {
     this.#release(Number.POSITIVE_INFINITY);
   }
 
-  /** Decides `run` now if this turn's budget allows, else parks `socket` and queues `run`. */
-  admit(socket: Socket, run: GatedClaim): void {
+  /**
+   * Decides `run` now if this turn's budget allows, else parks `socket` and queues `run`.
+   * `atOnce` false: the claim is never let through late at arrival for the first-answer
+   * budget (a holder back with its ticket has had its first answer, and must not lose its turn).
+   */
+  admit(socket: Socket, run: GatedClaim, atOnce = true): void {
     if (!this.#enabled) {
       run("now");
       return;
@@ -152,7 +157,7 @@ export class CrowdGate {
       run("now");
       return;
     }
-    if (this.waiting >= this.#waitingMax || this.#queueOutlasts()) {
+    if (this.waiting >= this.#waitingMax || (atOnce && this.#queueOutlasts())) {
       if (this.waiting < this.#waitingMax) this.#lateAtOnceTotal++;
       this.#used += LATE_COST;
       this.#observeWait(0);
@@ -161,7 +166,7 @@ export class CrowdGate {
     }
     const handled = socket as HandledSocket;
     this.#park(handled);
-    this.#waiting.push({ socket: handled, run, since: this.#now() });
+    this.#waiting.push({ socket: handled, run, since: this.#now(), atOnce });
     this.#parkedTotal++;
   }
 
@@ -241,7 +246,7 @@ export class CrowdGate {
         waiting.run("gone");
         continue;
       }
-      const late = waitedMs > this.#waitMaxMs || waitedMs + this.#turnMs > this.#answerWithinMs;
+      const late = waitedMs > this.#waitMaxMs || (waiting.atOnce && waitedMs + this.#turnMs > this.#answerWithinMs);
       this.#used += late ? LATE_COST : 1;
       waiting.run(late ? "late" : "now");
     }

@@ -15,6 +15,7 @@ import { budgetFor, type FlashCrowdOptions, resolveOptions } from "./options.js"
 import { type Progress, progressOn } from "./progress.js";
 import { htmlReport } from "./report-html.js";
 import { textReport } from "./report-text.js";
+import { breakdown, readMetrics, type ServerBreakdown } from "./server-breakdown.js";
 import { apiCall, createCampaign, createCrowd, fundSenders, type TokenStore } from "./setup.js";
 import { type LatencySummary, seededRandom, summarize, Timeline, type TimelineData } from "./stats.js";
 import { externalTarget, openFileLimit, type ProcessStats, spawnBare, spawnHongbao, type Target } from "./target.js";
@@ -105,6 +106,8 @@ export interface Summary {
     readonly cpuSecondsDuringLoad: number | null;
     /** What the server wrote to stdout and stderr over the whole run (at --log-level info). */
     readonly logMiB: number | null;
+    /** Where claims' time went on the server's side, from its metrics (null if it did not answer them). */
+    readonly breakdown: ServerBreakdown | null;
   } | null;
   readonly deadlineHit: boolean;
   /** What each person lived through in the waiting room (null with --bare). */
@@ -276,6 +279,7 @@ export async function runFlashCrowd(input: Partial<FlashCrowdOptions> = {}): Pro
     claimTemplate = requests.claim((campaign?.id ?? campaignId) as string);
     const setupSeconds = (performance.now() - setupStarted) / 1000;
     const serverBefore = target.stats();
+    const metricsBefore = options.bare ? undefined : await readMetrics(target.url);
 
     // The crowd.
     progress.note(
@@ -298,6 +302,7 @@ export async function runFlashCrowd(input: Partial<FlashCrowdOptions> = {}): Pro
       setupSeconds,
       bulkCalls,
       serverBefore,
+      metricsBefore,
     });
     return summary;
   } finally {
@@ -317,6 +322,7 @@ interface Conclusion {
   readonly setupSeconds: number;
   readonly bulkCalls: number;
   readonly serverBefore: ProcessStats | undefined;
+  readonly metricsBefore: Awaited<ReturnType<typeof readMetrics>>;
 }
 
 /** After the crowd: the checks, the summary, the files and the terminal report. */
@@ -361,6 +367,9 @@ async function conclude(run: Conclusion): Promise<Summary> {
         `${Math.round(lateP99)} ms): times from tap include that much of the tool`,
     );
   }
+  const metricsAfter = run.metricsBefore === undefined ? undefined : await readMetrics(target.url);
+  const serverBreakdown =
+    run.metricsBefore === undefined || metricsAfter === undefined ? null : breakdown(run.metricsBefore, metricsAfter);
   const serverStats = target.stats();
   const cpuBefore = run.serverBefore?.cpuSeconds;
   const summary = buildSummary({
@@ -382,6 +391,7 @@ async function conclude(run: Conclusion): Promise<Summary> {
     serverPeakRssKiB: serverStats?.peakRssKiB ?? null,
     waitingRoom,
     serverLogBytes: serverStats?.logBytes ?? null,
+    serverBreakdown,
     openFileLimit: sizes.openFileLimit,
   });
   if (options.jsonFile !== undefined) writeFile(options.jsonFile, `${JSON.stringify(summary, null, 2)}\n`);
@@ -483,6 +493,7 @@ interface SummaryInput {
   readonly serverLogBytes: number | null;
   readonly openFileLimit: number | null;
   readonly waitingRoom: WaitingRoomSummary | null;
+  readonly serverBreakdown: ServerBreakdown | null;
 }
 
 const round = (value: number, digits = 3) => Math.round(value * 10 ** digits) / 10 ** digits;
@@ -576,6 +587,7 @@ function buildSummary(input: SummaryInput): Summary {
             peakRssMiB: input.serverPeakRssKiB === null ? null : round(input.serverPeakRssKiB / 1024, 1),
             cpuSecondsDuringLoad: input.serverCpuSeconds === null ? null : round(input.serverCpuSeconds, 2),
             logMiB: input.serverLogBytes === null ? null : round(input.serverLogBytes / 2 ** 20, 1),
+            breakdown: input.serverBreakdown,
           },
     deadlineHit: load.deadlineHit,
     waitingRoom: input.waitingRoom,

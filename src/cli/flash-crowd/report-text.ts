@@ -128,6 +128,13 @@ export function textReport(summary: Summary): string[] {
         `CPU during the crowd ${s.cpuSecondsDuringLoad === null ? "?" : `${fixed(s.cpuSecondsDuringLoad, 1)} s`}` +
         (s.logMiB === null ? "" : `, wrote ${fixed(s.logMiB, 1)} MiB of logs`),
     );
+    const b = s.breakdown;
+    if (b !== null)
+      lines.push(
+        `  claims on the server (bucket bounds): read → answer p50 ≤ ${b.claimReadToAnswerP50Ms} ms, p99 ≤ ${b.claimReadToAnswerP99Ms} ms; ` +
+          `crowd gate wait p99 ≤ ${b.gateWaitP99Ms} ms, claim lane p99 ≤ ${b.laneWaitP99Ms} ms; ` +
+          `event-loop lag p99 ${b.eventLoopLagP99Ms} ms, max ${b.eventLoopLagMaxMs} ms; ${n(b.lateAtOnce)} given a place at once by the gate`,
+      );
   }
   for (const note of summary.notes) lines.push(`note       ${note}`);
   if (summary.invariants.length > 0) {

@@ -136,6 +136,12 @@ export interface RunningServer extends Service {
   readonly url: string;
 }
 
+/**
+ * The server's share of a person's one-second first-answer budget, in ms: the rest goes to
+ * what the server cannot see (bytes unread in the kernel, the client's own queue, the network).
+ */
+const FIRST_ANSWER_SHARE_MS = 200;
+
 /** A store that keeps the keys every writer of a deployment shares (PostgreSQL). */
 interface SharedKeys {
   sharedKey(name: string, make: () => string): Promise<string>;
@@ -360,6 +366,9 @@ export async function createService(config: Omit<ServerConfig, "port" | "host">)
   // How long claims lately waited at the gate: what a ticket holder will wait on top of their turn.
   let gateWaitMs = 0;
   const gate = new CrowdGate({
+    // With a waiting room, a claim the gate cannot let through within the first-answer budget
+    // gets its place at once (docs/decisions/0051-first-answer-budget.md).
+    answerWithinMs: (config.isolation ?? true) && (config.waitingRoom ?? true) ? FIRST_ANSWER_SHARE_MS : undefined,
     ...config.gate,
     observeWait: (waitedMs) => {
       gateWaitMs += (waitedMs - gateWaitMs) / 256;
@@ -428,6 +437,7 @@ export async function createService(config: Omit<ServerConfig, "port" | "host">)
   identity = await Identity.load(identityStore, tokens, clock);
   covers = await Covers.load(coverTables, clock);
   const writer = engine;
+  let lateAtOnceSeen = 0;
   const room =
     (config.isolation ?? true) && (config.waitingRoom ?? true)
       ? new WaitingRoom({
@@ -437,7 +447,14 @@ export async function createService(config: Omit<ServerConfig, "port" | "host">)
           // The writer falls behind (claims pile up in its lane) or the loop does (claims pile up
           // at the gate). Not the queueing delay: on a starved CPU every batch waits long, and
           // a rate cut on delay alone fell to its floor while the lane held a few claims.
-          pressure: () => writer.laneDepth("campaign") > 5_000 || gate.stats.waiting > 5_000,
+          // The loop is past the first-answer budget too when the gate gave places at once
+          // since the last look (pressure is read once a window).
+          pressure: () => {
+            const lateAtOnce = gate.stats.lateAtOnceTotal;
+            const fresh = lateAtOnce > lateAtOnceSeen;
+            lateAtOnceSeen = lateAtOnce;
+            return writer.laneDepth("campaign") > 5_000 || gate.stats.waiting > 5_000 || fresh;
+          },
           answerDelayMs: () => gateWaitMs,
         })
       : undefined;

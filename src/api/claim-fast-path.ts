@@ -140,17 +140,21 @@ export function claimFastPath(context: AppContext, isClosing: () => boolean) {
     if (headers.origin !== undefined) return false;
     if (headers["content-length"] !== undefined && headers["content-length"] !== "0") return false;
     const campaignId = match[1] as string;
-    context.gate.admit(request.socket, (verdict) => {
-      try {
-        answerClaim(request, response, campaignId, fallback, verdict);
-      } catch (error) {
-        // The engine is rebuilding its memory after a failed commit: a retryable answer, as the
-        // routes give (a throw here would end the process, outside Fastify's error handler).
-        if (!(error instanceof EngineUnavailableError) || response.headersSent) throw error;
-        response.writeHead(503, { "content-type": JSON_TYPE, "retry-after": "1" });
-        response.end(JSON.stringify({ error: { code: "BUSY", message: error.message } }));
-      }
-    });
+    context.gate.admit(
+      request.socket,
+      (verdict) => {
+        try {
+          answerClaim(request, response, campaignId, fallback, verdict);
+        } catch (error) {
+          // The engine is rebuilding its memory after a failed commit: a retryable answer, as the
+          // routes give (a throw here would end the process, outside Fastify's error handler).
+          if (!(error instanceof EngineUnavailableError) || response.headersSent) throw error;
+          response.writeHead(503, { "content-type": JSON_TYPE, "retry-after": "1" });
+          response.end(JSON.stringify({ error: { code: "BUSY", message: error.message } }));
+        }
+      },
+      headers["queue-ticket"] === undefined,
+    );
     return true;
   };
 }

@@ -14,6 +14,14 @@ export interface CrowdGateOptions {
   readonly clock?: () => number;
   /** Runs the end of a turn once the sockets ready now have been read; tests end turns by hand. */
   readonly afterTurn?: (endTurn: () => void) => void;
+  /**
+   * The server's share of a person's first-answer budget, in ms. A claim is let through as
+   * late (answered from memory or with a place in line, at once) when the wait it would have
+   * at the gate, plus the time its bytes may have waited unread (the last turn's length),
+   * passes it: at arrival, from the queue ahead and the rate the gate lets claims through;
+   * at release, from the wait it had. Undefined: only `waitMaxMs` bounds the wait.
+   */
+  readonly answerWithinMs?: number;
   /** Told how long each claim waited at the gate, in ms (0 when it had budget at once), whatever its verdict. */
   readonly observeWait?: (waitedMs: number) => void;
 }
@@ -27,6 +35,8 @@ export interface CrowdGateStats {
   readonly parkedTotal: number;
   /** Connections the gate stopped reading since start (clients that pipeline claims). */
   readonly stoppedTotal: number;
+  /** Claims let through as late at arrival, because the queue ahead would outlast `answerWithinMs`. */
+  readonly lateAtOnceTotal: number;
 }
 
 /**
@@ -57,6 +67,7 @@ interface Waiting {
   readonly socket: HandledSocket;
   readonly run: GatedClaim;
   readonly since: number;
+  readonly atOnce: boolean;
 }
 
 /**
@@ -80,6 +91,7 @@ export class CrowdGate {
   readonly #budgetMax: number;
   readonly #budgetMin: number;
   readonly #waitMaxMs: number;
+  readonly #answerWithinMs: number;
   readonly #waitingMax: number;
   readonly #now: () => number;
   readonly #afterTurn: (endTurn: () => void) => void;
@@ -99,6 +111,7 @@ export class CrowdGate {
   #head = 0;
   #parkedTotal = 0;
   #stoppedTotal = 0;
+  #lateAtOnceTotal = 0;
 
   constructor(options: CrowdGateOptions = {}) {
     this.#targetTurnMs = positive("targetTurnMs", options.targetTurnMs ?? 10);
@@ -106,6 +119,10 @@ export class CrowdGate {
     this.#budgetMin = Math.min(whole("budgetMin", options.budgetMin ?? 16), this.#budgetMax);
     this.#waitMaxMs = positive("waitMaxMs", options.waitMaxMs ?? 3_000, true);
     this.#waitingMax = whole("waitingMax", options.waitingMax ?? 100_000);
+    this.#answerWithinMs =
+      options.answerWithinMs === undefined
+        ? Number.POSITIVE_INFINITY
+        : positive("answerWithinMs", options.answerWithinMs);
     this.#now = options.clock ?? (() => performance.now());
     this.#afterTurn = options.afterTurn ?? ((endTurn) => setImmediate(endTurn));
     this.#observeWait = options.observeWait ?? (() => {});
@@ -123,8 +140,12 @@ export class CrowdGate {
     this.#release(Number.POSITIVE_INFINITY);
   }
 
-  /** Decides `run` now if this turn's budget allows, else parks `socket` and queues `run`. */
-  admit(socket: Socket, run: GatedClaim): void {
+  /**
+   * Decides `run` now if this turn's budget allows, else parks `socket` and queues `run`.
+   * `atOnce` false: the claim is never let through late at arrival for the first-answer
+   * budget (a holder back with its ticket has had its first answer, and must not lose its turn).
+   */
+  admit(socket: Socket, run: GatedClaim, atOnce = true): void {
     if (!this.#enabled) {
       run("now");
       return;
@@ -136,7 +157,8 @@ export class CrowdGate {
       run("now");
       return;
     }
-    if (this.waiting >= this.#waitingMax) {
+    if (this.waiting >= this.#waitingMax || (atOnce && this.#queueOutlasts())) {
+      if (this.waiting < this.#waitingMax) this.#lateAtOnceTotal++;
       this.#used += LATE_COST;
       this.#observeWait(0);
       run("late");
@@ -144,7 +166,7 @@ export class CrowdGate {
     }
     const handled = socket as HandledSocket;
     this.#park(handled);
-    this.#waiting.push({ socket: handled, run, since: this.#now() });
+    this.#waiting.push({ socket: handled, run, since: this.#now(), atOnce });
     this.#parkedTotal++;
   }
 
@@ -159,8 +181,20 @@ export class CrowdGate {
     return this.#turnMs > this.#targetTurnMs && this.#now() - this.#turnEndedAt < OVERLOAD_MEMORY_MS;
   }
 
+  /**
+   * Whether a claim queued now would get its answer past `answerWithinMs`: the claims ahead
+   * go through `budget` a turn, each turn about as long as the last, and the claim's own bytes
+   * may have waited a turn unread before this one read them.
+   */
+  #queueOutlasts(): boolean {
+    if (this.#answerWithinMs === Number.POSITIVE_INFINITY) return false;
+    const turns = Math.ceil((this.waiting + 1) / Math.max(1, this.#budget));
+    return (turns + 1) * this.#turnMs > this.#answerWithinMs;
+  }
+
   get stats(): CrowdGateStats {
     return {
+      lateAtOnceTotal: this.#lateAtOnceTotal,
       turnMs: this.#turnMs,
       budget: this.#budget,
       waiting: this.waiting,
@@ -212,7 +246,7 @@ export class CrowdGate {
         waiting.run("gone");
         continue;
       }
-      const late = waitedMs > this.#waitMaxMs;
+      const late = waitedMs > this.#waitMaxMs || (waiting.atOnce && waitedMs + this.#turnMs > this.#answerWithinMs);
       this.#used += late ? LATE_COST : 1;
       waiting.run(late ? "late" : "now");
     }

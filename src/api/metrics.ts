@@ -137,6 +137,11 @@ export class Metrics {
         "Connections the crowd gate stopped reading since start, at their second waiting claim: clients that pipeline claims (a counter, read from the gate)",
         (stats) => stats.stoppedTotal,
       ],
+      [
+        "hongbao_crowd_late_at_once_total",
+        "Claims the crowd gate let through as late on arrival, because the queue ahead would outlast the first-answer budget (a counter, read from the gate)",
+        (stats) => stats.lateAtOnceTotal,
+      ],
     ];
     for (const [name, help, read] of gateGauges) {
       new Gauge({

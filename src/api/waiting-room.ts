@@ -73,6 +73,9 @@ interface Room {
   caughtUpAt: number;
   /** Places whose claim was decided (a holder at its turn, or a newcomer at once); the pre-queue's first. */
   used: number;
+  /** When `admitted` last caught up with every place given (monotonic ms; NaN while people wait), and at which place. */
+  drainedAt: number;
+  drainedPlace: number;
 }
 
 const WINDOW_MS = 250;
@@ -82,8 +85,14 @@ const WINDOW_MS = 250;
  * at the start, and must not find their turn taken by someone who asked after it.
  */
 const GRACE_MS = 1_500;
-/** Pre-queue holders come back over this long after the start, in drawn order. */
+/** Pre-queue holders come back over at least this long after the start, in drawn order. */
 const PRE_SPREAD_MS = 1_000;
+/** Pre-queue holders come back over at most this long: the line is told again on return. */
+const PRE_SPREAD_MAX_MS = 10_000;
+/** A return later than this after its turn was not a holder coming back when told. */
+const RETURN_COST_MAX_MS = 5_000;
+/** Each measured return moves the average this far toward it. */
+const RETURN_COST_WEIGHT = 1 / 64;
 const RATE_FLOOR = 200;
 const RATE_MAX = 100_000;
 const RETRY_MIN_MS = 250;
@@ -107,6 +116,12 @@ export class WaitingRoom {
   #windowWaiting = false;
   /** Claims decided per second in the last window in which anyone waited (for metrics and the docs). */
   decidedRate = 0;
+  /**
+   * What a holder's return costs, ms: how long after its turn a holder told to come back at
+   * its turn is read again (the answer's way to the client, the client's own queue, the way
+   * back and the crowd gate), averaged over recent returns. NaN until one is measured.
+   */
+  #returnCostMs = Number.NaN;
   ticketsIssued = 0;
 
   constructor(options: WaitingRoomOptions) {
@@ -164,11 +179,13 @@ export class WaitingRoom {
       room.pre.set(userId, number);
     }
     const ticket = this.#sign({ campaignId, userId, line: "pre", number, arrivedAt: Math.floor(now), claims });
-    // The place is drawn at the start. Holders come back over its first PRE_SPREAD_MS, each at
-    // the fraction of it where the draw will put them (known from the seed alone), so they do
-    // not all arrive at once and come back in drawn order.
+    // The place is drawn at the start. Holders come back over the time the line takes to pass
+    // the pre-queue at the admission rate (a second at least), each at the fraction of it
+    // where the draw will put them (known from the seed alone), so they do not all arrive at
+    // once and come back in drawn order.
     const fraction = drawFraction(this.seedOf(campaignId), number);
-    const retryAfterMs = Math.max(RETRY_MIN_MS, startsAt - now + Math.floor(fraction * PRE_SPREAD_MS));
+    const spreadMs = Math.min(PRE_SPREAD_MAX_MS, Math.max(PRE_SPREAD_MS, (room.preSize / this.#speed()) * 1000));
+    const retryAfterMs = Math.max(RETRY_MIN_MS, startsAt - now + Math.floor(fraction * spreadMs));
     return {
       kind: "wait",
       place: {
@@ -207,6 +224,7 @@ export class WaitingRoom {
       if (place === undefined) return refusedStale();
       if (place < room.admitted) {
         room.used++;
+        this.#noteReturn(room, place, opened.arrivedAt);
         return { kind: "decide", ticket: opened };
       }
       return { kind: "wait", place: this.#tell(room, opened, place, sharesLeft) };
@@ -335,6 +353,26 @@ export class WaitingRoom {
     return room.drawn[ticket.number];
   }
 
+  /**
+   * A holder came back after its turn: its place was admitted (admitted - place) / rate ago
+   * (or, once the line had caught up with every place, that long before it did), about when
+   * it was told to come back, so that is what its return cost. Only returns within a few
+   * seconds of the turn count: a holder who came back much later was not told to.
+   */
+  #noteReturn(room: Room, place: number, arrivedAt: number): void {
+    const now = this.#monotonic();
+    const drained = !Number.isNaN(room.drainedAt) && place < room.drainedPlace;
+    const turnAt = drained
+      ? room.drainedAt - ((room.drainedPlace - place) / this.#speed()) * 1000
+      : now - ((room.admitted - place) / this.#speed()) * 1000;
+    // Nobody is told to come back sooner than RETRY_MIN_MS: waiting that out is no cost of returning.
+    const lateMs = Math.max(0, Math.min(now - turnAt, this.#now() - arrivedAt - RETRY_MIN_MS));
+    if (lateMs > RETURN_COST_MAX_MS) return;
+    this.#returnCostMs = Number.isNaN(this.#returnCostMs)
+      ? lateMs
+      : this.#returnCostMs + (lateMs - this.#returnCostMs) * RETURN_COST_WEIGHT;
+  }
+
   #tell(room: Room, ticket: QueueTicket, place: number, sharesLeft: number): Place {
     const speed = this.#speed();
     const ahead = Math.max(0, place - room.admitted);
@@ -345,8 +383,10 @@ export class WaitingRoom {
     if (ahead > sharesLeft) waitMs = Math.min(waitMs, (sharesLeft / spending) * 1000 + SELL_OUT_MARGIN_MS);
     const retryAfterMs = Math.max(RETRY_MIN_MS, Math.ceil(waitMs));
     const text = this.#signer.sign(ticket);
-    // The wait the holder will see: until told to come back, then the answer's own delay.
-    const estimatedMs = retryAfterMs + this.#answerDelayMs();
+    // The wait the holder will see: until told to come back, then what a return costs (as
+    // measured; until then, the crowd gate's recent wait).
+    const returnCost = Number.isNaN(this.#returnCostMs) ? this.#answerDelayMs() : this.#returnCostMs;
+    const estimatedMs = retryAfterMs + returnCost;
     return {
       ticket: text,
       line: ticket.line,
@@ -368,6 +408,12 @@ export class WaitingRoom {
     if (room.admitted < issued) this.#windowWaiting = true;
     const admitted = Math.min(issued, room.admitted + ((now - room.advancedAt) / 1000) * this.#speed());
     if (admitted >= room.preSize && room.admitted < room.preSize) room.caughtUpAt = now;
+    if (admitted < issued) room.drainedAt = Number.NaN;
+    else if (Number.isNaN(room.drainedAt) || room.drainedPlace < issued) {
+      // `admitted` stops at the last place given: when it got there says when that place's turn came.
+      room.drainedAt = Math.min(now, room.advancedAt + ((issued - room.admitted) / this.#speed()) * 1000);
+      room.drainedPlace = issued;
+    }
     room.admitted = admitted;
     room.advancedAt = now;
   }
@@ -383,7 +429,10 @@ export class WaitingRoom {
     if (elapsed < WINDOW_MS) return;
     if (this.#windowWaiting) {
       this.decidedRate = (this.#windowDecided * 1000) / elapsed;
-      this.#rate = this.#pressure() ? Math.max(RATE_FLOOR, this.#rate * 0.8) : Math.min(RATE_MAX, this.#rate * 1.25);
+      // Never cut below the rate the writer was measured to decide claims at: the line moves at least that fast.
+      this.#rate = this.#pressure()
+        ? Math.max(RATE_FLOOR, Math.min(this.#rate, this.decidedRate), this.#rate * 0.8)
+        : Math.min(RATE_MAX, this.#rate * 1.25);
     }
     this.#windowStart = now;
     this.#windowDecided = 0;
@@ -418,6 +467,8 @@ export class WaitingRoom {
       advancedAt: this.#monotonic(),
       caughtUpAt: Number.NEGATIVE_INFINITY,
       used: 0,
+      drainedAt: Number.NaN,
+      drainedPlace: 0,
     };
     this.#rooms.set(campaignId, room);
     return room;

@@ -41,10 +41,10 @@ function rig(options: CrowdGateOptions = {}) {
     gate,
     runs,
     sockets,
-    claim(id: number) {
+    claim(id: number, atOnce = true) {
       const socket = sockets.get(id) ?? fakeSocket();
       sockets.set(id, socket);
-      gate.admit(socket as unknown as Socket, (verdict) => runs.push({ id, verdict }));
+      gate.admit(socket as unknown as Socket, (verdict) => runs.push({ id, verdict }), atOnce);
     },
     advance(ms: number) {
       now += ms;
@@ -56,6 +56,15 @@ function rig(options: CrowdGateOptions = {}) {
     },
     turnsScheduled: () => ends.length,
   };
+}
+
+/** A gate of 4 claims a turn whose first turn (claims 0–3) took 60 ms. */
+function afterSlowTurn(options: CrowdGateOptions) {
+  const gated = rig({ budgetMax: 4, targetTurnMs: 10, ...options });
+  for (let i = 0; i < 4; i++) gated.claim(i);
+  gated.advance(60);
+  gated.endTurn();
+  return gated;
 }
 
 describe("the crowd gate", () => {
@@ -255,5 +264,52 @@ describe("the crowd gate", () => {
       ["now", "late", "late", "gone"],
     );
     assert.deepEqual(waits, [0, 0, 9, 9]);
+  });
+
+  it("lets a claim through late at once when the queue ahead would outlast the first-answer budget", () => {
+    const { claim, runs, gate } = afterSlowTurn({ answerWithinMs: 100 });
+    // Turns take 60 ms: a claim queued now would be read a turn late and let through a turn later.
+    for (let i = 4; i < 9; i++) claim(i);
+    assert.deepEqual(
+      runs.slice(4).map((run) => [run.id, run.verdict]),
+      [
+        [4, "now"],
+        [5, "now"],
+        [6, "now"],
+        [7, "now"],
+        [8, "late"],
+      ],
+    );
+    assert.equal(gate.waiting, 0);
+    assert.equal(gate.stats.lateAtOnceTotal, 1);
+  });
+
+  it("counts the unread turn in the wait of a queued claim against the first-answer budget", () => {
+    const { claim, runs, endTurn, advance } = afterSlowTurn({ answerWithinMs: 150 });
+    for (let i = 4; i < 9; i++) claim(i);
+    assert.equal(runs.length, 8, "two turns of 60 ms fit in 150 ms: the ninth waits");
+    advance(100);
+    endTurn();
+    // It waited 100 ms, and its bytes may have waited the 100 ms turn before it was read.
+    assert.deepEqual(runs[8], { id: 8, verdict: "late" });
+  });
+
+  it("queues a holder back with its ticket, whose turn the first-answer budget must not take", () => {
+    const { claim, runs, gate, endTurn, advance } = afterSlowTurn({ answerWithinMs: 100 });
+    for (let i = 4; i < 8; i++) claim(i);
+    claim(8, false);
+    assert.equal(runs.length, 8);
+    assert.equal(gate.waiting, 1);
+    advance(150);
+    endTurn();
+    assert.deepEqual(runs[8], { id: 8, verdict: "now" });
+  });
+
+  it("queues as before without a first-answer budget", () => {
+    const { claim, runs, gate } = afterSlowTurn({});
+    for (let i = 4; i < 9; i++) claim(i);
+    assert.equal(runs.length, 8);
+    assert.equal(gate.waiting, 1);
+    assert.equal(gate.stats.lateAtOnceTotal, 0);
   });
 });

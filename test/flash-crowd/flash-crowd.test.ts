@@ -187,6 +187,11 @@ describe("hongbao flash-crowd", () => {
     assert.equal(summary.claims.outcomes.claimed, 3_000);
     assert.equal(summary.claims.answersByStatus["200"], 3_000);
     assert.ok(summary.transfers !== null && summary.transfers.ok > 0 && summary.transfers.failed === 0);
+    // Transfers are sent and timed on a thread of their own, and the tool reports its own load.
+    assert.equal(summary.transfers.sent, summary.transfers.ok);
+    assert.ok(summary.generator.transferThreadLag !== null, "the transfer thread reported its lag");
+    assert.ok(summary.generator.load.cores > 0 && summary.generator.load.lagMaxMs >= summary.generator.load.lagP99Ms);
+    assert.ok(lines.some((line) => line.includes("its own load: event-loop lag")));
     assert.match(readFileSync(report, "utf8"), /<svg/);
     assert.ok(lines.some((line) => line.includes("bare node:http server")));
   });

@@ -10,15 +10,17 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import { formatInstant } from "../../domain/time.js";
 import { type Check, checkInvariants, type Tally, tally } from "./invariants.js";
-import { CrowdLoad, type TransferPlan } from "./load.js";
+import { CrowdLoad, type GeneratorLoad, type TransferPlan } from "./load.js";
 import { budgetFor, type FlashCrowdOptions, resolveOptions } from "./options.js";
 import { type Progress, progressOn } from "./progress.js";
 import { htmlReport } from "./report-html.js";
 import { textReport } from "./report-text.js";
+import { breakdown, readMetrics, type ServerBreakdown } from "./server-breakdown.js";
 import { apiCall, createCampaign, createCrowd, fundSenders, type TokenStore } from "./setup.js";
 import { type LatencySummary, seededRandom, summarize, Timeline, type TimelineData } from "./stats.js";
 import { externalTarget, openFileLimit, type ProcessStats, spawnBare, spawnHongbao, type Target } from "./target.js";
 import type { WaitingRoomSummary } from "./tickets.js";
+import { type ThreadLag, TRANSFER_FEN_SPAN, type TransferShape } from "./transfers.js";
 
 export type { FlashCrowdOptions } from "./options.js";
 export { resolveOptions } from "./options.js";
@@ -87,6 +89,10 @@ export interface Summary {
     readonly peakRssMiB: number;
     /** How late arrivals were handed to the pool: this generator's own lag. */
     readonly lateness: LatencySummary;
+    /** The crowd thread's event-loop lag and the process's CPU in cores, over the run. */
+    readonly load: GeneratorLoad;
+    /** The transfer thread's own event-loop lag (null without transfers). */
+    readonly transferThreadLag: ThreadLag | null;
     readonly connectErrors: number;
     readonly firstConnectError: string | null;
     readonly reconnects: number;
@@ -100,6 +106,8 @@ export interface Summary {
     readonly cpuSecondsDuringLoad: number | null;
     /** What the server wrote to stdout and stderr over the whole run (at --log-level info). */
     readonly logMiB: number | null;
+    /** Where claims' time went on the server's side, from its metrics (null if it did not answer them). */
+    readonly breakdown: ServerBreakdown | null;
   } | null;
   readonly deadlineHit: boolean;
   /** What each person lived through in the waiting room (null with --bare). */
@@ -117,10 +125,10 @@ const FILE_DESCRIPTOR_SPARE = 128;
 const SENDERS_MIN = 200;
 const PENDING_PER_SENDER_TARGET = 400;
 const SENDER_FUNDING_MIN_FEN = 100_000;
-/** Transfers go 1 … 97 fen: no special amount (5.20, 9.99, 13.14 yuan …) ever comes up. */
-const TRANSFER_FEN_SPAN = 97;
 /** Arrivals begin this long after startsAt, so rounding between two clocks cannot make a NOT_STARTED. */
 const START_MARGIN_MS = 2;
+/** Above this the tool's own lag is worth a note beside figures measured from tap. */
+const TOOL_LAG_NOTE_MS = 20;
 
 /** Sizes derived from the options: connections under the open-file limit, senders, deadline. */
 function sizesFor(options: FlashCrowdOptions) {
@@ -234,7 +242,7 @@ export async function runFlashCrowd(input: Partial<FlashCrowdOptions> = {}): Pro
             tps: options.backgroundTps,
             connections: transferConnections,
             preRollMs,
-            build: (n, scratch) => requests.transfer(n, senders, scratch),
+            shape: requests.transferShape(senders),
           };
     load = new CrowdLoad({
       url,
@@ -271,6 +279,7 @@ export async function runFlashCrowd(input: Partial<FlashCrowdOptions> = {}): Pro
     claimTemplate = requests.claim((campaign?.id ?? campaignId) as string);
     const setupSeconds = (performance.now() - setupStarted) / 1000;
     const serverBefore = target.stats();
+    const metricsBefore = options.bare ? undefined : await readMetrics(target.url);
 
     // The crowd.
     progress.note(
@@ -293,6 +302,7 @@ export async function runFlashCrowd(input: Partial<FlashCrowdOptions> = {}): Pro
       setupSeconds,
       bulkCalls,
       serverBefore,
+      metricsBefore,
     });
     return summary;
   } finally {
@@ -312,6 +322,7 @@ interface Conclusion {
   readonly setupSeconds: number;
   readonly bulkCalls: number;
   readonly serverBefore: ProcessStats | undefined;
+  readonly metricsBefore: Awaited<ReturnType<typeof readMetrics>>;
 }
 
 /** After the crowd: the checks, the summary, the files and the terminal report. */
@@ -349,6 +360,16 @@ async function conclude(run: Conclusion): Promise<Summary> {
         "nothing was sent after it, answers in flight were waited for",
     );
   }
+  const lateP99 = summarize(load.lateness).p99Ms;
+  if (load.generatorLoad.lagP99Ms > TOOL_LAG_NOTE_MS || lateP99 > TOOL_LAG_NOTE_MS) {
+    notes.push(
+      `the tool itself lagged (event loop p99 ${load.generatorLoad.lagP99Ms} ms, arrivals handed over late by p99 ` +
+        `${Math.round(lateP99)} ms): times from tap include that much of the tool`,
+    );
+  }
+  const metricsAfter = run.metricsBefore === undefined ? undefined : await readMetrics(target.url);
+  const serverBreakdown =
+    run.metricsBefore === undefined || metricsAfter === undefined ? null : breakdown(run.metricsBefore, metricsAfter);
   const serverStats = target.stats();
   const cpuBefore = run.serverBefore?.cpuSeconds;
   const summary = buildSummary({
@@ -370,6 +391,7 @@ async function conclude(run: Conclusion): Promise<Summary> {
     serverPeakRssKiB: serverStats?.peakRssKiB ?? null,
     waitingRoom,
     serverLogBytes: serverStats?.logBytes ?? null,
+    serverBreakdown,
     openFileLimit: sizes.openFileLimit,
   });
   if (options.jsonFile !== undefined) writeFile(options.jsonFile, `${JSON.stringify(summary, null, 2)}\n`);
@@ -432,16 +454,14 @@ function requestShapes(
         },
       };
     },
-    transfer(n: number, senders: number, scratch: Buffer): number {
-      const sender = n % senders;
-      const recipient = (sender + 1 + (Math.floor(n / senders) % (senders - 1))) % senders;
-      const to = bare ? (fakeUserIds[recipient % fakeUserIds.length] as string) : (ids[recipient] as string);
-      const body = `{"to":"${to}","amount":${1 + ((n * 31 + seed) % TRANSFER_FEN_SPAN)}}`;
-      const text =
-        `POST /v1/transfers HTTP/1.1\r\nHost: ${host}\r\nAuthorization: Bearer ${tokenOf(sender)}\r\n` +
-        `Content-Type: application/json\r\nIdempotency-Key: fc-${seed}-${n}\r\n` +
-        `Content-Length: ${body.length}\r\n\r\n${body}`;
-      return scratch.write(text, 0, "latin1");
+    transferShape(senders: number): TransferShape {
+      const indices = Array.from({ length: senders }, (_, i) => i);
+      return {
+        host,
+        tokens: indices.map(tokenOf),
+        ids: indices.map((i) => (bare ? (fakeUserIds[i % fakeUserIds.length] as string) : (ids[i] as string))),
+        seed,
+      };
     },
   };
 }
@@ -473,6 +493,7 @@ interface SummaryInput {
   readonly serverLogBytes: number | null;
   readonly openFileLimit: number | null;
   readonly waitingRoom: WaitingRoomSummary | null;
+  readonly serverBreakdown: ServerBreakdown | null;
 }
 
 const round = (value: number, digits = 3) => Math.round(value * 10 ** digits) / 10 ** digits;
@@ -491,7 +512,7 @@ function buildSummary(input: SummaryInput): Summary {
   const shed = answersByKind.busy ?? 0;
   const { doubleClaims: _doubleClaims, oks: _oks, ...outcomes } = counts;
   const pool = load.claimPool.stats;
-  const transferPool = load.transferPool?.stats;
+  const transferPool = load.transferThread?.stats;
   const timeline = input.load.plan.timeline;
   return {
     ok: input.invariants.every((check) => check.ok) && !load.deadlineHit,
@@ -532,7 +553,7 @@ function buildSummary(input: SummaryInput): Summary {
       perUser: summarize(load.claimPerUser),
     },
     transfers:
-      load.transferPool === undefined
+      load.transferThread === undefined
         ? null
         : {
             perSecond: options.backgroundTps,
@@ -549,6 +570,8 @@ function buildSummary(input: SummaryInput): Summary {
       cpuSeconds: round(load.cpuSeconds, 2),
       peakRssMiB: round(process.resourceUsage().maxRSS / 1024, 1),
       lateness: summarize(load.lateness),
+      load: load.generatorLoad,
+      transferThreadLag: load.transferThread?.lag ?? null,
       connectErrors: pool.connectErrors + (transferPool?.connectErrors ?? 0),
       firstConnectError: pool.firstConnectError ?? transferPool?.firstConnectError ?? null,
       reconnects: pool.reconnects + (transferPool?.reconnects ?? 0),
@@ -564,6 +587,7 @@ function buildSummary(input: SummaryInput): Summary {
             peakRssMiB: input.serverPeakRssKiB === null ? null : round(input.serverPeakRssKiB / 1024, 1),
             cpuSecondsDuringLoad: input.serverCpuSeconds === null ? null : round(input.serverCpuSeconds, 2),
             logMiB: input.serverLogBytes === null ? null : round(input.serverLogBytes / 2 ** 20, 1),
+            breakdown: input.serverBreakdown,
           },
     deadlineHit: load.deadlineHit,
     waitingRoom: input.waitingRoom,

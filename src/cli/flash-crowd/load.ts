@@ -19,6 +19,7 @@
  * Memory is per user a few typed-array slots (about 20 bytes), per bucket of the timeline a
  * few counters and histograms, and nothing per request.
  */
+import { monitorEventLoopDelay } from "node:perf_hooks";
 import type { Histogram } from "hdr-histogram-js";
 import { type FailureReason, HttpPool } from "./http-pool.js";
 import {
@@ -34,14 +35,23 @@ import {
   UNDECIDED,
 } from "./stats.js";
 import { TicketBook } from "./tickets.js";
+import { type TransferResult, type TransferShape, TransferThread } from "./transfers.js";
 
 export interface TransferPlan {
   readonly tps: number;
   readonly connections: number;
   /** Transfers start this long before the burst, so the charts show them before the crowd. */
   readonly preRollMs: number;
-  /** Writes transfer number `n` into `scratch`; returns its length. */
-  build(n: number, scratch: Buffer): number;
+  readonly shape: TransferShape;
+}
+
+/** This thread's own event-loop lag over the run, and the CPU of the whole process. */
+export interface GeneratorLoad {
+  readonly lagP50Ms: number;
+  readonly lagP99Ms: number;
+  readonly lagMaxMs: number;
+  /** CPU seconds of the process (both threads) over the run, per second of it: 1 is one core. */
+  readonly cores: number;
 }
 
 export interface LoadPlan {
@@ -114,7 +124,6 @@ export class CrowdLoad {
   retriesScheduled = 0;
   decided = 0;
   amountSum = 0;
-  transfersSent = 0;
   transfersOk = 0;
   transfersFailed = 0;
   transfersAnswered = 0;
@@ -125,13 +134,13 @@ export class CrowdLoad {
   startPerf = Number.NaN;
   /** Generator CPU seconds over the load (user + system). */
   cpuSeconds = 0;
+  generatorLoad: GeneratorLoad = { lagP50Ms: 0, lagP99Ms: 0, lagMaxMs: 0, cores: 0 };
   deadlineHit = false;
 
   readonly claimPool: HttpPool;
-  readonly transferPool: HttpPool | undefined;
+  readonly transferThread: TransferThread | undefined;
   #next = 0;
   #stopping = false;
-  #transfersStopped = false;
   #done: (() => void) | undefined;
   #timer: NodeJS.Timeout | undefined;
 
@@ -167,28 +176,25 @@ export class CrowdLoad {
       { timeoutMs: plan.requestTimeoutMs, queueCapacity: Math.min(plan.users, 1 << 20) },
     );
     const transfers = plan.transfers;
-    this.transferPool =
+    this.transferThread =
       transfers === undefined
         ? undefined
-        : new HttpPool(
-            plan.url,
-            transfers.connections,
+        : new TransferThread(
             {
-              build: (n, scratch) => {
-                this.transfersSent++;
-                return transfers.build(n, scratch);
-              },
-              answered: (n, status, _retryAfter, body, writtenAt, at) =>
-                this.#transferAnswered(n, status, body, writtenAt, at),
-              failed: (n, reason, writtenAt, at) => this.#transferFailed(n, reason, writtenAt, at),
+              url: plan.url.href,
+              connections: transfers.connections,
+              tps: transfers.tps,
+              preRollMs: transfers.preRollMs,
+              timeoutMs: plan.requestTimeoutMs,
+              shape: transfers.shape,
             },
-            { timeoutMs: plan.requestTimeoutMs },
+            (result) => this.#transferEnded(result),
           );
   }
 
   /** Opens both pools; answers how many claim connections are open. */
   async open(): Promise<number> {
-    const [opened] = await Promise.all([this.claimPool.open(), this.transferPool?.open()]);
+    const [opened] = await Promise.all([this.claimPool.open(), this.transferThread?.open()]);
     return opened;
   }
 
@@ -201,11 +207,23 @@ export class CrowdLoad {
     this.firstArrivalAt = startPerf + (this.arrivals[0] ?? 0);
     const begin = startPerf + Math.min(this.arrivals[0] ?? 0, -(this.plan.transfers?.preRollMs ?? 0));
     const cpuBefore = process.cpuUsage();
+    const lag = monitorEventLoopDelay({ resolution: 5 });
+    lag.enable();
+    this.transferThread?.run(startPerf);
     let progressAt = 0;
     return new Promise<void>((resolve) => {
       this.#done = () => {
         const cpu = process.cpuUsage(cpuBefore);
         this.cpuSeconds = (cpu.user + cpu.system) / 1e6;
+        lag.disable();
+        const ms = (ns: number) => Math.round(ns / 1e4) / 100;
+        const ranMs = performance.now() - Math.min(begin, performance.now());
+        this.generatorLoad = {
+          lagP50Ms: ms(lag.percentile(50)),
+          lagP99Ms: ms(lag.percentile(99)),
+          lagMaxMs: ms(lag.max),
+          cores: ranMs > 0 ? Math.round((this.cpuSeconds * 1e5) / ranMs) / 100 : 0,
+        };
         progress(this.#snapshot());
         resolve();
       };
@@ -231,7 +249,7 @@ export class CrowdLoad {
     this.#stopping = true;
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     this.claimPool.close();
-    this.transferPool?.close();
+    this.transferThread?.close();
   }
 
   #tick(now: number): void {
@@ -269,34 +287,23 @@ export class CrowdLoad {
       pool.enqueue(user);
     }
     pool.pump();
-    const transfers = this.plan.transfers;
-    if (transfers !== undefined && this.transferPool !== undefined && !this.#transfersStopped) {
-      // Transfer n is due n / tps seconds after the transfers begin; the first at once.
-      const elapsed = sinceStart + transfers.preRollMs;
-      const due = elapsed < 0 ? 0 : Math.floor((elapsed * transfers.tps) / 1000) + 1;
-      while (this.#transferCount < due) this.transferPool.enqueue(this.#transferCount++);
-      this.transferPool.pump();
-    }
   }
-
-  #transferCount = 0;
 
   #finished(): boolean {
     if (this.decided < this.plan.users) return false;
-    this.#transfersStopped = true;
-    const pool = this.transferPool;
-    return pool === undefined || (pool.queued === 0 && pool.inFlight === 0);
+    const thread = this.transferThread;
+    thread?.stop(false);
+    return thread === undefined || thread.finished;
   }
 
   /** Past the deadline: whoever has no final answer is "unanswered"; in-flight transfers are dropped. */
   #giveUp(now: number): void {
     this.deadlineHit = true;
     this.#stopping = true;
-    this.#transfersStopped = true;
+    this.transferThread?.stop(true);
     // Requests already written are waited for (or time out): the server may have acted on
     // them, and an answer dropped here would read as a claim the crowd never heard of.
     this.claimPool.dropQueued();
-    this.transferPool?.dropQueued();
     const inFlight = this.claimPool.inFlightTags();
     for (let user = 0; user < this.outcome.length; user++) {
       if (this.outcome[user] === UNDECIDED && !inFlight.has(user)) this.#finalize(user, UNANSWERED, now);
@@ -372,29 +379,35 @@ export class CrowdLoad {
     return this.startPerf - transfers.preRollMs + (n * 1000) / transfers.tps;
   }
 
-  #transferAnswered(n: number, status: number, body: Buffer, writtenAt: number, at: number) {
-    this.transfersAnswered++;
-    const ok = status >= 200 && status < 300;
-    if (ok) this.transfersOk++;
-    else {
-      this.transfersFailed++;
-      const key = `${status} ${codeOf(body) ?? ""}`.trim();
-      this.transferFailures.set(key, (this.transferFailures.get(key) ?? 0) + 1);
-    }
-    recordMs(this.transferService, at - writtenAt);
-    recordMs(this.transferFromArrival, at - this.#transferDueAt(n));
-    this.plan.timeline.transferAnswer(at - this.startPerf, ok, at - writtenAt);
-  }
-
-  #transferFailed(_n: number, reason: FailureReason, _writtenAt: number, at: number) {
-    if (this.#stopping) {
+  /** A transfer's end, timed on its own thread (transfers.ts). */
+  #transferEnded(result: TransferResult): void {
+    const at = this.startPerf + result.atMs;
+    if (result.abandoned) {
       this.transfersAbandoned++;
       return;
     }
-    this.transfersFailed++;
-    const key = `network ${reason}`;
-    this.transferFailures.set(key, (this.transferFailures.get(key) ?? 0) + 1);
-    this.plan.timeline.transferAnswer(at - this.startPerf, false, -1);
+    if (result.status === 0) {
+      this.transfersFailed++;
+      this.transferFailures.set(result.failure, (this.transferFailures.get(result.failure) ?? 0) + 1);
+      this.plan.timeline.transferAnswer(result.atMs, false, -1);
+      return;
+    }
+    this.transfersAnswered++;
+    const ok = result.failure === "";
+    if (ok) this.transfersOk++;
+    else {
+      this.transfersFailed++;
+      this.transferFailures.set(result.failure, (this.transferFailures.get(result.failure) ?? 0) + 1);
+    }
+    const service = result.atMs - result.writtenMs;
+    recordMs(this.transferService, service);
+    recordMs(this.transferFromArrival, at - this.#transferDueAt(result.n));
+    this.plan.timeline.transferAnswer(result.atMs, ok, service);
+  }
+
+  /** Transfers written so far (counted on their thread). */
+  get transfersSent(): number {
+    return this.transferThread?.sent ?? 0;
   }
 
   #snapshot(): LoadProgress {

@@ -114,6 +114,13 @@ export function textReport(summary: Summary): string[] {
       `closed by server ${g.closedByServer}, timeouts ${g.timeouts}` +
       (g.openFileLimit === null ? "" : `; ulimit -n ${g.openFileLimit}`),
   );
+  lines.push(
+    `  its own load: event-loop lag p50 ${fixed(g.load.lagP50Ms, 1)} ms, p99 ${fixed(g.load.lagP99Ms, 1)} ms, ` +
+      `max ${fixed(g.load.lagMaxMs, 1)} ms; CPU ${fixed(g.load.cores, 2)} cores over the run` +
+      (g.transferThreadLag === null
+        ? ""
+        : `; transfers sent and timed on a thread of their own (its lag p99 ${fixed(g.transferThreadLag.p99Ms, 1)} ms)`),
+  );
   if (summary.server !== null) {
     const s = summary.server;
     lines.push(
@@ -121,6 +128,13 @@ export function textReport(summary: Summary): string[] {
         `CPU during the crowd ${s.cpuSecondsDuringLoad === null ? "?" : `${fixed(s.cpuSecondsDuringLoad, 1)} s`}` +
         (s.logMiB === null ? "" : `, wrote ${fixed(s.logMiB, 1)} MiB of logs`),
     );
+    const b = s.breakdown;
+    if (b !== null)
+      lines.push(
+        `  claims on the server (bucket bounds): read → answer p50 ≤ ${b.claimReadToAnswerP50Ms} ms, p99 ≤ ${b.claimReadToAnswerP99Ms} ms; ` +
+          `crowd gate wait p99 ≤ ${b.gateWaitP99Ms} ms, claim lane p99 ≤ ${b.laneWaitP99Ms} ms; ` +
+          `event-loop lag p99 ${b.eventLoopLagP99Ms} ms, max ${b.eventLoopLagMaxMs} ms; ${n(b.lateAtOnce)} given a place at once by the gate`,
+      );
   }
   for (const note of summary.notes) lines.push(`note       ${note}`);
   if (summary.invariants.length > 0) {
@@ -143,6 +157,7 @@ function waitingRoomLines(w: NonNullable<Summary["waitingRoom"]>): string[] {
   const lines = [
     "",
     `waiting room  ${n(w.peopleWithTicket)} people given a place (${n(w.preQueued)} in the pre-queue), ${n(w.returns)} returns with a ticket`,
+    "  tap: the instant the person was due to arrive (scheduled), not when the tool wrote the request",
     `  tap → first answer (result or place)  p50 ${ms(w.firstAnswer.p50Ms)} ms, p99 ${ms(w.firstAnswer.p99Ms)} ms, max ${ms(w.firstAnswer.maxMs)} ms (${n(w.firstAnswer.count)} people)`,
     `  tap → final answer                    p50 ${ms(w.finalAnswer.p50Ms)} ms, p99 ${ms(w.finalAnswer.p99Ms)} ms, max ${ms(w.finalAnswer.maxMs)} ms`,
   ];

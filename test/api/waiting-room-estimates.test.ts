@@ -1,0 +1,62 @@
+import assert from "node:assert/strict";
+import { randomBytes } from "node:crypto";
+import { describe, it } from "node:test";
+import { type RoomVerdict, WaitingRoom } from "../../src/api/waiting-room.js";
+
+/** A room on clocks the test moves: wall ms since the epoch and monotonic ms move together. */
+function rig(rateStart: number) {
+  let wall = 1_000_000;
+  let monotonic = 0;
+  const room = new WaitingRoom({
+    ticketKey: randomBytes(32),
+    seedKey: randomBytes(32),
+    now: () => wall,
+    monotonic: () => monotonic,
+    pressure: () => false,
+    rateStart,
+  });
+  return {
+    room,
+    wall: () => wall,
+    advance(ms: number) {
+      wall += ms;
+      monotonic += ms;
+    },
+  };
+}
+
+function waiting(verdict: RoomVerdict) {
+  assert.equal(verdict.kind, "wait");
+  return (verdict as Extract<RoomVerdict, { kind: "wait" }>).place;
+}
+
+describe("the waiting room's estimates", () => {
+  it("adds what a holder's return was measured to cost to the wait it tells", () => {
+    const { room, advance, wall } = rig(100);
+    const startsAt = wall() - 1_000;
+    const first = waiting(room.arrive("cmp_1", startsAt, "usr_a", 0, undefined, 1_000, () => false));
+    assert.equal(first.retryAfterMs, 250);
+    assert.equal(first.estimatedWaitSeconds, 0.25, "nothing measured yet: the wait until told to come back");
+    // The holder is read again 400 ms after the time it was told: its return cost 400 ms.
+    advance(650);
+    const back = room.arrive("cmp_1", startsAt, "usr_a", 0, first.ticket, 1_000, () => false);
+    assert.equal(back.kind, "decide");
+    const next = waiting(room.arrive("cmp_1", startsAt, "usr_b", 0, undefined, 1_000, () => false));
+    assert.equal(next.retryAfterMs, 250);
+    assert.equal(next.estimatedWaitSeconds, 0.65);
+  });
+
+  it("spreads the pre-queue's returns over the time the line takes to pass it, a second at least", () => {
+    const { room, wall } = rig(1_000);
+    const startsAt = wall() + 60_000;
+    const retries: number[] = [];
+    for (let i = 0; i < 5_000; i++)
+      retries.push(waiting(room.preQueue("cmp_2", startsAt, `usr_${i}`, 0)).retryAfterMs - 60_000);
+    assert.ok(Math.min(...retries) >= 0);
+    const late = retries.slice(-1_000);
+    // 5 000 places at 1 000 a second: the last joiners come back over about 5 s, not 1 s.
+    assert.ok(Math.max(...late) > 4_000 && Math.max(...late) <= 5_000, `${Math.max(...late)}`);
+    const early = retries.slice(0, 100);
+    assert.ok(Math.max(...early) <= 1_000, "while the pre-queue is small, within the first second");
+  });
+});

@@ -34,6 +34,8 @@ const flag = (name: string, fallback: string) => {
 const REQUESTS = Number(flag("requests", "20000"));
 const USERS = Number(flag("users", "10000"));
 const CONNECTIONS = Number(flag("connections", "64"));
+/** --profile DIR: every server process writes a V8 CPU profile there when it stops. */
+const PROFILE = flag("profile", "");
 const MAIN = fileURLToPath(new URL("../src/cli/main.js", import.meta.url));
 const ADMIN = "bench-edges-admin-token-0123456789";
 const TICKS = 100; // USER_HZ on Linux
@@ -211,7 +213,12 @@ async function edges(count: number, bun?: string): Promise<EdgesFigures> {
       "info",
       ...(wirePort === undefined ? [] : ["--wire-listen", `127.0.0.1:${wirePort}`]),
     ],
-    { ...process.env, HONGBAO_ADMIN_TOKEN: ADMIN, HONGBAO_WIRE_SECRET: secret },
+    {
+      ...process.env,
+      HONGBAO_ADMIN_TOKEN: ADMIN,
+      HONGBAO_WIRE_SECRET: secret,
+      ...(PROFILE === "" ? {} : { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${PROFILE}` }),
+    },
   );
   let bunEdge: Started | undefined;
   try {

@@ -21,7 +21,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
 import { createServer } from "node:net";
-import { tmpdir } from "node:os";
+import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { fmtInt, forkChild, table } from "./lib.js";
@@ -34,6 +34,16 @@ const flag = (name: string, fallback: string) => {
 const REQUESTS = Number(flag("requests", "20000"));
 const USERS = Number(flag("users", "10000"));
 const CONNECTIONS = Number(flag("connections", "64"));
+/**
+ * Connections for the durable claims, and for the bare server it is compared with: at 64
+ * connections with one request each in flight the writer's batches held about 20 claims, so
+ * each claim paid a twentieth of a commit and its own wake-ups on every hop.
+ */
+const DURABLE_CONNECTIONS = Number(flag("durable-connections", "512"));
+/** --profile DIR: every server process writes a V8 CPU profile there when it stops. */
+const PROFILE = flag("profile", "");
+/** --perf FILE: `perf record` of the edges over the measured sold-out and durable runs (on-CPU samples only). */
+const PERF = flag("perf", "");
 const MAIN = fileURLToPath(new URL("../src/cli/main.js", import.meta.url));
 const ADMIN = "bench-edges-admin-token-0123456789";
 const TICKS = 100; // USER_HZ on Linux
@@ -51,9 +61,15 @@ const log = (line: string) => process.stderr.write(`[edges-bench] ${line}\n`);
 
 /** CPU seconds (user + system) a process has used, from /proc. */
 function cpuOf(pid: number): number {
+  const [user, system] = cpuSplitOf(pid);
+  return user + system;
+}
+
+/** User and system CPU seconds apart: the kernel's share is the sockets' cost. */
+function cpuSplitOf(pid: number): [number, number] {
   const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
   const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return (Number(fields[11]) + Number(fields[12])) / TICKS;
+  return [Number(fields[11]) / TICKS, Number(fields[12]) / TICKS];
 }
 
 interface Started {
@@ -105,15 +121,16 @@ interface Load {
   readonly statuses: Record<string, number>;
 }
 
-/** `count` requests over CONNECTIONS keep-alive connections, the next request from `next`. */
+/** `count` requests over `connections` keep-alive connections, the next request from `next`. */
 async function load(
   url: string,
   count: number,
   next: () => { method: "GET" | "POST"; path: string; headers?: Record<string, string> },
+  connections = CONNECTIONS,
 ): Promise<Load> {
   const result = await autocannon({
     url,
-    connections: CONNECTIONS,
+    connections,
     amount: count,
     requests: [{ setupRequest: (request: Record<string, unknown>) => ({ ...request, ...next() }) }],
   });
@@ -140,7 +157,14 @@ async function json(url: string, method: string, path: string, body?: unknown, k
 }
 
 // ---------------------------------------------------------------- bare
-async function bare(): Promise<{ cpuPerAnswer: number; perSecond: number }> {
+/** The bare server gets the claim's request line and a bearer token of a real token's length. */
+const BARE_REQUEST = {
+  method: "POST" as const,
+  path: "/v1/campaigns/cmp_00000000000000000000/claim",
+  headers: { authorization: `Bearer ${"x".repeat(150)}` },
+};
+
+async function bare(connections: number): Promise<{ cpuPerAnswer: number; perSecond: number }> {
   const server = start(
     process.execPath,
     [
@@ -155,11 +179,14 @@ async function bare(): Promise<{ cpuPerAnswer: number; perSecond: number }> {
   try {
     const line = await until(() => server.lines.find((l) => l.msg === "bare"), "bare server");
     const url = `http://127.0.0.1:${line.port}`;
-    await load(url, 2_000, () => ({ method: "GET", path: "/" }));
-    const before = cpuOf(server.child.pid as number);
-    const measured = await load(url, REQUESTS, () => ({ method: "GET", path: "/" }));
-    const cpu = cpuOf(server.child.pid as number) - before;
-    log(`bare: ${fmtInt(measured.perSecond)}/s, ${((1e6 * cpu) / measured.answers).toFixed(1)} µs CPU an answer`);
+    await load(url, 2_000, () => BARE_REQUEST, connections);
+    const before = cpuSplitOf(server.child.pid as number);
+    const measured = await load(url, REQUESTS, () => BARE_REQUEST, connections);
+    const after = cpuSplitOf(server.child.pid as number);
+    const cpu = after[0] + after[1] - before[0] - before[1];
+    log(
+      `bare, ${connections} connections: ${fmtInt(measured.perSecond)}/s, ${((1e6 * cpu) / measured.answers).toFixed(1)} µs CPU an answer, ${((1e6 * (after[1] - before[1])) / measured.answers).toFixed(1)} of it system`,
+    );
     return { cpuPerAnswer: cpu / measured.answers, perSecond: measured.perSecond };
   } finally {
     await stop(server.child);
@@ -199,6 +226,9 @@ async function edges(count: number, bun?: string): Promise<EdgesFigures> {
   const server = start(
     process.execPath,
     [
+      // Node refuses --cpu-prof in NODE_OPTIONS; the writer and the edges inherit it from here.
+      ...(PROFILE === "" ? [] : ["--cpu-prof", `--cpu-prof-dir=${PROFILE}`]),
+      ...(PERF === "" ? [] : ["--perf-basic-prof"]),
       MAIN,
       "serve",
       "--edges",
@@ -211,7 +241,11 @@ async function edges(count: number, bun?: string): Promise<EdgesFigures> {
       "info",
       ...(wirePort === undefined ? [] : ["--wire-listen", `127.0.0.1:${wirePort}`]),
     ],
-    { ...process.env, HONGBAO_ADMIN_TOKEN: ADMIN, HONGBAO_WIRE_SECRET: secret },
+    {
+      ...process.env,
+      HONGBAO_ADMIN_TOKEN: ADMIN,
+      HONGBAO_WIRE_SECRET: secret,
+    },
   );
   let bunEdge: Started | undefined;
   try {
@@ -247,6 +281,7 @@ async function edges(count: number, bun?: string): Promise<EdgesFigures> {
       single?.url ?? `http://127.0.0.1:${((edgeLines[0] as Record<string, unknown>).address as { port: number }).port}`;
     const cpu = () => ({
       edges: edgePids.reduce((s, pid) => s + cpuOf(pid), 0),
+      edgesSystem: edgePids.reduce((s, pid) => s + cpuSplitOf(pid)[1], 0),
       writer: single === undefined ? cpuOf(Number(writer.pid)) : 0,
     });
 
@@ -296,10 +331,19 @@ async function edges(count: number, bun?: string): Promise<EdgesFigures> {
         headers: { authorization: `Bearer ${user.token}` },
       };
     };
-    await load(url, Math.max(users.length * 2, 4_000), soldOut);
+    // Warm-up only: the sold-out answer comes before any token check, so no user need be met.
+    await load(url, 4_000, soldOut);
+    const perf = (what: string) =>
+      PERF === ""
+        ? undefined
+        : spawn("perf", ["record", "-F", "999", "-g", "-o", `${PERF}.${what}.${count}`, "-p", edgePids.join(",")], {
+            stdio: "ignore",
+          });
+    const perfSold = perf("sold-out");
     const before = cpu();
     const soldOutLoad = await load(url, REQUESTS, soldOut);
     const after = cpu();
+    perfSold?.kill("SIGINT");
     const sold = {
       edgeCpu: (after.edges - before.edges) / soldOutLoad.answers,
       writerCpu: (after.writer - before.writer) / soldOutLoad.answers,
@@ -307,24 +351,31 @@ async function edges(count: number, bun?: string): Promise<EdgesFigures> {
       statuses: soldOutLoad.statuses,
     };
     log(
-      `--edges ${count} sold out: ${fmtInt(sold.perSecond)}/s ${JSON.stringify(sold.statuses)}, edge ${(1e6 * sold.edgeCpu).toFixed(1)} µs, writer ${(1e6 * sold.writerCpu).toFixed(1)} µs an answer`,
+      `--edges ${count} sold out: ${fmtInt(sold.perSecond)}/s ${JSON.stringify(sold.statuses)}, edge ${(1e6 * sold.edgeCpu).toFixed(1)} µs (${((1e6 * (after.edgesSystem - before.edgesSystem)) / soldOutLoad.answers).toFixed(1)} system), writer ${(1e6 * sold.writerCpu).toFixed(1)} µs an answer`,
     );
 
-    // Durable: each user claims once from a campaign that pays them all.
-    const durableId = await campaign(1_000_000_000);
-    let next = 0;
-    const durableRequest = () => {
-      const user = users[next++ % users.length] as { token: string };
-      return {
-        method: "POST" as const,
-        path: `/v1/campaigns/${durableId}/claim`,
-        headers: { authorization: `Bearer ${user.token}` },
+    // Durable: each user claims once from a campaign that pays them all. A first such campaign
+    // warms up: the durable path's code is optimised and the edges have met the users (a
+    // user an edge has not met costs one more call to the writer), as in a steady state.
+    const claimsOf = (campaignId: string) => {
+      let next = 0;
+      return () => {
+        const user = users[next++ % users.length] as { token: string };
+        return {
+          method: "POST" as const,
+          path: `/v1/campaigns/${campaignId}/claim`,
+          headers: { authorization: `Bearer ${user.token}` },
+        };
       };
     };
+    await load(url, users.length, claimsOf(await campaign(1_000_000_001)), DURABLE_CONNECTIONS);
+    const durableRequest = claimsOf(await campaign(1_000_000_000));
     const batchBefore = await batchStats(writer.url);
+    const perfDurable = perf("durable");
     const dBefore = cpu();
-    const durableLoad = await load(url, users.length, durableRequest);
+    const durableLoad = await load(url, users.length, durableRequest, DURABLE_CONNECTIONS);
     const dAfter = cpu();
+    perfDurable?.kill("SIGINT");
     const batchAfter = await batchStats(writer.url);
     // Per successful durable claim: a shed claim (503) is not one.
     const claimed = Math.max(1, durableLoad.statuses["200"] ?? 0);
@@ -371,41 +422,81 @@ async function rawClaims(count: number, batch: number): Promise<number> {
 
 const BUN = flag("bun", "");
 const SINGLE = argv.includes("--single");
-const bareFigures = await bare();
-const alone = SINGLE ? await edges(0) : undefined;
-const one = await edges(1);
-const two = await edges(2);
-const onBun = BUN === "" ? undefined : await edges(1, BUN);
-const raw = await rawClaims(USERS, one.durable.meanBatch);
-const bareAgain = await bare();
-const bareCpu = (bareFigures.cpuPerAnswer + bareAgain.cpuPerAnswer) / 2;
+// --quick: `--edges 1` alone (to profile it), no two-edge run and no raw baseline.
+const QUICK = argv.includes("--quick");
+/** --rounds N: the whole comparison N times, bare and edges interleaved; medians and ranges at the end. */
+const ROUNDS = Number(flag("rounds", "1"));
 const us = (seconds: number) => (1e6 * seconds).toFixed(1);
-const rows: string[][] = [];
-for (const f of [alone, one, two, onBun].filter((run) => run !== undefined)) {
-  const soldTotal = f.soldOut.edgeCpu + f.soldOut.writerCpu;
-  const durableTotal = f.durable.edgeCpu + f.durable.writerCpu;
-  rows.push([
-    `--edges ${f.edges}${f === onBun ? " (Bun edge)" : ""} sold out`,
-    us(f.soldOut.edgeCpu),
-    us(f.soldOut.writerCpu),
-    (f.soldOut.edgeCpu / bareCpu).toFixed(2),
-    fmtInt(2 / soldTotal),
-    fmtInt(f.soldOut.perSecond),
-    JSON.stringify(f.soldOut.statuses),
-  ]);
-  rows.push([
-    `--edges ${f.edges}${f === onBun ? " (Bun edge)" : ""} durable`,
-    us(f.durable.edgeCpu),
-    us(f.durable.writerCpu),
-    (durableTotal / bareCpu).toFixed(2),
-    fmtInt(2 / durableTotal),
-    fmtInt(f.durable.perSecond),
-    JSON.stringify(f.durable.statuses),
-  ]);
+const median = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1
+    ? (sorted[mid] as number)
+    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+};
+/** Ratios by row name across rounds, for the summary. */
+const ratios = new Map<string, number[]>();
+const note = (name: string, value: number) => ratios.set(name, [...(ratios.get(name) ?? []), value]);
+
+for (let round = 1; round <= ROUNDS; round++) {
+  const bareSold = await bare(CONNECTIONS);
+  const bareDurable = await bare(DURABLE_CONNECTIONS);
+  const alone = SINGLE ? await edges(0) : undefined;
+  const one = await edges(1);
+  const two = QUICK ? undefined : await edges(2);
+  const onBun = BUN === "" ? undefined : await edges(1, BUN);
+  const raw = QUICK ? Number.NaN : await rawClaims(USERS, one.durable.meanBatch);
+  const bareSoldAgain = await bare(CONNECTIONS);
+  const bareDurableAgain = await bare(DURABLE_CONNECTIONS);
+  const soldBare = (bareSold.cpuPerAnswer + bareSoldAgain.cpuPerAnswer) / 2;
+  const durableBare = (bareDurable.cpuPerAnswer + bareDurableAgain.cpuPerAnswer) / 2;
+  const rows: string[][] = [];
+  for (const f of [alone, one, two, onBun].filter((run) => run !== undefined)) {
+    const name = `--edges ${f.edges}${f === onBun ? " (Bun edge)" : ""}`;
+    const soldTotal = f.soldOut.edgeCpu + f.soldOut.writerCpu;
+    const durableTotal = f.durable.edgeCpu + f.durable.writerCpu;
+    note(`${name} sold out`, f.soldOut.edgeCpu / soldBare);
+    note(`${name} durable`, durableTotal / durableBare);
+    rows.push([
+      `${name} sold out`,
+      us(f.soldOut.edgeCpu),
+      us(f.soldOut.writerCpu),
+      (f.soldOut.edgeCpu / soldBare).toFixed(2),
+      fmtInt(2 / soldTotal),
+      fmtInt(f.soldOut.perSecond),
+      JSON.stringify(f.soldOut.statuses),
+    ]);
+    rows.push([
+      `${name} durable`,
+      us(f.durable.edgeCpu),
+      us(f.durable.writerCpu),
+      (durableTotal / durableBare).toFixed(2),
+      fmtInt(2 / durableTotal),
+      fmtInt(f.durable.perSecond),
+      `${JSON.stringify(f.durable.statuses)}, batches of ${f.durable.meanBatch.toFixed(0)}`,
+    ]);
+  }
+  if (!QUICK) {
+    note("writer fed by one edge ÷ raw", one.durable.perSecond / raw);
+    if (two !== undefined) note("writer fed by two edges ÷ raw", two.durable.perSecond / raw);
+  }
+  process.stdout.write(
+    `\nround ${round} of ${ROUNDS}, load average ${loadavg()
+      .map((l) => l.toFixed(1))
+      .join(" ")}\n` +
+      `bare node:http, ${CONNECTIONS} connections: ${us(bareSold.cpuPerAnswer)} and ${us(bareSoldAgain.cpuPerAnswer)} µs CPU an answer (before, after), ${fmtInt(bareSold.perSecond)} and ${fmtInt(bareSoldAgain.perSecond)}/s\n` +
+      `bare node:http, ${DURABLE_CONNECTIONS} connections: ${us(bareDurable.cpuPerAnswer)} and ${us(bareDurableAgain.cpuPerAnswer)} µs CPU an answer (before, after), ${fmtInt(bareDurable.perSecond)} and ${fmtInt(bareDurableAgain.perSecond)}/s\n\n` +
+      `${table(["run", "edge µs", "writer µs", "× bare", "model /s on 2 cores", "measured /s", "statuses"], rows)}\n\n` +
+      `× bare: sold out = edge CPU ÷ bare CPU per answer, ${CONNECTIONS} connections each (bar ≤ 1.3); durable = (edge + writer) CPU ÷ bare, ${DURABLE_CONNECTIONS} connections each (bar ≤ 2.5)\n` +
+      (QUICK
+        ? ""
+        : `writer fed by edges (--edges 1): ${fmtInt(one.durable.perSecond)} durable claims/s vs raw SQLite ${fmtInt(raw)}/s at the same batch size = ${(one.durable.perSecond / raw).toFixed(2)} (bar ≥ 0.6); --edges 2: ${two === undefined ? "-" : (two.durable.perSecond / raw).toFixed(2)}\n`),
+  );
 }
-process.stdout.write(
-  `\nbare node:http: ${us(bareFigures.cpuPerAnswer)} and ${us(bareAgain.cpuPerAnswer)} µs CPU an answer (before, after), ${fmtInt(bareFigures.perSecond)} and ${fmtInt(bareAgain.perSecond)}/s\n\n` +
-    `${table(["run", "edge µs", "writer µs", "× bare", "model /s on 2 cores", "measured /s", "statuses"], rows)}\n\n` +
-    `× bare: sold out = edge CPU ÷ bare CPU per answer (bar ≤ 1.3); durable = (edge + writer) CPU ÷ bare (bar ≤ 2.5)\n` +
-    `writer fed by edges (--edges 1): ${fmtInt(one.durable.perSecond)} durable claims/s vs raw SQLite ${fmtInt(raw)}/s = ${(one.durable.perSecond / raw).toFixed(2)} (bar ≥ 0.6); --edges 2: ${(two.durable.perSecond / raw).toFixed(2)}\n`,
-);
+if (ROUNDS > 1) {
+  process.stdout.write("\nmedian [min–max] over the rounds\n");
+  for (const [name, values] of ratios)
+    process.stdout.write(
+      `${name}: ${median(values).toFixed(2)} [${Math.min(...values).toFixed(2)}–${Math.max(...values).toFixed(2)}]\n`,
+    );
+}

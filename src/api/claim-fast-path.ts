@@ -17,8 +17,19 @@ export function fastPathRoute(url: string | undefined): string | undefined {
 }
 
 /**
+ * The engine is rebuilding its memory after a failed commit: a retryable answer, as the
+ * routes give (a throw here would end the process, outside Fastify's error handler).
+ */
+function busyWhileRebuilding(response: ServerResponse, error: unknown): void {
+  if (!(error instanceof EngineUnavailableError) || response.headersSent) throw error;
+  response.writeHead(503, { "content-type": JSON_TYPE, "retry-after": "1" });
+  response.end(JSON.stringify({ error: { code: "BUSY", message: error.message } }));
+}
+
+/**
  * The claim route without the framework, for the one request a flash crowd sends a million
- * times. It takes only the plain case: POST, no body, no Idempotency-Key, no Origin. It passes the
+ * times. It takes only the plain case: POST, no body, no Idempotency-Key, no Origin. Sold out
+ * and ended are answered at once; anything else passes the
  * crowd gate first (src/api/crowd-gate.ts), so under a crowd the claim may be decided a few
  * turns of the event loop later; its token is checked then, whether it waited or not.
  * Anything else (a key, a body, a bad token, shutting down) goes to `fallback`, Fastify,
@@ -66,6 +77,22 @@ export function claimFastPath(context: AppContext, isClosing: () => boolean) {
     context.metrics.observeRequest("POST", ROUTE, result.status, (performance.now() - started) / 1000);
   };
 
+  /**
+   * Sold out or ended is the same answer whoever asks: a constant, sent before any token check
+   * and before the crowd gate, since waiting there costs more than the answer itself.
+   */
+  const answeredForAnyone = (response: ServerResponse, campaignId: string, started: number): boolean => {
+    const closed = isClosing() ? undefined : context.engine.claimRefusalForAnyone?.(campaignId);
+    if (closed === undefined || closed.ok) return false;
+    const { answer, outcome } = renderRefusal(closed);
+    context.metrics.countClaim(outcome);
+    burst.soon(
+      () => write(response, answer, started),
+      () => response.destroy(),
+    );
+    return true;
+  };
+
   const answerClaim = (
     request: IncomingMessage,
     response: ServerResponse,
@@ -76,17 +103,8 @@ export function claimFastPath(context: AppContext, isClosing: () => boolean) {
     // Its connection closed while it waited: nobody would hear the answer, so decide nothing.
     if (verdict === "gone") return;
     const started = performance.now();
-    // Sold out or ended is the same answer whoever asks: a constant, sent before any token check.
-    const closed = isClosing() ? undefined : context.engine.claimRefusalForAnyone?.(campaignId);
-    if (closed !== undefined && !closed.ok) {
-      const { answer, outcome } = renderRefusal(closed);
-      context.metrics.countClaim(outcome);
-      burst.soon(
-        () => write(response, answer, started),
-        () => response.destroy(),
-      );
-      return;
-    }
+    // Sold out or ended while it waited at the gate: still the same answer for anyone.
+    if (answeredForAnyone(response, campaignId, started)) return;
     const user = isClosing() ? undefined : plainUser(request);
     if (user instanceof Promise) {
       void user.then((userId) => decide(request, response, campaignId, fallback, verdict, started, userId));
@@ -140,17 +158,19 @@ export function claimFastPath(context: AppContext, isClosing: () => boolean) {
     if (headers.origin !== undefined) return false;
     if (headers["content-length"] !== undefined && headers["content-length"] !== "0") return false;
     const campaignId = match[1] as string;
+    try {
+      if (answeredForAnyone(response, campaignId, performance.now())) return true;
+    } catch (error) {
+      busyWhileRebuilding(response, error);
+      return true;
+    }
     context.gate.admit(
       request.socket,
       (verdict) => {
         try {
           answerClaim(request, response, campaignId, fallback, verdict);
         } catch (error) {
-          // The engine is rebuilding its memory after a failed commit: a retryable answer, as the
-          // routes give (a throw here would end the process, outside Fastify's error handler).
-          if (!(error instanceof EngineUnavailableError) || response.headersSent) throw error;
-          response.writeHead(503, { "content-type": JSON_TYPE, "retry-after": "1" });
-          response.end(JSON.stringify({ error: { code: "BUSY", message: error.message } }));
+          busyWhileRebuilding(response, error);
         }
       },
       headers["queue-ticket"] === undefined,

@@ -81,6 +81,16 @@ export function claimRefusal(
   return undefined;
 }
 
+/**
+ * The refusal a claim gets whoever asks (sold out, ended), or undefined: it needs no token,
+ * so a crowd's late arrivals can be answered before any is checked.
+ */
+export function refusalForAnyone(campaign: Campaign, unreserved: Fen, at: Instant): Result<never> | undefined {
+  const refusal = claimRefusal(campaign, 0, unreserved, at);
+  if (refusal === undefined || refusal.ok) return undefined;
+  return refusal === SOLD_OUT || refusal === ENDED ? refusal : undefined;
+}
+
 // The refusals a crowd hears a million times are the same objects each time, so the answer
 // rendered for one can be reused for all (see api/claim.ts).
 const ENDED = constantRefusal("ENDED", "the campaign has ended");

@@ -129,6 +129,11 @@ export class RemoteEngine implements EngineFront {
     return this.#view.claimRefusal(campaignId, userId, this.#testClock === undefined ? Date.now() : undefined);
   }
 
+  /** Sold out or ended by the view, before any token check, as one process answers them. */
+  claimRefusalForAnyone(campaignId: string): Result<never> | undefined {
+    return this.#view.refusalForAnyone(campaignId, this.#testClock === undefined ? Date.now() : undefined);
+  }
+
   claimRefusalAsked(campaignId: string, userId: string): Promise<Result<never> | undefined> | undefined {
     if (this.#view.knows(campaignId)) return undefined;
     return this.#writer

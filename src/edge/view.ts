@@ -1,4 +1,4 @@
-import { type Campaign, claimRefusal } from "../domain/campaign.js";
+import { type Campaign, claimRefusal, refusalForAnyone } from "../domain/campaign.js";
 import type { Result } from "../domain/errors.js";
 import type { Instant } from "../domain/time.js";
 import type { Fact } from "../wire/messages.js";
@@ -104,5 +104,13 @@ export class StateView {
     if (known === undefined || known.campaign.pausedAt !== null) return undefined;
     const left = known.campaign.budget - known.claimedAmount;
     return claimRefusal(known.campaign, known.claims.get(userId) ?? 0, left, now ?? known.campaign.startsAt);
+  }
+
+  /** Sold out or ended, as committed: the writer would refuse anyone so, token or not (else undefined). */
+  refusalForAnyone(campaignId: string, now: Instant | undefined): Result<never> | undefined {
+    const known = this.#campaigns.get(campaignId);
+    if (known === undefined || known.campaign.pausedAt !== null) return undefined;
+    const left = known.campaign.budget - known.claimedAmount;
+    return refusalForAnyone(known.campaign, left, now ?? known.campaign.startsAt);
   }
 }

@@ -1,6 +1,6 @@
 import { randomInt } from "node:crypto";
 import type { AccountId } from "../domain/accounts.js";
-import { claimRefusal, claimsPosting, drawClaim, returnReleasedClaim } from "../domain/campaign.js";
+import { claimRefusal, claimsPosting, drawClaim, refusalForAnyone, returnReleasedClaim } from "../domain/campaign.js";
 import { dayOf, dayStart, type SentToday } from "../domain/daily-limits.js";
 import { type DomainError, fail, ok, type Result } from "../domain/errors.js";
 import type { Fen } from "../domain/money.js";
@@ -394,14 +394,8 @@ export class Engine implements EngineFront {
     const state = this.#ledger;
     const open = state.campaigns.get(campaignId);
     const ended = open === undefined ? state.endedCampaigns.get(campaignId) : undefined;
-    const refusal =
-      open !== undefined
-        ? claimRefusal(open.campaign, 0, open.unreserved, this.#clock.now())
-        : ended !== undefined
-          ? claimRefusal(ended, 0, 0, this.#clock.now())
-          : undefined;
-    if (refusal === undefined || refusal.ok) return undefined;
-    return refusal.error.code === "SOLD_OUT" || refusal.error.code === "ENDED" ? refusal : undefined;
+    if (open !== undefined) return refusalForAnyone(open.campaign, open.unreserved, this.#clock.now());
+    return ended !== undefined ? refusalForAnyone(ended, 0, this.#clock.now()) : undefined;
   }
 
   /** Claims a user has made in an open campaign, those waiting for their batch included. */

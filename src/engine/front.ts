@@ -58,8 +58,8 @@ export interface EngineFront {
    */
   claimRefusalAsked?(campaignId: string, userId: string): Promise<Result<never> | undefined> | undefined;
   /**
-   * Sold out or ended: the same answer for whoever asks, known before any token check. Only
-   * where memory holds every campaign (one process); an edge leaves the crowd's refusals to its view.
+   * Sold out or ended: the same answer for whoever asks, known before any token check. An
+   * edge answers it from its view only once the view knows it (facts only go false to true).
    */
   claimRefusalForAnyone?(campaignId: string): Result<never> | undefined;
   /** Claims this user holds in the campaign; the waiting room's, so only where memory holds them. */

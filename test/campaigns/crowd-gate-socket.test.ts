@@ -133,7 +133,8 @@ describe("the crowd gate over real sockets", () => {
     assert.ok((await metric(server, "hongbao_crowd_parks_total")) > 0, "the gate parked some connections");
     assert.equal(await metric(server, "hongbao_crowd_waiting_claims"), 0);
     const gateWaits = await metric(server, 'hongbao_queue_wait_seconds_count{class="campaign",queue="gate"}');
-    assert.equal(gateWaits, USERS, "every claim's wait at the gate is observed");
+    // A claim arriving once the campaign is sold out is answered before the gate, and waits for nothing.
+    assert.ok(gateWaits >= SHARES && gateWaits <= USERS, `every gated claim's wait is observed: ${gateWaits}`);
     assert.ok(
       (await metric(server, 'hongbao_queue_wait_seconds_bucket{le="0.0005",class="campaign",queue="gate"}')) < USERS,
       "some claims waited",

@@ -70,6 +70,9 @@ describe("the state view", () => {
           whole.apply(facts);
           const lagging = new StateView();
           lagging.apply(facts.slice(0, Math.round((cut / 100) * facts.length)));
+          // What it refuses anyone (before a token check), the whole view refuses anyone alike.
+          const anyone = lagging.refusalForAnyone("cmp_view", 5_000);
+          if (anyone !== undefined) assert.equal(codeOf(whole.refusalForAnyone("cmp_view", 5_000)), codeOf(anyone));
           for (let u = 0; u <= 5; u++) {
             const user = `u${u}`;
             const lagged = lagging.claimRefusal("cmp_view", user, 5_000);
@@ -177,6 +180,8 @@ describe("edges in front of a writer", () => {
     const check = () => {
       // Same process, same instant: whatever an edge's view refuses, the writer refuses too.
       for (const e of edges) {
+        const anyone = e.view.refusalForAnyone(id, Date.now());
+        if (anyone !== undefined) assert.equal(codeOf(engine.claimRefusalForAnyone(id)), codeOf(anyone));
         for (const u of users) {
           const seen = e.view.claimRefusal(id, u.userId, Date.now());
           if (seen === undefined) continue;
@@ -208,6 +213,17 @@ describe("edges in front of a writer", () => {
     assert.ok(checked > 0, "the views did answer from what they knew");
     const first = claimed[0]?.userId as string;
     assert.ok(edges.every((e) => codeOf(e.view.claimRefusal(id, first, Date.now())) === "ALREADY_CLAIMED"));
+    // Sold out is the same answer for anyone: an edge whose view knows it gives it before any token check.
+    for (const e of edges) {
+      // Over a socket: the fast path sits in front of the framework, which inject() goes to.
+      const url = await e.app.listen({ port: 0, host: "127.0.0.1" });
+      const late = await fetch(`${url}/v1/campaigns/${id}/claim`, {
+        method: "POST",
+        headers: { authorization: "Bearer not-a-token" },
+      });
+      assert.equal(late.status, 410);
+      assert.equal(((await late.json()) as { error: { code: string } }).error.code, "SOLD_OUT");
+    }
   });
 
   it("a command whose answer was lost with its connection is retried with its key: applied once", async () => {

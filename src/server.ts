@@ -18,6 +18,7 @@ import { Metrics } from "./api/metrics.js";
 import { Tokens } from "./api/tokens.js";
 import { WaitingRoom } from "./api/waiting-room.js";
 import { DEFAULT_RULE_SET, SpecialDayCalendar } from "./domain/calendar/index.js";
+import { joinHostPort } from "./edge/writer-client.js";
 import { WriterServer, type WriterServerOptions } from "./edge/writer-server.js";
 import { type Clock, systemClock, TestClock } from "./engine/clock.js";
 import { Engine, type EngineObserver } from "./engine/engine.js";
@@ -97,11 +98,6 @@ export interface WireConfig {
    */
   readonly advertise?: string;
   readonly secret?: string;
-}
-
-/** HOST:PORT, an IPv6 host in brackets. */
-export function joinHostPort(host: string, port: number): string {
-  return `${host.includes(":") ? `[${host}]` : host}:${port}`;
 }
 
 /** Where edges should dial this writer, as far as it is known before the wire listens. */

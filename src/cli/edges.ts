@@ -94,6 +94,8 @@ async function supervise(flags: ServeFlags): Promise<void> {
   const secret = process.env[WIRE_SECRET] ?? randomBytes(24).toString("base64url");
   if (flags.wireListen !== undefined && process.env[WIRE_SECRET] === undefined)
     throw new CliError(`--wire-listen takes edges over TCP only with ${WIRE_SECRET} set (the same for every edge)`);
+  tcpWire(flags); // said here, before a writer is started to fail on it
+
   const path = join(tmpdir(), `hongbao-writer-${process.pid}.sock`);
   const env = { ...process.env, [WIRE_PATH]: path, [WIRE_SECRET]: secret };
   let stopping = false;

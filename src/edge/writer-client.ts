@@ -40,9 +40,12 @@ function isFinder(target: WriterTarget): target is WriterFinder {
 }
 
 function describeAddress(address: WriterAddress): string {
-  return "path" in address
-    ? address.path
-    : `${address.host.includes(":") ? `[${address.host}]` : address.host}:${address.port}`;
+  return "path" in address ? address.path : joinHostPort(address.host, address.port);
+}
+
+/** HOST:PORT, an IPv6 host in brackets: what parseHostPort reads. */
+export function joinHostPort(host: string, port: number): string {
+  return `${host.includes(":") ? `[${host}]` : host}:${port}`;
 }
 
 /** HOST:PORT (an IPv6 host in brackets), or undefined when it is not one. */

@@ -264,6 +264,20 @@ describe("the CLI fails in one line", () => {
     ]);
   });
 
+  it("serve --wire-listen and edge: no secret, a wildcard edges cannot dial, no writer or two", SLOW, async () => {
+    const secret = { HONGBAO_WIRE_SECRET: "a-wire-secret-0123456789" };
+    const pg = "postgres://postgres@127.0.0.1:1/none";
+    await failInOneLine([
+      { args: ["serve", "--port", "0", "--wire-listen", "127.0.0.1:0"], says: /HONGBAO_WIRE_SECRET/ },
+      { args: ["serve", "--store", pg, "--wire-listen", "0.0.0.0:7070"], env: secret, says: /--wire-advertise/ },
+      { args: ["serve", "--wire-listen", "127.0.0.1:0", "--wire-advertise", "0.0.0.0:7"], env: secret, says: /dial/ },
+      { args: ["edge"], env: secret, says: /--writer HOST:PORT or --store/ },
+      { args: ["edge", "--writer", "127.0.0.1:1", "--store", pg], env: secret, says: /one of them/ },
+      { args: ["edge", "--store", "mysql://x"], env: secret, says: /postgres:\/\// },
+      { args: ["edge", "--store", pg], says: /HONGBAO_WIRE_SECRET/ },
+    ]);
+  });
+
   it("doctor and the program: a missing value, an unknown command", SLOW, async () => {
     await failInOneLine([
       { args: ["doctor", "--db"], says: /argument missing/ },

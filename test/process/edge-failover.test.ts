@@ -138,8 +138,14 @@ describe("an edge that finds its writer through the lease", { concurrency: false
       const steps: Record<string, number>[] = [];
       const standbyReady = async () => {
         for (const writer of [a, b]) writer.keepAlive();
-        for (const writer of [a, b])
+        for (const writer of [a, b]) {
           await writer.proc.waitForLine((l) => l.msg === "waiting for the writer lease", STEP_MS, "a writer waiting");
+          const holds = () => writer.proc.lines.some((l) => l.msg === "holding the writer lease");
+          if (holds()) continue;
+          // A restarted standby too holds no port; unless it took the lease meanwhile (a lapse).
+          const ports = [await accepts(writer.httpPort), await accepts(writer.wirePort)];
+          if (!holds()) assert.deepEqual(ports, [false, false], "a waiting writer holds neither port");
+        }
       };
       for (let kill = 0; kill < KILLS; kill++) {
         await standbyReady();

@@ -4,7 +4,7 @@
 # The same steps, without Docker: bash scripts/runtime-folder.sh (checked by the tests).
 ARG NODE_VERSION=24
 
-# Compiles TypeScript. better-sqlite3 builds from source when no prebuilt binary can be fetched.
+# Compiles TypeScript and builds the web app. better-sqlite3 builds from source when no prebuilt binary can be fetched.
 FROM node:${NODE_VERSION}-bookworm-slim AS build
 # hadolint ignore=DL3008
 RUN apt-get update \
@@ -17,7 +17,8 @@ COPY tsconfig.json ./
 COPY src ./src
 COPY test ./test
 COPY bench ./bench
-RUN npx tsc -b
+COPY web ./web
+RUN npx tsc -b && npm run build:web
 
 # Production dependencies only, built for the runtime's Node and C library.
 FROM node:${NODE_VERSION}-bookworm-slim AS dependencies
@@ -29,7 +30,7 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 
-# No compiler, no dev dependencies, no sources: the compiled server and what it loads.
+# No compiler, no dev dependencies, no sources: the compiled server, the built web app and what they load.
 FROM node:${NODE_VERSION}-bookworm-slim AS runtime
 ENV NODE_ENV=production \
     HONGBAO_HOST=0.0.0.0 \
@@ -38,6 +39,7 @@ ENV NODE_ENV=production \
 WORKDIR /app
 COPY --from=dependencies /app/node_modules ./node_modules
 COPY --from=build /app/dist/src ./dist/src
+COPY --from=build /app/dist/web ./dist/web
 COPY package.json LICENSE ./
 COPY config ./config
 # The data folder keeps the database, its WAL, the token key, the evidence key and the admin

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Seconds from `npm start` to the first answer of /healthz, with the build current, against
-# the start as it was before (`tsc -p` compiling everything, then node), in the same run.
+# Seconds from `npm start` to the first answer of /healthz, with the build current, in the same
+# run as two references: the start as it was until the web app's build was skipped when
+# current (the whole `npm run build`, Vite included, then node), and node alone on the
+# current build (the floor: what is left is the server's own start).
 # Usage: bash bench/time-to-answer.sh [rounds]   (run `npm run build` first)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -27,12 +29,14 @@ time_to_answer() {
 
 median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
-before=() after=()
+before=() after=() bare=()
 for _ in $(seq "$rounds"); do
-  # The same output the build writes, written again in full: what every start did before.
-  before+=("$(time_to_answer sh -c "npx tsc -p tsconfig.json --incremental false && exec node --max-semi-space-size=64 dist/src/cli/main.js serve")")
+  before+=("$(time_to_answer sh -c "npm run build --silent >/dev/null && exec node --max-semi-space-size=64 dist/src/cli/main.js serve")")
   after+=("$(time_to_answer npm start --silent)")
+  bare+=("$(time_to_answer node --max-semi-space-size=64 dist/src/cli/main.js serve)")
 done
 b=$(printf '%s\n' "${before[@]}" | median)
 a=$(printf '%s\n' "${after[@]}" | median)
-echo "time to first answer, median of $rounds: compile-then-start ${b}s, npm start ${a}s, ratio $(echo "scale=2; $a / $b" | bc)"
+n=$(printf '%s\n' "${bare[@]}" | median)
+echo "each: build-then-start ${before[*]}; npm start ${after[*]}; node alone ${bare[*]}"
+echo "time to first answer, median of $rounds: build-then-start ${b}s, npm start ${a}s, node alone ${n}s; npm start / build-then-start $(echo "scale=2; $a / $b" | bc), npm start / node alone $(echo "scale=2; $a / $n" | bc)"

@@ -14,8 +14,8 @@ rm -rf "$out"
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
 
-# build stage: RUN npx tsc -b
-(cd "$root" && npx tsc -b)
+# build stage: RUN npx tsc -b && npm run build:web (here the web app only when its inputs changed)
+(cd "$root" && npx tsc -b && node web/build-if-stale.mjs >&2)
 # dependencies stage: RUN npm ci --omit=dev (better-sqlite3 builds from source when offline)
 cp "$root/package.json" "$root/package-lock.json" "$out/"
 if [ "$reuse" = "--reuse-native" ]; then
@@ -26,9 +26,10 @@ if [ "$reuse" = "--reuse-native" ]; then
 else
   (cd "$out" && npm ci --omit=dev --no-audit --no-fund >&2)
 fi
-# runtime stage: COPY --from=build /app/dist/src ./dist/src; COPY package.json LICENSE config
+# runtime stage: COPY --from=build /app/dist/src ./dist/src, dist/web; COPY package.json LICENSE config
 mkdir -p "$out/dist"
 cp -R "$root/dist/src" "$out/dist/src"
+cp -R "$root/dist/web" "$out/dist/web"
 cp "$root/LICENSE" "$out/"
 cp -R "$root/config" "$out/config"
 rm "$out/package-lock.json"

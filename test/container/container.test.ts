@@ -186,6 +186,10 @@ describe("the container", () => {
       "that stage installs production dependencies only",
     );
     assert.ok(!copies.some((c) => /^COPY (\.|src|test)\s/.test(c)), "no sources in the runtime stage");
+    assert.ok(
+      copies.some((c) => /^COPY --from=build \/app\/dist\/web /.test(c)),
+      "the built web app, which the server serves at /",
+    );
     const user = only(runtime, "USER").at(-1)?.getArgumentsContent();
     assert.ok(user !== undefined && user !== "root" && user !== "0", "a non-root user");
     assert.match(
@@ -260,6 +264,9 @@ describe("the container", () => {
       try {
         await server.healthy();
         assert.match(server.output(), /first start: made an admin token/);
+        const page = await fetch(`http://127.0.0.1:${port}/`);
+        assert.equal(page.status, 200, "the web app is served at /");
+        assert.match(page.headers.get("content-type") ?? "", /^text\/html/);
         await server.stopsWithZero();
         const pretty = await promisify(execFile)(
           process.execPath,

@@ -182,6 +182,11 @@ describe("the CLI fails in one line", () => {
       { args: ["backup", "--to", join(dir, "b1"), "--db", pgUrl], says: /^hongbao backup: .*pg_dump/ },
       { args: ["restore", "--from", join(dir, "b1"), "--db", pgUrl], says: /^hongbao restore: .*pg_dump/ },
       { args: ["backup", "--to", join(dir, "b2"), "--db", join(dir, "missing.db")], says: /no database at/ },
+      {
+        args: ["backup", "--to", join(dir, "b3"), "--db", join(dir, "missing.db")],
+        env: { HONGBAO_STORE: pgUrl },
+        says: /^hongbao backup: .*pg_dump/,
+      },
       { args: ["restore", "--from", join(dir, "nothing"), "--db", join(dir, "r", "h.db")], says: /no backup at/ },
       { args: ["backup", "--db", join(dir, "missing.db")], says: /required option '--to/ },
     ]);

@@ -469,6 +469,26 @@ describe("hongbao CLI", () => {
     },
   );
 
+  it("--log-format pretty writes readable lines, not JSON, up to the last one before exit", SLOW, async () => {
+    const proc = new Proc(["serve", "--port", "0", "--db", join(tempDir(), "hongbao.db"), "--log-format", "pretty"], {
+      env: childEnv({ HONGBAO_ADMIN_TOKEN: ADMIN_TOKEN }),
+    });
+    // pino-pretty: "[time] INFO (pid): listening", then the line's fields one a line (url: "…").
+    const address = /url: "(http:\/\/127\.0\.0\.1:\d+)"/;
+    await proc.waitForOutput(() => address.test(proc.stdout), 30_000, "a readable listening line and its url");
+    assert.match(proc.stdout, /^\[[\d:.]+\] INFO \(\d+\): listening$/m);
+    const url = address.exec(proc.stdout)?.[1] as string;
+    assert.equal((await request(url, "GET", "/healthz")).status, 200);
+    proc.child.kill("SIGTERM");
+    assert.deepEqual(await proc.waitForExit(20_000), { code: 0, signal: null });
+    assert.match(proc.stdout, /INFO.*closed/, "the last line is out before the process exits");
+    assert.equal(
+      proc.stdout.split("\n").filter((line) => line.startsWith("{")).length,
+      0,
+      `no JSON lines:\n${proc.stdout}`,
+    );
+  });
+
   it("serve with no --db in a fresh folder creates ./data/hongbao.db there (what `npm start` runs)", SLOW, async () => {
     const cwd = tempDir("hongbao-cwd-");
     const { proc, url } = await serve({ cwd });

@@ -1,6 +1,6 @@
 /**
- * The README's start command, `npm start`, as a newcomer runs it: it does not compile again
- * when the build is current, and SIGTERM stops the server cleanly whether it is sent to npm's
+ * The README's start command, `npm start`, as a newcomer runs it: it does not compile the
+ * server or build the web app again when the build is current, and SIGTERM stops the server cleanly whether it is sent to npm's
  * pid or to the pid the server logs.
  */
 import assert from "node:assert/strict";
@@ -84,9 +84,13 @@ describe("npm start", () => {
 
   it("does not compile when the build is current, and SIGTERM to npm's pid stops the server", SLOW, async () => {
     const built = join(ROOT, "dist", "src", "server.js");
+    const page = join(ROOT, "dist", "web", "index.html");
     const before = statSync(built).mtimeMs;
+    const pageBefore = statSync(page).mtimeMs;
     const started = await npmStart();
     assert.equal(statSync(built).mtimeMs, before, "the current build was not written again");
+    assert.equal(statSync(page).mtimeMs, pageBefore, "nor the current web app (web/build-if-stale.mjs)");
+    assert.match(started.output(), /web app: current, not built again/);
     assert.notEqual(started.serverPid, started.npm.pid, "the pid in the log is the server's own");
     assert.equal((await request(started.url, "GET", "/healthz")).status, 200);
     started.npm.kill("SIGTERM");

@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 import type { Command } from "commander";
 import { isPostgresUrl } from "../../server.js";
 import { restoreBackup } from "./restore.js";
@@ -21,6 +22,8 @@ export function registerBackupCommands(
     .action(async (options: { to: string; db: string }) => {
       process.exitCode = await answer("backup", printError, async () => {
         refusePostgres(options.db);
+        // A deployment on PostgreSQL has no SQLite file to copy: say what backs it up instead.
+        if (!existsSync(options.db) && process.env.HONGBAO_STORE) refusePostgres(process.env.HONGBAO_STORE);
         const taken = await takeBackup({
           ...options,
           adminTokenFile: process.env.HONGBAO_ADMIN_TOKEN_FILE || undefined,

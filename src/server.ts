@@ -11,6 +11,7 @@ import { CrowdGate, type CrowdGateOptions } from "./api/crowd-gate.js";
 import { DevCodeOutbox } from "./api/dev-codes.js";
 import { type ExchangeConfig, ProductTokens } from "./api/exchange.js";
 import { Identity } from "./api/identity.js";
+import { LocalLine } from "./api/line.js";
 import { LiveEvents, type LiveEventsOptions } from "./api/live-events.js";
 import { type LoginCodeRules, LoginCodes, logSender } from "./api/login-codes.js";
 import { DEFAULT_LOGIN_LIMITS, type LoginLimits } from "./api/login-limits.js";
@@ -425,7 +426,7 @@ export async function createService(config: Omit<ServerConfig, "port" | "host">)
     identity,
     covers,
     productTokens: config.exchange === undefined ? undefined : await ProductTokens.create(config.exchange, clock),
-    room,
+    line: room === undefined ? undefined : new LocalLine(engine, room),
     codes: new LoginCodes(
       devCodes.keeping(logSender((phone, code) => logger.info({ phone, code }, "login code (dev sender)"))),
       clock,
@@ -472,6 +473,7 @@ export async function createService(config: Omit<ServerConfig, "port" | "host">)
       identityStore,
       coverTables,
       devCodes,
+      line: context.line,
       logger,
       observer: metrics.wireObserver,
       rules: rulesDocument(config.rules),
@@ -487,6 +489,7 @@ export async function createService(config: Omit<ServerConfig, "port" | "host">)
         devCodes: true,
         corsOrigins: config.corsOrigins ?? [],
         webhookAllowPrivate: config.webhooks?.allowPrivate ?? false,
+        waitingRoom: room !== undefined,
       },
     });
   }

@@ -105,4 +105,14 @@ export class StateView {
     const left = known.campaign.budget - known.claimedAmount;
     return claimRefusal(known.campaign, known.claims.get(userId) ?? 0, left, now ?? known.campaign.startsAt);
   }
+
+  /**
+   * Sold out or ended, whoever asks: the answer needs no token. Committed claims alone can
+   * sell a campaign out and an end is never undone, so a view that says so is right.
+   */
+  claimRefusalForAnyone(campaignId: string, now: Instant | undefined): Result<never> | undefined {
+    const refusal = this.claimRefusal(campaignId, "", now);
+    if (refusal === undefined || refusal.ok) return undefined;
+    return refusal.error.code === "SOLD_OUT" || refusal.error.code === "ENDED" ? refusal : undefined;
+  }
 }

@@ -3,6 +3,7 @@ import { existsSync, unlinkSync } from "node:fs";
 import { createServer, type Server, type Socket } from "node:net";
 import type { CoverTablesPort } from "../api/covers.js";
 import { ApiError } from "../api/errors.js";
+import type { Line, LineClaim, LineOutcome } from "../api/line.js";
 import { liveEventsOf } from "../api/live-events.js";
 import type { LoginCodeBook } from "../api/login-codes.js";
 import { sharedWindows } from "../api/login-limits.js";
@@ -83,6 +84,8 @@ export interface WriterServerOptions {
   readonly identity?: { state(): IdentityState };
   /** The dev sender's last codes, when login codes go to it. */
   readonly devCodes?: { last(phone: string): string | undefined };
+  /** The waiting room's lines, counted here for every edge; undefined when it is off. */
+  readonly line?: Line | undefined;
   readonly logger: WireLogger;
   readonly observer?: WireObserver;
 }
@@ -462,17 +465,9 @@ function opsOf(options: WriterServerOptions, clockSet: () => void): Record<strin
     "codes.request": ([phone, issueFor]) =>
       codes.request(str(phone), issueFor === "user" || issueFor === "signup" ? issueFor : undefined),
     "codes.verify": ([phone, code]) => codes.verify(str(phone), str(code)),
-    execute: async ([command, idempotency]) => {
-      const answer: Carried = await engine.execute(
-        command as never,
-        (result): Carried => ({ status: 0, body: "", result }),
-        (idempotency ?? undefined) as Idempotency | undefined,
-      );
-      // An answer stored whole by an older version comes back as it was rendered then.
-      return answer.result === undefined
-        ? { answer: { status: answer.status, body: answer.body }, replayed: answer.replayed === true }
-        : { result: answer.result, replayed: answer.replayed === true };
-    },
+    execute: async ([command, idempotency]) =>
+      carried(await engine.execute(command as never, carry, (idempotency ?? undefined) as Idempotency | undefined)),
+    ...lineOps(options.line),
     submit: ([command]) => engine.submit(command as never),
     runDueTimers: async ([now]) => {
       if (testClock !== undefined && typeof now === "number") {
@@ -489,6 +484,41 @@ function opsOf(options: WriterServerOptions, clockSet: () => void): Record<strin
     transfer: ([id]) => engine.transfer(str(id)),
     campaignLive: ([id]) => engine.campaignLive(str(id)) ?? null,
     claimRefusal: ([campaignId, userId]) => engine.claimRefusal(str(campaignId), str(userId)) ?? null,
+  };
+}
+
+const carry = (result: Result<unknown>): Carried => ({ status: 0, body: "", result });
+
+/** An answer for the edge to render: the result, or an answer stored whole by an older version as it was rendered then. */
+function carried(answer: Carried) {
+  return answer.result === undefined
+    ? { answer: { status: answer.status, body: answer.body }, replayed: answer.replayed === true }
+    : { result: answer.result, replayed: answer.replayed === true };
+}
+
+/** The waiting room's calls: one line per campaign, whichever edge a claim came through. */
+function lineOps(line: Line | undefined): Record<string, Op> {
+  if (line === undefined) return {};
+  const ticketOf = (value: unknown) => (typeof value === "string" ? value : undefined);
+  const sent = (outcome: LineOutcome) =>
+    outcome.kind === "decided" ? { kind: "decided", outcome: outcome.outcome, ...carried(outcome.answer) } : outcome;
+  return {
+    "line.preQueue": ([campaignId, startsAt, userId, ticket]) =>
+      line.preQueue(str(campaignId), Number(startsAt), str(userId), ticketOf(ticket)),
+    "line.claim": ([campaignId, userId, ticket, admitted, late, idempotency]) => {
+      const request: LineClaim = {
+        campaignId: str(campaignId),
+        userId: str(userId),
+        ticket: ticketOf(ticket),
+        admitted: typeof admitted === "boolean" ? admitted : undefined,
+        late: late === true,
+        idempotency: (idempotency ?? undefined) as Idempotency | undefined,
+      };
+      const outcome = line.claim(request, carry);
+      return outcome instanceof Promise ? outcome.then(sent) : sent(outcome);
+    },
+    "line.look": ([campaignId, userId, ticket]) => line.look(str(campaignId), str(userId), str(ticket)),
+    "line.draw": ([campaignId, startsAt]) => line.draw({ id: str(campaignId), startsAt: Number(startsAt) }),
   };
 }
 

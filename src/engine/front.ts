@@ -58,12 +58,10 @@ export interface EngineFront {
    */
   claimRefusalAsked?(campaignId: string, userId: string): Promise<Result<never> | undefined> | undefined;
   /**
-   * Sold out or ended: the same answer for whoever asks, known before any token check. Only
-   * where memory holds every campaign (one process); an edge leaves the crowd's refusals to its view.
+   * Sold out or ended: the same answer for whoever asks, known before any token check (an
+   * edge says it from its view, which can lag but never run ahead).
    */
-  claimRefusalForAnyone?(campaignId: string): Result<never> | undefined;
-  /** Claims this user holds in the campaign; the waiting room's, so only where memory holds them. */
-  claimsOf?(campaignId: string, userId: string): number;
+  claimRefusalForAnyone(campaignId: string): Result<never> | undefined;
   submit<K extends Command["type"]>(command: CommandOf<K>): Promise<Result<CommandResults[K]>>;
   execute<K extends Command["type"]>(
     command: CommandOf<K>,

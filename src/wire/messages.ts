@@ -70,6 +70,8 @@ export interface EdgeSetup {
   readonly corsOrigins: readonly string[];
   /** Webhook endpoints may point at loopback and private addresses (--webhook-allow-private). */
   readonly webhookAllowPrivate: boolean;
+  /** The writer counts campaigns' lines (the waiting room); edges ask it for places. */
+  readonly waitingRoom: boolean;
 }
 
 export type ClientMessage =

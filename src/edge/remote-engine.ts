@@ -143,6 +143,10 @@ export class RemoteEngine implements EngineFront {
     return this.#view.claimRefusal(campaignId, userId, this.#testClock === undefined ? Date.now() : undefined);
   }
 
+  grabRefusal(packetId: string, userId: string): Result<never> | undefined {
+    return this.#view.packets.grabRefusal(packetId, userId);
+  }
+
   /** Sold out or ended, from the view: answered before any token check, as in one process. */
   claimRefusalForAnyone(campaignId: string): Result<never> | undefined {
     return this.#view.claimRefusalForAnyone(campaignId, this.#testClock === undefined ? Date.now() : undefined);

@@ -8,6 +8,7 @@ import { liveEventsOf } from "../api/live-events.js";
 import type { LoginCodeBook } from "../api/login-codes.js";
 import { sharedWindows } from "../api/login-limits.js";
 import type { Result } from "../domain/errors.js";
+import type { RedPacket } from "../domain/red-packet.js";
 import type { TestClock } from "../engine/clock.js";
 import type { Command } from "../engine/commands.js";
 import {
@@ -125,7 +126,8 @@ export class WriterServer {
     if (this.#peers.size === 0) return;
     const facts = factsOf(batch, this.#options.engine);
     if (facts.length === 0) return;
-    this.#broadcast({ t: "facts", facts, status: this.status() });
+    const status = this.status();
+    for (const part of inFrames(facts)) this.#broadcast({ t: "facts", facts: part, status });
   }
 
   /** Plugs into the engine's observer: a durable command's live events go to every edge's streams. */
@@ -584,5 +586,68 @@ function factsOf(batch: Batch, engine: Engine): Fact[] {
   }
   for (const [c, { users, amount }] of byCampaign) facts.push({ k: "claims", c, users, amount });
   for (const rule of batch.specialDays) facts.push({ k: "specialDay", rule });
+  for (const group of batch.groups) facts.push({ k: "group", id: group.id, members: group.memberIds });
+  // A packet is in the batch when it is sent and when it settles; its grabs in between come as their own facts.
+  const withPacket = new Set<string>();
+  for (const packet of batch.packets) {
+    withPacket.add(packet.id);
+    facts.push(packetFact(packet));
+  }
+  const grabsOf = new Map<string, string[]>();
+  for (const grab of batch.grabs) {
+    if (withPacket.has(grab.packetId)) continue;
+    const users = grabsOf.get(grab.packetId) ?? [];
+    users.push(grab.userId);
+    grabsOf.set(grab.packetId, users);
+  }
+  for (const [p, users] of grabsOf) facts.push({ k: "grabs", p, users });
   return facts;
+}
+
+/** A packet as an edge's view needs it: who may open it, whether it is settled, who grabbed. */
+export function packetFact(packet: RedPacket): Fact {
+  return {
+    k: "packet",
+    id: packet.id,
+    status: packet.status,
+    expiresAt: packet.expiresAt,
+    recipient: packet.recipient,
+    groupId: packet.groupId,
+    grabbers: packet.grabs.map((grab) => grab.userId),
+  };
+}
+
+/** Bytes of facts one message carries at most, by a generous estimate: far below the frame bound. */
+const FACT_BYTES_PER_MESSAGE = 256 * 1024;
+
+/** A batch's facts in messages no frame is too small for (a batch of groups alone can hold millions of ids). */
+export function inFrames(facts: readonly Fact[]): Fact[][] {
+  const parts: Fact[][] = [];
+  let part: Fact[] = [];
+  let bytes = 0;
+  for (const fact of facts) {
+    const size = estimatedBytes(fact);
+    if (part.length > 0 && bytes + size > FACT_BYTES_PER_MESSAGE) {
+      parts.push(part);
+      part = [];
+      bytes = 0;
+    }
+    part.push(fact);
+    bytes += size;
+  }
+  if (part.length > 0) parts.push(part);
+  return parts;
+}
+
+/** Ids are at most 64 characters; a campaign or a rule is well under 4 KiB. */
+function estimatedBytes(fact: Fact): number {
+  const ids =
+    fact.k === "claims" || fact.k === "grabs" || fact.k === "live"
+      ? fact.users.length
+      : fact.k === "group"
+        ? fact.members.length
+        : fact.k === "packet"
+          ? fact.grabbers.length
+          : 0;
+  return 4_096 + ids * 72;
 }

@@ -62,6 +62,11 @@ export interface EngineFront {
    * edge says it from its view, which can lag but never run ahead).
    */
   claimRefusalForAnyone(campaignId: string): Result<never> | undefined;
+  /**
+   * A grab's refusal known without the writer (already grabbed, sold out, expired), from an
+   * edge's view; undefined when it cannot be sure. One process lets the engine's precheck say it.
+   */
+  grabRefusal?(packetId: string, userId: string): Result<never> | undefined;
   submit<K extends Command["type"]>(command: CommandOf<K>): Promise<Result<CommandResults[K]>>;
   execute<K extends Command["type"]>(
     command: CommandOf<K>,

@@ -549,7 +549,8 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       ...(service.lease === undefined ? { db: config.db } : { epoch: service.lease.epoch }),
       testClock: config.testClock,
     },
-    "listening",
+    // The writer of edges says so on its own port: "listening" is the supervisor's, for the port clients use.
+    config.wire === undefined ? "listening" : "writer port listening",
   );
   return { ...service, url };
 }

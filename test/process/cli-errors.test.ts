@@ -189,13 +189,20 @@ describe("the CLI fails in one line", () => {
         env: { HONGBAO_ADMIN_TOKEN_FILE: files["short-token"] as string, HONGBAO_ADMIN_TOKEN: ADMIN_TOKEN },
         says: /not both/,
       },
-      { args: ["serve", "--edges", "0", "--port", "0", "--db", db("t")], env: { HONGBAO_ADMIN_TOKEN: "short" }, says: /16 characters/ },
+      {
+        args: ["serve", "--edges", "0", "--port", "0", "--db", db("t")],
+        env: { HONGBAO_ADMIN_TOKEN: "short" },
+        says: /16 characters/,
+      },
       {
         args: ["serve", "--edges", "0", "--port", "0", "--db", db("l"), "--log-format", "xml"],
         says: /Allowed choices are json, pretty/,
       },
       { args: ["serve", "--edges", "0", "--port", "0", "--db", db("v"), "--log-level", "loud"], says: /loud/ },
-      { args: ["serve", "--edges", "0", "--db", join(files["not-json"] as string, "hongbao.db")], says: /not a folder|no such file/ },
+      {
+        args: ["serve", "--edges", "0", "--db", join(files["not-json"] as string, "hongbao.db")],
+        says: /not a folder|no such file/,
+      },
       { args: ["serve", "--edges", "0"], env: { HONGBAO_PORT: "eighty" }, says: /HONGBAO_PORT/ },
     ]);
   });

@@ -203,9 +203,12 @@ describe("hongbao CLI", () => {
     await new Promise<void>((resolve) => blocker.listen(0, "127.0.0.1", resolve));
     try {
       const port = (blocker.address() as { port: number }).port;
-      const run = await runCli(["serve", "--edges", "0", "--port", String(port), "--db", join(tempDir(), "hongbao.db")], {
-        env: childEnv({ HONGBAO_ADMIN_TOKEN: ADMIN_TOKEN, HONGBAO_TOKEN_SECRET: TOKEN_SECRET }),
-      });
+      const run = await runCli(
+        ["serve", "--edges", "0", "--port", String(port), "--db", join(tempDir(), "hongbao.db")],
+        {
+          env: childEnv({ HONGBAO_ADMIN_TOKEN: ADMIN_TOKEN, HONGBAO_TOKEN_SECRET: TOKEN_SECRET }),
+        },
+      );
       assert.notEqual(run.code, 0, `${run.stdout}\n${run.stderr}`);
       assert.match(`${run.stdout}\n${run.stderr}`, /EADDRINUSE/);
     } finally {

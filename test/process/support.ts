@@ -272,7 +272,9 @@ export async function serve(options: ServeOptions = {}): Promise<{ proc: Proc; u
     ...(options.main === undefined ? {} : { main: options.main }),
     ...(options.wrapper === undefined ? {} : { wrapper: options.wrapper }),
   });
-  const line = await proc.waitForLine((l) => l.msg === "listening", options.readyTimeoutMs ?? 30_000, '"listening"');
+  // Edges are processes of their own, each loading the whole app: on a busy machine they take longer.
+  const readyMs = options.readyTimeoutMs ?? ((options.edges ?? "0") === "0" ? 30_000 : 90_000);
+  const line = await proc.waitForLine((l) => l.msg === "listening", readyMs, '"listening"');
   const url = line.url;
   assert.equal(typeof url, "string", `listening line without url: ${JSON.stringify(line)}`);
   assert.match(url as string, /^http:\/\/127\.0\.0\.1:\d+$/);

@@ -11,6 +11,7 @@ import { CrowdGate, type CrowdGateOptions } from "./api/crowd-gate.js";
 import { DevCodeOutbox } from "./api/dev-codes.js";
 import { type ExchangeConfig, ProductTokens } from "./api/exchange.js";
 import { Identity } from "./api/identity.js";
+import { LocalLine } from "./api/line.js";
 import { LiveEvents, type LiveEventsOptions } from "./api/live-events.js";
 import { type LoginCodeRules, LoginCodes, logSender } from "./api/login-codes.js";
 import { DEFAULT_LOGIN_LIMITS, type LoginLimits } from "./api/login-limits.js";
@@ -461,7 +462,7 @@ export async function createService(config: Omit<ServerConfig, "port" | "host">)
     identity,
     covers,
     productTokens: config.exchange === undefined ? undefined : await ProductTokens.create(config.exchange, clock),
-    room,
+    line: room === undefined ? undefined : new LocalLine(engine, room),
     codes: new LoginCodes(
       devCodes.keeping(logSender((phone, code) => logger.info({ phone, code }, "login code (dev sender)"))),
       clock,
@@ -513,6 +514,7 @@ export async function createService(config: Omit<ServerConfig, "port" | "host">)
         identityStore,
         coverTables,
         devCodes,
+        line: context.line,
         logger,
         observer: metrics.wireObserver,
         rules: rulesDocument(config.rules),
@@ -528,6 +530,7 @@ export async function createService(config: Omit<ServerConfig, "port" | "host">)
           devCodes: true,
           corsOrigins: config.corsOrigins ?? [],
           webhookAllowPrivate: config.webhooks?.allowPrivate ?? false,
+          waitingRoom: room !== undefined,
         },
       },
       lease,
@@ -589,7 +592,8 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       ...(service.lease === undefined ? { db: config.db } : { epoch: service.lease.epoch }),
       testClock: config.testClock,
     },
-    "listening",
+    // The writer of edges says so on its own port: "listening" is the supervisor's, for the port clients use.
+    config.wire === undefined ? "listening" : "writer port listening",
   );
   return { ...service, url };
 }

@@ -1,12 +1,11 @@
-import type { AmountRule } from "../domain/campaign.js";
-import type { DomainError, ErrorCode } from "../domain/errors.js";
+import type { DomainError, ErrorCode, Result } from "../domain/errors.js";
 import type { Answer, Idempotency } from "../engine/engine.js";
-import type { CampaignLive } from "../engine/front.js";
+import type { AdmissionDecision } from "./admission.js";
 import { answerOf } from "./answers.js";
 import type { AppContext } from "./context.js";
 import { errorBody, STATUS_OF } from "./errors.js";
-import type { QueueTicket } from "./queue-ticket.js";
-import type { Place } from "./waiting-room.js";
+import { type ClaimResult, executeClaim, type LineOutcome } from "./line.js";
+import type { Place, RoomVerdict } from "./waiting-room.js";
 
 /** A claim's answer, with the Retry-After a shed claim carries. */
 export interface ClaimAnswer extends Answer {
@@ -22,6 +21,7 @@ const claimed = (claim: { campaignId: string; amount: number }) => ({
   amount: claim.amount,
   status: "claimed",
 });
+const renderClaim = (result: Result<ClaimResult>) => answerOf(result, 200, claimed);
 
 const SHED_BODY = JSON.stringify(errorBody("BUSY", "too many claims right now; retry after the time given"));
 
@@ -82,11 +82,6 @@ function refusedAnswer(context: AppContext, code: ErrorCode, message: string): C
   return { status: STATUS_OF[code], body: JSON.stringify(errorBody(code, message)) };
 }
 
-/** About how many more claims the budget pays: a holder placed past it will hear "sold out". */
-export function sharesLeft(rule: AmountRule, unreserved: number): number {
-  return Math.floor(unreserved / ("fixed" in rule ? rule.fixed : (rule.min + rule.max) / 2));
-}
-
 /**
  * One claim, in the order that keeps a crowd cheap: answers memory can give (not started,
  * ended, already claimed, sold out) first, never queued and never shed; then the waiting
@@ -127,34 +122,35 @@ function refusedOrPreQueued(
   userId: string,
   refusal: { readonly ok: false; readonly error: DomainError },
   ticket: string | undefined,
-): ClaimAnswer {
-  const { metrics, room } = context;
-  if (room !== undefined && refusal.error.code === "NOT_STARTED") {
+): ClaimAnswer | Promise<ClaimAnswer> {
+  const { line } = context;
+  if (line !== undefined && refusal.error.code === "NOT_STARTED") {
     const startsAt = refusal.error.details?.startsAt as number;
-    const verdict = room.preQueue(campaignId, startsAt, userId, 0, ticket);
-    if (verdict.kind === "refused") return refusedAnswer(context, verdict.code, verdict.message);
-    if (verdict.kind === "wait") {
-      metrics.countClaim("pre_queued");
-      return placeAnswer("NOT_STARTED", PRE_QUEUE, verdict.place, refusal.error.details);
-    }
+    const verdict = line.preQueue(campaignId, startsAt, userId, ticket);
+    return verdict instanceof Promise
+      ? verdict.then((given) => preQueued(context, refusal, given))
+      : preQueued(context, refusal, verdict);
   }
+  return refused(context, refusal);
+}
+
+function refused(context: AppContext, refusal: { readonly ok: false; readonly error: DomainError }): ClaimAnswer {
   const { answer, outcome } = renderRefusal(refusal);
-  metrics.countClaim(outcome);
-  metrics.countAdmission("campaign", "admitted");
+  context.metrics.countClaim(outcome);
+  context.metrics.countAdmission("campaign", "admitted");
   return answer;
 }
 
-/** The open campaign as the waiting room reads it: from this process's memory (not on an edge). */
-export function campaignInMemory(engine: AppContext["engine"], campaignId: string): CampaignLive | undefined {
-  const live = engine.campaignLive(campaignId);
-  if (live instanceof Promise) throw new Error("the waiting room runs only where memory holds the campaign");
-  return live;
-}
-
-/** The waiting room runs only in a process whose memory holds the campaign (not on an edge). */
-export function claimsOf(engine: AppContext["engine"], campaignId: string, userId: string): number {
-  if (engine.claimsOf === undefined) throw new Error("the waiting room needs the engine's own memory");
-  return engine.claimsOf(campaignId, userId);
+/** NOT_STARTED with the pre-queue's place, or the refusal of the ticket given. */
+function preQueued(
+  context: AppContext,
+  refusal: { readonly ok: false; readonly error: DomainError },
+  verdict: RoomVerdict,
+): ClaimAnswer {
+  if (verdict.kind === "refused") return refusedAnswer(context, verdict.code, verdict.message);
+  if (verdict.kind === "decide") return refused(context, refusal);
+  context.metrics.countClaim("pre_queued");
+  return placeAnswer("NOT_STARTED", PRE_QUEUE, verdict.place, refusal.error.details);
 }
 
 function admitThenClaim(
@@ -165,71 +161,66 @@ function admitThenClaim(
   late: boolean,
   ticket: string | undefined,
 ): ClaimAnswer | Promise<ClaimAnswer> {
-  const { metrics, engine, admission, room } = context;
-  let held: QueueTicket | undefined;
-  let startsAt = 0;
-  const live = room === undefined ? undefined : campaignInMemory(engine, campaignId);
-  // The line forms at the start: before it, a keyed claim goes on to its stored answer or NOT_STARTED.
-  if (room !== undefined && live !== undefined && engine.clock.now() >= live.campaign.startsAt) {
-    startsAt = live.campaign.startsAt;
-    // A new arrival is weighed by admission as before: shed, it still gets a place, told with the jittered Retry-After.
-    const decision = ticket === undefined && !late ? admission.decide(userId) : undefined;
-    const shedFor = decision !== undefined && !decision.admitted ? decision.retryAfterSeconds : undefined;
-    const verdict = room.arrive(
-      campaignId,
-      startsAt,
-      userId,
-      claimsOf(engine, campaignId, userId),
-      ticket,
-      sharesLeft(live.campaign.amount, live.unreserved),
-      () => decision?.admitted === true,
-    );
-    if (verdict.kind === "refused") return refusedAnswer(context, verdict.code, verdict.message);
-    if (verdict.kind === "wait") {
-      if (shedFor === undefined) {
-        metrics.countClaim("queued");
-        return placeAnswer("BUSY", IN_LINE, verdict.place);
-      }
-      // Shed by admission (the writer is past its target): the place, no sooner than its jittered Retry-After.
-      metrics.countClaim("shed");
-      metrics.countAdmission("campaign", "shed");
-      const retryAfterMs = Math.max(verdict.place.retryAfterMs, shedFor * 1000);
-      return placeAnswer("BUSY", IN_LINE, {
-        ...verdict.place,
-        retryAfterMs,
-        estimatedWaitSeconds: retryAfterMs / 1000,
-      });
+  const { line, admission } = context;
+  if (line === undefined) return withoutLine(context, campaignId, userId, idempotency, late, undefined);
+  // A new arrival is weighed by admission as before: shed, it still gets a place, told with the jittered Retry-After.
+  const decision = ticket === undefined && !late ? admission.decide(userId) : undefined;
+  const request = { campaignId, userId, ticket, admitted: decision?.admitted, late, idempotency };
+  const went = line.claim(request, renderClaim);
+  const answer = (gone: LineOutcome): ClaimAnswer | Promise<ClaimAnswer> => {
+    switch (gone.kind) {
+      case "none":
+        return withoutLine(context, campaignId, userId, idempotency, late, decision);
+      case "pre":
+        return preQueued(
+          context,
+          { ok: false, error: { code: "NOT_STARTED", message: NOT_STARTED, details: { startsAt: gone.startsAt } } },
+          gone.verdict,
+        );
+      case "refused":
+        return refusedAnswer(context, gone.code, gone.message);
+      case "wait":
+        return inLine(context, gone.place, gone.again ? undefined : decision);
+      case "decided":
+        context.metrics.countAdmission("campaign", "admitted");
+        context.metrics.countClaim(gone.outcome);
+        return gone.answer;
     }
-    held = verdict.ticket;
-    if (late && held !== undefined) {
-      metrics.countClaim("queued");
-      return placeAnswer("BUSY", IN_LINE, room.again(held, campaignId, startsAt));
-    }
-  } else {
-    if (late) return shed(context, "late", admission.retryAfterSeconds());
-    const decision = admission.decide(userId);
-    if (!decision.admitted) return shed(context, "shed", decision.retryAfterSeconds);
+  };
+  return went instanceof Promise ? went.then(answer) : answer(went);
+}
+
+const NOT_STARTED = "the campaign has not started yet";
+
+/** A place in line; shed by admission (the writer is past its target), no sooner than its jittered Retry-After. */
+function inLine(context: AppContext, place: Place, decision: AdmissionDecision | undefined): ClaimAnswer {
+  const { metrics } = context;
+  if (decision === undefined || decision.admitted) {
+    metrics.countClaim("queued");
+    return placeAnswer("BUSY", IN_LINE, place);
   }
+  metrics.countClaim("shed");
+  metrics.countAdmission("campaign", "shed");
+  const retryAfterMs = Math.max(place.retryAfterMs, decision.retryAfterSeconds * 1000);
+  return placeAnswer("BUSY", IN_LINE, { ...place, retryAfterMs, estimatedWaitSeconds: retryAfterMs / 1000 });
+}
+
+/** No line (off, or none for this claim): shed past admission, else the engine decides. */
+function withoutLine(
+  context: AppContext,
+  campaignId: string,
+  userId: string,
+  idempotency: Idempotency | undefined,
+  late: boolean,
+  decided: AdmissionDecision | undefined,
+): ClaimAnswer | Promise<ClaimAnswer> {
+  const { metrics, engine, admission } = context;
+  if (late) return shed(context, "late", admission.retryAfterSeconds());
+  const decision = decided ?? admission.decide(userId);
+  if (!decision.admitted) return shed(context, "shed", decision.retryAfterSeconds);
   metrics.countAdmission("campaign", "admitted");
-  let outcome = "replayed";
-  return engine
-    .execute(
-      { type: "claim", campaignId, userId },
-      (result) => {
-        outcome = result.ok ? "claimed" : result.error.code.toLowerCase();
-        return answerOf(result, 200, claimed);
-      },
-      idempotency,
-    )
-    .then((answer) => {
-      if (outcome !== "busy") room?.noteDecided();
-      // The writer was full at this holder's turn: the same place, soon again.
-      if (outcome === "busy" && held !== undefined && room !== undefined) {
-        metrics.countClaim("queued");
-        return placeAnswer("BUSY", IN_LINE, room.again(held, campaignId, startsAt));
-      }
-      metrics.countClaim(outcome);
-      // The render runs only for the request that executes the claim: otherwise this is its key's first answer again.
-      return outcome === "replayed" ? { ...answer, replayed: true } : answer;
-    });
+  return executeClaim(engine, campaignId, userId, idempotency, renderClaim).then(({ answer, outcome }) => {
+    metrics.countClaim(outcome);
+    return answer;
+  });
 }

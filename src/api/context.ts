@@ -9,12 +9,12 @@ import type { Covers } from "./covers.js";
 import type { CrowdGate } from "./crowd-gate.js";
 import type { ProductTokens } from "./exchange.js";
 import type { Identity, Scope } from "./identity.js";
+import type { Line } from "./line.js";
 import type { LiveEvents } from "./live-events.js";
 import type { LoginCodeBook } from "./login-codes.js";
 import type { LoginLimits, SharedCounter } from "./login-limits.js";
 import type { Metrics } from "./metrics.js";
 import type { Tokens } from "./tokens.js";
-import type { WaitingRoom } from "./waiting-room.js";
 
 /** What every route plugin shares; handed over once when the app is built. */
 export interface AppContext {
@@ -44,8 +44,11 @@ export interface AppContext {
   readonly admission: CampaignAdmission;
   /** The web app's live event streams (GET /v1/me/events). */
   readonly live: LiveEvents;
-  /** Answers claims that cannot be decided at once with a place in line; undefined when off. */
-  readonly room: WaitingRoom | undefined;
+  /**
+   * Answers claims that cannot be decided at once with a place in line: the waiting room where
+   * the engine is, asked over the wire from an edge; undefined when off.
+   */
+  readonly line: Line | undefined;
   /** Holds claims while the event loop lags (started only with isolation on). */
   readonly gate: CrowdGate;
   /** Login limits counted where every edge shares them (the writer); each app's own without it. */

@@ -1,7 +1,8 @@
 import type { ServerResponse } from "node:http";
-import { type ClaimAnswer, campaignInMemory, claimOnce, claimsOf, renderRefusal, sharesLeft } from "./claim.js";
+import { type ClaimAnswer, claimOnce, renderRefusal } from "./claim.js";
 import type { AppContext } from "./context.js";
 import { errorBody, STATUS_OF } from "./errors.js";
+import type { LineLook } from "./line.js";
 import type { Place } from "./waiting-room.js";
 
 /** Where a ticket holder stands now, decided nothing. */
@@ -12,22 +13,23 @@ export type Standing =
   /** The answer is known without a turn (sold out, ended, already claimed) or the ticket is refused. */
   | { readonly kind: "final"; readonly answer: ClaimAnswer };
 
-export function standingOf(context: AppContext, campaignId: string, userId: string, ticket: string): Standing {
-  const { engine, room } = context;
+export function standingOf(
+  context: AppContext,
+  campaignId: string,
+  userId: string,
+  ticket: string,
+): Standing | Promise<Standing> {
+  const { engine, line } = context;
   const refusal = engine.claimRefusal(campaignId, userId);
-  const live = room === undefined ? undefined : campaignInMemory(engine, campaignId);
   const notStarted = refusal !== undefined && !refusal.ok && refusal.error.code === "NOT_STARTED";
   if (refusal !== undefined && !refusal.ok && !notStarted)
     return { kind: "final", answer: renderRefusal(refusal).answer };
-  if (room === undefined || live === undefined) return { kind: "turn" };
-  const verdict = room.look(
-    campaignId,
-    live.campaign.startsAt,
-    userId,
-    claimsOf(engine, campaignId, userId),
-    ticket,
-    sharesLeft(live.campaign.amount, live.unreserved),
-  );
+  if (line === undefined) return { kind: "turn" };
+  const looked = line.look(campaignId, userId, ticket);
+  return looked instanceof Promise ? looked.then(standingFrom) : standingFrom(looked);
+}
+
+function standingFrom(verdict: LineLook): Standing {
   if (verdict.kind === "refused")
     return {
       kind: "final",
@@ -122,13 +124,18 @@ export class QueueStreams {
         finish();
         return;
       }
-      let standing: Standing;
+      let standing: Standing | Promise<Standing>;
       try {
         standing = standingOf(context, campaignId, userId, ticket);
       } catch {
         finish();
         return;
       }
+      if (standing instanceof Promise) standing.then(told, finish);
+      else told(standing);
+    };
+    const told = (standing: Standing) => {
+      if (done) return;
       if (standing.kind === "final") {
         result(standing.answer);
         return;
@@ -139,11 +146,14 @@ export class QueueStreams {
         return;
       }
       const decided = claimOnce(context, campaignId, userId, undefined, false, ticket);
-      if (decided instanceof Promise) decided.then(result, finish);
-      else if (decided.status === 503 && decided.body.includes('"ticket"')) {
-        // The writer was full at this turn: the same place, a moment later.
-        timer = setTimeout(step, this.#everyMs);
-      } else result(decided);
+      if (decided instanceof Promise) decided.then(answered, finish);
+      else answered(decided);
+    };
+    const answered = (decided: ClaimAnswer) => {
+      if (done) return;
+      // The writer was full at this turn: the same place, a moment later.
+      if (decided.status === 503 && decided.body.includes('"ticket"')) timer = setTimeout(step, this.#everyMs);
+      else result(decided);
     };
     step();
   }

@@ -149,12 +149,9 @@ export class WaitingRoom {
 
   /** The campaign's draw for its view: the seed's hash always, the seed once drawn. */
   drawView(campaignId: string, startsAt: number): DrawView {
-    const seed = this.seedOf(campaignId);
-    const seedHash = drawSeedHash(seed);
-    if (this.#now() < startsAt) return { seedHash };
     const room = this.#rooms.get(campaignId);
     if (room !== undefined) this.#drawIfDue(room, this.#now());
-    return { seedHash, seed: seed.toString("hex"), preQueueSize: room?.preSize ?? 0 };
+    return drawViewOf(this.#seedKey, campaignId, startsAt, this.#now(), room?.preSize ?? 0);
   }
 
   /** Told of every claim the engine decided (claimed or refused): the measured rate. */
@@ -479,6 +476,23 @@ type RefusedVerdict = Extract<RoomVerdict, { kind: "refused" }>;
 
 function refusedStale(): RefusedVerdict {
   return { kind: "refused", code: "TICKET_INVALID", message: "the queue ticket is from before a restart; ask again" };
+}
+
+/**
+ * A campaign's draw as its view shows it, from the seed key alone and the pre-queue's size:
+ * the seed's hash before the start, the seed itself from the start on.
+ */
+export function drawViewOf(
+  seedKey: Buffer,
+  campaignId: string,
+  startsAt: number,
+  now: number,
+  preQueueSize: number,
+): DrawView {
+  const seed = createSeed(seedKey, campaignId);
+  const seedHash = drawSeedHash(seed);
+  if (now < startsAt) return { seedHash };
+  return { seedHash, seed: seed.toString("hex"), preQueueSize };
 }
 
 /** HMAC-SHA256 is 32 bytes: the seed is exactly one AES-256 key. */

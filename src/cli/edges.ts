@@ -37,7 +37,8 @@ async function runWriter(flags: ServeFlags, version: string): Promise<void> {
   const writerFlags = { ...flags, port: Number(process.env.HONGBAO_WRITER_PORT ?? "0") };
   await serve(writerFlags, version, {
     wire: { path, secret, ...tcpWire(flags) },
-    onListening: (server) => process.send?.({ listening: server.url }),
+    // A supervisor killed while this writer started is gone: the "disconnect" below stops it, not an EPIPE.
+    onListening: (server) => process.send?.({ listening: server.url }, undefined, {}, () => undefined),
   });
   // The supervisor is gone (killed): nobody restarts edges or stops this writer, so stop cleanly.
   process.on("disconnect", () => process.kill(process.pid, "SIGTERM"));
@@ -141,6 +142,16 @@ async function supervise(flags: ServeFlags): Promise<void> {
     });
     return worker;
   };
+  // Said once, when every edge listens: the address clients use, and this pid, which a signal stops.
+  let listening = 0;
+  const onListening = (_worker: Worker, address: { address: string | null; port: number }) => {
+    listening += 1;
+    if (listening !== flags.edges) return;
+    const host = address.address ?? flags.host;
+    const url = `http://${host.includes(":") ? `[${host}]` : host}:${address.port}`;
+    logger.info({ url, edges: flags.edges, db: flags.db, testClock: flags.testClock }, "listening");
+  };
+  cluster.on("listening", onListening);
   for (let slot = 0; slot < flags.edges; slot++) startEdgeWorker(slot);
   logger.info({ edges: flags.edges, port: flags.port, wire: path }, "supervising a writer and its edges");
 

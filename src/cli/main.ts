@@ -122,7 +122,7 @@ Environment:
     )
       .env("HONGBAO_EDGES")
       .argParser(edgeCount)
-      .default(0),
+      .default(edgeCount("auto"), "auto"),
   )
   .addOption(
     new Option("--writer-port <port>", "with --edges: the writer's own HTTP port (health, metrics); 0: any")
@@ -292,6 +292,10 @@ program
   .option(
     "--no-waiting-room",
     "the spawned server answers claims it cannot decide at once 503 without a place (to compare)",
+  )
+  .option(
+    "--edges <n>",
+    "the spawned server's edges (hongbao serve --edges): auto, or 0 for one process (default: serve's)",
   )
   .option("--seed <n>", "seed for the arrival instants (printed with every run)")
   .option("--timeout <seconds>", "a request without an answer this long fails", "30")

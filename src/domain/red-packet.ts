@@ -218,6 +218,13 @@ export function mayGrab(packet: RedPacket, userId: string, audience: Audience): 
   return ok(undefined);
 }
 
+/** The refusals a packet's crowd hears many times: the same objects each time (an edge answers them from its view). */
+export const GRAB_REFUSED = Object.freeze({
+  ALREADY_GRABBED: Object.freeze(fail("ALREADY_GRABBED", "you have already grabbed this packet")),
+  EXPIRED: Object.freeze(fail("EXPIRED", "the packet has expired; its remainder went back to the sender")),
+  SOLD_OUT: Object.freeze(fail("SOLD_OUT", "手慢了，红包派完了 (all shares are taken)")),
+});
+
 /**
  * The answer to a grab that needs no batch: not allowed, expired, already grabbed, sold
  * out, wrong password. Undefined when the grab may go ahead.
@@ -231,14 +238,11 @@ export function grabRefusal(
 ) {
   const allowed = mayGrab(packet, userId, audience);
   if (!allowed.ok) return allowed;
-  if (packet.grabs.some((grab) => grab.userId === userId))
-    return fail("ALREADY_GRABBED", "you have already grabbed this packet");
+  if (packet.grabs.some((grab) => grab.userId === userId)) return GRAB_REFUSED.ALREADY_GRABBED;
   if (packet.status === "expired" || (packet.status === "active" && at >= packet.expiresAt)) {
-    return fail("EXPIRED", "the packet has expired; its remainder went back to the sender");
+    return GRAB_REFUSED.EXPIRED;
   }
-  if (packet.status === "finished" || packet.grabs.length >= packet.count) {
-    return fail("SOLD_OUT", "手慢了，红包派完了 (all shares are taken)");
-  }
+  if (packet.status === "finished" || packet.grabs.length >= packet.count) return GRAB_REFUSED.SOLD_OUT;
   if (
     packet.passwordHash !== null &&
     (password === null || passwordHashOf(packet.id, password) !== packet.passwordHash)

@@ -18,6 +18,7 @@ import { TestClock } from "../engine/clock.js";
 import type { Fact, SharedRow, Snapshot } from "../wire/messages.js";
 import { orUndefined, ROWS_APPLIED } from "./forwarded.js";
 import { RemoteEngine } from "./remote-engine.js";
+import { RemoteLine } from "./remote-line.js";
 import { remoteCodes, remoteCoverTables, remoteIdentityStore, remoteStore } from "./remote-reads.js";
 import { StateView } from "./view.js";
 import { WriterClient, type WriterTarget } from "./writer-client.js";
@@ -212,9 +213,8 @@ export async function createEdgeService(config: EdgeConfig): Promise<EdgeService
     identityCurrent: () => identityCurrent,
     covers,
     productTokens: setup.exchange === null ? undefined : await ProductTokens.create(setup.exchange, clock),
-    // No waiting room on an edge: a line's places are counted where the campaign's claims are
-    // decided, and each edge would count a line of its own (docs/edges.md).
-    room: undefined,
+    // Places are counted at the writer, one line per campaign for every edge (docs/edges.md).
+    line: setup.waitingRoom ? new RemoteLine(writer, tokens.deriveKey("draw seeds"), clock) : undefined,
     webhookPolicy: { allowPrivate: setup.webhookAllowPrivate },
     live,
     ...(setup.devCodes

@@ -18,6 +18,20 @@ export const KNOWN_USERS_MAX = 200_000;
 
 const orUndefined = <T>(value: unknown): T | undefined => (value === null ? undefined : (value as T));
 
+/** A command's answer as the writer carries it: its result, rendered here; or an answer stored whole. */
+export interface CarriedAnswer<T> {
+  readonly result?: Result<T>;
+  readonly answer?: Answer;
+  readonly replayed: boolean;
+}
+
+/** Renders the writer's result at the edge, as the engine would render it in one process. */
+export function renderedAt<T>(reply: unknown, render: (result: Result<T>) => Answer): Answer {
+  const carried = reply as CarriedAnswer<T>;
+  const answer = carried.result !== undefined ? render(carried.result) : (carried.answer as Answer);
+  return carried.replayed ? { ...answer, replayed: true } : answer;
+}
+
 /**
  * The engine front of an edge: every command and every read the view cannot answer goes to the
  * writer over the wire; the crowd's common refusals come from the view; the writer's load, for
@@ -129,6 +143,10 @@ export class RemoteEngine implements EngineFront {
     return this.#view.claimRefusal(campaignId, userId, this.#testClock === undefined ? Date.now() : undefined);
   }
 
+  grabRefusal(packetId: string, userId: string): Result<never> | undefined {
+    return this.#view.packets.grabRefusal(packetId, userId);
+  }
+
   /** Sold out or ended by the view, before any token check, as one process answers them. */
   claimRefusalForAnyone(campaignId: string): Result<never> | undefined {
     return this.#view.refusalForAnyone(campaignId, this.#testClock === undefined ? Date.now() : undefined);
@@ -151,13 +169,7 @@ export class RemoteEngine implements EngineFront {
     render: (result: Result<CommandResults[K]>) => Answer,
     idempotency?: Idempotency,
   ): Promise<Answer> {
-    const reply = (await this.#writer.call("execute", [command, idempotency ?? null])) as {
-      readonly result?: Result<CommandResults[K]>;
-      readonly answer?: Answer;
-      readonly replayed: boolean;
-    };
-    const answer = reply.result !== undefined ? render(reply.result) : (reply.answer as Answer);
-    return reply.replayed ? { ...answer, replayed: true } : answer;
+    return renderedAt(await this.#writer.call("execute", [command, idempotency ?? null]), render);
   }
 
   async runDueTimers(): Promise<void> {

@@ -2,6 +2,7 @@ import { type Campaign, claimRefusal, refusalForAnyone } from "../domain/campaig
 import type { Result } from "../domain/errors.js";
 import type { Instant } from "../domain/time.js";
 import type { Fact } from "../wire/messages.js";
+import { PacketView } from "./packet-view.js";
 
 /** Users remembered as having claimed, across campaigns, at most; past it the writer is asked. */
 export const CLAIMERS_MAX = 1_000_000;
@@ -28,15 +29,26 @@ export class StateView {
   readonly #campaignsMax: number;
   #claimers = 0;
 
-  constructor(options: { claimersMax?: number; campaignsMax?: number } = {}) {
+  /** Red packets, their grabbers and groups' members (src/edge/packet-view.ts). */
+  readonly packets: PacketView;
+
+  constructor(
+    options: {
+      claimersMax?: number;
+      campaignsMax?: number;
+      packets?: ConstructorParameters<typeof PacketView>[0];
+    } = {},
+  ) {
     this.#claimersMax = options.claimersMax ?? CLAIMERS_MAX;
     this.#campaignsMax = options.campaignsMax ?? CAMPAIGNS_MAX;
+    this.packets = new PacketView(options.packets);
   }
 
   /** Forgets everything: a new connection starts from the writer's snapshot. */
   reset(): void {
     this.#campaigns.clear();
     this.#claimers = 0;
+    this.packets.reset();
   }
 
   get claimers(): number {
@@ -51,6 +63,7 @@ export class StateView {
     for (const fact of facts) {
       if (fact.k === "campaign") this.#learnCampaign(fact.campaign, fact.claimedAmount);
       else if (fact.k === "claims") this.#learnClaims(fact.c, fact.users, fact.amount);
+      else this.packets.apply(fact);
     }
   }
 

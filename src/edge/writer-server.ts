@@ -3,10 +3,12 @@ import { existsSync, unlinkSync } from "node:fs";
 import { createServer, type Server, type Socket } from "node:net";
 import type { CoverTablesPort } from "../api/covers.js";
 import { ApiError } from "../api/errors.js";
+import type { Line, LineClaim, LineOutcome } from "../api/line.js";
 import { liveEventsOf } from "../api/live-events.js";
 import type { LoginCodeBook } from "../api/login-codes.js";
 import { sharedWindows } from "../api/login-limits.js";
 import type { Result } from "../domain/errors.js";
+import type { RedPacket } from "../domain/red-packet.js";
 import type { TestClock } from "../engine/clock.js";
 import type { Command } from "../engine/commands.js";
 import {
@@ -83,6 +85,8 @@ export interface WriterServerOptions {
   readonly identity?: { state(): IdentityState };
   /** The dev sender's last codes, when login codes go to it. */
   readonly devCodes?: { last(phone: string): string | undefined };
+  /** The waiting room's lines, counted here for every edge; undefined when it is off. */
+  readonly line?: Line | undefined;
   readonly logger: WireLogger;
   readonly observer?: WireObserver;
   /** The writer lease's epoch while this writer holds it (PostgreSQL), told to every edge it welcomes. */
@@ -124,7 +128,8 @@ export class WriterServer {
     if (this.#peers.size === 0) return;
     const facts = factsOf(batch, this.#options.engine);
     if (facts.length === 0) return;
-    this.#broadcast({ t: "facts", facts, status: this.status() });
+    const status = this.status();
+    for (const part of inFrames(facts)) this.#broadcast({ t: "facts", facts: part, status });
   }
 
   /** Plugs into the engine's observer: a durable command's live events go to every edge's streams. */
@@ -470,17 +475,9 @@ function opsOf(options: WriterServerOptions, clockSet: () => void): Record<strin
     "codes.request": ([phone, issueFor]) =>
       codes.request(str(phone), issueFor === "user" || issueFor === "signup" ? issueFor : undefined),
     "codes.verify": ([phone, code]) => codes.verify(str(phone), str(code)),
-    execute: async ([command, idempotency]) => {
-      const answer: Carried = await engine.execute(
-        command as never,
-        (result): Carried => ({ status: 0, body: "", result }),
-        (idempotency ?? undefined) as Idempotency | undefined,
-      );
-      // An answer stored whole by an older version comes back as it was rendered then.
-      return answer.result === undefined
-        ? { answer: { status: answer.status, body: answer.body }, replayed: answer.replayed === true }
-        : { result: answer.result, replayed: answer.replayed === true };
-    },
+    execute: async ([command, idempotency]) =>
+      carried(await engine.execute(command as never, carry, (idempotency ?? undefined) as Idempotency | undefined)),
+    ...lineOps(options.line),
     submit: ([command]) => engine.submit(command as never),
     runDueTimers: async ([now]) => {
       if (testClock !== undefined && typeof now === "number") {
@@ -497,6 +494,41 @@ function opsOf(options: WriterServerOptions, clockSet: () => void): Record<strin
     transfer: ([id]) => engine.transfer(str(id)),
     campaignLive: ([id]) => engine.campaignLive(str(id)) ?? null,
     claimRefusal: ([campaignId, userId]) => engine.claimRefusal(str(campaignId), str(userId)) ?? null,
+  };
+}
+
+const carry = (result: Result<unknown>): Carried => ({ status: 0, body: "", result });
+
+/** An answer for the edge to render: the result, or an answer stored whole by an older version as it was rendered then. */
+function carried(answer: Carried) {
+  return answer.result === undefined
+    ? { answer: { status: answer.status, body: answer.body }, replayed: answer.replayed === true }
+    : { result: answer.result, replayed: answer.replayed === true };
+}
+
+/** The waiting room's calls: one line per campaign, whichever edge a claim came through. */
+function lineOps(line: Line | undefined): Record<string, Op> {
+  if (line === undefined) return {};
+  const ticketOf = (value: unknown) => (typeof value === "string" ? value : undefined);
+  const sent = (outcome: LineOutcome) =>
+    outcome.kind === "decided" ? { kind: "decided", outcome: outcome.outcome, ...carried(outcome.answer) } : outcome;
+  return {
+    "line.preQueue": ([campaignId, startsAt, userId, ticket]) =>
+      line.preQueue(str(campaignId), Number(startsAt), str(userId), ticketOf(ticket)),
+    "line.claim": ([campaignId, userId, ticket, admitted, late, idempotency]) => {
+      const request: LineClaim = {
+        campaignId: str(campaignId),
+        userId: str(userId),
+        ticket: ticketOf(ticket),
+        admitted: typeof admitted === "boolean" ? admitted : undefined,
+        late: late === true,
+        idempotency: (idempotency ?? undefined) as Idempotency | undefined,
+      };
+      const outcome = line.claim(request, carry);
+      return outcome instanceof Promise ? outcome.then(sent) : sent(outcome);
+    },
+    "line.look": ([campaignId, userId, ticket]) => line.look(str(campaignId), str(userId), str(ticket)),
+    "line.draw": ([campaignId, startsAt]) => line.draw({ id: str(campaignId), startsAt: Number(startsAt) }),
   };
 }
 
@@ -562,5 +594,68 @@ function factsOf(batch: Batch, engine: Engine): Fact[] {
   }
   for (const [c, { users, amount }] of byCampaign) facts.push({ k: "claims", c, users, amount });
   for (const rule of batch.specialDays) facts.push({ k: "specialDay", rule });
+  for (const group of batch.groups) facts.push({ k: "group", id: group.id, members: group.memberIds });
+  // A packet is in the batch when it is sent and when it settles; its grabs in between come as their own facts.
+  const withPacket = new Set<string>();
+  for (const packet of batch.packets) {
+    withPacket.add(packet.id);
+    facts.push(packetFact(packet));
+  }
+  const grabsOf = new Map<string, string[]>();
+  for (const grab of batch.grabs) {
+    if (withPacket.has(grab.packetId)) continue;
+    const users = grabsOf.get(grab.packetId) ?? [];
+    users.push(grab.userId);
+    grabsOf.set(grab.packetId, users);
+  }
+  for (const [p, users] of grabsOf) facts.push({ k: "grabs", p, users });
   return facts;
+}
+
+/** A packet as an edge's view needs it: who may open it, whether it is settled, who grabbed. */
+export function packetFact(packet: RedPacket): Fact {
+  return {
+    k: "packet",
+    id: packet.id,
+    status: packet.status,
+    expiresAt: packet.expiresAt,
+    recipient: packet.recipient,
+    groupId: packet.groupId,
+    grabbers: packet.grabs.map((grab) => grab.userId),
+  };
+}
+
+/** Bytes of facts one message carries at most, by a generous estimate: far below the frame bound. */
+const FACT_BYTES_PER_MESSAGE = 256 * 1024;
+
+/** A batch's facts in messages no frame is too small for (a batch of groups alone can hold millions of ids). */
+export function inFrames(facts: readonly Fact[]): Fact[][] {
+  const parts: Fact[][] = [];
+  let part: Fact[] = [];
+  let bytes = 0;
+  for (const fact of facts) {
+    const size = estimatedBytes(fact);
+    if (part.length > 0 && bytes + size > FACT_BYTES_PER_MESSAGE) {
+      parts.push(part);
+      part = [];
+      bytes = 0;
+    }
+    part.push(fact);
+    bytes += size;
+  }
+  if (part.length > 0) parts.push(part);
+  return parts;
+}
+
+/** Ids are at most 64 characters; a campaign or a rule is well under 4 KiB. */
+function estimatedBytes(fact: Fact): number {
+  const ids =
+    fact.k === "claims" || fact.k === "grabs" || fact.k === "live"
+      ? fact.users.length
+      : fact.k === "group"
+        ? fact.members.length
+        : fact.k === "packet"
+          ? fact.grabbers.length
+          : 0;
+  return 4_096 + ids * 72;
 }

@@ -58,12 +58,15 @@ export interface EngineFront {
    */
   claimRefusalAsked?(campaignId: string, userId: string): Promise<Result<never> | undefined> | undefined;
   /**
-   * Sold out or ended: the same answer for whoever asks, known before any token check. An
-   * edge answers it from its view only once the view knows it (facts only go false to true).
+   * Sold out or ended: the same answer for whoever asks, known before any token check (an
+   * edge says it from its view, which can lag but never run ahead).
    */
-  claimRefusalForAnyone?(campaignId: string): Result<never> | undefined;
-  /** Claims this user holds in the campaign; the waiting room's, so only where memory holds them. */
-  claimsOf?(campaignId: string, userId: string): number;
+  claimRefusalForAnyone(campaignId: string): Result<never> | undefined;
+  /**
+   * A grab's refusal known without the writer (already grabbed, sold out, expired), from an
+   * edge's view; undefined when it cannot be sure. One process lets the engine's precheck say it.
+   */
+  grabRefusal?(packetId: string, userId: string): Result<never> | undefined;
   submit<K extends Command["type"]>(command: CommandOf<K>): Promise<Result<CommandResults[K]>>;
   execute<K extends Command["type"]>(
     command: CommandOf<K>,

@@ -33,6 +33,20 @@ export type Fact =
   | { readonly k: "claims"; readonly c: string; readonly users: readonly string[]; readonly amount: number }
   /** An operator's special day, committed. */
   | { readonly k: "specialDay"; readonly rule: unknown }
+  /** A red packet as sent or as settled (finished, expired), with who grabbed it so far. */
+  | {
+      readonly k: "packet";
+      readonly id: string;
+      readonly status: "active" | "finished" | "expired";
+      readonly expiresAt: number;
+      readonly recipient: string | null;
+      readonly groupId: string | null;
+      readonly grabbers: readonly string[];
+    }
+  /** Grabs of one packet committed in one batch: who. */
+  | { readonly k: "grabs"; readonly p: string; readonly users: readonly string[] }
+  /** A group as made: its members are fixed from then on. */
+  | { readonly k: "group"; readonly id: string; readonly members: readonly string[] }
   /** A shared row written (service key, signing key, log out everywhere, cover): applied, then acknowledged by seq. */
   | { readonly k: "row"; readonly seq: number; readonly change: SharedRow }
   /** A live event for these users' streams, on whichever edge holds them. */
@@ -70,6 +84,8 @@ export interface EdgeSetup {
   readonly corsOrigins: readonly string[];
   /** Webhook endpoints may point at loopback and private addresses (--webhook-allow-private). */
   readonly webhookAllowPrivate: boolean;
+  /** The writer counts campaigns' lines (the waiting room); edges ask it for places. */
+  readonly waitingRoom: boolean;
 }
 
 export type ClientMessage =

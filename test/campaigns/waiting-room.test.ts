@@ -4,10 +4,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { verifyDraw } from "../../src/cli/verify-draw.js";
 import { drawOrder, drawSeedHash } from "../../src/domain/draw.js";
-import { startTestApp, TEST_EDGES, type TestApp, type TestUser } from "../support/harness.js";
-
-/** Places in line are counted where claims are decided: the waiting room is not on edges (docs/edges.md). */
-const ONE_PROCESS = { skip: TEST_EDGES > 0 ? "the waiting room runs in one process, not on edges" : false };
+import { startTestApp, type TestApp, type TestUser } from "../support/harness.js";
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -25,7 +22,7 @@ function fieldsOf(ticket: string): string[] {
     .split("~");
 }
 
-describe("the waiting room: tickets", ONE_PROCESS, () => {
+describe("the waiting room: tickets", () => {
   let app: TestApp;
   let users: TestUser[];
   before(async () => {
@@ -167,7 +164,7 @@ describe("the waiting room: tickets", ONE_PROCESS, () => {
   });
 });
 
-describe("the waiting room: the pre-queue and its draw", ONE_PROCESS, () => {
+describe("the waiting room: the pre-queue and its draw", () => {
   let app: TestApp;
   let users: TestUser[];
   before(async () => {
@@ -268,7 +265,7 @@ describe("the waiting room: the pre-queue and its draw", ONE_PROCESS, () => {
   });
 });
 
-describe("the waiting room: the stream", ONE_PROCESS, () => {
+describe("the waiting room: the stream", () => {
   let app: TestApp;
   let base: string;
   let users: TestUser[];

@@ -5,8 +5,10 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import fc from "fast-check";
 import type { Campaign } from "../../src/domain/campaign.js";
+import { grabRefusal, type RedPacket } from "../../src/domain/red-packet.js";
 import { createEdgeService, type EdgeService } from "../../src/edge/edge-service.js";
 import { StateView } from "../../src/edge/view.js";
+import { packetFact } from "../../src/edge/writer-server.js";
 import type { Batch } from "../../src/engine/store-port.js";
 import { createService, type Service } from "../../src/server.js";
 import type { Fact } from "../../src/wire/messages.js";
@@ -108,6 +110,109 @@ describe("the state view", () => {
   });
 });
 
+describe("the packet view", () => {
+  /** A packet as the writer holds it: only the fields a grab's refusal reads. */
+  const packetOf = (kind: "lucky" | "exclusive" | "single", count: number): RedPacket =>
+    ({
+      id: "pkt_view",
+      kind,
+      groupId: kind === "single" ? null : "grp_view",
+      recipient: kind === "lucky" ? null : "u1",
+      count,
+      passwordHash: null,
+      status: "active",
+      expiresAt: 10_000,
+      grabs: [],
+    }) as unknown as RedPacket;
+  const MEMBERS = ["u0", "u1", "u2", "u3", "u4", "u5"];
+
+  it("refuses a grab on a prefix of the facts only as the writer does on all of them: lag never says yes or a wrong no", () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom("lucky" as const, "exclusive" as const, "single" as const),
+        fc.integer({ min: 1, max: 4 }),
+        fc.array(fc.array(fc.integer({ min: 0, max: 7 }), { maxLength: 5 }), { maxLength: 8 }),
+        fc.boolean(),
+        fc.integer({ min: 0, max: 100 }),
+        fc.integer({ min: 0, max: 100 }),
+        (kind, shares, batches, expires, groupAt, cut) => {
+          const count = kind === "lucky" ? shares : 1;
+          const audience = { members: kind === "single" ? undefined : new Set(MEMBERS) };
+          // The writer's truth: grabs decided by the domain, batch by batch, then perhaps the expiry.
+          let packet = packetOf(kind, count);
+          const fact = () => packetFact(packet);
+          const facts: Fact[] = [fact()];
+          for (const users of batches) {
+            const grabbed: string[] = [];
+            for (const u of users) {
+              const user = `u${u}`;
+              if (grabRefusal(packet, user, null, 0, audience) !== undefined) continue;
+              const grabs = [...packet.grabs, { userId: user, amount: 1, at: 0 }];
+              packet = { ...packet, grabs, status: grabs.length === count ? "finished" : "active" };
+              grabbed.push(user);
+            }
+            if (packet.status !== "active") facts.push(fact());
+            else if (grabbed.length > 0) facts.push({ k: "grabs", p: packet.id, users: grabbed });
+            if (packet.status !== "active") break;
+          }
+          if (expires && packet.status === "active") {
+            packet = { ...packet, status: "expired" };
+            facts.push(fact());
+          }
+          // The group's fact may come before or after the packet's (it was made in an earlier batch, or heard late).
+          if (packet.groupId !== null)
+            facts.splice(Math.round((groupAt / 100) * facts.length), 0, {
+              k: "group",
+              id: packet.groupId,
+              members: MEMBERS,
+            });
+          const lagging = new StateView();
+          lagging.apply(facts.slice(0, Math.round((cut / 100) * facts.length)));
+          for (let u = 0; u <= 7; u++) {
+            const user = `u${u}`;
+            const lagged = lagging.packets.grabRefusal(packet.id, user);
+            const truth = grabRefusal(packet, user, null, 0, audience);
+            if (lagged !== undefined)
+              assert.equal(codeOf(lagged), codeOf(truth), `${user}: the view's refusal is not the writer's`);
+          }
+          // With every fact, the crowd's common refusals are the view's to give.
+          const whole = new StateView();
+          whole.apply(facts);
+          if (packet.status !== "active" && kind === "lucky")
+            for (const user of MEMBERS) assert.notEqual(whole.packets.grabRefusal(packet.id, user), undefined);
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
+
+  it("stays within its bounds: packets, grabbers and members past their caps are left to the writer", () => {
+    const view = new StateView({ packets: { packetsMax: 2, grabbersMax: 3, membersMax: 4 } });
+    const packet = (id: string, grabbers: string[]): Fact => ({
+      k: "packet",
+      id,
+      status: "finished",
+      expiresAt: 10,
+      recipient: null,
+      groupId: "grp_a",
+      grabbers,
+    });
+    view.apply([{ k: "group", id: "grp_a", members: ["a", "b", "c", "d"] }, packet("pkt_1", ["a", "b", "c", "d"])]);
+    assert.equal(view.packets.grabbers, 3);
+    assert.equal(codeOf(view.packets.grabRefusal("pkt_1", "a")), "ALREADY_GRABBED");
+    // d grabbed but is not remembered: "sold out" would be wrong (the writer says already grabbed), so the writer is asked.
+    assert.equal(view.packets.grabRefusal("pkt_1", "d"), undefined);
+    view.apply([{ k: "group", id: "grp_b", members: ["x", "y"] }]);
+    assert.equal(view.packets.members, 2, "the oldest group was forgotten to make room");
+    view.apply([packet("pkt_2", ["x"])]);
+    assert.equal(view.packets.grabbers, 1, "the oldest packet was forgotten to make room for a newer one's grabbers");
+    assert.equal(view.packets.grabRefusal("pkt_1", "a"), undefined, "forgotten: the writer is asked");
+    assert.equal(codeOf(view.packets.grabRefusal("pkt_2", "x")), "ALREADY_GRABBED");
+    view.apply([packet("pkt_3", []), packet("pkt_4", [])]);
+    assert.equal(view.packets.packets, 2);
+  });
+});
+
 describe("edges in front of a writer", () => {
   let dir: string;
   let service: Service;
@@ -156,6 +261,63 @@ describe("edges in front of a writer", () => {
     assert.equal(made.statusCode, 201, made.body);
     return made.json();
   }
+
+  it("a finished packet's late grabs and second grabs are answered by each edge from its view, as the writer answers them", async () => {
+    const members = await Promise.all(Array.from({ length: 6 }, (_, i) => user(200 + i)));
+    const [owner, ...others] = members as [{ userId: string; token: string }, ...{ userId: string; token: string }[]];
+    await post(edge(0), "/v1/admin/deposits", ADMIN, { userId: owner.userId, amount: 10_000 }, freshKey());
+    const group = await post(
+      edge(0),
+      "/v1/groups",
+      owner.token,
+      { name: "家", memberIds: others.map((member) => member.userId) },
+      freshKey(),
+    );
+    assert.equal(group.statusCode, 201, group.body);
+    const sent = await post(
+      edge(1),
+      "/v1/red-packets",
+      owner.token,
+      { kind: "lucky", amount: 300, count: 2, groupId: group.json().id },
+      freshKey(),
+    );
+    assert.equal(sent.statusCode, 201, sent.body);
+    const url = `/v1/red-packets/${sent.json().id}/grab`;
+    for (const member of others.slice(0, 2)) assert.equal((await post(edge(0), url, member.token)).statusCode, 200);
+    // Both edges hear the packet finish; then nothing more about it goes to the writer.
+    for (
+      let i = 0;
+      i < 100 &&
+      edges.some((one) => one.view.packets.grabRefusal(sent.json().id, others[4]?.userId ?? "") === undefined);
+      i++
+    )
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    /** Commands each edge sent its writer, from its own metrics. */
+    const calls = async () =>
+      Promise.all(
+        edges.map(async (one) => {
+          const text = await one.context.metrics.registry.metrics();
+          return /hongbao_wire_call_seconds_count\{side="edge",op="execute"\} (\d+)/.exec(text)?.[1];
+        }),
+      );
+    const before = await calls();
+    for (const one of edges) {
+      const late = await post(one, url, (others[4] as { token: string }).token);
+      assert.equal(late.statusCode, 410, late.body);
+      assert.equal(late.json().error.code, "SOLD_OUT");
+      const again = await post(one, url, (others[0] as { token: string }).token);
+      assert.equal(again.statusCode, 409, again.body);
+      assert.equal(again.json().error.code, "ALREADY_GRABBED");
+    }
+    assert.deepEqual(await calls(), before, "answered without the writer");
+    // The writer says the same, asked directly (a key makes the edge ask it).
+    const keyed = await post(edge(0), url, (others[4] as { token: string }).token, undefined, freshKey());
+    assert.equal(keyed.json().error.code, "SOLD_OUT");
+    // A stranger is no member: the view does not know, and the writer says so.
+    const stranger = await user(220);
+    const refused = await post(edge(1), url, stranger.token);
+    assert.equal(refused.json().error.code, "NOT_A_MEMBER");
+  });
 
   it("a crowd through two edges: the view only ever refuses what the writer refuses, nobody twice, the budget kept", async () => {
     const users = await Promise.all(Array.from({ length: 40 }, (_, i) => user(i)));

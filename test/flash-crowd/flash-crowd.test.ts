@@ -13,7 +13,7 @@ import { after, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { parseResponse } from "../../src/cli/flash-crowd/http-pool.js";
 import { runFlashCrowd, type Summary } from "../../src/cli/flash-crowd/index.js";
-import { budgetFor } from "../../src/cli/flash-crowd/options.js";
+import { budgetFor, resolveOptions } from "../../src/cli/flash-crowd/options.js";
 import { RetryHeap } from "../../src/cli/flash-crowd/stats.js";
 
 const MAIN = fileURLToPath(new URL("../../src/cli/main.js", import.meta.url));
@@ -194,6 +194,18 @@ describe("hongbao flash-crowd", () => {
     assert.ok(lines.some((line) => line.includes("its own load: event-loop lag")));
     assert.match(readFileSync(report, "utf8"), /<svg/);
     assert.ok(lines.some((line) => line.includes("bare node:http server")));
+  });
+
+  it("passes --edges to the server it spawns, and only to it", () => {
+    assert.equal(resolveOptions({ edges: "auto" }).edges, "auto");
+    assert.equal(resolveOptions({ edges: "2" }).edges, "2");
+    assert.equal(resolveOptions({}).edges, undefined, "left out: serve's own default");
+    assert.throws(() => resolveOptions({ edges: "two" }), /--edges/);
+    assert.throws(() => resolveOptions({ edges: "1", bare: true }), /--edges/);
+    assert.throws(
+      () => resolveOptions({ edges: "1", target: { url: "http://127.0.0.1:1", adminToken: "x" } }),
+      /--edges/,
+    );
   });
 
   it("parses whole, partial and chunked answers, and orders retries by due time", () => {

@@ -240,32 +240,39 @@ describe("the CLI fails in one line", () => {
     const db = (name: string) => join(dir, name, "hongbao.db");
     await failInOneLine([
       {
-        args: ["serve", "--port", "0", "--db", db("r"), "--rules", join(dir, "no-rules.json")],
+        args: ["serve", "--edges", "0", "--port", "0", "--db", db("r"), "--rules", join(dir, "no-rules.json")],
         says: /no-rules\.json/,
       },
       {
-        args: ["serve", "--port", "0", "--db", db("f")],
+        args: ["serve", "--edges", "0", "--port", "0", "--db", db("f")],
         env: { HONGBAO_ADMIN_TOKEN_FILE: join(dir, "no-token") },
         says: /HONGBAO_ADMIN_TOKEN_FILE: cannot read .*no-token/,
       },
       {
-        args: ["serve", "--port", "0", "--db", db("s")],
+        args: ["serve", "--edges", "0", "--port", "0", "--db", db("s")],
         env: { HONGBAO_ADMIN_TOKEN_FILE: files["short-token"] as string },
         says: /at least 16 characters/,
       },
       {
-        args: ["serve", "--port", "0", "--db", db("b")],
+        args: ["serve", "--edges", "0", "--port", "0", "--db", db("b")],
         env: { HONGBAO_ADMIN_TOKEN_FILE: files["short-token"] as string, HONGBAO_ADMIN_TOKEN: ADMIN_TOKEN },
         says: /not both/,
       },
-      { args: ["serve", "--port", "0", "--db", db("t")], env: { HONGBAO_ADMIN_TOKEN: "short" }, says: /16 characters/ },
       {
-        args: ["serve", "--port", "0", "--db", db("l"), "--log-format", "xml"],
+        args: ["serve", "--edges", "0", "--port", "0", "--db", db("t")],
+        env: { HONGBAO_ADMIN_TOKEN: "short" },
+        says: /16 characters/,
+      },
+      {
+        args: ["serve", "--edges", "0", "--port", "0", "--db", db("l"), "--log-format", "xml"],
         says: /Allowed choices are json, pretty/,
       },
-      { args: ["serve", "--port", "0", "--db", db("v"), "--log-level", "loud"], says: /loud/ },
-      { args: ["serve", "--db", join(files["not-json"] as string, "hongbao.db")], says: /not a folder|no such file/ },
-      { args: ["serve"], env: { HONGBAO_PORT: "eighty" }, says: /HONGBAO_PORT/ },
+      { args: ["serve", "--edges", "0", "--port", "0", "--db", db("v"), "--log-level", "loud"], says: /loud/ },
+      {
+        args: ["serve", "--edges", "0", "--db", join(files["not-json"] as string, "hongbao.db")],
+        says: /not a folder|no such file/,
+      },
+      { args: ["serve", "--edges", "0"], env: { HONGBAO_PORT: "eighty" }, says: /HONGBAO_PORT/ },
     ]);
   });
 

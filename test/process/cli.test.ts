@@ -165,7 +165,7 @@ describe("hongbao CLI", () => {
     await Promise.all(
       ["70000", "65536", "abc", "-1", "1.5", "80x"].map(async (bad, i) => {
         const db = join(dir, `bad-${i}.db`);
-        const run = await runCli(["serve", "--port", bad, "--db", db]);
+        const run = await runCli(["serve", "--edges", "0", "--port", bad, "--db", db]);
         assert.notEqual(run.code, 0, `--port ${JSON.stringify(bad)} must fail\n${run.stdout}\n${run.stderr}`);
         assert.match(run.stderr, /port/i, `--port ${JSON.stringify(bad)} explains itself: ${run.stderr}`);
         assert.equal(existsSync(db), false, `--port ${JSON.stringify(bad)} creates no database`);
@@ -178,7 +178,7 @@ describe("hongbao CLI", () => {
     await Promise.all(
       ["", " ", "0x0", "0e5", "0b0"].map(async (bad, i) => {
         const db = join(dir, `odd-${i}.db`);
-        const proc = new Proc(["serve", "--port", bad, "--db", db], {
+        const proc = new Proc(["serve", "--edges", "0", "--port", bad, "--db", db], {
           env: childEnv({ HONGBAO_ADMIN_TOKEN: ADMIN_TOKEN }),
         });
         // Whichever comes first: the refusal, or the server listening on a port nobody asked for.
@@ -203,9 +203,12 @@ describe("hongbao CLI", () => {
     await new Promise<void>((resolve) => blocker.listen(0, "127.0.0.1", resolve));
     try {
       const port = (blocker.address() as { port: number }).port;
-      const run = await runCli(["serve", "--port", String(port), "--db", join(tempDir(), "hongbao.db")], {
-        env: childEnv({ HONGBAO_ADMIN_TOKEN: ADMIN_TOKEN, HONGBAO_TOKEN_SECRET: TOKEN_SECRET }),
-      });
+      const run = await runCli(
+        ["serve", "--edges", "0", "--port", String(port), "--db", join(tempDir(), "hongbao.db")],
+        {
+          env: childEnv({ HONGBAO_ADMIN_TOKEN: ADMIN_TOKEN, HONGBAO_TOKEN_SECRET: TOKEN_SECRET }),
+        },
+      );
       assert.notEqual(run.code, 0, `${run.stdout}\n${run.stderr}`);
       assert.match(`${run.stdout}\n${run.stderr}`, /EADDRINUSE/);
     } finally {

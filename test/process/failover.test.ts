@@ -21,7 +21,7 @@ interface Writer {
 }
 
 function startWriter(url: string): Writer {
-  const proc = new Proc(["serve", "--port", "0", "--store", url, "--log-level", "info"], {
+  const proc = new Proc(["serve", "--edges", "0", "--port", "0", "--store", url, "--log-level", "info"], {
     env: childEnv({ HONGBAO_ADMIN_TOKEN: ADMIN_TOKEN, HONGBAO_TOKEN_SECRET: TOKEN_SECRET }),
   });
   return { proc };

@@ -27,7 +27,7 @@ describe("the README", () => {
 
   it("quick-start example pastes as it is and moves the money", { timeout: 120_000 }, async () => {
     const folder = tempDir();
-    const { proc, url } = await serve({ db: join(folder, "data", "hongbao.db"), env: childEnv() });
+    const { proc, url } = await serve({ db: join(folder, "data", "hongbao.db"), env: childEnv(), edges: "auto" });
     const script = shBlockAfter("Then, in another terminal").replaceAll("localhost:8080", url.replace("http://", ""));
     const { stdout } = await promisify(execFile)("bash", ["-euo", "pipefail", "-c", script], {
       cwd: folder,
@@ -52,7 +52,7 @@ describe("the README", () => {
     timeout: 120_000,
   }, async () => {
     const folder = tempDir();
-    const { proc, url } = await serve({ db: join(folder, "data", "hongbao.db"), env: childEnv() });
+    const { proc, url } = await serve({ db: join(folder, "data", "hongbao.db"), env: childEnv(), edges: "auto" });
     const script =
       `${shBlockAfter("Then, in another terminal")}\n${shBlockAfter("Continuing in the same shell")}`.replaceAll(
         "localhost:8080",

@@ -55,7 +55,9 @@ try {
     });
     if (answer.status !== 201) throw new Error(`bulk users: ${answer.status} ${answer.text}`);
   }
-  const waiting = new Proc(["serve", "--port", "0", "--store", url.toString(), "--log-level", "info"], { env: env() });
+  const waiting = new Proc(["serve", "--edges", "0", "--port", "0", "--store", url.toString(), "--log-level", "info"], {
+    env: env(),
+  });
   await waiting.waitForLine((line) => line.msg === "waiting for the writer lease", 60_000);
   await sleep(3_000);
   const figures: Record<string, number> = {

@@ -252,12 +252,17 @@ export interface ServeOptions {
   readonly readyTimeoutMs?: number;
   readonly main?: string;
   readonly wrapper?: readonly string[];
+  /** `--edges`: "0" (one process) unless a test runs what a newcomer runs ("auto", serve's default). */
+  readonly edges?: string;
 }
 
-/** Spawns `serve --port 0` and resolves once it logs "listening" with its url. */
-/** `pid` is the server's own (the child of `proc` when it runs under a wrapper). */
+/**
+ * Spawns `serve --port 0` in one process (`--edges 0`: these tests kill, trace and read the
+ * process that holds the ledger) and resolves once it logs "listening" with its url. `pid` is
+ * the server's own (the child of `proc` when it runs under a wrapper).
+ */
 export async function serve(options: ServeOptions = {}): Promise<{ proc: Proc; url: string; pid: number }> {
-  const args = ["serve", "--port", "0"];
+  const args = ["serve", "--edges", options.edges ?? "0", "--port", "0"];
   if (options.db !== undefined) args.push("--db", options.db);
   if (options.testClock === true) args.push("--test-clock");
   args.push(...(options.extraArgs ?? ["--log-level", "info"]));
@@ -267,7 +272,9 @@ export async function serve(options: ServeOptions = {}): Promise<{ proc: Proc; u
     ...(options.main === undefined ? {} : { main: options.main }),
     ...(options.wrapper === undefined ? {} : { wrapper: options.wrapper }),
   });
-  const line = await proc.waitForLine((l) => l.msg === "listening", options.readyTimeoutMs ?? 30_000, '"listening"');
+  // Edges are processes of their own, each loading the whole app: on a busy machine they take longer.
+  const readyMs = options.readyTimeoutMs ?? ((options.edges ?? "0") === "0" ? 30_000 : 90_000);
+  const line = await proc.waitForLine((l) => l.msg === "listening", readyMs, '"listening"');
   const url = line.url;
   assert.equal(typeof url, "string", `listening line without url: ${JSON.stringify(line)}`);
   assert.match(url as string, /^http:\/\/127\.0\.0\.1:\d+$/);

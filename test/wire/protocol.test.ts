@@ -24,6 +24,7 @@ const SETUP: EdgeSetup = {
   devCodes: false,
   corsOrigins: [],
   webhookAllowPrivate: false,
+  waitingRoom: false,
 };
 
 const SECRET = "wire-test-secret";

@@ -134,7 +134,8 @@ export function campaignRoutes(app: FastifyInstance, context: AppContext): void 
   app.addSchema(campaignSchema);
   app.addSchema(queuePlaceSchema);
   const streams = new QueueStreams();
-  const drawOf = (campaign: Campaign) => context.room?.drawView(campaign.id, campaign.startsAt);
+  const drawOf = (campaign: Campaign) => context.line?.draw(campaign);
+  const drawOfNew = (campaign: Campaign) => context.line?.drawOfNew(campaign);
 
   app.post<{ Body: CampaignBody }>(
     "/v1/admin/campaigns",
@@ -199,7 +200,7 @@ export function campaignRoutes(app: FastifyInstance, context: AppContext): void 
         },
         (result) =>
           answerOf(result, 201, (campaign) =>
-            campaignView(campaign, 0, 0, campaign.budget, context.engine.clock.now(), drawOf(campaign)),
+            campaignView(campaign, 0, 0, campaign.budget, context.engine.clock.now(), drawOfNew(campaign)),
           ),
         idempotencyOf(request, "admin"),
       );
@@ -271,11 +272,18 @@ export function campaignRoutes(app: FastifyInstance, context: AppContext): void 
           open.claimedAmount,
           open.unreserved,
           now,
-          drawOf(open.campaign),
+          await drawOf(open.campaign),
         );
       const stored = await context.store.campaign(request.params.id);
       if (stored === undefined) throw new ApiError("CAMPAIGN_NOT_FOUND", "no such campaign");
-      return campaignView(stored.campaign, stored.claimedCount, stored.claimedAmount, 0, now, drawOf(stored.campaign));
+      return campaignView(
+        stored.campaign,
+        stored.claimedCount,
+        stored.claimedAmount,
+        0,
+        now,
+        await drawOf(stored.campaign),
+      );
     },
   );
 
@@ -357,7 +365,7 @@ export function campaignRoutes(app: FastifyInstance, context: AppContext): void 
     async (request, reply) => {
       const { id } = request.params;
       const ticket = request.headers["queue-ticket"];
-      const standing = standingOf(context, id, request.userId, ticket);
+      const standing = await standingOf(context, id, request.userId, ticket);
       if (standing.kind === "final" && standing.answer.status >= 400 && /"code":"TICKET_/.test(standing.answer.body))
         return sendAnswer(reply, standing.answer);
       if (!(request.headers.accept ?? "").includes("text/event-stream")) return standingJson(standing);

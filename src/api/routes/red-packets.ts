@@ -4,6 +4,7 @@ import { makeId } from "../../domain/ids.js";
 import { PACKET_KINDS, PASSWORD_LENGTH_MAX, type PacketKind, type RedPacket } from "../../domain/red-packet.js";
 import { formatInstant } from "../../domain/time.js";
 import { answerOf, sendAnswer } from "../answers.js";
+import { renderRefusal } from "../claim.js";
 import type { AppContext } from "../context.js";
 import { COVER_ID_PATTERN } from "../covers.js";
 import { ApiError } from "../errors.js";
@@ -190,6 +191,16 @@ export function redPacketRoutes(app: FastifyInstance, context: AppContext): void
       },
     },
     async (request, reply) => {
+      const idempotency = idempotencyOf(request, `user:${request.userId}`);
+      // An edge answers a grab its view knows is refused (already grabbed, sold out, expired) without
+      // the writer; with a key the stored answer comes first.
+      const known =
+        idempotency === undefined ? context.engine.grabRefusal?.(request.params.id, request.userId) : undefined;
+      if (known !== undefined && !known.ok) {
+        const { answer, outcome } = renderRefusal(known);
+        context.metrics.grabs.inc({ outcome });
+        return sendAnswer(reply, answer);
+      }
       let outcome = "replayed";
       const answer = await context.engine.execute(
         {
@@ -208,7 +219,7 @@ export function redPacketRoutes(app: FastifyInstance, context: AppContext): void
             status: packet.status,
           }));
         },
-        idempotencyOf(request, `user:${request.userId}`),
+        idempotency,
       );
       context.metrics.grabs.inc({ outcome });
       return sendAnswer(reply, answer);

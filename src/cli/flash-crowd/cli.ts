@@ -33,6 +33,7 @@ export interface FlashCrowdFlags {
   bare?: boolean;
   preQueue?: string;
   waitingRoom?: boolean;
+  edges?: string;
   seed?: string;
   deadline?: string;
   timeout: string;
@@ -69,6 +70,7 @@ export function optionsFromFlags(flags: FlashCrowdFlags): FlashCrowdOptions {
   };
   if (flags.shares !== undefined) input.shares = parseWhole("--shares", flags.shares);
   if (flags.seed !== undefined) input.seed = parseWhole("--seed", flags.seed);
+  if (flags.edges !== undefined) input.edges = flags.edges;
   if (flags.deadline !== undefined) input.deadlineSeconds = parseSeconds("--deadline", flags.deadline);
   return resolveOptions(input);
 }

@@ -211,7 +211,11 @@ export async function runFlashCrowd(input: Partial<FlashCrowdOptions> = {}): Pro
   const target = options.bare
     ? await spawnBare()
     : options.target === undefined
-      ? await spawnHongbao([...(options.serveArgs ?? []), ...(options.waitingRoom ? [] : ["--no-waiting-room"])])
+      ? await spawnHongbao([
+          ...(options.serveArgs ?? []),
+          ...(options.waitingRoom ? [] : ["--no-waiting-room"]),
+          ...(options.edges === undefined ? [] : ["--edges", options.edges]),
+        ])
       : externalTarget(options.target.url, options.target.adminToken);
   let load: CrowdLoad | undefined;
   try {

@@ -48,6 +48,8 @@ export interface FlashCrowdOptions {
   readonly print: (line: string) => void;
   /** Where the progress goes (stderr by default). */
   readonly progressStream: NodeJS.WriteStream;
+  /** The spawned server's `--edges` ("auto" or a count); undefined: serve's own default. */
+  readonly edges?: string;
   /** More `hongbao serve` switches for the spawned server (a benchmark's). */
   readonly serveArgs?: readonly string[];
   /** Called with the spawned or given server before the crowd is set up (a benchmark registers what it compares). */
@@ -93,6 +95,7 @@ export function resolveOptions(input: Partial<FlashCrowdOptions> = {}): FlashCro
     progress: input.progress ?? "auto",
     print: input.print ?? ((line) => process.stdout.write(`${line}\n`)),
     progressStream: input.progressStream ?? process.stderr,
+    ...(input.edges === undefined ? {} : { edges: input.edges }),
     ...(input.serveArgs === undefined ? {} : { serveArgs: input.serveArgs }),
     ...(input.beforeSetup === undefined ? {} : { beforeSetup: input.beforeSetup }),
   };
@@ -115,6 +118,10 @@ export function resolveOptions(input: Partial<FlashCrowdOptions> = {}): FlashCro
     checkWhole("random-amount MAX", options.amount.max, 1, CLAIM_AMOUNT_MAX);
     if (options.amount.min > options.amount.max) throw new RangeError("random-amount: MIN must not exceed MAX");
   }
+  if (options.edges !== undefined && (options.target !== undefined || options.bare))
+    throw new RangeError("--edges is for the spawned `hongbao serve`: not with --target or --bare");
+  if (options.edges !== undefined && !/^(auto|\d{1,3})$/.test(options.edges))
+    throw new RangeError("--edges: a whole number from 0 to 256, or auto");
   if (options.target !== undefined && options.bare) {
     throw new RangeError("--bare starts its own bare server: it does not take --target");
   }

@@ -9,7 +9,7 @@ export const DEV_CODES_MAX = 10_000;
  * a server with a real sender has no outbox and no route that reads one.
  */
 export class DevCodeOutbox {
-  readonly #codes = new Map<string, { code: string; sentAt: number }>();
+  readonly #codes = new Map<string, string>();
 
   constructor(readonly codesMax = DEV_CODES_MAX) {}
 
@@ -22,13 +22,13 @@ export class DevCodeOutbox {
           const oldest = this.#codes.keys().next().value;
           if (oldest !== undefined) this.#codes.delete(oldest);
         }
-        this.#codes.set(phone, { code, sentAt: Date.now() });
+        this.#codes.set(phone, code);
         await sender.send(phone, code);
       },
     };
   }
 
   last(phone: string): string | undefined {
-    return this.#codes.get(phone)?.code;
+    return this.#codes.get(phone);
   }
 }

@@ -42,7 +42,11 @@ const CONNECTIONS = Number(flag("connections", "64"));
 const DURABLE_CONNECTIONS = Number(flag("durable-connections", "512"));
 /** --profile DIR: every server process writes a V8 CPU profile there when it stops. */
 const PROFILE = flag("profile", "");
-/** --perf FILE: `perf record` of the edges over the measured sold-out and durable runs (on-CPU samples only). */
+/**
+ * --perf FILE: `perf record` of the edges and the writer over the measured sold-out and durable
+ * runs (on-CPU samples only). The servers then run with --perf-basic-prof, which leaves
+ * /tmp/perf-PID.map and isolate-*-v8.log files in the working directory: delete them after.
+ */
 const PERF = flag("perf", "");
 const MAIN = fileURLToPath(new URL("../src/cli/main.js", import.meta.url));
 const ADMIN = "bench-edges-admin-token-0123456789";

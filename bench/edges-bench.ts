@@ -13,9 +13,12 @@
  * The model: answers/s on N cores = N ÷ (CPU seconds per answer, all processes), checked
  * against the measured rate with `--edges 1` and `--edges 2` here.
  *
- * Usage: node dist/bench/edges-bench.js [--requests 20000] [--users 10000] [--connections 64] [--bun PATH-TO-BUN]
+ * Usage: node dist/bench/edges-bench.js [--requests 20000] [--users 10000] [--connections 64]
+ *   [--durable-connections 512] [--rounds 1] [--single] [--bun PATH-TO-BUN] [--quick]
+ *   [--profile DIR] [--perf FILE] [--raw-only BATCH]
  * (`--bun`: one more run whose edge is dist/src/edge/main.js on Bun, e.g. from `npm install bun`;
- * `--single`: `--edges 0` too, the one process counted in the edge's column.)
+ * `--single`: `--edges 0` too, the one process counted in the edge's column; the other flags
+ * are described where they are read.)
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";

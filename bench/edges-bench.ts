@@ -13,9 +13,12 @@
  * The model: answers/s on N cores = N ÷ (CPU seconds per answer, all processes), checked
  * against the measured rate with `--edges 1` and `--edges 2` here.
  *
- * Usage: node dist/bench/edges-bench.js [--requests 20000] [--users 10000] [--connections 64] [--bun PATH-TO-BUN]
+ * Usage: node dist/bench/edges-bench.js [--requests 20000] [--users 10000] [--connections 64]
+ *   [--durable-connections 512] [--rounds 1] [--single] [--bun PATH-TO-BUN] [--quick]
+ *   [--profile DIR] [--perf FILE] [--raw-only BATCH]
  * (`--bun`: one more run whose edge is dist/src/edge/main.js on Bun, e.g. from `npm install bun`;
- * `--single`: `--edges 0` too, the one process counted in the edge's column.)
+ * `--single`: `--edges 0` too, the one process counted in the edge's column; the other flags
+ * are described where they are read.)
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -42,7 +45,11 @@ const CONNECTIONS = Number(flag("connections", "64"));
 const DURABLE_CONNECTIONS = Number(flag("durable-connections", "512"));
 /** --profile DIR: every server process writes a V8 CPU profile there when it stops. */
 const PROFILE = flag("profile", "");
-/** --perf FILE: `perf record` of the edges over the measured sold-out and durable runs (on-CPU samples only). */
+/**
+ * --perf FILE: `perf record` of the edges and the writer over the measured sold-out and durable
+ * runs (on-CPU samples only). The servers then run with --perf-basic-prof, which leaves
+ * /tmp/perf-PID.map and isolate-*-v8.log files in the working directory: delete them after.
+ */
 const PERF = flag("perf", "");
 const MAIN = fileURLToPath(new URL("../src/cli/main.js", import.meta.url));
 const ADMIN = "bench-edges-admin-token-0123456789";
@@ -333,12 +340,22 @@ async function edges(count: number, bun?: string): Promise<EdgesFigures> {
     };
     // Warm-up only: the sold-out answer comes before any token check, so no user need be met.
     await load(url, 4_000, soldOut);
-    const perf = (what: string) =>
-      PERF === ""
-        ? undefined
-        : spawn("perf", ["record", "-F", "999", "-g", "-o", `${PERF}.${what}.${count}`, "-p", edgePids.join(",")], {
-            stdio: "ignore",
-          });
+    const perf = (what: string) => {
+      if (PERF === "") return undefined;
+      const record = (who: string, pids: number[]) =>
+        spawn("perf", ["record", "-F", "999", "-g", "-o", `${PERF}.${what}.${who}.${count}`, "-p", pids.join(",")], {
+          stdio: "ignore",
+        });
+      const recorders = [
+        record("edges", edgePids),
+        ...(single === undefined ? [record("writer", [Number(writer.pid)])] : []),
+      ];
+      return {
+        kill: (signal: NodeJS.Signals) => {
+          for (const recorder of recorders) recorder.kill(signal);
+        },
+      };
+    };
     const perfSold = perf("sold-out");
     const before = cpu();
     const soldOutLoad = await load(url, REQUESTS, soldOut);
@@ -371,12 +388,19 @@ async function edges(count: number, bun?: string): Promise<EdgesFigures> {
     await load(url, users.length, claimsOf(await campaign(1_000_000_001)), DURABLE_CONNECTIONS);
     const durableRequest = claimsOf(await campaign(1_000_000_000));
     const batchBefore = await batchStats(writer.url);
+    const wireBefore = single === undefined ? [await wireCalls(url), await wireCalls(writer.url)] : [];
     const perfDurable = perf("durable");
     const dBefore = cpu();
     const durableLoad = await load(url, users.length, durableRequest, DURABLE_CONNECTIONS);
     const dAfter = cpu();
     perfDurable?.kill("SIGINT");
     const batchAfter = await batchStats(writer.url);
+    if (single === undefined) {
+      const wireAfter = [await wireCalls(url), await wireCalls(writer.url)];
+      log(
+        `--edges ${count} durable, mean call times: ${meanCallMs(wireBefore[0] as Map<string, { sum: number; count: number }>, wireAfter[0] as Map<string, { sum: number; count: number }>)}; ${meanCallMs(wireBefore[1] as Map<string, { sum: number; count: number }>, wireAfter[1] as Map<string, { sum: number; count: number }>)}`,
+      );
+    }
     // Per successful durable claim: a shed claim (503) is not one.
     const claimed = Math.max(1, durableLoad.statuses["200"] ?? 0);
     const durable = {
@@ -397,6 +421,30 @@ async function edges(count: number, bun?: string): Promise<EdgesFigures> {
   }
 }
 
+/** Sums and counts of the wire's call times by side and op, from a process's /metrics. */
+async function wireCalls(url: string): Promise<Map<string, { sum: number; count: number }>> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const calls = new Map<string, { sum: number; count: number }>();
+  for (const [, part, labels, value] of text.matchAll(/^hongbao_wire_call_seconds_(sum|count)\{([^}]*)\} (\S+)$/gm)) {
+    const key = (labels as string).replace(/"/g, "");
+    const entry = calls.get(key) ?? { sum: 0, count: 0 };
+    entry[part as "sum" | "count"] = Number(value);
+    calls.set(key, entry);
+  }
+  return calls;
+}
+
+/** Mean ms of each call between two readings, for the ops that were called. */
+function meanCallMs(before: Map<string, { sum: number; count: number }>, after: typeof before): string {
+  const means: string[] = [];
+  for (const [key, { sum, count }] of after) {
+    const was = before.get(key) ?? { sum: 0, count: 0 };
+    if (count - was.count < 100) continue;
+    means.push(`${key} ${((1000 * (sum - was.sum)) / (count - was.count)).toFixed(1)} ms ×${count - was.count}`);
+  }
+  return means.join("; ");
+}
+
 async function batchStats(writerUrl: string): Promise<{ sum: number; count: number }> {
   const text = await (await fetch(`${writerUrl}/metrics`)).text();
   const read = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, "m").exec(text)?.[1] ?? 0);
@@ -404,22 +452,33 @@ async function batchStats(writerUrl: string): Promise<{ sum: number; count: numb
 }
 
 // ---------------------------------------------------------------- raw SQLite claims
-async function rawClaims(count: number, batch: number): Promise<number> {
+/** Raw SQLite's claims/s at the writer's batch size, and its CPU per claim: the floor under a writer's. */
+async function rawClaims(count: number, batch: number): Promise<{ perSecond: number; cpuPerClaim: number }> {
   const child = forkChild("engine-bench", ["raw", String(count + 1_000), "1", "claim"]);
   try {
     await child.next("ready", 300_000);
     child.send({ type: "slice", transfers: count, size: Math.max(1, Math.round(batch)), measure: true });
-    const slice = await child.next<{ transfers: number; seconds: number }>("slice", 600_000);
+    // The replay's own seconds and CPU: recording the statements through the engine is not counted.
+    const slice = await child.next<{ transfers: number; seconds: number; cpuSeconds: number }>("slice", 600_000);
+    const cpuPerClaim = slice.cpuSeconds / slice.transfers;
     child.send({ type: "finish" });
     await child.next("finished", 120_000);
     const rate = slice.transfers / slice.seconds;
-    log(`raw SQLite claim batches of ${Math.round(batch)}: ${fmtInt(rate)}/s`);
-    return rate;
+    log(
+      `raw SQLite claim batches of ${Math.round(batch)}: ${fmtInt(rate)}/s, ${(1e6 * cpuPerClaim).toFixed(1)} µs CPU a claim`,
+    );
+    return { perSecond: rate, cpuPerClaim };
   } finally {
     await child.stop();
   }
 }
 
+// --raw-only 48: raw SQLite's claims/s and replay CPU a claim at that batch size, and nothing else.
+const RAW_ONLY = Number(flag("raw-only", "0"));
+if (RAW_ONLY > 0) {
+  await rawClaims(USERS, RAW_ONLY);
+  process.exit(0);
+}
 const BUN = flag("bun", "");
 const SINGLE = argv.includes("--single");
 // --quick: `--edges 1` alone (to profile it), no two-edge run and no raw baseline.
@@ -445,7 +504,8 @@ for (let round = 1; round <= ROUNDS; round++) {
   const one = await edges(1);
   const two = QUICK ? undefined : await edges(2);
   const onBun = BUN === "" ? undefined : await edges(1, BUN);
-  const raw = QUICK ? Number.NaN : await rawClaims(USERS, one.durable.meanBatch);
+  const rawRun = QUICK ? undefined : await rawClaims(USERS, one.durable.meanBatch);
+  const raw = rawRun?.perSecond ?? Number.NaN;
   const bareSoldAgain = await bare(CONNECTIONS);
   const bareDurableAgain = await bare(DURABLE_CONNECTIONS);
   const soldBare = (bareSold.cpuPerAnswer + bareSoldAgain.cpuPerAnswer) / 2;
@@ -490,7 +550,8 @@ for (let round = 1; round <= ROUNDS; round++) {
       `× bare: sold out = edge CPU ÷ bare CPU per answer, ${CONNECTIONS} connections each (bar ≤ 1.3); durable = (edge + writer) CPU ÷ bare, ${DURABLE_CONNECTIONS} connections each (bar ≤ 2.5)\n` +
       (QUICK
         ? ""
-        : `writer fed by edges (--edges 1): ${fmtInt(one.durable.perSecond)} durable claims/s vs raw SQLite ${fmtInt(raw)}/s at the same batch size = ${(one.durable.perSecond / raw).toFixed(2)} (bar ≥ 0.6); --edges 2: ${two === undefined ? "-" : (two.durable.perSecond / raw).toFixed(2)}\n`),
+        : `raw SQLite: ${us(rawRun?.cpuPerClaim ?? 0)} µs CPU a claim (${((rawRun?.cpuPerClaim ?? 0) / durableBare).toFixed(2)} × bare)\n` +
+          `writer fed by edges (--edges 1): ${fmtInt(one.durable.perSecond)} durable claims/s vs raw SQLite ${fmtInt(raw)}/s at the same batch size = ${(one.durable.perSecond / raw).toFixed(2)} (bar ≥ 0.6); --edges 2: ${two === undefined ? "-" : (two.durable.perSecond / raw).toFixed(2)}\n`),
   );
 }
 if (ROUNDS > 1) {

@@ -2,7 +2,7 @@ import { createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes } f
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import type { FastifyInstance } from "fastify";
-import pino from "pino";
+import type pino from "pino";
 import { type AdmissionOptions, CampaignAdmission } from "./api/admission.js";
 import { buildApp } from "./api/app.js";
 import type { AppContext } from "./api/context.js";
@@ -24,6 +24,7 @@ import { WriterServer, type WriterServerOptions } from "./edge/writer-server.js"
 import { type Clock, systemClock, TestClock } from "./engine/clock.js";
 import { Engine, type EngineObserver } from "./engine/engine.js";
 import type { LedgerStore } from "./engine/store-port.js";
+import { type LogFormat, loggerFor } from "./logging.js";
 import { announcing, identityStoreOf } from "./store/identity-port.js";
 import type { WriterLease } from "./store/postgres/writer-lease.js";
 import { SqliteStore } from "./store/sqlite/sqlite-store.js";
@@ -127,7 +128,7 @@ export function calendarFor(rulesFile: string | undefined): SpecialDayCalendar {
 /** In-flight requests get this long to finish on SIGTERM before their connections are cut. */
 export const SHUTDOWN_DRAIN_MS = 10_000;
 
-export type LogFormat = "json" | "pretty";
+export type { LogFormat } from "./logging.js";
 
 export interface RunningServer extends Service {
   readonly url: string;
@@ -254,20 +255,6 @@ export function adminTokenFor(config: Pick<ServerConfig, "db" | "adminToken">): 
   const token = randomBytes(24).toString("base64url");
   writeFileSync(file, `${token}\n`, { mode: 0o600, flag: "wx" });
   return { token, createdIn: file };
-}
-
-/** A pino logger writing JSON lines, or readable lines through pino-pretty (a development dependency). */
-async function loggerFor(config: Pick<ServerConfig, "logLevel" | "logFormat">): Promise<pino.Logger> {
-  const options = { level: config.logLevel, redact: ["req.headers.authorization", "headers.authorization"] };
-  if (config.logFormat !== "pretty") return pino(options);
-  let pretty: (options: object) => NodeJS.WritableStream;
-  try {
-    pretty = (await import("pino-pretty")).default as unknown as typeof pretty;
-  } catch {
-    throw new Error("--log-format pretty needs pino-pretty, a development dependency: npm install pino-pretty");
-  }
-  // In this thread and synchronous, so every line is out before the process exits.
-  return pino(options, pretty({ sync: true, translateTime: "SYS:HH:MM:ss.l", ignore: "hostname" }));
 }
 
 /** The context of the process that owns the engine: the engine itself and its login codes. */

@@ -8,9 +8,9 @@ import cluster, { type Worker } from "node:cluster";
 import { randomBytes } from "node:crypto";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import pino from "pino";
 import { createEdgeService, type EdgeService, stopOnSignal } from "../edge/edge-service.js";
 import type { WriterTarget } from "../edge/writer-client.js";
+import { loggerFor } from "../logging.js";
 import { isPostgresUrl } from "../server.js";
 import { CliError } from "./errors.js";
 import { hostPort, type ServeFlags, serve, tcpWire, WIRE_SECRET, wireSecret } from "./serve.js";
@@ -78,6 +78,7 @@ async function startEdge(address: WriterTarget, secret: string, name: string, fl
     secret,
     name,
     logLevel: flags.logLevel,
+    logFormat: flags.logFormat,
     trustProxy: flags.trustProxy,
   });
   await edge.app.listen({ port: flags.port, host: flags.host });
@@ -91,7 +92,7 @@ async function startEdge(address: WriterTarget, secret: string, name: string, fl
  * there), then the writer (it commits its last batch).
  */
 async function supervise(flags: ServeFlags): Promise<void> {
-  const logger = pino({ level: flags.logLevel });
+  const logger = await loggerFor(flags);
   const secret = process.env[WIRE_SECRET] ?? randomBytes(24).toString("base64url");
   if (flags.wireListen !== undefined && process.env[WIRE_SECRET] === undefined)
     throw new CliError(`--wire-listen takes edges over TCP only with ${WIRE_SECRET} set (the same for every edge)`);

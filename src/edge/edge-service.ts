@@ -1,6 +1,5 @@
 import { createPrivateKey, createPublicKey, randomBytes } from "node:crypto";
 import type { FastifyInstance } from "fastify";
-import pino from "pino";
 import { type AdmissionOptions, CampaignAdmission } from "../api/admission.js";
 import { buildApp } from "../api/app.js";
 import type { AppContext } from "../api/context.js";
@@ -15,6 +14,7 @@ import { Tokens } from "../api/tokens.js";
 import { DEFAULT_RULE_SET, SpecialDayCalendar } from "../domain/calendar/index.js";
 import type { Calendar } from "../domain/rules.js";
 import { TestClock } from "../engine/clock.js";
+import { type LogFormat, loggerFor } from "../logging.js";
 import type { Fact, SharedRow, Snapshot } from "../wire/messages.js";
 import { orUndefined, ROWS_APPLIED } from "./forwarded.js";
 import { RemoteEngine } from "./remote-engine.js";
@@ -30,6 +30,7 @@ export interface EdgeConfig {
   /** How the writer's log names this edge. */
   readonly name: string;
   readonly logLevel: string;
+  readonly logFormat?: LogFormat | undefined;
   readonly trustProxy?: string | undefined;
   readonly admission?: AdmissionOptions;
   readonly gate?: CrowdGateOptions;
@@ -79,7 +80,7 @@ function calendarOf(rules: unknown, specialDays: readonly unknown[]): Calendar {
  * serving (503 + Retry-After for what needs the writer) while it reconnects.
  */
 export async function createEdgeService(config: EdgeConfig): Promise<EdgeService> {
-  const logger = pino({ level: config.logLevel, redact: ["req.headers.authorization", "headers.authorization"] });
+  const logger = await loggerFor(config);
   const view = new StateView(config.view);
   let rules: unknown = null;
   let specialDays: unknown[] = [];

@@ -141,7 +141,7 @@ describe("the CLI fails in one line", () => {
   it("edge: no --writer, no wire secret, a writer address that is not HOST:PORT", SLOW, async () => {
     const secret = { HONGBAO_WIRE_SECRET: "a-wire-secret-of-24-chars" };
     await failInOneLine([
-      { args: ["edge"], says: /required option '--writer/ },
+      { args: ["edge"], env: secret, says: /^hongbao edge: give --writer HOST:PORT or --store/ },
       { args: ["edge", "--writer", "127.0.0.1:9", "--port", "0"], says: /^hongbao edge: HONGBAO_WIRE_SECRET/ },
       {
         args: ["edge", "--writer", "nowhere", "--port", "0"],

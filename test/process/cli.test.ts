@@ -477,7 +477,8 @@ describe("hongbao CLI", () => {
       env: childEnv({ HONGBAO_ADMIN_TOKEN: ADMIN_TOKEN }),
     });
     // pino-pretty: "[time] INFO (pid): listening", then the line's fields one a line (url: "…").
-    const address = /url: "(http:\/\/127\.0\.0\.1:\d+)"/;
+    // With edges the writer names its own port first ("writer port listening"): the public one follows "listening".
+    const address = /\): listening\n(?: {4}.*\n)*? {4}url: "(http:\/\/127\.0\.0\.1:\d+)"/;
     await proc.waitForOutput(() => address.test(proc.stdout), 30_000, "a readable listening line and its url");
     assert.match(proc.stdout, /^\[[\d:.]+\] INFO \(\d+\): listening$/m);
     const url = address.exec(proc.stdout)?.[1] as string;

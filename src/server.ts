@@ -579,8 +579,9 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       ...(service.lease === undefined ? { db: config.db } : { epoch: service.lease.epoch }),
       testClock: config.testClock,
     },
-    // The writer of edges says so on its own port: "listening" is the supervisor's, for the port clients use.
-    config.wire === undefined ? "listening" : "writer port listening",
+    // The writer of a supervisor's edges (its Unix socket) says so on its own port: "listening" is the
+    // supervisor's, for the port clients use. A writer that takes edges only over TCP is its own server.
+    config.wire?.path === undefined ? "listening" : "writer port listening",
   );
   return { ...service, url };
 }

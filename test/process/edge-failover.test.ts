@@ -56,7 +56,7 @@ class Writer {
   }
 
   #start(): Proc {
-    const args = ["serve", "--store", this.url, "--port", String(this.httpPort), "--host", "127.0.0.1"];
+    const args = ["serve", "--edges", "0", "--store", this.url, "--port", String(this.httpPort), "--host", "127.0.0.1"];
     return new Proc([...args, "--wire-listen", `127.0.0.1:${this.wirePort}`, "--log-level", "info"], {
       env: childEnv({
         HONGBAO_ADMIN_TOKEN: ADMIN_TOKEN,

@@ -153,7 +153,7 @@ export function claimFastPath(context: AppContext, isClosing: () => boolean) {
           response.end(JSON.stringify({ error: { code: "BUSY", message: error.message } }));
         }
       },
-      headers["queue-ticket"] === undefined,
+      headers["queue-ticket"] !== undefined,
     );
     return true;
   };

@@ -90,7 +90,7 @@ const PRE_SPREAD_MS = 1_000;
 /** Pre-queue holders come back over at most this long: the line is told again on return. */
 const PRE_SPREAD_MAX_MS = 10_000;
 /** A return later than this after its turn was not a holder coming back when told. */
-const RETURN_COST_MAX_MS = 5_000;
+const RETURN_COST_MAX_MS = 15_000;
 /** Each measured return moves the average this far toward it. */
 const RETURN_COST_WEIGHT = 1 / 64;
 const RATE_FLOOR = 200;

@@ -5,6 +5,7 @@ import type { FastifyInstance } from "fastify";
 import pino from "pino";
 import { type AdmissionOptions, CampaignAdmission } from "./api/admission.js";
 import { buildApp } from "./api/app.js";
+import { sharesLeft } from "./api/claim.js";
 import type { AppContext } from "./api/context.js";
 import { announcingCovers, Covers, coverTablesOf } from "./api/covers.js";
 import { CrowdGate, type CrowdGateOptions } from "./api/crowd-gate.js";
@@ -433,6 +434,10 @@ export async function createService(config: Omit<ServerConfig, "port" | "host">)
             return writer.laneDepth("campaign") > 5_000 || gate.stats.waiting > 5_000 || fresh;
           },
           answerDelayMs: () => gateWaitMs,
+          sharesLeftOf: (campaignId) => {
+            const live = writer.campaignLive(campaignId);
+            return live === undefined ? undefined : sharesLeft(live.campaign.amount, live.unreserved);
+          },
         })
       : undefined;
   const context: WriterContext = {

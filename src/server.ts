@@ -5,6 +5,7 @@ import type { FastifyInstance } from "fastify";
 import type pino from "pino";
 import { type AdmissionOptions, CampaignAdmission } from "./api/admission.js";
 import { buildApp } from "./api/app.js";
+import { sharesLeft } from "./api/claim.js";
 import type { AppContext } from "./api/context.js";
 import { announcingCovers, Covers, coverTablesOf } from "./api/covers.js";
 import { CrowdGate, type CrowdGateOptions } from "./api/crowd-gate.js";
@@ -432,7 +433,9 @@ export async function createService(config: Omit<ServerConfig, "port" | "host">)
           // at the gate). Not the queueing delay: on a starved CPU every batch waits long, and
           // a rate cut on delay alone fell to its floor while the lane held a few claims.
           // The loop is past the first-answer budget too when the gate gave places at once
-          // since the last look (pressure is read once a window).
+          // since the last look (pressure is read once a window): a rate that kept growing
+          // then sent holders back in herds (100 000 over 10 s: estimates 0 % within ±20 %,
+          // first answers p50 13.7 s; held back: 93 %, 5.6 s).
           pressure: () => {
             const lateAtOnce = gate.stats.lateAtOnceTotal;
             const fresh = lateAtOnce > lateAtOnceSeen;
@@ -440,6 +443,10 @@ export async function createService(config: Omit<ServerConfig, "port" | "host">)
             return writer.laneDepth("campaign") > 5_000 || gate.stats.waiting > 5_000 || fresh;
           },
           answerDelayMs: () => gateWaitMs,
+          sharesLeftOf: (campaignId) => {
+            const live = writer.campaignLive(campaignId);
+            return live === undefined ? undefined : sharesLeft(live.campaign.amount, live.unreserved);
+          },
         })
       : undefined;
   const context: WriterContext = {

@@ -173,7 +173,7 @@ export function claimFastPath(context: AppContext, isClosing: () => boolean) {
           busyWhileRebuilding(response, error);
         }
       },
-      headers["queue-ticket"] === undefined,
+      headers["queue-ticket"] !== undefined,
     );
     return true;
   };

@@ -67,7 +67,6 @@ interface Waiting {
   readonly socket: HandledSocket;
   readonly run: GatedClaim;
   readonly since: number;
-  readonly atOnce: boolean;
 }
 
 /**
@@ -142,22 +141,24 @@ export class CrowdGate {
 
   /**
    * Decides `run` now if this turn's budget allows, else parks `socket` and queues `run`.
-   * `atOnce` false: the claim is never let through late at arrival for the first-answer
-   * budget (a holder back with its ticket has had its first answer, and must not lose its turn).
+   * `paced`: a holder back with its waiting-room ticket, at the time it was told. With a
+   * first-answer budget such claims go through at once (they count in the turn's budget):
+   * the room already paces them at the rate it admits places, and one held at the gate holds
+   * its client's connection, so the arrivals behind it wait where the server cannot see them.
    */
-  admit(socket: Socket, run: GatedClaim, atOnce = true): void {
+  admit(socket: Socket, run: GatedClaim, paced = false): void {
     if (!this.#enabled) {
       run("now");
       return;
     }
     if (this.#used === 0) this.#beginTurn();
-    if (this.#used < this.#budget) {
+    if (this.#used < this.#budget || (paced && this.#answerWithinMs !== Number.POSITIVE_INFINITY)) {
       this.#used++;
       this.#observeWait(0);
       run("now");
       return;
     }
-    if (this.waiting >= this.#waitingMax || (atOnce && this.#queueOutlasts())) {
+    if (this.waiting >= this.#waitingMax || this.#queueOutlasts()) {
       if (this.waiting < this.#waitingMax) this.#lateAtOnceTotal++;
       this.#used += LATE_COST;
       this.#observeWait(0);
@@ -166,7 +167,7 @@ export class CrowdGate {
     }
     const handled = socket as HandledSocket;
     this.#park(handled);
-    this.#waiting.push({ socket: handled, run, since: this.#now(), atOnce });
+    this.#waiting.push({ socket: handled, run, since: this.#now() });
     this.#parkedTotal++;
   }
 
@@ -246,7 +247,7 @@ export class CrowdGate {
         waiting.run("gone");
         continue;
       }
-      const late = waitedMs > this.#waitMaxMs || (waiting.atOnce && waitedMs + this.#turnMs > this.#answerWithinMs);
+      const late = waitedMs > this.#waitMaxMs || waitedMs + this.#turnMs > this.#answerWithinMs;
       this.#used += late ? LATE_COST : 1;
       waiting.run(late ? "late" : "now");
     }

@@ -24,6 +24,8 @@ export interface WaitingRoomOptions {
   readonly pressure: () => boolean;
   /** Places admitted per second at first; it then follows the writer's queueing delay. */
   readonly rateStart?: number;
+  /** About how many more claims a campaign's budget pays (undefined: unknown): the pre-queue past it is told to come back at the sell-out. */
+  readonly sharesLeftOf?: (campaignId: string) => number | undefined;
   /** How long a claim now waits before it is answered, in ms (the crowd gate's wait): added to estimates. */
   readonly answerDelayMs?: () => number;
   /** Names this server run in its tickets: a ticket from another run is refused. */
@@ -90,7 +92,7 @@ const PRE_SPREAD_MS = 1_000;
 /** Pre-queue holders come back over at most this long: the line is told again on return. */
 const PRE_SPREAD_MAX_MS = 10_000;
 /** A return later than this after its turn was not a holder coming back when told. */
-const RETURN_COST_MAX_MS = 5_000;
+const RETURN_COST_MAX_MS = 15_000;
 /** Each measured return moves the average this far toward it. */
 const RETURN_COST_WEIGHT = 1 / 64;
 const RATE_FLOOR = 200;
@@ -106,6 +108,7 @@ export class WaitingRoom {
   readonly #monotonic: () => number;
   readonly #pressure: () => boolean;
   readonly #answerDelayMs: () => number;
+  readonly #sharesLeftOf: (campaignId: string) => number | undefined;
   readonly #run: string;
   readonly #roomsMax: number;
   readonly #rooms = new Map<string, Room>();
@@ -131,6 +134,7 @@ export class WaitingRoom {
     this.#monotonic = options.monotonic ?? (() => performance.now());
     this.#pressure = options.pressure;
     this.#answerDelayMs = options.answerDelayMs ?? (() => 0);
+    this.#sharesLeftOf = options.sharesLeftOf ?? (() => undefined);
     this.#rate = options.rateStart ?? 1_000;
     this.#run = options.run ?? randomBytes(6).toString("base64url");
     this.#roomsMax = options.roomsMax ?? 10_000;
@@ -176,13 +180,17 @@ export class WaitingRoom {
       room.pre.set(userId, number);
     }
     const ticket = this.#sign({ campaignId, userId, line: "pre", number, arrivedAt: Math.floor(now), claims });
-    // The place is drawn at the start. Holders come back over the time the line takes to pass
-    // the pre-queue at the admission rate (a second at least), each at the fraction of it
-    // where the draw will put them (known from the seed alone), so they do not all arrive at
-    // once and come back in drawn order.
+    // The place is drawn at the start, at about `fraction` of the pre-queue (known from the
+    // seed alone). Holders come back when the line, at the admission rate, is about to reach
+    // that place, spread over a second at least, so that they do not all arrive at once and
+    // come back in drawn order; those placed past what the budget pays, about when it should
+    // be spent (the answer will most likely be "sold out", a constant).
     const fraction = drawFraction(this.seedOf(campaignId), number);
-    const spreadMs = Math.min(PRE_SPREAD_MAX_MS, Math.max(PRE_SPREAD_MS, (room.preSize / this.#speed()) * 1000));
-    const retryAfterMs = Math.max(RETRY_MIN_MS, startsAt - now + Math.floor(fraction * spreadMs));
+    const expected = fraction * room.preSize;
+    const shares = this.#sharesLeftOf(campaignId) ?? Number.POSITIVE_INFINITY;
+    const lineMs = (Math.min(expected, shares) / this.#speed()) * 1000 + (expected > shares ? SELL_OUT_MARGIN_MS : 0);
+    const offsetMs = Math.min(PRE_SPREAD_MAX_MS, Math.max(fraction * PRE_SPREAD_MS, lineMs));
+    const retryAfterMs = Math.max(RETRY_MIN_MS, startsAt - now + Math.floor(offsetMs));
     return {
       kind: "wait",
       place: {

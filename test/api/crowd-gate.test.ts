@@ -41,10 +41,10 @@ function rig(options: CrowdGateOptions = {}) {
     gate,
     runs,
     sockets,
-    claim(id: number, atOnce = true) {
+    claim(id: number, paced = false) {
       const socket = sockets.get(id) ?? fakeSocket();
       sockets.set(id, socket);
-      gate.admit(socket as unknown as Socket, (verdict) => runs.push({ id, verdict }), atOnce);
+      gate.admit(socket as unknown as Socket, (verdict) => runs.push({ id, verdict }), paced);
     },
     advance(ms: number) {
       now += ms;
@@ -294,15 +294,27 @@ describe("the crowd gate", () => {
     assert.deepEqual(runs[8], { id: 8, verdict: "late" });
   });
 
-  it("queues a holder back with its ticket, whose turn the first-answer budget must not take", () => {
-    const { claim, runs, gate, endTurn, advance } = afterSlowTurn({ answerWithinMs: 100 });
+  it("lets a holder back with its ticket through at once, whatever the budget: the room paces them", () => {
+    const { claim, runs, gate } = afterSlowTurn({ answerWithinMs: 100 });
     for (let i = 4; i < 8; i++) claim(i);
-    claim(8, false);
+    claim(8, true);
+    claim(9);
+    assert.deepEqual(
+      runs.slice(8).map((run) => [run.id, run.verdict]),
+      [
+        [8, "now"],
+        [9, "late"],
+      ],
+    );
+    assert.equal(gate.waiting, 0);
+  });
+
+  it("queues a holder with its ticket as any claim without a first-answer budget", () => {
+    const { claim, runs, gate } = afterSlowTurn({});
+    for (let i = 4; i < 8; i++) claim(i);
+    claim(8, true);
     assert.equal(runs.length, 8);
     assert.equal(gate.waiting, 1);
-    advance(150);
-    endTurn();
-    assert.deepEqual(runs[8], { id: 8, verdict: "now" });
   });
 
   it("queues as before without a first-answer budget", () => {

@@ -4,7 +4,7 @@ import { describe, it } from "node:test";
 import { type RoomVerdict, WaitingRoom } from "../../src/api/waiting-room.js";
 
 /** A room on clocks the test moves: wall ms since the epoch and monotonic ms move together. */
-function rig(rateStart: number) {
+function rig(rateStart: number, sharesLeft?: number) {
   let wall = 1_000_000;
   let monotonic = 0;
   const room = new WaitingRoom({
@@ -14,6 +14,7 @@ function rig(rateStart: number) {
     monotonic: () => monotonic,
     pressure: () => false,
     rateStart,
+    sharesLeftOf: () => sharesLeft,
   });
   return {
     room,
@@ -58,5 +59,16 @@ describe("the waiting room's estimates", () => {
     assert.ok(Math.max(...late) > 4_000 && Math.max(...late) <= 5_000, `${Math.max(...late)}`);
     const early = retries.slice(0, 100);
     assert.ok(Math.max(...early) <= 1_000, "while the pre-queue is small, within the first second");
+  });
+
+  it("tells the pre-queue past what the budget pays to come back about when it should be spent", () => {
+    const { room, wall } = rig(1_000, 1_000);
+    const startsAt = wall() + 60_000;
+    const retries: number[] = [];
+    for (let i = 0; i < 5_000; i++)
+      retries.push(waiting(room.preQueue("cmp_3", startsAt, `usr_${i}`, 0)).retryAfterMs - 60_000);
+    // 1 000 shares at 1 000 a second: spent after about 1 s; everyone comes back by 1.5 s.
+    assert.ok(Math.max(...retries) <= 1_500, `${Math.max(...retries)}`);
+    assert.ok(retries.filter((offset) => offset >= 1_400).length > 2_000, "most of the pre-queue is past the budget");
   });
 });

@@ -43,7 +43,9 @@ function crowdServer(gate: CrowdGateOptions, isolation = true) {
       tokenSecret: "crowd-gate-token-secret-at-least-32-bytes",
       testClock: false,
       logLevel: "silent",
-      gate,
+      // These tests are about the gate's queue: no first-answer budget, which would answer a
+      // waiting claim with a place instead (test/api/crowd-gate.test.ts tests it).
+      gate: { answerWithinMs: undefined, ...gate },
       isolation,
       // These tests are about the gate; admission's shedding, which a loaded test host can
       // trigger through slow batches, is tested on its own (test/campaigns/http-campaigns.test.ts).

@@ -318,7 +318,7 @@ export function campaignRoutes(app: FastifyInstance, context: AppContext): void 
     },
     async (request, reply) => {
       const verdict = await new Promise<GateVerdict>((admit) =>
-        context.gate.admit(request.raw.socket, admit, request.headers["queue-ticket"] === undefined),
+        context.gate.admit(request.raw.socket, admit, request.headers["queue-ticket"] !== undefined),
       );
       const answer = await claimOnce(
         context,

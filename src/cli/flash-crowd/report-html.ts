@@ -131,7 +131,8 @@ export function htmlReport(summary: Summary): string {
     [
       "generator",
       `CPU ${summary.generator.cpuSeconds.toFixed(1)} s, peak RSS ${summary.generator.peakRssMiB.toFixed(0)} MiB; ` +
-        `arrivals late by p99 ${ms(summary.generator.lateness.p99Ms)} ms`,
+        `arrivals late by p99 ${ms(summary.generator.lateness.p99Ms)} ms; its event-loop lag p99 ` +
+        `${summary.generator.load.lagP99Ms} ms, max ${summary.generator.load.lagMaxMs} ms, ${summary.generator.load.cores} cores`,
     ],
   ];
   if (summary.server !== null) {

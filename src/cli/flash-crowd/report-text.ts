@@ -5,6 +5,8 @@ import type { LatencySummary } from "./stats.js";
 const n = (value: number) => Math.round(value).toLocaleString("en-US");
 const pct = (part: number, whole: number) => (whole === 0 ? "" : `${((100 * part) / whole).toFixed(1)} %`);
 const fixed = (value: number, digits = 1) => value.toFixed(digits);
+/** A histogram bucket's bound: negative when the figure fell past the largest one. */
+const bound = (ms: number) => (ms < 0 ? `> ${-ms} ms` : `≤ ${ms} ms`);
 
 function amountText(amount: Summary["options"]["amount"]): string {
   return "fixed" in amount ? `${amount.fixed} fen each` : `random ${amount.min}…${amount.max} fen`;
@@ -131,8 +133,9 @@ export function textReport(summary: Summary): string[] {
     const b = s.breakdown;
     if (b !== null)
       lines.push(
-        `  claims on the server (bucket bounds): read → answer p50 ≤ ${b.claimReadToAnswerP50Ms} ms, p99 ≤ ${b.claimReadToAnswerP99Ms} ms; ` +
-          `crowd gate wait p99 ≤ ${b.gateWaitP99Ms} ms, claim lane p99 ≤ ${b.laneWaitP99Ms} ms; ` +
+        `  claims on the server (bucket bounds): read → answer p50 ${bound(b.claimReadToAnswerP50Ms)}, p99 ${bound(b.claimReadToAnswerP99Ms)}; ` +
+          `crowd gate wait p99 ${bound(b.gateWaitP99Ms)}, claim lane p99 ${bound(b.laneWaitP99Ms)}; ` +
+          `commits p99 ${bound(b.commitP99Ms)}, slowest ${bound(b.commitMaxBucketMs)}; ` +
           `event-loop lag p99 ${b.eventLoopLagP99Ms} ms, max ${b.eventLoopLagMaxMs} ms; ${n(b.lateAtOnce)} given a place at once by the gate`,
       );
   }

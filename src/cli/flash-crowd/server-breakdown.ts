@@ -1,18 +1,21 @@
 /**
  * Where a claim's time went on the server's side, from its /metrics read before and after the
  * crowd: from the request's read to its answer (the claim route), the wait at the crowd gate
- * and in the engine's claim lane, the event loop's lag (prom-client's own, which starts over at
+ * and in the engine's claim lane, the writer's commits, the event loop's lag (prom-client's own, which starts over at
  * each read), and the claims the gate answered with a place at once. What the tool measures
  * from the write minus what the server saw from the read is time neither could see: bytes in
  * the kernel's buffers before the server read them, and the answer's way back.
  */
 
 export interface ServerBreakdown {
-  /** Read → answer of the claim route, ms: the bucket bound under which p50 / p99 fall. */
+  /** Read → answer of the claim route, ms: the bucket bound under which p50 / p99 fall (negative: past that bound). */
   readonly claimReadToAnswerP50Ms: number;
   readonly claimReadToAnswerP99Ms: number;
   readonly gateWaitP99Ms: number;
   readonly laneWaitP99Ms: number;
+  /** The writer's commits, ms: with SQLite they run on the event loop, fsync included. */
+  readonly commitP99Ms: number;
+  readonly commitMaxBucketMs: number;
   readonly eventLoopLagP99Ms: number;
   readonly eventLoopLagMaxMs: number;
   readonly lateAtOnce: number;
@@ -51,6 +54,8 @@ export function breakdown(before: Samples, after: Samples): ServerBreakdown {
     claimReadToAnswerP99Ms: ms(quantile(before, after, "hongbao_http_request_duration_seconds", claim, 0.99)),
     gateWaitP99Ms: ms(quantile(before, after, "hongbao_queue_wait_seconds", gate, 0.99)),
     laneWaitP99Ms: ms(quantile(before, after, "hongbao_queue_wait_seconds", lane, 0.99)),
+    commitP99Ms: ms(quantile(before, after, "hongbao_engine_commit_seconds", () => true, 0.99)),
+    commitMaxBucketMs: ms(quantile(before, after, "hongbao_engine_commit_seconds", () => true, 1)),
     eventLoopLagP99Ms: ms(read("nodejs_eventloop_lag_p99_seconds")),
     eventLoopLagMaxMs: ms(read("nodejs_eventloop_lag_max_seconds")),
     lateAtOnce: read("hongbao_crowd_late_at_once_total") - (before.get("hongbao_crowd_late_at_once_total") ?? 0),
@@ -59,7 +64,8 @@ export function breakdown(before: Samples, after: Samples): ServerBreakdown {
 
 /**
  * The bucket bound under which quantile `q` of a histogram's observations between the two
- * reads fall, summed over the series `pick` chooses (+Inf counts as the largest finite bound).
+ * reads fall, summed over the series `pick` chooses; minus the largest finite bound when they
+ * fall past it.
  */
 function quantile(before: Samples, after: Samples, name: string, pick: (labels: string) => boolean, q: number) {
   const buckets = new Map<number, number>();
@@ -74,9 +80,9 @@ function quantile(before: Samples, after: Samples, name: string, pick: (labels: 
   const total = buckets.get(Number.POSITIVE_INFINITY) ?? 0;
   if (total <= 0) return 0;
   const finite = bounds.filter(Number.isFinite);
+  // Past the largest finite bound, say so: a negative bound, which the report prints as "> bound".
   for (const bound of bounds) {
-    if ((buckets.get(bound) as number) >= q * total)
-      return Number.isFinite(bound) ? bound : (finite[finite.length - 1] ?? 0);
+    if ((buckets.get(bound) as number) >= q * total) return Number.isFinite(bound) ? bound : -(finite.at(-1) ?? 0);
   }
   return 0;
 }

@@ -7,8 +7,9 @@
  *              has met: the edge answers them from its view; the writer should do nothing.
  *   durable  — claims by distinct users of a campaign with budget to spare: every answer is a
  *              claim made durable by the writer's batch; CPU of the edge and of the writer.
- *   raw      — raw better-sqlite3 batch inserts of the same claim rows (bench/engine-bench.ts,
- *              the batch size the writer took), against the writer's durable claims/s.
+ *   raw      — raw better-sqlite3 batch inserts of the same claim rows (bench/raw-claims.ts,
+ *              the batch size the writer took), against the writer's durable claims/s: what
+ *              the edges here supply it; its capacity fed at full rate is bench/writer-feed.ts.
  *
  * The model: answers/s on N cores = N ÷ (CPU seconds per answer, all processes), checked
  * against the measured rate with `--edges 1` and `--edges 2` here.

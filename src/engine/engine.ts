@@ -697,8 +697,11 @@ export class Engine implements EngineFront {
     const results = waiting.map((item) => {
       const context = this.#applyContext(state, batch, at, item.acceptedAt);
       const result = item.decided ?? this.#applyItem(item, context, claims, now);
-      if (item.idempotency !== undefined) {
-        batch.idempotency.push({ ...item.idempotency, outcome: JSON.stringify({ result }), createdAt: at });
+      const key = item.idempotency;
+      if (key !== undefined) {
+        // Field by field, as claim rows: `{ ...key, outcome, createdAt }` is V8's slow path.
+        const { scope, key: name, requestHash } = key;
+        batch.idempotency.push({ scope, key: name, requestHash, outcome: JSON.stringify({ result }), createdAt: at });
       }
       return result;
     });

@@ -7,8 +7,9 @@
  *              has met: the edge answers them from its view; the writer should do nothing.
  *   durable  — claims by distinct users of a campaign with budget to spare: every answer is a
  *              claim made durable by the writer's batch; CPU of the edge and of the writer.
- *   raw      — raw better-sqlite3 batch inserts of the same claim rows (bench/engine-bench.ts,
- *              the batch size the writer took), against the writer's durable claims/s.
+ *   raw      — raw better-sqlite3 batch inserts of the same claim rows (bench/raw-claims.ts,
+ *              the batch size the writer took), against the writer's durable claims/s: what
+ *              the edges here supply it; its capacity fed at full rate is bench/writer-feed.ts.
  *
  * The model: answers/s on N cores = N ÷ (CPU seconds per answer, all processes), checked
  * against the measured rate with `--edges 1` and `--edges 2` here.
@@ -21,19 +22,15 @@
  * are described where they are read.)
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
 import { createServer } from "node:net";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { fmtInt, forkChild, table } from "./lib.js";
+import { cpuOf, cpuSplitOf, flag, fmtInt, stopServer, table } from "./lib.js";
+import { rawClaims } from "./raw-claims.js";
 
-const argv = process.argv.slice(2);
-const flag = (name: string, fallback: string) => {
-  const i = argv.indexOf(`--${name}`);
-  return i >= 0 ? (argv[i + 1] as string) : fallback;
-};
 const REQUESTS = Number(flag("requests", "20000"));
 const USERS = Number(flag("users", "10000"));
 const CONNECTIONS = Number(flag("connections", "64"));
@@ -53,7 +50,6 @@ const PROFILE = flag("profile", "");
 const PERF = flag("perf", "");
 const MAIN = fileURLToPath(new URL("../src/cli/main.js", import.meta.url));
 const ADMIN = "bench-edges-admin-token-0123456789";
-const TICKS = 100; // USER_HZ on Linux
 
 interface Result {
   readonly duration: number;
@@ -65,19 +61,6 @@ const autocannon = createRequire(import.meta.url)("autocannon") as (
 ) => Promise<Result>;
 
 const log = (line: string) => process.stderr.write(`[edges-bench] ${line}\n`);
-
-/** CPU seconds (user + system) a process has used, from /proc. */
-function cpuOf(pid: number): number {
-  const [user, system] = cpuSplitOf(pid);
-  return user + system;
-}
-
-/** User and system CPU seconds apart: the kernel's share is the sockets' cost. */
-function cpuSplitOf(pid: number): [number, number] {
-  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return [Number(fields[11]) / TICKS, Number(fields[12]) / TICKS];
-}
 
 interface Started {
   readonly child: ChildProcess;
@@ -111,15 +94,6 @@ async function until<T>(find: () => T | undefined, what: string, timeoutMs = 180
     if (Date.now() > deadline) throw new Error(`no ${what} in time`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
-}
-
-async function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const gone = new Promise((resolve) => child.once("exit", resolve));
-  child.kill("SIGTERM");
-  const timer = setTimeout(() => child.kill("SIGKILL"), 30_000);
-  await gone;
-  clearTimeout(timer);
 }
 
 interface Load {
@@ -196,7 +170,7 @@ async function bare(connections: number): Promise<{ cpuPerAnswer: number; perSec
     );
     return { cpuPerAnswer: cpu / measured.answers, perSecond: measured.perSecond };
   } finally {
-    await stop(server.child);
+    await stopServer(server.child);
   }
 }
 
@@ -415,8 +389,8 @@ async function edges(count: number, bun?: string): Promise<EdgesFigures> {
     );
     return { edges: count, soldOut: sold, durable };
   } finally {
-    if (bunEdge !== undefined) await stop(bunEdge.child);
-    await stop(server.child);
+    if (bunEdge !== undefined) await stopServer(bunEdge.child);
+    await stopServer(server.child);
     rmSync(dir, { recursive: true, force: true });
   }
 }
@@ -451,38 +425,16 @@ async function batchStats(writerUrl: string): Promise<{ sum: number; count: numb
   return { sum: read("hongbao_engine_batch_size_sum"), count: read("hongbao_engine_batch_size_count") };
 }
 
-// ---------------------------------------------------------------- raw SQLite claims
-/** Raw SQLite's claims/s at the writer's batch size, and its CPU per claim: the floor under a writer's. */
-async function rawClaims(count: number, batch: number): Promise<{ perSecond: number; cpuPerClaim: number }> {
-  const child = forkChild("engine-bench", ["raw", String(count + 1_000), "1", "claim"]);
-  try {
-    await child.next("ready", 300_000);
-    child.send({ type: "slice", transfers: count, size: Math.max(1, Math.round(batch)), measure: true });
-    // The replay's own seconds and CPU: recording the statements through the engine is not counted.
-    const slice = await child.next<{ transfers: number; seconds: number; cpuSeconds: number }>("slice", 600_000);
-    const cpuPerClaim = slice.cpuSeconds / slice.transfers;
-    child.send({ type: "finish" });
-    await child.next("finished", 120_000);
-    const rate = slice.transfers / slice.seconds;
-    log(
-      `raw SQLite claim batches of ${Math.round(batch)}: ${fmtInt(rate)}/s, ${(1e6 * cpuPerClaim).toFixed(1)} µs CPU a claim`,
-    );
-    return { perSecond: rate, cpuPerClaim };
-  } finally {
-    await child.stop();
-  }
-}
-
 // --raw-only 48: raw SQLite's claims/s and replay CPU a claim at that batch size, and nothing else.
 const RAW_ONLY = Number(flag("raw-only", "0"));
 if (RAW_ONLY > 0) {
-  await rawClaims(USERS, RAW_ONLY);
+  await rawClaims(USERS, RAW_ONLY, log);
   process.exit(0);
 }
 const BUN = flag("bun", "");
-const SINGLE = argv.includes("--single");
+const SINGLE = process.argv.includes("--single");
 // --quick: `--edges 1` alone (to profile it), no two-edge run and no raw baseline.
-const QUICK = argv.includes("--quick");
+const QUICK = process.argv.includes("--quick");
 /** --rounds N: the whole comparison N times, bare and edges interleaved; medians and ranges at the end. */
 const ROUNDS = Number(flag("rounds", "1"));
 const us = (seconds: number) => (1e6 * seconds).toFixed(1);
@@ -504,7 +456,7 @@ for (let round = 1; round <= ROUNDS; round++) {
   const one = await edges(1);
   const two = QUICK ? undefined : await edges(2);
   const onBun = BUN === "" ? undefined : await edges(1, BUN);
-  const rawRun = QUICK ? undefined : await rawClaims(USERS, one.durable.meanBatch);
+  const rawRun = QUICK ? undefined : await rawClaims(USERS, one.durable.meanBatch, log);
   const raw = rawRun?.perSecond ?? Number.NaN;
   const bareSoldAgain = await bare(CONNECTIONS);
   const bareDurableAgain = await bare(DURABLE_CONNECTIONS);

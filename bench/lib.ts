@@ -1,5 +1,5 @@
 import { type ChildProcess, fork } from "node:child_process";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { Session } from "node:inspector/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -229,4 +229,36 @@ function mergeCpu(profiles: readonly CpuProfile[]): CpuProfile {
     offset += max;
   }
   return merged;
+}
+
+/** `--name VALUE` from this process's arguments, or `fallback`. */
+export function flag(name: string, fallback: string): string {
+  const argv = process.argv;
+  const i = argv.indexOf(`--${name}`, 2);
+  return i >= 0 ? (argv[i + 1] as string) : fallback;
+}
+
+const TICKS = 100; // USER_HZ on Linux
+
+/** User and system CPU seconds another process has used, from /proc: the kernel's share is its sockets' and disk's. */
+export function cpuSplitOf(pid: number): [number, number] {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return [Number(fields[11]) / TICKS, Number(fields[12]) / TICKS];
+}
+
+/** CPU seconds (user + system) another process has used, from /proc. */
+export function cpuOf(pid: number): number {
+  const [user, system] = cpuSplitOf(pid);
+  return user + system;
+}
+
+/** SIGTERM to a server this bench started (by its handle), SIGKILL if it is still there after 30 s. */
+export async function stopServer(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const gone = new Promise((resolve) => child.once("exit", resolve));
+  child.kill("SIGTERM");
+  const timer = setTimeout(() => child.kill("SIGKILL"), 30_000);
+  await gone;
+  clearTimeout(timer);
 }

@@ -2,9 +2,11 @@
  * Summarises a V8 .cpuprofile (from `npm run bench -- --profile DIR`, or node --cpu-prof):
  * self time by function, self time by file or package, and inclusive time of this
  * project's functions.
- * Usage: node dist/bench/profile-summary.js FILE.cpuprofile [top=30] [answers]
+ * Usage: node dist/bench/profile-summary.js FILE.cpuprofile [top=30] [answers] [--from REGEX]
  * With `answers` (how many requests or transfers the profiled window served) it also splits
- * the time into the hot path's phases, in µs per answer.
+ * the time into the hot path's phases, in µs per answer. With `--from`, samples before the
+ * first one whose stack has a frame ("function file:line") matching REGEX are left out: a
+ * process's start and setup, when only its load is wanted.
  */
 import { readFileSync } from "node:fs";
 
@@ -21,7 +23,10 @@ interface Profile {
   readonly endTime: number;
 }
 
-const [file, topArg, answersArg] = process.argv.slice(2);
+const args = process.argv.slice(2);
+const fromAt = args.indexOf("--from");
+const from = fromAt >= 0 ? new RegExp(args.splice(fromAt, 2)[1] as string) : undefined;
+const [file, topArg, answersArg] = args;
 if (file === undefined) {
   console.error("usage: profile-summary FILE.cpuprofile [top]");
   process.exit(2);
@@ -92,11 +97,22 @@ function keyOf(n: Node): string {
   return `${f.functionName || "(anonymous)"} ${where(f.url)}${f.url === "" ? "" : `:${f.lineNumber + 1}`}`;
 }
 
+/** The first sample counted: with --from, the first whose stack matches it. */
+const first = (() => {
+  if (from === undefined) return 0;
+  for (let i = 0; i < profile.samples.length; i++) {
+    for (let id: number | undefined = profile.samples[i]; id !== undefined; id = parent.get(id)) {
+      if (from.test(keyOf(byId.get(id) as Node))) return i;
+    }
+  }
+  throw new Error(`no sample under ${from}`);
+})();
+
 const self = new Map<string, number>();
 const selfByPlace = new Map<string, number>();
 const inclusive = new Map<string, number>();
 let total = 0;
-for (let i = 0; i < profile.samples.length; i++) {
+for (let i = first; i < profile.samples.length; i++) {
   const dt = profile.timeDeltas[i] ?? 0;
   const node = byId.get(profile.samples[i] as number);
   if (node === undefined) continue;
@@ -142,6 +158,7 @@ const PHASES: [string, RegExp][] = [
   ["profiler itself", /^dispatch |^(resume|pause) bench\/lib/],
   ["store: statements (#write)", /^#write src\/store\//],
   ["store: BEGIN/COMMIT (WAL write + fsync)", /^commit src\/store\//],
+  ["writer: facts to edges after each batch", /^(batchDurable|committed) src\/edge\/writer-server/],
   ["engine: crypto ids (randomBytes)", /^randomBytes node:/],
   ["engine: limitsAt (rules + reasons text)", /^limitsAt src\//],
   ["engine: apply (domain + ledger state)", /^#apply src\/engine\//],
@@ -157,12 +174,18 @@ const PHASES: [string, RegExp][] = [
     "engine: flush, queue, promises",
     /^(#flush|#enqueue|#track|#executeOnce|#executeWithKey|execute|submit) src\/engine\//,
   ],
+  // The writer serving edges: what its wire adds around the engine.
+  ["metrics (prom-client)", /npm:prom-client/],
+  ["wire: encode (msgpackr pack, frame)", /^encodeFrame src\/wire\//],
+  ["wire: decode (msgpackr unpack)", /npm:msgpackr/],
+  ["waiting room (line.claim, arrive)", /src\/api\/(line|waiting-room)\.ts/],
+  ["wire: socket writes, cork", /^(send|close) src\/wire\/connection|^(writev|writevGeneric) /],
+  ["writer: call dispatch, reply", /src\/edge\/writer-server/],
   ["auth: user token check (HMAC, cache)", /^(verifyUser|verifyUserNow|#verifySignature) src\/api\/tokens/],
   ["auth + metrics hooks (app.ts)", /^\(anonymous\) src\/api\/app\.ts/],
   ["socket writes (kernel, writev)", /^(writev|writevGeneric|writeGeneric|writeBuffer|writeUtf8String) /],
   ["reply send (Fastify + node:http)", /^sendAnswer src\/api\//],
   ["claim fast path (match, headers, answer)", /^(\(anonymous\)|send) src\/api\/claim-fast-path/],
-  ["metrics (prom-client)", /npm:prom-client/],
   ["route handler other", /src\/api\/routes\//],
   [
     "Fastify (routing, body, validation, hooks)",
@@ -176,7 +199,7 @@ const PHASES: [string, RegExp][] = [
 if (answersArg !== undefined) {
   const answers = Number(answersArg);
   const phase = new Map<string, number>();
-  for (let i = 0; i < profile.samples.length; i++) {
+  for (let i = first; i < profile.samples.length; i++) {
     const dt = profile.timeDeltas[i] ?? 0;
     const node = byId.get(profile.samples[i] as number);
     if (node === undefined || node.callFrame.functionName === "(idle)") continue;

@@ -258,14 +258,31 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  /**
+   * Wire-call children by side and op, looked up once and reused: every claim through an edge
+   * is one call each side, and prom-client hashes a label object on every observe. Bounded by
+   * the calls there are: the writer observes only calls it has, an edge only calls it makes.
+   */
+  readonly #wireChildren = new Map<string, { observe(value: number): void }>();
+
+  #observeWire(side: "writer" | "edge", op: string, seconds: number): void {
+    const key = `${side} ${op}`;
+    let child = this.#wireChildren.get(key);
+    if (child === undefined) {
+      child = this.wireCalls.labels({ side, op });
+      this.#wireChildren.set(key, child);
+    }
+    child.observe(seconds);
+  }
+
   readonly wireObserver = {
-    callServed: (op: string, seconds: number) => this.wireCalls.observe({ side: "writer", op }, seconds),
+    callServed: (op: string, seconds: number) => this.#observeWire("writer", op, seconds),
     connections: (count: number) => this.wireConnections.set(count),
   };
 
   /** At an edge: a call's round trip to the writer. */
   observeWireCall(op: string, seconds: number): void {
-    this.wireCalls.observe({ side: "edge", op }, seconds);
+    this.#observeWire("edge", op, seconds);
   }
 
   readonly engineObserver: EngineObserver = {

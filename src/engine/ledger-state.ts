@@ -153,7 +153,8 @@ export class LedgerState {
     const legs = posting.legs.map((leg) => {
       const balanceAfter = (running.get(leg.account) ?? this.balanceOf(leg.account)) + leg.amount;
       running.set(leg.account, balanceAfter);
-      return { ...leg, entryId: this.#nextEntryId++, balanceAfter };
+      // Field by field: V8 copies `{ ...leg, entryId, balanceAfter }` on a slow path, microseconds a leg.
+      return { account: leg.account, amount: leg.amount, entryId: this.#nextEntryId++, balanceAfter };
     });
     for (const [account, balance] of effect.value) this.balances.set(account, balance);
     const record: PostingRecord = {

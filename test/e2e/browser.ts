@@ -110,3 +110,16 @@ export async function shoot(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: join(SCREENSHOTS, `${name}-desktop.png`) });
   if (phoneSize !== null) await page.setViewportSize(phoneSize);
 }
+
+/**
+ * A server and a browser, started together. If either fails to start, the other is closed
+ * before the error is thrown: a test whose `before` fails never reaches the assignment, so its
+ * `after` could not close a server left running, and the test process would never end.
+ */
+export async function serveAndLaunch(options: Parameters<typeof serve>[0] = {}): Promise<[Served, Browser]> {
+  const [served, browser] = await Promise.allSettled([serve(options), launch()]);
+  if (served.status === "fulfilled" && browser.status === "fulfilled") return [served.value, browser.value];
+  if (served.status === "fulfilled") await served.value.close();
+  if (browser.status === "fulfilled") await browser.value.close();
+  throw served.status === "rejected" ? served.reason : (browser as PromiseRejectedResult).reason;
+}

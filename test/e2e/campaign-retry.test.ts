@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import type { Browser } from "playwright-core";
-import { admin, launch, phone, type Served, serve, shoot } from "./browser.js";
+import { admin, phone, type Served, serveAndLaunch, shoot } from "./browser.js";
 
 const RETRY_AFTER_S = 3;
 
@@ -11,12 +11,9 @@ describe("the campaign page under a crowd (headless Chromium)", () => {
   let browser: Browser;
 
   before(async () => {
-    [served, browser] = await Promise.all([
-      serve({
-        admission: { claimQueueLengthMax: 0, retryAfterSecondsMin: RETRY_AFTER_S, retryAfterSecondsMax: RETRY_AFTER_S },
-      }),
-      launch(),
-    ]);
+    [served, browser] = await serveAndLaunch({
+      admission: { claimQueueLengthMax: 0, retryAfterSecondsMin: RETRY_AFTER_S, retryAfterSecondsMax: RETRY_AFTER_S },
+    });
   });
   after(async () => {
     await browser?.close();

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import type { Browser } from "playwright-core";
-import { ADMIN_TOKEN, admin, launch, phone, type Served, serve, shoot } from "./browser.js";
+import { ADMIN_TOKEN, admin, phone, type Served, serveAndLaunch, shoot } from "./browser.js";
 
 const CROWD = 40;
 
@@ -12,7 +12,7 @@ describe("the operator console (headless Chromium)", () => {
   before(async () => {
     // Claims are shed past a queueing delay that a loaded test machine reaches by itself: this
     // test is about the console's figures, so its server sheds only far past that.
-    [served, browser] = await Promise.all([serve({ admission: { targetDelayMs: 5_000 } }), launch()]);
+    [served, browser] = await serveAndLaunch({ admission: { targetDelayMs: 5_000 } });
   });
   after(async () => {
     await browser?.close();

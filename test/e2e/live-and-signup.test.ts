@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import type { Browser, Page } from "playwright-core";
-import { admin, launch, phone, type Served, serve, shoot } from "./browser.js";
+import { admin, phone, type Served, serveAndLaunch, shoot } from "./browser.js";
 
 interface User {
   userId: string;
@@ -21,7 +21,7 @@ describe("the web app live, signing up, and a special day's limits (headless Chr
   let bob: User;
 
   before(async () => {
-    [served, browser] = await Promise.all([serve({ signup: true, testClock: true }), launch()]);
+    [served, browser] = await serveAndLaunch({ signup: true, testClock: true });
     base = served.server.url;
     alice = await admin<User>(base, "POST", "/v1/admin/users", { phone: "+8613800000201", name: "alice" });
     bob = await admin<User>(base, "POST", "/v1/admin/users", { phone: "+8613800000202", name: "bob" });

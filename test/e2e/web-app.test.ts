@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import type { Browser, Page } from "playwright-core";
-import { admin, launch, phone, type Served, serve, shoot } from "./browser.js";
+import { admin, phone, type Served, serveAndLaunch, shoot } from "./browser.js";
 
 interface User {
   userId: string;
@@ -15,7 +15,7 @@ describe("the web app in headless Chromium", () => {
   const users: Record<string, User> = {};
 
   before(async () => {
-    [served, browser] = await Promise.all([serve(), launch()]);
+    [served, browser] = await serveAndLaunch();
     base = served.server.url;
     for (const [name, number] of [
       ["newcomer", "+8613800000101"],

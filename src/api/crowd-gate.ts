@@ -145,6 +145,9 @@ export class CrowdGate {
    * first-answer budget such claims go through at once (they count in the turn's budget):
    * the room already paces them at the rate it admits places, and one held at the gate holds
    * its client's connection, so the arrivals behind it wait where the server cannot see them.
+   * The header is not checked here (the claim checks it), so paced claims get at most one more
+   * budget a turn: a flood of made-up tickets can double a turn's work, never more, and past
+   * that waits like anyone.
    */
   admit(socket: Socket, run: GatedClaim, paced = false): void {
     if (!this.#enabled) {
@@ -152,7 +155,8 @@ export class CrowdGate {
       return;
     }
     if (this.#used === 0) this.#beginTurn();
-    if (this.#used < this.#budget || (paced && this.#answerWithinMs !== Number.POSITIVE_INFINITY)) {
+    const pacedRoom = paced && this.#answerWithinMs !== Number.POSITIVE_INFINITY && this.#used < 2 * this.#budget;
+    if (this.#used < this.#budget || pacedRoom) {
       this.#used++;
       this.#observeWait(0);
       run("now");

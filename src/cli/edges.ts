@@ -35,13 +35,17 @@ async function runWriter(flags: ServeFlags, version: string): Promise<void> {
   const secret = process.env[WIRE_SECRET] as string;
   // The writer's own HTTP port serves /healthz, /readyz, /metrics (and the API) to operators.
   const writerFlags = { ...flags, port: Number(process.env.HONGBAO_WRITER_PORT ?? "0") };
+  // The supervisor is gone (killed): nobody restarts edges or stops this writer, so stop cleanly.
+  // Listened for before the start, which can take long (a large ledger, a standby waiting for the
+  // lease): a writer left behind would hold the store against the next start's writer.
+  process.on("disconnect", () => process.kill(process.pid, "SIGTERM"));
   await serve(writerFlags, version, {
     wire: { path, secret, ...tcpWire(flags) },
-    // A supervisor killed while this writer started is gone: the "disconnect" below stops it, not an EPIPE.
+    // A supervisor killed while this writer started is gone: the check below stops it, not an EPIPE.
     onListening: (server) => process.send?.({ listening: server.url }, undefined, {}, () => undefined),
   });
-  // The supervisor is gone (killed): nobody restarts edges or stops this writer, so stop cleanly.
-  process.on("disconnect", () => process.kill(process.pid, "SIGTERM"));
+  // Gone while this writer started: its "disconnect" may have come before serve's own signal handlers.
+  if (!process.connected) process.kill(process.pid, "SIGTERM");
 }
 
 async function runEdgeWorker(flags: ServeFlags): Promise<void> {
@@ -128,34 +132,7 @@ async function supervise(flags: ServeFlags): Promise<void> {
       });
     });
 
-  await startWriter();
-  cluster.setupPrimary({ exec: process.argv[1] as string, args: process.argv.slice(2) });
-  const edgeDelay = new Map<number, number>();
-  const startEdgeWorker = (slot: number): Worker => {
-    const worker = cluster.fork({ ...env, HONGBAO_EDGE_SLOT: String(slot) });
-    worker.on("listening", () => edgeDelay.set(slot, RESTART_MIN_MS));
-    worker.on("exit", (code, signal) => {
-      if (stopping) return;
-      const delay = edgeDelay.get(slot) ?? RESTART_MIN_MS;
-      logger.error({ slot, code, signal }, "edge died; the others keep serving; restarting it");
-      edgeDelay.set(slot, Math.min(RESTART_MAX_MS, delay * 2));
-      setTimeout(() => startEdgeWorker(slot), delay);
-    });
-    return worker;
-  };
-  // Said once, when every edge listens: the address clients use, and this pid, which a signal stops.
-  let listening = 0;
-  const onListening = (_worker: Worker, address: { address: string | null; port: number }) => {
-    listening += 1;
-    if (listening !== flags.edges) return;
-    const host = address.address ?? flags.host;
-    const url = `http://${host.includes(":") ? `[${host}]` : host}:${address.port}`;
-    logger.info({ url, edges: flags.edges, db: flags.db, testClock: flags.testClock }, "listening");
-  };
-  cluster.on("listening", onListening);
-  for (let slot = 0; slot < flags.edges; slot++) startEdgeWorker(slot);
-  logger.info({ edges: flags.edges, port: flags.port, wire: path }, "supervising a writer and its edges");
-
+  // Heard from the first moment: a signal while the writer starts stops it too, never leaves it behind.
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
@@ -187,4 +164,31 @@ async function supervise(flags: ServeFlags): Promise<void> {
   };
   process.on("SIGTERM", () => void stop("SIGTERM"));
   process.on("SIGINT", () => void stop("SIGINT"));
+  await startWriter();
+  cluster.setupPrimary({ exec: process.argv[1] as string, args: process.argv.slice(2) });
+  const edgeDelay = new Map<number, number>();
+  const startEdgeWorker = (slot: number): Worker => {
+    const worker = cluster.fork({ ...env, HONGBAO_EDGE_SLOT: String(slot) });
+    worker.on("listening", () => edgeDelay.set(slot, RESTART_MIN_MS));
+    worker.on("exit", (code, signal) => {
+      if (stopping) return;
+      const delay = edgeDelay.get(slot) ?? RESTART_MIN_MS;
+      logger.error({ slot, code, signal }, "edge died; the others keep serving; restarting it");
+      edgeDelay.set(slot, Math.min(RESTART_MAX_MS, delay * 2));
+      setTimeout(() => startEdgeWorker(slot), delay);
+    });
+    return worker;
+  };
+  // Said once, when every edge listens: the address clients use, and this pid, which a signal stops.
+  let listening = 0;
+  const onListening = (_worker: Worker, address: { address: string | null; port: number }) => {
+    listening += 1;
+    if (listening !== flags.edges) return;
+    const host = address.address ?? flags.host;
+    const url = `http://${host.includes(":") ? `[${host}]` : host}:${address.port}`;
+    logger.info({ url, edges: flags.edges, db: flags.db, testClock: flags.testClock }, "listening");
+  };
+  cluster.on("listening", onListening);
+  for (let slot = 0; slot < flags.edges; slot++) startEdgeWorker(slot);
+  logger.info({ edges: flags.edges, port: flags.port, wire: path }, "supervising a writer and its edges");
 }

@@ -21,9 +21,16 @@ function port(value: string): number {
   return parsed;
 }
 
-/** A count of edges, or `auto` for one per core. */
+/**
+ * `auto` is one edge a core, at most 8: the core count a process sees need not be what a
+ * container may use (a CPU quota is not always reflected), and each edge's views may grow to a
+ * few hundred MB at their caps (docs/edges.md). More edges are asked for by number.
+ */
+const AUTO_EDGES_MAX = 8;
+
+/** A count of edges, or `auto` for one per core (at most AUTO_EDGES_MAX). */
 function edgeCount(value: string): number {
-  if (value === "auto") return availableParallelism();
+  if (value === "auto") return Math.min(availableParallelism(), AUTO_EDGES_MAX);
   const parsed = /^\d{1,3}$/.test(value) ? Number(value) : Number.NaN;
   if (!(parsed >= 0 && parsed <= 256)) throw new InvalidArgumentError("edges: a whole number from 0 to 256, or auto");
   return parsed;

@@ -309,6 +309,15 @@ describe("the crowd gate", () => {
     assert.equal(gate.waiting, 0);
   });
 
+  it("lets made-up tickets through at once only up to one more budget a turn", () => {
+    const { claim, runs, gate } = afterSlowTurn({ answerWithinMs: 100 });
+    const budget = gate.stats.budget;
+    for (let i = 100; i < 100 + 10 * budget + 10; i++) claim(i, true);
+    const atOnce = runs.filter((run) => run.id >= 100 && run.verdict === "now").length;
+    assert.ok(atOnce <= 2 * budget, `${atOnce} paced claims ran at once with a budget of ${budget}`);
+    assert.ok(atOnce >= budget, "a holder back with its ticket still goes through at once while there is room");
+  });
+
   it("queues a holder with its ticket as any claim without a first-answer budget", () => {
     const { claim, runs, gate } = afterSlowTurn({});
     for (let i = 4; i < 8; i++) claim(i);

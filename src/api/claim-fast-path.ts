@@ -78,8 +78,10 @@ export function claimFastPath(context: AppContext, isClosing: () => boolean) {
   };
 
   /**
-   * Sold out or ended is the same answer whoever asks: a constant, sent before any token check
-   * and before the crowd gate, since waiting there costs more than the answer itself.
+   * Sold out or ended is the same answer whoever asks: a constant, sent before any token check.
+   * It still passes the crowd gate: answered before it, the crowd's sold-out claims went
+   * uncounted in the turns the gate sizes, and first answers at 100 000 arrivals over 10 s went
+   * from p99 0.7-1.6 s to 3.0-4.6 s (two pairs against the code before, same tool and seed).
    */
   const answeredForAnyone = (response: ServerResponse, campaignId: string, started: number): boolean => {
     const closed = isClosing() ? undefined : context.engine.claimRefusalForAnyone?.(campaignId);
@@ -158,12 +160,6 @@ export function claimFastPath(context: AppContext, isClosing: () => boolean) {
     if (headers.origin !== undefined) return false;
     if (headers["content-length"] !== undefined && headers["content-length"] !== "0") return false;
     const campaignId = match[1] as string;
-    try {
-      if (answeredForAnyone(response, campaignId, performance.now())) return true;
-    } catch (error) {
-      busyWhileRebuilding(response, error);
-      return true;
-    }
     context.gate.admit(
       request.socket,
       (verdict) => {

@@ -4,7 +4,16 @@ import type { ErrorCode } from "../domain/errors.js";
 import { EngineStoppedError, EngineUnavailableError } from "../engine/engine.js";
 import { WireConnection } from "../wire/connection.js";
 import { WIRE_VERSION } from "../wire/frames.js";
-import { asWriterMessage, type Fact, type Snapshot, type WireError, type WriterStatus } from "../wire/messages.js";
+import {
+  asWriterMessage,
+  type Call,
+  type Fact,
+  isReply,
+  type Reply,
+  type Snapshot,
+  type WireError,
+  type WriterStatus,
+} from "../wire/messages.js";
 
 /** Calls under way to the writer at most; past it a call fails at once (503), never buffers. */
 export const CALLS_IN_FLIGHT_MAX = 20_000;
@@ -163,7 +172,7 @@ export class WriterClient {
     const id = this.#nextId++;
     return new Promise((resolve, reject) => {
       this.#pending.set(id, { op, sentAt: performance.now(), resolve, reject });
-      if (!connection.send({ t: "call", id, op, args })) {
+      if (!connection.queue("calls", [id, op, args] satisfies Call)) {
         this.#pending.delete(id);
         reject(new WriterAwayError("the connection closed"));
       }
@@ -228,6 +237,14 @@ export class WriterClient {
       {
         message: (message) => this.#receive(connection, message),
         closed: (reason) => this.#lost(connection, reason),
+        // A call too large for any frame fails alone; the rest of its turn's calls go.
+        oversized: (_kind, item) => {
+          const [id] = item as Call;
+          const pending = this.#pending.get(id);
+          this.#pending.delete(id);
+          pending?.reject(new Error("the call is larger than a frame"));
+          return undefined;
+        },
       },
       { pauseReads: false },
     );
@@ -276,19 +293,28 @@ export class WriterClient {
         this.#lastStatus = message.status;
         this.#options.onStatus?.(message.status);
         return;
-      case "reply": {
-        const pending = this.#pending.get(message.id);
-        if (pending === undefined) return; // its deadline passed; the caller was answered 503
-        this.#pending.delete(message.id);
-        this.#options.onCallDone?.(pending.op, (performance.now() - pending.sentAt) / 1000);
-        if (message.ok) pending.resolve(message.value);
-        else {
-          // A fenced writer answers its batches unavailable: see at once whether another holds the lease.
-          if (message.error?.kind === "unavailable") void this.#checkLease();
-          pending.reject(errorOf(message.error));
+      case "replies":
+        for (const reply of message.replies) {
+          if (!isReply(reply)) {
+            connection.close("a reply the protocol does not have");
+            return;
+          }
+          this.#settle(reply);
         }
         return;
-      }
+    }
+  }
+
+  #settle(reply: Reply): void {
+    const pending = this.#pending.get(reply[0]);
+    if (pending === undefined) return; // its deadline passed; the caller was answered 503
+    this.#pending.delete(reply[0]);
+    this.#options.onCallDone?.(pending.op, (performance.now() - pending.sentAt) / 1000);
+    if (reply[1]) pending.resolve(reply[2]);
+    else {
+      // A fenced writer answers its batches unavailable: see at once whether another holds the lease.
+      if (reply[2]?.kind === "unavailable") void this.#checkLease();
+      pending.reject(errorOf(reply[2]));
     }
   }
 

@@ -24,8 +24,10 @@ import { WireConnection } from "../wire/connection.js";
 import { WIRE_VERSION } from "../wire/frames.js";
 import {
   asClientMessage,
+  type Call,
   type EdgeSetup,
   type Fact,
+  type Reply,
   type SharedRow,
   type WireError,
   type WriterMessage,
@@ -335,6 +337,11 @@ class Peer {
           clearTimeout(this.#helloDeadline);
           writer.forget(this, reason);
         },
+        // A reply too large for any frame: the call fails, its edge and every other call go on.
+        oversized: (_kind, item) => {
+          const [id] = item as Reply;
+          return [id, false, { kind: "internal", message: "the answer is larger than a frame" }] satisfies Reply;
+        },
       },
       { pauseReads: true },
     );
@@ -373,51 +380,58 @@ class Peer {
       this.#refuse("a call before hello");
       return;
     }
-    if (message.op === ROWS_APPLIED) {
-      const seq = message.args[0];
+    // Every call of the frame arrived now: one clock read serves them all.
+    const arrived = performance.now();
+    for (const call of message.calls) {
+      if (!this.connection.open) return;
+      this.#dispatch(call, arrived);
+    }
+  }
+
+  #dispatch([id, name, args]: Call, arrived: number): void {
+    if (name === ROWS_APPLIED) {
+      const seq = args[0];
       if (typeof seq === "number") this.#writer.rowsApplied(this, seq);
-      this.connection.send({ t: "reply", id: message.id, ok: true, value: null });
+      this.#reply([id, true, null]);
       return;
     }
-    const op = this.#writer.op(message.op);
+    const op = this.#writer.op(name);
     if (op === undefined) {
-      this.#refuse(`no such call: ${message.op.slice(0, 100)}`);
+      this.#refuse(`no such call: ${name.slice(0, 100)}`);
       return;
     }
     if (this.calls >= CALLS_PER_EDGE_MAX) {
-      this.connection.send({
-        t: "reply",
-        id: message.id,
-        ok: false,
-        error: { kind: "refused", message: "too many calls" },
-      });
+      this.#reply([id, false, { kind: "refused", message: "too many calls" }]);
       return;
     }
-    this.#call(message.id, message.op, op, message.args);
+    this.#call(id, name, op, args, arrived);
   }
 
-  #call(id: number, name: string, op: Op, args: readonly unknown[]): void {
-    const started = performance.now();
+  #reply(reply: Reply): void {
+    this.connection.queue("replies", reply);
+  }
+
+  #call(id: number, name: string, op: Op, args: readonly unknown[], arrived: number): void {
     this.calls += 1;
-    const done = (reply: WriterMessage) => {
+    const done = (reply: Reply) => {
       this.calls -= 1;
-      this.#writer.served(name, (performance.now() - started) / 1000);
-      this.connection.send(reply);
+      this.#writer.served(name, (performance.now() - arrived) / 1000);
+      this.#reply(reply);
     };
     let value: unknown;
     try {
       value = op(args);
     } catch (error) {
-      done({ t: "reply", id, ok: false, error: wireErrorOf(error) });
+      done([id, false, wireErrorOf(error)]);
       return;
     }
     if (!(value instanceof Promise)) {
-      done({ t: "reply", id, ok: true, value });
+      done([id, true, value]);
       return;
     }
     value.then(
-      (resolved) => done({ t: "reply", id, ok: true, value: resolved }),
-      (error: unknown) => done({ t: "reply", id, ok: false, error: wireErrorOf(error) }),
+      (resolved) => done([id, true, resolved]),
+      (error: unknown) => done([id, false, wireErrorOf(error)]),
     );
   }
 }

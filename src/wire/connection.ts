@@ -1,5 +1,5 @@
 import type { Socket } from "node:net";
-import { encodeFrame, FRAME_BYTES_MAX, FrameDecoder, FrameError } from "./frames.js";
+import { type BatchKind, encodeBatch, encodeFrame, FRAME_BYTES_MAX, FrameDecoder, FrameError } from "./frames.js";
 
 /** Bytes waiting to be written on one connection past which its reading is paused. */
 export const WRITE_PAUSE_BYTES = 4 * 1024 * 1024;
@@ -10,6 +10,8 @@ export interface ConnectionEvents {
   message(message: unknown): void;
   /** The connection is gone; `reason` says why when we closed it. */
   closed(reason: string): void;
+  /** A queued item alone is over the frame bound: what to send in its place (undefined: nothing). */
+  oversized?(kind: BatchKind, item: unknown): unknown;
 }
 
 /**
@@ -24,6 +26,9 @@ export class WireConnection {
   readonly #events: ConnectionEvents;
   #closedReason: string | undefined;
   #corked = false;
+  /** Items queued this turn, all of one kind: they leave as one frame (or a few, past the bound). */
+  #batch: unknown[] = [];
+  #batchKind: BatchKind = "calls";
 
   readonly #pauseReads: boolean;
 
@@ -65,20 +70,52 @@ export class WireConnection {
   /** Sends one message; false when the connection is closed (or closes now, its peer too slow). */
   send(message: unknown): boolean {
     if (this.#closedReason !== undefined) return false;
-    const frame = encodeFrame(message);
+    // What was queued before this message leaves before it: replies before the facts that follow them.
+    this.#flushBatch();
+    return this.#write(encodeFrame(message));
+  }
+
+  /**
+   * Queues a call or a reply: the items of one kind queued in one turn of the event loop leave
+   * together in one frame when the turn ends, in order with messages sent in between.
+   */
+  queue(kind: BatchKind, item: unknown): boolean {
+    if (this.#closedReason !== undefined) return false;
+    if (this.#batch.length > 0 && kind !== this.#batchKind) this.#flushBatch();
+    this.#batchKind = kind;
+    this.#batch.push(item);
+    this.#cork();
+    return true;
+  }
+
+  #flushBatch(): void {
+    if (this.#batch.length === 0) return;
+    const items = this.#batch;
+    const kind = this.#batchKind;
+    this.#batch = [];
+    const oversized = (item: unknown) => this.#events.oversized?.(kind, item);
+    for (const frame of encodeBatch(kind, items, oversized)) if (!this.#write(frame)) return;
+  }
+
+  /** Frames written in one turn of the event loop (a batch's replies, a crowd's calls) leave in one write. */
+  #cork(): void {
+    if (this.#corked) return;
+    this.#corked = true;
+    this.#socket.cork();
+    process.nextTick(() => {
+      if (this.#closedReason === undefined) this.#flushBatch();
+      this.#corked = false;
+      this.#socket.uncork();
+    });
+  }
+
+  #write(frame: Buffer): boolean {
+    if (this.#closedReason !== undefined) return false;
     if (this.#socket.writableLength + frame.length > WRITE_BYTES_MAX) {
       this.close(`the peer reads too slowly: ${this.#socket.writableLength} bytes waiting`);
       return false;
     }
-    // Frames sent in one turn of the event loop (a batch's replies, a crowd's calls) leave in one write.
-    if (!this.#corked) {
-      this.#corked = true;
-      this.#socket.cork();
-      process.nextTick(() => {
-        this.#corked = false;
-        this.#socket.uncork();
-      });
-    }
+    this.#cork();
     const flushed = this.#socket.write(frame);
     if (this.#pauseReads && (!flushed || this.#socket.writableLength > WRITE_PAUSE_BYTES)) this.#socket.pause();
     return true;
@@ -86,8 +123,10 @@ export class WireConnection {
 
   close(reason: string): void {
     if (this.#closedReason !== undefined) return;
-    this.#closedReason = reason;
     // What was sent last (a refusal saying why) still goes out; a peer that will not take it is cut.
+    this.#flushBatch();
+    if (this.#closedReason !== undefined) return; // the flush found the peer too slow, and closed
+    this.#closedReason = reason;
     if (this.#corked) this.#socket.uncork();
     this.#socket.end();
     setTimeout(() => this.#socket.destroy(), 1_000).unref();

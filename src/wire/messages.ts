@@ -88,9 +88,18 @@ export interface EdgeSetup {
   readonly waitingRoom: boolean;
 }
 
+/** One engine or store call: `[id, op, args]`, the id unique on the connection. */
+export type Call = readonly [id: number, op: string, args: readonly unknown[]];
+
+/** A call's answer by its id: `[id, true, value]`, or `[id, false, error]`. */
+export type Reply =
+  | readonly [id: number, ok: true, value: unknown]
+  | readonly [id: number, ok: false, error: WireError];
+
 export type ClientMessage =
   | { readonly t: "hello"; readonly v: number; readonly secret: string; readonly edge: string }
-  | { readonly t: "call"; readonly id: number; readonly op: string; readonly args: readonly unknown[] };
+  /** The calls an edge made in one turn of its event loop. */
+  | { readonly t: "calls"; readonly calls: readonly Call[] };
 
 export type WriterMessage =
   | {
@@ -102,8 +111,8 @@ export type WriterMessage =
       readonly epoch?: number | null;
     }
   | { readonly t: "refused"; readonly reason: string }
-  | { readonly t: "reply"; readonly id: number; readonly ok: true; readonly value: unknown }
-  | { readonly t: "reply"; readonly id: number; readonly ok: false; readonly error: WireError }
+  /** The replies ready in one turn of the writer's event loop (a durable batch's, usually). */
+  | { readonly t: "replies"; readonly replies: readonly Reply[] }
   | { readonly t: "facts"; readonly facts: readonly Fact[]; readonly status: WriterStatus }
   | { readonly t: "status"; readonly status: WriterStatus };
 
@@ -127,11 +136,28 @@ export function asClientMessage(value: unknown): ClientMessage | undefined {
       return undefined;
     return value as ClientMessage;
   }
-  if (value.t === "call") {
-    if (!Number.isSafeInteger(value.id) || typeof value.op !== "string" || !Array.isArray(value.args)) return undefined;
+  if (value.t === "calls") {
+    const calls = value.calls;
+    if (!Array.isArray(calls)) return undefined;
+    for (const call of calls) if (!isCall(call)) return undefined;
     return value as ClientMessage;
   }
   return undefined;
+}
+
+function isCall(call: unknown): call is Call {
+  return (
+    Array.isArray(call) &&
+    call.length === 3 &&
+    Number.isSafeInteger(call[0]) &&
+    typeof call[1] === "string" &&
+    Array.isArray(call[2])
+  );
+}
+
+/** A reply's shape, checked as the edge reads it. */
+export function isReply(reply: unknown): reply is Reply {
+  return Array.isArray(reply) && reply.length === 3 && Number.isSafeInteger(reply[0]) && typeof reply[1] === "boolean";
 }
 
 /** A writer message's shape, checked the same way on the edge. */
@@ -144,8 +170,8 @@ export function asWriterMessage(value: unknown): WriterMessage | undefined {
         : undefined;
     case "refused":
       return typeof value.reason === "string" ? (value as WriterMessage) : undefined;
-    case "reply":
-      return Number.isSafeInteger(value.id) && typeof value.ok === "boolean" ? (value as WriterMessage) : undefined;
+    case "replies":
+      return Array.isArray(value.replies) ? (value as WriterMessage) : undefined;
     case "facts":
       return Array.isArray(value.facts) && isObject(value.status) ? (value as WriterMessage) : undefined;
     case "status":

@@ -8,7 +8,15 @@ import { pack } from "msgpackr";
 import { WriterAwayError, WriterClient } from "../../src/edge/writer-client.js";
 import { WriterServer } from "../../src/edge/writer-server.js";
 import { createService, type Service } from "../../src/server.js";
-import { encodeFrame, FRAME_BYTES_MAX, FrameDecoder, FrameError, WIRE_VERSION } from "../../src/wire/frames.js";
+import {
+  BATCH_ITEMS_MAX,
+  encodeBatch,
+  encodeFrame,
+  FRAME_BYTES_MAX,
+  FrameDecoder,
+  FrameError,
+  WIRE_VERSION,
+} from "../../src/wire/frames.js";
 import type { EdgeSetup } from "../../src/wire/messages.js";
 
 /** An edge's setup with nothing configured: these tests look at the wire, not at what edges serve. */
@@ -46,6 +54,40 @@ describe("wire frames", () => {
     head.writeUInt32BE(FRAME_BYTES_MAX + 1, 0);
     assert.throws(() => new FrameDecoder().push(head, () => {}), FrameError);
     assert.throws(() => encodeFrame({ big: "x".repeat(FRAME_BYTES_MAX) }), FrameError);
+  });
+
+  it("splits a batch across frames at the bound, in order, and sets aside an item over it alone", () => {
+    const bound = 1_000;
+    const items = Array.from({ length: 200 }, (_, i) => [i, true, `value ${i} ${"x".repeat(i % 13)}`]);
+    const huge = [999, true, "y".repeat(bound)];
+    const set: unknown[] = [];
+    const frames = encodeBatch(
+      "replies",
+      [...items.slice(0, 100), huge, ...items.slice(100)],
+      (item) => {
+        set.push(item);
+        return [999, false, { kind: "internal", message: "too large" }];
+      },
+      bound,
+    );
+    assert.ok(frames.length > 1, `${frames.length} frames`);
+    const got: unknown[] = [];
+    const decoder = new FrameDecoder(bound);
+    for (const frame of frames) {
+      assert.ok(frame.length - 4 <= bound, `a frame of ${frame.length - 4} bytes`);
+      decoder.push(frame, (message) => got.push(...(message as { t: string; replies: unknown[] }).replies));
+    }
+    assert.deepEqual(set, [huge]);
+    assert.deepEqual(got, [
+      ...items.slice(0, 100),
+      [999, false, { kind: "internal", message: "too large" }],
+      ...items.slice(100),
+    ]);
+    // One frame, one pack, when the batch fits.
+    assert.equal(encodeBatch("calls", items, () => undefined).length, 1);
+    // At most BATCH_ITEMS_MAX a frame, so a peer decodes the first ones while the rest arrive.
+    const many = Array.from({ length: 2 * BATCH_ITEMS_MAX + 1 }, (_, i) => [i, "hasUser", ["u"]]);
+    assert.equal(encodeBatch("calls", many, () => undefined).length, 3);
   });
 
   it("refuses a frame whose body is not MessagePack", () => {
@@ -156,7 +198,7 @@ describe("the writer on the wire", () => {
       await oversized.closed;
       const welcomedThenOdd = await rawPeer({ path: socketPath() });
       welcomedThenOdd.socket.write(encodeFrame({ t: "hello", v: WIRE_VERSION, secret: SECRET, edge: "odd" }));
-      welcomedThenOdd.socket.write(encodeFrame({ t: "call", id: 1, op: "load", args: [] }));
+      welcomedThenOdd.socket.write(encodeFrame({ t: "calls", calls: [[1, "load", []]] }));
       await welcomedThenOdd.closed;
       assert.ok(
         logged.some((entry) => /undecodable frame/.test(entry.reason)),
@@ -171,9 +213,64 @@ describe("the writer on the wire", () => {
     }
   });
 
+  it("answers a frame of calls with a frame of replies, and closes a malformed or oversized batch alone", async () => {
+    const bystander = client({ path: socketPath() });
+    try {
+      await bystander.ready();
+      const batcher = await rawPeer({ path: socketPath() });
+      batcher.socket.write(encodeFrame({ t: "hello", v: WIRE_VERSION, secret: SECRET, edge: "batcher" }));
+      const calls = Array.from({ length: 50 }, (_, i) => [i + 1, "hasUser", [`nobody-${i}`]]);
+      batcher.socket.write(encodeFrame({ t: "calls", calls }));
+      const replies = async () => {
+        for (;;) {
+          const frame = batcher.received.find((m) => (m as { t: string }).t === "replies");
+          if (frame !== undefined) return (frame as { replies: unknown[] }).replies;
+          await new Promise((resolve) => setTimeout(resolve, 10));
+        }
+      };
+      assert.deepEqual(
+        await replies(),
+        calls.map(([id]) => [id, true, false]),
+      );
+      batcher.socket.destroy();
+
+      const malformed = await rawPeer({ path: socketPath() });
+      malformed.socket.write(encodeFrame({ t: "hello", v: WIRE_VERSION, secret: SECRET, edge: "malformed" }));
+      malformed.socket.write(
+        encodeFrame({
+          t: "calls",
+          calls: [
+            [1, "hasUser", ["a"]],
+            [2, "hasUser"],
+          ],
+        }),
+      );
+      await malformed.closed;
+      assert.ok(
+        malformed.received.some((m) => (m as { reason?: string }).reason === "a message the protocol does not have"),
+      );
+
+      const oversized = await rawPeer({ path: socketPath() });
+      oversized.socket.write(encodeFrame({ t: "hello", v: WIRE_VERSION, secret: SECRET, edge: "oversized" }));
+      const body = Buffer.alloc(8);
+      body.writeUInt32BE(FRAME_BYTES_MAX + 1, 0);
+      body.write("\x81\xa1t", 4, "latin1"); // the start of a calls frame that would pass the bound
+      oversized.socket.write(body);
+      await oversized.closed;
+      assert.ok(logged.some((entry) => entry.reason === "a message the protocol does not have"));
+      assert.ok(logged.filter((entry) => /bytes announced/.test(entry.reason)).length >= 1);
+
+      assert.equal(bystander.connected, true);
+      const many = await Promise.all(Array.from({ length: 100 }, (_, i) => bystander.call("hasUser", [`b-${i}`])));
+      assert.deepEqual(many, Array(100).fill(false));
+    } finally {
+      bystander.close();
+    }
+  });
+
   it("refuses a call before hello", async () => {
     const peer = await rawPeer({ path: socketPath() });
-    peer.socket.write(encodeFrame({ t: "call", id: 1, op: "hasUser", args: ["x"] }));
+    peer.socket.write(encodeFrame({ t: "calls", calls: [[1, "hasUser", ["x"]]] }));
     await peer.closed;
     assert.deepEqual(peer.received, [{ t: "refused", reason: "a call before hello" }]);
   });

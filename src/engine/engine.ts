@@ -450,7 +450,8 @@ export class Engine implements EngineFront {
     const renderAny = render as (result: Result<unknown>) => Answer;
     if (this.#stopped !== undefined) throw new EngineStoppedError(this.#stopped);
     if (this.#closing) return renderAny(shuttingDown());
-    return this.#track(() => this.#executeWithKey(command, renderAny, idempotency));
+    // Awaited rather than returned: an async function that returns a promise takes two more turns to adopt it.
+    return await this.#track(() => this.#executeWithKey(command, renderAny, idempotency));
   }
 
   async #executeWithKey(
@@ -458,7 +459,7 @@ export class Engine implements EngineFront {
     renderAny: (r: Result<unknown>) => Answer,
     idempotency: Idempotency | undefined,
   ): Promise<Answer> {
-    if (idempotency === undefined) return this.#executeOnce(command, renderAny, undefined);
+    if (idempotency === undefined) return await this.#executeOnce(command, renderAny, undefined);
     const slot = `${idempotency.scope}\u0000${idempotency.key}`;
     const inFlight = this.#inFlight.get(slot);
     if (inFlight !== undefined) {
@@ -488,7 +489,9 @@ export class Engine implements EngineFront {
     render: (r: Result<unknown>) => Answer,
     key: Idempotency | undefined,
   ): Promise<Answer> {
-    const early = await this.#precheck(command);
+    const checked = this.#precheck(command);
+    // A claim of a campaign in memory is checked at once: no promise, no turn of the microtask queue.
+    const early = checked instanceof Promise ? await checked : checked;
     // Without a key a refusal needs no batch; with one, it is stored like any result so the key stays bound.
     if (early !== undefined && key === undefined) return render(early);
     const { answer } = await this.#enqueue(command, render, key, early);
@@ -496,7 +499,7 @@ export class Engine implements EngineFront {
   }
 
   /** Answers that need no batch: from memory, or from the store for settled transfers and old campaigns. */
-  async #precheck(command: Command): Promise<Result<unknown> | undefined> {
+  #precheck(command: Command): Result<unknown> | undefined | Promise<Result<unknown> | undefined> {
     switch (command.type) {
       case "grabPacket":
         return this.#precheckGrab(command);
@@ -548,9 +551,13 @@ export class Engine implements EngineFront {
   }
 
   /** A campaign memory has let go of (ended long ago) is looked up in the store. */
-  async #precheckClaim(command: CommandOf<"claim">): Promise<Result<unknown> | undefined> {
+  #precheckClaim(command: CommandOf<"claim">): Promise<Result<unknown> | undefined> | undefined {
+    if (this.#ledger.campaignOf(command.campaignId) !== undefined) return undefined;
+    return this.#precheckStoredClaim(command);
+  }
+
+  async #precheckStoredClaim(command: CommandOf<"claim">): Promise<Result<unknown> | undefined> {
     const state = this.#ledger;
-    if (state.campaignOf(command.campaignId) !== undefined) return undefined;
     const stored = await this.#store.campaign(command.campaignId);
     if (stored === undefined) return undefined;
     state.endedCampaigns.set(stored.campaign.id, stored.campaign);

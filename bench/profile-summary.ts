@@ -176,10 +176,13 @@ const PHASES: [string, RegExp][] = [
   ],
   // The writer serving edges: what its wire adds around the engine.
   ["metrics (prom-client)", /npm:prom-client/],
-  ["wire: encode (msgpackr pack, frame)", /^encodeFrame src\/wire\//],
+  ["wire: encode (msgpackr pack, frame)", /^(encodeFrame|encodeBatch|add) src\/wire\/frames/],
   ["wire: decode (msgpackr unpack)", /npm:msgpackr/],
   ["waiting room (line.claim, arrive)", /src\/api\/(line|waiting-room)\.ts/],
-  ["wire: socket writes, cork", /^(send|close) src\/wire\/connection|^(writev|writevGeneric) /],
+  [
+    "wire: socket writes, cork",
+    /^(send|queue|close|#write|#flushBatch) src\/wire\/connection|^(writev|writevGeneric) /,
+  ],
   ["writer: call dispatch, reply", /src\/edge\/writer-server/],
   ["auth: user token check (HMAC, cache)", /^(verifyUser|verifyUserNow|#verifySignature) src\/api\/tokens/],
   ["auth + metrics hooks (app.ts)", /^\(anonymous\) src\/api\/app\.ts/],

@@ -3,6 +3,7 @@ import { ESCROW, FUNDING } from "../domain/accounts.js";
 import type { Engine, EngineObserver } from "../engine/engine.js";
 import type { CrowdGateStats } from "./crowd-gate.js";
 import type { PriorityClass } from "./priority.js";
+import { TallyHistogram } from "./tally-histogram.js";
 
 /** A read of the engine's memory for a gauge: 0 before the engine starts or while it rebuilds after a failed commit. */
 function ledgerRead(engine: () => Engine | undefined, read: (engine: Engine) => number): number {
@@ -66,7 +67,7 @@ export class Metrics {
     labelNames: ["class", "decision"],
     registers: [this.registry],
   });
-  readonly queueWait = new Histogram({
+  readonly queueWait = new TallyHistogram({
     name: "hongbao_queue_wait_seconds",
     help: "How long requests waited before they were decided, by priority class (critical: transfers and packets, and claims too with isolation off; campaign: claims) and queue (gate: the crowd gate in front of the event loop, claims only; engine: the engine's lane until a batch took them). Reads never wait: they are answered or shed at once",
     labelNames: ["class", "queue"],
@@ -74,9 +75,9 @@ export class Metrics {
     registers: [this.registry],
   });
   readonly #waitChildren = {
-    gate: this.queueWait.labels("campaign", "gate"),
-    critical: this.queueWait.labels("critical", "engine"),
-    campaign: this.queueWait.labels("campaign", "engine"),
+    gate: this.queueWait.labels({ class: "campaign", queue: "gate" }),
+    critical: this.queueWait.labels({ class: "critical", queue: "engine" }),
+    campaign: this.queueWait.labels({ class: "campaign", queue: "engine" }),
   };
   readonly queueDepth: Gauge;
   readonly webhookAttempts = new Counter({
@@ -245,7 +246,7 @@ export class Metrics {
     this.#waitChildren.gate.observe(waitedMs / 1000);
   }
 
-  readonly wireCalls = new Histogram({
+  readonly wireCalls = new TallyHistogram({
     name: "hongbao_wire_call_seconds",
     help: "Calls between edges and the writer, by side (edge: from sending to the reply, wire and writer included; writer: from arrival to the reply, its batch included) and call",
     labelNames: ["side", "op"],
@@ -259,9 +260,9 @@ export class Metrics {
   });
 
   /**
-   * Wire-call children by side and op, looked up once and reused: every claim through an edge
-   * is one call each side, and prom-client hashes a label object on every observe. Bounded by
-   * the calls there are: the writer observes only calls it has, an edge only calls it makes.
+   * Wire-call series by side and op, looked up once and reused: every claim through an edge
+   * is one call each side. Bounded by the calls there are: the writer observes only calls it
+   * has, an edge only calls it makes.
    */
   readonly #wireChildren = new Map<string, { observe(value: number): void }>();
 

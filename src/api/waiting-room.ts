@@ -101,6 +101,7 @@ const RETURN_COST_MAX_MS = 15_000;
 /** Each measured return moves the average this far toward it. */
 const RETURN_COST_WEIGHT = 1 / 64;
 const RATE_FLOOR = 200;
+const PEAK_DECAY = 0.9;
 const RATE_MAX = 100_000;
 const RETRY_MIN_MS = 250;
 /** A holder whose place is past the budget comes back about when it is expected to be spent. */
@@ -126,6 +127,11 @@ export class WaitingRoom {
   #windowWaiting = false;
   /** Claims decided per second in the last window in which anyone waited (for metrics and the docs). */
   decidedRate = 0;
+  /**
+   * The most claims a second decided lately, fading a tenth a window: a window in which few
+   * holders happened to come back says nothing of what the server can take.
+   */
+  #decidedPeak = 0;
   /**
    * What a holder's return costs, ms: how long after its turn a holder told to come back at
    * its turn is read again (the answer's way to the client, the client's own queue, the way
@@ -434,8 +440,8 @@ export class WaitingRoom {
   }
 
   /**
-   * Each window the admission rate follows what the server was measured to take: the claims it
-   * decided in the window, or the crowd gate's figure for a full loop, whichever is more (a
+   * Each window the admission rate follows what the server was measured to take: the most claims
+   * it decided a second lately, or the crowd gate's figure for a full loop, whichever is more (a
    * line that formed before any claim was decided moves at the gate's figure; the pre-queue is
    * told to come back at it). While anyone waits and the writer (or the loop in front of it)
    * falls behind, it goes down a fifth instead, never below what was decided. It grows at most
@@ -448,10 +454,11 @@ export class WaitingRoom {
     if (elapsed < WINDOW_MS) return;
     const decided = (this.#windowDecided * 1000) / elapsed;
     if (this.#windowWaiting) this.decidedRate = decided;
+    this.#decidedPeak = Math.max(decided, this.#decidedPeak * PEAK_DECAY);
     if (this.#windowWaiting && this.#pressure()) {
       this.#rate = Math.max(RATE_FLOOR, Math.min(this.#rate, decided), this.#rate * 0.8);
     } else {
-      const measured = Math.max(decided, this.#measuredCapacity());
+      const measured = Math.max(this.#decidedPeak, this.#measuredCapacity());
       const grown = this.#windowWaiting ? this.#rate * 1.25 : this.#rate;
       this.#rate = Math.min(RATE_MAX, Math.max(this.#rateStart, 2 * measured), Math.max(grown, measured));
     }

@@ -96,4 +96,20 @@ describe("the waiting room's estimates", () => {
     }
     assert.ok(room.rate <= 4_000 && room.rate >= 2_000, `${room.rate}`);
   });
+
+  it("keeps the rate it measured through a window in which few holders came back", () => {
+    const { room, wall, advance } = rig(100);
+    const startsAt = wall() - 1_000;
+    // 4 000 claims a second decided at once for a second.
+    for (let i = 0; i < 4_000; i++) {
+      assert.equal(room.arrive("cmp_6", startsAt, `usr_${i}`, 0, undefined, 1_000_000, () => true).kind, "decide");
+      room.noteDecided();
+      if (i % 4 === 3) advance(1);
+    }
+    // Then a line forms (admission says no), and for a window nobody is decided.
+    for (let i = 0; i < 1_000; i++) room.arrive("cmp_6", startsAt, `usr_w${i}`, 0, undefined, 1_000_000, () => false);
+    advance(300);
+    room.arrive("cmp_6", startsAt, "usr_last", 0, undefined, 1_000_000, () => false);
+    assert.ok(room.rate >= 3_000, `${room.rate}: a quiet window took the rate back to where it started`);
+  });
 });

@@ -134,12 +134,6 @@ export interface RunningServer extends Service {
   readonly url: string;
 }
 
-/**
- * The server's share of a person's one-second first-answer budget, in ms: the rest goes to
- * what the server cannot see (bytes unread in the kernel, the client's own queue, the network).
- */
-const FIRST_ANSWER_SHARE_MS = 200;
-
 /** A store that keeps the keys every writer of a deployment shares (PostgreSQL). */
 interface SharedKeys {
   sharedKey(name: string, make: () => string): Promise<string>;
@@ -350,9 +344,9 @@ export async function createService(config: Omit<ServerConfig, "port" | "host">)
   // How long claims lately waited at the gate: what a ticket holder will wait on top of their turn.
   let gateWaitMs = 0;
   const gate = new CrowdGate({
-    // With a waiting room, a claim the gate cannot let through within the first-answer budget
-    // gets its place at once (docs/decisions/0051-first-answer-budget.md).
-    answerWithinMs: (config.isolation ?? true) && (config.waitingRoom ?? true) ? FIRST_ANSWER_SHARE_MS : undefined,
+    // No first-answer budget by default: where the loop, not the writer, is behind, a place
+    // given at once costs the loop a second request when its holder comes back, and the line
+    // never caught up (docs/decisions/0054-places-when-the-writer-is-behind.md).
     ...config.gate,
     observeWait: (waitedMs) => {
       gateWaitMs += (waitedMs - gateWaitMs) / 256;
@@ -442,6 +436,7 @@ export async function createService(config: Omit<ServerConfig, "port" | "host">)
             return writer.laneDepth("campaign") > 5_000 || gate.stats.waiting > 5_000 || fresh;
           },
           answerDelayMs: () => gateWaitMs,
+          capacity: () => gate.stats.claimsPerSecond,
           sharesLeftOf: (campaignId) => {
             const live = writer.campaignLive(campaignId);
             return live === undefined ? undefined : sharesLeft(live.campaign.amount, live.unreserved);

@@ -37,6 +37,8 @@ export interface CrowdGateStats {
   readonly stoppedTotal: number;
   /** Claims let through as late at arrival, because the queue ahead would outlast `answerWithinMs`. */
   readonly lateAtOnceTotal: number;
+  /** Claims a second the loop was measured to let through in turns full of them (NaN until measured). */
+  readonly claimsPerSecond: number;
 }
 
 /**
@@ -57,6 +59,11 @@ interface ReadableHandle {
   readStart(): number;
 }
 
+/** Each full turn moves the measured claims a second this far toward its own. */
+const CAPACITY_WEIGHT = 1 / 16;
+/** Turns further apart than this were not back to back: the loop was idle between them. */
+const CAPACITY_GAP_MS = 250;
+
 /** How long a slow turn keeps the gate counting as overloaded. */
 const OVERLOAD_MEMORY_MS = 1_000;
 
@@ -67,6 +74,8 @@ interface Waiting {
   readonly socket: HandledSocket;
   readonly run: GatedClaim;
   readonly since: number;
+  /** A holder back with its ticket: its first answer was given, so the first-answer budget does not apply. */
+  readonly paced: boolean;
 }
 
 /**
@@ -111,6 +120,7 @@ export class CrowdGate {
   #parkedTotal = 0;
   #stoppedTotal = 0;
   #lateAtOnceTotal = 0;
+  #claimsPerSecond = Number.NaN;
 
   constructor(options: CrowdGateOptions = {}) {
     this.#targetTurnMs = positive("targetTurnMs", options.targetTurnMs ?? 10);
@@ -162,7 +172,7 @@ export class CrowdGate {
       run("now");
       return;
     }
-    if (this.waiting >= this.#waitingMax || this.#queueOutlasts()) {
+    if (this.waiting >= this.#waitingMax || (!paced && this.#queueOutlasts())) {
       if (this.waiting < this.#waitingMax) this.#lateAtOnceTotal++;
       this.#used += LATE_COST;
       this.#observeWait(0);
@@ -171,7 +181,7 @@ export class CrowdGate {
     }
     const handled = socket as HandledSocket;
     this.#park(handled);
-    this.#waiting.push({ socket: handled, run, since: this.#now() });
+    this.#waiting.push({ socket: handled, run, since: this.#now(), paced });
     this.#parkedTotal++;
   }
 
@@ -200,6 +210,7 @@ export class CrowdGate {
   get stats(): CrowdGateStats {
     return {
       lateAtOnceTotal: this.#lateAtOnceTotal,
+      claimsPerSecond: this.#claimsPerSecond,
       turnMs: this.#turnMs,
       budget: this.#budget,
       waiting: this.waiting,
@@ -225,7 +236,17 @@ export class CrowdGate {
     const now = this.#now();
     const took = now - this.#turnStartedAt;
     this.#turnMs = took;
+    // A turn that used its whole budget, right after another, ran as many claims as the loop
+    // would take: so many over the whole loop (its other phases too, commits among them) since
+    // the last turn ended is what the loop can do now; the waiting room admits at about that.
+    const loopMs = now - this.#turnEndedAt;
     this.#turnEndedAt = now;
+    if (this.#used >= this.#budget && loopMs > 0 && loopMs < CAPACITY_GAP_MS) {
+      const perSecond = (this.#used * 1000) / loopMs;
+      this.#claimsPerSecond = Number.isNaN(this.#claimsPerSecond)
+        ? perSecond
+        : this.#claimsPerSecond + (perSecond - this.#claimsPerSecond) * CAPACITY_WEIGHT;
+    }
     if (took > this.#targetTurnMs && this.#used > 0) {
       const fitting = Math.floor((this.#used * this.#targetTurnMs) / took);
       this.#budget = Math.max(this.#budgetMin, Math.min(this.#budget, fitting));
@@ -251,7 +272,7 @@ export class CrowdGate {
         waiting.run("gone");
         continue;
       }
-      const late = waitedMs > this.#waitMaxMs || waitedMs + this.#turnMs > this.#answerWithinMs;
+      const late = waitedMs > this.#waitMaxMs || (!waiting.paced && waitedMs + this.#turnMs > this.#answerWithinMs);
       this.#used += late ? LATE_COST : 1;
       waiting.run(late ? "late" : "now");
     }

@@ -22,8 +22,13 @@ export interface WaitingRoomOptions {
   readonly monotonic?: () => number;
   /** Whether the writer or the event loop is past its target: admission then slows. */
   readonly pressure: () => boolean;
-  /** Places admitted per second at first; it then follows the writer's queueing delay. */
+  /** Places admitted per second until a rate is measured. */
   readonly rateStart?: number;
+  /**
+   * Claims a second the server was measured to take when full (the crowd gate's figure; NaN
+   * while unknown): the line is admitted at no less, and the pre-queue told to come back at it.
+   */
+  readonly capacity?: () => number;
   /** About how many more claims a campaign's budget pays (undefined: unknown): the pre-queue past it is told to come back at the sell-out. */
   readonly sharesLeftOf?: (campaignId: string) => number | undefined;
   /** How long a claim now waits before it is answered, in ms (the crowd gate's wait): added to estimates. */
@@ -96,6 +101,7 @@ const RETURN_COST_MAX_MS = 15_000;
 /** Each measured return moves the average this far toward it. */
 const RETURN_COST_WEIGHT = 1 / 64;
 const RATE_FLOOR = 200;
+const PEAK_DECAY = 0.9;
 const RATE_MAX = 100_000;
 const RETRY_MIN_MS = 250;
 /** A holder whose place is past the budget comes back about when it is expected to be spent. */
@@ -107,18 +113,25 @@ export class WaitingRoom {
   readonly #now: () => number;
   readonly #monotonic: () => number;
   readonly #pressure: () => boolean;
+  readonly #capacity: () => number;
+  readonly #rateStart: number;
   readonly #answerDelayMs: () => number;
   readonly #sharesLeftOf: (campaignId: string) => number | undefined;
   readonly #run: string;
   readonly #roomsMax: number;
   readonly #rooms = new Map<string, Room>();
-  /** Places admitted per second: up a quarter each window while the writer keeps up, down a fifth when not. */
+  /** Places admitted per second: what the server was measured to take, down a fifth a window while the writer falls behind. */
   #rate: number;
   #windowStart: number;
   #windowDecided = 0;
   #windowWaiting = false;
   /** Claims decided per second in the last window in which anyone waited (for metrics and the docs). */
   decidedRate = 0;
+  /**
+   * The most claims a second decided lately, fading a tenth a window: a window in which few
+   * holders happened to come back says nothing of what the server can take.
+   */
+  #decidedPeak = 0;
   /**
    * What a holder's return costs, ms: how long after its turn a holder told to come back at
    * its turn is read again (the answer's way to the client, the client's own queue, the way
@@ -133,9 +146,11 @@ export class WaitingRoom {
     this.#now = options.now;
     this.#monotonic = options.monotonic ?? (() => performance.now());
     this.#pressure = options.pressure;
+    this.#capacity = options.capacity ?? (() => Number.NaN);
     this.#answerDelayMs = options.answerDelayMs ?? (() => 0);
     this.#sharesLeftOf = options.sharesLeftOf ?? (() => undefined);
     this.#rate = options.rateStart ?? 1_000;
+    this.#rateStart = this.#rate;
     this.#run = options.run ?? randomBytes(6).toString("base64url");
     this.#roomsMax = options.roomsMax ?? 10_000;
     this.#windowStart = this.#monotonic();
@@ -167,6 +182,7 @@ export class WaitingRoom {
   preQueue(campaignId: string, startsAt: number, userId: string, claims: number, given?: string): RoomVerdict {
     const now = this.#now();
     const room = this.#room(campaignId, startsAt, now);
+    this.#measure(this.#monotonic());
     let number = room.pre?.get(userId);
     if (given !== undefined) {
       const opened = this.#openFor(given, campaignId, userId, claims);
@@ -424,24 +440,36 @@ export class WaitingRoom {
   }
 
   /**
-   * Each window in which anyone waited, the admission rate follows the writer: down a fifth
-   * while it (or the loop in front of it) falls behind, else up a quarter. It is not set from the claims
-   * decided: holders come back when told, so that count follows the rate it would set, and
-   * any loss (a holder who never comes back) would ratchet it down to nothing.
+   * Each window the admission rate follows what the server was measured to take: the most claims
+   * it decided a second lately, or the crowd gate's figure for a full loop, whichever is more (a
+   * line that formed before any claim was decided moves at the gate's figure; the pre-queue is
+   * told to come back at it). While anyone waits and the writer (or the loop in front of it)
+   * falls behind, it goes down a fifth instead, never below what was decided. It grows at most
+   * a quarter a window and to no more than twice what was decided or measured: a rate far above
+   * it told every holder to come back at once, and their returns, each a request, took the loop
+   * that was to decide them (100 000 people over 10 s: 2 000 claims decided in 190 s).
    */
   #measure(now: number): void {
     const elapsed = now - this.#windowStart;
     if (elapsed < WINDOW_MS) return;
-    if (this.#windowWaiting) {
-      this.decidedRate = (this.#windowDecided * 1000) / elapsed;
-      // Never cut below the rate the writer was measured to decide claims at: the line moves at least that fast.
-      this.#rate = this.#pressure()
-        ? Math.max(RATE_FLOOR, Math.min(this.#rate, this.decidedRate), this.#rate * 0.8)
-        : Math.min(RATE_MAX, this.#rate * 1.25);
+    const decided = (this.#windowDecided * 1000) / elapsed;
+    if (this.#windowWaiting) this.decidedRate = decided;
+    this.#decidedPeak = Math.max(decided, this.#decidedPeak * PEAK_DECAY);
+    if (this.#windowWaiting && this.#pressure()) {
+      this.#rate = Math.max(RATE_FLOOR, Math.min(this.#rate, decided), this.#rate * 0.8);
+    } else {
+      const measured = Math.max(this.#decidedPeak, this.#measuredCapacity());
+      const grown = this.#windowWaiting ? this.#rate * 1.25 : this.#rate;
+      this.#rate = Math.min(RATE_MAX, Math.max(this.#rateStart, 2 * measured), Math.max(grown, measured));
     }
     this.#windowStart = now;
     this.#windowDecided = 0;
     this.#windowWaiting = false;
+  }
+
+  #measuredCapacity(): number {
+    const capacity = this.#capacity();
+    return Number.isFinite(capacity) && capacity > 0 ? capacity : 0;
   }
 
   #drawIfDue(room: Room, now: number): void {

@@ -309,6 +309,39 @@ describe("the crowd gate", () => {
     assert.equal(gate.waiting, 0);
   });
 
+  it("never answers a holder back with its ticket late for the first-answer budget: its first answer was given", () => {
+    const { claim, runs, gate, endTurn, advance } = afterSlowTurn({ answerWithinMs: 100 });
+    const budget = gate.stats.budget;
+    for (let i = 100; i < 100 + 2 * budget; i++) claim(i, true);
+    claim(999, true);
+    assert.equal(gate.waiting, 1, "past two budgets a holder waits like anyone");
+    assert.equal(gate.stats.lateAtOnceTotal, 0);
+    advance(150);
+    endTurn();
+    assert.deepEqual(runs.at(-1), { id: 999, verdict: "now" });
+  });
+
+  it("measures the claims a second the loop takes from turns that used their whole budget back to back", () => {
+    const { claim, gate, endTurn, advance } = rig({ budgetMax: 100, targetTurnMs: 1_000 });
+    assert.ok(Number.isNaN(gate.stats.claimsPerSecond), "nothing measured before a full turn");
+    for (let i = 0; i < 100; i++) claim(i);
+    advance(10);
+    endTurn();
+    assert.ok(Number.isNaN(gate.stats.claimsPerSecond), "the first turn had no turn before it");
+    for (let turn = 1; turn <= 40; turn++) {
+      for (let i = 0; i < gate.stats.budget; i++) claim(turn * 1_000 + i);
+      advance(10);
+      endTurn();
+    }
+    // 100 claims every 10 ms.
+    assert.ok(Math.abs(gate.stats.claimsPerSecond - 10_000) < 1, `${gate.stats.claimsPerSecond}`);
+    // A turn a second later, after the loop idled, says nothing of what it can take.
+    advance(1_000);
+    for (let i = 0; i < gate.stats.budget; i++) claim(90_000 + i);
+    endTurn();
+    assert.ok(Math.abs(gate.stats.claimsPerSecond - 10_000) < 1);
+  });
+
   it("lets made-up tickets through at once only up to one more budget a turn", () => {
     const { claim, runs, gate } = afterSlowTurn({ answerWithinMs: 100 });
     const budget = gate.stats.budget;

@@ -4,7 +4,7 @@ import { describe, it } from "node:test";
 import { type RoomVerdict, WaitingRoom } from "../../src/api/waiting-room.js";
 
 /** A room on clocks the test moves: wall ms since the epoch and monotonic ms move together. */
-function rig(rateStart: number, sharesLeft?: number) {
+function rig(rateStart: number, sharesLeft?: number, capacity = Number.NaN) {
   let wall = 1_000_000;
   let monotonic = 0;
   const room = new WaitingRoom({
@@ -15,6 +15,7 @@ function rig(rateStart: number, sharesLeft?: number) {
     pressure: () => false,
     rateStart,
     sharesLeftOf: () => sharesLeft,
+    capacity: () => capacity,
   });
   return {
     room,
@@ -70,5 +71,45 @@ describe("the waiting room's estimates", () => {
     // 1 000 shares at 1 000 a second: spent after about 1 s; everyone comes back by 1.5 s.
     assert.ok(Math.max(...retries) <= 1_500, `${Math.max(...retries)}`);
     assert.ok(retries.filter((offset) => offset >= 1_400).length > 2_000, "most of the pre-queue is past the budget");
+  });
+
+  it("tells the pre-queue to come back at the rate the server was measured to take, not the rate it started with", () => {
+    const { room, wall, advance } = rig(1_000, undefined, 10_000);
+    const startsAt = wall() + 60_000;
+    const retries: number[] = [];
+    for (let i = 0; i < 5_000; i++) {
+      // 5 000 joiners over a second: the room looks at the rate every 250 ms.
+      if (i % 1_250 === 0) advance(250);
+      retries.push(waiting(room.preQueue("cmp_4", startsAt, `usr_${i}`, 0)).retryAfterMs - (startsAt - wall()));
+    }
+    assert.equal(room.rate, 10_000);
+    // 5 000 places at 10 000 a second take half a second: spread over the one-second minimum.
+    assert.ok(Math.max(...retries) <= 1_000, `${Math.max(...retries)}`);
+  });
+
+  it("admits a line at no more than twice what was decided or measured, however long nobody falls behind", () => {
+    const { room, wall, advance } = rig(100, undefined, 2_000);
+    const startsAt = wall() - 1_000;
+    for (let i = 0; i < 400; i++) {
+      room.arrive("cmp_5", startsAt, `usr_${i}`, 0, undefined, 1_000_000, () => false);
+      advance(50);
+    }
+    assert.ok(room.rate <= 4_000 && room.rate >= 2_000, `${room.rate}`);
+  });
+
+  it("keeps the rate it measured through a window in which few holders came back", () => {
+    const { room, wall, advance } = rig(100);
+    const startsAt = wall() - 1_000;
+    // 4 000 claims a second decided at once for a second.
+    for (let i = 0; i < 4_000; i++) {
+      assert.equal(room.arrive("cmp_6", startsAt, `usr_${i}`, 0, undefined, 1_000_000, () => true).kind, "decide");
+      room.noteDecided();
+      if (i % 4 === 3) advance(1);
+    }
+    // Then a line forms (admission says no), and for a window nobody is decided.
+    for (let i = 0; i < 1_000; i++) room.arrive("cmp_6", startsAt, `usr_w${i}`, 0, undefined, 1_000_000, () => false);
+    advance(300);
+    room.arrive("cmp_6", startsAt, "usr_last", 0, undefined, 1_000_000, () => false);
+    assert.ok(room.rate >= 3_000, `${room.rate}: a quiet window took the rate back to where it started`);
   });
 });

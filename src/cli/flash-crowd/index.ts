@@ -102,6 +102,8 @@ export interface Summary {
   };
   readonly server: {
     readonly pid: number;
+    /** Processes the figures are summed over: the server and those it started (a supervisor's edges and writer). */
+    readonly processes: number;
     readonly peakRssMiB: number | null;
     readonly cpuSecondsDuringLoad: number | null;
     /** What the server wrote to stdout and stderr over the whole run (at --log-level info). */
@@ -393,6 +395,7 @@ async function conclude(run: Conclusion): Promise<Summary> {
     serverCpuSeconds:
       serverStats?.cpuSeconds !== undefined && cpuBefore !== undefined ? serverStats.cpuSeconds - cpuBefore : null,
     serverPeakRssKiB: serverStats?.peakRssKiB ?? null,
+    serverProcesses: serverStats?.processes ?? 1,
     waitingRoom,
     serverLogBytes: serverStats?.logBytes ?? null,
     serverBreakdown,
@@ -494,6 +497,7 @@ interface SummaryInput {
   readonly transferConnections: number;
   readonly serverCpuSeconds: number | null;
   readonly serverPeakRssKiB: number | null;
+  readonly serverProcesses: number;
   readonly serverLogBytes: number | null;
   readonly openFileLimit: number | null;
   readonly waitingRoom: WaitingRoomSummary | null;
@@ -588,6 +592,7 @@ function buildSummary(input: SummaryInput): Summary {
         ? null
         : {
             pid: input.target.pid,
+            processes: input.serverProcesses,
             peakRssMiB: input.serverPeakRssKiB === null ? null : round(input.serverPeakRssKiB / 1024, 1),
             cpuSecondsDuringLoad: input.serverCpuSeconds === null ? null : round(input.serverCpuSeconds, 2),
             logMiB: input.serverLogBytes === null ? null : round(input.serverLogBytes / 2 ** 20, 1),

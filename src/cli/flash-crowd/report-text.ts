@@ -126,7 +126,8 @@ export function textReport(summary: Summary): string[] {
   if (summary.server !== null) {
     const s = summary.server;
     lines.push(
-      `server     pid ${s.pid}: peak RSS (VmHWM) ${s.peakRssMiB === null ? "?" : `${fixed(s.peakRssMiB, 1)} MiB`}, ` +
+      `server     pid ${s.pid}${s.processes > 1 ? ` and the ${s.processes - 1} processes it started, summed` : ""}: ` +
+        `peak RSS (VmHWM) ${s.peakRssMiB === null ? "?" : `${fixed(s.peakRssMiB, 1)} MiB`}, ` +
         `CPU during the crowd ${s.cpuSecondsDuringLoad === null ? "?" : `${fixed(s.cpuSecondsDuringLoad, 1)} s`}` +
         (s.logMiB === null ? "" : `, wrote ${fixed(s.logMiB, 1)} MiB of logs`),
     );

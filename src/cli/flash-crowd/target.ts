@@ -5,7 +5,7 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { closeSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, statSync } from "node:fs";
+import { closeSync, mkdtempSync, openSync, readdirSync, readFileSync, readSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -13,12 +13,14 @@ import { SERVER_NODE_FLAGS } from "../node-flags.js";
 
 export interface ProcessStats {
   readonly pid: number;
+  /** The process and those it started, whose figures are summed here. */
+  readonly processes?: number;
   /** Bytes the server wrote to its stdout and stderr (a child we started; its log file). */
   readonly logBytes?: number | undefined;
   /** Peak resident set size (VmHWM), KiB. */
   readonly peakRssKiB: number | undefined;
   readonly rssKiB: number | undefined;
-  /** User + system CPU seconds the process used so far. */
+  /** User + system CPU seconds the process (and those it started) used so far. */
   readonly cpuSeconds: number | undefined;
 }
 
@@ -241,26 +243,79 @@ function listeningUrl(line: string): string | undefined {
   }
 }
 
-/** VmHWM, VmRSS and CPU time of a process from /proc; undefined fields where /proc is not there. */
+/**
+ * VmHWM, VmRSS and CPU time of a process and the processes it started (a server with edges
+ * is a supervisor, its edges and its writer), summed, from /proc; undefined fields where
+ * /proc is not there. Peaks are summed too: an upper bound when they came at different times.
+ */
 export function processStats(pid: number): ProcessStats {
   let peakRssKiB: number | undefined;
   let rssKiB: number | undefined;
   let cpuSeconds: number | undefined;
+  const tree = [pid, ...descendantsOf(pid)];
+  for (const member of tree) {
+    const one = oneProcessStats(member);
+    if (one === undefined) continue;
+    peakRssKiB = sum(peakRssKiB, one.peakRssKiB);
+    rssKiB = sum(rssKiB, one.rssKiB);
+    cpuSeconds = sum(cpuSeconds, one.cpuSeconds);
+  }
+  return { pid, processes: tree.length, peakRssKiB, rssKiB, cpuSeconds };
+}
+
+function sum(total: number | undefined, more: number | undefined): number | undefined {
+  if (more === undefined) return total;
+  return (total ?? 0) + more;
+}
+
+/** Children of every thread of `pid`, and theirs (Linux 3.5 on); none where /proc cannot say. */
+function descendantsOf(pid: number): number[] {
+  const found: number[] = [];
+  const pending = [pid];
+  while (pending.length > 0 && found.length < 1_024) {
+    const parent = pending.pop() as number;
+    let tasks: string[];
+    try {
+      tasks = readdirSync(`/proc/${parent}/task`);
+    } catch {
+      continue;
+    }
+    for (const task of tasks) {
+      let children = "";
+      try {
+        children = readFileSync(`/proc/${parent}/task/${task}/children`, "utf8");
+      } catch {
+        continue;
+      }
+      for (const child of children.split(" ")) {
+        const childPid = Number(child);
+        if (child.trim() === "" || !Number.isInteger(childPid) || found.includes(childPid)) continue;
+        found.push(childPid);
+        pending.push(childPid);
+      }
+    }
+  }
+  return found;
+}
+
+function oneProcessStats(pid: number): { peakRssKiB?: number; rssKiB?: number; cpuSeconds: number } | undefined {
   try {
     const status = readFileSync(`/proc/${pid}/status`, "utf8");
-    peakRssKiB = Number(/^VmHWM:\s+(\d+)\s+kB/m.exec(status)?.[1] ?? Number.NaN);
-    rssKiB = Number(/^VmRSS:\s+(\d+)\s+kB/m.exec(status)?.[1] ?? Number.NaN);
-    if (!Number.isFinite(peakRssKiB)) peakRssKiB = undefined;
-    if (!Number.isFinite(rssKiB)) rssKiB = undefined;
+    const peak = Number(/^VmHWM:\s+(\d+)\s+kB/m.exec(status)?.[1] ?? Number.NaN);
+    const rss = Number(/^VmRSS:\s+(\d+)\s+kB/m.exec(status)?.[1] ?? Number.NaN);
     // Fields after the command name (which may hold spaces): utime and stime are the 12th and
     // 13th, in clock ticks (100 a second on Linux).
     const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
     const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    cpuSeconds = (Number(fields[11]) + Number(fields[12])) / 100;
+    return {
+      ...(Number.isFinite(peak) ? { peakRssKiB: peak } : {}),
+      ...(Number.isFinite(rss) ? { rssKiB: rss } : {}),
+      cpuSeconds: (Number(fields[11]) + Number(fields[12])) / 100,
+    };
   } catch {
     // not Linux, or the process is gone
+    return undefined;
   }
-  return { pid, peakRssKiB, rssKiB, cpuSeconds };
 }
 
 /** This process's open-file limit (soft, hard) from /proc, or undefined where that is not readable. */

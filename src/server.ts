@@ -422,18 +422,18 @@ export async function createService(config: Omit<ServerConfig, "port" | "host">)
           ticketKey: tokens.deriveKey("queue tickets"),
           seedKey: tokens.deriveKey("draw seeds"),
           now: () => clock.now(),
-          // The writer falls behind (claims pile up in its lane) or the loop does (claims pile up
-          // at the gate). Not the queueing delay: on a starved CPU every batch waits long, and
-          // a rate cut on delay alone fell to its floor while the lane held a few claims.
-          // The loop is past the first-answer budget too when the gate gave places at once
-          // since the last look (pressure is read once a window): a rate that kept growing
-          // then sent holders back in herds (100 000 over 10 s: estimates 0 % within ±20 %,
-          // first answers p50 13.7 s; held back: 93 %, 5.6 s).
+          // The writer falls behind: claims pile up in its lane. Not the queueing delay: on a
+          // starved CPU every batch waits long, and a rate cut on delay alone fell to its floor
+          // while the lane held a few claims. Not claims piling up at the gate either: there
+          // the holders whose turn has come wait too, and a line slowed for them never caught
+          // up (a million people over 10 s: not sold out in 190 s; decision 0054). With a
+          // first-answer budget set, places the gate gave at once since the last look (pressure
+          // is read once a window) count too (decision 0051).
           pressure: () => {
             const lateAtOnce = gate.stats.lateAtOnceTotal;
             const fresh = lateAtOnce > lateAtOnceSeen;
             lateAtOnceSeen = lateAtOnce;
-            return writer.laneDepth("campaign") > 5_000 || gate.stats.waiting > 5_000 || fresh;
+            return writer.laneDepth("campaign") > 5_000 || fresh;
           },
           answerDelayMs: () => gateWaitMs,
           capacity: () => gate.stats.claimsPerSecond,

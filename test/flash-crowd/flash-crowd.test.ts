@@ -15,6 +15,7 @@ import { parseResponse } from "../../src/cli/flash-crowd/http-pool.js";
 import { runFlashCrowd, type Summary } from "../../src/cli/flash-crowd/index.js";
 import { budgetFor, resolveOptions } from "../../src/cli/flash-crowd/options.js";
 import { RetryHeap } from "../../src/cli/flash-crowd/stats.js";
+import { alive } from "../process/support.js";
 
 const MAIN = fileURLToPath(new URL("../../src/cli/main.js", import.meta.url));
 const folder = mkdtempSync(join(tmpdir(), "hongbao-flash-crowd-test-"));
@@ -43,15 +44,6 @@ function runCli(args: string[], timeoutMs: number): Promise<{ code: number | nul
       resolve({ code, stdout, stderr });
     });
   });
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** The numbers of a summary agree with each other, whatever the run met. */
@@ -133,7 +125,7 @@ describe("hongbao flash-crowd", () => {
     assert.ok(summary.transfers !== null && summary.transfers.ok > 0, "background transfers went through");
     assert.equal(summary.transfers?.failed, 0, JSON.stringify(summary.transfers?.failures));
     assert.ok(summary.server !== null && summary.server.peakRssMiB !== null && summary.server.peakRssMiB > 0);
-    assert.equal(isAlive(summary.server.pid), false, "the spawned server is stopped");
+    assert.equal(alive(summary.server.pid), false, "the spawned server is stopped");
 
     const html = readFileSync(report, "utf8");
     assert.match(html, /^<!doctype html>/);

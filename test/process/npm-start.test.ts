@@ -9,7 +9,7 @@ import { statSync } from "node:fs";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
-import { ADMIN_TOKEN, childEnv, cleanup, request, sleep, tempDir } from "./support.js";
+import { ADMIN_TOKEN, alive, childEnv, cleanup, request, sleep, tempDir } from "./support.js";
 
 const ROOT = fileURLToPath(new URL("../../..", import.meta.url));
 const SLOW = { timeout: 120_000 };
@@ -53,15 +53,6 @@ async function npmStart(): Promise<Started> {
       throw new Error(`npm start did not listen:\n${output}`);
     }
     await sleep(50);
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
   }
 }
 

@@ -1,18 +1,9 @@
 import assert from "node:assert/strict";
 import { after, describe, it } from "node:test";
 import { createDatabase, dropDatabase } from "../support/postgres.js";
-import { ADMIN_TOKEN, childEnv, cleanup, Proc, sleep, TOKEN_SECRET } from "./support.js";
+import { ADMIN_TOKEN, alive, childEnv, cleanup, Proc, sleep, TOKEN_SECRET } from "./support.js";
 
 const STEP_MS = 90_000;
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /**
  * A writer left behind by its supervisor would hold the store against the next start's writer

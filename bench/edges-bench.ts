@@ -302,6 +302,7 @@ async function edges(count: number, bun?: string): Promise<EdgesFigures> {
       single?.url ?? `http://127.0.0.1:${((edgeLines[0] as Record<string, unknown>).address as { port: number }).port}`;
     const cpu = () => ({
       edges: edgePids.reduce((s, pid) => s + cpuOf(pid), 0),
+      each: edgePids.map((pid) => cpuOf(pid)),
       edgesSystem: edgePids.reduce((s, pid) => s + cpuSplitOf(pid)[1], 0),
       writer: single === undefined ? cpuOf(Number(writer.pid)) : 0,
       // `serve --edges N` itself: with cluster's round-robin it accepts every connection and hands it to an edge.
@@ -390,7 +391,7 @@ async function edges(count: number, bun?: string): Promise<EdgesFigures> {
       ),
     };
     log(
-      `--edges ${count} sold out: ${fmtInt(sold.perSecond)}/s ${JSON.stringify(sold.statuses)}, edge ${(1e6 * sold.edgeCpu).toFixed(1)} µs (${((1e6 * (after.edgesSystem - before.edgesSystem)) / soldOutLoad.answers).toFixed(1)} system), writer ${(1e6 * sold.writerCpu).toFixed(1)} µs, supervisor ${(1e6 * sold.supervisorCpu).toFixed(1)} µs an answer`,
+      `--edges ${count} sold out: ${fmtInt(sold.perSecond)}/s ${JSON.stringify(sold.statuses)}, edge ${(1e6 * sold.edgeCpu).toFixed(1)} µs (${((1e6 * (after.edgesSystem - before.edgesSystem)) / soldOutLoad.answers).toFixed(1)} system), writer ${(1e6 * sold.writerCpu).toFixed(1)} µs, supervisor ${(1e6 * sold.supervisorCpu).toFixed(1)} µs an answer${count > 1 ? `; each edge's share ${shares(before.each, after.each)}` : ""}`,
     );
 
     // Durable: each user claims once from a campaign that pays them all. A first such campaign
@@ -439,7 +440,7 @@ async function edges(count: number, bun?: string): Promise<EdgesFigures> {
       ),
     };
     log(
-      `--edges ${count} durable: ${fmtInt(durable.perSecond)}/s ${JSON.stringify(durable.statuses)}, edge ${(1e6 * durable.edgeCpu).toFixed(1)} µs, writer ${(1e6 * durable.writerCpu).toFixed(1)} µs, supervisor ${(1e6 * durable.supervisorCpu).toFixed(1)} µs an answer, batches of ${durable.meanBatch.toFixed(0)}`,
+      `--edges ${count} durable: ${fmtInt(durable.perSecond)}/s ${JSON.stringify(durable.statuses)}, edge ${(1e6 * durable.edgeCpu).toFixed(1)} µs, writer ${(1e6 * durable.writerCpu).toFixed(1)} µs, supervisor ${(1e6 * durable.supervisorCpu).toFixed(1)} µs an answer, batches of ${durable.meanBatch.toFixed(0)}${count > 1 ? `; each edge's share ${shares(dBefore.each, dAfter.each)}` : ""}`,
     );
     return { edges: count, soldOut: sold, durable };
   } finally {
@@ -447,6 +448,13 @@ async function edges(count: number, bun?: string): Promise<EdgesFigures> {
     await stopServer(server.child);
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** Each edge's part of the edges' CPU between two readings, in %: how evenly connections were spread. */
+function shares(before: number[], after: number[]): string {
+  const used = after.map((cpu, i) => cpu - (before[i] ?? 0));
+  const total = used.reduce((s, cpu) => s + cpu, 0) || 1;
+  return used.map((cpu) => `${Math.round((100 * cpu) / total)} %`).join(" / ");
 }
 
 /** Sums and counts of the wire's call times by side and op, from a process's /metrics. */

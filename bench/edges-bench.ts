@@ -100,6 +100,10 @@ interface Load {
   readonly answers: number;
   readonly perSecond: number;
   readonly statuses: Record<string, number>;
+  /** CPU seconds this process (the load generator) took over the run, user and system. */
+  readonly loadCpu: number;
+  /** Wall seconds of the run. */
+  readonly seconds: number;
 }
 
 /** `count` requests over `connections` keep-alive connections, the next request from `next`. */
@@ -109,16 +113,27 @@ async function load(
   next: () => { method: "GET" | "POST"; path: string; headers?: Record<string, string> },
   connections = CONNECTIONS,
 ): Promise<Load> {
+  const cpuBefore = process.cpuUsage();
   const result = await autocannon({
     url,
     connections,
     amount: count,
+    // autocannon ends a run (and reads its duration) only at its next sample tick, every
+    // second by default: 20 000 answers in 0.6 s read as 19 802/s, in 1.2 s as 9 950/s.
+    sampleInt: 10,
     requests: [{ setupRequest: (request: Record<string, unknown>) => ({ ...request, ...next() }) }],
   });
+  const cpuUsed = process.cpuUsage(cpuBefore);
   const statuses: Record<string, number> = {};
   for (const [code, { count: n }] of Object.entries(result.statusCodeStats)) statuses[code] = n;
   const answers = result.requests.total;
-  return { answers, perSecond: answers / (result.duration || 1), statuses };
+  return {
+    answers,
+    perSecond: answers / (result.duration || 1),
+    statuses,
+    loadCpu: (cpuUsed.user + cpuUsed.system) / 1e6,
+    seconds: result.duration || 1,
+  };
 }
 
 // biome-ignore lint/suspicious/noExplicitAny: the setup calls read a field or two of known answers
@@ -166,7 +181,7 @@ async function bare(connections: number): Promise<{ cpuPerAnswer: number; perSec
     const after = cpuSplitOf(server.child.pid as number);
     const cpu = after[0] + after[1] - before[0] - before[1];
     log(
-      `bare, ${connections} connections: ${fmtInt(measured.perSecond)}/s, ${((1e6 * cpu) / measured.answers).toFixed(1)} µs CPU an answer, ${((1e6 * (after[1] - before[1])) / measured.answers).toFixed(1)} of it system`,
+      `bare, ${connections} connections: ${fmtInt(measured.perSecond)}/s, ${((1e6 * cpu) / measured.answers).toFixed(1)} µs CPU an answer, ${((1e6 * (after[1] - before[1])) / measured.answers).toFixed(1)} of it system; load generator ${((1e6 * measured.loadCpu) / measured.answers).toFixed(1)} µs an answer, ${(measured.loadCpu / measured.seconds).toFixed(2)} cores`,
     );
     return { cpuPerAnswer: cpu / measured.answers, perSecond: measured.perSecond };
   } finally {
@@ -175,15 +190,40 @@ async function bare(connections: number): Promise<{ cpuPerAnswer: number; perSec
 }
 
 // ---------------------------------------------------------------- edges
+/**
+ * Of one measured run: CPU seconds an answer of the servers and of the load generator (this
+ * process), and the cores each kept busy on average (CPU seconds ÷ wall seconds).
+ */
+interface Share {
+  readonly loadCpu: number;
+  readonly serverCores: number;
+  readonly loadCores: number;
+}
+
 interface EdgesFigures {
   readonly edges: number;
-  readonly soldOut: { edgeCpu: number; writerCpu: number; perSecond: number; statuses: Record<string, number> };
-  readonly durable: {
+  readonly soldOut: Share & {
     edgeCpu: number;
     writerCpu: number;
+    supervisorCpu: number;
+    perSecond: number;
+    statuses: Record<string, number>;
+  };
+  readonly durable: Share & {
+    edgeCpu: number;
+    writerCpu: number;
+    supervisorCpu: number;
     perSecond: number;
     statuses: Record<string, number>;
     meanBatch: number;
+  };
+}
+
+function shareOf(run: Load, serverCpu: number, answers: number): Share {
+  return {
+    loadCpu: run.loadCpu / answers,
+    serverCores: serverCpu / run.seconds,
+    loadCores: run.loadCpu / run.seconds,
   };
 }
 
@@ -262,8 +302,11 @@ async function edges(count: number, bun?: string): Promise<EdgesFigures> {
       single?.url ?? `http://127.0.0.1:${((edgeLines[0] as Record<string, unknown>).address as { port: number }).port}`;
     const cpu = () => ({
       edges: edgePids.reduce((s, pid) => s + cpuOf(pid), 0),
+      each: edgePids.map((pid) => cpuOf(pid)),
       edgesSystem: edgePids.reduce((s, pid) => s + cpuSplitOf(pid)[1], 0),
       writer: single === undefined ? cpuOf(Number(writer.pid)) : 0,
+      // `serve --edges N` itself: with cluster's round-robin it accepts every connection and hands it to an edge.
+      supervisor: single === undefined ? cpuOf(server.child.pid as number) : 0,
     });
 
     const users: { userId: string; token: string }[] = [];
@@ -338,11 +381,17 @@ async function edges(count: number, bun?: string): Promise<EdgesFigures> {
     const sold = {
       edgeCpu: (after.edges - before.edges) / soldOutLoad.answers,
       writerCpu: (after.writer - before.writer) / soldOutLoad.answers,
+      supervisorCpu: (after.supervisor - before.supervisor) / soldOutLoad.answers,
       perSecond: soldOutLoad.perSecond,
       statuses: soldOutLoad.statuses,
+      ...shareOf(
+        soldOutLoad,
+        after.edges - before.edges + after.writer - before.writer + after.supervisor - before.supervisor,
+        soldOutLoad.answers,
+      ),
     };
     log(
-      `--edges ${count} sold out: ${fmtInt(sold.perSecond)}/s ${JSON.stringify(sold.statuses)}, edge ${(1e6 * sold.edgeCpu).toFixed(1)} µs (${((1e6 * (after.edgesSystem - before.edgesSystem)) / soldOutLoad.answers).toFixed(1)} system), writer ${(1e6 * sold.writerCpu).toFixed(1)} µs an answer`,
+      `--edges ${count} sold out: ${fmtInt(sold.perSecond)}/s ${JSON.stringify(sold.statuses)}, edge ${(1e6 * sold.edgeCpu).toFixed(1)} µs (${((1e6 * (after.edgesSystem - before.edgesSystem)) / soldOutLoad.answers).toFixed(1)} system), writer ${(1e6 * sold.writerCpu).toFixed(1)} µs, supervisor ${(1e6 * sold.supervisorCpu).toFixed(1)} µs an answer${count > 1 ? `; each edge's share ${shares(before.each, after.each)}` : ""}`,
     );
 
     // Durable: each user claims once from a campaign that pays them all. A first such campaign
@@ -380,12 +429,18 @@ async function edges(count: number, bun?: string): Promise<EdgesFigures> {
     const durable = {
       edgeCpu: (dAfter.edges - dBefore.edges) / claimed,
       writerCpu: (dAfter.writer - dBefore.writer) / claimed,
+      supervisorCpu: (dAfter.supervisor - dBefore.supervisor) / claimed,
       perSecond: (durableLoad.perSecond * claimed) / Math.max(1, durableLoad.answers),
       statuses: durableLoad.statuses,
       meanBatch: (batchAfter.sum - batchBefore.sum) / Math.max(1, batchAfter.count - batchBefore.count),
+      ...shareOf(
+        durableLoad,
+        dAfter.edges - dBefore.edges + dAfter.writer - dBefore.writer + dAfter.supervisor - dBefore.supervisor,
+        claimed,
+      ),
     };
     log(
-      `--edges ${count} durable: ${fmtInt(durable.perSecond)}/s ${JSON.stringify(durable.statuses)}, edge ${(1e6 * durable.edgeCpu).toFixed(1)} µs, writer ${(1e6 * durable.writerCpu).toFixed(1)} µs an answer, batches of ${durable.meanBatch.toFixed(0)}`,
+      `--edges ${count} durable: ${fmtInt(durable.perSecond)}/s ${JSON.stringify(durable.statuses)}, edge ${(1e6 * durable.edgeCpu).toFixed(1)} µs, writer ${(1e6 * durable.writerCpu).toFixed(1)} µs, supervisor ${(1e6 * durable.supervisorCpu).toFixed(1)} µs an answer, batches of ${durable.meanBatch.toFixed(0)}${count > 1 ? `; each edge's share ${shares(dBefore.each, dAfter.each)}` : ""}`,
     );
     return { edges: count, soldOut: sold, durable };
   } finally {
@@ -393,6 +448,13 @@ async function edges(count: number, bun?: string): Promise<EdgesFigures> {
     await stopServer(server.child);
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** Each edge's part of the edges' CPU between two readings, in %: how evenly connections were spread. */
+function shares(before: number[], after: number[]): string {
+  const used = after.map((cpu, i) => cpu - (before[i] ?? 0));
+  const total = used.reduce((s, cpu) => s + cpu, 0) || 1;
+  return used.map((cpu) => `${Math.round((100 * cpu) / total)} %`).join(" / ");
 }
 
 /** Sums and counts of the wire's call times by side and op, from a process's /metrics. */
@@ -445,6 +507,19 @@ const median = (values: number[]) => {
     ? (sorted[mid] as number)
     : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
 };
+/**
+ * The model on the cores the load generator left the servers: it shares the 2 cores, so the
+ * servers had at most 2 − its busy cores; measured ÷ that says how much of the rest they used.
+ */
+const left = (run: Share, serverCpu: number): string[] => {
+  const model = (2 - run.loadCores) / serverCpu;
+  return [
+    us(run.loadCpu),
+    `${run.serverCores.toFixed(2)} + ${run.loadCores.toFixed(2)}`,
+    fmtInt(model),
+    (run.serverCores / serverCpu / model).toFixed(2),
+  ];
+};
 /** Ratios by row name across rounds, for the summary. */
 const ratios = new Map<string, number[]>();
 const note = (name: string, value: number) => ratios.set(name, [...(ratios.get(name) ?? []), value]);
@@ -476,6 +551,8 @@ for (let round = 1; round <= ROUNDS; round++) {
       (f.soldOut.edgeCpu / soldBare).toFixed(2),
       fmtInt(2 / soldTotal),
       fmtInt(f.soldOut.perSecond),
+      us(f.soldOut.supervisorCpu),
+      ...left(f.soldOut, soldTotal + f.soldOut.supervisorCpu),
       JSON.stringify(f.soldOut.statuses),
     ]);
     rows.push([
@@ -485,6 +562,8 @@ for (let round = 1; round <= ROUNDS; round++) {
       (durableTotal / durableBare).toFixed(2),
       fmtInt(2 / durableTotal),
       fmtInt(f.durable.perSecond),
+      us(f.durable.supervisorCpu),
+      ...left(f.durable, durableTotal + f.durable.supervisorCpu),
       `${JSON.stringify(f.durable.statuses)}, batches of ${f.durable.meanBatch.toFixed(0)}`,
     ]);
   }
@@ -498,7 +577,8 @@ for (let round = 1; round <= ROUNDS; round++) {
       .join(" ")}\n` +
       `bare node:http, ${CONNECTIONS} connections: ${us(bareSold.cpuPerAnswer)} and ${us(bareSoldAgain.cpuPerAnswer)} µs CPU an answer (before, after), ${fmtInt(bareSold.perSecond)} and ${fmtInt(bareSoldAgain.perSecond)}/s\n` +
       `bare node:http, ${DURABLE_CONNECTIONS} connections: ${us(bareDurable.cpuPerAnswer)} and ${us(bareDurableAgain.cpuPerAnswer)} µs CPU an answer (before, after), ${fmtInt(bareDurable.perSecond)} and ${fmtInt(bareDurableAgain.perSecond)}/s\n\n` +
-      `${table(["run", "edge µs", "writer µs", "× bare", "model /s on 2 cores", "measured /s", "statuses"], rows)}\n\n` +
+      `${table(["run", "edge µs", "writer µs", "× bare", "model /s on 2 cores", "measured /s", "supervisor µs", "load gen µs", "cores servers + load gen", "model /s on 2 − load gen", "measured ÷ it", "statuses"], rows)}\n\n` +
+      `load gen: this process's CPU an answer (autocannon); model on 2 − load gen = (2 − the cores the load generator kept busy) ÷ the servers' CPU an answer (edges, writer and supervisor)\n` +
       `× bare: sold out = edge CPU ÷ bare CPU per answer, ${CONNECTIONS} connections each (bar ≤ 1.3); durable = (edge + writer) CPU ÷ bare, ${DURABLE_CONNECTIONS} connections each (bar ≤ 2.5)\n` +
       (QUICK
         ? ""

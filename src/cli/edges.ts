@@ -165,6 +165,13 @@ async function supervise(flags: ServeFlags): Promise<void> {
   process.on("SIGTERM", () => void stop("SIGTERM"));
   process.on("SIGINT", () => void stop("SIGINT"));
   await startWriter();
+  // One edge has nobody to share connections with, so it accepts them itself. Under cluster's
+  // round-robin this process accepted each one and handed it over, a message each way: CPU
+  // on both sides for every connection, and a crowd brings a connection a person
+  // (docs/decisions/0055). Two or more edges keep round-robin, which spreads connections
+  // evenly; an operator's NODE_CLUSTER_SCHED_POLICY is left as set.
+  if (flags.edges === 1 && process.env.NODE_CLUSTER_SCHED_POLICY === undefined)
+    cluster.schedulingPolicy = cluster.SCHED_NONE;
   cluster.setupPrimary({ exec: process.argv[1] as string, args: process.argv.slice(2) });
   const edgeDelay = new Map<number, number>();
   const startEdgeWorker = (slot: number): Worker => {

@@ -20,7 +20,7 @@ export interface WaitingRoomOptions {
   readonly now: () => number;
   /** A monotonic clock in ms: how far `admitted` moves. */
   readonly monotonic?: () => number;
-  /** Whether the writer or the event loop is past its target: admission then slows. */
+  /** Whether the writer is past its target (or, with a first-answer budget, the loop): the line then slows. */
   readonly pressure: () => boolean;
   /** Places admitted per second until a rate is measured. */
   readonly rateStart?: number;
@@ -443,8 +443,8 @@ export class WaitingRoom {
    * Each window the admission rate follows what the server was measured to take: the most claims
    * it decided a second lately, or the crowd gate's figure for a full loop, whichever is more (a
    * line that formed before any claim was decided moves at the gate's figure; the pre-queue is
-   * told to come back at it). While anyone waits and the writer (or the loop in front of it)
-   * falls behind, it goes down a fifth instead, never below what was decided. It grows at most
+   * told to come back at it). While anyone waits and `pressure` says the writer falls behind,
+   * it goes down a fifth instead, never below what was decided. It grows at most
    * a quarter a window and to no more than twice what was decided or measured: a rate far above
    * it told every holder to come back at once, and their returns, each a request, took the loop
    * that was to decide them (100 000 people over 10 s: 2 000 claims decided in 190 s).

@@ -294,6 +294,7 @@ program
   .option("--admin-token <token>", "the admin token of --target")
   .option("--report <file>", "the HTML report (default reports/flash-crowd-<timestamp>.html)")
   .option("--json <file>", "a machine-readable summary")
+  .option("--people <file>", "a CSV of everyone given a place: tap, estimate, returns, final answer")
   .option("--bare", "against a bare node:http server answering a fixed 200: the physical-limit baseline")
   .option("--pre-queue <seconds>", "this long before the start, people begin to arrive (they join the pre-queue)", "0")
   .option(

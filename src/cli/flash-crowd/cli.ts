@@ -30,6 +30,7 @@ export interface FlashCrowdFlags {
   adminToken?: string;
   report?: string;
   json?: string;
+  people?: string;
   bare?: boolean;
   preQueue?: string;
   waitingRoom?: boolean;
@@ -71,6 +72,7 @@ export function optionsFromFlags(flags: FlashCrowdFlags): FlashCrowdOptions {
   if (flags.shares !== undefined) input.shares = parseWhole("--shares", flags.shares);
   if (flags.seed !== undefined) input.seed = parseWhole("--seed", flags.seed);
   if (flags.edges !== undefined) input.edges = flags.edges;
+  if (flags.people !== undefined) input.peopleFile = flags.people;
   if (flags.deadline !== undefined) input.deadlineSeconds = parseSeconds("--deadline", flags.deadline);
   return resolveOptions(input);
 }

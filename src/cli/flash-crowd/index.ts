@@ -17,7 +17,7 @@ import { htmlReport } from "./report-html.js";
 import { textReport } from "./report-text.js";
 import { breakdown, readMetrics, type ServerBreakdown } from "./server-breakdown.js";
 import { apiCall, createCampaign, createCrowd, fundSenders, type TokenStore } from "./setup.js";
-import { type LatencySummary, seededRandom, summarize, Timeline, type TimelineData } from "./stats.js";
+import { KINDS, type LatencySummary, seededRandom, summarize, Timeline, type TimelineData } from "./stats.js";
 import { externalTarget, openFileLimit, type ProcessStats, spawnBare, spawnHongbao, type Target } from "./target.js";
 import type { WaitingRoomSummary } from "./tickets.js";
 import { type ThreadLag, TRANSFER_FEN_SPAN, type TransferShape } from "./transfers.js";
@@ -403,6 +403,10 @@ async function conclude(run: Conclusion): Promise<Summary> {
   });
   if (options.jsonFile !== undefined) writeFile(options.jsonFile, `${JSON.stringify(summary, null, 2)}\n`);
   if (options.reportFile !== undefined) writeFile(options.reportFile, htmlReport(summary));
+  if (options.peopleFile !== undefined && !options.bare) {
+    const outcome = (user: number) => KINDS[(load.outcome[user] as number) - 1] ?? "unanswered";
+    writeFile(options.peopleFile, `${[...load.book.peopleCsv(load.arrivals, load.startPerf, outcome)].join("\n")}\n`);
+  }
   for (const line of textReport(summary)) options.print(line);
   return summary;
 }

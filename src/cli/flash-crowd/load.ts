@@ -321,6 +321,7 @@ export class CrowdLoad {
     } else if (status === 503 || status === 429) kind = KIND.busy;
     else kind = kindOfError(body);
     this.attemptKinds[kind] = (this.attemptKinds[kind] as number) + 1;
+    this.book.attempt(user, this.#dueAt[user] as number, writtenAt);
     const comeBackInMs = this.book.answered(user, status, body, at, kind === KIND.soldOut);
     const service = at - writtenAt;
     const fromArrival = at - (this.#dueAt[user] as number);

@@ -27,6 +27,8 @@ export interface FlashCrowdOptions {
   readonly reportFile: string | undefined;
   /** JSON summary file; undefined for none. */
   readonly jsonFile: string | undefined;
+  /** CSV of everyone given a place, one line each (tickets.ts `peopleCsv`); undefined for none. */
+  readonly peopleFile?: string;
   /** Against a bare node:http server answering a fixed 200: the physical limit of this machine. */
   readonly bare: boolean;
   /** Arrivals begin this long before the start instant: those people join the pre-queue. */
@@ -95,6 +97,7 @@ export function resolveOptions(input: Partial<FlashCrowdOptions> = {}): FlashCro
     progress: input.progress ?? "auto",
     print: input.print ?? ((line) => process.stdout.write(`${line}\n`)),
     progressStream: input.progressStream ?? process.stderr,
+    ...(input.peopleFile === undefined ? {} : { peopleFile: input.peopleFile }),
     ...(input.edges === undefined ? {} : { edges: input.edges }),
     ...(input.serveArgs === undefined ? {} : { serveArgs: input.serveArgs }),
     ...(input.beforeSetup === undefined ? {} : { beforeSetup: input.beforeSetup }),

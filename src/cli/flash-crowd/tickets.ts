@@ -65,6 +65,12 @@ export class TicketBook {
   readonly preNumber: Int32Array;
   readonly toldPlace: Int32Array;
   readonly returns: Uint16Array;
+  /** The first place's Retry-After and position (for the per-person file). */
+  readonly firstRetryMs: Float64Array;
+  readonly firstPosition: Int32Array;
+  /** The last attempt: when it was due (a tap, or a return when told) and when a connection wrote it. */
+  readonly lastDueAt: Float64Array;
+  readonly lastWrittenAt: Float64Array;
   soldOutAt = Number.NaN;
   peopleWithTicket = 0;
   returnsTotal = 0;
@@ -78,6 +84,16 @@ export class TicketBook {
     this.preNumber = new Int32Array(users).fill(-1);
     this.toldPlace = new Int32Array(users);
     this.returns = new Uint16Array(users);
+    this.firstRetryMs = new Float64Array(users).fill(Number.NaN);
+    this.firstPosition = new Int32Array(users);
+    this.lastDueAt = new Float64Array(users).fill(Number.NaN);
+    this.lastWrittenAt = new Float64Array(users).fill(Number.NaN);
+  }
+
+  /** Notes an attempt's due and write instants, before its answer is noted. */
+  attempt(user: number, dueAt: number, writtenAt: number): void {
+    this.lastDueAt[user] = dueAt;
+    this.lastWrittenAt[user] = writtenAt;
   }
 
   /** Notes any answer; for a place in line, returns after how many ms to come back (else undefined). */
@@ -91,7 +107,13 @@ export class TicketBook {
     const text = body.toString("latin1");
     const found = TICKET_FIELD.exec(text);
     if (found === null) return undefined;
-    let place: { retryAfterMs?: number; estimatedWaitSeconds?: number; place?: number | null; line?: string };
+    let place: {
+      retryAfterMs?: number;
+      estimatedWaitSeconds?: number;
+      place?: number | null;
+      position?: number | null;
+      line?: string;
+    };
     try {
       place = JSON.parse(text);
     } catch {
@@ -105,6 +127,8 @@ export class TicketBook {
       this.peopleWithTicket++;
       this.ticketAt[user] = at;
       this.estimateMs[user] = (place.estimatedWaitSeconds ?? 0) * 1000;
+      this.firstRetryMs[user] = place.retryAfterMs ?? Number.NaN;
+      this.firstPosition[user] = place.position ?? 0;
     }
     if (place.line === "pre" && (this.preNumber[user] as number) < 0)
       this.preNumber[user] = readTicket(ticket)?.number ?? -1;
@@ -184,6 +208,35 @@ export class TicketBook {
       winOrder: { winners: winners.length, overtakenBy100ms: overtaken(100), overtakenBy1s: overtaken(1_000) },
       draw: draw === undefined ? null : this.#checkDraw(draw, preWinners),
     };
+  }
+
+  /**
+   * Everyone who held a place, one CSV line each, instants in ms after the start: when they
+   * tapped, got their first place, its estimate and Retry-After, when their last attempt was due
+   * and written, and when its answer (the final one) came. `outcome` names the final answer.
+   */
+  *peopleCsv(arrivals: Float64Array, startPerf: number, outcome: (user: number) => string): Generator<string> {
+    yield "user,tap_ms,pre_number,first_answer_ms,ticket_ms,estimate_ms,retry_ms,position,place,returns,last_due_ms,last_written_ms,final_ms,outcome";
+    const at = (instant: number) => (Number.isNaN(instant) ? "" : (instant - startPerf).toFixed(1));
+    for (let user = 0; user < arrivals.length; user++) {
+      if (Number.isNaN(this.ticketAt[user] as number)) continue;
+      yield [
+        user,
+        (arrivals[user] as number).toFixed(1),
+        this.preNumber[user],
+        at(this.firstAnswerAt[user] as number),
+        at(this.ticketAt[user] as number),
+        this.estimateMs[user],
+        this.firstRetryMs[user],
+        this.firstPosition[user],
+        this.toldPlace[user],
+        this.returns[user],
+        at(this.lastDueAt[user] as number),
+        at(this.lastWrittenAt[user] as number),
+        at(this.finalAt[user] as number),
+        outcome(user),
+      ].join(",");
+    }
   }
 
   #checkDraw(draw: { seedHash: string; seed?: string; preQueueSize?: number }, preWinners: number[]) {

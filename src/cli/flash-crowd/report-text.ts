@@ -1,6 +1,7 @@
 /** The terminal report: a few aligned tables, then each invariant with ✓ or ✗. */
 import type { Summary } from "./index.js";
 import type { LatencySummary } from "./stats.js";
+import type { EstimateSummary } from "./tickets.js";
 
 const n = (value: number) => Math.round(value).toLocaleString("en-US");
 const pct = (part: number, whole: number) => (whole === 0 ? "" : `${((100 * part) / whole).toFixed(1)} %`);
@@ -170,7 +171,8 @@ function waitingRoomLines(w: NonNullable<Summary["waitingRoom"]>): string[] {
       `  sold out ${fixed(w.soldOutAtMs / 1000, 2)} s after the start; answered after it: final answer p99 ${ms(w.finalAfterSoldOut.p99Ms)} ms after sell-out (or after their tap, if later)`,
     );
   lines.push(
-    `  estimated waits within ±20 %: ${n(w.estimates.within20Percent)} of ${n(w.estimates.count)} (${fixed(100 * w.estimates.share)} %); wait had ÷ estimate p10 ${w.estimates.ratioP10}, p50 ${w.estimates.ratioP50}, p90 ${w.estimates.ratioP90}`,
+    `  estimated waits within ±20 %: ${estimateLine(w.estimates)}`,
+    ...(w.preQueueEstimates.count === 0 ? [] : [`  … in the pre-queue: ${estimateLine(w.preQueueEstimates)}`]),
     `  winners not from the pre-queue, by tap: ${n(w.winOrder.winners)}; won later than someone who tapped after them by > 100 ms: ${n(w.winOrder.overtakenBy100ms)}, by > 1 s: ${n(w.winOrder.overtakenBy1s)}`,
   );
   if (w.draw !== null) {
@@ -182,4 +184,8 @@ function waitingRoomLines(w: NonNullable<Summary["waitingRoom"]>): string[] {
     );
   }
   return lines;
+}
+
+function estimateLine(e: EstimateSummary): string {
+  return `${n(e.within20Percent)} of ${n(e.count)} (${fixed(100 * e.share)} %); wait had ÷ estimate p10 ${e.ratioP10}, p50 ${e.ratioP50}, p90 ${e.ratioP90}`;
 }

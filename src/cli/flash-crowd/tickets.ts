@@ -28,15 +28,9 @@ export interface WaitingRoomSummary {
   /** For those answered after it: final answer minus the later of sell-out and their tap. */
   readonly finalAfterSoldOut: LatencySummary;
   /** Those given a place after the start: first estimate against the wait they had to the final answer. */
-  readonly estimates: {
-    readonly count: number;
-    readonly within20Percent: number;
-    readonly share: number;
-    /** The wait had divided by the estimate, at the 10th, 50th and 90th percentile. */
-    readonly ratioP10: number;
-    readonly ratioP50: number;
-    readonly ratioP90: number;
-  };
+  readonly estimates: EstimateSummary;
+  /** The same for those given a place in the pre-queue (told to come back after the start). */
+  readonly preQueueEstimates: EstimateSummary;
   /** Winners not from the pre-queue, by tap: how many won later than someone who tapped after them, beyond a margin. */
   readonly winOrder: {
     readonly winners: number;
@@ -54,6 +48,17 @@ export interface WaitingRoomSummary {
     /** Pre-queue winners, by drawn place, who won more than 1 s after one drawn behind them. */
     readonly outOfDrawOrder: number;
   } | null;
+}
+
+/** Estimates against the waits had: from the first place's answer to the final answer, both as the person saw them. */
+export interface EstimateSummary {
+  readonly count: number;
+  readonly within20Percent: number;
+  readonly share: number;
+  /** The wait had divided by the estimate, at the 10th, 50th and 90th percentile. */
+  readonly ratioP10: number;
+  readonly ratioP50: number;
+  readonly ratioP90: number;
 }
 
 export class TicketBook {
@@ -151,9 +156,8 @@ export class TicketBook {
     const first = newHistogram();
     const final = newHistogram();
     const afterSoldOut = newHistogram();
-    let estimates = 0;
-    let within = 0;
-    const ratios: number[] = [];
+    const after = new EstimateTally();
+    const before = new EstimateTally();
     let preQueued = 0;
     const winners: number[] = [];
     const preWinners: number[] = [];
@@ -169,11 +173,9 @@ export class TicketBook {
       }
       if ((this.preNumber[user] as number) >= 0) preQueued++;
       const estimate = this.estimateMs[user] as number;
-      if (!Number.isNaN(estimate) && !Number.isNaN(finalAt) && (this.preNumber[user] as number) < 0 && estimate > 0) {
-        estimates++;
-        const actual = finalAt - (this.ticketAt[user] as number);
-        if (ratios.length < 1_000_000) ratios.push(actual / estimate);
-        if (Math.abs(actual - estimate) <= 0.2 * estimate) within++;
+      if (!Number.isNaN(estimate) && !Number.isNaN(finalAt) && estimate > 0) {
+        const tally = (this.preNumber[user] as number) < 0 ? after : before;
+        tally.add(estimate, finalAt - (this.ticketAt[user] as number));
       }
       if (won(user) && !Number.isNaN(finalAt)) {
         if ((this.preNumber[user] as number) >= 0) preWinners.push(user);
@@ -199,12 +201,8 @@ export class TicketBook {
       finalAnswer: summarize(final),
       soldOutAtMs: Number.isNaN(this.soldOutAt) ? null : Math.round(this.soldOutAt - startPerf),
       finalAfterSoldOut: summarize(afterSoldOut),
-      estimates: {
-        count: estimates,
-        within20Percent: within,
-        share: estimates === 0 ? 0 : within / estimates,
-        ...ratioPercentiles(ratios),
-      },
+      estimates: after.summary(),
+      preQueueEstimates: before.summary(),
       winOrder: { winners: winners.length, overtakenBy100ms: overtaken(100), overtakenBy1s: overtaken(1_000) },
       draw: draw === undefined ? null : this.#checkDraw(draw, preWinners),
     };
@@ -259,6 +257,28 @@ export class TicketBook {
       latest = Math.max(latest, at);
     }
     return { checked: true, problem: null, ...base, placeMismatches: mismatches, outOfDrawOrder: outOfOrder };
+  }
+}
+
+class EstimateTally {
+  count = 0;
+  within = 0;
+  readonly ratios: number[] = [];
+
+  add(estimateMs: number, hadMs: number): void {
+    this.count++;
+    if (this.ratios.length < 1_000_000) this.ratios.push(hadMs / estimateMs);
+    if (Math.abs(hadMs - estimateMs) <= 0.2 * estimateMs) this.within++;
+  }
+
+  summary(): EstimateSummary {
+    const { count, within } = this;
+    return {
+      count,
+      within20Percent: within,
+      share: count === 0 ? 0 : within / count,
+      ...ratioPercentiles(this.ratios),
+    };
   }
 }
 

@@ -4,8 +4,9 @@ import { createHmac, timingSafeEqual } from "node:crypto";
  * A place in a campaign's waiting room, held by the client, not the server: the campaign,
  * the user, which line (`pre`: asked before the start, placed by the draw; `fifo`: asked
  * after, placed by arrival), the number of the place in that line, the arrival instant,
- * how many claims the user had made when it was given (so it serves one claim only), and
- * the server run that gave it. HMAC-SHA256 over all of it, cut to 128 bits, with a key
+ * how many claims the user had made when it was given (so it serves one claim only), the
+ * server run that gave it, and when the holder was told to come back (so that how late
+ * returns are read corrects the estimates told next). HMAC-SHA256 over all of it, cut to 128 bits, with a key
  * derived from the token secret: a million tickets cost the server no memory.
  */
 export interface QueueTicket {
@@ -16,6 +17,8 @@ export interface QueueTicket {
   readonly arrivedAt: number;
   readonly claims: number;
   readonly run: string;
+  /** Wall ms the holder was told to come back at; 0: not told. */
+  readonly dueAt: number;
 }
 
 /** Tickets are short ASCII; anything longer is refused before any crypto runs. */
@@ -33,9 +36,16 @@ export class TicketSigner {
 
   sign(ticket: QueueTicket): string {
     const payload = Buffer.from(
-      [ticket.campaignId, ticket.userId, ticket.line, ticket.number, ticket.arrivedAt, ticket.claims, ticket.run].join(
-        "~",
-      ),
+      [
+        ticket.campaignId,
+        ticket.userId,
+        ticket.line,
+        ticket.number,
+        ticket.arrivedAt,
+        ticket.claims,
+        ticket.run,
+        ticket.dueAt,
+      ].join("~"),
     ).toString("base64url");
     return `${payload}.${this.#mac(payload).toString("base64url")}`;
   }
@@ -64,8 +74,9 @@ export function readTicket(text: string): QueueTicket | undefined {
   const payload = text.split(".")[0] ?? "";
   if (payload.length > TICKET_LENGTH_MAX) return undefined;
   const fields = Buffer.from(payload, "base64url").toString("latin1").split("~");
-  if (fields.length !== 7) return undefined;
-  const [campaignId, userId, line, number, arrivedAt, claims, run] = fields as [
+  if (fields.length !== 8) return undefined;
+  const [campaignId, userId, line, number, arrivedAt, claims, run, dueAt] = fields as [
+    string,
     string,
     string,
     string,
@@ -75,7 +86,13 @@ export function readTicket(text: string): QueueTicket | undefined {
     string,
   ];
   if (!FIELD.test(campaignId) || !FIELD.test(userId) || !FIELD.test(run)) return undefined;
-  if ((line !== "pre" && line !== "fifo") || !WHOLE.test(number) || !WHOLE.test(arrivedAt) || !WHOLE.test(claims))
+  if (
+    (line !== "pre" && line !== "fifo") ||
+    !WHOLE.test(number) ||
+    !WHOLE.test(arrivedAt) ||
+    !WHOLE.test(claims) ||
+    !WHOLE.test(dueAt)
+  )
     return undefined;
   return {
     campaignId,
@@ -85,5 +102,6 @@ export function readTicket(text: string): QueueTicket | undefined {
     arrivedAt: Number(arrivedAt),
     claims: Number(claims),
     run,
+    dueAt: Number(dueAt),
   };
 }

@@ -2,6 +2,7 @@ import { createHmac, randomBytes } from "node:crypto";
 import { DRAW_SEED_BYTES, drawFraction, drawOrder, drawSeedHash, PRE_QUEUE_MAX } from "../domain/draw.js";
 import type { ErrorCode } from "../domain/errors.js";
 import { type QueueTicket, TicketSigner } from "./queue-ticket.js";
+import { ReturnLoad } from "./return-load.js";
 
 /**
  * The waiting room in front of a campaign's claims. A claim that cannot be decided at once
@@ -80,9 +81,6 @@ interface Room {
   caughtUpAt: number;
   /** Places whose claim was decided (a holder at its turn, or a newcomer at once); the pre-queue's first. */
   used: number;
-  /** When `admitted` last caught up with every place given (monotonic ms; NaN while people wait), and at which place. */
-  drainedAt: number;
-  drainedPlace: number;
 }
 
 const WINDOW_MS = 250;
@@ -97,9 +95,11 @@ const PRE_SPREAD_MS = 1_000;
 /** Pre-queue holders come back over at most this long: the line is told again on return. */
 const PRE_SPREAD_MAX_MS = 10_000;
 /** A return later than this after its turn was not a holder coming back when told. */
-const RETURN_COST_MAX_MS = 15_000;
-/** Each measured return moves the average this far toward it. */
-const RETURN_COST_WEIGHT = 1 / 64;
+const MISSED_MAX_MS = 15_000;
+/** Each return moves the average miss this far toward its own. */
+const MISSED_WEIGHT = 1 / 64;
+/** A holder whose turn came while the writer was full comes back this much later. */
+const AGAIN_MS = 1_000;
 const RATE_FLOOR = 200;
 const PEAK_DECAY = 0.9;
 const RATE_MAX = 100_000;
@@ -120,6 +120,8 @@ export class WaitingRoom {
   readonly #run: string;
   readonly #roomsMax: number;
   readonly #rooms = new Map<string, Room>();
+  /** The returns told and the arrivals measured, against what the server takes: the wait a return will have. */
+  readonly #load = new ReturnLoad();
   /** Places admitted per second: what the server was measured to take, down a fifth a window while the writer falls behind. */
   #rate: number;
   #windowStart: number;
@@ -133,11 +135,12 @@ export class WaitingRoom {
    */
   #decidedPeak = 0;
   /**
-   * What a holder's return costs, ms: how long after its turn a holder told to come back at
-   * its turn is read again (the answer's way to the client, the client's own queue, the way
-   * back and the crowd gate), averaged over recent returns. NaN until one is measured.
+   * How much later than expected holders' returns are read, ms, averaged over recent returns:
+   * what the foreseen queue leaves out (the answer's way to the client and back, arrivals
+   * above what was measured while the server read all it could).
    */
-  #returnCostMs = Number.NaN;
+  #missedMs = 0;
+  #missedCount = 0;
   ticketsIssued = 0;
 
   constructor(options: WaitingRoomOptions) {
@@ -182,8 +185,10 @@ export class WaitingRoom {
   preQueue(campaignId: string, startsAt: number, userId: string, claims: number, given?: string): RoomVerdict {
     const now = this.#now();
     const room = this.#room(campaignId, startsAt, now);
-    this.#measure(this.#monotonic());
+    const at = this.#monotonic();
+    this.#measure(at);
     let number = room.pre?.get(userId);
+    this.#load.noteRead(given === undefined && number === undefined);
     if (given !== undefined) {
       const opened = this.#openFor(given, campaignId, userId, claims);
       if ("code" in opened) return opened;
@@ -195,7 +200,6 @@ export class WaitingRoom {
       number = room.preSize++;
       room.pre.set(userId, number);
     }
-    const ticket = this.#sign({ campaignId, userId, line: "pre", number, arrivedAt: Math.floor(now), claims });
     // The place is drawn at the start, at about `fraction` of the pre-queue (known from the
     // seed alone). Holders come back when the line, at the admission rate, is about to reach
     // that place, spread over a second at least, so that they do not all arrive at once and
@@ -207,6 +211,16 @@ export class WaitingRoom {
     const lineMs = (Math.min(expected, shares) / this.#speed()) * 1000 + (expected > shares ? SELL_OUT_MARGIN_MS : 0);
     const offsetMs = Math.min(PRE_SPREAD_MAX_MS, Math.max(fraction * PRE_SPREAD_MS, lineMs));
     const retryAfterMs = Math.max(RETRY_MIN_MS, startsAt - now + Math.floor(offsetMs));
+    const estimatedMs = this.#expect(retryAfterMs);
+    const ticket = this.#sign({
+      campaignId,
+      userId,
+      line: "pre",
+      number,
+      arrivedAt: Math.floor(now),
+      claims,
+      dueAt: Math.floor(now + retryAfterMs),
+    });
     return {
       kind: "wait",
       place: {
@@ -214,7 +228,7 @@ export class WaitingRoom {
         line: "pre",
         position: null,
         place: null,
-        estimatedWaitSeconds: retryAfterMs / 1000,
+        estimatedWaitSeconds: Math.round(estimatedMs) / 1000,
         retryAfterMs,
       },
     };
@@ -238,14 +252,15 @@ export class WaitingRoom {
     const room = this.#room(campaignId, startsAt, now);
     this.#drawIfDue(room, now);
     this.#advance(room);
+    this.#load.noteRead(given === undefined);
     if (given !== undefined) {
       const opened = this.#openFor(given, campaignId, userId, claims);
       if ("code" in opened) return opened;
       const place = this.#placeOf(room, opened);
       if (place === undefined) return refusedStale();
+      this.#noteReturn(opened, now);
       if (place < room.admitted) {
         room.used++;
-        this.#noteReturn(room, place, opened.arrivedAt);
         return { kind: "decide", ticket: opened };
       }
       return { kind: "wait", place: this.#tell(room, opened, place, sharesLeft) };
@@ -261,6 +276,7 @@ export class WaitingRoom {
         arrivedAt: Math.floor(now),
         claims,
         run: this.#run,
+        dueAt: 0,
       };
       const place = room.drawn[preNumber] as number;
       if (place < room.admitted) {
@@ -289,6 +305,7 @@ export class WaitingRoom {
       arrivedAt: Math.floor(now),
       claims,
       run: this.#run,
+      dueAt: 0,
     };
     this.#windowWaiting = true;
     return { kind: "wait", place: this.#tell(room, ticket, issued, sharesLeft) };
@@ -298,14 +315,15 @@ export class WaitingRoom {
   again(ticket: QueueTicket, campaignId: string, startsAt: number): Place {
     const room = this.#room(campaignId, startsAt, this.#now());
     const place = this.#placeOf(room, ticket) ?? room.admitted;
-    const text = this.#signer.sign(ticket);
+    const estimatedMs = this.#expect(AGAIN_MS);
+    const text = this.#signer.sign({ ...ticket, dueAt: Math.floor(this.#now() + AGAIN_MS) });
     return {
       ticket: text,
       line: ticket.line,
       position: Math.max(1, Math.floor(place - room.admitted) + 1),
       place: place + 1,
-      estimatedWaitSeconds: 1,
-      retryAfterMs: 1_000,
+      estimatedWaitSeconds: Math.round(estimatedMs) / 1000,
+      retryAfterMs: AGAIN_MS,
     };
   }
 
@@ -341,7 +359,7 @@ export class WaitingRoom {
     const place = this.#placeOf(room, opened);
     if (place === undefined) return refusedStale();
     if (place < room.admitted) return { kind: "decide", ticket: opened };
-    return { kind: "wait", place: this.#tell(room, opened, place, sharesLeft) };
+    return { kind: "wait", place: this.#tell(room, opened, place, sharesLeft, false) };
   }
 
   /** Lets a campaign's room go (it ended, or is unknown). */
@@ -375,39 +393,55 @@ export class WaitingRoom {
   }
 
   /**
-   * A holder came back after its turn: its place was admitted (admitted - place) / rate ago
-   * (or, once the line had caught up with every place, that long before it did), about when
-   * it was told to come back, so that is what its return cost. Only returns within a few
-   * seconds of the turn count: a holder who came back much later was not told to.
+   * A holder came back: how long after the instant it was told it was read, less the queue
+   * the model now says a request sent then met, is what the model misses (the answer's way
+   * to the client and back, arrivals above what was measured while the server read all it
+   * could), and what the estimates told next add. Only returns within a few seconds of their
+   * instant count: a holder who came back much later was not doing as told.
    */
-  #noteReturn(room: Room, place: number, arrivedAt: number): void {
-    const now = this.#monotonic();
-    const drained = !Number.isNaN(room.drainedAt) && place < room.drainedPlace;
-    const turnAt = drained
-      ? room.drainedAt - ((room.drainedPlace - place) / this.#speed()) * 1000
-      : now - ((room.admitted - place) / this.#speed()) * 1000;
-    // Nobody is told to come back sooner than RETRY_MIN_MS: waiting that out is no cost of returning.
-    const lateMs = Math.max(0, Math.min(now - turnAt, this.#now() - arrivedAt - RETRY_MIN_MS));
-    if (lateMs > RETURN_COST_MAX_MS) return;
-    this.#returnCostMs = Number.isNaN(this.#returnCostMs)
-      ? lateMs
-      : this.#returnCostMs + (lateMs - this.#returnCostMs) * RETURN_COST_WEIGHT;
+  #noteReturn(ticket: QueueTicket, now: number): void {
+    if (ticket.dueAt === 0) return;
+    const lateMs = now - ticket.dueAt;
+    if (Math.abs(lateMs) > MISSED_MAX_MS) return;
+    const monotonic = this.#monotonic();
+    const queuedMs = this.#load.delayWas(monotonic - lateMs, monotonic);
+    if (Number.isNaN(queuedMs)) return;
+    this.#missedMs += (lateMs - queuedMs - this.#missedMs) * MISSED_WEIGHT;
+    this.#missedCount++;
   }
 
-  #tell(room: Room, ticket: QueueTicket, place: number, sharesLeft: number): Place {
+  /**
+   * The wait a holder told to come back in `retryAfterMs` will see: that, then the queue its
+   * return will meet (as the model foresees it), then what the model lately missed returns
+   * by. Books the return unless `returns` is false.
+   */
+  #expect(retryAfterMs: number, returns = true): number {
+    const now = this.#monotonic();
+    const queuedMs = this.#load.delayAt(now + retryAfterMs, now);
+    if (returns) this.#load.book(now + retryAfterMs, now);
+    // Until a return was measured, the crowd gate's wait stands for what the model misses.
+    const missedMs = this.#missedCount === 0 ? this.#answerDelayMs() : this.#missedMs;
+    return retryAfterMs + Math.max(0, queuedMs + missedMs);
+  }
+
+  /** `returns`: the holder is told to come back (not a look from the stream), so its return is booked. */
+  #tell(room: Room, ticket: QueueTicket, place: number, sharesLeft: number, returns = true): Place {
     const speed = this.#speed();
+    const now = this.#monotonic();
     const ahead = Math.max(0, place - room.admitted);
     let waitMs = ((ahead + 1) / speed) * 1000;
     // Past the budget the answer is most likely "sold out": come back when it should be spent,
-    // at the rate claims are being decided (the holders ahead come back only when told).
+    // at the rate claims are being decided (the holders ahead come back only when told, and
+    // wait their turn in whatever queue the start built before they are read).
     const spending = this.decidedRate > RATE_FLOOR ? Math.min(speed, this.decidedRate) : speed;
-    if (ahead > sharesLeft) waitMs = Math.min(waitMs, (sharesLeft / spending) * 1000 + SELL_OUT_MARGIN_MS);
+    if (ahead > sharesLeft) {
+      const spentInMs = (sharesLeft / spending) * 1000;
+      const soldOutInMs = spentInMs + Math.max(0, this.#load.delayAt(now + spentInMs, now) + this.#missedMs);
+      waitMs = Math.min(waitMs, soldOutInMs + SELL_OUT_MARGIN_MS);
+    }
     const retryAfterMs = Math.max(RETRY_MIN_MS, Math.ceil(waitMs));
-    const text = this.#signer.sign(ticket);
-    // The wait the holder will see: until told to come back, then what a return costs (as
-    // measured; until then, the crowd gate's recent wait).
-    const returnCost = Number.isNaN(this.#returnCostMs) ? this.#answerDelayMs() : this.#returnCostMs;
-    const estimatedMs = retryAfterMs + returnCost;
+    const estimatedMs = this.#expect(retryAfterMs, returns);
+    const text = this.#signer.sign({ ...ticket, dueAt: Math.floor(this.#now() + retryAfterMs) });
     return {
       ticket: text,
       line: ticket.line,
@@ -429,12 +463,6 @@ export class WaitingRoom {
     if (room.admitted < issued) this.#windowWaiting = true;
     const admitted = Math.min(issued, room.admitted + ((now - room.advancedAt) / 1000) * this.#speed());
     if (admitted >= room.preSize && room.admitted < room.preSize) room.caughtUpAt = now;
-    if (admitted < issued) room.drainedAt = Number.NaN;
-    else if (Number.isNaN(room.drainedAt) || room.drainedPlace < issued) {
-      // `admitted` stops at the last place given: when it got there says when that place's turn came.
-      room.drainedAt = Math.min(now, room.advancedAt + ((issued - room.admitted) / this.#speed()) * 1000);
-      room.drainedPlace = issued;
-    }
     room.admitted = admitted;
     room.advancedAt = now;
   }
@@ -453,6 +481,7 @@ export class WaitingRoom {
     const elapsed = now - this.#windowStart;
     if (elapsed < WINDOW_MS) return;
     const decided = (this.#windowDecided * 1000) / elapsed;
+    this.#load.measure(elapsed, this.#capacity());
     if (this.#windowWaiting) this.decidedRate = decided;
     this.#decidedPeak = Math.max(decided, this.#decidedPeak * PEAK_DECAY);
     if (this.#windowWaiting && this.#pressure()) {
@@ -500,8 +529,6 @@ export class WaitingRoom {
       advancedAt: this.#monotonic(),
       caughtUpAt: Number.NEGATIVE_INFINITY,
       used: 0,
-      drainedAt: Number.NaN,
-      drainedPlace: 0,
     };
     this.#rooms.set(campaignId, room);
     return room;

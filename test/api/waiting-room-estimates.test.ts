@@ -33,19 +33,21 @@ function waiting(verdict: RoomVerdict) {
 }
 
 describe("the waiting room's estimates", () => {
-  it("adds what a holder's return was measured to cost to the wait it tells", () => {
-    const { room, advance, wall } = rig(100);
-    const startsAt = wall() - 1_000;
-    const first = waiting(room.arrive("cmp_1", startsAt, "usr_a", 0, undefined, 1_000, () => false));
-    assert.equal(first.retryAfterMs, 250);
-    assert.equal(first.estimatedWaitSeconds, 0.25, "nothing measured yet: the wait until told to come back");
-    // The holder is read again 400 ms after the time it was told: its return cost 400 ms.
-    advance(650);
-    const back = room.arrive("cmp_1", startsAt, "usr_a", 0, first.ticket, 1_000, () => false);
-    assert.equal(back.kind, "decide");
-    const next = waiting(room.arrive("cmp_1", startsAt, "usr_b", 0, undefined, 1_000, () => false));
-    assert.equal(next.retryAfterMs, 250);
-    assert.equal(next.estimatedWaitSeconds, 0.65);
+  it("tells a newcomer placed at the start the wait the pre-queue's returns build before its own", () => {
+    const { room, wall, advance } = rig(10_000, 1_000);
+    const startsAt = wall() + 1_000;
+    // 8 000 join the pre-queue over its last second: the room reads 8 000 a second, all new.
+    for (let i = 0; i < 8_000; i++) {
+      if (i % 2_000 === 0) advance(250);
+      waiting(room.preQueue("cmp_1", startsAt, `usr_${i}`, 0));
+    }
+    advance(startsAt - wall() + 50);
+    // The start: the pre-queue comes back within about a second, beside newcomers arriving at
+    // 8 000 a second, to a server measured to read 8 000 a second: their returns meet a queue.
+    const told = waiting(room.arrive("cmp_1", startsAt, "usr_new", 0, undefined, 1_000, () => true));
+    assert.ok(told.position !== null && told.position > 1_000, "placed past what the budget pays");
+    const queuedMs = told.estimatedWaitSeconds * 1000 - told.retryAfterMs;
+    assert.ok(queuedMs > 500, `${queuedMs} ms: the queue its return meets is part of the wait`);
   });
 
   it("spreads the pre-queue's returns over the time the line takes to pass it, a second at least", () => {

@@ -1,0 +1,137 @@
+/**
+ * The load the server has told itself to expect: every holder told to come back is booked in
+ * a slot of its return, and newcomers keep arriving at the rate measured lately. Against what
+ * the server was measured to answer a second, a queue builds wherever more is due than that,
+ * and a request sent then waits its turn in it before it is read, where the server cannot see
+ * it (in the client's connections, or the kernel's). That wait, added to an estimate, is what
+ * the holder will see; the crowd of the targets showed it at the start of a campaign with a
+ * pre-queue: 20 000 returns and 10 000 arrivals a second within two seconds, and estimates
+ * short by half (docs/decisions/0058-estimates-that-count-the-start.md).
+ */
+export interface ReturnLoadOptions {
+  /** Width of a slot, ms. */
+  readonly slotMs?: number;
+  /** Slots booked ahead at most; a return told further ahead is not counted. */
+  readonly slots?: number;
+}
+
+/** Each window a peak not seen again fades this much: the crowd of a moment ago says little of the next. */
+const PEAK_FADE = 0.95;
+
+export class ReturnLoad {
+  readonly #slotMs: number;
+  readonly #booked: Float64Array;
+  /** Per slot passed: the wait the model had for a request sent in it, ms, once everything due in it was known. */
+  readonly #past: Float64Array;
+  /** The slot the queue was last carried to (slot numbers are monotonic ms / slotMs). */
+  #slot = Number.NaN;
+  /** Requests due but not yet read, as the model has it at the start of `#slot`. */
+  #queued = 0;
+  #windowReads = 0;
+  #windowNew = 0;
+  /** Requests a second the server was measured to read when full (the most lately, fading). */
+  #capacity = 0;
+  /** Newcomers a second (requests without a ticket), the most lately, fading. */
+  #arrivals = 0;
+
+  constructor(options: ReturnLoadOptions = {}) {
+    this.#slotMs = options.slotMs ?? 100;
+    this.#booked = new Float64Array(options.slots ?? 256);
+    this.#past = new Float64Array(this.#booked.length);
+  }
+
+  get capacity(): number {
+    return this.#capacity;
+  }
+
+  get arrivals(): number {
+    return this.#arrivals;
+  }
+
+  /** A holder told to come back at `atMs` (monotonic). */
+  book(atMs: number, now: number): void {
+    this.#carry(now);
+    const slot = Math.floor(atMs / this.#slotMs);
+    const ahead = slot - this.#slot;
+    if (ahead < 0 || ahead >= this.#booked.length) return;
+    const index = slot % this.#booked.length;
+    this.#booked[index] = (this.#booked[index] as number) + 1;
+  }
+
+  /** A request read; `fresh`: a newcomer (no ticket). */
+  noteRead(fresh: boolean): void {
+    this.#windowReads++;
+    if (fresh) this.#windowNew++;
+  }
+
+  /**
+   * Once a window: what was read in it sets the rates. What the server takes is the most it
+   * read a second (while a queue waits unseen it reads all it can), or `capacityHint`, the
+   * crowd gate's figure for turns full of claims (NaN while unknown), whichever is more: before
+   * the start of a pre-queue the server reads only what arrives, 4 000 a second where it took
+   * 8 000 once the pre-queue came back.
+   */
+  measure(elapsedMs: number, capacityHint: number): void {
+    if (elapsedMs <= 0) return;
+    const reads = (this.#windowReads * 1000) / elapsedMs;
+    const fresh = (this.#windowNew * 1000) / elapsedMs;
+    const hint = Number.isFinite(capacityHint) && capacityHint > 0 ? capacityHint : 0;
+    this.#capacity = Math.max(reads, hint, this.#capacity * PEAK_FADE);
+    this.#arrivals = Math.max(fresh, this.#arrivals * PEAK_FADE);
+    this.#windowReads = 0;
+    this.#windowNew = 0;
+  }
+
+  /**
+   * The wait the model had for a request sent at `atMs` (monotonic, passed), as it stood once
+   * that slot was reached: what a return due then is compared with. NaN when too long ago.
+   */
+  delayWas(atMs: number, now: number): number {
+    this.#carry(now);
+    const slot = Math.floor(atMs / this.#slotMs);
+    if (slot >= this.#slot) return this.delayAt(atMs, now);
+    if (this.#slot - slot >= this.#past.length) return Number.NaN;
+    return this.#past[slot % this.#past.length] as number;
+  }
+
+  /** How long a request sent at `atMs` (monotonic, not before `now`) waits before it is read, ms. */
+  delayAt(atMs: number, now: number): number {
+    this.#carry(now);
+    if (this.#capacity <= 0) return 0;
+    const target = Math.floor(atMs / this.#slotMs);
+    let queued = this.#queued;
+    const last = Math.min(target, this.#slot + this.#booked.length - 1);
+    for (let slot = this.#slot; slot < last; slot++) queued = this.#after(queued, slot);
+    return (queued / this.#capacity) * 1000;
+  }
+
+  /** Moves the model's queue to the slot of `now`, clearing the slots it leaves. */
+  #carry(now: number): void {
+    const slot = Math.floor(now / this.#slotMs);
+    if (Number.isNaN(this.#slot)) {
+      this.#slot = slot;
+      return;
+    }
+    // Far behind (an idle server): nothing booked is left, and whatever queued has drained.
+    if (slot - this.#slot >= this.#booked.length) {
+      this.#booked.fill(0);
+      this.#past.fill(0);
+      this.#queued = 0;
+      this.#slot = slot;
+      return;
+    }
+    while (this.#slot < slot) {
+      this.#past[this.#slot % this.#past.length] = this.#capacity > 0 ? (this.#queued / this.#capacity) * 1000 : 0;
+      this.#queued = this.#after(this.#queued, this.#slot);
+      this.#booked[this.#slot % this.#booked.length] = 0;
+      this.#slot++;
+    }
+  }
+
+  /** The queue at the end of `slot`: what was queued, plus what is due in it, less what is read in it. */
+  #after(queued: number, slot: number): number {
+    const seconds = this.#slotMs / 1000;
+    const due = (this.#booked[slot % this.#booked.length] as number) + this.#arrivals * seconds;
+    return Math.max(0, queued + due - this.#capacity * seconds);
+  }
+}

@@ -16,6 +16,12 @@ function ledgerRead(engine: () => Engine | undefined, read: (engine: Engine) => 
   }
 }
 
+/** The series an answered request is counted in. */
+export interface RequestSeries {
+  readonly count: { inc(): void };
+  readonly latency: { observe(value: number): void };
+}
+
 /** Prometheus metrics of one app instance, on its own registry so several can live in one process. */
 export class Metrics {
   readonly registry = new Registry();
@@ -205,7 +211,7 @@ export class Metrics {
   }
 
   /** Label children by method, route and status: bounded by the routes and statuses there are. */
-  readonly #requestChildren = new Map<string, { count: { inc(): void }; latency: { observe(value: number): void } }>();
+  readonly #requestChildren = new Map<string, RequestSeries>();
   /** Claim-outcome children, looked up once and reused: claims are the crowd's hot path. */
   readonly #claimChildren = new Map<string, { inc(): void }>();
   /** Every admission child, made up front: three classes by two decisions. */
@@ -236,6 +242,13 @@ export class Metrics {
 
   /** Counts one answered request; the label children are looked up once and reused. */
   observeRequest(method: string, route: string, status: number, seconds: number): void {
+    const children = this.requestSeries(method, route, status);
+    children.count.inc();
+    children.latency.observe(seconds);
+  }
+
+  /** The count and latency series of one method, route and status: for a caller that keeps them. */
+  requestSeries(method: string, route: string, status: number): RequestSeries {
     const key = `${method} ${route} ${status}`;
     let children = this.#requestChildren.get(key);
     if (children === undefined) {
@@ -243,8 +256,7 @@ export class Metrics {
       children = { count: this.requests.labels(labels), latency: this.latency.labels(labels) };
       this.#requestChildren.set(key, children);
     }
-    children.count.inc();
-    children.latency.observe(seconds);
+    return children;
   }
 
   /** A claim's wait at the crowd gate, in ms. */

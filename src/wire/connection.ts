@@ -40,8 +40,8 @@ export class WireConnection {
    * `gather`: what one frame takes. "callback" (the default): what the running callback
    * queued, sent when it returns (process.nextTick): a durable batch's replies. "loop": what
    * every callback of this turn of the event loop queued, sent once the turn's input is read
-   * (setImmediate): an edge's claims arrive one socket read each, and sent a frame each
-   * they cost a write and a frame at both ends.
+   * (setImmediate): an edge's claims arrive one socket read each, and a frame each cost a
+   * write at the edge and a read and a decode at the writer.
    */
   constructor(
     socket: Socket,

@@ -21,15 +21,26 @@
  * `--single`: `--edges 0` too, the one process counted in the edge's column; the other flags
  * are described where they are read.)
  */
-import { type ChildProcess, spawn } from "node:child_process";
+import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
-import { createRequire } from "node:module";
 import { createServer } from "node:net";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { cpuOf, cpuSplitOf, flag, fmtInt, stopServer, table } from "./lib.js";
 import { rawClaims } from "./raw-claims.js";
+import {
+  ADMIN,
+  BARE_REQUEST,
+  BARE_SERVER,
+  json,
+  type Load,
+  load as loadOf,
+  openCampaign,
+  type Started,
+  start,
+  until,
+} from "./serve-load.js";
 
 const REQUESTS = Number(flag("requests", "20000"));
 const USERS = Number(flag("users", "10000"));
@@ -49,129 +60,20 @@ const PROFILE = flag("profile", "");
  */
 const PERF = flag("perf", "");
 const MAIN = fileURLToPath(new URL("../src/cli/main.js", import.meta.url));
-const ADMIN = "bench-edges-admin-token-0123456789";
-
-interface Result {
-  readonly duration: number;
-  readonly statusCodeStats: Record<string, { count: number }>;
-  readonly requests: { readonly total: number };
-}
-const autocannon = createRequire(import.meta.url)("autocannon") as (
-  options: Record<string, unknown>,
-) => Promise<Result>;
 
 const log = (line: string) => process.stderr.write(`[edges-bench] ${line}\n`);
 
-interface Started {
-  readonly child: ChildProcess;
-  readonly lines: Record<string, unknown>[];
-}
-
-function start(command: string, args: string[], env: NodeJS.ProcessEnv): Started {
-  const child = spawn(command, args, { env, stdio: ["ignore", "pipe", "inherit"] });
-  const lines: Record<string, unknown>[] = [];
-  let partial = "";
-  child.stdout?.setEncoding("utf8").on("data", (chunk: string) => {
-    partial += chunk;
-    for (let i = partial.indexOf("\n"); i >= 0; i = partial.indexOf("\n")) {
-      const text = partial.slice(0, i);
-      partial = partial.slice(i + 1);
-      try {
-        lines.push(JSON.parse(text));
-      } catch {
-        lines.push({ text });
-      }
-    }
-  });
-  return { child, lines };
-}
-
-async function until<T>(find: () => T | undefined, what: string, timeoutMs = 180_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const found = find();
-    if (found !== undefined) return found;
-    if (Date.now() > deadline) throw new Error(`no ${what} in time`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
-interface Load {
-  readonly answers: number;
-  readonly perSecond: number;
-  readonly statuses: Record<string, number>;
-  /** CPU seconds this process (the load generator) took over the run, user and system. */
-  readonly loadCpu: number;
-  /** Wall seconds of the run. */
-  readonly seconds: number;
-}
-
-/** `count` requests over `connections` keep-alive connections, the next request from `next`. */
-async function load(
+/** `count` requests over `connections` keep-alive connections (64 by default, --connections). */
+const load = (
   url: string,
   count: number,
   next: () => { method: "GET" | "POST"; path: string; headers?: Record<string, string> },
   connections = CONNECTIONS,
-): Promise<Load> {
-  const cpuBefore = process.cpuUsage();
-  const result = await autocannon({
-    url,
-    connections,
-    amount: count,
-    // autocannon ends a run (and reads its duration) only at its next sample tick, every
-    // second by default: 20 000 answers in 0.6 s read as 19 802/s, in 1.2 s as 9 950/s.
-    sampleInt: 10,
-    requests: [{ setupRequest: (request: Record<string, unknown>) => ({ ...request, ...next() }) }],
-  });
-  const cpuUsed = process.cpuUsage(cpuBefore);
-  const statuses: Record<string, number> = {};
-  for (const [code, { count: n }] of Object.entries(result.statusCodeStats)) statuses[code] = n;
-  const answers = result.requests.total;
-  return {
-    answers,
-    perSecond: answers / (result.duration || 1),
-    statuses,
-    loadCpu: (cpuUsed.user + cpuUsed.system) / 1e6,
-    seconds: result.duration || 1,
-  };
-}
-
-// biome-ignore lint/suspicious/noExplicitAny: the setup calls read a field or two of known answers
-async function json(url: string, method: string, path: string, body?: unknown, key?: string): Promise<any> {
-  const response = await fetch(`${url}${path}`, {
-    method,
-    headers: {
-      authorization: `Bearer ${ADMIN}`,
-      ...(body === undefined ? {} : { "content-type": "application/json" }),
-      ...(key === undefined ? {} : { "idempotency-key": key }),
-    },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  const text = await response.text();
-  if (response.status >= 300) throw new Error(`${method} ${path}: ${response.status} ${text}`);
-  return JSON.parse(text);
-}
+) => loadOf(url, count, next, connections);
 
 // ---------------------------------------------------------------- bare
-/** The bare server gets the claim's request line and a bearer token of a real token's length. */
-const BARE_REQUEST = {
-  method: "POST" as const,
-  path: "/v1/campaigns/cmp_00000000000000000000/claim",
-  headers: { authorization: `Bearer ${"x".repeat(150)}` },
-};
-
 async function bare(connections: number): Promise<{ cpuPerAnswer: number; perSecond: number }> {
-  const server = start(
-    process.execPath,
-    [
-      "-e",
-      `const body = JSON.stringify({ error: { code: "SOLD_OUT", message: "the budget is spent" } });
-       const s = require("node:http").createServer((q, r) => { r.writeHead(200, { "content-type": "application/json", "content-length": Buffer.byteLength(body) }); r.end(body); });
-       s.keepAliveTimeout = 72000;
-       s.listen(0, "127.0.0.1", () => console.log(JSON.stringify({ msg: "bare", port: s.address().port })));`,
-    ],
-    process.env,
-  );
+  const server = start(process.execPath, ["-e", BARE_SERVER], process.env);
   try {
     const line = await until(() => server.lines.find((l) => l.msg === "bare"), "bare server");
     const url = `http://127.0.0.1:${line.port}`;
@@ -327,22 +229,7 @@ async function edges(count: number, bun?: string): Promise<EdgesFigures> {
       users.push(...bulk.users);
     }
     const now = Date.now();
-    const campaign = async (budget: number) =>
-      (
-        await json(
-          url,
-          "POST",
-          "/v1/admin/campaigns",
-          {
-            name: "bench",
-            budget,
-            amount: { fixed: 1 },
-            startsAt: new Date(now - 1_000).toISOString(),
-            endsAt: new Date(now + 3_600_000).toISOString(),
-          },
-          `campaign-${budget}`,
-        )
-      ).id as string;
+    const campaign = (budget: number) => openCampaign(url, now, budget, `campaign-${budget}`);
 
     // Sold out: one claim spends the budget; every user meets the edges once (warm-up), then the measured run.
     const soldOutId = await campaign(1);

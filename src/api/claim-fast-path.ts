@@ -3,6 +3,7 @@ import { EngineUnavailableError } from "../engine/engine.js";
 import { type ClaimAnswer, claimOnce, JSON_TYPE, renderRefusal } from "./claim.js";
 import type { AppContext } from "./context.js";
 import type { GateVerdict } from "./crowd-gate.js";
+import type { RequestSeries } from "./metrics.js";
 import { WriteBurst } from "./write-burst.js";
 
 const CLAIM_PATH = /^\/v1\/campaigns\/(cmp_[0-9a-f]{20})\/claim$/;
@@ -63,6 +64,9 @@ export function claimFastPath(context: AppContext, isClosing: () => boolean) {
     );
   };
 
+  /** The route's request series by status, kept: the metrics' own lookup builds a key string an answer. */
+  const seriesByStatus = new Map<number, RequestSeries>();
+
   const write = (response: ServerResponse, result: ClaimAnswer, started: number): void => {
     if (result.encoded !== undefined) {
       response.writeHead(result.status, result.encoded.head).end(result.encoded.bytes);
@@ -74,7 +78,13 @@ export function claimFastPath(context: AppContext, isClosing: () => boolean) {
       if (result.retryAfterSeconds !== undefined) head["retry-after"] = result.retryAfterSeconds;
       response.writeHead(result.status, head).end(result.body);
     }
-    context.metrics.observeRequest("POST", ROUTE, result.status, (performance.now() - started) / 1000);
+    let series = seriesByStatus.get(result.status);
+    if (series === undefined) {
+      series = context.metrics.requestSeries("POST", ROUTE, result.status);
+      seriesByStatus.set(result.status, series);
+    }
+    series.count.inc();
+    series.latency.observe((performance.now() - started) / 1000);
   };
 
   /**

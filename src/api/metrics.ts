@@ -3,6 +3,7 @@ import { ESCROW, FUNDING } from "../domain/accounts.js";
 import type { Engine, EngineObserver } from "../engine/engine.js";
 import type { CrowdGateStats } from "./crowd-gate.js";
 import type { PriorityClass } from "./priority.js";
+import { TallyCounter } from "./tally-counter.js";
 import { TallyHistogram } from "./tally-histogram.js";
 
 /** A read of the engine's memory for a gauge: 0 before the engine starts or while it rebuilds after a failed commit. */
@@ -15,16 +16,24 @@ function ledgerRead(engine: () => Engine | undefined, read: (engine: Engine) => 
   }
 }
 
+/** The series an answered request is counted in. */
+export interface RequestSeries {
+  readonly count: { inc(): void };
+  readonly latency: { observe(value: number): void };
+}
+
 /** Prometheus metrics of one app instance, on its own registry so several can live in one process. */
 export class Metrics {
   readonly registry = new Registry();
-  readonly requests = new Counter({
+  // The request, latency, claim and admission series count every answer: tallies of our own
+  // (src/api/tally-counter.ts, src/api/tally-histogram.ts), read as prom-client's are.
+  readonly requests = new TallyCounter({
     name: "hongbao_http_requests_total",
     help: "HTTP requests by route and status",
     labelNames: ["method", "route", "status"],
     registers: [this.registry],
   });
-  readonly latency = new Histogram({
+  readonly latency = new TallyHistogram({
     name: "hongbao_http_request_duration_seconds",
     help: "HTTP request latency by route and status",
     labelNames: ["method", "route", "status"],
@@ -49,7 +58,7 @@ export class Metrics {
     labelNames: ["outcome"],
     registers: [this.registry],
   });
-  readonly claims = new Counter({
+  readonly claims = new TallyCounter({
     name: "hongbao_campaign_claims_total",
     help: "Campaign claim answers by outcome: claimed, shed (by admission), late (waited past the crowd gate's deadline), or the error code in lower case (sold_out, already_claimed …)",
     labelNames: ["outcome"],
@@ -61,7 +70,7 @@ export class Metrics {
     labelNames: ["kind"],
     registers: [this.registry],
   });
-  readonly admission = new Counter({
+  readonly admission = new TallyCounter({
     name: "hongbao_admission_total",
     help: "Admission decisions by priority class (critical: transfers and packets; campaign: claims; read) and decision (admitted, or shed with 503); claims that waited at the crowd gate first are hongbao_crowd_parks_total",
     labelNames: ["class", "decision"],
@@ -202,14 +211,17 @@ export class Metrics {
   }
 
   /** Label children by method, route and status: bounded by the routes and statuses there are. */
-  readonly #requestChildren = new Map<string, { count: { inc(): void }; latency: { observe(value: number): void } }>();
+  readonly #requestChildren = new Map<string, RequestSeries>();
   /** Claim-outcome children, looked up once and reused: claims are the crowd's hot path. */
   readonly #claimChildren = new Map<string, { inc(): void }>();
   /** Every admission child, made up front: three classes by two decisions. */
   readonly #admissionChildren = Object.fromEntries(
     (["critical", "campaign", "read"] as const).map((priority) => [
       priority,
-      { admitted: this.admission.labels(priority, "admitted"), shed: this.admission.labels(priority, "shed") },
+      {
+        admitted: this.admission.labels({ class: priority, decision: "admitted" }),
+        shed: this.admission.labels({ class: priority, decision: "shed" }),
+      },
     ]),
   ) as Record<PriorityClass, Record<"admitted" | "shed", { inc(): void }>>;
 
@@ -222,7 +234,7 @@ export class Metrics {
   countClaim(outcome: string): void {
     let child = this.#claimChildren.get(outcome);
     if (child === undefined) {
-      child = this.claims.labels(outcome);
+      child = this.claims.labels({ outcome });
       this.#claimChildren.set(outcome, child);
     }
     child.inc();
@@ -230,6 +242,13 @@ export class Metrics {
 
   /** Counts one answered request; the label children are looked up once and reused. */
   observeRequest(method: string, route: string, status: number, seconds: number): void {
+    const children = this.requestSeries(method, route, status);
+    children.count.inc();
+    children.latency.observe(seconds);
+  }
+
+  /** The count and latency series of one method, route and status: for a caller that keeps them. */
+  requestSeries(method: string, route: string, status: number): RequestSeries {
     const key = `${method} ${route} ${status}`;
     let children = this.#requestChildren.get(key);
     if (children === undefined) {
@@ -237,8 +256,7 @@ export class Metrics {
       children = { count: this.requests.labels(labels), latency: this.latency.labels(labels) };
       this.#requestChildren.set(key, children);
     }
-    children.count.inc();
-    children.latency.observe(seconds);
+    return children;
   }
 
   /** A claim's wait at the crowd gate, in ms. */

@@ -246,7 +246,7 @@ export class WriterClient {
           return undefined;
         },
       },
-      { pauseReads: false },
+      { pauseReads: false, gather: "loop" },
     );
     this.#connection = connection;
     socket.once("connect", () =>

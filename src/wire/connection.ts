@@ -31,15 +31,26 @@ export class WireConnection {
   #batchKind: BatchKind = "calls";
 
   readonly #pauseReads: boolean;
+  readonly #schedule: (flush: () => void) => void;
 
   /**
    * `pauseReads`: the serving side stops reading while its answers wait to be written. Only
    * one side may do so, or two full buffers would wait on each other; the calling side bounds
    * its calls in flight instead (src/edge/writer-client.ts).
+   * `gather`: what one frame takes. "callback" (the default): what the running callback
+   * queued, sent when it returns (process.nextTick): a durable batch's replies. "loop": what
+   * every callback of this turn of the event loop queued, sent once the turn's input is read
+   * (setImmediate): an edge's claims arrive one socket read each, and a frame each cost a
+   * write at the edge and a read and a decode at the writer.
    */
-  constructor(socket: Socket, events: ConnectionEvents, options: { pauseReads: boolean; maxFrameBytes?: number }) {
+  constructor(
+    socket: Socket,
+    events: ConnectionEvents,
+    options: { pauseReads: boolean; maxFrameBytes?: number; gather?: "callback" | "loop" },
+  ) {
     this.#socket = socket;
     this.#pauseReads = options.pauseReads;
+    this.#schedule = options.gather === "loop" ? setImmediate : process.nextTick;
     this.#events = events;
     this.#decoder = new FrameDecoder(options.maxFrameBytes ?? FRAME_BYTES_MAX);
     socket.setNoDelay?.(true);
@@ -97,12 +108,12 @@ export class WireConnection {
     for (const frame of encodeBatch(kind, items, oversized)) if (!this.#write(frame)) return;
   }
 
-  /** Frames written in one turn of the event loop (a batch's replies, a crowd's calls) leave in one write. */
+  /** Frames written in one callback, or one turn of the event loop (`gather`), leave in one write. */
   #cork(): void {
     if (this.#corked) return;
     this.#corked = true;
     this.#socket.cork();
-    process.nextTick(() => {
+    this.#schedule(() => {
       if (this.#closedReason === undefined) this.#flushBatch();
       this.#corked = false;
       this.#socket.uncork();

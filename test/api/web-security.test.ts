@@ -8,7 +8,7 @@ import { ADMIN_TOKEN, type ListeningApp, startListeningApp, startTestApp, type T
 import { Client } from "../support/http-client.js";
 
 const ALLOWED = "https://app.example.test";
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
 describe("CORS allowlist, security headers and request ids", () => {
   let app: TestApp;

@@ -301,6 +301,32 @@ describe("the writer on the wire", () => {
   });
 });
 
+/** What a writer says first: a welcome with nothing in it. */
+const welcome = () =>
+  encodeFrame({
+    t: "welcome",
+    v: WIRE_VERSION,
+    status: {
+      ready: true,
+      now: Date.now(),
+      queueDepth: 0,
+      laneDepth: { critical: 0, campaign: 0 },
+      queueDelayMs: { critical: 0, campaign: 0 },
+    },
+    snapshot: {
+      facts: [],
+      rules: null,
+      setup: {
+        tokenSecret: "",
+        adminToken: "",
+        evidenceKeyPem: "",
+        signup: false,
+        testClock: false,
+        isolation: true,
+      },
+    },
+  });
+
 describe("an edge's calls to a writer that does not answer", () => {
   let silent: Server;
   let path: string;
@@ -312,33 +338,7 @@ describe("an edge's calls to a writer that does not answer", () => {
     // A peer that welcomes and then never replies: what a writer stuck on its disk looks like.
     silent = createServer((socket) => {
       socket.on("error", () => {});
-      socket.once("data", () =>
-        socket.write(
-          encodeFrame({
-            t: "welcome",
-            v: WIRE_VERSION,
-            status: {
-              ready: true,
-              now: Date.now(),
-              queueDepth: 0,
-              laneDepth: { critical: 0, campaign: 0 },
-              queueDelayMs: { critical: 0, campaign: 0 },
-            },
-            snapshot: {
-              facts: [],
-              rules: null,
-              setup: {
-                tokenSecret: "",
-                adminToken: "",
-                evidenceKeyPem: "",
-                signup: false,
-                testClock: false,
-                isolation: true,
-              },
-            },
-          }),
-        ),
-      );
+      socket.once("data", () => socket.write(welcome()));
     });
     await new Promise<void>((resolve) => silent.listen(path, resolve));
   });
@@ -372,6 +372,46 @@ describe("an edge's calls to a writer that does not answer", () => {
       await assert.rejects(edge.call("hasUser", ["a"]), /not connected/);
     } finally {
       edge.close();
+    }
+  });
+});
+
+describe("an edge's calls on the wire", () => {
+  it("leave in one frame when made in several callbacks of one turn of the event loop", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "hongbao-wire-gather-"));
+    const path = join(dir, "gather.sock");
+    const frames: unknown[] = [];
+    const server = createServer((socket) => {
+      socket.on("error", () => {});
+      const decoder = new FrameDecoder(FRAME_BYTES_MAX);
+      socket.on("data", (chunk) =>
+        decoder.push(chunk, (message) => {
+          if ((message as { t?: string }).t === "hello") socket.write(welcome());
+          else frames.push(message);
+        }),
+      );
+    });
+    await new Promise<void>((resolve) => server.listen(path, resolve));
+    const edge = new WriterClient({ address: { path }, secret: SECRET, name: "t", deadlineMs: 300 });
+    try {
+      await edge.ready();
+      // Two callbacks of one turn, as two claims read from two sockets are.
+      const calls = await new Promise<Promise<unknown>[]>((resolve) => {
+        const made: Promise<unknown>[] = [];
+        setImmediate(() => made.push(edge.call("hasUser", ["a"])));
+        setImmediate(() => {
+          made.push(edge.call("hasUser", ["b"]));
+          resolve(made);
+        });
+      });
+      for (const call of calls) call.catch(() => {});
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      assert.equal(frames.length, 1, JSON.stringify(frames));
+      assert.equal((frames[0] as { t: string; calls: unknown[] }).calls.length, 2);
+    } finally {
+      edge.close();
+      await new Promise((resolve) => server.close(resolve));
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

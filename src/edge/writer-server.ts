@@ -119,8 +119,11 @@ export class WriterServer {
   /** Shared rows sent and not yet applied by every edge, by seq. */
   readonly #rowWaits = new Map<number, { readonly pending: Set<Peer>; readonly done: () => void }>();
 
+  readonly #members: (groupId: string) => ReadonlySet<string> | undefined;
+
   constructor(options: WriterServerOptions) {
     this.#options = options;
+    this.#members = (groupId) => options.engine.groupMembers(groupId);
     this.#secretDigest = options.secret === undefined ? undefined : digest(options.secret);
     this.#ops = opsOf(options, () => this.#broadcast({ t: "status", status: this.status() }));
   }
@@ -137,11 +140,11 @@ export class WriterServer {
   /** Plugs into the engine's observer: a durable command's live events go to every edge's streams. */
   committed(command: Command, result: Result<unknown>): void {
     if (this.#peers.size === 0 || !result.ok) return;
-    const engine = this.#options.engine;
-    const facts: Fact[] = liveEventsOf(command, result, (groupId) => engine.groupMembers(groupId)).map(
-      ({ users, event, data }) => ({ k: "live", users: [...users], event, data }),
-    );
-    if (facts.length > 0) this.#broadcast({ t: "facts", facts, status: this.status() });
+    const events = liveEventsOf(command, result, this.#members);
+    // Most commands of a crowd (claims) have none: no facts array, no status, for them.
+    if (events.length === 0) return;
+    const facts: Fact[] = events.map(({ users, event, data }) => ({ k: "live", users: [...users], event, data }));
+    this.#broadcast({ t: "facts", facts, status: this.status() });
   }
 
   /**

@@ -377,14 +377,18 @@ export class Engine implements EngineFront {
    * sold out, no such campaign), or undefined when it may be tried.
    */
   claimRefusal(campaignId: string, userId: string): Result<never> | undefined {
+    return this.#claimRefusalAt(campaignId, userId, this.#clock.now());
+  }
+
+  #claimRefusalAt(campaignId: string, userId: string, at: Instant): Result<never> | undefined {
     const state = this.#ledger;
     const open = state.campaigns.get(campaignId);
     if (open === undefined) {
       const ended = state.endedCampaigns.get(campaignId);
-      if (ended !== undefined) return claimRefusal(ended, 0, 0, this.#clock.now());
+      if (ended !== undefined) return claimRefusal(ended, 0, 0, at);
       return fail("CAMPAIGN_NOT_FOUND", "no such campaign, or it has ended");
     }
-    return claimRefusal(open.campaign, open.claimsByUser.get(userId) ?? 0, open.unreserved, this.#clock.now());
+    return claimRefusal(open.campaign, open.claimsByUser.get(userId) ?? 0, open.unreserved, at);
   }
 
   /**
@@ -644,9 +648,11 @@ export class Engine implements EngineFront {
       : this.#scheduler.laneDepth(lane) >= laneMax
         ? fail("BUSY", "the ledger is busy; retry shortly")
         : undefined;
+    // One clock read a command: the instant it is accepted at is the one its claim is judged at.
+    const acceptedAt = this.#clock.now();
     let claim: ReservedClaim | undefined;
     if (refused === undefined && decided === undefined && command.type === "claim") {
-      const reserved = this.#reserveClaim(command);
+      const reserved = this.#reserveClaim(command, acceptedAt);
       if (reserved.ok) claim = reserved.value;
       // A pause passes, like BUSY: it is not kept with the key, so the same key claims after a resume.
       else if (idempotency === undefined || reserved.error.code === "CAMPAIGN_PAUSED") refused = reserved;
@@ -658,7 +664,7 @@ export class Engine implements EngineFront {
       render,
       idempotency,
       decided,
-      acceptedAt: this.#clock.now(),
+      acceptedAt,
       enqueuedAt: performance.now(),
       lane,
       claim,
@@ -669,8 +675,8 @@ export class Engine implements EngineFront {
   }
 
   /** Takes a claim's amount out of the unreserved budget, or says why not. */
-  #reserveClaim(command: CommandOf<"claim">): Result<ReservedClaim> {
-    const refusal = this.claimRefusal(command.campaignId, command.userId);
+  #reserveClaim(command: CommandOf<"claim">, at: Instant): Result<ReservedClaim> {
+    const refusal = this.#claimRefusalAt(command.campaignId, command.userId, at);
     if (refusal !== undefined) return refusal;
     const open = this.#ledger.campaigns.get(command.campaignId) as CampaignState;
     const amount = drawClaim(open.campaign.amount, open.unreserved, this.#randomInt);

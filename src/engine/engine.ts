@@ -676,11 +676,16 @@ export class Engine implements EngineFront {
 
   /** Takes a claim's amount out of the unreserved budget, or says why not. */
   #reserveClaim(command: CommandOf<"claim">, at: Instant): Result<ReservedClaim> {
-    const refusal = this.#claimRefusalAt(command.campaignId, command.userId, at);
+    const { campaignId, userId } = command;
+    const open = this.#ledger.campaigns.get(campaignId);
+    if (open === undefined)
+      return this.#claimRefusalAt(campaignId, userId, at) ?? fail("CAMPAIGN_NOT_FOUND", "no such campaign");
+    // One look-up of the user's claims serves the refusal and the claim's number.
+    const before = open.claimsByUser.get(userId) ?? 0;
+    const refusal = claimRefusal(open.campaign, before, open.unreserved, at);
     if (refusal !== undefined) return refusal;
-    const open = this.#ledger.campaigns.get(command.campaignId) as CampaignState;
     const amount = drawClaim(open.campaign.amount, open.unreserved, this.#randomInt);
-    const n = (open.claimsByUser.get(command.userId) ?? 0) + 1;
+    const n = before + 1;
     open.unreserved -= amount;
     open.claimsByUser.set(command.userId, n);
     open.waitingClaims += 1;

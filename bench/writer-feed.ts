@@ -12,7 +12,7 @@
  * writer's mean batch and of its largest batch, measured in the round before when raw goes first.
  *
  * Usage: node dist/bench/writer-feed.js [--claims 20000] [--in-flight 10000] [--connections 1]
- *   [--rounds 3] [--profile DIR]
+ *   [--rounds 3] [--profile DIR] [--raw no]
  * (`--profile DIR`: the writer writes a V8 CPU profile there when it stops; bench/profile-summary.ts reads it.)
  */
 import { type ChildProcess, fork } from "node:child_process";
@@ -35,6 +35,8 @@ const IN_FLIGHT = Number(flag("in-flight", "10000"));
 const CONNECTIONS = Number(flag("connections", "1"));
 const ROUNDS = Number(flag("rounds", "3"));
 const PROFILE = flag("profile", "");
+/** `--raw no`: the writer alone, for comparing two builds of it in turn (the ratio columns are then empty). */
+const RAW = flag("raw", "yes") !== "no";
 const MAIN = fileURLToPath(new URL("../src/cli/main.js", import.meta.url));
 const ADMIN = "bench-writer-feed-admin-0123456789";
 const SECRET = "bench-writer-feed-wire-secret-0123456789";
@@ -208,10 +210,11 @@ try {
   let sizes = [mean(warm.batches), Math.max(...warm.batches)];
   for (let round = 1; round <= ROUNDS; round++) {
     const rawFirst = round % 2 === 0;
-    const raws = async (at: number[]): Promise<[Raw, Raw]> => [
-      await rawClaims(CLAIMS, at[0] as number, log),
-      await rawClaims(CLAIMS, at[1] as number, log),
-    ];
+    const none: Raw = { perSecond: Number.NaN, cpuPerClaim: Number.NaN };
+    const raws = async (at: number[]): Promise<[Raw, Raw]> =>
+      RAW
+        ? [await rawClaims(CLAIMS, at[0] as number, log), await rawClaims(CLAIMS, at[1] as number, log)]
+        : [none, none];
     const before = rawFirst ? await raws(sizes) : undefined;
     const rawSizes = sizes;
     const fed = await feed(clients, batchesOf, writerPid, await makeCampaign(url, `round-${round}`), users);

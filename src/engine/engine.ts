@@ -107,7 +107,8 @@ interface Waiting {
   readonly lane: Lane;
   /** The share of a campaign's budget a claim reserved when it was taken. */
   readonly claim: ReservedClaim | undefined;
-  readonly resolve: (value: Outcome) => void;
+  /** Called once its batch is durable (or memory is rebuilt), with the answer rendered. */
+  readonly settle: (result: Result<unknown>, answer: Answer | undefined) => void;
   readonly reject: (error: unknown) => void;
 }
 
@@ -376,14 +377,18 @@ export class Engine implements EngineFront {
    * sold out, no such campaign), or undefined when it may be tried.
    */
   claimRefusal(campaignId: string, userId: string): Result<never> | undefined {
+    return this.#claimRefusalAt(campaignId, userId, this.#clock.now());
+  }
+
+  #claimRefusalAt(campaignId: string, userId: string, at: Instant): Result<never> | undefined {
     const state = this.#ledger;
     const open = state.campaigns.get(campaignId);
     if (open === undefined) {
       const ended = state.endedCampaigns.get(campaignId);
-      if (ended !== undefined) return claimRefusal(ended, 0, 0, this.#clock.now());
+      if (ended !== undefined) return claimRefusal(ended, 0, 0, at);
       return fail("CAMPAIGN_NOT_FOUND", "no such campaign, or it has ended");
     }
-    return claimRefusal(open.campaign, open.claimsByUser.get(userId) ?? 0, open.unreserved, this.#clock.now());
+    return claimRefusal(open.campaign, open.claimsByUser.get(userId) ?? 0, open.unreserved, at);
   }
 
   /**
@@ -442,16 +447,46 @@ export class Engine implements EngineFront {
    * result is stored in the same batch, and the same key with the same request gets the
    * answer rendered from it again.
    */
-  async execute<K extends Command["type"]>(
+  execute<K extends Command["type"]>(
     command: CommandOf<K>,
     render: (result: Result<CommandResults[K]>) => Answer,
     idempotency?: Idempotency,
   ): Promise<Answer> {
     const renderAny = render as (result: Result<unknown>) => Answer;
-    if (this.#stopped !== undefined) throw new EngineStoppedError(this.#stopped);
-    if (this.#closing) return renderAny(shuttingDown());
+    if (this.#stopped !== undefined) return Promise.reject(new EngineStoppedError(this.#stopped));
+    if (this.#closing) return rendered(renderAny, shuttingDown());
+    if (idempotency === undefined) {
+      // A command without a key checked from memory (a crowd's claim) takes one promise from
+      // here to its answer: no async frames, no turns of the microtask queue in between.
+      let checked: Result<unknown> | undefined | Promise<Result<unknown> | undefined>;
+      try {
+        checked = this.#precheck(command);
+      } catch (error) {
+        return Promise.reject(error);
+      }
+      if (!(checked instanceof Promise)) {
+        if (checked !== undefined) return rendered(renderAny, checked);
+        return new Promise((resolve, reject) => {
+          const refused = this.#queue(
+            command,
+            renderAny,
+            undefined,
+            undefined,
+            (_, answer) => resolve(answer as Answer),
+            reject,
+          );
+          if (refused !== undefined) resolve(renderAny(refused));
+        });
+      }
+      return this.#track(async () => {
+        const early = await checked;
+        if (early !== undefined) return renderAny(early);
+        const { answer } = await this.#enqueue(command, renderAny, undefined);
+        return answer as Answer;
+      });
+    }
     // Awaited rather than returned: an async function that returns a promise takes two more turns to adopt it.
-    return await this.#track(() => this.#executeWithKey(command, renderAny, idempotency));
+    return this.#track(() => this.#executeWithKey(command, renderAny, idempotency));
   }
 
   async #executeWithKey(
@@ -580,6 +615,31 @@ export class Engine implements EngineFront {
     idempotency: Idempotency | undefined,
     decided?: Result<unknown>,
   ): Promise<Outcome> {
+    return new Promise((resolve, reject) => {
+      const refused = this.#queue(
+        command,
+        render,
+        idempotency,
+        decided,
+        (result, answer) => resolve({ result, answer }),
+        reject,
+      );
+      if (refused !== undefined) resolve({ result: refused, answer: render?.(refused) });
+    });
+  }
+
+  /**
+   * Queues a command for its batch, which calls `settle` once it is durable; or returns the
+   * refusal it gets at once (the engine closing, its lane full, a claim's budget gone).
+   */
+  #queue(
+    command: Command,
+    render: Waiting["render"],
+    idempotency: Idempotency | undefined,
+    decided: Result<unknown> | undefined,
+    settle: Waiting["settle"],
+    reject: Waiting["reject"],
+  ): Result<unknown> | undefined {
     // Everything here is synchronous, so concurrent callers cannot slip past a bound or a budget.
     const lane: Lane = this.#isolation && command.type === "claim" ? "campaign" : "critical";
     const laneMax = lane === "campaign" ? this.#claimQueueLengthMax : this.#queueLengthMax;
@@ -588,38 +648,44 @@ export class Engine implements EngineFront {
       : this.#scheduler.laneDepth(lane) >= laneMax
         ? fail("BUSY", "the ledger is busy; retry shortly")
         : undefined;
+    // One clock read a command: the instant it is accepted at is the one its claim is judged at.
+    const acceptedAt = this.#clock.now();
     let claim: ReservedClaim | undefined;
     if (refused === undefined && decided === undefined && command.type === "claim") {
-      const reserved = this.#reserveClaim(command);
+      const reserved = this.#reserveClaim(command, acceptedAt);
       if (reserved.ok) claim = reserved.value;
       // A pause passes, like BUSY: it is not kept with the key, so the same key claims after a resume.
       else if (idempotency === undefined || reserved.error.code === "CAMPAIGN_PAUSED") refused = reserved;
       else decided = reserved;
     }
-    if (refused !== undefined) return Promise.resolve({ result: refused, answer: render?.(refused) });
-    return new Promise((resolve, reject) => {
-      this.#scheduler.push({
-        command,
-        render,
-        idempotency,
-        decided,
-        acceptedAt: this.#clock.now(),
-        enqueuedAt: performance.now(),
-        lane,
-        claim,
-        resolve,
-        reject,
-      });
+    if (refused !== undefined) return refused;
+    this.#scheduler.push({
+      command,
+      render,
+      idempotency,
+      decided,
+      acceptedAt,
+      enqueuedAt: performance.now(),
+      lane,
+      claim,
+      settle,
+      reject,
     });
+    return undefined;
   }
 
   /** Takes a claim's amount out of the unreserved budget, or says why not. */
-  #reserveClaim(command: CommandOf<"claim">): Result<ReservedClaim> {
-    const refusal = this.claimRefusal(command.campaignId, command.userId);
+  #reserveClaim(command: CommandOf<"claim">, at: Instant): Result<ReservedClaim> {
+    const { campaignId, userId } = command;
+    const open = this.#ledger.campaigns.get(campaignId);
+    if (open === undefined)
+      return this.#claimRefusalAt(campaignId, userId, at) ?? fail("CAMPAIGN_NOT_FOUND", "no such campaign");
+    // One look-up of the user's claims serves the refusal and the claim's number.
+    const before = open.claimsByUser.get(userId) ?? 0;
+    const refusal = claimRefusal(open.campaign, before, open.unreserved, at);
     if (refusal !== undefined) return refusal;
-    const open = this.#ledger.campaigns.get(command.campaignId) as CampaignState;
     const amount = drawClaim(open.campaign.amount, open.unreserved, this.#randomInt);
-    const n = (open.claimsByUser.get(command.userId) ?? 0) + 1;
+    const n = before + 1;
     open.unreserved -= amount;
     open.claimsByUser.set(command.userId, n);
     open.waitingClaims += 1;
@@ -630,8 +696,8 @@ export class Engine implements EngineFront {
    * Gives a reserved claim back, for a claim that will not be made. Once its campaign has
    * ended, the amount goes back to funding in this batch, as the rest of the budget did.
    */
-  #releaseClaim(claim: ReservedClaim, context: ApplyContext): void {
-    const open = context.state.campaigns.get(claim.campaignId);
+  #releaseClaim(claim: ReservedClaim, state: LedgerState, batch: Batch, at: Instant): void {
+    const open = state.campaigns.get(claim.campaignId);
     invariant(open !== undefined, "a reserved claim's campaign is in memory", { campaignId: claim.campaignId });
     open.waitingClaims -= 1;
     const left = (open.claimsByUser.get(claim.userId) ?? 1) - 1;
@@ -641,12 +707,12 @@ export class Engine implements EngineFront {
       open.unreserved += claim.amount;
       return;
     }
-    const returned = returnReleasedClaim(open.campaign, claim.amount, context.at);
-    const posted = context.state.post(returned.posting, context.batch);
+    const returned = returnReleasedClaim(open.campaign, claim.amount, at);
+    const posted = state.post(returned.posting, batch);
     invariant(posted.ok, "an ended campaign holds its waiting claims", { campaignId: claim.campaignId });
     open.campaign = returned.campaign;
-    context.batch.campaigns.push(returned.campaign);
-    context.state.forgetIfSettled(open);
+    batch.campaigns.push(returned.campaign);
+    state.forgetIfSettled(open);
   }
 
   // ——— Batches ———
@@ -701,17 +767,22 @@ export class Engine implements EngineFront {
 
   #applyAll(waiting: Waiting[], state: LedgerState, at: Instant, batch: Batch, now: number): Result<unknown>[] {
     const claims = new Map<string, ReservedClaim[]>();
-    const results = waiting.map((item) => {
-      const context = this.#applyContext(state, batch, at, item.acceptedAt);
-      const result = item.decided ?? this.#applyItem(item, context, claims, now);
+    const results: Result<unknown>[] = new Array(waiting.length);
+    for (let i = 0; i < waiting.length; i++) {
+      const item = waiting[i] as Waiting;
+      const result =
+        item.decided ??
+        (item.command.type === "claim"
+          ? this.#applyClaim(item, claims, state, batch, at, now)
+          : applyCommand(item.command, this.#applyContext(state, batch, at, item.acceptedAt)));
       const key = item.idempotency;
       if (key !== undefined) {
         // Field by field, as claim rows: `{ ...key, outcome, createdAt }` is V8's slow path.
         const { scope, key: name, requestHash } = key;
         batch.idempotency.push({ scope, key: name, requestHash, outcome: JSON.stringify({ result }), createdAt: at });
       }
-      return result;
-    });
+      results[i] = result;
+    }
     this.#postClaims(claims, state, at, batch);
     return results;
   }
@@ -733,17 +804,27 @@ export class Engine implements EngineFront {
     };
   }
 
-  #applyItem(item: Waiting, context: ApplyContext, claims: Map<string, ReservedClaim[]>, now: number): Result<unknown> {
-    if (item.command.type !== "claim") return applyCommand(item.command, context);
+  /** A claim's reservation joins its campaign's posting, or goes back when it waited too long. */
+  #applyClaim(
+    item: Waiting,
+    claims: Map<string, ReservedClaim[]>,
+    state: LedgerState,
+    batch: Batch,
+    at: Instant,
+    now: number,
+  ): Result<unknown> {
     const claim = item.claim;
     invariant(claim !== undefined, "a queued claim holds its reservation");
     if (now - item.enqueuedAt > this.#claimDeadlineMs) {
-      this.#releaseClaim(claim, context);
+      this.#releaseClaim(claim, state, batch, at);
       return fail("BUSY", "the claim waited too long; retry shortly");
     }
-    const list = claims.get(claim.campaignId) ?? [];
+    let list = claims.get(claim.campaignId);
+    if (list === undefined) {
+      list = [];
+      claims.set(claim.campaignId, list);
+    }
     list.push(claim);
-    claims.set(claim.campaignId, list);
     return ok({ campaignId: claim.campaignId, amount: claim.amount, n: claim.n });
   }
 
@@ -844,17 +925,26 @@ export class Engine implements EngineFront {
 /** Renders a caller's answer outside the batch: a view that throws fails its own caller only. */
 function answer(item: Waiting, result: Result<unknown>): void {
   if (item.render === undefined) {
-    item.resolve({ result, answer: undefined });
+    item.settle(result, undefined);
     return;
   }
-  let rendered: Answer;
+  let answer: Answer;
   try {
-    rendered = item.render(result);
+    answer = item.render(result);
   } catch (error) {
     item.reject(error);
     return;
   }
-  item.resolve({ result, answer: rendered });
+  item.settle(result, answer);
+}
+
+/** A render's answer as a promise: a render that throws rejects it, as in an async function. */
+function rendered(render: (result: Result<unknown>) => Answer, result: Result<unknown>): Promise<Answer> {
+  try {
+    return Promise.resolve(render(result));
+  } catch (error) {
+    return Promise.reject(error);
+  }
 }
 
 /** The answer for a stored key: rendered from the stored result, or as stored by an older version. */

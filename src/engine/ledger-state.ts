@@ -149,14 +149,21 @@ export class LedgerState {
   post(posting: Posting, batch: Batch): Result<PostingRecord> {
     const effect = postingEffect(posting, (account) => this.balanceOf(account));
     if (!effect.ok) return effect;
-    const running = new Map<AccountId, Fen>();
+    const after = effect.value;
+    // Each account once (a campaign's claims, most postings): a leg leaves the account's final balance.
+    const distinct = after.size === posting.legs.length;
+    const running = distinct ? undefined : new Map<AccountId, Fen>();
     const legs = posting.legs.map((leg) => {
-      const balanceAfter = (running.get(leg.account) ?? this.balanceOf(leg.account)) + leg.amount;
-      running.set(leg.account, balanceAfter);
+      let balanceAfter: Fen;
+      if (running === undefined) balanceAfter = after.get(leg.account) as Fen;
+      else {
+        balanceAfter = (running.get(leg.account) ?? this.balanceOf(leg.account)) + leg.amount;
+        running.set(leg.account, balanceAfter);
+      }
       // Field by field: V8 copies `{ ...leg, entryId, balanceAfter }` on a slow path, microseconds a leg.
       return { account: leg.account, amount: leg.amount, entryId: this.#nextEntryId++, balanceAfter };
     });
-    for (const [account, balance] of effect.value) this.balances.set(account, balance);
+    for (const [account, balance] of after) this.balances.set(account, balance);
     const record: PostingRecord = {
       id: this.#nextPostingId++,
       kind: posting.kind,

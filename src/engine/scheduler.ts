@@ -108,7 +108,7 @@ export class Scheduler<T extends Queued> {
   push(item: T): void {
     this.#lanes[item.lane].push(item);
     this.#nextTurn();
-    this.#soonIfLingering();
+    this.#soonIfLingering(item.enqueuedAt);
   }
 
   /** Memory was rebuilt: everything queued is handed back to be answered, and nothing runs for it. */
@@ -142,13 +142,14 @@ export class Scheduler<T extends Queued> {
     });
   }
 
-  #soonIfLingering(): void {
+  /** `now`: the pushed command's enqueuedAt, read a moment ago (one clock read a command). */
+  #soonIfLingering(now: number): void {
     if (this.#running !== undefined || this.#runQueued) return;
     const oldest = Math.min(
       this.#lanes.critical[0]?.enqueuedAt ?? Number.POSITIVE_INFINITY,
       this.#lanes.campaign[0]?.enqueuedAt ?? Number.POSITIVE_INFINITY,
     );
-    if (performance.now() - oldest < FLUSH_LINGER_MS) return;
+    if (now - oldest < FLUSH_LINGER_MS) return;
     this.#runQueued = true;
     queueMicrotask(() => {
       this.#runQueued = false;

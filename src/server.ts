@@ -416,6 +416,7 @@ export async function createService(config: Omit<ServerConfig, "port" | "host">)
   covers = await Covers.load(coverTables, clock);
   const writer = engine;
   let lateAtOnceSeen = 0;
+  const answeredFromMemory = { count: 0 };
   const room =
     (config.isolation ?? true) && (config.waitingRoom ?? true)
       ? new WaitingRoom({
@@ -436,6 +437,7 @@ export async function createService(config: Omit<ServerConfig, "port" | "host">)
             return writer.laneDepth("campaign") > 5_000 || fresh;
           },
           answerDelayMs: () => gateWaitMs,
+          answeredFromMemory: () => answeredFromMemory.count,
           capacity: () => gate.stats.claimsPerSecond,
           sharesLeftOf: (campaignId) => {
             const live = writer.campaignLive(campaignId);
@@ -451,6 +453,7 @@ export async function createService(config: Omit<ServerConfig, "port" | "host">)
     covers,
     productTokens: config.exchange === undefined ? undefined : await ProductTokens.create(config.exchange, clock),
     line: room === undefined ? undefined : new LocalLine(engine, room),
+    answeredFromMemory: room === undefined ? undefined : answeredFromMemory,
     codes: new LoginCodes(
       devCodes.keeping(logSender((phone, code) => logger.info({ phone, code }, "login code (dev sender)"))),
       clock,

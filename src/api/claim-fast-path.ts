@@ -41,6 +41,7 @@ function busyWhileRebuilding(response: ServerResponse, error: unknown): void {
 export function claimFastPath(context: AppContext, isClosing: () => boolean) {
   // Answers go out together when the callback that decided them returns (src/api/write-burst.ts).
   const burst = new WriteBurst();
+  const fromMemory = context.answeredFromMemory;
 
   /**
    * The user of a valid token naming a known user; undefined sends the request to Fastify.
@@ -98,6 +99,7 @@ export function claimFastPath(context: AppContext, isClosing: () => boolean) {
     if (closed === undefined || closed.ok) return false;
     const { answer, outcome } = renderRefusal(closed);
     context.metrics.countClaim(outcome);
+    if (fromMemory !== undefined) fromMemory.count++;
     burst.soon(
       () => write(response, answer, started),
       () => response.destroy(),

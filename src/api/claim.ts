@@ -138,6 +138,7 @@ function refused(context: AppContext, refusal: { readonly ok: false; readonly er
   const { answer, outcome } = renderRefusal(refusal);
   context.metrics.countClaim(outcome);
   context.metrics.countAdmission("campaign", "admitted");
+  if (context.answeredFromMemory !== undefined) context.answeredFromMemory.count++;
   return answer;
 }
 

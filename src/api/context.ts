@@ -14,6 +14,7 @@ import type { LiveEvents } from "./live-events.js";
 import type { LoginCodeBook } from "./login-codes.js";
 import type { LoginLimits, SharedCounter } from "./login-limits.js";
 import type { Metrics } from "./metrics.js";
+import type { MemoryAnswers } from "./return-load.js";
 import type { Tokens } from "./tokens.js";
 
 /** What every route plugin shares; handed over once when the app is built. */
@@ -51,6 +52,8 @@ export interface AppContext {
   readonly line: Line | undefined;
   /** Holds claims while the event loop lags (started only with isolation on). */
   readonly gate: CrowdGate;
+  /** Counts the claims answered from memory, which the waiting room beside it does not see; undefined without a room here. */
+  readonly answeredFromMemory?: MemoryAnswers | undefined;
   /** Login limits counted where every edge shares them (the writer); each app's own without it. */
   readonly sharedLimits?: SharedCounter;
   /** Present only when the server runs with --test-clock. */

@@ -17,6 +17,19 @@ export interface ReturnLoadOptions {
 
 /** Each window a peak not seen again fades this much: the crowd of a moment ago says little of the next. */
 const PEAK_FADE = 0.95;
+/**
+ * Until more is measured, an answer from memory is taken as a quarter of a claim's work, as
+ * the crowd gate counts a late claim answered from memory.
+ */
+const MEMORY_SPEEDUP = 4;
+
+/**
+ * Claims answered from memory in front of the waiting room (sold out, ended, already claimed):
+ * reads the room does not see. The claim path bumps `count`; the room reads it once a window.
+ */
+export interface MemoryAnswers {
+  count: number;
+}
 
 export class ReturnLoad {
   readonly #slotMs: number;
@@ -33,6 +46,14 @@ export class ReturnLoad {
   #capacity = 0;
   /** Newcomers a second (requests without a ticket), the most lately, fading. */
   #arrivals = 0;
+  /** Requests a second answered from memory (the most lately, fading), and the window's. */
+  #fromMemory = 0;
+  #windowMemory = 0;
+  /**
+   * From this slot on the crowd is answered from memory (the campaign foreseen sold out), at
+   * the rate of such answers; +Infinity when no sell-out is foreseen.
+   */
+  #memorySlot = Number.POSITIVE_INFINITY;
 
   constructor(options: ReturnLoadOptions = {}) {
     this.#slotMs = options.slotMs ?? 100;
@@ -64,6 +85,27 @@ export class ReturnLoad {
     if (fresh) this.#windowNew++;
   }
 
+  /** `count` claims were answered from memory, in front of the room. */
+  noteFromMemory(count: number): void {
+    if (count > 0) this.#windowMemory += count;
+  }
+
+  /**
+   * When a campaign whose budget is spent at `spentAtMs` (monotonic, at the rate its claims are
+   * decided) is foreseen sold out: once its last claims have waited the queue they meet, and
+   * `lateMs` more. From then on its crowd, the returns of those past its budget among them, is
+   * answered from memory, faster than claims (after the sell-out of the crowd of the targets,
+   * returns waited 1-1.7 s less than a queue read at the claims' rate;
+   * docs/decisions/0058-estimates-that-count-the-start.md).
+   */
+  sellOutAt(spentAtMs: number, now: number, lateMs: number): number {
+    // The claims before the sell-out are read at the claims' rate, whatever was foreseen before.
+    this.#memorySlot = Number.POSITIVE_INFINITY;
+    const at = spentAtMs + Math.max(0, this.delayAt(spentAtMs, now) + lateMs);
+    this.#memorySlot = Math.floor(at / this.#slotMs);
+    return at;
+  }
+
   /**
    * Once a window: what was read in it sets the rates. What the server takes is the most it
    * read a second (while a queue waits unseen it reads all it can), or `capacityHint`, the
@@ -71,15 +113,21 @@ export class ReturnLoad {
    * the start of a pre-queue the server reads only what arrives, 4 000 a second where it took
    * 8 000 once the pre-queue came back.
    */
-  measure(elapsedMs: number, capacityHint: number): void {
+  measure(elapsedMs: number, capacityHint: number, now = Number.NaN): void {
     if (elapsedMs <= 0) return;
     const reads = (this.#windowReads * 1000) / elapsedMs;
     const fresh = (this.#windowNew * 1000) / elapsedMs;
     const hint = Number.isFinite(capacityHint) && capacityHint > 0 ? capacityHint : 0;
     this.#capacity = Math.max(reads, hint, this.#capacity * PEAK_FADE);
     this.#arrivals = Math.max(fresh, this.#arrivals * PEAK_FADE);
+    this.#fromMemory = Math.max((this.#windowMemory * 1000) / elapsedMs, this.#fromMemory * PEAK_FADE);
+    // Past the sell-out foreseen, the room still reading more than memory answers: it did not
+    // come (or a new crowd began), and claims are read at their own rate again.
+    if (Math.floor(now / this.#slotMs) >= this.#memorySlot && this.#windowReads > this.#windowMemory)
+      this.#memorySlot = Number.POSITIVE_INFINITY;
     this.#windowReads = 0;
     this.#windowNew = 0;
+    this.#windowMemory = 0;
   }
 
   /**
@@ -102,7 +150,13 @@ export class ReturnLoad {
     let queued = this.#queued;
     const last = Math.min(target, this.#slot + this.#booked.length - 1);
     for (let slot = this.#slot; slot < last; slot++) queued = this.#after(queued, slot);
-    return (queued / this.#capacity) * 1000;
+    return (queued / this.#readsAt(last)) * 1000;
+  }
+
+  /** Requests a second the server reads in `slot`: claims, or answers from memory past the sell-out. */
+  #readsAt(slot: number): number {
+    if (slot < this.#memorySlot) return this.#capacity;
+    return Math.max(this.#fromMemory, this.#capacity * MEMORY_SPEEDUP);
   }
 
   /** Moves the model's queue to the slot of `now`, clearing the slots it leaves. */
@@ -117,11 +171,13 @@ export class ReturnLoad {
       this.#booked.fill(0);
       this.#past.fill(0);
       this.#queued = 0;
+      this.#memorySlot = Number.POSITIVE_INFINITY;
       this.#slot = slot;
       return;
     }
     while (this.#slot < slot) {
-      this.#past[this.#slot % this.#past.length] = this.#capacity > 0 ? (this.#queued / this.#capacity) * 1000 : 0;
+      this.#past[this.#slot % this.#past.length] =
+        this.#capacity > 0 ? (this.#queued / this.#readsAt(this.#slot)) * 1000 : 0;
       this.#queued = this.#after(this.#queued, this.#slot);
       this.#booked[this.#slot % this.#booked.length] = 0;
       this.#slot++;
@@ -132,6 +188,6 @@ export class ReturnLoad {
   #after(queued: number, slot: number): number {
     const seconds = this.#slotMs / 1000;
     const due = (this.#booked[slot % this.#booked.length] as number) + this.#arrivals * seconds;
-    return Math.max(0, queued + due - this.#capacity * seconds);
+    return Math.max(0, queued + due - this.#readsAt(slot) * seconds);
   }
 }

@@ -34,6 +34,8 @@ export interface WaitingRoomOptions {
   readonly sharesLeftOf?: (campaignId: string) => number | undefined;
   /** How long a claim now waits before it is answered, in ms (the crowd gate's wait): added to estimates. */
   readonly answerDelayMs?: () => number;
+  /** Claims answered from memory in front of the room so far (sold out, ended, already claimed): reads it does not see. */
+  readonly answeredFromMemory?: () => number;
   /** Names this server run in its tickets: a ticket from another run is refused. */
   readonly run?: string;
   /** Campaigns with a room at once; the least recently used one past it is let go. */
@@ -116,6 +118,8 @@ export class WaitingRoom {
   readonly #capacity: () => number;
   readonly #rateStart: number;
   readonly #answerDelayMs: () => number;
+  readonly #answeredFromMemory: () => number;
+  #answeredFromMemorySeen = 0;
   readonly #sharesLeftOf: (campaignId: string) => number | undefined;
   readonly #run: string;
   readonly #roomsMax: number;
@@ -151,6 +155,7 @@ export class WaitingRoom {
     this.#pressure = options.pressure;
     this.#capacity = options.capacity ?? (() => Number.NaN);
     this.#answerDelayMs = options.answerDelayMs ?? (() => 0);
+    this.#answeredFromMemory = options.answeredFromMemory ?? (() => 0);
     this.#sharesLeftOf = options.sharesLeftOf ?? (() => undefined);
     this.#rate = options.rateStart ?? 1_000;
     this.#rateStart = this.#rate;
@@ -436,7 +441,7 @@ export class WaitingRoom {
     const spending = this.decidedRate > RATE_FLOOR ? Math.min(speed, this.decidedRate) : speed;
     if (ahead > sharesLeft) {
       const spentInMs = (sharesLeft / spending) * 1000;
-      const soldOutInMs = spentInMs + Math.max(0, this.#load.delayAt(now + spentInMs, now) + this.#missedMs);
+      const soldOutInMs = this.#load.sellOutAt(now + spentInMs, now, this.#missedMs) - now;
       waitMs = Math.min(waitMs, soldOutInMs + SELL_OUT_MARGIN_MS);
     }
     const retryAfterMs = Math.max(RETRY_MIN_MS, Math.ceil(waitMs));
@@ -481,7 +486,10 @@ export class WaitingRoom {
     const elapsed = now - this.#windowStart;
     if (elapsed < WINDOW_MS) return;
     const decided = (this.#windowDecided * 1000) / elapsed;
-    this.#load.measure(elapsed, this.#capacity());
+    const fromMemory = this.#answeredFromMemory();
+    this.#load.noteFromMemory(fromMemory - this.#answeredFromMemorySeen);
+    this.#answeredFromMemorySeen = fromMemory;
+    this.#load.measure(elapsed, this.#capacity(), now);
     if (this.#windowWaiting) this.decidedRate = decided;
     this.#decidedPeak = Math.max(decided, this.#decidedPeak * PEAK_DECAY);
     if (this.#windowWaiting && this.#pressure()) {

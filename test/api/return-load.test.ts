@@ -42,3 +42,47 @@ describe("the load the returns told will meet", () => {
     assert.equal(load.delayAt(999, 0), 0);
   });
 });
+
+describe("the returns met after a sell-out", () => {
+  const loaded = () => {
+    const load = new ReturnLoad();
+    // 1 000 claims a second read, no newcomers.
+    for (let i = 0; i < 1_000; i++) load.noteRead(false);
+    load.measure(1_000, Number.NaN);
+    return load;
+  };
+
+  it("reads the queue past the foreseen sell-out at the rate of answers from memory", () => {
+    const load = loaded();
+    for (let i = 0; i < 1_000; i++) load.book(50, 0);
+    for (let i = 0; i < 2_000; i++) load.book(1_550, 0);
+    assert.ok(Math.abs(load.delayAt(1_600, 0) - 1_900) < 1, "1 900 queued at 1 000 claims a second");
+    // The budget spent at 0.5 s: the claims queued then are read first, and after them the
+    // returns are answered from memory, four times as fast until such answers are measured.
+    const at = load.sellOutAt(500, 0, 0);
+    assert.ok(Math.abs(at - 1_000) < 1, `${at}: 500 queued when the budget is spent`);
+    const after = load.delayAt(1_600, 0);
+    assert.ok(Math.abs(after - 400) < 1, `${after}: 1 600 left, read at 4 000 a second`);
+  });
+
+  it("learns how fast memory answers from the count the claim path keeps", () => {
+    const load = loaded();
+    for (let i = 0; i < 8_000; i++) load.book(50, 0);
+    load.noteFromMemory(20_000);
+    load.measure(1_000, Number.NaN);
+    load.sellOutAt(0, 0, 0);
+    const delay = load.delayAt(200, 0);
+    assert.ok(Math.abs(delay - 200) < 1, `${delay}: 4 000 left at 20 000 a second`);
+  });
+
+  it("forgets a sell-out that did not come once the room reads more than memory answers", () => {
+    const load = loaded();
+    load.sellOutAt(0, 0, 0);
+    for (let i = 0; i < 3_000; i++) load.book(1_050, 1_000);
+    const foreseen = load.delayAt(1_200, 1_000);
+    for (let i = 0; i < 1_000; i++) load.noteRead(false);
+    load.measure(1_000, Number.NaN, 1_000);
+    const after = load.delayAt(1_200, 1_000);
+    assert.ok(after > foreseen * 2, `${after} against ${foreseen}: claims again`);
+  });
+});

@@ -33,10 +33,10 @@ function waiting(verdict: RoomVerdict) {
 }
 
 describe("the waiting room's estimates", () => {
-  it("tells a newcomer placed at the start the wait the pre-queue's returns build before its own", () => {
-    const { room, wall, advance } = rig(10_000, 1_000);
+  /** 8 000 join a pre-queue over its last second (the room reads 8 000 a second, all new); a newcomer asks at the start. */
+  function newcomerAtTheStart(shares: number) {
+    const { room, wall, advance } = rig(10_000, shares);
     const startsAt = wall() + 1_000;
-    // 8 000 join the pre-queue over its last second: the room reads 8 000 a second, all new.
     for (let i = 0; i < 8_000; i++) {
       if (i % 2_000 === 0) advance(250);
       waiting(room.preQueue("cmp_1", startsAt, `usr_${i}`, 0));
@@ -44,10 +44,20 @@ describe("the waiting room's estimates", () => {
     advance(startsAt - wall() + 50);
     // The start: the pre-queue comes back within about a second, beside newcomers arriving at
     // 8 000 a second, to a server measured to read 8 000 a second: their returns meet a queue.
-    const told = waiting(room.arrive("cmp_1", startsAt, "usr_new", 0, undefined, 1_000, () => true));
-    assert.ok(told.position !== null && told.position > 1_000, "placed past what the budget pays");
-    const queuedMs = told.estimatedWaitSeconds * 1000 - told.retryAfterMs;
+    const told = waiting(room.arrive("cmp_1", startsAt, "usr_new", 0, undefined, shares, () => true));
+    return { told, queuedMs: told.estimatedWaitSeconds * 1000 - told.retryAfterMs };
+  }
+
+  it("tells a newcomer placed at the start the wait the pre-queue's returns build before its own", () => {
+    const { queuedMs } = newcomerAtTheStart(20_000);
     assert.ok(queuedMs > 500, `${queuedMs} ms: the queue its return meets is part of the wait`);
+  });
+
+  it("counts the queue after the sell-out as answered from memory, faster than claims", () => {
+    const within = newcomerAtTheStart(20_000).queuedMs;
+    const { told, queuedMs } = newcomerAtTheStart(1_000);
+    assert.ok(told.position !== null && told.position > 1_000, "placed past what the budget pays");
+    assert.ok(queuedMs >= 0 && queuedMs < within / 4, `${queuedMs} ms against ${within} ms at the claims' rate`);
   });
 
   it("spreads the pre-queue's returns over the time the line takes to pass it, a second at least", () => {

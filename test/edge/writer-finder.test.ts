@@ -12,7 +12,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { WATCH_EVERY_MS, WriterClient, type WriterLocation } from "../../src/edge/writer-client.js";
-import { encodeFrame, WIRE_VERSION } from "../../src/wire/frames.js";
+import { welcomeFrame } from "../support/wire.js";
 
 const dir = mkdtempSync(join(tmpdir(), "hongbao-finder-"));
 
@@ -34,21 +34,7 @@ class FakeWriter {
       socket.on("close", () => this.sockets.delete(socket));
       socket.once("data", () => {
         this.hellos += 1;
-        socket.write(
-          encodeFrame({
-            t: "welcome",
-            v: WIRE_VERSION,
-            epoch: this.epoch,
-            status: {
-              ready: true,
-              now: Date.now(),
-              queueDepth: 0,
-              laneDepth: { critical: 0, campaign: 0 },
-              queueDelayMs: { critical: 0, campaign: 0 },
-            },
-            snapshot: { facts: [], rules: null, setup: {} },
-          }),
-        );
+        socket.write(welcomeFrame(this.epoch));
       });
     });
   }

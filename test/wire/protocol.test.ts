@@ -17,23 +17,7 @@ import {
   FrameError,
   WIRE_VERSION,
 } from "../../src/wire/frames.js";
-import type { EdgeSetup } from "../../src/wire/messages.js";
-
-/** An edge's setup with nothing configured: these tests look at the wire, not at what edges serve. */
-const SETUP: EdgeSetup = {
-  tokenSecret: "",
-  adminToken: "",
-  evidenceKeyPem: "",
-  signup: false,
-  testClock: false,
-  isolation: true,
-  exchange: null,
-  live: {},
-  devCodes: false,
-  corsOrigins: [],
-  webhookAllowPrivate: false,
-  waitingRoom: false,
-};
+import { EDGE_SETUP as SETUP, welcomeFrame } from "../support/wire.js";
 
 const SECRET = "wire-test-secret";
 
@@ -301,32 +285,6 @@ describe("the writer on the wire", () => {
   });
 });
 
-/** What a writer says first: a welcome with nothing in it. */
-const welcome = () =>
-  encodeFrame({
-    t: "welcome",
-    v: WIRE_VERSION,
-    status: {
-      ready: true,
-      now: Date.now(),
-      queueDepth: 0,
-      laneDepth: { critical: 0, campaign: 0 },
-      queueDelayMs: { critical: 0, campaign: 0 },
-    },
-    snapshot: {
-      facts: [],
-      rules: null,
-      setup: {
-        tokenSecret: "",
-        adminToken: "",
-        evidenceKeyPem: "",
-        signup: false,
-        testClock: false,
-        isolation: true,
-      },
-    },
-  });
-
 describe("an edge's calls to a writer that does not answer", () => {
   let silent: Server;
   let path: string;
@@ -338,7 +296,7 @@ describe("an edge's calls to a writer that does not answer", () => {
     // A peer that welcomes and then never replies: what a writer stuck on its disk looks like.
     silent = createServer((socket) => {
       socket.on("error", () => {});
-      socket.once("data", () => socket.write(welcome()));
+      socket.once("data", () => socket.write(welcomeFrame()));
     });
     await new Promise<void>((resolve) => silent.listen(path, resolve));
   });
@@ -386,7 +344,7 @@ describe("an edge's calls on the wire", () => {
       const decoder = new FrameDecoder(FRAME_BYTES_MAX);
       socket.on("data", (chunk) =>
         decoder.push(chunk, (message) => {
-          if ((message as { t?: string }).t === "hello") socket.write(welcome());
+          if ((message as { t?: string }).t === "hello") socket.write(welcomeFrame());
           else frames.push(message);
         }),
       );

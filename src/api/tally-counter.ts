@@ -1,4 +1,5 @@
 import type { Registry } from "prom-client";
+import { SeriesByLabels } from "./tally-series.js";
 
 /** One labelled series: its labels and its total. */
 class Series {
@@ -30,8 +31,7 @@ export class TallyCounter {
   readonly aggregator = "sum";
   readonly name: string;
   readonly help: string;
-  readonly #labelNames: readonly string[];
-  readonly #series = new Map<string, Series>();
+  readonly #series: SeriesByLabels<Series>;
   /** Series in the order of their first increment since the last reset. */
   #listed: Series[] = [];
   readonly #list = (series: Series) => {
@@ -42,21 +42,13 @@ export class TallyCounter {
   constructor(options: { name: string; help: string; labelNames: readonly string[]; registers: readonly Registry[] }) {
     this.name = options.name;
     this.help = options.help;
-    this.#labelNames = options.labelNames;
+    this.#series = new SeriesByLabels(options.labelNames, (labels) => new Series(labels, this.#list));
     for (const registry of options.registers) registry.registerMetric(this as never);
   }
 
   /** The series of these labels, to keep and increment. */
   labels(labels: Readonly<Record<string, string>>): { inc(): void } {
-    const key = this.#labelNames.map((name) => labels[name] ?? "").join("\u0000");
-    let series = this.#series.get(key);
-    if (series === undefined) {
-      const own: Record<string, string> = {};
-      for (const name of this.#labelNames) own[name] = labels[name] ?? "";
-      series = new Series(own, this.#list);
-      this.#series.set(key, series);
-    }
-    return series;
+    return this.#series.of(labels);
   }
 
   /** What the registry reads: prom-client's counter values, series by series. */

@@ -1,4 +1,5 @@
 import type { Registry } from "prom-client";
+import { SeriesByLabels } from "./tally-series.js";
 
 /** One labelled series: counts by bucket (the last one past every bound), their sum and count. */
 class Series {
@@ -37,9 +38,8 @@ export class TallyHistogram {
   readonly aggregator = "sum";
   readonly name: string;
   readonly help: string;
-  readonly #labelNames: readonly string[];
   readonly #bounds: readonly number[];
-  readonly #series = new Map<string, Series>();
+  readonly #series: SeriesByLabels<Series>;
 
   constructor(options: {
     name: string;
@@ -50,22 +50,14 @@ export class TallyHistogram {
   }) {
     this.name = options.name;
     this.help = options.help;
-    this.#labelNames = options.labelNames;
     this.#bounds = [...options.buckets].sort((a, b) => a - b);
+    this.#series = new SeriesByLabels(options.labelNames, (labels) => new Series(labels, this.#bounds));
     for (const registry of options.registers) registry.registerMetric(this as never);
   }
 
   /** The series of these labels, to keep and observe on. */
   labels(labels: Readonly<Record<string, string>>): { observe(value: number): void } {
-    const key = this.#labelNames.map((name) => labels[name] ?? "").join("\u0000");
-    let series = this.#series.get(key);
-    if (series === undefined) {
-      const own: Record<string, string> = {};
-      for (const name of this.#labelNames) own[name] = labels[name] ?? "";
-      series = new Series(own, this.#bounds);
-      this.#series.set(key, series);
-    }
-    return series;
+    return this.#series.of(labels);
   }
 
   /** What the registry reads: prom-client's histogram values, series by series. */
@@ -76,7 +68,7 @@ export class TallyHistogram {
       value: number;
       metricName: string;
     }[] = [];
-    for (const series of this.#series.values()) {
+    for (const series of this.#series.all()) {
       if (series.count === 0) continue;
       let cumulative = 0;
       this.#bounds.forEach((bound, i) => {
@@ -101,7 +93,7 @@ export class TallyHistogram {
   }
 
   reset(): void {
-    for (const series of this.#series.values()) {
+    for (const series of this.#series.all()) {
       series.counts.fill(0);
       series.sum = 0;
       series.count = 0;

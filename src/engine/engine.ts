@@ -466,17 +466,7 @@ export class Engine implements EngineFront {
       }
       if (!(checked instanceof Promise)) {
         if (checked !== undefined) return rendered(renderAny, checked);
-        return new Promise((resolve, reject) => {
-          const refused = this.#queue(
-            command,
-            renderAny,
-            undefined,
-            undefined,
-            (_, answer) => resolve(answer as Answer),
-            reject,
-          );
-          if (refused !== undefined) resolve(renderAny(refused));
-        });
+        return this.#settled(command, renderAny, undefined, undefined, (_, answer) => answer as Answer);
       }
       return this.#track(async () => {
         const early = await checked;
@@ -615,16 +605,27 @@ export class Engine implements EngineFront {
     idempotency: Idempotency | undefined,
     decided?: Result<unknown>,
   ): Promise<Outcome> {
+    return this.#settled(command, render, idempotency, decided, (result, answer) => ({ result, answer }));
+  }
+
+  /** One promise from the queue to what `take` makes of the command's result and answer, or of its refusal at once. */
+  #settled<T>(
+    command: Command,
+    render: Waiting["render"],
+    idempotency: Idempotency | undefined,
+    decided: Result<unknown> | undefined,
+    take: (result: Result<unknown>, answer: Answer | undefined) => T,
+  ): Promise<T> {
     return new Promise((resolve, reject) => {
       const refused = this.#queue(
         command,
         render,
         idempotency,
         decided,
-        (result, answer) => resolve({ result, answer }),
+        (result, answer) => resolve(take(result, answer)),
         reject,
       );
-      if (refused !== undefined) resolve({ result: refused, answer: render?.(refused) });
+      if (refused !== undefined) resolve(take(refused, render?.(refused)));
     });
   }
 

@@ -220,7 +220,7 @@ function withoutLine(
   const decision = decided ?? admission.decide(userId);
   if (!decision.admitted) return shed(context, "shed", decision.retryAfterSeconds);
   metrics.countAdmission("campaign", "admitted");
-  return executeClaim(engine, campaignId, userId, idempotency, renderClaim).then(({ answer, outcome }) => {
+  return executeClaim(engine, campaignId, userId, idempotency, renderClaim, (answer, outcome) => {
     metrics.countClaim(outcome);
     return answer;
   });

@@ -58,27 +58,30 @@ export function sharesLeft(rule: Campaign["amount"], unreserved: number): number
 }
 
 /**
- * A claim decided by the engine, with the outcome the metrics count: "claimed", a refusal's
- * code, or "replayed" (its key's first answer again: the render runs only for the request
- * that executes the claim).
+ * A claim decided by the engine, handed to `then` with the outcome the metrics count:
+ * "claimed", a refusal's code, or "replayed" (its key's first answer again: the render runs
+ * only for the request that executes the claim). `then` runs in the one continuation of the
+ * engine's promise: a claim through the writer paid a second promise for the pair's object.
  */
-export async function executeClaim(
+export function executeClaim<T>(
   engine: Pick<EngineFront, "execute">,
   campaignId: string,
   userId: string,
   idempotency: Idempotency | undefined,
   render: (result: Result<ClaimResult>) => Answer,
-): Promise<{ readonly answer: Answer; readonly outcome: string }> {
+  then: (answer: Answer, outcome: string) => T,
+): Promise<T> {
   let outcome = "replayed";
-  const answer = await engine.execute(
-    { type: "claim", campaignId, userId },
-    (result) => {
-      outcome = result.ok ? "claimed" : result.error.code.toLowerCase();
-      return render(result);
-    },
-    idempotency,
-  );
-  return { answer: outcome === "replayed" ? { ...answer, replayed: true } : answer, outcome };
+  return engine
+    .execute(
+      { type: "claim", campaignId, userId },
+      (result) => {
+        outcome = result.ok ? "claimed" : result.error.code.toLowerCase();
+        return render(result);
+      },
+      idempotency,
+    )
+    .then((answer) => then(outcome === "replayed" ? { ...answer, replayed: true } : answer, outcome));
 }
 
 /** The line where the engine's memory is: one process, or the writer serving edges. */
@@ -119,7 +122,7 @@ export class LocalLine implements Line {
     if (verdict.kind !== "decide") return verdict.kind === "wait" ? { ...verdict, again: false } : verdict;
     const held = verdict.ticket;
     if (late && held !== undefined) return { kind: "wait", place: room.again(held, campaignId, startsAt), again: true };
-    return executeClaim(engine, campaignId, userId, idempotency, render).then(({ answer, outcome }): LineOutcome => {
+    return executeClaim(engine, campaignId, userId, idempotency, render, (answer, outcome): LineOutcome => {
       if (outcome !== "busy") room.noteDecided();
       // The writer was full at this holder's turn: the same place, soon again.
       if (outcome === "busy" && held !== undefined)

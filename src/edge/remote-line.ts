@@ -27,18 +27,16 @@ export class RemoteLine implements Line {
     return (await this.#writer.call("line.preQueue", [campaignId, startsAt, userId, ticket ?? null])) as RoomVerdict;
   }
 
-  async claim(request: LineClaim, render: (result: Result<ClaimResult>) => Answer): Promise<LineOutcome> {
+  /** The call's own promise, continued once: no async frame of its own around it (one more promise a claim). */
+  claim(request: LineClaim, render: (result: Result<ClaimResult>) => Answer): Promise<LineOutcome> {
     const { campaignId, userId, ticket, admitted, late, idempotency } = request;
-    const outcome = (await this.#writer.call("line.claim", [
-      campaignId,
-      userId,
-      ticket ?? null,
-      admitted ?? null,
-      late,
-      idempotency ?? null,
-    ])) as LineOutcome | { readonly kind: "decided"; readonly outcome: string };
-    if (outcome.kind !== "decided") return outcome;
-    return { kind: "decided", outcome: outcome.outcome, answer: renderedAt(outcome, render) };
+    return this.#writer
+      .call("line.claim", [campaignId, userId, ticket ?? null, admitted ?? null, late, idempotency ?? null])
+      .then((reply) => {
+        const outcome = reply as LineOutcome | { readonly kind: "decided"; readonly outcome: string };
+        if (outcome.kind !== "decided") return outcome;
+        return { kind: "decided", outcome: outcome.outcome, answer: renderedAt(outcome, render) };
+      });
   }
 
   async look(campaignId: string, userId: string, ticket: string): Promise<LineLook> {

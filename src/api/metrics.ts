@@ -282,14 +282,18 @@ export class Metrics {
    * is one call each side. Bounded by the calls there are: the writer observes only calls it
    * has, an edge only calls it makes.
    */
-  readonly #wireChildren = new Map<string, { observe(value: number): void }>();
+  readonly #wireChildren = {
+    writer: new Map<string, { observe(value: number): void }>(),
+    edge: new Map<string, { observe(value: number): void }>(),
+  };
 
+  /** By side, then by op: no key string built a call. */
   #observeWire(side: "writer" | "edge", op: string, seconds: number): void {
-    const key = `${side} ${op}`;
-    let child = this.#wireChildren.get(key);
+    const children = this.#wireChildren[side];
+    let child = children.get(op);
     if (child === undefined) {
       child = this.wireCalls.labels({ side, op });
-      this.#wireChildren.set(key, child);
+      children.set(op, child);
     }
     child.observe(seconds);
   }

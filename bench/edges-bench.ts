@@ -16,7 +16,7 @@
  *
  * Usage: node dist/bench/edges-bench.js [--requests 20000] [--users 10000] [--connections 64]
  *   [--durable-connections 512] [--rounds 1] [--single] [--bun PATH-TO-BUN] [--quick]
- *   [--profile DIR] [--perf FILE] [--raw-only BATCH]
+ *   [--profile DIR] [--perf FILE] [--raw-only BATCH] [--warm-up 3]
  * (`--bun`: one more run whose edge is dist/src/edge/main.js on Bun, e.g. from `npm install bun`;
  * `--single`: `--edges 0` too, the one process counted in the edge's column; the other flags
  * are described where they are read.)
@@ -59,6 +59,13 @@ const PROFILE = flag("profile", "");
  * /tmp/perf-PID.map and isolate-*-v8.log files in the working directory: delete them after.
  */
 const PERF = flag("perf", "");
+/**
+ * --warm-up N: durable campaigns run before the measured one (3). After one, V8 was still
+ * compiling the writer's batch path and the edge's during the measured claims: perf saw
+ * 14-20 % of the writer's CPU and 5-8 % of the edge's in its optimising compiler there, and
+ * 1.6 % and 2 % after three (BENCHMARKS.md, "Warmed up before it is measured").
+ */
+const WARM_UPS = Number(flag("warm-up", "3"));
 const MAIN = fileURLToPath(new URL("../src/cli/main.js", import.meta.url));
 
 const log = (line: string) => process.stderr.write(`[edges-bench] ${line}\n`);
@@ -281,9 +288,9 @@ async function edges(count: number, bun?: string): Promise<EdgesFigures> {
       `--edges ${count} sold out: ${fmtInt(sold.perSecond)}/s ${JSON.stringify(sold.statuses)}, edge ${(1e6 * sold.edgeCpu).toFixed(1)} µs (${((1e6 * (after.edgesSystem - before.edgesSystem)) / soldOutLoad.answers).toFixed(1)} system), writer ${(1e6 * sold.writerCpu).toFixed(1)} µs, supervisor ${(1e6 * sold.supervisorCpu).toFixed(1)} µs an answer${count > 1 ? `; each edge's share ${shares(before.each, after.each)}` : ""}`,
     );
 
-    // Durable: each user claims once from a campaign that pays them all. A first such campaign
-    // warms up: the durable path's code is optimised and the edges have met the users (a
-    // user an edge has not met costs one more call to the writer), as in a steady state.
+    // Durable: each user claims once from a campaign that pays them all. Campaigns before it
+    // warm up (--warm-up): the durable path's code is optimised and the edges have met the
+    // users (a user an edge has not met costs one more call to the writer), as in a steady state.
     const claimsOf = (campaignId: string) => {
       let next = 0;
       return () => {
@@ -295,7 +302,8 @@ async function edges(count: number, bun?: string): Promise<EdgesFigures> {
         };
       };
     };
-    await load(url, users.length, claimsOf(await campaign(1_000_000_001)), DURABLE_CONNECTIONS);
+    for (let warm = 1; warm <= WARM_UPS; warm++)
+      await load(url, users.length, claimsOf(await campaign(1_000_000_000 + warm)), DURABLE_CONNECTIONS);
     const durableRequest = claimsOf(await campaign(1_000_000_000));
     const batchBefore = await batchStats(writer.url);
     const wireBefore = single === undefined ? [await wireCalls(url), await wireCalls(writer.url)] : [];

@@ -7,7 +7,7 @@
  * between one bench run and the next (edges-bench.ts), the pairs of a round saw the same load:
  * what they differ by is the builds'. CPU is each process's from /proc, as in edges-bench.ts.
  *
- * Usage: node dist/bench/edges-paired.js --before DIR [--rounds 10] [--users 10000] [--requests 20000]
+ * Usage: node dist/bench/edges-paired.js --before DIR [--rounds 10] [--users 10000] [--requests 20000] [--warm-up 3]
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
@@ -30,6 +30,8 @@ const BEFORE = flag("before", "");
 const ROUNDS = Number(flag("rounds", "10"));
 const USERS = Number(flag("users", "10000"));
 const REQUESTS = Number(flag("requests", "20000"));
+/** Durable campaigns each build runs before round 1 (edges-bench.ts's --warm-up). */
+const WARM_UPS = Number(flag("warm-up", "3"));
 if (BEFORE === "") {
   process.stderr.write("usage: edges-paired --before DIR (a build of the code to compare with)\n");
   process.exit(2);
@@ -81,8 +83,9 @@ async function serve(name: string, main: string): Promise<Served> {
   };
   const soldOut = claimsOf(await campaign(1));
   await load(url, 4_000, soldOut, 64);
-  // As in edges-bench.ts: a first durable campaign warms the path up and has the edge meet the users.
-  await load(url, users.length, claimsOf(await campaign(1_000_000_001)), 512);
+  // As in edges-bench.ts: durable campaigns warm the path up (V8 done compiling it) and have the edge meet the users.
+  for (let warm = 0; warm < WARM_UPS; warm++)
+    await load(url, users.length, claimsOf(await campaign(1_000_000_001)), 512);
   return {
     name,
     server,

@@ -55,8 +55,13 @@ const DURABLE_CONNECTIONS = Number(flag("durable-connections", "512"));
 const PROFILE = flag("profile", "");
 /**
  * --perf FILE: `perf record` of the edges and the writer over the measured sold-out and durable
- * runs (on-CPU samples only). The servers then run with --perf-basic-prof, which leaves
- * /tmp/perf-PID.map and isolate-*-v8.log files in the working directory: delete them after.
+ * runs (on-CPU samples only). The servers then run with --perf-prof, which leaves jit-PID.dump
+ * and isolate-*-v8.log files in the working directory; `perf inject --jit -i FILE.durable.writer.1
+ * -o OUT` names the JIT code (jitted-*.so files there too: delete them all after). Not the
+ * /tmp/perf-PID.map of --perf-basic-prof: V8 reuses the addresses of code it freed, the map
+ * keeps every name an address ever had (77-124 overlapping ranges a process in one run), and
+ * perf then charged a startup-only function (fast-json-stringify's validate10) with 29 % of a
+ * durable edge. The dump says when each code was made, so a sample gets the code live then.
  */
 const PERF = flag("perf", "");
 /**
@@ -158,7 +163,7 @@ async function edges(count: number, bun?: string): Promise<EdgesFigures> {
     [
       // Node refuses --cpu-prof in NODE_OPTIONS; the writer and the edges inherit it from here.
       ...(PROFILE === "" ? [] : ["--cpu-prof", `--cpu-prof-dir=${PROFILE}`]),
-      ...(PERF === "" ? [] : ["--perf-basic-prof"]),
+      ...(PERF === "" ? [] : ["--perf-prof"]),
       MAIN,
       "serve",
       "--edges",
@@ -254,9 +259,13 @@ async function edges(count: number, bun?: string): Promise<EdgesFigures> {
     const perf = (what: string) => {
       if (PERF === "") return undefined;
       const record = (who: string, pids: number[]) =>
-        spawn("perf", ["record", "-F", "999", "-g", "-o", `${PERF}.${what}.${who}.${count}`, "-p", pids.join(",")], {
-          stdio: "ignore",
-        });
+        spawn(
+          "perf",
+          ["record", "-k", "mono", "-F", "999", "-g", "-o", `${PERF}.${what}.${who}.${count}`, "-p", pids.join(",")],
+          {
+            stdio: "ignore",
+          },
+        );
       const recorders = [
         record("edges", edgePids),
         ...(single === undefined ? [record("writer", [Number(writer.pid)])] : []),

@@ -68,7 +68,7 @@ const PERF = flag("perf", "");
  * --warm-up N: durable campaigns run before the measured one (3). After one, V8 was still
  * compiling the writer's batch path and the edge's during the measured claims: perf saw
  * 14-20 % of the writer's CPU and 5-8 % of the edge's in its optimising compiler there, and
- * 1.6 % and 2 % after three (BENCHMARKS.md, "Warmed up before it is measured").
+ * 1.6 % and 2 % after three (BENCHMARKS.md, "Durable claims, warmed up").
  */
 const WARM_UPS = Number(flag("warm-up", "3"));
 const MAIN = fileURLToPath(new URL("../src/cli/main.js", import.meta.url));

@@ -99,6 +99,19 @@ describe("the waiting room's estimates", () => {
     assert.ok(Math.max(...retries) <= 1_000, `${Math.max(...retries)}`);
   });
 
+  it("tells the first to join a pre-queue the queue that those still to join will build at the start", () => {
+    const { room, wall, advance } = rig(10_000, 1_000_000);
+    const startsAt = wall() + 2_000;
+    // 2 000 join in the first quarter second, 8 000 a second, 1.75 s before the start.
+    for (let i = 0; i < 2_000; i++) waiting(room.preQueue("cmp_7", startsAt, `usr_${i}`, 0));
+    advance(250);
+    const first = waiting(room.preQueue("cmp_7", startsAt, "usr_early", 0));
+    // By the start about 16 000 will have joined and come back within about two seconds of it,
+    // beside newcomers at 8 000 a second, to a server reading 8 000: the return waits its turn.
+    const queuedMs = first.estimatedWaitSeconds * 1000 - first.retryAfterMs;
+    assert.ok(queuedMs > 500, `${queuedMs} ms`);
+  });
+
   it("admits a line at no more than twice what was decided or measured, however long nobody falls behind", () => {
     const { room, wall, advance } = rig(100, undefined, 2_000);
     const startsAt = wall() - 1_000;

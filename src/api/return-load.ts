@@ -131,12 +131,16 @@ export class ReturnLoad {
     const reads = (this.#windowReads * 1000) / elapsedMs;
     const fresh = (this.#windowNew * 1000) / elapsedMs;
     const hint = Number.isFinite(capacityHint) && capacityHint > 0 ? capacityHint : 0;
-    if (!Number.isFinite(busy)) this.#capacity = Math.max(reads, hint, this.#capacity * PEAK_FADE);
-    else if (busy >= BUSY_MIN && reads > 0) {
-      const full = reads / Math.min(1, busy);
-      this.#capacity = this.#capacity === 0 ? full : this.#capacity + (full - this.#capacity) * BUSY_WEIGHT;
+    if (!Number.isFinite(busy)) {
+      this.#capacity = Math.max(reads, hint, this.#capacity * PEAK_FADE);
+      this.#arrivals = Math.max(fresh, this.#arrivals * PEAK_FADE);
+    } else {
+      // Newcomers averaged as the capacity is: a peak of them against an average of what is read
+      // foresaw a queue growing all through a pre-queue that the server kept level with (three
+      // seconds of estimates 1-3 s too long).
+      if (busy >= BUSY_MIN && reads > 0) this.#capacity = this.#averaged(this.#capacity, reads / Math.min(1, busy));
+      this.#arrivals = this.#averaged(this.#arrivals, fresh);
     }
-    this.#arrivals = Math.max(fresh, this.#arrivals * PEAK_FADE);
     this.#fromMemory = Math.max((this.#windowMemory * 1000) / elapsedMs, this.#fromMemory * PEAK_FADE);
     // Past the sell-out foreseen, the room still reading more than memory answers: it did not
     // come (or a new crowd began), and claims are read at their own rate again.
@@ -145,6 +149,10 @@ export class ReturnLoad {
     this.#windowReads = 0;
     this.#windowNew = 0;
     this.#windowMemory = 0;
+  }
+
+  #averaged(average: number, measured: number): number {
+    return average === 0 ? measured : average + (measured - average) * BUSY_WEIGHT;
   }
 
   /**

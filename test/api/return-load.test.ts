@@ -45,6 +45,8 @@ describe("the load the returns told will meet", () => {
     for (let i = 0; i < 2_000; i++) load.noteRead(false);
     load.measure(250, 48_000, 500, 1);
     assert.equal(load.capacity, 17_000);
+    // Newcomers are averaged the same way: 10 000 a second, then a window without any.
+    assert.equal(load.arrivals, 7_500);
     // A loop nearly idle says nothing of a full one.
     for (let i = 0; i < 10; i++) load.noteRead(false);
     load.measure(250, Number.NaN, 750, 0.02);

@@ -17,7 +17,7 @@ import { type LoginCodeRules, LoginCodes, logSender } from "./api/login-codes.js
 import { DEFAULT_LOGIN_LIMITS, type LoginLimits } from "./api/login-limits.js";
 import { Metrics } from "./api/metrics.js";
 import { Tokens } from "./api/tokens.js";
-import { WaitingRoom } from "./api/waiting-room.js";
+import { loopBusy, WaitingRoom } from "./api/waiting-room.js";
 import { DEFAULT_RULE_SET, SpecialDayCalendar } from "./domain/calendar/index.js";
 import { joinHostPort } from "./edge/writer-client.js";
 import { WriterServer, type WriterServerOptions } from "./edge/writer-server.js";
@@ -439,6 +439,7 @@ export async function createService(config: Omit<ServerConfig, "port" | "host">)
           answerDelayMs: () => gateWaitMs,
           answeredFromMemory: () => answeredFromMemory.count,
           capacity: () => gate.stats.claimsPerSecond,
+          busy: loopBusy(),
           sharesLeftOf: (campaignId) => {
             const live = writer.campaignLive(campaignId);
             return live === undefined ? undefined : sharesLeft(live.campaign.amount, live.unreserved);

@@ -18,6 +18,13 @@ export interface ReturnLoadOptions {
 /** Each window a peak not seen again fades this much: the crowd of a moment ago says little of the next. */
 const PEAK_FADE = 0.95;
 /**
+ * Below this share of the loop busy, reads over it say little of what a full loop reads (a
+ * few requests and the timers): the capacity measured before stands.
+ */
+const BUSY_MIN = 0.1;
+/** Each window moves the capacity measured from the loop's busy share this far toward its own. */
+const BUSY_WEIGHT = 1 / 4;
+/**
  * Until more is measured, an answer from memory is taken as a quarter of a claim's work, as
  * the crowd gate counts a late claim answered from memory.
  */
@@ -30,6 +37,9 @@ const MEMORY_SPEEDUP = 4;
 export interface MemoryAnswers {
   count: number;
 }
+
+/** Returns expected in the slot from `startMs` (monotonic) for `slotMs`, beyond those booked. */
+export type Foreseen = (startMs: number, slotMs: number) => number;
 
 export class ReturnLoad {
   readonly #slotMs: number;
@@ -107,19 +117,30 @@ export class ReturnLoad {
   }
 
   /**
-   * Once a window: what was read in it sets the rates. What the server takes is the most it
-   * read a second (while a queue waits unseen it reads all it can), or `capacityHint`, the
-   * crowd gate's figure for turns full of claims (NaN while unknown), whichever is more: before
-   * the start of a pre-queue the server reads only what arrives, 4 000 a second where it took
-   * 8 000 once the pre-queue came back.
+   * Once a window: what was read in it sets the rates. What the server takes is, given `busy`
+   * (the share of the window the event loop worked), what it read over that share, averaged
+   * over a few windows: steady whether the server reads all that arrives or all it can. Without
+   * it, the most it read a second (while a queue waits unseen it reads all it can), or
+   * `capacityHint`, the crowd gate's figure for turns full of claims (NaN while unknown),
+   * whichever is more; that figure went from 2 000 to 48 000 a second within one crowd, and
+   * the queue foreseen for the pre-queue with it was short by half
+   * (docs/decisions/0061-estimates-before-the-start.md).
    */
-  measure(elapsedMs: number, capacityHint: number, now = Number.NaN): void {
+  measure(elapsedMs: number, capacityHint: number, now = Number.NaN, busy = Number.NaN): void {
     if (elapsedMs <= 0) return;
     const reads = (this.#windowReads * 1000) / elapsedMs;
     const fresh = (this.#windowNew * 1000) / elapsedMs;
     const hint = Number.isFinite(capacityHint) && capacityHint > 0 ? capacityHint : 0;
-    this.#capacity = Math.max(reads, hint, this.#capacity * PEAK_FADE);
-    this.#arrivals = Math.max(fresh, this.#arrivals * PEAK_FADE);
+    if (!Number.isFinite(busy)) {
+      this.#capacity = Math.max(reads, hint, this.#capacity * PEAK_FADE);
+      this.#arrivals = Math.max(fresh, this.#arrivals * PEAK_FADE);
+    } else {
+      // Newcomers averaged as the capacity is: a peak of them against an average of what is read
+      // foresaw a queue growing all through a pre-queue that the server kept level with (three
+      // seconds of estimates 1-3 s too long).
+      if (busy >= BUSY_MIN && reads > 0) this.#capacity = this.#averaged(this.#capacity, reads / Math.min(1, busy));
+      this.#arrivals = this.#averaged(this.#arrivals, fresh);
+    }
     this.#fromMemory = Math.max((this.#windowMemory * 1000) / elapsedMs, this.#fromMemory * PEAK_FADE);
     // Past the sell-out foreseen, the room still reading more than memory answers: it did not
     // come (or a new crowd began), and claims are read at their own rate again.
@@ -128,6 +149,10 @@ export class ReturnLoad {
     this.#windowReads = 0;
     this.#windowNew = 0;
     this.#windowMemory = 0;
+  }
+
+  #averaged(average: number, measured: number): number {
+    return average === 0 ? measured : average + (measured - average) * BUSY_WEIGHT;
   }
 
   /**
@@ -142,14 +167,20 @@ export class ReturnLoad {
     return this.#past[slot % this.#past.length] as number;
   }
 
-  /** How long a request sent at `atMs` (monotonic, not before `now`) waits before it is read, ms. */
-  delayAt(atMs: number, now: number): number {
+  /**
+   * How long a request sent at `atMs` (monotonic, not before `now`) waits before it is read, ms.
+   * `foreseen`: returns not booked yet but expected, per slot from its start instant (a
+   * pre-queue still filling: those who join later will be told instants too, and their returns
+   * meet the ones booked).
+   */
+  delayAt(atMs: number, now: number, foreseen?: Foreseen): number {
     this.#carry(now);
     if (this.#capacity <= 0) return 0;
     const target = Math.floor(atMs / this.#slotMs);
     let queued = this.#queued;
     const last = Math.min(target, this.#slot + this.#booked.length - 1);
-    for (let slot = this.#slot; slot < last; slot++) queued = this.#after(queued, slot);
+    for (let slot = this.#slot; slot < last; slot++)
+      queued = this.#after(queued, slot, foreseen?.(slot * this.#slotMs, this.#slotMs) ?? 0);
     return (queued / this.#readsAt(last)) * 1000;
   }
 
@@ -185,9 +216,9 @@ export class ReturnLoad {
   }
 
   /** The queue at the end of `slot`: what was queued, plus what is due in it, less what is read in it. */
-  #after(queued: number, slot: number): number {
+  #after(queued: number, slot: number, foreseen = 0): number {
     const seconds = this.#slotMs / 1000;
-    const due = (this.#booked[slot % this.#booked.length] as number) + this.#arrivals * seconds;
+    const due = (this.#booked[slot % this.#booked.length] as number) + foreseen + this.#arrivals * seconds;
     return Math.max(0, queued + due - this.#readsAt(slot) * seconds);
   }
 }

@@ -1,8 +1,9 @@
 import { createHmac, randomBytes } from "node:crypto";
+import { performance } from "node:perf_hooks";
 import { DRAW_SEED_BYTES, drawFraction, drawOrder, drawSeedHash, PRE_QUEUE_MAX } from "../domain/draw.js";
 import type { ErrorCode } from "../domain/errors.js";
 import { type QueueTicket, TicketSigner } from "./queue-ticket.js";
-import { ReturnLoad } from "./return-load.js";
+import { type Foreseen, ReturnLoad } from "./return-load.js";
 
 /**
  * The waiting room in front of a campaign's claims. A claim that cannot be decided at once
@@ -36,6 +37,11 @@ export interface WaitingRoomOptions {
   readonly answerDelayMs?: () => number;
   /** Claims answered from memory in front of the room so far (sold out, ended, already claimed): reads it does not see. */
   readonly answeredFromMemory?: () => number;
+  /**
+   * The share of the time since the last call the event loop was busy (0 to 1; NaN: not
+   * measured): what the server reads a second when full is what it read over that share.
+   */
+  readonly busy?: () => number;
   /** Names this server run in its tickets: a ticket from another run is refused. */
   readonly run?: string;
   /** Campaigns with a room at once; the least recently used one past it is let go. */
@@ -120,6 +126,7 @@ export class WaitingRoom {
   readonly #answerDelayMs: () => number;
   readonly #answeredFromMemory: () => number;
   #answeredFromMemorySeen = 0;
+  readonly #busy: () => number;
   readonly #sharesLeftOf: (campaignId: string) => number | undefined;
   readonly #run: string;
   readonly #roomsMax: number;
@@ -158,6 +165,7 @@ export class WaitingRoom {
     this.#capacity = options.capacity ?? (() => Number.NaN);
     this.#answerDelayMs = options.answerDelayMs ?? (() => 0);
     this.#answeredFromMemory = options.answeredFromMemory ?? (() => 0);
+    this.#busy = options.busy ?? (() => Number.NaN);
     this.#sharesLeftOf = options.sharesLeftOf ?? (() => undefined);
     this.#rate = options.rateStart ?? 1_000;
     this.#rateStart = this.#rate;
@@ -211,14 +219,16 @@ export class WaitingRoom {
     // seed alone). Holders come back when the line, at the admission rate, is about to reach
     // that place, spread over a second at least, so that they do not all arrive at once and
     // come back in drawn order; those placed past what the budget pays, about when it should
-    // be spent (the answer will most likely be "sold out", a constant).
+    // be spent (the answer will most likely be "sold out", a constant). The place is counted
+    // in the pre-queue as it stands, not as it will be: a holder told to come back late could
+    // find its share spent by those drawn behind it.
     const fraction = drawFraction(this.seedOf(campaignId), number);
     const expected = fraction * room.preSize;
     const shares = this.#sharesLeftOf(campaignId) ?? Number.POSITIVE_INFINITY;
     const lineMs = (Math.min(expected, shares) / this.#speed()) * 1000 + (expected > shares ? SELL_OUT_MARGIN_MS : 0);
     const offsetMs = Math.min(PRE_SPREAD_MAX_MS, Math.max(fraction * PRE_SPREAD_MS, lineMs));
     const retryAfterMs = Math.max(RETRY_MIN_MS, startsAt - now + Math.floor(offsetMs));
-    const estimatedMs = this.#expect(retryAfterMs);
+    const estimatedMs = this.#expect(retryAfterMs, true, this.#stillToJoin(room, startsAt - now, shares));
     const ticket = this.#sign({
       campaignId,
       userId,
@@ -421,17 +431,43 @@ export class WaitingRoom {
   /**
    * The wait a holder told to come back in `retryAfterMs` will see: that, then the wait its
    * return will meet in the queue (foreseen by the model until returns are measured, then
-   * measured on them). Books the return unless `returns` is false.
+   * measured on them). Books the return unless `returns` is false; `foreseen`: returns not
+   * booked yet that it will meet.
    */
-  #expect(retryAfterMs: number, returns = true): number {
+  #expect(retryAfterMs: number, returns = true, foreseen?: Foreseen): number {
     const now = this.#monotonic();
-    const queuedMs = this.#load.delayAt(now + retryAfterMs, now);
+    const queuedMs = this.#load.delayAt(now + retryAfterMs, now, foreseen);
     if (returns) this.#load.book(now + retryAfterMs, now);
     // Until a return was measured, the forecast queue or the crowd gate's wait, whichever is
     // longer; then how late returns are read, lately. The forecast plus what it missed by counted
     // the same wait twice (had ÷ estimate 0.6 on a quiet machine): docs/decisions/0058, "Amended again".
     if (this.#missedCount === 0) return retryAfterMs + Math.max(0, queuedMs, this.#answerDelayMs());
     return retryAfterMs + Math.max(0, this.#lateMs + this.#answerDelayMs());
+  }
+
+  /**
+   * The returns of those who will join the pre-queue between now and its start (`untilStartMs`
+   * away), at the rate newcomers were lately read, as they will be told: the places the budget
+   * pays in drawn order at the admission rate, over a second at least, and the rest at once
+   * about when it should be spent. With only the returns already told, the first to join
+   * counted a pre-queue a tenth its final size, and were told Retry-After plus 0.06 s where
+   * 0.75 s came (docs/decisions/0061-estimates-before-the-start.md).
+   */
+  #stillToJoin(room: Room, untilStartMs: number, shares: number): Foreseen | undefined {
+    const toJoin = Math.min(PRE_QUEUE_MAX - room.preSize, (this.#load.arrivals * Math.max(0, untilStartMs)) / 1000);
+    if (!(toJoin > 0)) return undefined;
+    const size = room.preSize + toJoin;
+    const speed = this.#speed();
+    const paid = Math.min(size, shares);
+    const spreadMs = Math.max(PRE_SPREAD_MS, (paid / speed) * 1000);
+    const startMs = this.#monotonic() + untilStartMs;
+    const soldOutMs = startMs + (paid / speed) * 1000 + SELL_OUT_MARGIN_MS;
+    const within = toJoin * (paid / size);
+    return (fromMs, slotMs) => {
+      const overlap = Math.max(0, Math.min(fromMs + slotMs, startMs + spreadMs) - Math.max(fromMs, startMs));
+      const past = size > shares && soldOutMs >= fromMs && soldOutMs < fromMs + slotMs ? toJoin - within : 0;
+      return (within * overlap) / spreadMs + past;
+    };
   }
 
   /** `returns`: the holder is told to come back (not a look from the stream), so its return is booked. */
@@ -494,7 +530,7 @@ export class WaitingRoom {
     const fromMemory = this.#answeredFromMemory();
     this.#load.noteFromMemory(fromMemory - this.#answeredFromMemorySeen);
     this.#answeredFromMemorySeen = fromMemory;
-    this.#load.measure(elapsed, this.#capacity(), now);
+    this.#load.measure(elapsed, this.#capacity(), now, this.#busy());
     if (this.#windowWaiting) this.decidedRate = decided;
     this.#decidedPeak = Math.max(decided, this.#decidedPeak * PEAK_DECAY);
     if (this.#windowWaiting && this.#pressure()) {
@@ -546,6 +582,17 @@ export class WaitingRoom {
     this.#rooms.set(campaignId, room);
     return room;
   }
+}
+
+/** The share of the time since its last call that this process's event loop was busy (`WaitingRoomOptions.busy`). */
+export function loopBusy(): () => number {
+  let was = performance.eventLoopUtilization();
+  return () => {
+    const now = performance.eventLoopUtilization();
+    const share = performance.eventLoopUtilization(now, was).utilization;
+    was = now;
+    return share;
+  };
 }
 
 type RefusedVerdict = Extract<RoomVerdict, { kind: "refused" }>;

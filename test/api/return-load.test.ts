@@ -34,6 +34,37 @@ describe("the load the returns told will meet", () => {
     assert.equal(load.delayAt(60_000, 60_000), 0);
   });
 
+  it("takes what the server reads when full from what it read over the share of the loop it worked", () => {
+    const load = new ReturnLoad();
+    // 2 500 read in a quarter second with the loop busy half of it: 20 000 a second when full.
+    for (let i = 0; i < 2_500; i++) load.noteRead(true);
+    load.measure(250, Number.NaN, 250, 0.5);
+    assert.equal(load.capacity, 20_000);
+    // A window of a full loop reading 8 000 a second, and the gate's jumpy figure beside it:
+    // the figure is not taken, and the capacity moves a quarter of the way.
+    for (let i = 0; i < 2_000; i++) load.noteRead(false);
+    load.measure(250, 48_000, 500, 1);
+    assert.equal(load.capacity, 17_000);
+    // Newcomers are averaged the same way: 10 000 a second, then a window without any.
+    assert.equal(load.arrivals, 7_500);
+    // A loop nearly idle says nothing of a full one.
+    for (let i = 0; i < 10; i++) load.noteRead(false);
+    load.measure(250, Number.NaN, 750, 0.02);
+    assert.equal(load.capacity, 17_000);
+  });
+
+  it("counts the returns foreseen beside those booked", () => {
+    const load = new ReturnLoad();
+    for (let i = 0; i < 1_000; i++) load.noteRead(false);
+    load.measure(1_000, Number.NaN);
+    for (let i = 0; i < 500; i++) load.book(50, 0);
+    // 500 booked at 1 000 a second: none waits; with 2 500 more foreseen in the same slot,
+    // 2 000 are left after a second.
+    assert.equal(load.delayAt(1_050, 0), 0);
+    const foreseen = (startMs: number) => (startMs === 0 ? 2_500 : 0);
+    assert.ok(Math.abs(load.delayAt(1_050, 0, foreseen) - 2_000) < 1);
+  });
+
   it("does not count a return told past its horizon", () => {
     const load = new ReturnLoad({ slots: 10 });
     for (let i = 0; i < 100; i++) load.noteRead(false);

@@ -99,6 +99,24 @@ describe("the waiting room's estimates", () => {
     assert.ok(Math.max(...retries) <= 1_000, `${Math.max(...retries)}`);
   });
 
+  it("tells the first to join a pre-queue the queue that those still to join will build at the start", () => {
+    const { room, wall, advance } = rig(10_000, 1_000_000);
+    const startsAt = wall() + 2_000;
+    // 2 000 join in the first quarter second, 8 000 a second, 1.75 s before the start.
+    for (let i = 0; i < 2_000; i++) waiting(room.preQueue("cmp_7", startsAt, `usr_${i}`, 0));
+    advance(250);
+    // By the start about 16 000 will have joined and come back within about two seconds of it,
+    // beside newcomers at 8 000 a second, to a server reading 8 000: the returns wait their
+    // turn. Each is told its own instant (by the draw, from a random seed): the middle one.
+    const queued: number[] = [];
+    for (let i = 0; i < 200; i++) {
+      const told = waiting(room.preQueue("cmp_7", startsAt, `usr_early${i}`, 0));
+      queued.push(told.estimatedWaitSeconds * 1000 - told.retryAfterMs);
+    }
+    const middle = queued.sort((a, b) => a - b)[100] as number;
+    assert.ok(middle > 400, `${middle} ms (counting only the returns told: 100-130 ms)`);
+  });
+
   it("admits a line at no more than twice what was decided or measured, however long nobody falls behind", () => {
     const { room, wall, advance } = rig(100, undefined, 2_000);
     const startsAt = wall() - 1_000;

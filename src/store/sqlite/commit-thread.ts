@@ -17,6 +17,8 @@ export class CommitThread {
   #worker: Worker | undefined;
   readonly #pending = new Map<number, Pending>();
   #nextId = 0;
+  /** Closing: the thread holds the process until it has exited, whatever it still holds. */
+  #closing = false;
 
   constructor(path: string) {
     this.#path = path;
@@ -43,6 +45,7 @@ export class CommitThread {
   }
 
   commit(batch: Batch): Promise<void> {
+    if (this.#closing) return Promise.reject(new Error("the store is closed"));
     this.#worker ??= this.#start();
     const worker = this.#worker;
     const id = this.#nextId++;
@@ -55,7 +58,7 @@ export class CommitThread {
 
   #settled(id: number): void {
     this.#pending.delete(id);
-    if (this.#pending.size === 0) this.#worker?.unref();
+    if (this.#pending.size === 0 && !this.#closing) this.#worker?.unref();
   }
 
   #failAll(worker: Worker, error: Error): void {
@@ -68,6 +71,7 @@ export class CommitThread {
 
   /** Waits for the batches given, then closes the thread's connection. */
   async close(): Promise<void> {
+    this.#closing = true;
     const worker = this.#worker;
     if (worker === undefined) return;
     const exited = new Promise<void>((resolve) => worker.once("exit", () => resolve()));

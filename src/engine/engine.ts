@@ -84,6 +84,11 @@ export interface EngineOptions {
   readonly isolation?: boolean;
   readonly observer?: EngineObserver;
   /**
+   * A batch is applied while the one before it commits (decision 0059); by default when the
+   * store's commits leave the event loop, since otherwise nothing would overlap.
+   */
+  readonly overlapCommits?: boolean;
+  /**
    * Called once when an invariant breaks (a bug): the engine has stopped and answers nothing
    * more. By default the report goes to stderr and the process exits with status 70.
    */
@@ -197,6 +202,7 @@ export class Engine implements EngineFront {
   readonly #onFatal: (report: FatalReport) => void;
   readonly #claimDeadlineMs: number;
   readonly #isolation: boolean;
+  readonly #overlapCommits: boolean;
   readonly #scheduler: Scheduler<Waiting>;
   #state: LedgerState | undefined;
   /** The operators' special days as stored, in the order they were added. */
@@ -227,6 +233,7 @@ export class Engine implements EngineFront {
     this.#randomInt = options.randomInt ?? ((bound) => randomInt(bound));
     this.#claimDeadlineMs = options.claimDeadlineMs ?? 2_000;
     this.#isolation = options.isolation ?? true;
+    this.#overlapCommits = options.overlapCommits ?? options.store.commitsOffLoop === true;
     this.#observer = options.observer ?? {};
     this.#onFatal = options.onFatal ?? exitOnFatal;
     this.#scheduler = new Scheduler<Waiting>({
@@ -751,9 +758,10 @@ export class Engine implements EngineFront {
 
   /**
    * Applies one batch and hands it to the store: due timers first, then each command. A
-   * broken invariant stops the engine. Commits overlap by one (depth 2): this batch is
-   * applied while the one before it commits, and it resolves, letting the scheduler take
-   * the next, once that one is durable; its own commit follows it in order (#commitInOrder).
+   * broken invariant stops the engine. With overlapCommits, commits overlap by one (depth 2):
+   * this batch is applied while the one before it commits, and it resolves, letting the
+   * scheduler take the next, once that one is durable; its own commit follows it in order
+   * (#commitInOrder). Without, it resolves once its own commit is durable.
    * Only after a batch's commit is anybody in it answered.
    */
   async #runBatch(waiting: Waiting[], writable: () => void): Promise<BatchOutcome> {
@@ -791,7 +799,7 @@ export class Engine implements EngineFront {
     void this.#commitInOrder(previous, applied, settle).finally(() => {
       this.#commitsInFlight -= 1;
     });
-    await previous;
+    await (this.#overlapCommits ? previous : this.#lastCommit);
     return { timersLeft: (state.nextDueAt() ?? Number.POSITIVE_INFINITY) <= at };
   }
 

@@ -6,7 +6,8 @@ import type { Batch } from "../../src/engine/store-port.js";
 import { createCampaign, EngineRig } from "./support.js";
 
 /**
- * Commits overlap by one (decision 0059): a batch is applied while the one before it commits.
+ * Commits overlap by one (decision 0059): a batch is applied while the one before it commits
+ * (on by default where the store commits off the event loop; on here on the plain store).
  * These hold the first batch's commit and check what the batch applied behind it may and may
  * not do: commit before it, be answered before its own commit, show its state to observers
  * of the first, or survive the first one's failure.
@@ -54,7 +55,7 @@ describe("pipelined commits", () => {
   });
 
   async function funded() {
-    rig = await new EngineRig().start();
+    rig = await new EngineRig({ overlapCommits: true }).start();
     const alice = await rig.createUser();
     const bob = await rig.createUser();
     assert.ok((await rig.engine.submit({ type: "deposit", userId: alice, amount: 10_000 })).ok);
@@ -120,7 +121,7 @@ describe("pipelined commits", () => {
           seen.push(rig?.engine.campaignLive(campaignId)?.claimedAmount ?? -1);
       },
     };
-    rig = await new EngineRig({ observer }).start();
+    rig = await new EngineRig({ observer, overlapCommits: true }).start();
     const users = [await rig.createUser(), await rig.createUser()];
     campaignId = await createCampaign(rig.engine, rig.clock.now(), { budget: 1_000, amount: { fixed: 10 } });
     assert.ok((await rig.engine.submit({ type: "pauseCampaign", campaignId })).ok);
@@ -161,6 +162,7 @@ describe("pipelined commits", () => {
 
   it("runs on a store that writes on a worker thread: answers after the thread's commit, reads see it, a restart keeps it", async () => {
     rig = await new EngineRig({}, undefined, true).start();
+    assert.equal(rig.store.commitsOffLoop, true);
     const alice = await rig.createUser();
     const bob = await rig.createUser();
     assert.ok((await rig.engine.submit({ type: "deposit", userId: alice, amount: 10_000 })).ok);

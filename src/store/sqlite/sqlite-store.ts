@@ -117,6 +117,10 @@ export class SqliteStore implements LedgerStore {
     }
   }
 
+  get commitsOffLoop(): boolean {
+    return this.#thread !== undefined;
+  }
+
   async commit(batch: Batch): Promise<void> {
     if (this.#thread !== undefined) return this.#thread.commit(batch);
     this.#writeBatch(batch);

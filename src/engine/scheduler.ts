@@ -51,8 +51,8 @@ const TIMER_SLEEP_MS_MAX = 60_000;
 
 /**
  * Decides when the next batch runs; the one place that does. A batch is applied one at a
- * time (the engine commits it while the next is applied: `runBatch` resolves once the batch
- * may be written), and one runs when any of these says so, each through `#run`:
+ * time (where the engine overlaps commits, one commits while the next is applied: `runBatch`
+ * resolves once the next may be), and one runs when any of these says so, each through `#run`:
  * - a command was queued: at the end of this turn of the event loop (setImmediate), so every
  *   request read in the turn joins it; or at once when the oldest has waited
  *   FLUSH_LINGER_MS (under ten thousand connections a turn can take seconds);

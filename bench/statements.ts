@@ -5,6 +5,7 @@
  * It follows the store as it changes: nothing here knows its tables or its SQL.
  */
 import Database from "better-sqlite3";
+import { openConnection } from "../src/store/sqlite/batch-writer.js";
 
 /** One statement run: its SQL and the arguments it was run with. */
 export type Op = [source: string, args: unknown[]];
@@ -51,13 +52,7 @@ export async function recordRuns(work: () => unknown): Promise<Op[]> {
 }
 
 /** Opens a plain connection with the store's durability settings. */
-export function openPlain(path: string): Database.Database {
-  const db = new Database(path);
-  db.pragma("journal_mode = WAL");
-  db.pragma("synchronous = FULL");
-  db.pragma("busy_timeout = 5000");
-  return db;
-}
+export const openPlain = openConnection;
 
 /** A function that runs recorded statements on `db` in one transaction. */
 export function replayer(db: Database.Database): (ops: Op[]) => void {

@@ -16,7 +16,7 @@
  * (`--profile DIR`: the writer writes a V8 CPU profile there when it stops; bench/profile-summary.ts reads it.)
  */
 import { type ChildProcess, fork } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -109,9 +109,30 @@ async function makeCampaign(url: string, name: string): Promise<string> {
   return campaign.id as string;
 }
 
+/** USER_HZ on Linux: /proc counts CPU time in these ticks. */
+const TICKS = 100;
+
+/** CPU seconds of each thread of a process by thread id, from /proc (a thread gone since is missing). */
+function threadsCpu(pid: number): Map<number, number> {
+  const threads = new Map<number, number>();
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, "utf8");
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      threads.set(Number(tid), (Number(fields[11]) + Number(fields[12])) / TICKS);
+    } catch {
+      // The thread ended between the listing and the read.
+    }
+  }
+  return threads;
+}
+
 interface Fed {
   readonly perSecond: number;
   readonly writerCpuPerClaim: number;
+  /** Of the writer's CPU: its main thread's, and its busiest other thread's (the commit thread, when it has one). */
+  readonly mainThreadCpuPerClaim: number;
+  readonly otherThreadCpuPerClaim: number;
   readonly feederCpuPerClaim: number;
   readonly batches: readonly number[];
   readonly outcomes: Record<string, number>;
@@ -151,12 +172,20 @@ async function feed(
     }
   };
   const cpuBefore = cpuOf(writerPid);
+  const threadsBefore = threadsCpu(writerPid);
   const feederBefore = process.cpuUsage();
   const started = performance.now();
   await Promise.all(Array.from({ length: IN_FLIGHT }, (_, i) => lane(clients[i % clients.length] as WriterClient)));
   const seconds = (performance.now() - started) / 1000;
   const feederCpu = cpuSecondsSince(feederBefore);
   const writerCpu = cpuOf(writerPid) - cpuBefore;
+  let mainCpu = 0;
+  let otherCpu = 0;
+  for (const [tid, cpu] of threadsCpu(writerPid)) {
+    const used = cpu - (threadsBefore.get(tid) ?? 0);
+    if (tid === writerPid) mainCpu = used;
+    else otherCpu = Math.max(otherCpu, used);
+  }
   batchesOf.delete(campaignId);
   const claimed = outcomes.claimed ?? 0;
   if (claimed !== users.length) throw new Error(`not every claim was paid: ${JSON.stringify(outcomes)}`);
@@ -165,6 +194,8 @@ async function feed(
   return {
     perSecond: claimed / seconds,
     writerCpuPerClaim: writerCpu / claimed,
+    mainThreadCpuPerClaim: mainCpu / claimed,
+    otherThreadCpuPerClaim: otherCpu / claimed,
     feederCpuPerClaim: feederCpu / claimed,
     batches,
     outcomes,
@@ -225,7 +256,7 @@ try {
     const sorted = [...fed.batches].sort((a, b) => a - b);
     process.stdout.write(
       `round ${round} of ${ROUNDS} (${rawFirst ? "raw first" : "writer first"}), load average ${load()}\n` +
-        `  writer fed: ${fmtInt(fed.perSecond)} claims/s, writer ${us(fed.writerCpuPerClaim)} µs CPU a claim, feeder ${us(fed.feederCpuPerClaim)} µs; ` +
+        `  writer fed: ${fmtInt(fed.perSecond)} claims/s, writer ${us(fed.writerCpuPerClaim)} µs CPU a claim (main thread ${us(fed.mainThreadCpuPerClaim)}, busiest other ${us(fed.otherThreadCpuPerClaim)}), feeder ${us(fed.feederCpuPerClaim)} µs; ` +
         `${fed.batches.length} batches, mean ${mean(fed.batches).toFixed(0)}, median ${median(sorted).toFixed(0)}, min ${sorted[0]}, max ${sorted.at(-1)}\n` +
         `  raw SQLite, batches of ${Math.round(at[0] as number)}: ${fmtInt(rawMean.perSecond)}/s, ${us(rawMean.cpuPerClaim)} µs CPU a claim; ` +
         `of ${Math.round(at[1] as number)}: ${fmtInt(rawMax.perSecond)}/s, ${us(rawMax.cpuPerClaim)} µs\n` +
@@ -236,6 +267,8 @@ try {
   const summaries: [string, (row: Row) => number, number][] = [
     ["writer fed, claims/s", (r) => r.fed.perSecond, 0],
     ["writer µs CPU a claim", (r) => 1e6 * r.fed.writerCpuPerClaim, 1],
+    ["writer main thread µs CPU a claim", (r) => 1e6 * r.fed.mainThreadCpuPerClaim, 1],
+    ["writer busiest other thread µs CPU a claim", (r) => 1e6 * r.fed.otherThreadCpuPerClaim, 1],
     ["feeder µs CPU a claim", (r) => 1e6 * r.fed.feederCpuPerClaim, 1],
     ["mean batch", (r) => mean(r.fed.batches), 0],
     ["largest batch", (r) => Math.max(...r.fed.batches), 0],

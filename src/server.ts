@@ -300,7 +300,9 @@ async function openStore(
   config: Omit<ServerConfig, "port" | "host">,
   logger: pino.Logger,
 ): Promise<{ store: LedgerStore; lease?: WriterLease; holdLease?: () => Promise<void> }> {
-  if (!isPostgresUrl(config.store)) return { store: new SqliteStore({ path: config.db }) };
+  // HONGBAO_COMMIT_THREAD=1: batches are written on a worker thread while the next is applied (decision 0059).
+  const commitThread = process.env.HONGBAO_COMMIT_THREAD === "1" && config.db !== ":memory:";
+  if (!isPostgresUrl(config.store)) return { store: new SqliteStore({ path: config.db, commitThread }) };
   // Loaded only when asked for: the embedded default starts without the PostgreSQL client.
   const [{ PostgresStore }, { WriterLease }] = await Promise.all([
     import("./store/postgres/postgres-store.js"),

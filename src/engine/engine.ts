@@ -84,6 +84,11 @@ export interface EngineOptions {
   readonly isolation?: boolean;
   readonly observer?: EngineObserver;
   /**
+   * A batch is applied while the one before it commits (decision 0059); by default when the
+   * store's commits leave the event loop, since otherwise nothing would overlap.
+   */
+  readonly overlapCommits?: boolean;
+  /**
    * Called once when an invariant breaks (a bug): the engine has stopped and answers nothing
    * more. By default the report goes to stderr and the process exits with status 70.
    */
@@ -122,6 +127,29 @@ interface ReservedClaim {
   readonly userId: string;
   readonly amount: Fen;
   readonly n: number;
+}
+
+/** A batch applied to memory, waiting for its commit to answer its callers. */
+interface AppliedBatch {
+  /** The memory it was applied to. */
+  readonly state: LedgerState;
+  readonly waiting: Waiting[];
+  readonly results: Result<unknown>[];
+  readonly batch: Batch;
+  readonly fired: Map<string, number>;
+  /** process.hrtime.bigint() when it began. */
+  readonly started: bigint;
+  readonly campaigns: Map<string, CampaignLive> | undefined;
+  /** Tells the scheduler the batch may be written now. */
+  readonly writable: () => void;
+}
+
+/** A campaign with its live counts, as memory holds it. */
+export interface CampaignLive {
+  readonly campaign: CampaignState["campaign"];
+  readonly claimedCount: number;
+  readonly claimedAmount: Fen;
+  readonly unreserved: Fen;
 }
 
 interface InFlight {
@@ -174,11 +202,17 @@ export class Engine implements EngineFront {
   readonly #onFatal: (report: FatalReport) => void;
   readonly #claimDeadlineMs: number;
   readonly #isolation: boolean;
+  readonly #overlapCommits: boolean;
   readonly #scheduler: Scheduler<Waiting>;
   #state: LedgerState | undefined;
   /** The operators' special days as stored, in the order they were added. */
   #specialDayRules: unknown[] = [];
   readonly #inFlight = new Map<string, InFlight>();
+  /** The last batch handed to the store: settles once it is durable, or once memory is rebuilt after it failed. */
+  #lastCommit: Promise<void> = Promise.resolve();
+  #commitsInFlight = 0;
+  /** While observers hear of a durable batch: the campaigns it changed as they stood then. */
+  #durableCampaigns: Map<string, CampaignLive> | undefined;
   #lastForgetAt = Number.NEGATIVE_INFINITY;
   #closing = false;
   #closed = false;
@@ -199,13 +233,14 @@ export class Engine implements EngineFront {
     this.#randomInt = options.randomInt ?? ((bound) => randomInt(bound));
     this.#claimDeadlineMs = options.claimDeadlineMs ?? 2_000;
     this.#isolation = options.isolation ?? true;
+    this.#overlapCommits = options.overlapCommits ?? options.store.commitsOffLoop === true;
     this.#observer = options.observer ?? {};
     this.#onFatal = options.onFatal ?? exitOnFatal;
     this.#scheduler = new Scheduler<Waiting>({
       clock: this.#clock,
       batchMax: options.batchMax ?? 2000,
       claimBatchMax: options.claimBatchMax ?? 10_000,
-      runBatch: (waiting) => this.#runBatch(waiting),
+      runBatch: (waiting, writable) => this.#runBatch(waiting, writable),
       nextDueAt: () => this.#state?.nextDueAt(),
     });
   }
@@ -346,12 +381,15 @@ export class Engine implements EngineFront {
     return state.packets.get(id) ?? state.settled.get(id) ?? (await this.#store.packet(id));
   }
 
-  /** A campaign with its live counts while memory holds it; undefined sends the reader to the store. */
-  campaignLive(
-    id: string,
-  ):
-    | { readonly campaign: CampaignState["campaign"]; claimedCount: number; claimedAmount: Fen; unreserved: Fen }
-    | undefined {
+  /**
+   * A campaign with its live counts while memory holds it; undefined sends the reader to the
+   * store. While observers hear of a durable batch, the counts as of that batch.
+   */
+  campaignLive(id: string): CampaignLive | undefined {
+    return this.#durableCampaigns?.get(id) ?? this.#liveCampaign(id);
+  }
+
+  #liveCampaign(id: string): CampaignLive | undefined {
     const open = this.#ledger.campaigns.get(id);
     if (open === undefined) return undefined;
     return {
@@ -719,13 +757,22 @@ export class Engine implements EngineFront {
   // ——— Batches ———
 
   /**
-   * Applies one batch and makes it durable: due timers first, then each command. A broken
-   * invariant stops the engine; a failed commit rebuilds memory from the store. Only after
-   * the commit is anybody answered.
+   * Applies one batch and hands it to the store: due timers first, then each command. A
+   * broken invariant stops the engine. With overlapCommits, commits overlap by one (depth 2):
+   * this batch is applied while the one before it commits, and it resolves, letting the
+   * scheduler take the next, once that one is durable; its own commit follows it in order
+   * (#commitInOrder). Without, it resolves once its own commit is durable.
+   * Only after a batch's commit is anybody in it answered.
    */
-  async #runBatch(waiting: Waiting[]): Promise<BatchOutcome> {
+  async #runBatch(waiting: Waiting[], writable: () => void): Promise<BatchOutcome> {
     if (this.#stopped !== undefined) return { timersLeft: false };
-    const state = this.#ledger;
+    const state = this.#state;
+    if (state === undefined) {
+      writable();
+      // Memory is being rebuilt after the batch before this one failed: this one was taken from a queue now gone.
+      for (const item of waiting) answer(item, commitFailure());
+      return { timersLeft: false };
+    }
     const at = this.#clock.now();
     const now = performance.now();
     const batch = emptyBatch();
@@ -741,13 +788,53 @@ export class Engine implements EngineFront {
       this.#stop(error, waiting);
       return { timersLeft: false };
     }
+    const campaigns = this.#campaignsAsOf(batch);
+    const applied: AppliedBatch = { state, waiting, results, batch, fired, started, campaigns, writable };
+    const previous = this.#lastCommit;
+    let settle: () => void = () => {};
+    this.#lastCommit = new Promise<void>((resolve) => {
+      settle = resolve;
+    });
+    this.#commitsInFlight += 1;
+    void this.#commitInOrder(previous, applied, settle).finally(() => {
+      this.#commitsInFlight -= 1;
+    });
+    await (this.#overlapCommits ? previous : this.#lastCommit);
+    return { timersLeft: (state.nextDueAt() ?? Number.POSITIVE_INFINITY) <= at };
+  }
+
+  /**
+   * Commits a batch once the one before it is durable, then answers its callers. `settle`
+   * goes once it is durable (before its callers are answered, so the next batch's commit
+   * starts first), or once memory is rebuilt after it failed. A batch applied on memory that
+   * was since thrown away (the batch before it failed) held that batch's effects: nothing of
+   * it is committed and its callers are told BUSY.
+   */
+  async #commitInOrder(previous: Promise<void>, applied: AppliedBatch, settle: () => void): Promise<void> {
+    const { waiting, batch } = applied;
+    await previous;
+    applied.writable();
+    if (applied.state !== this.#state) {
+      for (const item of waiting) answer(item, commitFailure());
+      settle();
+      return;
+    }
     const empty = isEmptyBatch(batch);
     try {
       if (!empty) await this.#store.commit(batch);
     } catch (error) {
       await this.#recover(waiting, error);
-      return { timersLeft: false };
+      settle();
+      return;
     }
+    settle();
+    // One turn of the microtask queue: the next batch's commit, queued by settle(), starts before these answers.
+    await undefined;
+    this.#answerDurable(applied, empty);
+  }
+
+  #answerDurable(applied: AppliedBatch, empty: boolean): void {
+    const { waiting, results, batch, fired, started } = applied;
     // A timer that changed nothing (a campaign's start, a timer whose object was settled) made no batch.
     if (!empty || waiting.length > 0) {
       this.#observer.batchCommitted?.(waiting.length, Number(process.hrtime.bigint() - started) / 1e9);
@@ -755,7 +842,13 @@ export class Engine implements EngineFront {
     for (const [kind, count] of fired) this.#observer.timersFired?.(kind, count);
     if (!empty) {
       this.#specialDayRules.push(...batch.specialDays);
-      this.#observer.batchDurable?.(batch);
+      // What observers read of campaigns is this batch's state, not that of the batch applied since.
+      this.#durableCampaigns = applied.campaigns;
+      try {
+        this.#observer.batchDurable?.(batch);
+      } finally {
+        this.#durableCampaigns = undefined;
+      }
     }
     const committed = this.#observer.committed;
     if (committed !== undefined) {
@@ -763,7 +856,17 @@ export class Engine implements EngineFront {
         committed((waiting[i] as Waiting).command, results[i] as Result<unknown>);
     }
     for (let i = 0; i < waiting.length; i++) answer(waiting[i] as Waiting, results[i] as Result<unknown>);
-    return { timersLeft: (state.nextDueAt() ?? Number.POSITIVE_INFINITY) <= at };
+  }
+
+  /** The campaigns a batch changed, as they stand once it is applied: what is durable with it. */
+  #campaignsAsOf(batch: Batch): Map<string, CampaignLive> | undefined {
+    if (batch.campaigns.length === 0) return undefined;
+    const campaigns = new Map<string, CampaignLive>();
+    for (const { id } of batch.campaigns) {
+      const live = this.#liveCampaign(id);
+      if (live !== undefined) campaigns.set(id, live);
+    }
+    return campaigns;
   }
 
   #applyAll(waiting: Waiting[], state: LedgerState, at: Instant, batch: Batch, now: number): Result<unknown>[] {
@@ -851,7 +954,7 @@ export class Engine implements EngineFront {
 
   /** A failed commit leaves memory ahead of the store: answer BUSY and rebuild memory from the store. */
   async #recover(waiting: Waiting[], error: unknown): Promise<void> {
-    const failure = fail("BUSY", "the ledger could not commit; retry shortly");
+    const failure = commitFailure();
     if (this.#observer.commitFailed !== undefined) this.#observer.commitFailed(error);
     else process.emitWarning(`hongbao: batch commit failed, reloading state: ${String(error)}`);
     this.#state = undefined;
@@ -915,7 +1018,7 @@ export class Engine implements EngineFront {
     this.#closing = true;
     this.#stopWatchingClock?.();
     this.#scheduler.close();
-    while (this.#open > 0 || !this.#scheduler.idle) {
+    while (this.#open > 0 || !this.#scheduler.idle || this.#commitsInFlight > 0) {
       if (this.#stopped !== undefined) break;
       await new Promise((resolve) => setImmediate(resolve));
     }
@@ -954,6 +1057,10 @@ function replayOf(stored: IdempotencyRecord, render: (r: Result<unknown>) => Ans
   if (outcome.result !== undefined) return render(outcome.result);
   if (outcome.answer !== undefined) return { status: outcome.answer.status, body: outcome.answer.body };
   throw new Error("a stored idempotency outcome has neither a result nor an answer");
+}
+
+function commitFailure(): Result<never> {
+  return fail("BUSY", "the ledger could not commit; retry shortly");
 }
 
 function shuttingDown(): Result<never> {

@@ -16,8 +16,11 @@ export interface SchedulerOptions<T extends Queued> {
   readonly batchMax: number;
   /** Claims in one batch at most, on top of the critical ones. */
   readonly claimBatchMax: number;
-  /** Runs one batch: the commands taken, and every timer due. Resolves once it is durable. */
-  readonly runBatch: (items: T[]) => Promise<BatchOutcome>;
+  /**
+   * Runs one batch: the commands taken, and every timer due. Resolves once the next batch may
+   * be applied; calls `writable` once this one may be written (the one before it is durable).
+   */
+  readonly runBatch: (items: T[], writable: () => void) => Promise<BatchOutcome>;
   /** The instant the next timer of any kind is due; undefined when none is. */
   readonly nextDueAt: () => Instant | undefined;
 }
@@ -47,8 +50,9 @@ const IDLE_DELAY_HALF_LIFE_MS = 1_000;
 const TIMER_SLEEP_MS_MAX = 60_000;
 
 /**
- * Decides when the next batch runs; the one place that does. A batch runs one at a time,
- * and one runs when any of these says so, each through `#run`:
+ * Decides when the next batch runs; the one place that does. A batch is applied one at a
+ * time (where the engine overlaps commits, one commits while the next is applied: `runBatch`
+ * resolves once the next may be), and one runs when any of these says so, each through `#run`:
  * - a command was queued: at the end of this turn of the event loop (setImmediate), so every
  *   request read in the turn joins it; or at once when the oldest has waited
  *   FLUSH_LINGER_MS (under ten thousand connections a turn can take seconds);
@@ -206,8 +210,10 @@ export class Scheduler<T extends Queued> {
     if (this.depth === 0 && !this.#timerDue()) return;
     if (mayLinger && this.#claimsLinger()) return;
     let outcome: BatchOutcome = { timersLeft: false };
+    const taken = this.#take();
     const running = (async () => {
-      outcome = await this.#options.runBatch(this.#take());
+      // Measured once the batch may be written (the one before it is durable): the wait a slow disk makes.
+      outcome = await this.#options.runBatch(taken, () => this.#measureDelay(taken));
     })();
     this.#running = running;
     try {
@@ -223,23 +229,25 @@ export class Scheduler<T extends Queued> {
   #take(): T[] {
     const critical = this.#lanes.critical.splice(0, this.#options.batchMax);
     const claims = this.#lanes.campaign.splice(0, this.#options.claimBatchMax);
-    const now = performance.now();
-    this.#takenAt = now;
-    for (const [lane, items] of [
-      ["critical", critical],
-      ["campaign", claims],
-    ] as const) {
-      if (items.length === 0) {
-        // An empty lane waits for nothing: its signal decays, so shedding cannot outlive the overload.
-        this.#delayMs[lane] *= 0.7;
-        continue;
-      }
-      let waited = 0;
-      for (const item of items) waited += now - item.enqueuedAt;
-      // An exponential moving average over batches: recent batches weigh most.
-      this.#delayMs[lane] = 0.7 * this.#delayMs[lane] + 0.3 * (waited / items.length);
-    }
+    this.#takenAt = performance.now();
     return claims.length === 0 ? critical : critical.concat(claims);
+  }
+
+  /** How long a batch's commands waited, into each lane's moving average. */
+  #measureDelay(items: readonly T[]): void {
+    const now = performance.now();
+    const waited: Record<Lane, number> = { critical: 0, campaign: 0 };
+    const counts: Record<Lane, number> = { critical: 0, campaign: 0 };
+    for (const item of items) {
+      waited[item.lane] += now - item.enqueuedAt;
+      counts[item.lane] += 1;
+    }
+    for (const lane of ["critical", "campaign"] as const) {
+      // An empty lane waits for nothing: its signal decays, so shedding cannot outlive the overload.
+      if (counts[lane] === 0) this.#delayMs[lane] *= 0.7;
+      // An exponential moving average over batches: recent batches weigh most.
+      else this.#delayMs[lane] = 0.7 * this.#delayMs[lane] + 0.3 * (waited[lane] / counts[lane]);
+    }
   }
 
   /** Sleeps until the next timer of any kind is due by the clock, then runs a batch for it. */

@@ -163,6 +163,11 @@ export interface LedgerStore {
   load(): Promise<Snapshot>;
   /** Writes one batch atomically and durably; a failure leaves nothing of it behind. */
   commit(batch: Batch): Promise<void>;
+  /**
+   * Commits run off the event loop (a worker thread): the engine then applies the next batch
+   * while one commits (decision 0059). Absent or false: nothing would overlap, one at a time.
+   */
+  readonly commitsOffLoop?: boolean;
   user(id: string): Promise<UserRecord | undefined>;
   userByPhone(phone: string): Promise<UserRecord | undefined>;
   balance(account: AccountId): Promise<Fen>;

@@ -21,10 +21,14 @@ export class EngineRig {
   constructor(
     readonly options: Partial<EngineOptions> = {},
     readonly ruleClock: Clock | undefined = undefined,
+    /** Batches written on a worker thread (decision 0059); by default as HONGBAO_TEST_COMMIT_THREAD says. */
+    readonly commitThread: boolean | undefined = undefined,
   ) {}
 
   async start(): Promise<this> {
-    this.store = new SqliteStore({ path: this.path });
+    // HONGBAO_TEST_COMMIT_THREAD=1 runs a file's engines on a store that writes on a worker thread.
+    const commitThread = this.commitThread ?? process.env.HONGBAO_TEST_COMMIT_THREAD === "1";
+    this.store = new SqliteStore({ path: this.path, commitThread });
     // Commit failures are injected on purpose in these tests; their outcomes are asserted, not logged.
     const observer = this.options.observer ?? { commitFailed: () => {} };
     this.engine = new Engine({

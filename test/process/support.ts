@@ -66,11 +66,16 @@ async function killHard(child: ChildProcess): Promise<void> {
 // Processes
 // ---------------------------------------------------------------------------------------------
 
-/** The environment a child gets: ours without any HONGBAO_* or node:test settings, plus `extra`. */
+/**
+ * The environment a child gets: ours without any HONGBAO_* or node:test settings, plus
+ * `extra`. HONGBAO_COMMIT_THREAD passes: the process tests then run servers that write
+ * batches on a worker thread (decision 0059).
+ */
 export function childEnv(extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [name, value] of Object.entries(process.env)) {
-    if (name.startsWith("HONGBAO_") || name.startsWith("NODE_TEST") || name === "NODE_OPTIONS") continue;
+    if (name === "HONGBAO_COMMIT_THREAD") env[name] = value;
+    else if (name.startsWith("HONGBAO_") || name.startsWith("NODE_TEST") || name === "NODE_OPTIONS") continue;
     env[name] = value;
   }
   for (const [name, value] of Object.entries(extra)) {

@@ -8,22 +8,24 @@ import { MIGRATIONS } from "../../src/store/sqlite/migrations.js";
 import { SqliteStore } from "../../src/store/sqlite/sqlite-store.js";
 import { runStoreContract } from "./contract.js";
 
-runStoreContract("sqlite", async () => {
-  const dir = mkdtempSync(join(tmpdir(), "hongbao-store-"));
-  const path = join(dir, "ledger.db");
-  let current = new SqliteStore({ path });
-  return {
-    store: current,
-    async reopen() {
-      current = new SqliteStore({ path });
-      return current;
-    },
-    async cleanup() {
-      await current.close();
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
-});
+for (const commitThread of [false, true]) {
+  runStoreContract(commitThread ? "sqlite, batches written on a commit thread" : "sqlite", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "hongbao-store-"));
+    const path = join(dir, "ledger.db");
+    let current = new SqliteStore({ path, commitThread });
+    return {
+      store: current,
+      async reopen() {
+        current = new SqliteStore({ path, commitThread });
+        return current;
+      },
+      async cleanup() {
+        await current.close();
+        rmSync(dir, { recursive: true, force: true });
+      },
+    };
+  });
+}
 
 describe("sqlite store upgrades", () => {
   it("takes a database that kept an accounts table to balances read from its entries", async () => {

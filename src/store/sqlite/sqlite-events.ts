@@ -1,5 +1,4 @@
 import type Database from "better-sqlite3";
-import type { EventRecord } from "../../domain/events.js";
 import type { Instant } from "../../domain/time.js";
 import type {
   AttemptOutcome,
@@ -24,10 +23,11 @@ import {
 } from "../event-rows.js";
 
 /**
- * The outbox and the webhook deliveries in the SQLite file. Events are written by the
- * engine's batch transaction (`write`); the rest runs on the same connection between
- * batches: better-sqlite3 is synchronous, so a delivery's update never interleaves with a
- * batch and never holds the file's write lock while a batch waits on it.
+ * The outbox and the webhook deliveries in the SQLite file. Events are written with the
+ * engine's batches (src/store/sqlite/batch-writer.ts); the rest runs on the store's
+ * connection between batches. With a commit thread (decision 0059) a batch may be written on
+ * another connection meanwhile: every write here is one short transaction that takes the
+ * write lock first, so each waits for the other (busy_timeout) and neither fails.
  */
 export class SqliteEvents implements EventStore {
   readonly #db: Database.Database;
@@ -37,8 +37,6 @@ export class SqliteEvents implements EventStore {
   constructor(db: Database.Database) {
     this.#db = db;
     this.#s = {
-      insertEvent: db.prepare("INSERT INTO events (seq, type, subject, at, data) VALUES (?, ?, ?, ?, ?)"),
-      insertEventUser: db.prepare("INSERT OR IGNORE INTO event_users (user_id, seq) VALUES (?, ?)"),
       lastSeq: db.prepare("SELECT COALESCE(MAX(seq), 0) FROM events").pluck(),
       cursor: db.prepare("SELECT seq FROM webhook_cursor WHERE id = 0").pluck(),
       setCursor: db.prepare(
@@ -71,15 +69,8 @@ export class SqliteEvents implements EventStore {
       ),
       counts: db.prepare("SELECT state, COUNT(*) AS n FROM webhook_deliveries WHERE endpoint_id = ? GROUP BY state"),
     };
-    this.#fanOut = db.transaction((limit: number, now: Instant) => this.#fanOutNow(limit, now));
-  }
-
-  /** Writes a batch's events; called inside the batch's transaction. */
-  write(events: readonly EventRecord[]): void {
-    for (const event of events) {
-      this.#s.insertEvent.run(event.seq, event.type, event.subject, event.at, JSON.stringify(event.data));
-      for (const user of event.users) this.#s.insertEventUser.run(user, event.seq);
-    }
+    // IMMEDIATE: it reads then writes, and a batch committed by another connection in between would fail it.
+    this.#fanOut = db.transaction((limit: number, now: Instant) => this.#fanOutNow(limit, now)).immediate;
   }
 
   /** The campaigns among `ids` whose campaign.started is in the outbox. */
@@ -137,10 +128,12 @@ export class SqliteEvents implements EventStore {
   }
 
   async deleteEndpoint(id: string): Promise<boolean> {
-    return this.#db.transaction(() => {
-      this.#s.deleteDeliveries.run(id);
-      return this.#s.deleteEndpoint.run(id).changes > 0;
-    })();
+    return this.#db
+      .transaction(() => {
+        this.#s.deleteDeliveries.run(id);
+        return this.#s.deleteEndpoint.run(id).changes > 0;
+      })
+      .immediate();
   }
 
   async fanOut(limit: number, now: Instant): Promise<number> {

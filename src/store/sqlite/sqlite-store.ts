@@ -1,6 +1,6 @@
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
-import Database from "better-sqlite3";
+import type Database from "better-sqlite3";
 import { type AccountId, mayGoNegative } from "../../domain/accounts.js";
 import type { Group } from "../../domain/group.js";
 import type { PostingKind } from "../../domain/ledger.js";
@@ -20,15 +20,9 @@ import { CoverTables } from "../cover-tables.js";
 import type { IdentityStore } from "../identity-port.js";
 import { IdentityTables, type RunSql } from "../identity-tables.js";
 import { type ListQuery, Lists } from "../lists.js";
-import {
-  type CampaignRow,
-  campaignOf,
-  claimTotalsOf,
-  type PacketRow,
-  packetOf,
-  type TransferRow,
-  transferOf,
-} from "../rows.js";
+import { type CampaignRow, campaignOf, type PacketRow, packetOf, type TransferRow, transferOf } from "../rows.js";
+import { batchWriter, openConnection } from "./batch-writer.js";
+import { CommitThread } from "./commit-thread.js";
 import { MIGRATIONS } from "./migrations.js";
 import { SqliteEvents } from "./sqlite-events.js";
 
@@ -37,6 +31,11 @@ export interface SqliteStoreOptions {
   readonly path: string;
   /** Re-add every account's entries at load and compare with its balance (O(entries)). */
   readonly verifyOnLoad?: boolean;
+  /**
+   * Batches are written by a worker thread on its own connection while this one reads
+   * (decision 0059): the engine applies the next batch while this one is written.
+   */
+  readonly commitThread?: boolean;
 }
 
 /**
@@ -49,6 +48,7 @@ export class SqliteStore implements LedgerStore {
   readonly #verifyOnLoad: boolean;
   readonly #statements;
   readonly #writeBatch: (batch: Batch) => void;
+  readonly #thread: CommitThread | undefined;
   #identity: IdentityStore | undefined;
   #covers: CoverTables | undefined;
   readonly #listStatements = new Map<string, Database.Statement>();
@@ -58,64 +58,19 @@ export class SqliteStore implements LedgerStore {
 
   constructor(options: SqliteStoreOptions) {
     if (options.path !== ":memory:") mkdirSync(dirname(options.path), { recursive: true });
-    this.#db = new Database(options.path);
+    this.#db = openConnection(options.path);
     this.#verifyOnLoad = options.verifyOnLoad ?? true;
-    this.#db.pragma("journal_mode = WAL");
-    this.#db.pragma("synchronous = FULL");
-    this.#db.pragma("busy_timeout = 5000");
     this.#migrate();
     const db = this.#db;
     this.#statements = {
-      insertUser: db.prepare("INSERT INTO users (id, phone, name, created_at) VALUES (?, ?, ?, ?)"),
-      insertPosting: db.prepare("INSERT INTO postings (id, kind, ref, at) VALUES (?, ?, ?, ?)"),
-      insertEntry: db.prepare(
-        "INSERT INTO entries (id, posting_id, account, amount, balance_after) VALUES (?, ?, ?, ?, ?)",
-      ),
-      upsertTransfer: db.prepare(
-        `INSERT INTO transfers (id, from_user, to_user, amount, memo, nature, due_date, status, created_at, refund_at, answered_at,
-           nature_hints, warnings, loan_acknowledged_at)
-         VALUES (@id, @from, @to, @amount, @memo, @nature, @dueDate, @status, @createdAt, @refundAt, @answeredAt,
-           @natureHintsJson, @warningsJson, @loanAcknowledgedAt)
-         ON CONFLICT (id) DO UPDATE SET status = excluded.status, answered_at = excluded.answered_at,
-           loan_acknowledged_at = COALESCE(transfers.loan_acknowledged_at, excluded.loan_acknowledged_at)`,
-      ),
-      insertIdempotency: db.prepare(
-        "INSERT INTO idempotency (scope, key, request_hash, outcome, created_at) VALUES (?, ?, ?, ?, ?)",
-      ),
-      insertGroup: db.prepare("INSERT INTO groups (id, name, owner, created_at) VALUES (?, ?, ?, ?)"),
-      insertMember: db.prepare("INSERT INTO group_members (group_id, position, user_id) VALUES (?, ?, ?)"),
-      upsertPacket: db.prepare(
-        `INSERT INTO red_packets (id, sender, kind, amount, count, group_id, recipient, greeting, password_hash, shares, salt,
-           commitment, status, created_at, expires_at, settled_at, nature_hints, warnings, cover_id)
-         VALUES (@id, @sender, @kind, @amount, @count, @groupId, @recipient, @greeting, @passwordHash, @sharesJson, @salt,
-           @commitment, @status, @createdAt, @expiresAt, @settledAt, @natureHintsJson, @warningsJson, @coverIdOrNull)
-         ON CONFLICT (id) DO UPDATE SET status = excluded.status, settled_at = excluded.settled_at`,
-      ),
-      upsertCampaign: db.prepare(
-        `INSERT INTO campaigns (id, name, budget, amount_rule, starts_at, ends_at, per_user_limit, created_at, status, returned,
-           paused_at, closed_at)
-         VALUES (@id, @name, @budget, @amountJson, @startsAt, @endsAt, @perUserLimit, @createdAt, @status, @returned,
-           @pausedAt, @closedAt)
-         ON CONFLICT (id) DO UPDATE SET status = excluded.status, returned = excluded.returned,
-           paused_at = excluded.paused_at, closed_at = excluded.closed_at`,
-      ),
-      addClaimTotals: db.prepare(
-        "UPDATE campaigns SET claimed_count = claimed_count + ?, claimed_amount = claimed_amount + ? WHERE id = ?",
-      ),
-      insertClaim: db.prepare(
-        "INSERT INTO campaign_claims (campaign_id, user_id, n, amount, at, posting_id) VALUES (?, ?, ?, ?, ?, ?)",
-      ),
       campaign: db.prepare("SELECT * FROM campaigns WHERE id = ?"),
       campaignTotals: db.prepare(
         "SELECT COUNT(*) AS claimedCount, COALESCE(SUM(amount), 0) AS claimedAmount FROM campaign_claims WHERE campaign_id = ?",
       ),
-      insertSpecialDay: db.prepare("INSERT INTO special_days (rule) VALUES (?)"),
-      insertGrab: db.prepare("INSERT INTO grabs (packet_id, seq, user_id, amount, at) VALUES (?, ?, ?, ?, ?)"),
       group: db.prepare("SELECT id, name, owner, created_at AS createdAt FROM groups WHERE id = ?"),
       members: db.prepare("SELECT user_id FROM group_members WHERE group_id = ? ORDER BY position").pluck(),
       packet: db.prepare("SELECT * FROM red_packets WHERE id = ?"),
       grabsOf: db.prepare("SELECT user_id AS userId, amount, at FROM grabs WHERE packet_id = ? ORDER BY seq"),
-      forgetIdempotency: db.prepare("DELETE FROM idempotency WHERE created_at < ?"),
       user: db.prepare("SELECT id, phone, name, created_at AS createdAt FROM users WHERE id = ?"),
       userByPhone: db.prepare("SELECT id, phone, name, created_at AS createdAt FROM users WHERE phone = ?"),
       balance: db.prepare("SELECT balance_after FROM entries WHERE account = ? ORDER BY id DESC LIMIT 1").pluck(),
@@ -139,7 +94,12 @@ export class SqliteStore implements LedgerStore {
       ),
     };
     this.events = new SqliteEvents(db);
-    this.#writeBatch = db.transaction((batch: Batch) => this.#write(batch));
+    this.#writeBatch = batchWriter(db);
+    // Started once the schema is migrated: the thread's connection only writes batches.
+    if (options.commitThread === true) {
+      if (options.path === ":memory:") throw new Error("a store in memory has no file for a commit thread");
+      this.#thread = new CommitThread(options.path);
+    }
   }
 
   #migrate(): void {
@@ -157,49 +117,12 @@ export class SqliteStore implements LedgerStore {
     }
   }
 
-  #write(batch: Batch): void {
-    const s = this.#statements;
-    for (const user of batch.users) s.insertUser.run(user.id, user.phone, user.name, user.createdAt);
-    for (const posting of batch.postings) {
-      s.insertPosting.run(posting.id, posting.kind, posting.ref, posting.at);
-      for (const leg of posting.legs) {
-        s.insertEntry.run(leg.entryId, posting.id, leg.account, leg.amount, leg.balanceAfter);
-      }
-    }
-    for (const group of batch.groups) {
-      s.insertGroup.run(group.id, group.name, group.owner, group.createdAt);
-      for (const [position, userId] of group.memberIds.entries()) s.insertMember.run(group.id, position, userId);
-    }
-    for (const packet of batch.packets) {
-      s.upsertPacket.run({
-        ...packet,
-        coverIdOrNull: packet.coverId ?? null,
-        sharesJson: JSON.stringify(packet.shares),
-        natureHintsJson: JSON.stringify(packet.natureHints),
-        warningsJson: JSON.stringify(packet.warnings),
-      });
-    }
-    for (const campaign of batch.campaigns)
-      s.upsertCampaign.run({ ...campaign, amountJson: JSON.stringify(campaign.amount) });
-    for (const c of batch.claims) s.insertClaim.run(c.campaignId, c.userId, c.n, c.amount, c.at, c.postingId);
-    for (const total of claimTotalsOf(batch.claims)) s.addClaimTotals.run(total.count, total.amount, total.campaignId);
-    for (const rule of batch.specialDays) s.insertSpecialDay.run(JSON.stringify(rule));
-    for (const grab of batch.grabs) s.insertGrab.run(grab.packetId, grab.seq, grab.userId, grab.amount, grab.at);
-    for (const transfer of batch.transfers) {
-      s.upsertTransfer.run({
-        ...transfer,
-        natureHintsJson: JSON.stringify(transfer.natureHints),
-        warningsJson: JSON.stringify(transfer.warnings),
-      });
-    }
-    for (const r of batch.idempotency) {
-      s.insertIdempotency.run(r.scope, r.key, r.requestHash, r.outcome, r.createdAt);
-    }
-    if (batch.idempotencyForgetBefore !== null) s.forgetIdempotency.run(batch.idempotencyForgetBefore);
-    this.events.write(batch.events);
+  get commitsOffLoop(): boolean {
+    return this.#thread !== undefined;
   }
 
   async commit(batch: Batch): Promise<void> {
+    if (this.#thread !== undefined) return this.#thread.commit(batch);
     this.#writeBatch(batch);
   }
 
@@ -411,6 +334,7 @@ export class SqliteStore implements LedgerStore {
   }
 
   async close(): Promise<void> {
+    await this.#thread?.close();
     if (this.#db.open) this.#db.close();
   }
 }

@@ -18,7 +18,7 @@ import { InvariantError, invariant } from "./invariant.js";
 import { type CampaignState, emptyBatch, isEmptyBatch, LedgerState, type LedgerStateSizes } from "./ledger-state.js";
 import { LimitsCache } from "./limits-cache.js";
 import { pooledRandomBytes } from "./random-pool.js";
-import { type BatchOutcome, type Lane, Scheduler } from "./scheduler.js";
+import { type BatchOutcome, CLAIM_LINGER_MS, type Lane, Scheduler } from "./scheduler.js";
 import type { Batch, IdempotencyRecord, LedgerStore, Snapshot } from "./store-port.js";
 import { runDueTimers } from "./timers.js";
 
@@ -78,6 +78,11 @@ export interface EngineOptions {
   readonly claimQueueLengthMax?: number;
   /** Claims in one batch at most, on top of the other commands. */
   readonly claimBatchMax?: number;
+  /**
+   * How long claims alone may linger for more, ms (default 10); a turn that brings none ends
+   * it sooner. Tests that count batches on a loaded machine set it long.
+   */
+  readonly claimLingerMs?: number;
   /** A claim that waited longer than this for its batch is answered BUSY instead. */
   readonly claimDeadlineMs?: number;
   /** Campaign claims queue in their own lane behind transfers and packets (default); off: one FIFO. */
@@ -240,6 +245,7 @@ export class Engine implements EngineFront {
       clock: this.#clock,
       batchMax: options.batchMax ?? 2000,
       claimBatchMax: options.claimBatchMax ?? 10_000,
+      claimLingerMs: options.claimLingerMs ?? CLAIM_LINGER_MS,
       runBatch: (waiting, writable) => this.#runBatch(waiting, writable),
       nextDueAt: () => this.#state?.nextDueAt(),
     });

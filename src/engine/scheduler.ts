@@ -16,6 +16,8 @@ export interface SchedulerOptions<T extends Queued> {
   readonly batchMax: number;
   /** Claims in one batch at most, on top of the critical ones. */
   readonly claimBatchMax: number;
+  /** How long claims alone may linger for more, ms (CLAIM_LINGER_MS unless told). */
+  readonly claimLingerMs: number;
   /**
    * Runs one batch: the commands taken, and every timer due. Resolves once the next batch may
    * be applied; calls `writable` once this one may be written (the one before it is durable).
@@ -38,7 +40,7 @@ const FLUSH_LINGER_MS = 2;
  * which a crowd's claims otherwise pay a hundred at a time. Anything else waiting (a
  * transfer, a packet) takes the claims along at once.
  */
-const CLAIM_LINGER_MS = 10;
+export const CLAIM_LINGER_MS = 10;
 const CLAIM_LINGER_BATCH = 1_000;
 /**
  * While a lane stays empty its delay signal halves every this many ms: a server that gets
@@ -174,7 +176,7 @@ export class Scheduler<T extends Queued> {
       this.#lanes.critical.length === 0 &&
       claims.length > 0 &&
       claims.length < CLAIM_LINGER_BATCH &&
-      performance.now() - (claims[0] as T).enqueuedAt < CLAIM_LINGER_MS &&
+      performance.now() - (claims[0] as T).enqueuedAt < this.#options.claimLingerMs &&
       !this.#timerDue();
     if (!may) {
       this.#linger = undefined;

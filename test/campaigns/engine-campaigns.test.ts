@@ -53,8 +53,10 @@ describe("campaigns in the engine", () => {
 
   it("lets claims alone linger for one bigger batch, and a transfer take them along at once", async () => {
     const sizes: number[] = [];
+    // A linger longer than the default's 10 ms: five turns on a loaded machine took more (batches [16, 4]).
     const { rig, id } = await campaign(100 * 1314, { fixed: 1314 }, 1, {
       observer: { batchCommitted: (commands: number) => sizes.push(commands) },
+      claimLingerMs: 5_000,
     });
     const crowd = await users(41);
     const payer = crowd.pop() as string;

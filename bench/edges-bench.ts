@@ -16,7 +16,7 @@
  *
  * Usage: node dist/bench/edges-bench.js [--requests 20000] [--users 10000] [--connections 64]
  *   [--durable-connections 512] [--rounds 1] [--single] [--bun PATH-TO-BUN] [--quick]
- *   [--profile DIR] [--perf FILE] [--raw-only BATCH] [--warm-up 3]
+ *   [--profile DIR] [--perf FILE] [--allocations DIR] [--raw-only BATCH] [--warm-up 3]
  * (`--bun`: one more run whose edge is dist/src/edge/main.js on Bun, e.g. from `npm install bun`;
  * `--single`: `--edges 0` too, the one process counted in the edge's column; the other flags
  * are described where they are read.)
@@ -71,6 +71,13 @@ const PERF = flag("perf", "");
  * 1.6 % and 2 % after three (BENCHMARKS.md, "Durable claims, warmed up").
  */
 const WARM_UPS = Number(flag("warm-up", "3"));
+/**
+ * --allocations DIR: each edge's allocations over the durable claims (warm-ups and the measured
+ * campaign), garbage included, and its GC pauses, written to DIR when it stops
+ * (bench/edge-allocations.ts; `node dist/bench/allocation-summary.js DIR/edge-PID.heapprofile
+ * CLAIMS` sums them by file).
+ */
+const ALLOCATIONS = flag("allocations", "");
 const MAIN = fileURLToPath(new URL("../src/cli/main.js", import.meta.url));
 
 const log = (line: string) => process.stderr.write(`[edges-bench] ${line}\n`);
@@ -164,6 +171,7 @@ async function edges(count: number, bun?: string): Promise<EdgesFigures> {
       // Node refuses --cpu-prof in NODE_OPTIONS; the writer and the edges inherit it from here.
       ...(PROFILE === "" ? [] : ["--cpu-prof", `--cpu-prof-dir=${PROFILE}`]),
       ...(PERF === "" ? [] : ["--perf-prof"]),
+      ...(ALLOCATIONS === "" ? [] : ["--import", fileURLToPath(new URL("./edge-allocations.js", import.meta.url))]),
       MAIN,
       "serve",
       "--edges",
@@ -180,6 +188,7 @@ async function edges(count: number, bun?: string): Promise<EdgesFigures> {
       ...process.env,
       HONGBAO_ADMIN_TOKEN: ADMIN,
       HONGBAO_WIRE_SECRET: secret,
+      ...(ALLOCATIONS === "" ? {} : { HONGBAO_BENCH_ALLOCATIONS: ALLOCATIONS }),
     },
   );
   let bunEdge: Started | undefined;
@@ -311,6 +320,8 @@ async function edges(count: number, bun?: string): Promise<EdgesFigures> {
         };
       };
     };
+    if (ALLOCATIONS !== "" && single === undefined && bun === undefined)
+      for (const pid of edgePids) process.kill(pid, "SIGUSR2");
     for (let warm = 1; warm <= WARM_UPS; warm++)
       await load(url, users.length, claimsOf(await campaign(1_000_000_000 + warm)), DURABLE_CONNECTIONS);
     const durableRequest = claimsOf(await campaign(1_000_000_000));

@@ -12,6 +12,13 @@ const ROUTE = "/v1/campaigns/:id/claim";
 
 type Handler = (request: IncomingMessage, response: ServerResponse) => void;
 
+/** An answer waiting for its burst, and when its request was taken up (for its latency). */
+interface Reply {
+  readonly response: ServerResponse;
+  readonly answer: ClaimAnswer;
+  readonly started: number;
+}
+
 /** The route of a request the fast path may take (to name its trace span before it is decided), else undefined. */
 export function fastPathRoute(url: string | undefined): string | undefined {
   return url !== undefined && CLAIM_PATH.test(url) ? ROUTE : undefined;
@@ -39,8 +46,6 @@ function busyWhileRebuilding(response: ServerResponse, error: unknown): void {
  * body, so it is not resumed here: node:http discards it when the answer is sent.
  */
 export function claimFastPath(context: AppContext, isClosing: () => boolean) {
-  // Answers go out together when the callback that decided them returns (src/api/write-burst.ts).
-  const burst = new WriteBurst();
   const fromMemory = context.answeredFromMemory;
 
   /**
@@ -88,6 +93,12 @@ export function claimFastPath(context: AppContext, isClosing: () => boolean) {
     series.latency.observe((performance.now() - started) / 1000);
   };
 
+  // Answers go out together when the callback that decided them returns (src/api/write-burst.ts).
+  const burst = new WriteBurst<Reply>(
+    (reply) => write(reply.response, reply.answer, reply.started),
+    (reply) => reply.response.destroy(),
+  );
+
   /**
    * Sold out or ended is the same answer whoever asks: a constant, sent before any token check.
    * It still passes the crowd gate: answered before it, the crowd's sold-out claims went
@@ -100,10 +111,7 @@ export function claimFastPath(context: AppContext, isClosing: () => boolean) {
     const { answer, outcome } = renderRefusal(closed);
     context.metrics.countClaim(outcome);
     if (fromMemory !== undefined) fromMemory.count++;
-    burst.soon(
-      () => write(response, answer, started),
-      () => response.destroy(),
-    );
+    burst.soon({ response, answer, started });
     return true;
   };
 
@@ -146,18 +154,16 @@ export function claimFastPath(context: AppContext, isClosing: () => boolean) {
       return;
     }
     const answer = claimOnce(context, campaignId, userId, undefined, verdict === "late", ticket);
-    const send = (result: ClaimAnswer) =>
-      burst.soon(
-        () => write(response, result, started),
-        () => response.destroy(),
-      );
     if (answer instanceof Promise) {
-      answer.then(send, () => {
-        response.writeHead(503, { "content-type": JSON_TYPE, "retry-after": "1" });
-        response.end(JSON.stringify({ error: { code: "BUSY", message: "retry shortly" } }));
-      });
+      answer.then(
+        (result) => burst.soon({ response, answer: result, started }),
+        () => {
+          response.writeHead(503, { "content-type": JSON_TYPE, "retry-after": "1" });
+          response.end(JSON.stringify({ error: { code: "BUSY", message: "retry shortly" } }));
+        },
+      );
     } else {
-      send(answer);
+      burst.soon({ response, answer, started });
     }
   };
 

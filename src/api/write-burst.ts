@@ -6,23 +6,34 @@
  * 300 000-user crowd 10–20 % less wall time, and 25 % less CPU for the load tool
  * (docs/benchmarks/qixi-replay.md).
  */
-export class WriteBurst {
-  #queued: { readonly write: () => void; readonly failed: (error: unknown) => void }[] = [];
+export class WriteBurst<T> {
+  #queued: T[] = [];
+  readonly #write: (item: T) => void;
+  readonly #failed: (item: T, error: unknown) => void;
 
-  /** Runs `write` when the running callback returns, in order; if it throws, `failed` gets the error. */
-  soon(write: () => void, failed: (error: unknown) => void): void {
-    if (this.#queued.push({ write, failed }) === 1) queueMicrotask(() => this.#writeAll());
+  /**
+   * One `write` and one `failed` for every item: a burst of a crowd's answers queues one item
+   * an answer, not an entry and two closures (decision 0062: the durable edge's garbage).
+   */
+  constructor(write: (item: T) => void, failed: (item: T, error: unknown) => void) {
+    this.#write = write;
+    this.#failed = failed;
+  }
+
+  /** Writes `item` when the running callback returns, in order; if that throws, `failed` gets the error. */
+  soon(item: T): void {
+    if (this.#queued.push(item) === 1) queueMicrotask(() => this.#writeAll());
   }
 
   #writeAll(): void {
     const burst = this.#queued;
     this.#queued = [];
-    for (const { write, failed } of burst) {
+    for (const item of burst) {
       try {
-        write();
+        this.#write(item);
       } catch (error) {
         // One answer that cannot be written must not keep the others from theirs.
-        failed(error);
+        this.#failed(item, error);
       }
     }
   }

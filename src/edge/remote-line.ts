@@ -3,6 +3,7 @@ import { type DrawView, drawViewOf, type RoomVerdict } from "../api/waiting-room
 import type { Result } from "../domain/errors.js";
 import type { Clock } from "../engine/clock.js";
 import type { Answer } from "../engine/engine.js";
+import { isPaidClaim } from "../wire/messages.js";
 import { renderedAt } from "./remote-engine.js";
 import type { WriterClient } from "./writer-client.js";
 
@@ -33,6 +34,12 @@ export class RemoteLine implements Line {
     return this.#writer
       .call("line.claim", [campaignId, userId, ticket ?? null, admitted ?? null, late, idempotency ?? null])
       .then((reply) => {
+        if (isPaidClaim(reply))
+          return {
+            kind: "decided",
+            outcome: "claimed",
+            answer: render({ ok: true, value: { campaignId, amount: reply[0], n: reply[1] } }),
+          };
         const outcome = reply as LineOutcome | { readonly kind: "decided"; readonly outcome: string };
         if (outcome.kind !== "decided") return outcome;
         return { kind: "decided", outcome: outcome.outcome, answer: renderedAt(outcome, render) };

@@ -27,6 +27,7 @@ import {
   type Call,
   type EdgeSetup,
   type Fact,
+  paidClaimOf,
   type Reply,
   type SharedRow,
   type WireError,
@@ -556,6 +557,8 @@ function lineOps(line: Line | undefined): Record<string, Op> {
     if (outcome.kind !== "decided") return outcome;
     const answer = outcome.answer as Carried;
     const replayed = answer.replayed === true;
+    const paid = paidClaimOf(outcome.outcome, answer.result, replayed);
+    if (paid !== undefined) return paid;
     return answer.result === undefined
       ? { kind: "decided", outcome: outcome.outcome, answer: { status: answer.status, body: answer.body }, replayed }
       : { kind: "decided", outcome: outcome.outcome, result: answer.result, replayed };

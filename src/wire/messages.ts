@@ -125,6 +125,26 @@ export interface WireError {
   readonly details?: Readonly<Record<string, unknown>>;
 }
 
+/**
+ * Version 3: `line.claim`'s answer for a claim decided and paid, not a replay (the crowd's one
+ * durable answer), is `[amount, n]`; the edge knows the campaign and the user it asked for.
+ * msgpackr packed the nested `{ kind, outcome, result: { ok, value }, replayed }` in 1.1–1.2 µs
+ * and a flat tuple in 0.3 µs, and the edge decoded four objects and their keys a claim
+ * (docs/decisions/0062-durable-edge-garbage.md).
+ */
+export type PaidClaim = readonly [amount: number, n: number];
+
+export function paidClaimOf(outcome: string, result: unknown, replayed: boolean): PaidClaim | undefined {
+  if (outcome !== "claimed" || replayed || !isObject(result) || result.ok !== true || !isObject(result.value))
+    return undefined;
+  const { amount, n } = result.value;
+  return typeof amount === "number" && typeof n === "number" ? [amount, n] : undefined;
+}
+
+export function isPaidClaim(reply: unknown): reply is PaidClaim {
+  return Array.isArray(reply) && reply.length === 2 && Number.isSafeInteger(reply[0]) && Number.isSafeInteger(reply[1]);
+}
+
 const isObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === "object" && value !== null && !Array.isArray(value);
 

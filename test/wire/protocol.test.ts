@@ -17,6 +17,7 @@ import {
   FrameError,
   WIRE_VERSION,
 } from "../../src/wire/frames.js";
+import { isPaidClaim, paidClaimOf } from "../../src/wire/messages.js";
 import { EDGE_SETUP as SETUP, welcomeFrame } from "../support/wire.js";
 
 const SECRET = "wire-test-secret";
@@ -79,7 +80,26 @@ describe("wire frames", () => {
     const frame = Buffer.concat([Buffer.from([0, 0, 0, 2]), body]);
     assert.throws(() => new FrameDecoder().push(frame, () => {}), FrameError);
   });
+
+  it("carries a paid claim as [amount, n] (version 3), and every other decided claim whole", () => {
+    const paid = { ok: true, value: { campaignId: "cmp_1", userId: "usr_1", amount: 88, n: 7 } };
+    const packed = paidClaimOf("claimed", paid, false);
+    assert.deepEqual(packed, [88, 7]);
+    const [decoded] = roundTrip(packed);
+    assert.ok(isPaidClaim(decoded));
+    assert.equal(paidClaimOf("claimed", paid, true), undefined, "a replay keeps its flag");
+    const soldOut = { ok: false, error: { code: "SOLD_OUT", message: "sold out" } };
+    assert.equal(paidClaimOf("sold_out", soldOut, false), undefined);
+    for (const other of [{ kind: "decided", outcome: "claimed" }, [88], [88, 7, 1], ["88", 7], [88.5, 7]])
+      assert.equal(isPaidClaim(other), false, JSON.stringify(other));
+  });
 });
+
+const roundTrip = (value: unknown): unknown[] => {
+  const out: unknown[] = [];
+  new FrameDecoder().push(encodeFrame(value), (message) => out.push(message));
+  return out;
+};
 
 /** A raw connection that speaks frames by hand, to send what no edge would. */
 async function rawPeer(address: { path: string } | { port: number }) {

@@ -117,6 +117,17 @@ describe("the waiting room's estimates", () => {
     assert.ok(middle > 400, `${middle} ms (counting only the returns told: 100-130 ms)`);
   });
 
+  it("counts a winner's claim at the gate and its commit, not a place past the budget answered from memory", () => {
+    const told = (shares: number) => {
+      const { room, wall } = rig(1_000, shares);
+      const place = waiting(room.preQueue("cmp_8", wall() + 5_000, "usr_1", 0));
+      return place.estimatedWaitSeconds * 1000 - place.retryAfterMs;
+    };
+    // Nothing measured yet (no queue foreseen, no claim decided): a winner's claim is seeded.
+    assert.equal(told(1_000), 250);
+    assert.equal(told(0), 0);
+  });
+
   it("admits a line at no more than twice what was decided or measured, however long nobody falls behind", () => {
     const { room, wall, advance } = rig(100, undefined, 2_000);
     const startsAt = wall() - 1_000;

@@ -93,6 +93,12 @@ interface Room {
 
 const WINDOW_MS = 250;
 /**
+ * Until what the server reads when full is first measured, a window closes this soon: the first
+ * quarter second of a pre-queue (2 000 people in the crowd of the targets) was told before
+ * anything was measured, the queue at the start left out.
+ */
+const START_WINDOW_MS = 50;
+/**
  * After the draw, once every pre-queue place is admitted, newcomers still get a place for
  * this long unless every pre-queue holder has come back: all of them were told to come back
  * at the start, and must not find their turn taken by someone who asked after it.
@@ -537,7 +543,7 @@ export class WaitingRoom {
    */
   #measure(now: number): void {
     const elapsed = now - this.#windowStart;
-    if (elapsed < WINDOW_MS) return;
+    if (elapsed < (this.#load.capacity > 0 ? WINDOW_MS : START_WINDOW_MS)) return;
     const decided = (this.#windowDecided * 1000) / elapsed;
     const fromMemory = this.#answeredFromMemory();
     this.#load.noteFromMemory(fromMemory - this.#answeredFromMemorySeen);

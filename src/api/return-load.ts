@@ -56,6 +56,8 @@ export class ReturnLoad {
   #capacity = 0;
   /** Newcomers a second (requests without a ticket), the most lately, fading. */
   #arrivals = 0;
+  /** The last window measured had the loop nearly idle: the next busy one starts the newcomers' average afresh. */
+  #quiet = true;
   /** Requests a second answered from memory (the most lately, fading), and the window's. */
   #fromMemory = 0;
   #windowMemory = 0;
@@ -138,8 +140,18 @@ export class ReturnLoad {
       // Newcomers averaged as the capacity is: a peak of them against an average of what is read
       // foresaw a queue growing all through a pre-queue that the server kept level with (three
       // seconds of estimates 1-3 s too long).
-      if (busy >= BUSY_MIN && reads > 0) this.#capacity = this.#averaged(this.#capacity, reads / Math.min(1, busy));
-      this.#arrivals = this.#averaged(this.#arrivals, fresh);
+      if (busy >= BUSY_MIN && reads > 0) {
+        this.#capacity = this.#averaged(this.#capacity, reads / Math.min(1, busy));
+        this.#arrivals = this.#quiet ? fresh : this.#averaged(this.#arrivals, fresh);
+        this.#quiet = false;
+      } else {
+        // A loop nearly idle reads what arrives as it arrives. Averaged from there, the first
+        // windows of a crowd were told a fraction of its newcomers: the pre-queue's first
+        // 300 ms of joiners counted few to join after them (the first 100 ms told 0-0.4 s past
+        // Retry-After where 0.9-2.9 s came).
+        this.#arrivals = fresh;
+        this.#quiet = true;
+      }
     }
     this.#fromMemory = Math.max((this.#windowMemory * 1000) / elapsedMs, this.#fromMemory * PEAK_FADE);
     // Past the sell-out foreseen, the room still reading more than memory answers: it did not

@@ -93,6 +93,12 @@ interface Room {
 
 const WINDOW_MS = 250;
 /**
+ * Until what the server reads when full is first measured, a window closes this soon: the first
+ * quarter second of a pre-queue (2 000 people in the crowd of the targets) was told before
+ * anything was measured, the queue at the start left out.
+ */
+const START_WINDOW_MS = 50;
+/**
  * After the draw, once every pre-queue place is admitted, newcomers still get a place for
  * this long unless every pre-queue holder has come back: all of them were told to come back
  * at the start, and must not find their turn taken by someone who asked after it.
@@ -114,6 +120,12 @@ const RATE_MAX = 100_000;
 const RETRY_MIN_MS = 250;
 /** A holder whose place is past the budget comes back about when it is expected to be spent. */
 const SELL_OUT_MARGIN_MS = 500;
+/**
+ * A winner's claim, once read, waits at the crowd gate and for its commit: at the start of the
+ * crowd of the targets about this long, before any claim was decided for the gate's wait to be
+ * measured (docs/decisions/0061-estimates-before-the-start.md, "Amended").
+ */
+const CLAIM_SEED_MS = 250;
 
 export class WaitingRoom {
   readonly #signer: TicketSigner;
@@ -228,7 +240,9 @@ export class WaitingRoom {
     const lineMs = (Math.min(expected, shares) / this.#speed()) * 1000 + (expected > shares ? SELL_OUT_MARGIN_MS : 0);
     const offsetMs = Math.min(PRE_SPREAD_MAX_MS, Math.max(fraction * PRE_SPREAD_MS, lineMs));
     const retryAfterMs = Math.max(RETRY_MIN_MS, startsAt - now + Math.floor(offsetMs));
-    const estimatedMs = this.#expect(retryAfterMs, true, this.#stillToJoin(room, startsAt - now, shares));
+    const stillToJoin = this.#stillToJoin(room, startsAt - now, shares);
+    const wins = fraction * (room.preSize + (stillToJoin?.count ?? 0)) < shares;
+    const estimatedMs = this.#expect(retryAfterMs, true, stillToJoin?.returns, wins);
     const ticket = this.#sign({
       campaignId,
       userId,
@@ -432,17 +446,20 @@ export class WaitingRoom {
    * The wait a holder told to come back in `retryAfterMs` will see: that, then the wait its
    * return will meet in the queue (foreseen by the model until returns are measured, then
    * measured on them). Books the return unless `returns` is false; `foreseen`: returns not
-   * booked yet that it will meet.
+   * booked yet that it will meet; `wins`: the holder's place is within the budget, so its
+   * claim, once read, is decided through the gate and a commit, not answered from memory.
    */
-  #expect(retryAfterMs: number, returns = true, foreseen?: Foreseen): number {
+  #expect(retryAfterMs: number, returns = true, foreseen?: Foreseen, wins = false): number {
     const now = this.#monotonic();
     const queuedMs = this.#load.delayAt(now + retryAfterMs, now, foreseen);
     if (returns) this.#load.book(now + retryAfterMs, now);
+    const claimMs = wins ? Math.max(CLAIM_SEED_MS, this.#answerDelayMs()) : 0;
     // Until a return was measured, the forecast queue or the crowd gate's wait, whichever is
     // longer; then how late returns are read, lately. The forecast plus what it missed by counted
     // the same wait twice (had ÷ estimate 0.6 on a quiet machine): docs/decisions/0058, "Amended again".
-    if (this.#missedCount === 0) return retryAfterMs + Math.max(0, queuedMs, this.#answerDelayMs());
-    return retryAfterMs + Math.max(0, this.#lateMs + this.#answerDelayMs());
+    // A winner's claim is read first and decided after, so its own time adds to the queue's.
+    if (this.#missedCount === 0) return retryAfterMs + Math.max(0, queuedMs + claimMs, this.#answerDelayMs());
+    return retryAfterMs + Math.max(0, this.#lateMs + Math.max(claimMs, this.#answerDelayMs()));
   }
 
   /**
@@ -453,7 +470,7 @@ export class WaitingRoom {
    * counted a pre-queue a tenth its final size, and were told Retry-After plus 0.06 s where
    * 0.75 s came (docs/decisions/0061-estimates-before-the-start.md).
    */
-  #stillToJoin(room: Room, untilStartMs: number, shares: number): Foreseen | undefined {
+  #stillToJoin(room: Room, untilStartMs: number, shares: number): { count: number; returns: Foreseen } | undefined {
     const toJoin = Math.min(PRE_QUEUE_MAX - room.preSize, (this.#load.arrivals * Math.max(0, untilStartMs)) / 1000);
     if (!(toJoin > 0)) return undefined;
     const size = room.preSize + toJoin;
@@ -463,11 +480,12 @@ export class WaitingRoom {
     const startMs = this.#monotonic() + untilStartMs;
     const soldOutMs = startMs + (paid / speed) * 1000 + SELL_OUT_MARGIN_MS;
     const within = toJoin * (paid / size);
-    return (fromMs, slotMs) => {
+    const returns: Foreseen = (fromMs, slotMs) => {
       const overlap = Math.max(0, Math.min(fromMs + slotMs, startMs + spreadMs) - Math.max(fromMs, startMs));
       const past = size > shares && soldOutMs >= fromMs && soldOutMs < fromMs + slotMs ? toJoin - within : 0;
       return (within * overlap) / spreadMs + past;
     };
+    return { count: toJoin, returns };
   }
 
   /** `returns`: the holder is told to come back (not a look from the stream), so its return is booked. */
@@ -486,7 +504,7 @@ export class WaitingRoom {
       waitMs = Math.min(waitMs, soldOutInMs + SELL_OUT_MARGIN_MS);
     }
     const retryAfterMs = Math.max(RETRY_MIN_MS, Math.ceil(waitMs));
-    const estimatedMs = this.#expect(retryAfterMs, returns);
+    const estimatedMs = this.#expect(retryAfterMs, returns, undefined, ahead <= sharesLeft);
     const text = this.#signer.sign({ ...ticket, dueAt: Math.floor(this.#now() + retryAfterMs) });
     return {
       ticket: text,
@@ -525,7 +543,7 @@ export class WaitingRoom {
    */
   #measure(now: number): void {
     const elapsed = now - this.#windowStart;
-    if (elapsed < WINDOW_MS) return;
+    if (elapsed < (this.#load.capacity > 0 ? WINDOW_MS : START_WINDOW_MS)) return;
     const decided = (this.#windowDecided * 1000) / elapsed;
     const fromMemory = this.#answeredFromMemory();
     this.#load.noteFromMemory(fromMemory - this.#answeredFromMemorySeen);

@@ -53,6 +53,19 @@ describe("the load the returns told will meet", () => {
     assert.equal(load.capacity, 17_000);
   });
 
+  it("starts the newcomers' average afresh when a crowd comes to a loop nearly idle", () => {
+    const load = new ReturnLoad();
+    // Setup: a few reads over seconds, the loop nearly idle; then 2 000 newcomers in a quarter second.
+    for (let i = 0; i < 3; i++) load.noteRead(true);
+    load.measure(5_000, Number.NaN, 5_000, 0.01);
+    for (let i = 0; i < 2_000; i++) load.noteRead(true);
+    load.measure(250, Number.NaN, 5_250, 0.8);
+    assert.equal(load.arrivals, 8_000, "not a quarter of the way from the idle figure");
+    for (let i = 0; i < 1_000; i++) load.noteRead(true);
+    load.measure(250, Number.NaN, 5_500, 0.5);
+    assert.equal(load.arrivals, 7_000, "then averaged");
+  });
+
   it("counts the returns foreseen beside those booked", () => {
     const load = new ReturnLoad();
     for (let i = 0; i < 1_000; i++) load.noteRead(false);

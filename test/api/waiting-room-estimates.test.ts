@@ -32,6 +32,23 @@ function waiting(verdict: RoomVerdict) {
   return (verdict as Extract<RoomVerdict, { kind: "wait" }>).place;
 }
 
+/**
+ * `joined` join a pre-queue 2 s before its start, `afterMs` pass, and 200 more join: the middle
+ * of what those 200 are told beyond Retry-After, ms (each is told its own drawn instant).
+ */
+function toldAfterFirstJoiners(joined: number, afterMs: number): number {
+  const { room, wall, advance } = rig(10_000, 1_000_000);
+  const startsAt = wall() + 2_000;
+  for (let i = 0; i < joined; i++) waiting(room.preQueue("cmp_7", startsAt, `usr_${i}`, 0));
+  advance(afterMs);
+  const queued: number[] = [];
+  for (let i = 0; i < 200; i++) {
+    const told = waiting(room.preQueue("cmp_7", startsAt, `usr_next${i}`, 0));
+    queued.push(told.estimatedWaitSeconds * 1000 - told.retryAfterMs);
+  }
+  return queued.sort((a, b) => a - b)[100] as number;
+}
+
 describe("the waiting room's estimates", () => {
   /** 8 000 join a pre-queue over its last second (the room reads 8 000 a second, all new); a newcomer asks at the start. */
   function newcomerAtTheStart(shares: number) {
@@ -100,21 +117,29 @@ describe("the waiting room's estimates", () => {
   });
 
   it("tells the first to join a pre-queue the queue that those still to join will build at the start", () => {
-    const { room, wall, advance } = rig(10_000, 1_000_000);
-    const startsAt = wall() + 2_000;
-    // 2 000 join in the first quarter second, 8 000 a second, 1.75 s before the start.
-    for (let i = 0; i < 2_000; i++) waiting(room.preQueue("cmp_7", startsAt, `usr_${i}`, 0));
-    advance(250);
-    // By the start about 16 000 will have joined and come back within about two seconds of it,
-    // beside newcomers at 8 000 a second, to a server reading 8 000: the returns wait their
-    // turn. Each is told its own instant (by the draw, from a random seed): the middle one.
-    const queued: number[] = [];
-    for (let i = 0; i < 200; i++) {
-      const told = waiting(room.preQueue("cmp_7", startsAt, `usr_early${i}`, 0));
-      queued.push(told.estimatedWaitSeconds * 1000 - told.retryAfterMs);
-    }
-    const middle = queued.sort((a, b) => a - b)[100] as number;
+    // 2 000 join in the first quarter second, 8 000 a second, 1.75 s before the start. By the
+    // start about 16 000 will have joined and come back within about two seconds of it, beside
+    // newcomers at 8 000 a second, to a server reading 8 000: the returns wait their turn.
+    const middle = toldAfterFirstJoiners(2_000, 250);
     assert.ok(middle > 400, `${middle} ms (counting only the returns told: 100-130 ms)`);
+  });
+
+  it("measures the first joiners of a pre-queue within its first tenth of a second", () => {
+    // 400 in 60 ms: about 13 000 more will join before the start and come back within its first
+    // 1.3 s, beside newcomers, to a server reading 6 700 a second.
+    const middle = toldAfterFirstJoiners(400, 60);
+    assert.ok(middle > 400, `${middle} ms (with a quarter-second window: only the claim's 250 ms)`);
+  });
+
+  it("counts a winner's claim at the gate and its commit, not a place past the budget answered from memory", () => {
+    const told = (shares: number) => {
+      const { room, wall } = rig(1_000, shares);
+      const place = waiting(room.preQueue("cmp_8", wall() + 5_000, "usr_1", 0));
+      return place.estimatedWaitSeconds * 1000 - place.retryAfterMs;
+    };
+    // Nothing measured yet (no queue foreseen, no claim decided): a winner's claim is seeded.
+    assert.equal(told(1_000), 250);
+    assert.equal(told(0), 0);
   });
 
   it("admits a line at no more than twice what was decided or measured, however long nobody falls behind", () => {

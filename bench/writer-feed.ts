@@ -21,7 +21,7 @@ import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { WriterClient } from "../src/edge/writer-client.js";
-import type { Fact } from "../src/wire/messages.js";
+import { type Fact, isPaidClaim, type PaidClaim } from "../src/wire/messages.js";
 import { cpuOf, cpuSecondsSince, flag, fmtInt, median, stopServer } from "./lib.js";
 import { rawClaims } from "./raw-claims.js";
 
@@ -160,11 +160,12 @@ async function feed(
       let outcome: string;
       try {
         // What an edge's claim route sends for a claim without a key, admitted (src/edge/remote-line.ts).
-        const reply = (await client.call("line.claim", [campaignId, userId, null, true, false, null])) as {
-          kind: string;
-          outcome?: string;
-        };
-        outcome = reply.kind === "decided" ? (reply.outcome as string) : reply.kind;
+        const reply = (await client.call("line.claim", [campaignId, userId, null, true, false, null])) as
+          | PaidClaim
+          | { kind: string; outcome?: string };
+        // Wire version 3 answers a paid claim as the tuple [amount, n].
+        if (isPaidClaim(reply)) outcome = "claimed";
+        else outcome = reply.kind === "decided" ? (reply.outcome as string) : reply.kind;
       } catch (error) {
         outcome = (error as Error).constructor.name;
       }

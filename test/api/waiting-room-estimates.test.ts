@@ -142,6 +142,24 @@ describe("the waiting room's estimates", () => {
     assert.equal(told(0), 0);
   });
 
+  it("tells a place past the budget after the start the middle of the lateness read and the queue foreseen", () => {
+    const told = (sharesLeft: number) => {
+      const { room, wall, advance } = rig(1_000);
+      const startsAt = wall() - 1_000;
+      const first = waiting(room.arrive("cmp_9", startsAt, "usr_1", 0, undefined, 1_000, () => false));
+      // Its holder is read 400 ms after the instant it was told; nothing is foreseen queued.
+      advance(first.retryAfterMs + 400);
+      room.arrive("cmp_9", startsAt, "usr_1", 0, first.ticket, 1_000, () => false);
+      waiting(room.arrive("cmp_9", startsAt, "usr_2", 0, undefined, sharesLeft, () => false));
+      const place = waiting(room.arrive("cmp_9", startsAt, "usr_3", 0, undefined, sharesLeft, () => false));
+      return place.estimatedWaitSeconds * 1000 - place.retryAfterMs;
+    };
+    // Within the budget: the lateness read (400 ms) and the claim's own time (250 ms). Past it:
+    // the middle of that lateness and the queue the model foresees at its return (650 ms).
+    assert.equal(told(1_000), 650);
+    assert.equal(told(0), 525);
+  });
+
   it("admits a line at no more than twice what was decided or measured, however long nobody falls behind", () => {
     const { room, wall, advance } = rig(100, undefined, 2_000);
     const startsAt = wall() - 1_000;

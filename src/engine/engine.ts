@@ -12,7 +12,7 @@ import { acknowledgeLoan, type Transfer } from "../domain/transfer.js";
 import { type ApplyContext, applyCommand, audienceOf } from "./appliers.js";
 import { type Clock, systemClock } from "./clock.js";
 import type { Command, CommandOf, CommandResults } from "./commands.js";
-import type { EngineFront } from "./front.js";
+import type { CampaignLive, EngineFront } from "./front.js";
 import { IdSource } from "./id-source.js";
 import { InvariantError, invariant } from "./invariant.js";
 import { type CampaignState, emptyBatch, isEmptyBatch, LedgerState, type LedgerStateSizes } from "./ledger-state.js";
@@ -147,14 +147,6 @@ interface AppliedBatch {
   readonly campaigns: Map<string, CampaignLive> | undefined;
   /** Tells the scheduler the batch may be written now. */
   readonly writable: () => void;
-}
-
-/** A campaign with its live counts, as memory holds it. */
-export interface CampaignLive {
-  readonly campaign: CampaignState["campaign"];
-  readonly claimedCount: number;
-  readonly claimedAmount: Fen;
-  readonly unreserved: Fen;
 }
 
 interface InFlight {

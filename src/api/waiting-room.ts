@@ -242,7 +242,7 @@ export class WaitingRoom {
     const retryAfterMs = Math.max(RETRY_MIN_MS, startsAt - now + Math.floor(offsetMs));
     const stillToJoin = this.#stillToJoin(room, startsAt - now, shares);
     const wins = fraction * (room.preSize + (stillToJoin?.count ?? 0)) < shares;
-    const estimatedMs = this.#expect(retryAfterMs, true, stillToJoin?.returns, wins);
+    const estimatedMs = this.#expect(retryAfterMs, true, stillToJoin?.returns, wins ? "wins" : undefined);
     const ticket = this.#sign({
       campaignId,
       userId,
@@ -446,15 +446,15 @@ export class WaitingRoom {
    * The wait a holder told to come back in `retryAfterMs` will see: that, then the wait its
    * return will meet in the queue (foreseen by the model until returns are measured, then
    * measured on them). Books the return unless `returns` is false; `foreseen`: returns not
-   * booked yet that it will meet; `wins`: the holder's place is within the budget, so its
-   * claim, once read, is decided through the gate and a commit, not answered from memory;
-   * `sellOut`: placed past the budget after the start, its return meets the sell-out's queue.
+   * booked yet that it will meet; `fate`: "wins", the holder's place is within the budget, so
+   * its claim, once read, is decided through the gate and a commit, not answered from memory;
+   * "sellOut", placed past the budget after the start, its return meets the sell-out's queue.
    */
-  #expect(retryAfterMs: number, returns = true, foreseen?: Foreseen, wins = false, sellOut = false): number {
+  #expect(retryAfterMs: number, returns = true, foreseen?: Foreseen, fate?: "wins" | "sellOut"): number {
     const now = this.#monotonic();
     const queuedMs = this.#load.delayAt(now + retryAfterMs, now, foreseen);
     if (returns) this.#load.book(now + retryAfterMs, now);
-    const claimMs = wins ? Math.max(CLAIM_SEED_MS, this.#answerDelayMs()) : 0;
+    const claimMs = fate === "wins" ? Math.max(CLAIM_SEED_MS, this.#answerDelayMs()) : 0;
     // Until a return was measured, the forecast queue or the crowd gate's wait, whichever is
     // longer; then how late returns are read, lately. The forecast plus what it missed by counted
     // the same wait twice (had ÷ estimate 0.6 on a quiet machine): docs/decisions/0058, "Amended again".
@@ -465,7 +465,7 @@ export class WaitingRoom {
     // return, long (2.3 s told, 1.4 s came). Between them, those placed after the start within
     // ±20 % went from 29 % to 76 % at the median of ten pairs
     // (docs/decisions/0061-estimates-before-the-start.md, "Amended again").
-    if (sellOut) return retryAfterMs + Math.max(0, (this.#lateMs + Math.max(0, queuedMs)) / 2);
+    if (fate === "sellOut") return retryAfterMs + Math.max(0, (this.#lateMs + Math.max(0, queuedMs)) / 2);
     return retryAfterMs + Math.max(0, this.#lateMs + Math.max(claimMs, this.#answerDelayMs()));
   }
 
@@ -511,13 +511,8 @@ export class WaitingRoom {
       waitMs = Math.min(waitMs, soldOutInMs + SELL_OUT_MARGIN_MS);
     }
     const retryAfterMs = Math.max(RETRY_MIN_MS, Math.ceil(waitMs));
-    const estimatedMs = this.#expect(
-      retryAfterMs,
-      returns,
-      undefined,
-      ahead <= sharesLeft,
-      ticket.line === "fifo" && ahead > sharesLeft,
-    );
+    const fate = ahead <= sharesLeft ? "wins" : ticket.line === "fifo" ? "sellOut" : undefined;
+    const estimatedMs = this.#expect(retryAfterMs, returns, undefined, fate);
     const text = this.#signer.sign({ ...ticket, dueAt: Math.floor(this.#now() + retryAfterMs) });
     return {
       ticket: text,

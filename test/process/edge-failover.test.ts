@@ -9,7 +9,8 @@
  * Afterwards the ledger is read straight from PostgreSQL and checked.
  */
 import assert from "node:assert/strict";
-import { connect, createServer } from "node:net";
+import { readdirSync, readFileSync, readlinkSync } from "node:fs";
+import { createServer } from "node:net";
 import { after, describe, it } from "node:test";
 import { currentWriter } from "../../src/store/postgres/writer-lease.js";
 import { createDatabase, dropDatabase } from "../support/postgres.js";
@@ -30,18 +31,37 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-/** Whether something accepts TCP connections on this loopback port. */
-function accepts(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect(port, "127.0.0.1");
-    socket.once("connect", () => {
-      // Connecting to a free port of the ephemeral range can connect the socket to itself.
-      const self = socket.localPort === socket.remotePort;
-      socket.destroy();
-      resolve(!self);
-    });
-    socket.once("error", () => resolve(false));
-  });
+/**
+ * The loopback ports this process listens on, from the kernel's socket tables: a port's probe
+ * cannot say whose listener answered, and a port `freePort` released may be taken by any
+ * process on the machine (another test's `listen(0)`) before the writer wants it.
+ */
+function listeningPorts(pid: number): Set<number> {
+  const inodes = new Set<string>();
+  for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+    try {
+      const target = readlinkSync(`/proc/${pid}/fd/${fd}`);
+      if (target.startsWith("socket:[")) inodes.add(target.slice(8, -1));
+    } catch {
+      // The descriptor closed between the listing and the read.
+    }
+  }
+  const ports = new Set<number>();
+  for (const table of ["tcp", "tcp6"]) {
+    let text = "";
+    try {
+      text = readFileSync(`/proc/${pid}/net/${table}`, "utf8");
+    } catch {
+      continue;
+    }
+    for (const line of text.split("\n").slice(1)) {
+      const fields = line.trim().split(/\s+/);
+      // Columns: sl local_address rem_address st … inode (the tenth); st 0A is LISTEN.
+      if (fields[3] !== "0A" || !inodes.has(fields[9] as string)) continue;
+      ports.add(Number.parseInt((fields[1] as string).split(":")[1] as string, 16));
+    }
+  }
+  return ports;
 }
 
 class Writer {
@@ -120,8 +140,12 @@ describe("an edge that finds its writer through the lease", { concurrency: false
       await b.proc.waitForLine((line) => line.msg === "waiting for the writer lease", STEP_MS, "the standby waiting");
       await sleep(1_000);
       // A standby holds no port before it holds the lease: neither HTTP nor the wire.
-      assert.equal(await accepts(b.httpPort), false, "the standby's HTTP port is free");
-      assert.equal(await accepts(b.wirePort), false, "the standby's wire port is free");
+      // The same reading finds the holder's two listeners: the standby's empty set is a finding, not a blind spot.
+      const holderPorts = listeningPorts(a.proc.child.pid as number);
+      assert.ok(holderPorts.has(a.httpPort) && holderPorts.has(a.wirePort), `the holder listens: ${[...holderPorts]}`);
+      const standbyPorts = listeningPorts(b.proc.child.pid as number);
+      assert.equal(standbyPorts.has(b.httpPort), false, "the standby does not listen on HTTP");
+      assert.equal(standbyPorts.has(b.wirePort), false, "the standby does not listen on the wire");
       assert.equal((await currentWriter(database.url))?.wire, `127.0.0.1:${a.wirePort}`, "the lease names the wire");
 
       const edge = new Proc(["edge", "--store", database.url, "--port", "0", "--log-level", "info"], {
@@ -143,8 +167,11 @@ describe("an edge that finds its writer through the lease", { concurrency: false
           const holds = () => writer.proc.lines.some((l) => l.msg === "holding the writer lease");
           if (holds()) continue;
           // A restarted standby too holds no port; unless it took the lease meanwhile (a lapse).
-          const ports = [await accepts(writer.httpPort), await accepts(writer.wirePort)];
-          if (!holds()) assert.deepEqual(ports, [false, false], "a waiting writer holds neither port");
+          const listening = listeningPorts(writer.proc.child.pid as number);
+          const ports = [listening.has(writer.httpPort), listening.has(writer.wirePort)];
+          // The lease's row, not the log line (which may reach this process after the listen), says who took it.
+          const took = holds() || (await currentWriter(database.url))?.wire === `127.0.0.1:${writer.wirePort}`;
+          if (!took) assert.deepEqual(ports, [false, false], "a waiting writer holds neither port");
         }
       };
       for (let kill = 0; kill < KILLS; kill++) {

@@ -196,7 +196,7 @@ export function bearerOf(header: string | undefined): string {
 }
 
 /** Equality of two strings in time that depends only on their length. */
-function sameText(a: string, b: string): boolean {
+export function sameText(a: string, b: string): boolean {
   if (a.length !== b.length) return false;
   let difference = 0;
   for (let i = 0; i < a.length; i++) difference |= a.charCodeAt(i) ^ b.charCodeAt(i);

@@ -1,6 +1,6 @@
 import { createHmac, randomBytes } from "node:crypto";
 import { performance } from "node:perf_hooks";
-import { DRAW_SEED_BYTES, drawFraction, drawOrder, drawSeedHash, PRE_QUEUE_MAX } from "../domain/draw.js";
+import { DRAW_SEED_BYTES, drawFractions, drawOrder, drawSeedHash, PRE_QUEUE_MAX } from "../domain/draw.js";
 import type { ErrorCode } from "../domain/errors.js";
 import { type QueueTicket, TicketSigner } from "./queue-ticket.js";
 import { type Foreseen, ReturnLoad } from "./return-load.js";
@@ -76,6 +76,9 @@ export interface DrawView {
 interface Room {
   readonly campaignId: string;
   readonly startsAt: number;
+  /** The draw's seed and where in it each joiner falls: made once a room, not once a joiner. */
+  readonly seed: Buffer;
+  readonly fractionOf: (joiner: number) => number;
   /** Pre-queue joiners by user (one place each); kept after the draw for those who ask again without the ticket. */
   pre: Map<string, number> | undefined;
   preSize: number;
@@ -143,6 +146,8 @@ export class WaitingRoom {
   readonly #run: string;
   readonly #roomsMax: number;
   readonly #rooms = new Map<string, Room>();
+  /** The room asked of last, which is last in `#rooms`' order while it stays there. */
+  #lastRoom: Room | undefined;
   /** The returns told and the arrivals measured, against what the server takes: the wait a return will have. */
   readonly #load = new ReturnLoad();
   /** Places admitted per second: what the server was measured to take, down a fifth a window while the writer falls behind. */
@@ -234,7 +239,7 @@ export class WaitingRoom {
     // be spent (the answer will most likely be "sold out", a constant). The place is counted
     // in the pre-queue as it stands, not as it will be: a holder told to come back late could
     // find its share spent by those drawn behind it.
-    const fraction = drawFraction(this.seedOf(campaignId), number);
+    const fraction = room.fractionOf(number);
     const expected = fraction * room.preSize;
     const shares = this.#sharesLeftOf(campaignId) ?? Number.POSITIVE_INFINITY;
     const lineMs = (Math.min(expected, shares) / this.#speed()) * 1000 + (expected > shares ? SELL_OUT_MARGIN_MS : 0);
@@ -395,7 +400,12 @@ export class WaitingRoom {
 
   /** Lets a campaign's room go (it ended, or is unknown). */
   forget(campaignId: string): void {
+    this.#letGo(campaignId);
+  }
+
+  #letGo(campaignId: string): void {
     this.#rooms.delete(campaignId);
+    if (this.#lastRoom?.campaignId === campaignId) this.#lastRoom = undefined;
   }
 
   #sign(fields: Omit<QueueTicket, "run">): string {
@@ -578,24 +588,30 @@ export class WaitingRoom {
 
   #drawIfDue(room: Room, now: number): void {
     if (room.drawn !== undefined || room.pre === undefined || now < room.startsAt) return;
-    room.drawn = drawOrder(this.seedOf(room.campaignId), room.preSize);
+    room.drawn = drawOrder(room.seed, room.preSize);
     room.admitted = 0;
     room.advancedAt = this.#monotonic();
   }
 
   #room(campaignId: string, startsAt: number, now: number): Room {
+    if (this.#lastRoom?.campaignId === campaignId) return this.#lastRoom;
     let room = this.#rooms.get(campaignId);
     if (room !== undefined) {
-      // Most recently used last, so the first is the one to let go.
+      // Most recently used last, so the first is the one to let go (a crowd asks of one room:
+      // the move is skipped while it is already last).
       this.#rooms.delete(campaignId);
       this.#rooms.set(campaignId, room);
+      this.#lastRoom = room;
       return room;
     }
-    if (this.#rooms.size >= this.#roomsMax) this.#rooms.delete(this.#rooms.keys().next().value as string);
+    if (this.#rooms.size >= this.#roomsMax) this.#letGo(this.#rooms.keys().next().value as string);
     const before = now < startsAt;
+    const seed = this.seedOf(campaignId);
     room = {
       campaignId,
       startsAt,
+      seed,
+      fractionOf: drawFractions(seed),
       pre: before ? new Map() : undefined,
       preSize: 0,
       drawn: undefined,
@@ -606,6 +622,7 @@ export class WaitingRoom {
       used: 0,
     };
     this.#rooms.set(campaignId, room);
+    this.#lastRoom = room;
     return room;
   }
 }

@@ -21,12 +21,23 @@ export function drawSeedHash(seed: Uint8Array): string {
 
 /** Joiner `index`'s word over 2³², in [0, 1): where in the drawn order it falls, whatever the size. */
 export function drawFraction(seed: Uint8Array, index: number): number {
+  return drawFractions(seed)(index);
+}
+
+/**
+ * `drawFraction` for one seed and many joiners: one cipher for all of them (ECB holds no state
+ * between blocks), which a crowd joining a pre-queue would otherwise set up once a person.
+ */
+export function drawFractions(seed: Uint8Array): (index: number) => number {
   checkSeed(seed);
-  const block = Buffer.alloc(16);
-  block.writeUInt32BE(Math.floor(index / 2 ** 32), 8);
-  block.writeUInt32BE(index >>> 0, 12);
   const cipher = createCipheriv("aes-256-ecb", seed, null).setAutoPadding(false);
-  return cipher.update(block).readUInt32BE(0) / 2 ** 32;
+  const block = Buffer.alloc(16);
+  return (index) => {
+    if (!Number.isSafeInteger(index) || index < 0) throw new RangeError("a joining number is a whole number from 0");
+    block.writeUInt32BE(Math.floor(index / 2 ** 32), 8);
+    block.writeUInt32BE(index >>> 0, 12);
+    return cipher.update(block).readUInt32BE(0) / 2 ** 32;
+  };
 }
 
 /** `positions[i]` is the place (0 first) drawn for the i-th person to join the pre-queue. */

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { createCipheriv, createHash } from "node:crypto";
 import { describe, it } from "node:test";
-import { drawFraction, drawOrder, drawSeedHash } from "../../src/domain/draw.js";
+import { drawFraction, drawFractions, drawOrder, drawSeedHash } from "../../src/domain/draw.js";
 
 const seed = createHash("sha256").update("a committed seed").digest();
 
@@ -38,5 +38,14 @@ describe("the pre-queue draw", () => {
     for (let i = 1; i < 2_000; i++)
       assert.equal((order[i] as number) < (order[0] as number), (larger[i] as number) < (larger[0] as number));
     assert.match(drawSeedHash(seed), /^[0-9a-f]{64}$/);
+  });
+
+  it("gives the same word from one kept cipher as from a cipher a joiner, in any order of asking", () => {
+    const fractionOf = drawFractions(seed);
+    for (const index of [7, 0, 2 ** 32 + 5, 1_999_999, 7, 3])
+      assert.equal(fractionOf(index), drawFraction(seed, index));
+    assert.throws(() => fractionOf(-1), RangeError);
+    assert.throws(() => fractionOf(1.5), RangeError);
+    assert.throws(() => drawFractions(seed.subarray(1)), RangeError);
   });
 });

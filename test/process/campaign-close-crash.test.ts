@@ -91,14 +91,21 @@ for (const [name, make] of [
         });
         assert.equal(created.status, 201, created.text);
         const id = created.json().id as string;
-        // A loaded machine may shed a claim (503 + Retry-After): retried, as a client would.
+        // A loaded machine may give a claim a place in line (503 + Retry-After and a ticket):
+        // it comes back when told, with its ticket, as a client would.
         await Promise.all(
           crowd.map(async (user) => {
+            let ticket: string | undefined;
             for (let attempt = 0; ; attempt++) {
-              const reply = await client.request("POST", `/v1/campaigns/${id}/claim`, { token: user.token });
+              const reply = await client.request("POST", `/v1/campaigns/${id}/claim`, {
+                token: user.token,
+                ...(ticket === undefined ? {} : { ticket }),
+              });
               if (reply.status === 200) return;
               assert.ok(reply.status === 503 && attempt < 100, `claim: ${reply.status} ${reply.text}`);
-              await sleep(100);
+              const told = reply.json() as { ticket?: string; retryAfterMs?: number };
+              ticket = told.ticket ?? ticket;
+              await sleep(Math.min(5_000, told.retryAfterMs ?? 100));
             }
           }),
         );

@@ -304,6 +304,8 @@ export interface RequestOptions {
   /** Left out: a fresh key where the route requires one; null: none. */
   readonly key?: string | null;
   readonly timeoutMs?: number;
+  /** A queue ticket to send back (`Queue-Ticket`). */
+  readonly ticket?: string;
 }
 
 /** One request over loopback; rejects on network failure (a killed server) or timeout. */
@@ -347,6 +349,7 @@ export class Client {
   request(method: "GET" | "POST", path: string, options: RequestOptions = {}): Promise<Reply> {
     const headers = keyedHeaders(method, path, { idempotencyKey: options.key });
     if (options.token !== undefined) headers.authorization = `Bearer ${options.token}`;
+    if (options.ticket !== undefined) headers["queue-ticket"] = options.ticket;
     const body = options.body === undefined ? undefined : JSON.stringify(options.body);
     if (body !== undefined) headers["content-type"] = "application/json";
     return new Promise((resolve, reject) => {

@@ -22,6 +22,7 @@ import { IdentityTables, type RunSql } from "../identity-tables.js";
 import { type ListQuery, Lists } from "../lists.js";
 import { type CampaignRow, campaignOf, type PacketRow, packetOf, type TransferRow, transferOf } from "../rows.js";
 import { batchWriter, openConnection } from "./batch-writer.js";
+import { CheckpointThread } from "./checkpoint-thread.js";
 import { CommitThread } from "./commit-thread.js";
 import { MIGRATIONS } from "./migrations.js";
 import { SqliteEvents } from "./sqlite-events.js";
@@ -36,6 +37,11 @@ export interface SqliteStoreOptions {
    * (decision 0059): the engine applies the next batch while this one is written.
    */
   readonly commitThread?: boolean;
+  /**
+   * A worker thread checkpoints the WAL after commits, so commits never pay for it (decision
+   * 0064). On by default for a file; a store in memory has no WAL.
+   */
+  readonly checkpointThread?: boolean;
 }
 
 /**
@@ -49,6 +55,7 @@ export class SqliteStore implements LedgerStore {
   readonly #statements;
   readonly #writeBatch: (batch: Batch) => void;
   readonly #thread: CommitThread | undefined;
+  readonly #checkpoints: CheckpointThread | undefined;
   #identity: IdentityStore | undefined;
   #covers: CoverTables | undefined;
   readonly #listStatements = new Map<string, Database.Statement>();
@@ -58,7 +65,8 @@ export class SqliteStore implements LedgerStore {
 
   constructor(options: SqliteStoreOptions) {
     if (options.path !== ":memory:") mkdirSync(dirname(options.path), { recursive: true });
-    this.#db = openConnection(options.path);
+    const checkpointThread = options.path !== ":memory:" && (options.checkpointThread ?? true);
+    this.#db = openConnection(options.path, { checkpointThread });
     this.#verifyOnLoad = options.verifyOnLoad ?? true;
     this.#migrate();
     const db = this.#db;
@@ -98,8 +106,9 @@ export class SqliteStore implements LedgerStore {
     // Started once the schema is migrated: the thread's connection only writes batches.
     if (options.commitThread === true) {
       if (options.path === ":memory:") throw new Error("a store in memory has no file for a commit thread");
-      this.#thread = new CommitThread(options.path);
+      this.#thread = new CommitThread(options.path, checkpointThread);
     }
+    if (checkpointThread) this.#checkpoints = new CheckpointThread(options.path);
   }
 
   #migrate(): void {
@@ -122,8 +131,9 @@ export class SqliteStore implements LedgerStore {
   }
 
   async commit(batch: Batch): Promise<void> {
-    if (this.#thread !== undefined) return this.#thread.commit(batch);
-    this.#writeBatch(batch);
+    if (this.#thread !== undefined) await this.#thread.commit(batch);
+    else this.#writeBatch(batch);
+    this.#checkpoints?.committed();
   }
 
   async load(): Promise<Snapshot> {
@@ -335,6 +345,7 @@ export class SqliteStore implements LedgerStore {
 
   async close(): Promise<void> {
     await this.#thread?.close();
+    await this.#checkpoints?.close();
     if (this.#db.open) this.#db.close();
   }
 }

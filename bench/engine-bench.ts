@@ -107,7 +107,8 @@ async function engineSide(path: string): Promise<Side> {
  */
 async function rawSide(path: string): Promise<Side> {
   let batches = 0;
-  const store = await openRecordable(() => new SqliteStore({ path }));
+  // No checkpoint thread: raw SQLite checkpoints on its own connection, as SQLite comes.
+  const store = await openRecordable(() => new SqliteStore({ path, checkpointThread: false }));
   const engine = new Engine({
     store,
     clock: systemClock,

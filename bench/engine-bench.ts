@@ -57,8 +57,8 @@ if (!WORKLOADS.includes(workloadName)) throw new Error(`unknown workload ${workl
 
 async function engineSide(path: string): Promise<Side> {
   let batches = 0;
-  // HONGBAO_CHECKPOINT_THREAD=0: the store as before decision 0064, for comparing the two.
-  const store = new SqliteStore({ path, checkpointThread: process.env.HONGBAO_CHECKPOINT_THREAD !== "0" });
+  // HONGBAO_CHECKPOINT_THREAD=1: the store with decision 0064's checkpoint thread, for comparing the two.
+  const store = new SqliteStore({ path, checkpointThread: process.env.HONGBAO_CHECKPOINT_THREAD === "1" });
   // The calendar the server runs with (special days, lunar dates): the engine as deployed.
   const engine = new Engine({
     store,

@@ -58,7 +58,7 @@ describe("the SQLite store's checkpoint thread", () => {
   it("copies commits into the database file, and the WAL stays bounded under sustained commits", async () => {
     const dir = mkdtempSync(join(tmpdir(), "hongbao-checkpoint-"));
     const path = join(dir, "h.db");
-    const store = new SqliteStore({ path });
+    const store = new SqliteStore({ path, checkpointThread: true });
     try {
       const pageSize = new Database(path, { readonly: true }).pragma("page_size", { simple: true }) as number;
       const before = sizeOf(path);
@@ -87,10 +87,10 @@ describe("the SQLite store's checkpoint thread", () => {
     const dir = mkdtempSync(join(tmpdir(), "hongbao-checkpoint-"));
     const path = join(dir, "h.db");
     try {
-      let store = new SqliteStore({ path });
+      let store = new SqliteStore({ path, checkpointThread: true });
       for (let batch = 0; batch < 50; batch++) await store.commit(users(batch));
       await store.close();
-      store = new SqliteStore({ path });
+      store = new SqliteStore({ path, checkpointThread: true });
       for (let batch = 50; batch < 100; batch++) await store.commit(users(batch));
       assert.equal((await store.user("user_99_19"))?.id, "user_99_19");
       await store.close();
@@ -104,7 +104,7 @@ describe("the SQLite store's checkpoint thread", () => {
     const dir = mkdtempSync(join(tmpdir(), "hongbao-checkpoint-"));
     const path = join(dir, "h.db");
     try {
-      const store = new SqliteStore({ path, commitThread: true });
+      const store = new SqliteStore({ path, commitThread: true, checkpointThread: true });
       const before = sizeOf(path);
       for (let batch = 0; batch < 50; batch++) await store.commit(users(batch));
       await until("the thread's checkpoint", () => sizeOf(path) > before);
@@ -115,11 +115,11 @@ describe("the SQLite store's checkpoint thread", () => {
     }
   });
 
-  it("turned off, leaves checkpoints to the writer's connection at SQLite's default", async () => {
+  it("off, as by default, leaves checkpoints to the writer's connection at SQLite's default", async () => {
     const dir = mkdtempSync(join(tmpdir(), "hongbao-checkpoint-"));
     const path = join(dir, "h.db");
     try {
-      const store = new SqliteStore({ path, checkpointThread: false });
+      const store = new SqliteStore({ path });
       const before = sizeOf(path);
       for (let batch = 0; batch < 50; batch++) await store.commit(users(batch));
       // Time enough for a thread, had there been one, to copy them.
@@ -153,7 +153,7 @@ describe("the SQLite store's checkpoint thread", () => {
       await until("commits under way", () => acknowledged >= 400, 30_000);
       child.kill("SIGKILL");
       assert.equal(await exited, "SIGKILL");
-      const store = new SqliteStore({ path });
+      const store = new SqliteStore({ path, checkpointThread: true });
       for (let batch = 0; batch <= acknowledged; batch++) {
         assert.equal((await store.user(`user_${batch}_19`))?.id, `user_${batch}_19`, `batch ${batch} was acknowledged`);
       }

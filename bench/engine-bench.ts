@@ -57,7 +57,8 @@ if (!WORKLOADS.includes(workloadName)) throw new Error(`unknown workload ${workl
 
 async function engineSide(path: string): Promise<Side> {
   let batches = 0;
-  const store = new SqliteStore({ path });
+  // HONGBAO_CHECKPOINT_THREAD=1: the store with decision 0064's checkpoint thread, for comparing the two.
+  const store = new SqliteStore({ path, checkpointThread: process.env.HONGBAO_CHECKPOINT_THREAD === "1" });
   // The calendar the server runs with (special days, lunar dates): the engine as deployed.
   const engine = new Engine({
     store,
@@ -107,7 +108,8 @@ async function engineSide(path: string): Promise<Side> {
  */
 async function rawSide(path: string): Promise<Side> {
   let batches = 0;
-  const store = await openRecordable(() => new SqliteStore({ path }));
+  // No checkpoint thread: raw SQLite checkpoints on its own connection, as SQLite comes.
+  const store = await openRecordable(() => new SqliteStore({ path, checkpointThread: false }));
   const engine = new Engine({
     store,
     clock: systemClock,

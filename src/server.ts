@@ -302,7 +302,10 @@ async function openStore(
 ): Promise<{ store: LedgerStore; lease?: WriterLease; holdLease?: () => Promise<void> }> {
   // HONGBAO_COMMIT_THREAD=1: batches are written on a worker thread while the next is applied (decision 0059).
   const commitThread = process.env.HONGBAO_COMMIT_THREAD === "1" && config.db !== ":memory:";
-  if (!isPostgresUrl(config.store)) return { store: new SqliteStore({ path: config.db, commitThread }) };
+  // HONGBAO_CHECKPOINT_THREAD=1: a worker thread checkpoints the WAL after commits (decision 0064).
+  const checkpointThread = process.env.HONGBAO_CHECKPOINT_THREAD === "1" && config.db !== ":memory:";
+  if (!isPostgresUrl(config.store))
+    return { store: new SqliteStore({ path: config.db, commitThread, checkpointThread }) };
   // Loaded only when asked for: the embedded default starts without the PostgreSQL client.
   const [{ PostgresStore }, { WriterLease }] = await Promise.all([
     import("./store/postgres/postgres-store.js"),

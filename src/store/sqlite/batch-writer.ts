@@ -101,11 +101,23 @@ export function batchWriter(db: Database.Database): (batch: Batch) => void {
   return db.transaction(write).immediate;
 }
 
-/** The connection settings every connection to a store's file uses: WAL, and a commit is durable when it returns. */
-export function openConnection(path: string): Database.Database {
+/**
+ * With a checkpoint thread, a connection that writes checkpoints the WAL itself only past this
+ * many pages (SQLite's default is 1 000): the bound on the file should the thread fall behind
+ * or be gone, far enough that a thread keeping up leaves the commits alone (decision 0064).
+ */
+export const WAL_PAGES_BOUND = 8_000;
+
+/**
+ * The connection settings every connection to a store's file uses: WAL, and a commit is durable
+ * when it returns. `checkpointThread`: another thread checkpoints this file, so this connection
+ * does so only past WAL_PAGES_BOUND.
+ */
+export function openConnection(path: string, options: { checkpointThread?: boolean } = {}): Database.Database {
   const db = new Database(path);
   db.pragma("journal_mode = WAL");
   db.pragma("synchronous = FULL");
   db.pragma("busy_timeout = 5000");
+  if (options.checkpointThread === true) db.pragma(`wal_autocheckpoint = ${WAL_PAGES_BOUND}`);
   return db;
 }

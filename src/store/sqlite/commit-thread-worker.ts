@@ -9,7 +9,8 @@ import { batchWriter, openConnection } from "./batch-writer.js";
 
 const port = parentPort;
 if (port === null) throw new Error("the commit thread runs as a worker thread");
-const db = openConnection((workerData as { path: string }).path);
+const { path, checkpointThread } = workerData as { path: string; checkpointThread: boolean };
+const db = openConnection(path, { checkpointThread });
 const write = batchWriter(db);
 port.on("message", (message: { id: number; batch: Batch } | "close") => {
   if (message === "close") {

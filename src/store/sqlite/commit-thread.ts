@@ -14,20 +14,23 @@ interface Pending {
  */
 export class CommitThread {
   readonly #path: string;
+  readonly #checkpointThread: boolean;
   #worker: Worker | undefined;
   readonly #pending = new Map<number, Pending>();
   #nextId = 0;
   /** Closing: the thread holds the process until it has exited, whatever it still holds. */
   #closing = false;
 
-  constructor(path: string) {
+  /** `checkpointThread`: the thread's connection leaves checkpoints to it, as the store's does. */
+  constructor(path: string, checkpointThread = false) {
     this.#path = path;
+    this.#checkpointThread = checkpointThread;
     this.#worker = this.#start();
   }
 
   #start(): Worker {
     const worker = new Worker(new URL("./commit-thread-worker.js", import.meta.url), {
-      workerData: { path: this.#path },
+      workerData: { path: this.#path, checkpointThread: this.#checkpointThread },
       resourceLimits: { maxYoungGenerationSizeMb: 96 },
     });
     // Held only while a batch is in it: an idle thread keeps no process alive.

@@ -5,6 +5,11 @@
  * writer lease. `hongbao edge` does the same from the full CLI on Node.
  *
  *   HONGBAO_WIRE_SECRET=… node|bun dist/src/edge/main.js --writer HOST:PORT|--socket PATH|--store postgres://… [--port 8080] [--host 127.0.0.1]
+ *     [--http serve|node] [--reuse-port] [--trust-proxy LIST]
+ *
+ * `--http serve` (the default on Bun) puts Bun.serve in front of the app (src/edge/bun/front.ts);
+ * `--http node` serves with node:http (the only choice on Node). `--reuse-port` lets several
+ * Bun edges listen on one port, the kernel spreading connections among them.
  */
 import { parseArgs } from "node:util";
 import { createEdgeService, stopOnSignal } from "./edge-service.js";
@@ -18,8 +23,12 @@ const { values } = parseArgs({
     port: { type: "string", default: "8080" },
     host: { type: "string", default: "127.0.0.1" },
     "log-level": { type: "string", default: "info" },
+    http: { type: "string" },
+    "reuse-port": { type: "boolean", default: false },
+    "trust-proxy": { type: "string" },
   },
 });
+const onBun = process.versions.bun !== undefined;
 
 function fail(message: string): never {
   process.stderr.write(`hongbao edge: ${message}\n`);
@@ -41,15 +50,35 @@ const address: WriterTarget =
 const port = Number(values.port);
 if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`--port ${values.port}: a port is 0 to 65535`);
 
+const http = values.http ?? (onBun ? "serve" : "node");
+if (http !== "serve" && http !== "node") fail(`--http ${http}: give serve (Bun.serve) or node (node:http)`);
+if (http === "serve" && !onBun) fail("--http serve runs on Bun only; on Node give --http node");
+if (values["reuse-port"] && http !== "serve") fail("--reuse-port goes with --http serve (Bun.serve)");
+
 const edge = await createEdgeService({
   writer: address,
   secret,
   name: `edge-${process.pid}`,
   logLevel: values["log-level"] as string,
+  trustProxy: values["trust-proxy"],
+  behindFront: http === "serve",
 });
-await edge.app.listen({ port, host: values.host as string });
-edge.app.log.info(
-  { address: edge.app.server.address(), runtime: process.versions.bun === undefined ? "node" : "bun" },
-  "edge listening",
-);
-stopOnSignal(edge);
+const runtime = onBun ? "bun" : "node";
+if (http === "serve") {
+  const { startBunFront } = await import("./bun/front.js");
+  const front = await startBunFront({
+    host: values.host as string,
+    port,
+    reusePort: values["reuse-port"] === true,
+    context: edge.context,
+    listenApp: async (path) => {
+      await edge.app.listen({ path });
+    },
+  });
+  edge.app.log.info({ address: { address: values.host, port: front.port }, runtime, http }, "edge listening");
+  stopOnSignal({ close: () => front.close(() => edge.close()) });
+} else {
+  await edge.app.listen({ port, host: values.host as string });
+  edge.app.log.info({ address: edge.app.server.address(), runtime, http }, "edge listening");
+  stopOnSignal(edge);
+}

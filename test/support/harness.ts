@@ -97,6 +97,8 @@ export async function startTestApp(
     rules?: string;
     /** Edges in front of the service as a writer; HONGBAO_TEST_EDGES when left out. */
     edges?: number;
+    /** Serve the wire at `dir`/writer.sock even without edges here (edges of other processes dial it). */
+    wire?: boolean;
     webhooks?: ServerConfig["webhooks"];
   } = {},
 ): Promise<TestApp> {
@@ -123,7 +125,9 @@ export async function startTestApp(
     ...(options.corsOrigins === undefined ? {} : { corsOrigins: options.corsOrigins }),
     ...(options.exchange === undefined ? {} : { exchange: options.exchange }),
     ...(options.rules === undefined ? {} : { rules: options.rules }),
-    ...(edgeCount > 0 ? { wire: { path: join(dir, "writer.sock"), secret: WIRE_SECRET } } : {}),
+    ...(edgeCount > 0 || options.wire === true
+      ? { wire: { path: join(dir, "writer.sock"), secret: WIRE_SECRET } }
+      : {}),
     ...(options.webhooks === undefined ? {} : { webhooks: options.webhooks }),
   });
   const edges: EdgeService[] = [];

@@ -7,6 +7,9 @@
  *   HONGBAO_WIRE_SECRET=… node|bun dist/src/edge/main.js --writer HOST:PORT|--socket PATH|--store postgres://… [--port 8080] [--host 127.0.0.1]
  *     [--http serve|node] [--reuse-port] [--trust-proxy LIST]
  *
+ * HONGBAO_EDGE_TUNING, optional: JSON `{"gate": {…}, "admission": {…}}`, the crowd gate's and
+ * admission's numeric options (src/api/crowd-gate.ts, src/api/admission.ts), as `serve` takes them.
+ *
  * `--http serve` (the default on Bun) puts Bun.serve in front of the app (src/edge/bun/front.ts);
  * `--http node` serves with node:http (the only choice on Node). `--reuse-port` lets several
  * Bun edges listen on one port, the kernel spreading connections among them.
@@ -55,7 +58,24 @@ if (http !== "serve" && http !== "node") fail(`--http ${http}: give serve (Bun.s
 if (http === "serve" && !onBun) fail("--http serve runs on Bun only; on Node give --http node");
 if (values["reuse-port"] && http !== "serve") fail("--reuse-port goes with --http serve (Bun.serve)");
 
+/** The numeric fields of one tuning section; anything else is refused. */
+function numbers(section: unknown, name: string): Record<string, number> {
+  if (section === undefined) return {};
+  if (typeof section !== "object" || section === null) fail(`HONGBAO_EDGE_TUNING: ${name} is an object of numbers`);
+  for (const [key, value] of Object.entries(section))
+    if (typeof value !== "number") fail(`HONGBAO_EDGE_TUNING: ${name}.${key} is not a number`);
+  return section as Record<string, number>;
+}
+let tuning: { gate?: unknown; admission?: unknown } = {};
+try {
+  tuning = JSON.parse(process.env.HONGBAO_EDGE_TUNING ?? "{}");
+} catch {
+  fail("HONGBAO_EDGE_TUNING: not JSON");
+}
+
 const edge = await createEdgeService({
+  gate: numbers(tuning.gate, "gate"),
+  admission: numbers(tuning.admission, "admission"),
   writer: address,
   secret,
   name: `edge-${process.pid}`,

@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
 import { existsSync } from "node:fs";
+import { type Agent, request as httpRequest } from "node:http";
 import { fileURLToPath } from "node:url";
 
 /** The Bun executable the tests run edges on (HONGBAO_TEST_BUN), or undefined: those tests skip. */
@@ -33,13 +34,21 @@ export async function startEdgeProcess(options: {
   readonly secret: string;
   readonly runtime?: string;
   readonly http?: "serve" | "node";
+  readonly trustProxy?: string;
+  /** The crowd gate's and admission's options (HONGBAO_EDGE_TUNING). */
+  readonly tuning?: { readonly gate?: object; readonly admission?: object };
   readonly timeoutMs?: number;
 }): Promise<EdgeProcess> {
   const runtime = options.runtime ?? (TEST_BUN as string);
   const args = [EDGE_MAIN, "--socket", options.socket, "--port", "0", "--log-level", "info"];
   if (options.http !== undefined) args.push("--http", options.http);
+  if (options.trustProxy !== undefined) args.push("--trust-proxy", options.trustProxy);
   const child: ChildProcess = spawn(runtime, args, {
-    env: { ...process.env, HONGBAO_WIRE_SECRET: options.secret },
+    env: {
+      ...process.env,
+      HONGBAO_WIRE_SECRET: options.secret,
+      ...(options.tuning === undefined ? {} : { HONGBAO_EDGE_TUNING: JSON.stringify(options.tuning) }),
+    },
     stdio: ["ignore", "pipe", "pipe"],
   });
   const stderr: string[] = [];
@@ -87,5 +96,80 @@ export async function startEdgeProcess(options: {
       await exited;
       clearTimeout(timer);
     },
+  };
+}
+
+/** What a test passes to `inject`, of light-my-request's options: the ones the contract suite uses. */
+export interface InjectOptions {
+  readonly method?: string;
+  readonly url: string;
+  readonly headers?: Record<string, string | string[] | undefined>;
+  readonly payload?: unknown;
+  readonly body?: unknown;
+  readonly remoteAddress?: string;
+}
+
+/** The fields of light-my-request's response the contract suite reads. */
+export interface HttpAnswer {
+  readonly statusCode: number;
+  readonly statusMessage: string;
+  readonly headers: Record<string, string | string[] | undefined>;
+  readonly body: string;
+  readonly payload: string;
+  readonly rawPayload: Buffer;
+  // biome-ignore lint/suspicious/noExplicitAny: as light-my-request's json(): tests read the fields they expect
+  json(): any;
+}
+
+/**
+ * `inject` over real HTTP to a listening server (an edge process): the same options and answer
+ * fields the contract suite uses with Fastify's inject. An event stream is read as it comes
+ * (node:http hands the body over in the chunks the server sent) and the answer is given when
+ * the server ends it, as inject does; nothing waits for a whole body before the server sends it.
+ */
+export function injectOver(port: number, agent: Agent) {
+  return (options: InjectOptions | string): Promise<HttpAnswer> => {
+    const given: InjectOptions = typeof options === "string" ? { url: options } : options;
+    if (given.remoteAddress !== undefined)
+      return Promise.reject(new Error("inject over HTTP cannot choose the client's address (remoteAddress)"));
+    const headers: Record<string, string | string[]> = {};
+    for (const [name, value] of Object.entries(given.headers ?? {}))
+      if (value !== undefined) headers[name.toLowerCase()] = value;
+    const raw = given.payload ?? given.body;
+    let payload: Buffer | undefined;
+    if (raw !== undefined) {
+      if (typeof raw === "string") payload = Buffer.from(raw);
+      else if (Buffer.isBuffer(raw)) payload = raw;
+      else {
+        payload = Buffer.from(JSON.stringify(raw));
+        headers["content-type"] ??= "application/json";
+      }
+      headers["content-length"] = String(payload.length);
+    }
+    return new Promise<HttpAnswer>((resolve, reject) => {
+      const request = httpRequest(
+        { host: "127.0.0.1", port, method: given.method ?? "GET", path: given.url, headers, agent },
+        (response) => {
+          const chunks: Buffer[] = [];
+          response.on("data", (chunk: Buffer) => chunks.push(chunk));
+          response.on("error", reject);
+          response.on("end", () => {
+            const rawPayload = Buffer.concat(chunks);
+            const body = rawPayload.toString("utf8");
+            resolve({
+              statusCode: response.statusCode ?? 0,
+              statusMessage: response.statusMessage ?? "",
+              headers: response.headers,
+              body,
+              payload: body,
+              rawPayload,
+              json: () => JSON.parse(body),
+            });
+          });
+        },
+      );
+      request.on("error", reject);
+      request.end(payload);
+    });
   };
 }

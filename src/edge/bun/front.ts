@@ -176,12 +176,13 @@ export async function startBunFront(options: FrontOptions): Promise<BunFront> {
     idleTimeout: IDLE_TIMEOUT_S,
     fetch(request, server) {
       const path = pathOf(request.url);
-      const peer = server.requestIP(request)?.address ?? "";
       const headers = request.headers;
       const campaignId = closing
         ? undefined
         : plainCampaignOf(request.method, path, (name) => headers.get(name) ?? undefined);
-      if (campaignId === undefined) return forward(request, path, peer);
+      // The peer is read only for what goes on to the app: a plain claim's answer does not name it.
+      const peerOf = () => server.requestIP(request)?.address ?? "";
+      if (campaignId === undefined) return forward(request, path, peerOf());
       const id = requestIdOf({
         [REQUEST_ID_HEADER]: headers.get(REQUEST_ID_HEADER) ?? undefined,
         traceparent: headers.get("traceparent") ?? undefined,
@@ -191,19 +192,32 @@ export async function startBunFront(options: FrontOptions): Promise<BunFront> {
           return request.signal.aborted;
         },
       };
-      return new Promise<Response>((resolve) => {
-        plain.claim(
-          gatePeer,
-          campaignId,
-          headers.get("authorization") ?? undefined,
-          headers.get("queue-ticket") ?? undefined,
-          (outcome, started) => {
-            if (outcome === GONE) resolve(new Response(null, { status: 204 }));
-            else if (outcome === FALLBACK) resolve(forward(request, path, peer));
-            else resolve(claimAnswer(outcome, id, started));
-          },
-        );
-      });
+      // Most claims are decided before `claim` returns (sold out, a refusal from memory): their
+      // answer goes back as a Response, not a promise of one, which Bun takes on a shorter path.
+      let now: Response | Promise<Response> | undefined;
+      let later: ((answer: Response | Promise<Response>) => void) | undefined;
+      plain.claim(
+        gatePeer,
+        campaignId,
+        headers.get("authorization") ?? undefined,
+        headers.get("queue-ticket") ?? undefined,
+        (outcome, started) => {
+          const answer =
+            outcome === GONE
+              ? new Response(null, { status: 204 })
+              : outcome === FALLBACK
+                ? forward(request, path, peerOf())
+                : claimAnswer(outcome, id, started);
+          if (later === undefined) now = answer;
+          else later(answer);
+        },
+      );
+      return (
+        now ??
+        new Promise<Response>((resolve) => {
+          later = resolve;
+        })
+      );
     },
   });
 

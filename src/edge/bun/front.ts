@@ -87,11 +87,11 @@ function pathOf(url: string): string {
 
 /**
  * The body, read whole up to `ROUTE_BODY_BYTES_MAX`; a longer one is undefined (the caller
- * answers 413) and is not read further.
+ * answers 413). A longer one is still read to its end and dropped (Bun's own bound,
+ * `BUN_BODY_BYTES_MAX`, ends it): answered and closed with bytes unread, the connection is
+ * reset and the client may never see the 413.
  */
 async function boundedBody(request: Request): Promise<Uint8Array | null | undefined> {
-  const declared = request.headers.get("content-length");
-  if (declared !== null && Number(declared) > ROUTE_BODY_BYTES_MAX) return undefined;
   if (request.body === null) return null;
   const reader = request.body.getReader();
   const chunks: Uint8Array[] = [];
@@ -100,13 +100,10 @@ async function boundedBody(request: Request): Promise<Uint8Array | null | undefi
     const { done, value } = await reader.read();
     if (done) break;
     length += value.byteLength;
-    if (length > ROUTE_BODY_BYTES_MAX) {
-      await reader.cancel().catch(() => undefined);
-      return undefined;
-    }
-    chunks.push(value);
+    if (length <= ROUTE_BODY_BYTES_MAX) chunks.push(value);
+    else chunks.length = 0;
   }
-  return Buffer.concat(chunks, length);
+  return length > ROUTE_BODY_BYTES_MAX ? undefined : Buffer.concat(chunks, length);
 }
 
 /**

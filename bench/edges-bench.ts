@@ -16,7 +16,7 @@
  *
  * Usage: node dist/bench/edges-bench.js [--requests 20000] [--users 10000] [--connections 64]
  *   [--durable-connections 512] [--rounds 1] [--single] [--bun PATH-TO-BUN] [--bun-http serve|node]
- *   [--quick] [--profile DIR] [--perf FILE] [--allocations DIR] [--raw-only BATCH] [--warm-up 3]
+ *   [--bun-wire socket|tcp] [--quick] [--profile DIR] [--perf FILE] [--allocations DIR] [--raw-only BATCH] [--warm-up 3]
  * (`--bun`: one more run whose edge is dist/src/edge/main.js on Bun, e.g. from `npm install bun`,
  * with Bun.serve in front (`--bun-http serve`, src/edge/bun/front.ts) or node:http on Bun (`node`);
  * `--single`: `--edges 0` too, the one process counted in the edge's column; the other flags
@@ -149,12 +149,13 @@ async function freePort(): Promise<number> {
 
 /**
  * `serve --edges count`; with `bun`, the measured edge is instead one run by Bun
- * (dist/src/edge/main.js) over TCP to that writer, the Node edge left idle.
+ * (dist/src/edge/main.js) on the writer's Unix socket as the Node edges (or over TCP with
+ * `--bun-wire tcp`, as runs before decision 0063 did), the Node edge left idle.
  */
 async function edges(count: number, bun?: string): Promise<EdgesFigures> {
   const dir = mkdtempSync(join(tmpdir(), "hongbao-edges-bench-"));
   const secret = "edges-bench-wire-secret-0123456789";
-  const wirePort = bun === undefined ? undefined : await freePort();
+  const wirePort = bun === undefined || BUN_WIRE !== "tcp" ? undefined : await freePort();
   const server = start(
     process.execPath,
     [
@@ -196,8 +197,9 @@ async function edges(count: number, bun?: string): Promise<EdgesFigures> {
         bun,
         [
           fileURLToPath(new URL("../src/edge/main.js", import.meta.url)),
-          "--writer",
-          `127.0.0.1:${wirePort}`,
+          ...(wirePort === undefined
+            ? ["--socket", String(server.lines.find((l) => l.msg === "supervising a writer and its edges")?.wire)]
+            : ["--writer", `127.0.0.1:${wirePort}`]),
           "--port",
           "0",
           "--http",
@@ -404,6 +406,9 @@ const BUN = flag("bun", "");
 /** --bun-http serve|node: the Bun edge's HTTP server, Bun.serve in front (default) or node:http on Bun. */
 const BUN_HTTP = flag("bun-http", "serve");
 if (BUN_HTTP !== "serve" && BUN_HTTP !== "node") throw new Error("--bun-http: serve or node");
+/** --bun-wire socket|tcp: how the Bun edge reaches the writer, its Unix socket as the Node edges do (default) or TCP. */
+const BUN_WIRE = flag("bun-wire", "socket");
+if (BUN_WIRE !== "socket" && BUN_WIRE !== "tcp") throw new Error("--bun-wire: socket or tcp");
 const SINGLE = process.argv.includes("--single");
 // --quick: `--edges 1` alone (to profile it), no two-edge run and no raw baseline.
 const QUICK = process.argv.includes("--quick");

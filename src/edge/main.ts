@@ -72,6 +72,8 @@ try {
 } catch {
   fail("HONGBAO_EDGE_TUNING: not JSON");
 }
+if (typeof tuning !== "object" || tuning === null || Array.isArray(tuning))
+  fail('HONGBAO_EDGE_TUNING: a JSON object, {"gate": {…}, "admission": {…}}');
 
 const edge = await createEdgeService({
   gate: numbers(tuning.gate, "gate"),

@@ -15,9 +15,10 @@
  * against the measured rate with `--edges 1` and `--edges 2` here.
  *
  * Usage: node dist/bench/edges-bench.js [--requests 20000] [--users 10000] [--connections 64]
- *   [--durable-connections 512] [--rounds 1] [--single] [--bun PATH-TO-BUN] [--quick]
- *   [--profile DIR] [--perf FILE] [--allocations DIR] [--raw-only BATCH] [--warm-up 3]
- * (`--bun`: one more run whose edge is dist/src/edge/main.js on Bun, e.g. from `npm install bun`;
+ *   [--durable-connections 512] [--rounds 1] [--single] [--bun PATH-TO-BUN] [--bun-http serve|node]
+ *   [--bun-wire socket|tcp] [--quick] [--profile DIR] [--perf FILE] [--allocations DIR] [--raw-only BATCH] [--warm-up 3]
+ * (`--bun`: one more run whose edge is dist/src/edge/main.js on Bun, e.g. from `npm install bun`,
+ * with Bun.serve in front (`--bun-http serve`, src/edge/bun/front.ts) or node:http on Bun (`node`);
  * `--single`: `--edges 0` too, the one process counted in the edge's column; the other flags
  * are described where they are read.)
  */
@@ -31,8 +32,8 @@ import { cpuOf, cpuSplitOf, flag, fmtInt, stopServer, table } from "./lib.js";
 import { rawClaims } from "./raw-claims.js";
 import {
   ADMIN,
-  BARE_REQUEST,
   BARE_SERVER,
+  floorOf,
   json,
   type Load,
   load as loadOf,
@@ -92,22 +93,11 @@ const load = (
 
 // ---------------------------------------------------------------- bare
 async function bare(connections: number): Promise<{ cpuPerAnswer: number; perSecond: number }> {
-  const server = start(process.execPath, ["-e", BARE_SERVER], process.env);
-  try {
-    const line = await until(() => server.lines.find((l) => l.msg === "bare"), "bare server");
-    const url = `http://127.0.0.1:${line.port}`;
-    await load(url, 2_000, () => BARE_REQUEST, connections);
-    const before = cpuSplitOf(server.child.pid as number);
-    const measured = await load(url, REQUESTS, () => BARE_REQUEST, connections);
-    const after = cpuSplitOf(server.child.pid as number);
-    const cpu = after[0] + after[1] - before[0] - before[1];
-    log(
-      `bare, ${connections} connections: ${fmtInt(measured.perSecond)}/s, ${((1e6 * cpu) / measured.answers).toFixed(1)} µs CPU an answer, ${((1e6 * (after[1] - before[1])) / measured.answers).toFixed(1)} of it system; load generator ${((1e6 * measured.loadCpu) / measured.answers).toFixed(1)} µs an answer, ${(measured.loadCpu / measured.seconds).toFixed(2)} cores`,
-    );
-    return { cpuPerAnswer: cpu / measured.answers, perSecond: measured.perSecond };
-  } finally {
-    await stopServer(server.child);
-  }
+  const floor = await floorOf(process.execPath, ["-e", BARE_SERVER], REQUESTS, connections);
+  log(
+    `bare, ${connections} connections: ${fmtInt(floor.perSecond)}/s, ${(1e6 * floor.cpuPerAnswer).toFixed(1)} µs CPU an answer, ${(1e6 * floor.systemPerAnswer).toFixed(1)} of it system; load generator ${(1e6 * floor.loadCpuPerAnswer).toFixed(1)} µs an answer, ${(floor.loadCpuPerAnswer * floor.perSecond).toFixed(2)} cores`,
+  );
+  return floor;
 }
 
 // ---------------------------------------------------------------- edges
@@ -159,12 +149,13 @@ async function freePort(): Promise<number> {
 
 /**
  * `serve --edges count`; with `bun`, the measured edge is instead one run by Bun
- * (dist/src/edge/main.js) over TCP to that writer, the Node edge left idle.
+ * (dist/src/edge/main.js) on the writer's Unix socket as the Node edges (or over TCP with
+ * `--bun-wire tcp`, as runs before decision 0063 did), the Node edge left idle.
  */
 async function edges(count: number, bun?: string): Promise<EdgesFigures> {
   const dir = mkdtempSync(join(tmpdir(), "hongbao-edges-bench-"));
   const secret = "edges-bench-wire-secret-0123456789";
-  const wirePort = bun === undefined ? undefined : await freePort();
+  const wirePort = bun === undefined || BUN_WIRE !== "tcp" ? undefined : await freePort();
   const server = start(
     process.execPath,
     [
@@ -206,10 +197,13 @@ async function edges(count: number, bun?: string): Promise<EdgesFigures> {
         bun,
         [
           fileURLToPath(new URL("../src/edge/main.js", import.meta.url)),
-          "--writer",
-          `127.0.0.1:${wirePort}`,
+          ...(wirePort === undefined
+            ? ["--socket", String(server.lines.find((l) => l.msg === "supervising a writer and its edges")?.wire)]
+            : ["--writer", `127.0.0.1:${wirePort}`]),
           "--port",
           "0",
+          "--http",
+          BUN_HTTP,
         ],
         { ...process.env, HONGBAO_WIRE_SECRET: secret },
       );
@@ -409,6 +403,12 @@ if (RAW_ONLY > 0) {
   process.exit(0);
 }
 const BUN = flag("bun", "");
+/** --bun-http serve|node: the Bun edge's HTTP server, Bun.serve in front (default) or node:http on Bun. */
+const BUN_HTTP = flag("bun-http", "serve");
+if (BUN_HTTP !== "serve" && BUN_HTTP !== "node") throw new Error("--bun-http: serve or node");
+/** --bun-wire socket|tcp: how the Bun edge reaches the writer, its Unix socket as the Node edges do (default) or TCP. */
+const BUN_WIRE = flag("bun-wire", "socket");
+if (BUN_WIRE !== "socket" && BUN_WIRE !== "tcp") throw new Error("--bun-wire: socket or tcp");
 const SINGLE = process.argv.includes("--single");
 // --quick: `--edges 1` alone (to profile it), no two-edge run and no raw baseline.
 const QUICK = process.argv.includes("--quick");
@@ -454,7 +454,7 @@ for (let round = 1; round <= ROUNDS; round++) {
   const durableBare = (bareDurable.cpuPerAnswer + bareDurableAgain.cpuPerAnswer) / 2;
   const rows: string[][] = [];
   for (const f of [alone, one, two, onBun].filter((run) => run !== undefined)) {
-    const name = `--edges ${f.edges}${f === onBun ? " (Bun edge)" : ""}`;
+    const name = `--edges ${f.edges}${f === onBun ? ` (Bun edge, ${BUN_HTTP === "serve" ? "Bun.serve" : "node:http"})` : ""}`;
     const soldTotal = f.soldOut.edgeCpu + f.soldOut.writerCpu;
     const durableTotal = f.durable.edgeCpu + f.durable.writerCpu;
     note(`${name} sold out`, f.soldOut.edgeCpu / soldBare);

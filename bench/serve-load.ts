@@ -5,6 +5,7 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { createRequire } from "node:module";
+import { cpuSplitOf, stopServer } from "./lib.js";
 
 /** The admin token the benches start `serve` with. */
 export const ADMIN = "bench-edges-admin-token-0123456789";
@@ -120,6 +121,52 @@ export const BARE_SERVER = `const body = JSON.stringify({ error: { code: "SOLD_O
        const s = require("node:http").createServer((q, r) => { r.writeHead(200, { "content-type": "application/json", "content-length": Buffer.byteLength(body) }); r.end(body); });
        s.keepAliveTimeout = 72000;
        s.listen(Number(process.env.BARE_PORT ?? 0), "127.0.0.1", () => console.log(JSON.stringify({ msg: "bare", port: s.address().port })));`;
+
+/**
+ * The same bare answer from Bun.serve, for Bun (bench/bun-floor.ts): the floor under an edge
+ * whose HTTP front is Bun.serve (src/edge/bun/front.ts).
+ */
+export const BARE_BUN_SERVE = `const body = JSON.stringify({ error: { code: "SOLD_OUT", message: "the budget is spent" } });
+       const s = Bun.serve({ hostname: "127.0.0.1", port: Number(process.env.BARE_PORT ?? 0), idleTimeout: 75,
+         fetch: () => new Response(body, { headers: { "content-type": "application/json" } }) });
+       console.log(JSON.stringify({ msg: "bare", port: s.port }));`;
+
+/** A bare server's CPU an answer (user and system, from /proc) over `requests` answers, after 2 000 to warm up. */
+export interface Floor {
+  readonly cpuPerAnswer: number;
+  readonly systemPerAnswer: number;
+  readonly perSecond: number;
+  /** The load generator's own CPU an answer. */
+  readonly loadCpuPerAnswer: number;
+}
+
+/** Runs a bare server (`command args`, saying its port as BARE_SERVER does) and measures its floor. */
+export async function floorOf(
+  command: string,
+  args: string[],
+  requests: number,
+  connections: number,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<Floor> {
+  const server = start(command, args, env);
+  try {
+    const line = await until(() => server.lines.find((l) => l.msg === "bare"), "bare server");
+    const url = `http://127.0.0.1:${line.port}`;
+    await load(url, 2_000, () => BARE_REQUEST, connections);
+    const before = cpuSplitOf(server.child.pid as number);
+    const measured = await load(url, requests, () => BARE_REQUEST, connections);
+    const after = cpuSplitOf(server.child.pid as number);
+    const cpu = after[0] + after[1] - before[0] - before[1];
+    return {
+      cpuPerAnswer: cpu / measured.answers,
+      systemPerAnswer: (after[1] - before[1]) / measured.answers,
+      perSecond: measured.perSecond,
+      loadCpuPerAnswer: measured.loadCpu / measured.answers,
+    };
+  } finally {
+    await stopServer(server.child);
+  }
+}
 
 /** A campaign of 1 fen a claim open from a second before `now` for an hour; its id. */
 export async function openCampaign(url: string, now: number, budget: number, key: string): Promise<string> {

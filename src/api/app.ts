@@ -6,6 +6,7 @@ import type { Tracing } from "../tracing/otel.js";
 import { claimFastPath, fastPathRoute } from "./claim-fast-path.js";
 import type { AppContext, Auth } from "./context.js";
 import { ApiError, fromFastifyError, sendError } from "./errors.js";
+import { takeFrontPeer, trustBehindFront } from "./front-peer.js";
 import { answerClientError, guardServer } from "./http-guard.js";
 import { requireIdempotencyKey } from "./idempotency.js";
 import { registerLimits } from "./login-limits.js";
@@ -48,6 +49,12 @@ export interface AppOptions {
   readonly trustProxy?: string | undefined;
   /** Browser origins allowed to call the API (CORS); none by default. */
   readonly corsOrigins?: readonly string[];
+  /**
+   * The app listens only on a private socket behind the Bun front (src/edge/bun/front.ts): the
+   * client's address is the one the front names (src/api/front-peer.ts), and plain claims were
+   * already offered to the front's own fast path.
+   */
+  readonly behindFront?: boolean;
 }
 
 /** OpenAPI security requirements by route setting: none, one scheme, or either. */
@@ -67,7 +74,8 @@ function pathPattern(url: string): RegExp {
 /** Builds the HTTP shell around a started engine; the caller listens and closes. */
 export async function buildApp(context: AppContext, options: AppOptions = {}): Promise<FastifyInstance> {
   let closing = false;
-  const fastClaim = claimFastPath(context, () => closing);
+  const behindFront = options.behindFront === true;
+  const fastClaim = behindFront ? () => false : claimFastPath(context, () => closing);
   // Requests refused before any route (src/api/http-guard.ts) are counted under one route label.
   const observeRefusal = (status: number) => context.metrics.observeRequest("-", "unrouted", status, 0);
   const app = Fastify({
@@ -75,6 +83,7 @@ export async function buildApp(context: AppContext, options: AppOptions = {}): P
     // Plain campaign claims skip the framework (src/api/claim-fast-path.ts); all else is Fastify's.
     serverFactory: (handler) => {
       const listener = (request: IncomingMessage, response: ServerResponse) => {
+        if (behindFront) takeFrontPeer(request);
         tagRequest(request, response);
         if (refusedBeforeRouting(request, response)) return;
         if (!fastClaim(request, response, handler)) handler(request, response);
@@ -106,7 +115,7 @@ export async function buildApp(context: AppContext, options: AppOptions = {}): P
     clientErrorHandler: (error, socket) => answerClientError(error, socket, observeRefusal),
     bodyLimit: BODY_BYTES_MAX,
     // request.ip is the socket's address unless the socket is a configured proxy.
-    trustProxy: options.trustProxy ?? false,
+    trustProxy: behindFront ? trustBehindFront(options.trustProxy) : (options.trustProxy ?? false),
     // One log line per request costs more than the request at flash-crowd rates; metrics count them instead.
     logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: "requestId" }),
     // While closing we answer 503 SHUTTING_DOWN in our own shape (the onRequest hook below).

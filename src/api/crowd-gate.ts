@@ -1,5 +1,3 @@
-import type { Socket } from "node:net";
-
 export interface CrowdGateOptions {
   /** How long one turn of the event loop may take while claims wait (a transfer waits about this). */
   readonly targetTurnMs?: number;
@@ -50,6 +48,14 @@ export type GateVerdict = "now" | "late" | "gone";
 export type GatedClaim = (verdict: GateVerdict) => void;
 
 /**
+ * What the gate needs of a claim's connection: whether it closed. A node:http socket is one
+ * (and is also stopped from reading while it pipelines); Bun.serve's requests give their own.
+ */
+export interface GatePeer {
+  readonly destroyed: boolean;
+}
+
+/**
  * The slice of a TCP handle the gate uses: libuv's read stop and start, and the `reading`
  * flag net.Socket keeps beside them (its own pause and resume read and write it too).
  */
@@ -68,7 +74,7 @@ const CAPACITY_GAP_MS = 250;
 const OVERLOAD_MEMORY_MS = 1_000;
 
 /** `_paused` is node:http's own mark of a socket it has paused (answers backed up). */
-type HandledSocket = Socket & { _handle?: Partial<ReadableHandle> | null; _paused?: boolean };
+type HandledSocket = GatePeer & { _handle?: Partial<ReadableHandle> | null; _paused?: boolean };
 
 interface Waiting {
   readonly socket: HandledSocket;
@@ -150,7 +156,7 @@ export class CrowdGate {
   }
 
   /**
-   * Decides `run` now if this turn's budget allows, else parks `socket` and queues `run`.
+   * Decides `run` now if this turn's budget allows, else parks `peer` and queues `run`.
    * `paced`: a holder back with its waiting-room ticket, at the time it was told. With a
    * first-answer budget such claims go through at once (they count in the turn's budget):
    * the room already paces them at the rate it admits places, and one held at the gate holds
@@ -159,7 +165,7 @@ export class CrowdGate {
    * budget a turn: a flood of made-up tickets can double a turn's work, never more, and past
    * that waits like anyone.
    */
-  admit(socket: Socket, run: GatedClaim, paced = false): void {
+  admit(peer: GatePeer, run: GatedClaim, paced = false): void {
     if (!this.#enabled) {
       run("now");
       return;
@@ -179,7 +185,7 @@ export class CrowdGate {
       run("late");
       return;
     }
-    const handled = socket as HandledSocket;
+    const handled = peer as HandledSocket;
     this.#park(handled);
     this.#waiting.push({ socket: handled, run, since: this.#now(), paced });
     this.#parkedTotal++;

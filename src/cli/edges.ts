@@ -12,6 +12,7 @@ import { createEdgeService, type EdgeService, stopOnSignal } from "../edge/edge-
 import type { WriterTarget } from "../edge/writer-client.js";
 import { loggerFor } from "../logging.js";
 import { isPostgresUrl } from "../server.js";
+import { type BunEdges, bunExecutable, sharedPort, startBunEdges } from "./bun-edges.js";
 import { CliError } from "./errors.js";
 import { hostPort, type ServeFlags, serve, tcpWire, WIRE_SECRET, wireSecret } from "./serve.js";
 
@@ -101,12 +102,14 @@ async function supervise(flags: ServeFlags): Promise<void> {
   if (flags.wireListen !== undefined && process.env[WIRE_SECRET] === undefined)
     throw new CliError(`--wire-listen takes edges over TCP only with ${WIRE_SECRET} set (the same for every edge)`);
   tcpWire(flags); // said here, before a writer is started to fail on it
+  const bun = flags.edgeRuntime === "bun" ? bunExecutable() : undefined;
 
   const path = join(tmpdir(), `hongbao-writer-${process.pid}.sock`);
   const env = { ...process.env, [WIRE_PATH]: path, [WIRE_SECRET]: secret };
   let stopping = false;
   let writer: ChildProcess | undefined;
   let writerDelay = RESTART_MIN_MS;
+  let bunEdges: BunEdges | undefined;
 
   const startWriter = () =>
     new Promise<void>((resolve, reject) => {
@@ -138,10 +141,12 @@ async function supervise(flags: ServeFlags): Promise<void> {
     stopping = true;
     logger.info({ signal }, "stopping: edges first, then the writer");
     const kill = setTimeout(() => {
+      bunEdges?.kill();
       for (const worker of Object.values(cluster.workers ?? {})) worker?.process.kill("SIGKILL");
       writer?.kill("SIGKILL");
     }, STOP_GRACE_MS);
     kill.unref();
+    await bunEdges?.stop();
     await Promise.all(
       Object.values(cluster.workers ?? {}).map(
         (worker) =>
@@ -165,6 +170,27 @@ async function supervise(flags: ServeFlags): Promise<void> {
   process.on("SIGTERM", () => void stop("SIGTERM"));
   process.on("SIGINT", () => void stop("SIGINT"));
   await startWriter();
+  if (bun !== undefined) {
+    const port = await sharedPort(flags.port, flags.host);
+    const url = `http://${flags.host.includes(":") ? `[${flags.host}]` : flags.host}:${port}`;
+    bunEdges = startBunEdges({
+      bun,
+      count: flags.edges,
+      port,
+      host: flags.host,
+      socket: path,
+      env,
+      logLevel: flags.logLevel,
+      trustProxy: flags.trustProxy,
+      logger,
+      restartMinMs: RESTART_MIN_MS,
+      restartMaxMs: RESTART_MAX_MS,
+      onAllListening: () =>
+        logger.info({ url, edges: flags.edges, runtime: "bun", db: flags.db, testClock: flags.testClock }, "listening"),
+    });
+    logger.info({ edges: flags.edges, port, wire: path, runtime: "bun" }, "supervising a writer and its edges");
+    return;
+  }
   // One edge has nobody to share connections with, so it accepts them itself. Under cluster's
   // round-robin this process accepted each one and handed it over, a message each way: CPU
   // on both sides for every connection, and a crowd brings a connection a person

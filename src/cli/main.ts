@@ -132,6 +132,15 @@ Environment:
       .default(edgeCount("auto"), "auto"),
   )
   .addOption(
+    new Option(
+      "--edge-runtime <runtime>",
+      "with --edges: run the edges on node or on bun (HONGBAO_BUN, else bun on PATH)",
+    )
+      .env("HONGBAO_EDGE_RUNTIME")
+      .choices(["node", "bun"])
+      .default("node"),
+  )
+  .addOption(
     new Option("--writer-port <port>", "with --edges: the writer's own HTTP port (health, metrics); 0: any")
       .env("HONGBAO_WRITER_PORT")
       .argParser(port)

@@ -31,6 +31,8 @@ export interface ServeFlags {
   store?: string;
   /** Edge processes sharing the HTTP port in front of one writer; 0: one process does all. */
   edges: number;
+  /** What the edges run on: Node (node:cluster, node:http) or Bun (Bun.serve, src/cli/bun-edges.ts). */
+  edgeRuntime?: "node" | "bun";
   /** HOST:PORT where the writer also takes edges of other machines (needs HONGBAO_WIRE_SECRET). */
   wireListen?: string;
   /** HOST:PORT edges dial, published in the writer lease; --wire-listen's when not given. */

@@ -32,6 +32,8 @@ export interface EdgeConfig {
   readonly logLevel: string;
   readonly logFormat?: LogFormat | undefined;
   readonly trustProxy?: string | undefined;
+  /** The app listens behind the Bun front (src/edge/bun/front.ts) on a private socket. */
+  readonly behindFront?: boolean;
   readonly admission?: AdmissionOptions;
   readonly gate?: CrowdGateOptions;
   readonly loginLimits?: LoginLimits;
@@ -236,7 +238,12 @@ export async function createEdgeService(config: EdgeConfig): Promise<EdgeService
     randomBytes,
     evidenceKey: { privateKey, publicKey: createPublicKey(privateKey) },
   };
-  const app = await buildApp(context, { logger, trustProxy: config.trustProxy, corsOrigins: [...setup.corsOrigins] });
+  const app = await buildApp(context, {
+    logger,
+    trustProxy: config.trustProxy,
+    corsOrigins: [...setup.corsOrigins],
+    behindFront: config.behindFront === true,
+  });
   if (setup.isolation) gate.start();
   let closing: Promise<void> | undefined;
   return {
@@ -263,7 +270,7 @@ export async function createEdgeService(config: EdgeConfig): Promise<EdgeService
 }
 
 /** SIGTERM or SIGINT: the edge finishes its requests (their writer still answering), then exits. */
-export function stopOnSignal(edge: EdgeService): void {
+export function stopOnSignal(edge: Pick<EdgeService, "close">): void {
   let stopping = false;
   const stop = () => {
     if (stopping) return;

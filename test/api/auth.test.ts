@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import type { LightMyRequestResponse } from "fastify";
 import type { TestClock } from "../../src/engine/clock.js";
-import { startTestApp, type TestApp, type TestUser } from "../support/harness.js";
+import { skipOnBunEdges, startTestApp, type TestApp, type TestUser } from "../support/harness.js";
 
 /**
  * Phone login over HTTP: POST /v1/auth/otp sends a six-digit code through the pluggable
@@ -241,7 +241,9 @@ describe("phone login and tokens", () => {
       assertError(await app.call("POST", "/v1/auth/token", { body }), 400, "VALIDATION_FAILED");
   });
 
-  it("tokens last 30 days by the clock, then 401 TOKEN_EXPIRED", async () => {
+  it("tokens last 30 days by the clock, then 401 TOKEN_EXPIRED", {
+    skip: skipOnBunEdges("the writer's test clock moves; an edge in another process follows it only later"),
+  }, async () => {
     const nina = await freshUser();
     // A whole second, so the token's exp (in seconds) is exactly 30 days after now.
     advance(-(now % 1000));

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { createServer, type Server } from "node:http";
 import { after, before, describe, it } from "node:test";
 import { exportJWK, generateKeyPair, type JWK, SignJWT } from "jose";
-import { startTestApp, TEST_STORE, type TestApp } from "../support/harness.js";
+import { skipOnBunEdges, startTestApp, TEST_STORE, type TestApp } from "../support/harness.js";
 
 /**
  * Operators' service keys with scopes, user tokens revoked by logging out everywhere,
@@ -106,7 +106,9 @@ describe(`identity (${TEST_STORE})`, () => {
     assert.equal(badScope.statusCode, 400);
   });
 
-  it("a rotation with a grace period takes the old secret until the period ends, then refuses it", async () => {
+  it("a rotation with a grace period takes the old secret until the period ends, then refuses it", {
+    skip: skipOnBunEdges("the writer's test clock moves; an edge in another process follows it only later"),
+  }, async () => {
     const timed = await startTestApp({ testClock: true });
     try {
       const clock = timed.context.testClock;

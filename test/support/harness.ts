@@ -1,14 +1,16 @@
 import { mkdtempSync, rmSync } from "node:fs";
+import { Agent } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
-import type { LightMyRequestResponse } from "fastify";
+import type { FastifyInstance, LightMyRequestResponse } from "fastify";
 import type { AdmissionOptions } from "../../src/api/admission.js";
 import type { CrowdGateOptions } from "../../src/api/crowd-gate.js";
 import type { ExchangeConfig } from "../../src/api/exchange.js";
 import type { LiveEventsOptions } from "../../src/api/live-events.js";
 import { createEdgeService, type EdgeService } from "../../src/edge/edge-service.js";
 import { createService, type RunningServer, type ServerConfig, type Service, startServer } from "../../src/server.js";
+import { type EdgeProcess, injectOver, NO_BUN, startEdgeProcess, TEST_BUN } from "./bun-edge.js";
 import { keyedHeaders } from "./keys.js";
 import { freshPostgresUrl, queryOnce } from "./postgres.js";
 
@@ -78,6 +80,21 @@ export const TEST_STORE = process.env.HONGBAO_TEST_STORE === "postgres" ? "postg
  */
 export const TEST_EDGES = Number(process.env.HONGBAO_TEST_EDGES ?? "0");
 
+/**
+ * What the edges of HONGBAO_TEST_EDGES run on: in this process (node, the default), or with
+ * HONGBAO_TEST_EDGE_RUNTIME=bun as Bun processes of dist/src/edge/main.js (Bun.serve in front)
+ * dialling the writer's socket, requests going to them over real HTTP.
+ */
+export const TEST_EDGE_RUNTIME = process.env.HONGBAO_TEST_EDGE_RUNTIME === "bun" ? "bun" : "node";
+const ON_BUN_EDGES = TEST_EDGE_RUNTIME === "bun" && TEST_EDGES > 0;
+
+/**
+ * A test's skip when the suite runs against Bun edges: `reason` says why it cannot run across
+ * processes (it picks the client's address, moves the writer's test clock and needs the edges
+ * to follow at once, or reads an edge's memory); false otherwise.
+ */
+export const skipOnBunEdges = (reason: string): string | false => (ON_BUN_EDGES ? `Bun edges: ${reason}` : false);
+
 /** The edges' view of the writer, for tests that look at it; empty without HONGBAO_TEST_EDGES. */
 export type TestEdges = readonly EdgeService[];
 
@@ -97,6 +114,8 @@ export async function startTestApp(
     rules?: string;
     /** Edges in front of the service as a writer; HONGBAO_TEST_EDGES when left out. */
     edges?: number;
+    /** Serve the wire at `dir`/writer.sock even without edges here (edges of other processes dial it). */
+    wire?: boolean;
     webhooks?: ServerConfig["webhooks"];
   } = {},
 ): Promise<TestApp> {
@@ -123,12 +142,33 @@ export async function startTestApp(
     ...(options.corsOrigins === undefined ? {} : { corsOrigins: options.corsOrigins }),
     ...(options.exchange === undefined ? {} : { exchange: options.exchange }),
     ...(options.rules === undefined ? {} : { rules: options.rules }),
-    ...(edgeCount > 0 ? { wire: { path: join(dir, "writer.sock"), secret: WIRE_SECRET } } : {}),
+    ...(edgeCount > 0 || options.wire === true
+      ? { wire: { path: join(dir, "writer.sock"), secret: WIRE_SECRET } }
+      : {}),
     ...(options.webhooks === undefined ? {} : { webhooks: options.webhooks }),
   });
   const edges: EdgeService[] = [];
+  const edgeProcesses: EdgeProcess[] = [];
+  const bunEdges = ON_BUN_EDGES && options.edges === undefined;
   try {
-    for (let i = 0; i < edgeCount; i++) {
+    if (bunEdges) {
+      if (NO_BUN !== false) throw new Error(`HONGBAO_TEST_EDGE_RUNTIME=bun: ${NO_BUN}`);
+      const started = await Promise.allSettled(
+        Array.from({ length: edgeCount }, () =>
+          startEdgeProcess({
+            socket: join(dir, "writer.sock"),
+            secret: WIRE_SECRET,
+            runtime: TEST_BUN as string,
+            ...(options.trustProxy === undefined ? {} : { trustProxy: options.trustProxy }),
+            tuning: { gate: options.gate, admission: options.admission },
+          }),
+        ),
+      );
+      for (const result of started) if (result.status === "fulfilled") edgeProcesses.push(result.value);
+      const failed = started.find((result) => result.status === "rejected");
+      if (failed !== undefined) throw (failed as PromiseRejectedResult).reason;
+    }
+    for (let i = 0; i < (bunEdges ? 0 : edgeCount); i++) {
       edges.push(
         await createEdgeService({
           writer: { path: join(dir, "writer.sock") },
@@ -144,15 +184,34 @@ export async function startTestApp(
     }
   } catch (error) {
     for (const edge of edges) await edge.close();
+    for (const edge of edgeProcesses) await edge.stop();
     await service.close();
     throw error;
   }
+  const agent = new Agent({ keepAlive: true });
+  /** An edge process as much of a Fastify app as the tests use: inject (over HTTP), listen, its address. */
+  const overHttp = (edge: EdgeProcess) =>
+    ({
+      inject: injectOver(edge.port, agent),
+      listen: async () => `http://127.0.0.1:${edge.port}`,
+      server: { address: () => ({ address: "127.0.0.1", family: "IPv4", port: edge.port }) },
+    }) as unknown as FastifyInstance;
+  const remoteApps = edgeProcesses.map(overHttp);
   let turn = 0;
   /** The app the next request goes to: the one process, or the edges in turn. */
   const nextApp = () => {
+    if (remoteApps.length > 0) {
+      turn = (turn + 1) % remoteApps.length;
+      return remoteApps[turn] as FastifyInstance;
+    }
     if (edges.length === 0) return service.app;
     turn = (turn + 1) % edges.length;
     return (edges[turn] as EdgeService).app;
+  };
+  const stopEdges = async () => {
+    for (const edge of edges) await edge.close();
+    await Promise.all(edgeProcesses.map((edge) => edge.stop()));
+    agent.destroy();
   };
   const call: TestApp["call"] = (method, url, callOptions = {}) => {
     const headers = keyedHeaders(method, url, callOptions);
@@ -173,9 +232,10 @@ export async function startTestApp(
   return {
     ...service,
     ...(edges.length === 0 ? {} : { app: (edges[0] as EdgeService).app }),
+    ...(remoteApps.length === 0 ? {} : { app: remoteApps[0] as FastifyInstance }),
     edges,
     async close() {
-      for (const edge of edges) await edge.close();
+      await stopEdges();
       await service.close();
     },
     dir,
@@ -210,7 +270,7 @@ export async function startTestApp(
       }
     },
     async dispose() {
-      for (const edge of edges) await edge.close();
+      await stopEdges();
       await service.close();
       if (options.dir === undefined) rmSync(dir, { recursive: true, force: true });
     },

@@ -1,15 +1,16 @@
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import type { AppContext } from "../context.js";
 import { ApiError } from "../errors.js";
+import { peerOf } from "../front-peer.js";
 import { errorResponses, groupId, phone } from "../schemas.js";
 import { groupView, packetView, transferView } from "../views.js";
 
 /**
- * The dev sender's codes are readable only by a client on this machine: the socket's own peer,
- * not X-Forwarded-For, so a proxy in front cannot hand anyone's login code to the internet.
+ * The dev sender's codes are readable only by a client on this machine: the socket's own peer
+ * (behind the Bun front, the peer the front saw), not X-Forwarded-For, so a proxy in front cannot hand anyone's login code to the internet.
  */
 function fromLoopback(request: FastifyRequest): boolean {
-  const peer = request.raw.socket.remoteAddress ?? "";
+  const peer = peerOf(request.raw);
   return peer === "::1" || peer.startsWith("127.") || peer.startsWith("::ffff:127.");
 }
 

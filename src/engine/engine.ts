@@ -524,8 +524,12 @@ export class Engine implements EngineFront {
     const slot = `${idempotency.scope}\u0000${idempotency.key}`;
     const inFlight = this.#inFlight.get(slot);
     if (inFlight !== undefined) {
-      if (inFlight.requestHash !== idempotency.requestHash) return reusedKey(renderAny);
-      return { ...(await inFlight.answer), replayed: true };
+      if (inFlight.requestHash === idempotency.requestHash) return { ...(await inFlight.answer), replayed: true };
+      // Another request under this key is being decided, and may be refused for it: the key
+      // may already be this request's (stored, or won by the one in flight). Known only once
+      // it is decided, so decide this one after it rather than refuse it now.
+      await inFlight.answer.catch(() => undefined);
+      return await this.#executeWithKey(command, renderAny, idempotency);
     }
     const answer = this.#executeKeyed(command, renderAny, idempotency);
     this.#inFlight.set(slot, { requestHash: idempotency.requestHash, answer });

@@ -166,6 +166,27 @@ describe("Idempotency-Key", () => {
     assert.equal(await balance(app, alice), 10_000 - won);
   });
 
+  it("a key already answered is replayed to its own body even while another body under it is being refused", async () => {
+    const alice = await app.createUser();
+    const bob = await app.createUser();
+    await app.deposit(alice.userId, 10_000);
+    const owner = { to: bob.userId, amount: 111 };
+    const other = { to: bob.userId, amount: 222 };
+    const first = await post(app, "/v1/transfers", { token: alice.token, key: "owned", body: owner });
+    assert.equal(first.statusCode, 201, first.body);
+    for (let round = 0; round < 5; round++) {
+      // The other body reaches the ledger first and is in flight while the owner's retry arrives.
+      const [refused, replayed] = await Promise.all([
+        post(app, "/v1/transfers", { token: alice.token, key: "owned", body: other }),
+        post(app, "/v1/transfers", { token: alice.token, key: "owned", body: owner }),
+      ]);
+      assert.equal(refused.statusCode, 409, refused.body);
+      assert.equal(errorCode(refused), "IDEMPOTENCY_KEY_REUSED");
+      assertSameAnswers([first, replayed]);
+    }
+    assert.equal((await transfersFrom(app, alice)).length, 1);
+  });
+
   it("keys belong to their caller: two users may use the same key, even with the same body", async () => {
     const alice = await app.createUser();
     const bob = await app.createUser();

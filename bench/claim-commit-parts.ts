@@ -19,7 +19,6 @@
 import { copyFileSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type Database from "better-sqlite3";
 import { systemClock } from "../src/engine/clock.js";
 import { Engine } from "../src/engine/engine.js";
 import type { Batch } from "../src/engine/store-port.js";
@@ -27,7 +26,7 @@ import { calendarFor } from "../src/server.js";
 import { CheckpointThread } from "../src/store/sqlite/checkpoint-thread.js";
 import { SqliteStore } from "../src/store/sqlite/sqlite-store.js";
 import { flag, median, prng, table } from "./lib.js";
-import { type Op, openPlain, openRecordable, recordRuns } from "./statements.js";
+import { type Op, openPlain, openRecordable, recordRuns, statementRunner } from "./statements.js";
 import { makeWorkload } from "./workloads.js";
 
 const CLAIMS = Number(flag("claims", "40000"));
@@ -76,27 +75,13 @@ async function record(): Promise<{ ops: Op[][]; batches: Batch[] }> {
   return { ops, batches };
 }
 
-function statementsOf(db: Database.Database): (ops: Op[]) => void {
-  const statements = new Map<string, Database.Statement>();
-  return (ops) => {
-    for (const [source, args] of ops) {
-      let statement = statements.get(source);
-      if (statement === undefined) {
-        statement = db.prepare(source);
-        statements.set(source, statement);
-      }
-      statement.run(...args);
-    }
-  };
-}
-
 type Mode = "raw" | "no checkpoint" | "thread";
 
 async function plainWriter(mode: Mode, path: string, ops: Op[][]): Promise<Parts> {
   const db = openPlain(path, { checkpointThread: mode === "thread" });
   if (mode === "no checkpoint") db.pragma("wal_autocheckpoint = 0");
   const thread = mode === "thread" ? new CheckpointThread(path) : undefined;
-  const run = statementsOf(db);
+  const run = statementRunner(db);
   let statements = 0;
   let commit = 0;
   for (const batch of ops) {

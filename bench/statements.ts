@@ -56,8 +56,13 @@ export const openPlain = openConnection;
 
 /** A function that runs recorded statements on `db` in one transaction. */
 export function replayer(db: Database.Database): (ops: Op[]) => void {
+  return db.transaction(statementRunner(db));
+}
+
+/** A function that runs recorded statements on `db`, each prepared once, in whatever transaction is open. */
+export function statementRunner(db: Database.Database): (ops: Op[]) => void {
   const statements = new Map<string, Database.Statement>();
-  return db.transaction((ops: Op[]) => {
+  return (ops) => {
     for (const [source, args] of ops) {
       let statement = statements.get(source);
       if (statement === undefined) {
@@ -66,5 +71,5 @@ export function replayer(db: Database.Database): (ops: Op[]) => void {
       }
       statement.run(...args);
     }
-  });
+  };
 }

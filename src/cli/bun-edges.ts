@@ -11,6 +11,7 @@ import { delimiter, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Logger } from "pino";
 import { CliError } from "./errors.js";
+import type { RestartBackoff } from "./restart-backoff.js";
 
 const EDGE_MAIN = fileURLToPath(new URL("../edge/main.js", import.meta.url));
 /** The longest log line of an edge passed on whole; longer ones are cut (a line is one JSON record). */
@@ -61,8 +62,8 @@ export interface BunEdgeOptions {
   readonly logLevel: string;
   readonly trustProxy?: string | undefined;
   readonly logger: Logger;
-  readonly restartMinMs: number;
-  readonly restartMaxMs: number;
+  /** A new edge slot's wait before restarting it, as the supervisor waits for Node edges. */
+  backoff(): RestartBackoff;
   /** Called once every edge has said it listens, the first time. */
   onAllListening(): void;
 }
@@ -77,7 +78,7 @@ export interface BunEdges {
 /** Starts `count` Bun edges and keeps them running until `stop`. */
 export function startBunEdges(options: BunEdgeOptions): BunEdges {
   const children = new Map<number, ChildProcess>();
-  const delay = new Map<number, number>();
+  const backoffs = Array.from({ length: options.count }, () => options.backoff());
   const listened = new Set<number>();
   let stopping = false;
   let announced = false;
@@ -113,7 +114,7 @@ export function startBunEdges(options: BunEdgeOptions): BunEdges {
         return;
       }
       partial = "";
-      delay.set(slot, options.restartMinMs);
+      (backoffs[slot] as RestartBackoff).reset();
       listened.add(slot);
       if (!announced && listened.size === options.count) {
         announced = true;
@@ -123,12 +124,10 @@ export function startBunEdges(options: BunEdgeOptions): BunEdges {
     child.on("exit", (code, signal) => {
       children.delete(slot);
       if (stopping) return;
-      const wait = delay.get(slot) ?? options.restartMinMs;
       options.logger.error({ slot, code, signal }, "edge died; the others keep serving; restarting it");
-      delay.set(slot, Math.min(options.restartMaxMs, wait * 2));
       setTimeout(() => {
         if (!stopping) start(slot);
-      }, wait);
+      }, (backoffs[slot] as RestartBackoff).take());
     });
   };
   for (let slot = 0; slot < options.count; slot++) start(slot);

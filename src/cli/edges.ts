@@ -9,11 +9,12 @@ import { randomBytes } from "node:crypto";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createEdgeService, type EdgeService, stopOnSignal } from "../edge/edge-service.js";
-import type { WriterTarget } from "../edge/writer-client.js";
+import { joinHostPort, type WriterTarget } from "../edge/writer-client.js";
 import { loggerFor } from "../logging.js";
 import { isPostgresUrl } from "../server.js";
 import { type BunEdges, bunExecutable, sharedPort, startBunEdges } from "./bun-edges.js";
 import { CliError } from "./errors.js";
+import { RestartBackoff } from "./restart-backoff.js";
 import { hostPort, type ServeFlags, serve, tcpWire, WIRE_SECRET, wireSecret } from "./serve.js";
 
 const ROLE = "HONGBAO_ROLE";
@@ -108,7 +109,7 @@ async function supervise(flags: ServeFlags): Promise<void> {
   const env = { ...process.env, [WIRE_PATH]: path, [WIRE_SECRET]: secret };
   let stopping = false;
   let writer: ChildProcess | undefined;
-  let writerDelay = RESTART_MIN_MS;
+  const writerBackoff = new RestartBackoff(RESTART_MIN_MS, RESTART_MAX_MS);
   let bunEdges: BunEdges | undefined;
 
   const startWriter = () =>
@@ -119,7 +120,7 @@ async function supervise(flags: ServeFlags): Promise<void> {
       child.on("message", (message: { listening?: string }) => {
         if (message.listening === undefined) return;
         listening = true;
-        writerDelay = RESTART_MIN_MS;
+        writerBackoff.reset();
         logger.info({ pid: child.pid, url: message.listening }, "writer listening");
         resolve();
       });
@@ -129,9 +130,8 @@ async function supervise(flags: ServeFlags): Promise<void> {
         logger.error({ pid: child.pid, code, signal }, "writer died; edges answer 503 until it is back");
         setTimeout(
           () => void startWriter().catch((error) => logger.error({ err: error }, "writer restart")),
-          writerDelay,
+          writerBackoff.take(),
         );
-        writerDelay = Math.min(RESTART_MAX_MS, writerDelay * 2);
       });
     });
 
@@ -172,7 +172,7 @@ async function supervise(flags: ServeFlags): Promise<void> {
   await startWriter();
   if (bun !== undefined) {
     const port = await sharedPort(flags.port, flags.host);
-    const url = `http://${flags.host.includes(":") ? `[${flags.host}]` : flags.host}:${port}`;
+    const url = `http://${joinHostPort(flags.host, port)}`;
     bunEdges = startBunEdges({
       bun,
       count: flags.edges,
@@ -183,8 +183,7 @@ async function supervise(flags: ServeFlags): Promise<void> {
       logLevel: flags.logLevel,
       trustProxy: flags.trustProxy,
       logger,
-      restartMinMs: RESTART_MIN_MS,
-      restartMaxMs: RESTART_MAX_MS,
+      backoff: () => new RestartBackoff(RESTART_MIN_MS, RESTART_MAX_MS),
       onAllListening: () =>
         logger.info({ url, edges: flags.edges, runtime: "bun", db: flags.db, testClock: flags.testClock }, "listening"),
     });
@@ -199,16 +198,15 @@ async function supervise(flags: ServeFlags): Promise<void> {
   if (flags.edges === 1 && process.env.NODE_CLUSTER_SCHED_POLICY === undefined)
     cluster.schedulingPolicy = cluster.SCHED_NONE;
   cluster.setupPrimary({ exec: process.argv[1] as string, args: process.argv.slice(2) });
-  const edgeDelay = new Map<number, number>();
+  const edgeBackoffs = Array.from({ length: flags.edges }, () => new RestartBackoff(RESTART_MIN_MS, RESTART_MAX_MS));
   const startEdgeWorker = (slot: number): Worker => {
     const worker = cluster.fork({ ...env, HONGBAO_EDGE_SLOT: String(slot) });
-    worker.on("listening", () => edgeDelay.set(slot, RESTART_MIN_MS));
+    const backoff = edgeBackoffs[slot] as RestartBackoff;
+    worker.on("listening", () => backoff.reset());
     worker.on("exit", (code, signal) => {
       if (stopping) return;
-      const delay = edgeDelay.get(slot) ?? RESTART_MIN_MS;
       logger.error({ slot, code, signal }, "edge died; the others keep serving; restarting it");
-      edgeDelay.set(slot, Math.min(RESTART_MAX_MS, delay * 2));
-      setTimeout(() => startEdgeWorker(slot), delay);
+      setTimeout(() => startEdgeWorker(slot), backoff.take());
     });
     return worker;
   };
@@ -218,7 +216,7 @@ async function supervise(flags: ServeFlags): Promise<void> {
     listening += 1;
     if (listening !== flags.edges) return;
     const host = address.address ?? flags.host;
-    const url = `http://${host.includes(":") ? `[${host}]` : host}:${address.port}`;
+    const url = `http://${joinHostPort(host, address.port)}`;
     logger.info({ url, edges: flags.edges, db: flags.db, testClock: flags.testClock }, "listening");
   };
   cluster.on("listening", onListening);

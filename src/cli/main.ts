@@ -314,6 +314,12 @@ program
     "--edges <n>",
     "the spawned server's edges (hongbao serve --edges): auto, or 0 for one process (default: serve's)",
   )
+  .addOption(
+    new Option("--edge-runtime <runtime>", "with --edges: the spawned server's edges run on node or on bun").choices([
+      "node",
+      "bun",
+    ]),
+  )
   .option("--seed <n>", "seed for the arrival instants (printed with every run)")
   .option("--timeout <seconds>", "a request without an answer this long fails", "30")
   .option("--deadline <seconds>", "send nothing past this long after the start (default: burst + 30 s a retry + 90 s)")

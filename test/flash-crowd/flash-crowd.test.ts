@@ -16,6 +16,7 @@ import { runFlashCrowd, type Summary } from "../../src/cli/flash-crowd/index.js"
 import { budgetFor, resolveOptions } from "../../src/cli/flash-crowd/options.js";
 import { RetryHeap } from "../../src/cli/flash-crowd/stats.js";
 import { alive } from "../process/support.js";
+import { NO_BUN, TEST_BUN } from "../support/bun-edge.js";
 
 const MAIN = fileURLToPath(new URL("../../src/cli/main.js", import.meta.url));
 const folder = mkdtempSync(join(tmpdir(), "hongbao-flash-crowd-test-"));
@@ -198,6 +199,47 @@ describe("hongbao flash-crowd", () => {
       () => resolveOptions({ edges: "1", target: { url: "http://127.0.0.1:1", adminToken: "x" } }),
       /--edges/,
     );
+    assert.equal(resolveOptions({ edges: "1", edgeRuntime: "bun" }).edgeRuntime, "bun");
+    assert.throws(() => resolveOptions({ edgeRuntime: "bun" }), /--edge-runtime/, "no edges to run on Bun");
+    assert.throws(() => resolveOptions({ edges: "0", edgeRuntime: "bun" }), /--edge-runtime/);
+  });
+
+  it("runs a crowd with a pre-queue through an edge on Bun (--edge-runtime bun), exact as in one process", {
+    skip: NO_BUN,
+  }, async () => {
+    const lines: string[] = [];
+    // The tool passes HONGBAO_BUN, where Bun is, to the server it spawns, and no other HONGBAO_ setting.
+    const before = process.env.HONGBAO_BUN;
+    process.env.HONGBAO_BUN = TEST_BUN;
+    try {
+      const summary = await runFlashCrowd({
+        users: 1_500,
+        shares: 150,
+        connections: 100,
+        burstSeconds: 1,
+        startInSeconds: 2,
+        preQueueSeconds: 1,
+        edges: "1",
+        edgeRuntime: "bun",
+        seed: 61,
+        progress: "off",
+        print: (line) => lines.push(line),
+      });
+      assert.equal(summary.ok, true, lines.join("\n"));
+      assertConsistent(summary);
+      assert.equal(summary.claims.outcomes.claimed, 150);
+      assert.ok(
+        summary.server !== null && summary.server.processes >= 3,
+        "the supervisor, its writer and its edge were summed",
+      );
+      assert.ok(
+        lines.some((line) => line.includes("each checked: 0 told a place not drawn")),
+        lines.join("\n"),
+      );
+    } finally {
+      if (before === undefined) delete process.env.HONGBAO_BUN;
+      else process.env.HONGBAO_BUN = before;
+    }
   });
 
   it("parses whole, partial and chunked answers, and orders retries by due time", () => {

@@ -35,6 +35,7 @@ export interface FlashCrowdFlags {
   preQueue?: string;
   waitingRoom?: boolean;
   edges?: string;
+  edgeRuntime?: "node" | "bun";
   seed?: string;
   deadline?: string;
   timeout: string;
@@ -72,6 +73,7 @@ export function optionsFromFlags(flags: FlashCrowdFlags): FlashCrowdOptions {
   if (flags.shares !== undefined) input.shares = parseWhole("--shares", flags.shares);
   if (flags.seed !== undefined) input.seed = parseWhole("--seed", flags.seed);
   if (flags.edges !== undefined) input.edges = flags.edges;
+  if (flags.edgeRuntime !== undefined) input.edgeRuntime = flags.edgeRuntime;
   if (flags.people !== undefined) input.peopleFile = flags.people;
   if (flags.deadline !== undefined) input.deadlineSeconds = parseSeconds("--deadline", flags.deadline);
   return resolveOptions(input);

@@ -217,6 +217,7 @@ export async function runFlashCrowd(input: Partial<FlashCrowdOptions> = {}): Pro
           ...(options.serveArgs ?? []),
           ...(options.waitingRoom ? [] : ["--no-waiting-room"]),
           ...(options.edges === undefined ? [] : ["--edges", options.edges]),
+          ...(options.edgeRuntime === undefined ? [] : ["--edge-runtime", options.edgeRuntime]),
         ])
       : externalTarget(options.target.url, options.target.adminToken);
   let load: CrowdLoad | undefined;

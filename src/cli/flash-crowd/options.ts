@@ -52,6 +52,8 @@ export interface FlashCrowdOptions {
   readonly progressStream: NodeJS.WriteStream;
   /** The spawned server's `--edges` ("auto" or a count); undefined: serve's own default. */
   readonly edges?: string;
+  /** The spawned server's `--edge-runtime`; undefined: serve's own default (node). */
+  readonly edgeRuntime?: "node" | "bun";
   /** More `hongbao serve` switches for the spawned server (a benchmark's). */
   readonly serveArgs?: readonly string[];
   /** Called with the spawned or given server before the crowd is set up (a benchmark registers what it compares). */
@@ -99,6 +101,7 @@ export function resolveOptions(input: Partial<FlashCrowdOptions> = {}): FlashCro
     progressStream: input.progressStream ?? process.stderr,
     ...(input.peopleFile === undefined ? {} : { peopleFile: input.peopleFile }),
     ...(input.edges === undefined ? {} : { edges: input.edges }),
+    ...(input.edgeRuntime === undefined ? {} : { edgeRuntime: input.edgeRuntime }),
     ...(input.serveArgs === undefined ? {} : { serveArgs: input.serveArgs }),
     ...(input.beforeSetup === undefined ? {} : { beforeSetup: input.beforeSetup }),
   };
@@ -125,6 +128,8 @@ export function resolveOptions(input: Partial<FlashCrowdOptions> = {}): FlashCro
     throw new RangeError("--edges is for the spawned `hongbao serve`: not with --target or --bare");
   if (options.edges !== undefined && !/^(auto|\d{1,3})$/.test(options.edges))
     throw new RangeError("--edges: a whole number from 0 to 256, or auto");
+  if (options.edgeRuntime !== undefined && (options.edges === undefined || options.edges === "0"))
+    throw new RangeError("--edge-runtime is for the spawned server's edges: give --edges 1 or more");
   if (options.target !== undefined && options.bare) {
     throw new RangeError("--bare starts its own bare server: it does not take --target");
   }

@@ -17,7 +17,7 @@ import { type LoginCodeRules, LoginCodes, logSender } from "./api/login-codes.js
 import { DEFAULT_LOGIN_LIMITS, type LoginLimits } from "./api/login-limits.js";
 import { Metrics } from "./api/metrics.js";
 import { Tokens } from "./api/tokens.js";
-import { loopBusy, WaitingRoom } from "./api/waiting-room.js";
+import { callsCapacity, loopBusy, WaitingRoom } from "./api/waiting-room.js";
 import { DEFAULT_RULE_SET, SpecialDayCalendar } from "./domain/calendar/index.js";
 import { joinHostPort } from "./edge/writer-client.js";
 import { WriterServer, type WriterServerOptions } from "./edge/writer-server.js";
@@ -271,6 +271,21 @@ export interface Service {
   readonly wire?: WriterServer;
 }
 
+/**
+ * What edges measured, as far as the writer keeps up: the lesser figure; the edges' alone while
+ * the writer's loop is too idle to measure (it keeps up); NaN while the edges measured nothing
+ * (the writer's figure alone says nothing of the HTTP it does not see).
+ */
+function keptUpWith(edges: number, writer: number): number {
+  return Number.isNaN(writer) ? edges : Math.min(edges, writer);
+}
+
+/** The sum of the claims a second measured, NaN when nobody measured any. */
+function capacityOf(own: number, edges: number | undefined): number {
+  if (edges === undefined || Number.isNaN(edges)) return own;
+  return Number.isNaN(own) ? edges : own + edges;
+}
+
 /** The rules document as parsed JSON, for edges to build the same calendar (null: the built-in one). */
 function rulesDocument(file: string | undefined): unknown {
   return file === undefined ? null : JSON.parse(readFileSync(file, "utf8"));
@@ -422,6 +437,7 @@ export async function createService(config: Omit<ServerConfig, "port" | "host">)
   const writer = engine;
   let lateAtOnceSeen = 0;
   const answeredFromMemory = { count: 0 };
+  const writerCalls = callsCapacity(() => wire?.lineCallsServed ?? 0);
   const room =
     (config.isolation ?? true) && (config.waitingRoom ?? true)
       ? new WaitingRoom({
@@ -434,16 +450,23 @@ export async function createService(config: Omit<ServerConfig, "port" | "host">)
           // the holders whose turn has come wait too, and a line slowed for them never caught
           // up (a million people over 10 s: not sold out in 190 s; decision 0054). With a
           // first-answer budget set, places the gate gave at once since the last look (pressure
-          // is read once a window) count too (decision 0051).
+          // is read once a window) count too (decision 0051), the edges' with the writer's own.
           pressure: () => {
-            const lateAtOnce = gate.stats.lateAtOnceTotal;
+            const lateAtOnce = gate.stats.lateAtOnceTotal + (wire?.edgesLoad().lateAtOnceTotal ?? 0);
             const fresh = lateAtOnce > lateAtOnceSeen;
             lateAtOnceSeen = lateAtOnce;
             return writer.laneDepth("campaign") > 5_000 || fresh;
           },
           answerDelayMs: () => gateWaitMs,
           answeredFromMemory: () => answeredFromMemory.count,
-          capacity: () => gate.stats.claimsPerSecond,
+          // What the HTTP in front can answer: this process's gate; with edges, what theirs
+          // measured, as far as this writer's loop keeps up with their calls (a writer's own
+          // gate sees no claims; decision 0066).
+          capacity: () =>
+            capacityOf(
+              gate.stats.claimsPerSecond,
+              wire === undefined ? undefined : keptUpWith(wire.edgesLoad().claimsPerSecond, writerCalls()),
+            ),
           busy: loopBusy(),
           sharesLeftOf: (campaignId) => {
             const live = writer.campaignLive(campaignId);

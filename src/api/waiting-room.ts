@@ -627,6 +627,38 @@ export class WaitingRoom {
   }
 }
 
+/** How long `callsCapacity` measures over before it gives a new figure, ms. */
+const CALLS_CAPACITY_WINDOW_MS = 500;
+/** Below this share of a busy loop, calls a second say too little of what a full loop would take. */
+const CALLS_CAPACITY_BUSY_MIN = 0.2;
+
+/**
+ * Calls a second this process's event loop would answer if it were full: the calls answered
+ * over the last window (`count` is a running total) over the share of it the loop was busy; NaN
+ * until a window with the loop busy enough. A writer behind edges reads its claims' capacity
+ * so, since its own crowd gate sees none (decision 0066).
+ */
+export function callsCapacity(
+  count: () => number,
+  busy: () => number = loopBusy(),
+  monotonic: () => number = () => performance.now(),
+): () => number {
+  let figure = Number.NaN;
+  let seen = count();
+  let from = monotonic();
+  busy();
+  return () => {
+    const now = monotonic();
+    if (now - from < CALLS_CAPACITY_WINDOW_MS) return figure;
+    const calls = count() - seen;
+    const share = busy();
+    if (share >= CALLS_CAPACITY_BUSY_MIN && calls > 0) figure = (calls * 1000) / (now - from) / share;
+    seen += calls;
+    from = now;
+    return figure;
+  };
+}
+
 /** The share of the time since its last call that this process's event loop was busy (`WaitingRoomOptions.busy`). */
 export function loopBusy(): () => number {
   let was = performance.eventLoopUtilization();

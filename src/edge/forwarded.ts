@@ -61,6 +61,13 @@ export const ENGINE_READS = ["groupsOf", "groupPackets", "pendingTransfersOf", "
 /** The call by which an edge says it has applied the shared rows up to a seq. */
 export const ROWS_APPLIED = "rows.applied";
 
+/**
+ * The call by which an edge tells the writer its HTTP load: the claims a second its crowd gate
+ * measured its loop to let through, and the claims it has placed at once since it started (the
+ * waiting room at the writer admits at what the edges can answer, decision 0066).
+ */
+export const EDGE_LOAD = "edge.load";
+
 /** msgpack has no undefined at the top of a reply: null stands for it both ways. */
 export const orUndefined = <T>(value: unknown): T | undefined =>
   value === null || value === undefined ? undefined : (value as T);

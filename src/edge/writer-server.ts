@@ -36,6 +36,7 @@ import {
 } from "../wire/messages.js";
 import {
   COVER_CALLS,
+  EDGE_LOAD,
   ENGINE_READS,
   EVENT_CALLS,
   GENERATIONS_PER_PART,
@@ -103,6 +104,9 @@ interface Carried extends Answer {
 
 type Op = (args: readonly unknown[]) => unknown;
 
+/** An edge's load report older than this is not counted: the edge stopped measuring, or is gone. */
+const EDGE_LOAD_FRESH_MS = 3_000;
+
 /**
  * Serves the engine to edges (docs/wire.md): each call is one narrow engine or store method;
  * commands are answered only once their batch is durable, as over HTTP in one process. After
@@ -119,6 +123,9 @@ export class WriterServer {
   #rowSeq = 0;
   /** Shared rows sent and not yet applied by every edge, by seq. */
   readonly #rowWaits = new Map<number, { readonly pending: Set<Peer>; readonly done: () => void }>();
+  /** Claims the edges placed at once, summed from their load reports as each total grew. */
+  #edgesLateAtOnce = 0;
+  #lineCallsServed = 0;
 
   readonly #members: (groupId: string) => ReadonlySet<string> | undefined;
 
@@ -173,6 +180,32 @@ export class WriterServer {
       for (const peer of peers)
         peer.connection.send({ t: "facts", facts: [{ k: "row", seq, change }], status: this.status() });
     });
+  }
+
+  /**
+   * What the edges connected lately said of their HTTP load (decision 0066): the sum of the
+   * claims a second their crowd gates measured (NaN while none has measured one within
+   * EDGE_LOAD_FRESH_MS), and how many claims they placed at once in all, a total that only grows.
+   */
+  edgesLoad(): { readonly claimsPerSecond: number; readonly lateAtOnceTotal: number } {
+    const now = performance.now();
+    let claimsPerSecond = Number.NaN;
+    for (const peer of this.#peers) {
+      const measured = peer.claimsPerSecond;
+      if (!peer.welcomed || !(measured > 0) || now - peer.loadAt > EDGE_LOAD_FRESH_MS) continue;
+      claimsPerSecond = Number.isNaN(claimsPerSecond) ? measured : claimsPerSecond + measured;
+    }
+    return { claimsPerSecond, lateAtOnceTotal: this.#edgesLateAtOnce };
+  }
+
+  /** @internal for Peer: an edge's load report; its places at once are added as they grow. */
+  edgeLoad(peer: Peer, claimsPerSecond: unknown, lateAtOnceTotal: unknown): void {
+    peer.claimsPerSecond =
+      typeof claimsPerSecond === "number" && Number.isFinite(claimsPerSecond) ? claimsPerSecond : Number.NaN;
+    peer.loadAt = performance.now();
+    if (typeof lateAtOnceTotal !== "number" || !Number.isSafeInteger(lateAtOnceTotal)) return;
+    this.#edgesLateAtOnce += Math.max(0, lateAtOnceTotal - peer.lateAtOnceTotal);
+    peer.lateAtOnceTotal = Math.max(peer.lateAtOnceTotal, lateAtOnceTotal);
   }
 
   /** @internal for the ack call and Peer: `peer` has applied every row up to `seq`, or is gone. */
@@ -298,7 +331,13 @@ export class WriterServer {
 
   /** @internal for Peer */
   served(op: string, seconds: number): void {
+    if (op.startsWith("line.")) this.#lineCallsServed += 1;
     this.#options.observer?.callServed?.(op, seconds);
+  }
+
+  /** The waiting room's calls (`line.*`) answered since start: each is one claim request an edge read. */
+  get lineCallsServed(): number {
+    return this.#lineCallsServed;
   }
 
   #broadcast(message: WriterMessage): void {
@@ -328,6 +367,10 @@ class Peer {
   name = "?";
   welcomed = false;
   calls = 0;
+  /** The edge's last load report (EDGE_LOAD), and when it came (performance.now()). */
+  claimsPerSecond = Number.NaN;
+  lateAtOnceTotal = 0;
+  loadAt = 0;
   readonly #writer: WriterServer;
   readonly #helloDeadline: NodeJS.Timeout;
 
@@ -396,6 +439,11 @@ class Peer {
     if (name === ROWS_APPLIED) {
       const seq = args[0];
       if (typeof seq === "number") this.#writer.rowsApplied(this, seq);
+      this.#reply([id, true, null]);
+      return;
+    }
+    if (name === EDGE_LOAD) {
+      this.#writer.edgeLoad(this, args[0], args[1]);
       this.#reply([id, true, null]);
       return;
     }

@@ -5,7 +5,7 @@ import { Packr } from "msgpackr";
  * many bytes of one MessagePack value. The length is checked before a byte of the body is
  * kept, so a peer can never make us buffer more than FRAME_BYTES_MAX.
  */
-export const WIRE_VERSION = 3;
+export const WIRE_VERSION = 4;
 export const FRAME_BYTES_MAX = 1024 * 1024;
 const HEADER_BYTES = 4;
 

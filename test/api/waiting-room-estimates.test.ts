@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { describe, it } from "node:test";
-import { type RoomVerdict, WaitingRoom } from "../../src/api/waiting-room.js";
+import { callsCapacity, type RoomVerdict, WaitingRoom } from "../../src/api/waiting-room.js";
 
 /** A room on clocks the test moves: wall ms since the epoch and monotonic ms move together. */
 function rig(rateStart: number, sharesLeft?: number, capacity = Number.NaN) {
@@ -184,5 +184,33 @@ describe("the waiting room's estimates", () => {
     advance(300);
     room.arrive("cmp_6", startsAt, "usr_last", 0, undefined, 1_000_000, () => false);
     assert.ok(room.rate >= 3_000, `${room.rate}: a quiet window took the rate back to where it started`);
+  });
+});
+
+describe("a writer's capacity for its edges' calls (callsCapacity)", () => {
+  it("is the calls of a window over the share of it the loop was busy, kept between windows", () => {
+    let calls = 0;
+    let busy = 0;
+    let now = 0;
+    const capacity = callsCapacity(
+      () => calls,
+      () => busy,
+      () => now,
+    );
+    assert.ok(Number.isNaN(capacity()), "nothing measured yet");
+    calls += 1_000;
+    busy = 0.5;
+    now += 250;
+    assert.ok(Number.isNaN(capacity()), "a window is not over before 500 ms");
+    now += 250;
+    assert.equal(capacity(), 4_000, "1 000 calls in 0.5 s with the loop half busy: 4 000 a second full");
+    calls += 100;
+    busy = 0.05;
+    now += 1_000;
+    assert.equal(capacity(), 4_000, "a loop nearly idle says little: the last figure stays");
+    calls += 3_000;
+    busy = 1;
+    now += 1_000;
+    assert.equal(capacity(), 3_000, "a full loop: what it answered");
   });
 });

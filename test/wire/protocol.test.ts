@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { pack } from "msgpackr";
+import { EDGE_LOAD } from "../../src/edge/forwarded.js";
 import { WriterAwayError, WriterClient } from "../../src/edge/writer-client.js";
 import { WriterServer } from "../../src/edge/writer-server.js";
 import { createService, type Service } from "../../src/server.js";
@@ -101,6 +102,14 @@ const roundTrip = (value: unknown): unknown[] => {
   return out;
 };
 
+async function waitFor(condition: () => boolean, what: string, timeoutMs = 5_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) assert.fail(`not in time: ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
 /** A raw connection that speaks frames by hand, to send what no edge would. */
 async function rawPeer(address: { path: string } | { port: number }) {
   const socket: Socket = "path" in address ? connect(address.path) : connect(address.port, "127.0.0.1");
@@ -171,6 +180,37 @@ describe("the writer on the wire", () => {
         edge.close();
       }
     }
+  });
+
+  it("sums the edges' load reports for the waiting room: fresh ones only, places at once as they grow", async () => {
+    assert.ok(Number.isNaN(writer.edgesLoad().claimsPerSecond), "no edge has said anything");
+    const lateBefore = writer.edgesLoad().lateAtOnceTotal;
+    const first = client({ path: socketPath() });
+    const second = client({ host: "127.0.0.1", port });
+    try {
+      await Promise.all([first.ready(), second.ready()]);
+      assert.equal(await first.call(EDGE_LOAD, [6_000, 10]), null);
+      assert.equal(writer.edgesLoad().claimsPerSecond, 6_000);
+      await second.call(EDGE_LOAD, [4_000.5, 3]);
+      assert.equal(writer.edgesLoad().claimsPerSecond, 10_000.5);
+      assert.equal(writer.edgesLoad().lateAtOnceTotal, lateBefore + 13);
+      // A total that went down (an edge restarted under the same name) adds nothing; one that grew adds its growth.
+      await first.call(EDGE_LOAD, [null, 4]);
+      await first.call(EDGE_LOAD, [null, 12]);
+      assert.equal(writer.edgesLoad().lateAtOnceTotal, lateBefore + 15);
+      assert.equal(writer.edgesLoad().claimsPerSecond, 4_000.5, "an edge that has no figure now counts for none");
+      // Garbage is no figure, and never a crash or a NaN in the sum.
+      await second.call(EDGE_LOAD, ["fast", -1]);
+      await second.call(EDGE_LOAD, [Number.POSITIVE_INFINITY, 1.5]);
+      assert.ok(Number.isNaN(writer.edgesLoad().claimsPerSecond));
+      assert.equal(writer.edgesLoad().lateAtOnceTotal, lateBefore + 15);
+      await second.call(EDGE_LOAD, [2_500, 5]);
+    } finally {
+      first.close();
+    }
+    await waitFor(() => writer.edgesLoad().claimsPerSecond === 2_500, "a closed edge's figure leaves the sum");
+    second.close();
+    await waitFor(() => Number.isNaN(writer.edgesLoad().claimsPerSecond), "and so does the last one's");
   });
 
   it("refuses a wrong secret, says why, and logs it", async () => {

@@ -165,9 +165,11 @@ describe("the Bun front of an edge", { skip: NO_BUN }, () => {
     for (const [method, path, init] of cases) {
       const fromBun = await fetch(`${bunUrl()}${path}`, { method, ...init });
       const fromNode = await fetch(`${nodeUrl()}${path}`, { method, ...init });
-      assert.ok(fromBun.status >= 400 && fromBun.status < 500, `${method} ${path}: ${fromBun.status}`);
-      assert.equal(fromBun.status, fromNode.status, `${method} ${path}`);
-      assert.deepEqual(await fromBun.json(), await fromNode.json());
+      const [bunBody, nodeBody] = [await fromBun.json(), await fromNode.json()];
+      const said = `${method} ${path}: Bun ${fromBun.status} ${JSON.stringify(bunBody)}, Node ${fromNode.status} ${JSON.stringify(nodeBody)}`;
+      assert.ok(fromBun.status >= 400 && fromBun.status < 500, said);
+      assert.equal(fromBun.status, fromNode.status, said);
+      assert.deepEqual(bunBody, nodeBody);
     }
   });
 

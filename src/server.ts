@@ -437,7 +437,7 @@ export async function createService(config: Omit<ServerConfig, "port" | "host">)
   const writer = engine;
   let lateAtOnceSeen = 0;
   const answeredFromMemory = { count: 0 };
-  const writerCalls = callsCapacity(() => wire?.lineCallsServed ?? 0);
+  const writerCalls = callsCapacity(() => wire?.claimCallsServed ?? 0);
   const room =
     (config.isolation ?? true) && (config.waitingRoom ?? true)
       ? new WaitingRoom({

@@ -635,7 +635,7 @@ const CALLS_CAPACITY_BUSY_MIN = 0.2;
 /**
  * Calls a second this process's event loop would answer if it were full: the calls answered
  * over the last window (`count` is a running total) over the share of it the loop was busy; NaN
- * until a window with the loop busy enough. A writer behind edges reads its claims' capacity
+ * while the loop was too idle for that to say anything (it keeps up). A writer behind edges reads its claims' capacity
  * so, since its own crowd gate sees none (decision 0066).
  */
 export function callsCapacity(
@@ -652,7 +652,8 @@ export function callsCapacity(
     if (now - from < CALLS_CAPACITY_WINDOW_MS) return figure;
     const calls = count() - seen;
     const share = busy();
-    if (share >= CALLS_CAPACITY_BUSY_MIN && calls > 0) figure = (calls * 1000) / (now - from) / share;
+    // A loop this idle keeps up with what it is asked: no figure caps anything then.
+    figure = share >= CALLS_CAPACITY_BUSY_MIN && calls > 0 ? (calls * 1000) / (now - from) / share : Number.NaN;
     seen += calls;
     from = now;
     return figure;

@@ -106,6 +106,8 @@ type Op = (args: readonly unknown[]) => unknown;
 
 /** An edge's load report older than this is not counted: the edge stopped measuring, or is gone. */
 const EDGE_LOAD_FRESH_MS = 3_000;
+/** Places at once one load report may add: far above what an edge gives in 250 ms. */
+const LATE_GROWTH_MAX = 1_000_000;
 
 /**
  * Serves the engine to edges (docs/wire.md): each call is one narrow engine or store method;
@@ -125,7 +127,7 @@ export class WriterServer {
   readonly #rowWaits = new Map<number, { readonly pending: Set<Peer>; readonly done: () => void }>();
   /** Claims the edges placed at once, summed from their load reports as each total grew. */
   #edgesLateAtOnce = 0;
-  #lineCallsServed = 0;
+  #claimCallsServed = 0;
 
   readonly #members: (groupId: string) => ReadonlySet<string> | undefined;
 
@@ -198,14 +200,20 @@ export class WriterServer {
     return { claimsPerSecond, lateAtOnceTotal: this.#edgesLateAtOnce };
   }
 
-  /** @internal for Peer: an edge's load report; its places at once are added as they grow. */
+  /**
+   * @internal for Peer: an edge's load report. Its places at once are added as they grow; the
+   * first total on a connection is only where growth is counted from (an edge that reconnects
+   * sends the total since it started, already counted), and one report adds at most
+   * LATE_GROWTH_MAX (the sum stays exact).
+   */
   edgeLoad(peer: Peer, claimsPerSecond: unknown, lateAtOnceTotal: unknown): void {
     peer.claimsPerSecond =
       typeof claimsPerSecond === "number" && Number.isFinite(claimsPerSecond) ? claimsPerSecond : Number.NaN;
     peer.loadAt = performance.now();
-    if (typeof lateAtOnceTotal !== "number" || !Number.isSafeInteger(lateAtOnceTotal)) return;
-    this.#edgesLateAtOnce += Math.max(0, lateAtOnceTotal - peer.lateAtOnceTotal);
-    peer.lateAtOnceTotal = Math.max(peer.lateAtOnceTotal, lateAtOnceTotal);
+    if (typeof lateAtOnceTotal !== "number" || !Number.isSafeInteger(lateAtOnceTotal) || lateAtOnceTotal < 0) return;
+    if (peer.lateAtOnceTotal !== undefined)
+      this.#edgesLateAtOnce += Math.min(LATE_GROWTH_MAX, Math.max(0, lateAtOnceTotal - peer.lateAtOnceTotal));
+    peer.lateAtOnceTotal = Math.max(peer.lateAtOnceTotal ?? 0, lateAtOnceTotal);
   }
 
   /** @internal for the ack call and Peer: `peer` has applied every row up to `seq`, or is gone. */
@@ -331,13 +339,17 @@ export class WriterServer {
 
   /** @internal for Peer */
   served(op: string, seconds: number): void {
-    if (op.startsWith("line.")) this.#lineCallsServed += 1;
+    if (op === "line.claim" || op === "line.preQueue") this.#claimCallsServed += 1;
     this.#options.observer?.callServed?.(op, seconds);
   }
 
-  /** The waiting room's calls (`line.*`) answered since start: each is one claim request an edge read. */
-  get lineCallsServed(): number {
-    return this.#lineCallsServed;
+  /**
+   * Claims answered since start: `line.claim` and `line.preQueue`, each one claim request an edge
+   * read (a place, a return or a decision), as a single process's gate counts claims; not the
+   * queue's reads (`line.look`).
+   */
+  get claimCallsServed(): number {
+    return this.#claimCallsServed;
   }
 
   #broadcast(message: WriterMessage): void {
@@ -369,7 +381,7 @@ class Peer {
   calls = 0;
   /** The edge's last load report (EDGE_LOAD), and when it came (performance.now()). */
   claimsPerSecond = Number.NaN;
-  lateAtOnceTotal = 0;
+  lateAtOnceTotal: number | undefined;
   loadAt = 0;
   readonly #writer: WriterServer;
   readonly #helloDeadline: NodeJS.Timeout;

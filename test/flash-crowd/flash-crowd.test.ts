@@ -202,6 +202,7 @@ describe("hongbao flash-crowd", () => {
     assert.equal(resolveOptions({ edges: "1", edgeRuntime: "bun" }).edgeRuntime, "bun");
     assert.throws(() => resolveOptions({ edgeRuntime: "bun" }), /--edge-runtime/, "no edges to run on Bun");
     assert.throws(() => resolveOptions({ edges: "0", edgeRuntime: "bun" }), /--edge-runtime/);
+    assert.throws(() => resolveOptions({ edges: "00", edgeRuntime: "bun" }), /--edge-runtime/);
   });
 
   it("runs a crowd with a pre-queue through an edge on Bun (--edge-runtime bun), exact as in one process", {

@@ -193,22 +193,38 @@ describe("the writer on the wire", () => {
       assert.equal(writer.edgesLoad().claimsPerSecond, 6_000);
       await second.call(EDGE_LOAD, [4_000.5, 3]);
       assert.equal(writer.edgesLoad().claimsPerSecond, 10_000.5);
-      assert.equal(writer.edgesLoad().lateAtOnceTotal, lateBefore + 13);
-      // A total that went down (an edge restarted under the same name) adds nothing; one that grew adds its growth.
+      assert.equal(
+        writer.edgesLoad().lateAtOnceTotal,
+        lateBefore,
+        "a connection's first total is where growth counts from",
+      );
+      // A total that went down adds nothing; one that grew adds its growth.
       await first.call(EDGE_LOAD, [null, 4]);
       await first.call(EDGE_LOAD, [null, 12]);
-      assert.equal(writer.edgesLoad().lateAtOnceTotal, lateBefore + 15);
+      assert.equal(writer.edgesLoad().lateAtOnceTotal, lateBefore + 2);
       assert.equal(writer.edgesLoad().claimsPerSecond, 4_000.5, "an edge that has no figure now counts for none");
-      // Garbage is no figure, and never a crash or a NaN in the sum.
+      // Garbage is no figure and no growth, and never a crash or a NaN in the sum.
       await second.call(EDGE_LOAD, ["fast", -1]);
       await second.call(EDGE_LOAD, [Number.POSITIVE_INFINITY, 1.5]);
+      await second.call(EDGE_LOAD, [-5, Number.MAX_SAFE_INTEGER + 2]);
       assert.ok(Number.isNaN(writer.edgesLoad().claimsPerSecond));
-      assert.equal(writer.edgesLoad().lateAtOnceTotal, lateBefore + 15);
+      assert.equal(writer.edgesLoad().lateAtOnceTotal, lateBefore + 2);
       await second.call(EDGE_LOAD, [2_500, 5]);
+      assert.equal(writer.edgesLoad().lateAtOnceTotal, lateBefore + 4);
     } finally {
       first.close();
     }
     await waitFor(() => writer.edgesLoad().claimsPerSecond === 2_500, "a closed edge's figure leaves the sum");
+    // The first edge back on a new connection sends its total since it started: counted already.
+    const again = client({ path: socketPath() });
+    try {
+      await again.ready();
+      await again.call(EDGE_LOAD, [1_000, 12]);
+      assert.equal(writer.edgesLoad().lateAtOnceTotal, lateBefore + 4);
+      assert.equal(writer.edgesLoad().claimsPerSecond, 3_500);
+    } finally {
+      again.close();
+    }
     second.close();
     await waitFor(() => Number.isNaN(writer.edgesLoad().claimsPerSecond), "and so does the last one's");
   });

@@ -128,7 +128,7 @@ export function resolveOptions(input: Partial<FlashCrowdOptions> = {}): FlashCro
     throw new RangeError("--edges is for the spawned `hongbao serve`: not with --target or --bare");
   if (options.edges !== undefined && !/^(auto|\d{1,3})$/.test(options.edges))
     throw new RangeError("--edges: a whole number from 0 to 256, or auto");
-  if (options.edgeRuntime !== undefined && (options.edges === undefined || options.edges === "0"))
+  if (options.edgeRuntime !== undefined && (options.edges === undefined || Number(options.edges) === 0))
     throw new RangeError("--edge-runtime is for the spawned server's edges: give --edges 1 or more");
   if (options.target !== undefined && options.bare) {
     throw new RangeError("--bare starts its own bare server: it does not take --target");

@@ -635,8 +635,8 @@ const CALLS_CAPACITY_BUSY_MIN = 0.2;
 /**
  * Calls a second this process's event loop would answer if it were full: the calls answered
  * over the last window (`count` is a running total) over the share of it the loop was busy; NaN
- * while the loop was too idle for that to say anything (it keeps up). A writer behind edges reads its claims' capacity
- * so, since its own crowd gate sees none (decision 0066).
+ * while the loop was too idle for that to say anything (it keeps up). A writer behind edges
+ * reads its claims' capacity so, since its own crowd gate sees none (decision 0066).
  */
 export function callsCapacity(
   count: () => number,

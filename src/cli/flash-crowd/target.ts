@@ -166,9 +166,9 @@ async function startChild(args: string[], extraEnv: Record<string, string>, fold
   const env: NodeJS.ProcessEnv = {};
   for (const [name, value] of Object.entries(process.env)) {
     // The server's settings are the tool's to give; where Bun is (for --edge-runtime bun) is not a setting.
-    if (name === "HONGBAO_BUN") env[name] = value;
-    else if (name.startsWith("HONGBAO_") || name.startsWith("NODE_TEST") || name === "NODE_OPTIONS") continue;
-    else env[name] = value;
+    const setting = name.startsWith("HONGBAO_") && name !== "HONGBAO_BUN";
+    if (setting || name.startsWith("NODE_TEST") || name === "NODE_OPTIONS") continue;
+    env[name] = value;
   }
   Object.assign(env, extraEnv);
   const logFile = join(folder, "server.log");

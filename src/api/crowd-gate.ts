@@ -71,7 +71,7 @@ const CAPACITY_WEIGHT = 1 / 16;
 const CAPACITY_GAP_MS = 250;
 
 /** How long a slow turn keeps the gate counting as overloaded. */
-const OVERLOAD_MEMORY_MS = 1_000;
+export const OVERLOAD_MEMORY_MS = 1_000;
 
 /** `_paused` is node:http's own mark of a socket it has paused (answers backed up). */
 type HandledSocket = GatePeer & { _handle?: Partial<ReadableHandle> | null; _paused?: boolean };

@@ -75,6 +75,9 @@ const START_BALANCE = 50_000_000;
 const REQUESTS_PER_CYCLE_MAX = 2_000;
 /** Kill anyway after this long, however few answers came back. */
 const KILL_FALLBACK_MS = 15_000;
+/** A clock move answered 503 (busy) is asked again this many times in all, this far apart. */
+const CLOCK_ATTEMPTS = 5;
+const CLOCK_RETRY_MS = 100;
 /** Retries of what is in limbo stop with a failure after this long (503s are retried as Retry-After says). */
 const SETTLE_MS_MAX = Number(process.env.BANK_SETTLE_MS_MAX ?? 180_000);
 
@@ -156,7 +159,7 @@ class BankRun {
     await this.#setUp();
     for (let cycle = 1; cycle <= this.#options.cycles; cycle++) {
       if (cycle > 1) await this.#restart(`cycle ${cycle} restart`);
-      const stats = await this.#loadAndKill();
+      const stats = await this.#loadAndKill(cycle);
       this.figures.cycles = cycle;
       this.#checkFile(`cycle ${cycle} after the kill`, false);
       this.#log(
@@ -463,13 +466,17 @@ class BankRun {
   }
 
   /** Runs the load until a random moment, then SIGKILLs the server. */
-  async #loadAndKill(): Promise<{ acknowledged: number; lost: number; inFlight: number }> {
+  async #loadAndKill(cycle: number): Promise<{ acknowledged: number; lost: number; inFlight: number }> {
     const server = this.#proc as Proc;
     const concurrency = this.#options.concurrency ?? 48;
     const killAfterAnswers = 20 + Math.floor(this.#random() * 300);
     const clockAfterAnswers = Math.floor(this.#random() * killAfterAnswers);
-    /** Some kills follow a clock move closely, so they land among the refunds it runs. */
-    const killAfterClockMs = this.#random() < 0.4 ? Math.floor(this.#random() * 40) : undefined;
+    /**
+     * Some kills follow a clock move closely, so they land among the refunds it runs; never the
+     * first cycle's, so that every run moves the clock at least once with the load going on.
+     */
+    const closeKill = this.#random() < 0.4 && cycle > 1;
+    const killAfterClockMs = closeKill ? Math.floor(this.#random() * 40) : undefined;
     const extraDelayMs = Math.floor(this.#random() * 25);
     let answers = 0;
     let started = 0;
@@ -487,9 +494,15 @@ class BankRun {
     let clockMove: Promise<void> | undefined;
     const onAnswer = () => {
       answers += 1;
-      if (answers === killAfterAnswers) setTimeout(kill, extraDelayMs);
+      // A loaded machine can take longer over a clock move's refunds than over the rest of the
+      // cycle's answers: a kill not meant to follow the move closely waits for its answer.
+      if (answers === killAfterAnswers) {
+        const killLater = () => setTimeout(kill, extraDelayMs);
+        if (clockMove !== undefined && killAfterClockMs === undefined) void clockMove.then(killLater);
+        else killLater();
+      }
       if (this.#options.testClock && answers === clockAfterAnswers && clockMove === undefined) {
-        clockMove = this.#moveClock();
+        clockMove = this.#moveClock(() => killed);
         if (killAfterClockMs !== undefined) setTimeout(kill, killAfterClockMs);
       }
     };
@@ -516,15 +529,24 @@ class BankRun {
   }
 
   /** Moves the test clock 3 to 9 hours on: over a few cycles, past refunds, expiries and campaign ends. */
-  async #moveClock(): Promise<void> {
+  async #moveClock(isKilled: () => boolean): Promise<void> {
     const at = this.#clockAsked + Math.floor((3 + this.#random() * 6) * HOUR_MS);
     this.#clockAsked = at;
     try {
-      const reply = await this.#setClock(at);
-      if (reply.status === 200) {
-        this.#clockAcknowledged = at;
-        this.figures.clockMoves += 1;
-      } else if (reply.status !== 503) this.#unexpected.push(`clock: ${reply.status} ${reply.text}`);
+      for (let attempt = 1; attempt <= CLOCK_ATTEMPTS && !isKilled(); attempt++) {
+        const reply = await this.#setClock(at);
+        if (reply.status === 200) {
+          this.#clockAcknowledged = at;
+          this.figures.clockMoves += 1;
+          return;
+        }
+        if (reply.status !== 503) {
+          this.#unexpected.push(`clock: ${reply.status} ${reply.text}`);
+          return;
+        }
+        // busy: nothing moved; asked again as a client would
+        await sleep(CLOCK_RETRY_MS);
+      }
     } catch {
       // killed first: the restart sets the clock again
     }

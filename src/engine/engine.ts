@@ -1006,12 +1006,20 @@ export class Engine implements EngineFront {
     (batch as { idempotencyForgetBefore: Instant | null }).idempotencyForgetBefore = at - IDEMPOTENCY_KEEP_MS;
   }
 
-  /** Runs every timer due by the clock now and resolves once their batch is durable. */
+  /**
+   * Runs every timer due by the clock now and resolves once their batches are durable. With
+   * overlapping commits the last due timer may have fired in a batch applied behind the tick's,
+   * still committing when the tick is answered: that one is waited for too.
+   */
   async runDueTimers(): Promise<void> {
+    const noneDue = () => (this.#ledger.nextDueAt() ?? Number.POSITIVE_INFINITY) > this.#clock.now();
     for (;;) {
       const result = await this.submit({ type: "tick" });
       if (!result.ok) throw new EngineError(result.error);
-      if ((this.#ledger.nextDueAt() ?? Number.POSITIVE_INFINITY) > this.#clock.now()) return;
+      if (!noneDue()) continue;
+      await this.#lastCommit;
+      // A failed commit puts its timers back into rebuilt memory: they are due again.
+      if (noneDue()) return;
     }
   }
 

@@ -160,6 +160,48 @@ describe("pipelined commits", () => {
     assert.equal(await rig.store.balance(alice), 10_101, "the key moved money once");
   });
 
+  it("runs due timers and resolves only once the batch that fired the last of them is durable, even one applied behind", async () => {
+    rig = await new EngineRig({ overlapCommits: true, timersPerBatchMax: 1 }).start();
+    const alice = await rig.createUser();
+    const now = rig.clock.now();
+    const ids = [
+      await createCampaign(rig.engine, now, { name: "first", endsAt: now + 3_600_000 }),
+      await createCampaign(rig.engine, now, { name: "second", endsAt: now + 3_600_001 }),
+    ];
+    await rig.engine.runDueTimers(); // their starts
+    const gate = gateFirstCommit(rig);
+    const firstCommit = rig.store.commit;
+    let releaseSecond: () => void = () => {};
+    const secondHeld = new Promise<void>((resolve) => {
+      releaseSecond = resolve;
+    });
+    rig.store.commit = async (batch: Batch) => {
+      if (gate.calls() > 0) await secondHeld;
+      await firstCommit(batch);
+    };
+    try {
+      rig.clock.set(now + 7_200_000);
+      let resolved = false;
+      const ran = rig.engine.runDueTimers().then(() => {
+        resolved = true;
+      });
+      await until(() => gate.calls() === 1);
+      // Applied while the first batch commits: its own due timers fire the second end in memory.
+      const deposit = rig.engine.submit({ type: "deposit", userId: alice, amount: 1 });
+      await until(() => rig?.engine.memorySizes().campaignsInMemory === 0);
+      gate.release(false);
+      for (let turn = 0; turn < 20; turn++) await new Promise((resolve) => setImmediate(resolve));
+      assert.equal(resolved, false, "resolved while the batch that ended the second campaign was not durable");
+      releaseSecond();
+      await ran;
+      assert.ok((await deposit).ok);
+      for (const id of ids) assert.equal((await rig.store.campaign(id))?.campaign.status, "ended");
+    } finally {
+      gate.release(false);
+      releaseSecond();
+    }
+  });
+
   it("runs on a store that writes on a worker thread: answers after the thread's commit, reads see it, a restart keeps it", async () => {
     rig = await new EngineRig({}, undefined, true).start();
     assert.equal(rig.store.commitsOffLoop, true);

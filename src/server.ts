@@ -507,6 +507,10 @@ export async function createService(config: Omit<ServerConfig, "port" | "host">)
     onError: (error) => logger.warn({ err: error }, "webhook dispatcher: the store did not answer; retrying"),
     onAttempt: (_delivery, outcome) =>
       metrics.webhookAttempts.inc({ outcome: outcome.state === "pending" ? "retry" : outcome.state }),
+    onPruned: (pruned) => {
+      metrics.eventsPruned.inc(pruned.events);
+      logger.info(pruned, "outbox pruned: events past their retention, with their settled deliveries");
+    },
   });
   const app = await buildApp(context, {
     logger,

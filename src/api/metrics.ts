@@ -95,6 +95,11 @@ export class Metrics {
     labelNames: ["outcome"],
     registers: [this.registry],
   });
+  readonly eventsPruned = new Counter({
+    name: "hongbao_events_pruned_total",
+    help: "Events deleted from the outbox past their retention (with their settled webhook deliveries)",
+    registers: [this.registry],
+  });
   readonly commitFailures = new Counter({
     name: "hongbao_engine_commit_failures_total",
     help: "Batches that could not be made durable (their commands were answered 503 and memory was rebuilt from the store)",

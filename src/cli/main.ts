@@ -29,6 +29,12 @@ function port(value: string): number {
 const AUTO_EDGES_MAX = 8;
 
 /** A count of edges, or `auto` for one per core (at most AUTO_EDGES_MAX). */
+function retentionDays(value: string): number {
+  const parsed = /^\d{1,4}$/.test(value) ? Number(value) : Number.NaN;
+  if (!(parsed >= 1 && parsed <= 3650)) throw new InvalidArgumentError("a whole number of days from 1 to 3650");
+  return parsed;
+}
+
 function edgeCount(value: string): number {
   if (value === "auto") return Math.min(availableParallelism(), AUTO_EDGES_MAX);
   const parsed = /^\d{1,3}$/.test(value) ? Number(value) : Number.NaN;
@@ -106,6 +112,15 @@ program
     "--webhook-allow-private",
     "let webhook endpoints point at loopback, private and link-local addresses (env HONGBAO_WEBHOOK_ALLOW_PRIVATE=1)",
     process.env.HONGBAO_WEBHOOK_ALLOW_PRIVATE === "1",
+  )
+  .addOption(
+    new Option(
+      "--event-retention-days <days>",
+      "events (GET /v1/events) and their settled webhook deliveries are deleted after this many days",
+    )
+      .env("HONGBAO_EVENT_RETENTION_DAYS")
+      .argParser(retentionDays)
+      .default(30),
   )
   .addOption(
     new Option("--log-format <format>", "pretty: readable lines for development")

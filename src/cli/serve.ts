@@ -27,6 +27,8 @@ export interface ServeFlags {
   corsOrigins?: string;
   /** Webhook endpoints may point at loopback and private addresses. */
   webhookAllowPrivate?: boolean;
+  /** Events and their settled deliveries are deleted after this many days. */
+  eventRetentionDays?: number;
   /** postgres://…: the ledger in PostgreSQL; this process serves only while it holds the writer lease. */
   store?: string;
   /** Edge processes sharing the HTTP port in front of one writer; 0: one process does all. */
@@ -179,7 +181,10 @@ export async function serve(
             audience: flags.exchangeAudience as string,
           },
     ...(wire === undefined ? {} : { wire }),
-    webhooks: { allowPrivate: flags.webhookAllowPrivate === true },
+    webhooks: {
+      allowPrivate: flags.webhookAllowPrivate === true,
+      dispatcher: { retentionMs: (flags.eventRetentionDays ?? 30) * 86_400_000 },
+    },
   });
   running = server;
   writer?.onListening(server);

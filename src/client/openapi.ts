@@ -575,7 +575,7 @@ export interface paths {
         };
         /**
          * Events: a user's own (the transfers and packets they are party to); the operator's: all
-         * @description Cursor pages: `startingAfter` is the last event id of the page before. `order=desc` (default) is newest first; `order=asc` follows the outbox in order, for a reader that catches up. `type` filters by one or more event types, comma-separated.
+         * @description Cursor pages: `startingAfter` is the last event id of the page before. `order=desc` (default) is newest first; `order=asc` follows the outbox in order, for a reader that catches up. `type` filters by one or more event types, comma-separated. Events are kept 30 days by default (the server's event retention), then deleted.
          */
         get: operations["getV1Events"];
         put?: never;

@@ -111,3 +111,33 @@ export function dueOf(
   }
   return due;
 }
+
+/** One of the oldest events, as the pruner reads it, with what would keep it. */
+export interface PruneCandidateRow {
+  seq: number;
+  at: number;
+  /** A delivery of it is still pending. */
+  pending: number | boolean;
+  /** It is the start of a campaign still open, which a load reads to know the start was announced. */
+  open_start: number | boolean;
+}
+
+/**
+ * The sequence numbers to delete among the oldest events (read in sequence order): the run of
+ * them older than `before`, less those something still needs. The run stops at the first
+ * event that is not older, so a prune reads no further than what it may delete.
+ */
+export function prunable(
+  rows: readonly PruneCandidateRow[],
+  before: number,
+  limit: number,
+): { seqs: number[]; lastSeq: number | undefined; done: boolean } {
+  const seqs: number[] = [];
+  let lastSeq: number | undefined;
+  for (const row of rows) {
+    if (Number(row.at) >= before) return { seqs, lastSeq, done: true };
+    lastSeq = Number(row.seq);
+    if (!row.pending && !row.open_start) seqs.push(lastSeq);
+  }
+  return { seqs, lastSeq, done: rows.length < limit };
+}

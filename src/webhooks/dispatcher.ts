@@ -25,12 +25,23 @@ export interface DispatcherOptions {
   /** After this long since its first attempt a delivery is given up (state "failed"). */
   readonly retryWindowMs?: number;
   readonly random?: () => number;
+  /** Events older than this are pruned with their settled deliveries (default 30 days). */
+  readonly retentionMs?: number;
+  /** How often the outbox is pruned. */
+  readonly pruneEveryMs?: number;
+  /** Events one prune transaction reads at most: each is short beside the engine's batches. */
+  readonly pruneSliceMax?: number;
+  /** Every prune pass that deleted something. */
+  readonly onPruned?: (pruned: { events: number; deliveries: number }) => void;
   readonly onError?: (error: unknown) => void;
   /** Every attempt's outcome, for metrics and logs. */
   readonly onAttempt?: (delivery: DueDelivery, outcome: AttemptOutcome) => void;
 }
 
 const HOUR_MS = 3_600_000;
+export const EVENT_RETENTION_MS_DEFAULT = 30 * 24 * HOUR_MS;
+/** Prune slices a look of the dispatcher runs at most: a backlog (a retention just shortened) goes over many looks. */
+const PRUNE_SLICES_PER_LOOK = 10;
 
 /**
  * Delivers the outbox to webhook endpoints, at least once, outside the engine's commit
@@ -52,6 +63,14 @@ export class WebhookDispatcher {
   readonly #retryDelayMsMax: number;
   readonly #retryWindowMs: number;
   readonly #random: () => number;
+  readonly #retentionMs: number;
+  readonly #pruneEveryMs: number;
+  readonly #pruneSliceMax: number;
+  readonly #onPruned: DispatcherOptions["onPruned"];
+  /** When the last prune pass ended; undefined: not yet, so the first look prunes. */
+  #prunedAt: Instant | undefined;
+  /** A pass under way: its limit, how far it has read, and what it deleted so far. */
+  #prunePass: { before: Instant; afterSeq: number; events: number; deliveries: number } | undefined;
   readonly #onError: (error: unknown) => void;
   readonly #onAttempt: DispatcherOptions["onAttempt"];
   readonly #inFlight = new Map<string, Promise<void>>();
@@ -76,6 +95,10 @@ export class WebhookDispatcher {
     this.#retryDelayMsMax = options.retryDelayMsMax ?? 6 * HOUR_MS;
     this.#retryWindowMs = options.retryWindowMs ?? 72 * HOUR_MS;
     this.#random = options.random ?? Math.random;
+    this.#retentionMs = options.retentionMs ?? EVENT_RETENTION_MS_DEFAULT;
+    this.#pruneEveryMs = options.pruneEveryMs ?? 10 * 60_000;
+    this.#pruneSliceMax = options.pruneSliceMax ?? 100;
+    this.#onPruned = options.onPruned;
     this.#onError = options.onError ?? (() => {});
     this.#onAttempt = options.onAttempt;
   }
@@ -129,6 +152,9 @@ export class WebhookDispatcher {
       const now = this.#now();
       // Fan out until the outbox is read to its end, a bounded slice at a time.
       while (this.#running && (await this.#store.fanOut(this.#fanOutMax, now)) === this.#fanOutMax) {}
+      if (this.#prunePass !== undefined || this.#prunedAt === undefined || now - this.#prunedAt >= this.#pruneEveryMs) {
+        await this.#prune(now);
+      }
       const free = this.#concurrencyMax - this.#inFlight.size;
       if (free <= 0) return;
       const due = await this.#store.dueDeliveries(now, free * 4, new Set(this.#inFlight.keys()));
@@ -152,6 +178,30 @@ export class WebhookDispatcher {
       }
     } catch (error) {
       this.#onError(error);
+    }
+  }
+
+  /**
+   * Deletes what is older than the retention, a few short slices a look, each its own
+   * transaction, the event loop free between them: on SQLite a slice holds the writer's
+   * connection. A pass that is not done goes on at the next look, not a period later. Times are
+   * the engine's (an event's instant) against the dispatcher's clock: with a test clock moved
+   * ahead, events only stay longer.
+   */
+  async #prune(now: Instant): Promise<void> {
+    const pass = this.#prunePass ?? { before: now - this.#retentionMs, afterSeq: 0, events: 0, deliveries: 0 };
+    this.#prunePass = pass;
+    for (let slice = 0; slice < PRUNE_SLICES_PER_LOOK && this.#running; slice++) {
+      if (slice > 0) await new Promise((resolve) => setImmediate(resolve));
+      const done = await this.#store.prune(pass.before, pass.afterSeq, this.#pruneSliceMax);
+      pass.events += done.events;
+      pass.deliveries += done.deliveries;
+      pass.afterSeq = done.lastSeq;
+      if (!done.done) continue;
+      this.#prunePass = undefined;
+      this.#prunedAt = now;
+      if (pass.events > 0) this.#onPruned?.({ events: pass.events, deliveries: pass.deliveries });
+      return;
     }
   }
 

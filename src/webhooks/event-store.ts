@@ -81,8 +81,25 @@ export interface DeliveryCounts {
   readonly failed: number;
 }
 
+/** What one slice of a prune did. */
+export interface PruneSlice {
+  readonly events: number;
+  readonly deliveries: number;
+  /** The last sequence number it looked at: the next slice starts after it. */
+  readonly lastSeq: number;
+  /** No event older than the limit is left past `lastSeq`. */
+  readonly done: boolean;
+}
+
 export interface EventStore {
   events(query: EventQuery): Promise<StoredEvent[]>;
+  /**
+   * Deletes, in one transaction, the events older than `before` among the `limit` oldest after
+   * `afterSeq`, with who they concern and their settled deliveries. Kept whatever their age:
+   * the newest event (the next sequence number is counted on from it), those not yet fanned
+   * out, those with a delivery still pending, and the start of a campaign still open.
+   */
+  prune(before: Instant, afterSeq: number, limit: number): Promise<PruneSlice>;
   /** The sequence number of the last event written, 0 when none. */
   lastEventSeq(): Promise<number>;
   createEndpoint(endpoint: EndpointRecord): Promise<void>;

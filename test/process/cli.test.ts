@@ -173,6 +173,27 @@ describe("hongbao CLI", () => {
     );
   });
 
+  it("an invalid --event-retention-days exits non-zero with a message and creates no database", SLOW, async () => {
+    const dir = tempDir();
+    await Promise.all(
+      ["0", "3651", "abc", "-1", "1.5", ""].map(async (bad, i) => {
+        const db = join(dir, `retention-${i}.db`);
+        const run = await runCli(["serve", "--edges", "0", "--port", "0", "--event-retention-days", bad, "--db", db]);
+        assert.notEqual(
+          run.code,
+          0,
+          `--event-retention-days ${JSON.stringify(bad)} must fail\n${run.stdout}\n${run.stderr}`,
+        );
+        assert.match(
+          run.stderr,
+          /days/,
+          `--event-retention-days ${JSON.stringify(bad)} explains itself: ${run.stderr}`,
+        );
+        assert.equal(existsSync(db), false);
+      }),
+    );
+  });
+
   it("a port that is not written as a decimal number is refused too", SLOW, async () => {
     const dir = tempDir();
     await Promise.all(

@@ -19,6 +19,22 @@ export interface StoreFixture {
 const ALICE = "usr_00000000000000000001";
 const BOB = "usr_00000000000000000002";
 
+const ENDPOINT = {
+  id: "we_00000000000000000001",
+  url: "https://hooks.example.com/in",
+  eventTypes: [],
+  secret: "whsec_a",
+  previousSecret: null,
+  previousSecretUntil: null,
+  createdAt: 1,
+  afterSeq: 0,
+};
+
+/** Up to ten events: the operator's (no user) or one user's. */
+function eventPage(store: LedgerStore, userId: string | undefined, order: "asc" | "desc") {
+  return store.events.events({ userId, startingAfter: undefined, limit: 10, order, types: undefined });
+}
+
 function batch(parts: Partial<Batch>): Batch {
   return { ...emptyBatch(), ...parts };
 }
@@ -195,24 +211,12 @@ export function runStoreContract(name: string, open: () => Promise<StoreFixture>
         idempotency: [{ scope: `user:${ALICE}`, key: "k1", requestHash: "h2", outcome: "{}", createdAt: 3 }],
       });
       await assert.rejects(store.commit(broken));
-      const all = await store.events.events({
-        userId: undefined,
-        startingAfter: undefined,
-        limit: 10,
-        order: "asc",
-        types: undefined,
-      });
+      const all = await eventPage(store, undefined, "asc");
       assert.deepEqual(
         all.map((event) => [event.id, event.type, event.data.amount]),
         [[eventIdOf(1), "transfer.received", 300]],
       );
-      const bobs = await store.events.events({
-        userId: BOB,
-        startingAfter: undefined,
-        limit: 10,
-        order: "desc",
-        types: undefined,
-      });
+      const bobs = await eventPage(store, BOB, "desc");
       assert.equal(bobs.length, 1);
       assert.equal((await store.load()).nextEventSeq, 2);
     });
@@ -228,16 +232,7 @@ export function runStoreContract(name: string, open: () => Promise<StoreFixture>
         users: [ALICE, BOB],
         data: {},
       };
-      const endpoint = {
-        id: "we_00000000000000000001",
-        url: "https://hooks.example.com/in",
-        eventTypes: [],
-        secret: "whsec_a",
-        previousSecret: null,
-        previousSecretUntil: null,
-        createdAt: 1,
-        afterSeq: 0,
-      };
+      const endpoint = ENDPOINT;
       await fixture.store.events.createEndpoint(endpoint);
       await fixture.store.commit({ ...seed(), events: [event] });
       assert.equal(await fixture.store.events.fanOut(10, 5_000), 1);
@@ -260,6 +255,105 @@ export function runStoreContract(name: string, open: () => Promise<StoreFixture>
       assert.equal(again?.delivery.attempts, 1);
       assert.equal(again?.delivery.lastStatus, 503);
       assert.deepEqual(await reopened.events.deliveryCounts(endpoint.id), { pending: 1, delivered: 0, failed: 0 });
+      await reopened.close();
+    });
+
+    it("prunes events past their retention with who they concern and their settled deliveries, and keeps what is still needed", async () => {
+      const fixture = await fresh();
+      const { store } = fixture;
+      const campaign = {
+        id: "cmp_00000000000000000001",
+        name: "open",
+        budget: 1_000,
+        amount: { fixed: 10 },
+        startsAt: 500,
+        endsAt: 100_000,
+        perUserLimit: 1,
+        createdAt: 400,
+        status: "open",
+        returned: 0,
+        pausedAt: null,
+        closedAt: null,
+      } as const;
+      const event = (seq: number, at: number, users: string[], type = "transfer.received" as const) => ({
+        seq,
+        id: eventIdOf(seq),
+        type,
+        subject: transfer.id,
+        at,
+        users,
+        data: {},
+      });
+      await store.events.createEndpoint({ ...ENDPOINT, afterSeq: 0 });
+      await store.commit({
+        ...seed(),
+        campaigns: [campaign],
+        events: [
+          event(1, 1_000, [ALICE]), // delivered: pruned
+          event(2, 1_000, [BOB]), // its delivery still pending
+          { ...event(3, 1_000, []), type: "campaign.started", subject: campaign.id }, // the campaign is open
+          event(4, 1_000, [ALICE, BOB]), // given up: pruned
+          event(5, 9_000, [ALICE]), // not old enough
+        ],
+      });
+      assert.equal(await store.events.fanOut(10, 1_000), 5);
+      const settle = (seq: number, state: "delivered" | "failed") =>
+        store.events.recordAttempt(ENDPOINT.id, seq, {
+          state,
+          attempts: 1,
+          nextAttemptAt: 1_000,
+          firstAttemptAt: 1_000,
+          at: 1_000,
+          status: state === "delivered" ? 200 : 500,
+          error: null,
+        });
+      await settle(1, "delivered");
+      await settle(3, "delivered");
+      await settle(4, "failed");
+      await store.commit(batch({ events: [event(6, 1_000, [ALICE])] })); // old, but not fanned out yet
+
+      const slices = [];
+      let afterSeq = 0;
+      for (;;) {
+        const slice = await store.events.prune(5_000, afterSeq, 2);
+        slices.push(slice);
+        afterSeq = slice.lastSeq;
+        if (slice.done) break;
+      }
+      assert.deepEqual(
+        slices.map((slice) => [slice.events, slice.deliveries, slice.lastSeq, slice.done]),
+        [
+          [1, 1, 2, false],
+          [1, 1, 4, false],
+          [0, 0, 4, true],
+        ],
+      );
+      const all = await eventPage(store, undefined, "asc");
+      assert.deepEqual(
+        all.map((e) => e.seq),
+        [2, 3, 5, 6],
+      );
+      const alices = await eventPage(store, ALICE, "asc");
+      assert.deepEqual(
+        alices.map((e) => e.seq),
+        [5, 6],
+        "who a pruned event concerned went with it",
+      );
+      assert.deepEqual(await store.events.deliveryCounts(ENDPOINT.id), { pending: 2, delivered: 1, failed: 0 });
+      assert.equal((await store.load()).nextEventSeq, 7);
+    });
+
+    it("keeps the newest event whatever its age: the next sequence number counts on from it", async () => {
+      const fixture = await fresh();
+      const { store } = fixture;
+      await store.events.createEndpoint({ ...ENDPOINT, afterSeq: 0 });
+      const old = { seq: 1, id: eventIdOf(1), type: "transfer.received" as const, subject: transfer.id, at: 1_000 };
+      await store.commit({ ...seed(), events: [{ ...old, users: [ALICE], data: {} }] });
+      assert.equal(await store.events.fanOut(10, 1_000), 1);
+      assert.deepEqual(await store.events.prune(5_000, 0, 10), { events: 0, deliveries: 0, lastSeq: 0, done: true });
+      await store.close();
+      const reopened = await fixture.reopen();
+      assert.equal((await reopened.load()).nextEventSeq, 2);
       await reopened.close();
     });
 

@@ -241,3 +241,61 @@ describe(`webhook retry window (${TEST_STORE})`, () => {
     assert.equal(failed[0]?.lastError, "ECONNREFUSED");
   });
 });
+
+describe(`the outbox pruned past its retention (${TEST_STORE})`, () => {
+  let app: TestApp;
+  let receiver: WebhookReceiver;
+
+  before(async () => {
+    receiver = await WebhookReceiver.start();
+    app = await startTestApp({
+      webhooks: { allowPrivate: true, dispatcher: { pollMs: 50, retentionMs: 400, pruneEveryMs: 100 } },
+    });
+  });
+
+  after(async () => {
+    await app?.dispose();
+    await receiver?.close();
+  });
+
+  const events = async () =>
+    (
+      (await app.call("GET", "/v1/events?order=asc&limit=100", { token: "admin" })).json().data as {
+        id: string;
+        type: string;
+      }[]
+    ).map((event) => event.id);
+
+  it("deletes delivered events and their deliveries once past it, and counts on from the newest", async () => {
+    const created = await app.call("POST", "/v1/admin/webhook-endpoints", {
+      token: "admin",
+      body: { url: receiver.url },
+    });
+    assert.equal(created.statusCode, 201, created.body);
+    receiver.secrets = [created.json().secret];
+    const id = created.json().id as string;
+    const [alice, bob] = [await app.createUser("alice"), await app.createUser("bob")];
+    await app.deposit(alice.userId, 1_000);
+    for (const amount of [1, 2, 3]) {
+      const sent = await app.call("POST", "/v1/transfers", { token: alice.token, body: { to: bob.userId, amount } });
+      assert.equal(sent.statusCode, 201, sent.body);
+    }
+    const before = await events();
+    assert.ok(before.length >= 3, `events: ${before.join(", ")}`);
+    await eventually(async () => (await events()).length === 1, "everything but the newest event pruned");
+    assert.deepEqual(await events(), before.slice(-1));
+    const endpoint = await app.call("GET", `/v1/admin/webhook-endpoints/${id}`, { token: "admin" });
+    assert.deepEqual(
+      endpoint.json().deliveries,
+      { pending: 0, delivered: 1, failed: 0 },
+      "the pruned events' deliveries went too",
+    );
+    assert.ok(receiver.received.length >= before.length, "every event was delivered before it was pruned");
+    // The ledger is untouched, and the next event counts on from the newest kept.
+    assert.equal(await app.balanceSum(), 0);
+    const sent = await app.call("POST", "/v1/transfers", { token: alice.token, body: { to: bob.userId, amount: 4 } });
+    assert.equal(sent.statusCode, 201);
+    const [after] = (await events()).slice(-1);
+    assert.ok((after as string) > (before.at(-1) as string), `${after} follows ${before.at(-1)}`);
+  });
+});

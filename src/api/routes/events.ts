@@ -42,7 +42,7 @@ export function eventRoutes(app: FastifyInstance, context: AppContext): void {
         description:
           "Cursor pages: `startingAfter` is the last event id of the page before. `order=desc` (default) is newest first; " +
           "`order=asc` follows the outbox in order, for a reader that catches up. `type` filters by one or more " +
-          "event types, comma-separated.",
+          "event types, comma-separated. Events are kept 30 days by default (the server's event retention), then deleted.",
         querystring: {
           type: "object",
           additionalProperties: false,

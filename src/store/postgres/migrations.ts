@@ -333,4 +333,12 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE writer_lease ADD COLUMN wire text;
     `,
   },
+  {
+    version: 12,
+    name: "the outbox pruned by age: an event's rows found by its sequence number",
+    sql: `
+      CREATE INDEX event_users_seq ON event_users (shard, seq);
+      CREATE INDEX webhook_deliveries_seq ON webhook_deliveries (shard, seq);
+    `,
+  },
 ];

@@ -10,6 +10,7 @@ import type {
   EndpointRecord,
   EventQuery,
   EventStore,
+  PruneSlice,
   StoredEvent,
 } from "../../webhooks/event-store.js";
 import {
@@ -21,6 +22,8 @@ import {
   endpointOf,
   eventOf,
   matchingEndpoints,
+  type PruneCandidateRow,
+  prunable,
 } from "../event-rows.js";
 
 type Queryable = Pick<pg.ClientBase, "query">;
@@ -199,6 +202,32 @@ export class PostgresEvents implements EventStore {
         this.#shard,
       ]);
       return events.length;
+    });
+  }
+
+  async prune(before: Instant, afterSeq: number, limit: number): Promise<PruneSlice> {
+    return this.#transaction(async (client) => {
+      const { rows } = await client.query<PruneCandidateRow>(
+        `SELECT e.seq, e.at,
+           EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.shard = e.shard AND d.seq = e.seq AND d.state = 'pending') AS pending,
+           (e.type = 'campaign.started' AND EXISTS (
+             SELECT 1 FROM campaigns c WHERE c.shard = e.shard AND c.id = e.subject AND c.status = 'open')) AS open_start
+         FROM events e
+         WHERE e.shard = $1 AND e.seq > $2
+           AND e.seq <= COALESCE((SELECT seq FROM webhook_cursor WHERE shard = $1), 0)
+           AND e.seq < (SELECT MAX(seq) FROM events WHERE shard = $1)
+         ORDER BY e.seq LIMIT $3`,
+        [this.#shard, afterSeq, limit],
+      );
+      const { seqs, lastSeq, done } = prunable(rows, before, limit);
+      if (seqs.length === 0) return { events: 0, deliveries: 0, lastSeq: lastSeq ?? afterSeq, done };
+      await client.query("DELETE FROM event_users WHERE shard = $1 AND seq = ANY($2::bigint[])", [this.#shard, seqs]);
+      const deliveries = await client.query(
+        "DELETE FROM webhook_deliveries WHERE shard = $1 AND seq = ANY($2::bigint[])",
+        [this.#shard, seqs],
+      );
+      await client.query("DELETE FROM events WHERE shard = $1 AND seq = ANY($2::bigint[])", [this.#shard, seqs]);
+      return { events: seqs.length, deliveries: deliveries.rowCount ?? 0, lastSeq: lastSeq ?? afterSeq, done };
     });
   }
 

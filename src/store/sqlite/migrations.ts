@@ -334,4 +334,12 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE red_packets ADD COLUMN cover_id TEXT;
     `,
   },
+  {
+    version: 11,
+    name: "the outbox pruned by age: an event's rows found by its sequence number",
+    sql: `
+      CREATE INDEX event_users_seq ON event_users (seq);
+      CREATE INDEX webhook_deliveries_seq ON webhook_deliveries (seq);
+    `,
+  },
 ];

@@ -9,6 +9,7 @@ import type {
   EndpointRecord,
   EventQuery,
   EventStore,
+  PruneSlice,
   StoredEvent,
 } from "../../webhooks/event-store.js";
 import {
@@ -20,6 +21,8 @@ import {
   endpointOf,
   eventOf,
   matchingEndpoints,
+  type PruneCandidateRow,
+  prunable,
 } from "../event-rows.js";
 
 /**
@@ -33,6 +36,7 @@ export class SqliteEvents implements EventStore {
   readonly #db: Database.Database;
   readonly #s;
   readonly #fanOut: (limit: number, now: Instant) => number;
+  readonly #prune: (before: Instant, afterSeq: number, limit: number) => PruneSlice;
 
   constructor(db: Database.Database) {
     this.#db = db;
@@ -68,9 +72,24 @@ export class SqliteEvents implements EventStore {
          WHERE endpoint_id = ? AND seq = ?`,
       ),
       counts: db.prepare("SELECT state, COUNT(*) AS n FROM webhook_deliveries WHERE endpoint_id = ? GROUP BY state"),
+      pruneCandidates: db.prepare(
+        `SELECT e.seq, e.at,
+           EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.seq = e.seq AND +d.state = 'pending') AS pending,
+           (e.type = 'campaign.started' AND EXISTS (SELECT 1 FROM campaigns c WHERE c.id = e.subject AND c.status = 'open')) AS open_start
+         FROM events e
+         WHERE e.seq > ? AND e.seq <= COALESCE((SELECT seq FROM webhook_cursor WHERE id = 0), 0)
+           AND e.seq < (SELECT MAX(seq) FROM events)
+         ORDER BY e.seq LIMIT ?`,
+      ),
+      pruneUsers: db.prepare("DELETE FROM event_users WHERE seq = ?"),
+      pruneDeliveries: db.prepare("DELETE FROM webhook_deliveries WHERE seq = ?"),
+      pruneEvent: db.prepare("DELETE FROM events WHERE seq = ?"),
     };
     // IMMEDIATE: it reads then writes, and a batch committed by another connection in between would fail it.
     this.#fanOut = db.transaction((limit: number, now: Instant) => this.#fanOutNow(limit, now)).immediate;
+    this.#prune = db.transaction((before: Instant, afterSeq: number, limit: number) =>
+      this.#pruneNow(before, afterSeq, limit),
+    ).immediate;
   }
 
   /** The campaigns among `ids` whose campaign.started is in the outbox. */
@@ -152,6 +171,22 @@ export class SqliteEvents implements EventStore {
     }
     this.#s.setCursor.run((events[events.length - 1] as StoredEvent).seq);
     return events.length;
+  }
+
+  async prune(before: Instant, afterSeq: number, limit: number): Promise<PruneSlice> {
+    return this.#prune(before, afterSeq, limit);
+  }
+
+  #pruneNow(before: Instant, afterSeq: number, limit: number): PruneSlice {
+    const rows = this.#s.pruneCandidates.all(afterSeq, limit) as PruneCandidateRow[];
+    const { seqs, lastSeq, done } = prunable(rows, before, limit);
+    let deliveries = 0;
+    for (const seq of seqs) {
+      this.#s.pruneUsers.run(seq);
+      deliveries += this.#s.pruneDeliveries.run(seq).changes;
+      this.#s.pruneEvent.run(seq);
+    }
+    return { events: seqs.length, deliveries, lastSeq: lastSeq ?? afterSeq, done };
   }
 
   async dueDeliveries(now: Instant, limit: number, excluding: ReadonlySet<string>): Promise<DueDelivery[]> {

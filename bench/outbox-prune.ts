@@ -3,14 +3,15 @@
  * the writer's connection between the engine's batches, a slice of events a transaction, so the
  * figure that matters is how long one slice holds the connection (and the event loop).
  *
- *   data     — `--events` events (default 200 000), each concerning two users and delivered to
- *              one webhook endpoint, written through the store's own batches and fan-out.
- *   prune    — store.events.prune(…) slices of `--slice` events (default 500) until done: the
+ *   data     — `--events` events (default 200 000), each concerning two users (every
+ *              `--group-every`-th a group packet's, concerning `--members`, default 2 000) and
+ *              delivered to one webhook endpoint, written through the store's own batches and fan-out.
+ *   prune    — store.events.prune(…) slices of `--slice` events (default 100) until done: the
  *              eligibility checks (pending delivery, open campaign's start) and three deletes.
  *   raw      — on a copy of the same file, the same rows deleted by range, a slice a
  *              transaction, with no checks: the floor.
  *
- * Usage: node dist/bench/outbox-prune.js [--events 200000] [--slice 500]
+ * Usage: node dist/bench/outbox-prune.js [--events 200000] [--slice 100] [--group-every 0] [--members 2000]
  */
 import { copyFileSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -23,11 +24,19 @@ import { SqliteStore } from "../src/store/sqlite/sqlite-store.js";
 import { median, table } from "./lib.js";
 
 const { values: args } = parseArgs({
-  options: { events: { type: "string", default: "200000" }, slice: { type: "string", default: "500" } },
+  options: {
+    events: { type: "string", default: "200000" },
+    slice: { type: "string", default: "100" },
+    "group-every": { type: "string", default: "0" },
+    members: { type: "string", default: "2000" },
+  },
 });
 const EVENTS = Number(args.events);
 const SLICE = Number(args.slice);
+const GROUP_EVERY = Number(args["group-every"]);
+const MEMBERS = Number(args.members);
 const WRITE_BATCH = 2_000;
+const userOf = (i: number) => `usr_${(i % 50_000).toString(16).padStart(20, "0")}`;
 
 const dir = mkdtempSync(join(tmpdir(), "hongbao-prune-"));
 try {
@@ -47,10 +56,8 @@ try {
   for (let first = 1; first <= EVENTS; first += WRITE_BATCH) {
     const events = [];
     for (let seq = first; seq < Math.min(first + WRITE_BATCH, EVENTS + 1); seq++) {
-      const users = [
-        `usr_${(seq % 5_000).toString(16).padStart(20, "0")}`,
-        `usr_${((seq * 7) % 5_000).toString(16).padStart(20, "0")}`,
-      ];
+      const group = GROUP_EVERY > 0 && seq % GROUP_EVERY === 0;
+      const users = group ? Array.from({ length: MEMBERS }, (_, i) => userOf(seq + i)) : [userOf(seq), userOf(seq * 7)];
       events.push({
         seq,
         id: eventIdOf(seq),
@@ -112,7 +119,10 @@ try {
 
   const p99 = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length * 0.99)] as number;
   const perEvent = (ms: number) => ((1_000 * ms) / (EVENTS - 1)).toFixed(1);
-  console.log(`${EVENTS} events, two users and one delivered delivery each; slices of ${SLICE}; pruned ${pruned}`);
+  const groups = GROUP_EVERY > 0 ? `, every ${GROUP_EVERY}th concerning ${MEMBERS}` : "";
+  console.log(
+    `${EVENTS} events concerning two users${groups}, one delivered delivery each; slices of ${SLICE}; pruned ${pruned} in ${sliceMs.length} slices`,
+  );
   console.log(
     table(
       ["", "µs an event", "slice p50 ms", "slice p99 ms", "slice max ms"],

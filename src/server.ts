@@ -509,8 +509,10 @@ export async function createService(config: Omit<ServerConfig, "port" | "host">)
       metrics.webhookAttempts.inc({ outcome: outcome.state === "pending" ? "retry" : outcome.state }),
     onPruned: (pruned) => {
       metrics.eventsPruned.inc(pruned.events);
-      logger.info(pruned, "outbox pruned: events past their retention, with their settled deliveries");
+      logger.debug(pruned, "outbox pruned: events past their retention, with their settled deliveries");
     },
+    onPruneError: (error) =>
+      logger.warn({ err: error }, "outbox prune failed; deliveries go on, and the prune is tried again later"),
   });
   const app = await buildApp(context, {
     logger,

@@ -29,16 +29,16 @@ function port(value: string): number {
 const AUTO_EDGES_MAX = 8;
 
 /** A count of edges, or `auto` for one per core (at most AUTO_EDGES_MAX). */
-function retentionDays(value: string): number {
-  const parsed = /^\d{1,4}$/.test(value) ? Number(value) : Number.NaN;
-  if (!(parsed >= 1 && parsed <= 3650)) throw new InvalidArgumentError("a whole number of days from 1 to 3650");
-  return parsed;
-}
-
 function edgeCount(value: string): number {
   if (value === "auto") return Math.min(availableParallelism(), AUTO_EDGES_MAX);
   const parsed = /^\d{1,3}$/.test(value) ? Number(value) : Number.NaN;
   if (!(parsed >= 0 && parsed <= 256)) throw new InvalidArgumentError("edges: a whole number from 0 to 256, or auto");
+  return parsed;
+}
+
+function retentionDays(value: string): number {
+  const parsed = /^\d{1,4}$/.test(value) ? Number(value) : Number.NaN;
+  if (!(parsed >= 1 && parsed <= 3650)) throw new InvalidArgumentError("a whole number of days from 1 to 3650");
   return parsed;
 }
 

@@ -116,6 +116,8 @@ export function dueOf(
 export interface PruneCandidateRow {
   seq: number;
   at: number;
+  /** Rows of who it concerns: a group's packet concerns up to 2 000 users. */
+  users: number;
   /** A delivery of it is still pending. */
   pending: number | boolean;
   /** It is the start of a campaign still open, which a load reads to know the start was announced. */
@@ -123,9 +125,16 @@ export interface PruneCandidateRow {
 }
 
 /**
+ * A prune slice deletes at most this many rows of who events concern (each event's own rows
+ * are few): 100 group packets would be 200 000 index entries, seconds of a SQLite writer's thread.
+ */
+export const PRUNE_USER_ROWS_MAX = 2_000;
+
+/**
  * The sequence numbers to delete among the oldest events (read in sequence order): the run of
- * them older than `before`, less those something still needs. The run stops at the first
- * event that is not older, so a prune reads no further than what it may delete.
+ * them older than `before`, less those something still needs, ending where the slice's rows of
+ * who they concern would pass PRUNE_USER_ROWS_MAX (one event at least). The run also stops at
+ * the first event that is not older: no event past it is read.
  */
 export function prunable(
   rows: readonly PruneCandidateRow[],
@@ -134,10 +143,16 @@ export function prunable(
 ): { seqs: number[]; lastSeq: number | undefined; done: boolean } {
   const seqs: number[] = [];
   let lastSeq: number | undefined;
+  let userRows = 0;
   for (const row of rows) {
     if (Number(row.at) >= before) return { seqs, lastSeq, done: true };
+    const keep = Boolean(row.pending) || Boolean(row.open_start);
+    if (!keep) {
+      userRows += Number(row.users);
+      if (seqs.length > 0 && userRows > PRUNE_USER_ROWS_MAX) return { seqs, lastSeq, done: false };
+      seqs.push(Number(row.seq));
+    }
     lastSeq = Number(row.seq);
-    if (!row.pending && !row.open_start) seqs.push(lastSeq);
   }
   return { seqs, lastSeq, done: rows.length < limit };
 }

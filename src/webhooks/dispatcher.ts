@@ -31,8 +31,10 @@ export interface DispatcherOptions {
   readonly pruneEveryMs?: number;
   /** Events one prune transaction reads at most: each is short beside the engine's batches. */
   readonly pruneSliceMax?: number;
-  /** Every prune pass that deleted something. */
+  /** Every prune slice that deleted something. */
   readonly onPruned?: (pruned: { events: number; deliveries: number }) => void;
+  /** A prune that failed: the pass is dropped and tried again a period later; deliveries go on. */
+  readonly onPruneError?: (error: unknown) => void;
   readonly onError?: (error: unknown) => void;
   /** Every attempt's outcome, for metrics and logs. */
   readonly onAttempt?: (delivery: DueDelivery, outcome: AttemptOutcome) => void;
@@ -42,6 +44,12 @@ const HOUR_MS = 3_600_000;
 export const EVENT_RETENTION_MS_DEFAULT = 30 * 24 * HOUR_MS;
 /** Prune slices a look of the dispatcher runs at most: a backlog (a retention just shortened) goes over many looks. */
 const PRUNE_SLICES_PER_LOOK = 10;
+/**
+ * The pause between two prune slices. On SQLite each slice takes the write lock; a batch written
+ * by the commit thread on another connection waits for it with a busy handler that sleeps 1, 2,
+ * 5, 10 ms…, and would miss gaps of a microsecond again and again.
+ */
+const PRUNE_SLICE_GAP_MS = 5;
 
 /**
  * Delivers the outbox to webhook endpoints, at least once, outside the engine's commit
@@ -67,10 +75,13 @@ export class WebhookDispatcher {
   readonly #pruneEveryMs: number;
   readonly #pruneSliceMax: number;
   readonly #onPruned: DispatcherOptions["onPruned"];
-  /** When the last prune pass ended; undefined: not yet, so the first look prunes. */
+  readonly #onPruneError: (error: unknown) => void;
+  /** When the last prune pass ended (or failed); undefined: not yet, so the first look prunes. */
   #prunedAt: Instant | undefined;
-  /** A pass under way: its limit, how far it has read, and what it deleted so far. */
-  #prunePass: { before: Instant; afterSeq: number; events: number; deliveries: number } | undefined;
+  /** When a look last pruned: a pass under way goes on once a poll period, not at every wake-up. */
+  #pruneLookAt = Number.NEGATIVE_INFINITY;
+  /** A pass under way: its limit and how far it has read. */
+  #prunePass: { before: Instant; afterSeq: number } | undefined;
   readonly #onError: (error: unknown) => void;
   readonly #onAttempt: DispatcherOptions["onAttempt"];
   readonly #inFlight = new Map<string, Promise<void>>();
@@ -100,6 +111,7 @@ export class WebhookDispatcher {
     this.#pruneSliceMax = options.pruneSliceMax ?? 100;
     this.#onPruned = options.onPruned;
     this.#onError = options.onError ?? (() => {});
+    this.#onPruneError = options.onPruneError ?? this.#onError;
     this.#onAttempt = options.onAttempt;
   }
 
@@ -152,9 +164,7 @@ export class WebhookDispatcher {
       const now = this.#now();
       // Fan out until the outbox is read to its end, a bounded slice at a time.
       while (this.#running && (await this.#store.fanOut(this.#fanOutMax, now)) === this.#fanOutMax) {}
-      if (this.#prunePass !== undefined || this.#prunedAt === undefined || now - this.#prunedAt >= this.#pruneEveryMs) {
-        await this.#prune(now);
-      }
+      if (this.#pruneDue(now)) await this.#prune(now);
       const free = this.#concurrencyMax - this.#inFlight.size;
       if (free <= 0) return;
       const due = await this.#store.dueDeliveries(now, free * 4, new Set(this.#inFlight.keys()));
@@ -181,27 +191,38 @@ export class WebhookDispatcher {
     }
   }
 
+  #pruneDue(now: Instant): boolean {
+    if (now - this.#pruneLookAt < this.#pollMs) return false;
+    if (this.#prunePass !== undefined || this.#prunedAt === undefined) return true;
+    return now - this.#prunedAt >= this.#pruneEveryMs;
+  }
+
   /**
    * Deletes what is older than the retention, a few short slices a look, each its own
-   * transaction, the event loop free between them: on SQLite a slice holds the writer's
-   * connection. A pass that is not done goes on at the next look, not a period later. Times are
-   * the engine's (an event's instant) against the dispatcher's clock: with a test clock moved
-   * ahead, events only stay longer.
+   * transaction, with a pause between them; a pass not done goes on at the next poll, not a
+   * period later. A failure drops the pass (deliveries go on) and it is tried again a period
+   * later. Times are the engine's (an event's instant) against the dispatcher's clock: a test
+   * clock moved ahead keeps events longer, one set back makes the new ones look old.
    */
   async #prune(now: Instant): Promise<void> {
-    const pass = this.#prunePass ?? { before: now - this.#retentionMs, afterSeq: 0, events: 0, deliveries: 0 };
+    this.#pruneLookAt = now;
+    const pass = this.#prunePass ?? { before: now - this.#retentionMs, afterSeq: 0 };
     this.#prunePass = pass;
-    for (let slice = 0; slice < PRUNE_SLICES_PER_LOOK && this.#running; slice++) {
-      if (slice > 0) await new Promise((resolve) => setImmediate(resolve));
-      const done = await this.#store.prune(pass.before, pass.afterSeq, this.#pruneSliceMax);
-      pass.events += done.events;
-      pass.deliveries += done.deliveries;
-      pass.afterSeq = done.lastSeq;
-      if (!done.done) continue;
+    try {
+      for (let slice = 0; slice < PRUNE_SLICES_PER_LOOK && this.#running; slice++) {
+        if (slice > 0) await new Promise((resolve) => setTimeout(resolve, PRUNE_SLICE_GAP_MS));
+        const done = await this.#store.prune(pass.before, pass.afterSeq, this.#pruneSliceMax);
+        if (done.events > 0) this.#onPruned?.({ events: done.events, deliveries: done.deliveries });
+        pass.afterSeq = done.lastSeq;
+        if (!done.done) continue;
+        this.#prunePass = undefined;
+        this.#prunedAt = now;
+        return;
+      }
+    } catch (error) {
       this.#prunePass = undefined;
       this.#prunedAt = now;
-      if (pass.events > 0) this.#onPruned?.({ events: pass.events, deliveries: pass.deliveries });
-      return;
+      this.#onPruneError(error);
     }
   }
 

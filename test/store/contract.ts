@@ -30,6 +30,36 @@ const ENDPOINT = {
   afterSeq: 0,
 };
 
+/** An outbox event of a transfer, at `at`, concerning `users`. */
+function outboxEvent(seq: number, at: number, users: string[]) {
+  return { seq, id: eventIdOf(seq), type: "transfer.received" as const, subject: transfer.id, at, users, data: {} };
+}
+
+/** Records the endpoint's delivery of event `seq` as settled. */
+function settle(store: LedgerStore, seq: number, state: "delivered" | "failed") {
+  return store.events.recordAttempt(ENDPOINT.id, seq, {
+    state,
+    attempts: 1,
+    nextAttemptAt: 1_000,
+    firstAttemptAt: 1_000,
+    at: 1_000,
+    status: state === "delivered" ? 200 : 500,
+    error: null,
+  });
+}
+
+/** Prunes slice after slice until one says it is done; the slices. */
+async function pruneAll(store: LedgerStore, before: number, limit: number) {
+  const slices = [];
+  let afterSeq = 0;
+  for (;;) {
+    const slice = await store.events.prune(before, afterSeq, limit);
+    slices.push(slice);
+    afterSeq = slice.lastSeq;
+    if (slice.done) return slices;
+  }
+}
+
 /** Up to ten events: the operator's (no user) or one user's. */
 function eventPage(store: LedgerStore, userId: string | undefined, order: "asc" | "desc") {
   return store.events.events({ userId, startingAfter: undefined, limit: 10, order, types: undefined });
@@ -275,81 +305,88 @@ export function runStoreContract(name: string, open: () => Promise<StoreFixture>
         pausedAt: null,
         closedAt: null,
       } as const;
-      const event = (seq: number, at: number, users: string[], type = "transfer.received" as const) => ({
-        seq,
-        id: eventIdOf(seq),
-        type,
-        subject: transfer.id,
-        at,
-        users,
-        data: {},
-      });
       await store.events.createEndpoint({ ...ENDPOINT, afterSeq: 0 });
       await store.commit({
         ...seed(),
         campaigns: [campaign],
         events: [
-          event(1, 1_000, [ALICE]), // delivered: pruned
-          event(2, 1_000, [BOB]), // its delivery still pending
-          { ...event(3, 1_000, []), type: "campaign.started", subject: campaign.id }, // the campaign is open
-          event(4, 1_000, [ALICE, BOB]), // given up: pruned
-          event(5, 9_000, [ALICE]), // not old enough
+          outboxEvent(1, 1_000, [ALICE]), // delivered: pruned
+          outboxEvent(2, 1_000, [BOB]), // its delivery still pending
+          { ...outboxEvent(3, 1_000, []), type: "campaign.started", subject: campaign.id }, // the campaign is open
+          outboxEvent(4, 1_000, [ALICE, BOB]), // given up: pruned
+          outboxEvent(5, 1_000, [BOB]), // delivered: pruned
         ],
       });
       assert.equal(await store.events.fanOut(10, 1_000), 5);
-      const settle = (seq: number, state: "delivered" | "failed") =>
-        store.events.recordAttempt(ENDPOINT.id, seq, {
-          state,
-          attempts: 1,
-          nextAttemptAt: 1_000,
-          firstAttemptAt: 1_000,
-          at: 1_000,
-          status: state === "delivered" ? 200 : 500,
-          error: null,
-        });
-      await settle(1, "delivered");
-      await settle(3, "delivered");
-      await settle(4, "failed");
-      await store.commit(batch({ events: [event(6, 1_000, [ALICE])] })); // old, but not fanned out yet
+      await settle(store, 1, "delivered");
+      await settle(store, 3, "delivered");
+      await settle(store, 4, "failed");
+      await settle(store, 5, "delivered");
+      // Old, but not fanned out yet; the newest is kept anyway.
+      await store.commit(batch({ events: [outboxEvent(6, 1_000, [ALICE]), outboxEvent(7, 1_000, [ALICE])] }));
 
-      const slices = [];
-      let afterSeq = 0;
-      for (;;) {
-        const slice = await store.events.prune(5_000, afterSeq, 2);
-        slices.push(slice);
-        afterSeq = slice.lastSeq;
-        if (slice.done) break;
-      }
+      const slices = await pruneAll(store, 5_000, 2);
       assert.deepEqual(
         slices.map((slice) => [slice.events, slice.deliveries, slice.lastSeq, slice.done]),
         [
           [1, 1, 2, false],
           [1, 1, 4, false],
-          [0, 0, 4, true],
+          [1, 1, 5, true],
         ],
       );
-      const all = await eventPage(store, undefined, "asc");
       assert.deepEqual(
-        all.map((e) => e.seq),
-        [2, 3, 5, 6],
+        (await eventPage(store, undefined, "asc")).map((e) => e.seq),
+        [2, 3, 6, 7],
       );
-      const alices = await eventPage(store, ALICE, "asc");
       assert.deepEqual(
-        alices.map((e) => e.seq),
-        [5, 6],
+        (await eventPage(store, ALICE, "asc")).map((e) => e.seq),
+        [6, 7],
         "who a pruned event concerned went with it",
       );
-      assert.deepEqual(await store.events.deliveryCounts(ENDPOINT.id), { pending: 2, delivered: 1, failed: 0 });
-      assert.equal((await store.load()).nextEventSeq, 7);
+      assert.deepEqual(await store.events.deliveryCounts(ENDPOINT.id), { pending: 1, delivered: 1, failed: 0 });
+      assert.equal((await store.load()).nextEventSeq, 8);
+    });
+
+    it("reads no further than the first event not old enough, and cuts a slice at the rows of who events concern", async () => {
+      const fixture = await fresh();
+      const { store } = fixture;
+      await store.events.createEndpoint({ ...ENDPOINT, afterSeq: 0 });
+      const members = (from: number) =>
+        Array.from({ length: 1_500 }, (_, i) => `usr_${(from + i).toString(16).padStart(20, "0")}`);
+      await store.commit({
+        ...seed(),
+        events: [
+          outboxEvent(1, 1_000, members(1_000)),
+          outboxEvent(2, 1_000, members(3_000)),
+          outboxEvent(3, 9_000, [ALICE]), // not old enough: 4 is not read
+          outboxEvent(4, 1_000, [ALICE]),
+          outboxEvent(5, 1_000, [ALICE]),
+        ],
+      });
+      assert.equal(await store.events.fanOut(10, 1_000), 5);
+      for (const seq of [1, 2, 3, 4, 5]) await settle(store, seq, "delivered");
+      const slices = await pruneAll(store, 5_000, 10);
+      assert.deepEqual(
+        slices.map((slice) => [slice.events, slice.lastSeq, slice.done]),
+        [
+          [1, 1, false],
+          [1, 2, true],
+        ],
+        "3 000 rows of who two group events concern take two slices",
+      );
+      assert.deepEqual(
+        (await eventPage(store, undefined, "asc")).map((e) => e.seq),
+        [3, 4, 5],
+      );
     });
 
     it("keeps the newest event whatever its age: the next sequence number counts on from it", async () => {
       const fixture = await fresh();
       const { store } = fixture;
       await store.events.createEndpoint({ ...ENDPOINT, afterSeq: 0 });
-      const old = { seq: 1, id: eventIdOf(1), type: "transfer.received" as const, subject: transfer.id, at: 1_000 };
-      await store.commit({ ...seed(), events: [{ ...old, users: [ALICE], data: {} }] });
+      await store.commit({ ...seed(), events: [outboxEvent(1, 1_000, [ALICE])] });
       assert.equal(await store.events.fanOut(10, 1_000), 1);
+      await settle(store, 1, "delivered");
       assert.deepEqual(await store.events.prune(5_000, 0, 10), { events: 0, deliveries: 0, lastSeq: 0, done: true });
       await store.close();
       const reopened = await fixture.reopen();

@@ -17,7 +17,15 @@
 export interface Migration {
   readonly version: number;
   readonly name: string;
+  /** Run in one transaction with the version's row. */
   readonly sql: string;
+  /**
+   * Indexes on tables a serving writer keeps writing, built with CREATE INDEX CONCURRENTLY
+   * (outside any transaction) before `sql`: a new version's writer migrates while the old one
+   * still holds the lease, and a plain CREATE INDEX would stop the old one's batches until
+   * the index was built. Each is `[name, "ON table (columns)"]`.
+   */
+  readonly concurrentIndexes?: readonly (readonly [string, string])[];
 }
 
 export const MIGRATIONS: readonly Migration[] = [
@@ -336,9 +344,10 @@ export const MIGRATIONS: readonly Migration[] = [
   {
     version: 12,
     name: "the outbox pruned by age: an event's rows found by its sequence number",
-    sql: `
-      CREATE INDEX event_users_seq ON event_users (shard, seq);
-      CREATE INDEX webhook_deliveries_seq ON webhook_deliveries (shard, seq);
-    `,
+    concurrentIndexes: [
+      ["event_users_seq", "ON event_users (shard, seq)"],
+      ["webhook_deliveries_seq", "ON webhook_deliveries (shard, seq)"],
+    ],
+    sql: "",
   },
 ];

@@ -209,6 +209,7 @@ export class PostgresEvents implements EventStore {
     return this.#transaction(async (client) => {
       const { rows } = await client.query<PruneCandidateRow>(
         `SELECT e.seq, e.at,
+           (SELECT COUNT(*) FROM event_users u WHERE u.shard = e.shard AND u.seq = e.seq)::int AS users,
            EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.shard = e.shard AND d.seq = e.seq AND d.state = 'pending') AS pending,
            (e.type = 'campaign.started' AND EXISTS (
              SELECT 1 FROM campaigns c WHERE c.shard = e.shard AND c.id = e.subject AND c.status = 'open')) AS open_start

@@ -820,32 +820,59 @@ function statementName(sql: string): string {
   return `list_${createHash("sha1").update(sql).digest("hex").slice(0, 16)}`;
 }
 
-/** Applies the migrations not yet applied, one transaction each, one migrating writer at a time. */
+/**
+ * Applies the migrations not yet applied, one transaction each (a migration's concurrent
+ * indexes just before its transaction), one migrating writer at a time: the lock is the
+ * session's, held across them all.
+ */
 async function migrate(pool: pg.Pool): Promise<void> {
   const client = await pool.connect();
+  let broken = false;
   try {
-    // Writers that start together take turns; the lock goes with the session's transaction.
-    await client.query("BEGIN");
-    await client.query("SELECT pg_advisory_xact_lock(hashtext('hongbao schema migrations'))");
-    await client.query(
-      "CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL)",
-    );
-    const applied = new Set(
-      (await client.query<{ version: number }>("SELECT version FROM schema_migrations")).rows.map((r) => r.version),
-    );
-    for (const migration of MIGRATIONS) {
-      if (applied.has(migration.version)) continue;
-      await client.query(migration.sql);
-      await client.query("INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, now())", [
-        migration.version,
-        migration.name,
-      ]);
+    await client.query("SELECT pg_advisory_lock(hashtext('hongbao schema migrations'))");
+    try {
+      await client.query(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL)",
+      );
+      const applied = new Set(
+        (await client.query<{ version: number }>("SELECT version FROM schema_migrations")).rows.map((r) => r.version),
+      );
+      for (const migration of MIGRATIONS) {
+        if (applied.has(migration.version)) continue;
+        for (const [name, on] of migration.concurrentIndexes ?? []) {
+          // A build cut short leaves an invalid index under the name: built again from nothing.
+          await client.query(`DROP INDEX CONCURRENTLY IF EXISTS ${name}`);
+          await client.query(`CREATE INDEX CONCURRENTLY ${name} ${on}`);
+        }
+        await inTransaction(client, async () => {
+          if (migration.sql.trim() !== "") await client.query(migration.sql);
+          await client.query("INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, now())", [
+            migration.version,
+            migration.name,
+          ]);
+        });
+      }
+    } finally {
+      await client.query("SELECT pg_advisory_unlock(hashtext('hongbao schema migrations'))").catch(() => {
+        broken = true;
+      });
     }
+  } catch (error) {
+    broken = true;
+    throw error;
+  } finally {
+    // A session that may still hold the lock is closed, not pooled: closing it lets the lock go.
+    client.release(broken);
+  }
+}
+
+async function inTransaction(client: pg.PoolClient, work: () => Promise<void>): Promise<void> {
+  await client.query("BEGIN");
+  try {
+    await work();
     await client.query("COMMIT");
   } catch (error) {
     await client.query("ROLLBACK").catch(() => {});
     throw error;
-  } finally {
-    client.release();
   }
 }

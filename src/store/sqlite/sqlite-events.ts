@@ -74,6 +74,7 @@ export class SqliteEvents implements EventStore {
       counts: db.prepare("SELECT state, COUNT(*) AS n FROM webhook_deliveries WHERE endpoint_id = ? GROUP BY state"),
       pruneCandidates: db.prepare(
         `SELECT e.seq, e.at,
+           (SELECT COUNT(*) FROM event_users u WHERE u.seq = e.seq) AS users,
            EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.seq = e.seq AND +d.state = 'pending') AS pending,
            (e.type = 'campaign.started' AND EXISTS (SELECT 1 FROM campaigns c WHERE c.id = e.subject AND c.status = 'open')) AS open_start
          FROM events e

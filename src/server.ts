@@ -125,6 +125,18 @@ export function calendarFor(rulesFile: string | undefined): SpecialDayCalendar {
   return parsed.value;
 }
 
+/**
+ * HONGBAO_COMMIT_WINDOW_MS: the group-commit window while the loop is busy (decision 0068), 0 to
+ * 100 ms; off unless set. Like HONGBAO_COMMIT_THREAD, a switch for operators who measured it.
+ */
+function commitWindowMs(): number {
+  const text = process.env.HONGBAO_COMMIT_WINDOW_MS;
+  if (text === undefined || text === "") return 0;
+  const ms = /^\d{1,3}$/.test(text) ? Number(text) : Number.NaN;
+  if (!(ms >= 0 && ms <= 100)) throw new Error(`HONGBAO_COMMIT_WINDOW_MS: ${text}: a whole number of ms from 0 to 100`);
+  return ms;
+}
+
 /** In-flight requests get this long to finish on SIGTERM before their connections are cut. */
 export const SHUTDOWN_DRAIN_MS = 10_000;
 
@@ -384,6 +396,7 @@ export async function createService(config: Omit<ServerConfig, "port" | "host">)
   engine = new Engine({
     store,
     clock,
+    commitWindowMs: commitWindowMs(),
     calendar: calendarFor(config.rules),
     isolation: config.isolation ?? true,
     observer: alongside(

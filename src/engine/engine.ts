@@ -83,6 +83,8 @@ export interface EngineOptions {
    * it sooner. Tests that count batches on a loaded machine set it long.
    */
   readonly claimLingerMs?: number;
+  /** The group-commit window while the event loop is busy, ms (0, the default: none; src/engine/scheduler.ts). */
+  readonly commitWindowMs?: number;
   /** A claim that waited longer than this for its batch is answered BUSY instead. */
   readonly claimDeadlineMs?: number;
   /** Campaign claims queue in their own lane behind transfers and packets (default); off: one FIFO. */
@@ -238,6 +240,7 @@ export class Engine implements EngineFront {
       batchMax: options.batchMax ?? 2000,
       claimBatchMax: options.claimBatchMax ?? 10_000,
       claimLingerMs: options.claimLingerMs ?? CLAIM_LINGER_MS,
+      spacingMs: options.commitWindowMs ?? 0,
       runBatch: (waiting, writable) => this.#runBatch(waiting, writable),
       nextDueAt: () => this.#state?.nextDueAt(),
     });

@@ -156,6 +156,9 @@ function fileSize(file: string): number | undefined {
   }
 }
 
+/** What the tool's environment gives the server it spawns, of the HONGBAO_ variables. */
+const PASSED_TO_THE_SERVER = new Set(["HONGBAO_BUN", "HONGBAO_COMMIT_THREAD", "HONGBAO_COMMIT_WINDOW_MS"]);
+
 /**
  * Starts `node …args` with its stdout and stderr going to a file in `folder`, not to a pipe:
  * a server that logs every shed request would otherwise make this process read its logs.
@@ -165,8 +168,9 @@ async function startChild(args: string[], extraEnv: Record<string, string>, fold
   installExitHook();
   const env: NodeJS.ProcessEnv = {};
   for (const [name, value] of Object.entries(process.env)) {
-    // The server's settings are the tool's to give; where Bun is (for --edge-runtime bun) is not a setting.
-    const setting = name.startsWith("HONGBAO_") && name !== "HONGBAO_BUN";
+    // The server's settings are the tool's to give; where Bun is (for --edge-runtime bun) is not a
+    // setting, and the engine's switches measured against the default pass through.
+    const setting = name.startsWith("HONGBAO_") && !PASSED_TO_THE_SERVER.has(name);
     if (setting || name.startsWith("NODE_TEST") || name === "NODE_OPTIONS") continue;
     env[name] = value;
   }

@@ -23,6 +23,7 @@ import { joinHostPort } from "./edge/writer-client.js";
 import { WriterServer, type WriterServerOptions } from "./edge/writer-server.js";
 import { type Clock, systemClock, TestClock } from "./engine/clock.js";
 import { Engine, type EngineObserver } from "./engine/engine.js";
+import { COMMIT_WINDOW_MS_MAX } from "./engine/scheduler.js";
 import type { LedgerStore } from "./engine/store-port.js";
 import { type LogFormat, loggerFor } from "./logging.js";
 import { announcing, identityStoreOf } from "./store/identity-port.js";
@@ -127,13 +128,14 @@ export function calendarFor(rulesFile: string | undefined): SpecialDayCalendar {
 
 /**
  * HONGBAO_COMMIT_WINDOW_MS: the group-commit window while the loop is busy (decision 0068), 0 to
- * 100 ms; off unless set. Like HONGBAO_COMMIT_THREAD, a switch for operators who measured it.
+ * COMMIT_WINDOW_MS_MAX ms; off unless set. Like HONGBAO_COMMIT_THREAD, a switch for operators who measured it.
  */
 function commitWindowMs(): number {
   const text = process.env.HONGBAO_COMMIT_WINDOW_MS;
   if (text === undefined || text === "") return 0;
-  const ms = /^\d{1,3}$/.test(text) ? Number(text) : Number.NaN;
-  if (!(ms >= 0 && ms <= 100)) throw new Error(`HONGBAO_COMMIT_WINDOW_MS: ${text}: a whole number of ms from 0 to 100`);
+  const ms = /^\d{1,2}$/.test(text) ? Number(text) : Number.NaN;
+  if (!(ms >= 0 && ms <= COMMIT_WINDOW_MS_MAX))
+    throw new Error(`HONGBAO_COMMIT_WINDOW_MS: ${text}: a whole number of ms from 0 to ${COMMIT_WINDOW_MS_MAX}`);
   return ms;
 }
 

@@ -56,8 +56,10 @@ const CLAIM_LINGER_BATCH = 1_000;
  * otherwise commit one or two at a time, 140 fsyncs a second that stop the loop a fifth of
  * each second. An idle loop takes each batch at once. Measured as a trade, not a gain
  * (docs/decisions/0068-a-commit-window-under-load.md): the crowd is answered sooner, the
- * transfers beside it later.
+ * transfers beside it later. The wait counts in the delay admission control reads (its target is
+ * 20 ms): a window much over 30 ms would have claims shed, so 30 is the most allowed.
  */
+export const COMMIT_WINDOW_MS_MAX = 30;
 const BUSY_LOOP_SHARE = 0.8;
 const LOOP_SAMPLE_MS = 100;
 /**
@@ -125,7 +127,7 @@ export class Scheduler<T extends Queued> {
   }
 
   get idle(): boolean {
-    return this.depth === 0 && this.#running === undefined && !this.#turnScheduled;
+    return this.depth === 0 && this.#running === undefined && !this.#turnScheduled && this.#spacing === undefined;
   }
 
   start(): void {
@@ -159,6 +161,9 @@ export class Scheduler<T extends Queued> {
     this.#closing = true;
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     this.#timer = undefined;
+    // A batch waiting out the window runs now if anything is queued (below), never after close.
+    if (this.#spacing !== undefined) clearTimeout(this.#spacing);
+    this.#spacing = undefined;
     if (this.depth > 0) this.#nextTurn();
   }
 
@@ -241,7 +246,11 @@ export class Scheduler<T extends Queued> {
     return true;
   }
 
-  /** Whether the event loop was busy BUSY_LOOP_SHARE of the last sample (a sample every LOOP_SAMPLE_MS at most). */
+  /**
+   * Whether the event loop was busy BUSY_LOOP_SHARE of the time between the last two samples
+   * (taken when a batch looks, LOOP_SAMPLE_MS apart at least: after an idle spell, the first
+   * sample spans it and says idle).
+   */
   #busy(now: number): boolean {
     if (now - this.#loopSampledAt >= LOOP_SAMPLE_MS) {
       const sample = performance.eventLoopUtilization();

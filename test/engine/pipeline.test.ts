@@ -190,6 +190,8 @@ describe("pipelined commits", () => {
       const deposit = rig.engine.submit({ type: "deposit", userId: alice, amount: 1 });
       await until(() => rig?.engine.memorySizes().campaignsInMemory === 0);
       gate.release(false);
+      // The tick's own batch is durable (and answered) before the batch applied behind it.
+      await until(() => gate.log.includes("end 0"));
       for (let turn = 0; turn < 20; turn++) await new Promise((resolve) => setImmediate(resolve));
       assert.equal(resolved, false, "resolved while the batch that ended the second campaign was not durable");
       releaseSecond();

@@ -470,7 +470,8 @@ class BankRun {
     const server = this.#proc as Proc;
     const concurrency = this.#options.concurrency ?? 48;
     const killAfterAnswers = 20 + Math.floor(this.#random() * 300);
-    const clockAfterAnswers = Math.floor(this.#random() * killAfterAnswers);
+    // At least one answer first: the move is made from the answer count, which starts at 1.
+    const clockAfterAnswers = Math.max(1, Math.floor(this.#random() * killAfterAnswers));
     /**
      * Some kills follow a clock move closely, so they land among the refunds it runs; never the
      * first cycle's, so that every run moves the clock at least once with the load going on.
@@ -518,6 +519,8 @@ class BankRun {
       }
     };
     await Promise.all(Array.from({ length: concurrency }, worker));
+    // The cycle's requests are all answered: a move not meant to be cut is waited for (the fallback still kills).
+    if (clockMove !== undefined && killAfterClockMs === undefined) await clockMove;
     kill();
     clearTimeout(fallback);
     await clockMove;
@@ -544,7 +547,7 @@ class BankRun {
           this.#unexpected.push(`clock: ${reply.status} ${reply.text}`);
           return;
         }
-        // busy: nothing moved; asked again as a client would
+        // busy: the clock was set, its due timers not run; asked again as a client would
         await sleep(CLOCK_RETRY_MS);
       }
     } catch {

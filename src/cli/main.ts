@@ -3,6 +3,7 @@ import { readFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { Command, InvalidArgumentError, Option } from "commander";
 import { calendarFor, isPostgresUrl } from "../server.js";
+import { EVENT_RETENTION_DAYS_DEFAULT } from "../webhooks/dispatcher.js";
 import { registerBackupCommands } from "./backup/command.js";
 import { printCalendar } from "./calendar.js";
 import { printFindings, runDoctor, runDoctorOnPostgres } from "./doctor.js";
@@ -120,7 +121,7 @@ program
     )
       .env("HONGBAO_EVENT_RETENTION_DAYS")
       .argParser(retentionDays)
-      .default(30),
+      .default(EVENT_RETENTION_DAYS_DEFAULT),
   )
   .addOption(
     new Option("--log-format <format>", "pretty: readable lines for development")

@@ -1,6 +1,7 @@
 /** The `hongbao serve` command's action: configuration from flags and environment, start, stop on a signal. */
 import { readFileSync } from "node:fs";
 import { parseCorsOrigins } from "../api/web-security.js";
+import { DAY_MS } from "../domain/time.js";
 import { parseHostPort } from "../edge/writer-client.js";
 import { isPostgresUrl, type LogFormat, type RunningServer, startServer, type WireConfig } from "../server.js";
 import { tracingConfigFrom } from "../tracing/config.js";
@@ -183,7 +184,7 @@ export async function serve(
     ...(wire === undefined ? {} : { wire }),
     webhooks: {
       allowPrivate: flags.webhookAllowPrivate === true,
-      dispatcher: { retentionMs: (flags.eventRetentionDays ?? 30) * 86_400_000 },
+      dispatcher: flags.eventRetentionDays === undefined ? {} : { retentionMs: flags.eventRetentionDays * DAY_MS },
     },
   });
   running = server;

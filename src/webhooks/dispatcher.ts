@@ -1,4 +1,4 @@
-import type { Instant } from "../domain/time.js";
+import { DAY_MS, type Instant } from "../domain/time.js";
 import { type AttemptOutcome, type DueDelivery, deliveryKey, type EventStore } from "./event-store.js";
 import { eventView } from "./event-view.js";
 import { type SendResult, sendWebhook } from "./send.js";
@@ -41,7 +41,8 @@ export interface DispatcherOptions {
 }
 
 const HOUR_MS = 3_600_000;
-export const EVENT_RETENTION_MS_DEFAULT = 30 * 24 * HOUR_MS;
+export const EVENT_RETENTION_DAYS_DEFAULT = 30;
+const EVENT_RETENTION_MS_DEFAULT = EVENT_RETENTION_DAYS_DEFAULT * DAY_MS;
 /** Prune slices a look of the dispatcher runs at most: a backlog (a retention just shortened) goes over many looks. */
 const PRUNE_SLICES_PER_LOOK = 10;
 /**

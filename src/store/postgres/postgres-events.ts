@@ -25,6 +25,7 @@ import {
   type PruneCandidateRow,
   prunable,
 } from "../event-rows.js";
+import { inTransaction } from "./transaction.js";
 
 type Queryable = Pick<pg.ClientBase, "query">;
 
@@ -301,13 +302,7 @@ export class PostgresEvents implements EventStore {
   async #transaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
     const client = await this.#pool.connect();
     try {
-      await client.query("BEGIN");
-      const result = await work(client);
-      await client.query("COMMIT");
-      return result;
-    } catch (error) {
-      await client.query("ROLLBACK").catch(() => {});
-      throw error;
+      return await inTransaction(client, () => work(client));
     } finally {
       client.release();
     }

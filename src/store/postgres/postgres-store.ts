@@ -32,6 +32,7 @@ import {
 } from "../rows.js";
 import { MIGRATIONS } from "./migrations.js";
 import { PostgresEvents } from "./postgres-events.js";
+import { inTransaction } from "./transaction.js";
 
 export interface PostgresStoreOptions {
   /** A postgres:// connection string. */
@@ -863,16 +864,5 @@ async function migrate(pool: pg.Pool): Promise<void> {
   } finally {
     // A session that may still hold the lock is closed, not pooled: closing it lets the lock go.
     client.release(broken);
-  }
-}
-
-async function inTransaction(client: pg.PoolClient, work: () => Promise<void>): Promise<void> {
-  await client.query("BEGIN");
-  try {
-    await work();
-    await client.query("COMMIT");
-  } catch (error) {
-    await client.query("ROLLBACK").catch(() => {});
-    throw error;
   }
 }
